@@ -1,0 +1,347 @@
+//! Audit events: who did what to which record, when, from where, and how it
+//! ended. Events form one hash chain per tenant (plus one for global
+//! actions): each event's payload names the hash of the one before, so a
+//! changed, removed or reordered event breaks the chain that
+//! `usher audit verify` walks.
+
+use crate::clock::truncate_to_micros;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// `token` (an admin API token), `cli` (a local operator), `system`
+    /// (Usher itself: sweeps, jobs) or `user` (an end user on their own account).
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn token(id: Uuid, name: &str) -> Self {
+        Self {
+            kind: "token",
+            id: id.to_string(),
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn cli(os_user: &str) -> Self {
+        Self {
+            kind: "cli",
+            id: os_user.to_owned(),
+            name: format!("usher CLI ({os_user})"),
+        }
+    }
+
+    pub fn system() -> Self {
+        Self {
+            kind: "system",
+            id: "usher".into(),
+            name: "Usher".into(),
+        }
+    }
+}
+
+/// Where a request came from; attached to every event it causes.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub actor: Actor,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditContext {
+    pub fn new(actor: Actor) -> Self {
+        Self {
+            actor,
+            client_ip: None,
+            request_id: None,
+        }
+    }
+
+    /// An event of this context about to be written.
+    pub fn draft(&self, tenant_id: Option<Uuid>, action: &str, now: OffsetDateTime) -> AuditDraft {
+        AuditDraft {
+            tenant_id,
+            occurred_at: truncate_to_micros(now),
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            target: None,
+            outcome: Outcome::Success,
+            reason: None,
+            client_ip: self.client_ip.clone(),
+            request_id: self.request_id.clone(),
+            details: Value::Object(Default::default()),
+        }
+    }
+}
+
+/// How the audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    /// The request was refused (validation, a forbidden transition, not found).
+    Refused,
+    /// Usher failed while carrying it out.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// The record an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+}
+
+/// An event before the store gives it its place in the chain.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    /// The tenant's chain, or `None` for the global chain.
+    pub tenant_id: Option<Uuid>,
+    pub occurred_at: OffsetDateTime,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Option<Target>,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    pub details: Value,
+}
+
+impl AuditDraft {
+    pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target = Some(Target {
+            kind,
+            id: id.to_string(),
+        });
+        self
+    }
+
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Marks the draft as the record of a refused or failed attempt.
+    pub fn failed_with(mut self, error: &crate::Error) -> Self {
+        self.outcome = if error.is_refusal() {
+            Outcome::Refused
+        } else {
+            Outcome::Failed
+        };
+        self.reason = Some(error.code().to_owned());
+        self
+    }
+
+    /// The id of the chain this event belongs to.
+    pub fn chain(&self) -> Uuid {
+        self.tenant_id.unwrap_or(Uuid::nil())
+    }
+
+    /// Gives the event its sequence number and links it to the previous
+    /// event's hash. The payload is the exact text the hash covers; stores
+    /// keep it verbatim.
+    pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
+        let id = Uuid::now_v7();
+        let occurred = self.occurred_at.format(&Rfc3339).unwrap_or_default();
+        let payload = json!({
+            "v": 1,
+            "id": id,
+            "chain": self.chain(),
+            "seq": seq,
+            "occurred_at": occurred,
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "client_ip": self.client_ip,
+            "request_id": self.request_id,
+            "details": self.details,
+            "prev_hash": prev_hash,
+        })
+        .to_string();
+        let hash = hash_hex(&payload);
+        AuditEvent {
+            id,
+            seq,
+            draft: self,
+            prev_hash: prev_hash.to_owned(),
+            hash,
+            payload,
+        }
+    }
+}
+
+/// The `prev_hash` of a chain's first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub fn hash_hex(payload: &str) -> String {
+    let digest = Sha256::digest(payload.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored event.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub seq: i64,
+    pub draft: AuditDraft,
+    pub prev_hash: String,
+    pub hash: String,
+    pub payload: String,
+}
+
+/// An event as stored, for verification: the payload and the hash the store
+/// holds next to it.
+#[derive(Debug, Clone)]
+pub struct StoredLink {
+    pub seq: i64,
+    pub payload: String,
+    pub hash: String,
+}
+
+/// The first break found in a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub problem: String,
+}
+
+/// Walks one chain's events (in `seq` order, starting anywhere with the
+/// previous hash given) and reports the first inconsistency.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    chain: Uuid,
+    expected_seq: i64,
+    prev_hash: String,
+    pub verified: u64,
+}
+
+impl ChainVerifier {
+    pub fn new(chain: Uuid) -> Self {
+        Self {
+            chain,
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            verified: 0,
+        }
+    }
+
+    pub fn check(&mut self, link: &StoredLink) -> Result<(), ChainBreak> {
+        let fail = |problem: String| ChainBreak {
+            seq: link.seq,
+            problem,
+        };
+        if link.seq != self.expected_seq {
+            return Err(fail(format!("expected event {} but found {}", self.expected_seq, link.seq)));
+        }
+        if hash_hex(&link.payload) != link.hash {
+            return Err(fail("the payload does not match its hash (the event was altered)".into()));
+        }
+        let v: Value = serde_json::from_str(&link.payload).map_err(|e| fail(format!("payload is not JSON: {e}")))?;
+        if v["seq"].as_i64() != Some(link.seq) {
+            return Err(fail("the payload names another sequence number".into()));
+        }
+        if v["chain"].as_str() != Some(self.chain.to_string().as_str()) {
+            return Err(fail("the payload belongs to another chain".into()));
+        }
+        if v["prev_hash"].as_str() != Some(self.prev_hash.as_str()) {
+            return Err(fail("the previous hash does not match (an event was removed or reordered)".into()));
+        }
+        self.prev_hash = link.hash.clone();
+        self.expected_seq += 1;
+        self.verified += 1;
+        Ok(())
+    }
+
+    /// Checks the chain ended where the store's head says it does.
+    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<(), ChainBreak> {
+        if head_seq != self.expected_seq - 1 || (head_seq > 0 && head_hash != self.prev_hash) {
+            return Err(ChainBreak {
+                seq: head_seq,
+                problem: format!(
+                    "the chain head says event {head_seq} but the events end at {}",
+                    self.expected_seq - 1
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain_of(n: i64) -> Vec<StoredLink> {
+        let ctx = AuditContext::new(Actor::system());
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let e = ctx.draft(None, "test.event", OffsetDateTime::UNIX_EPOCH).seal(seq, &prev);
+                prev = e.hash.clone();
+                StoredLink {
+                    seq,
+                    payload: e.payload,
+                    hash: e.hash,
+                }
+            })
+            .collect()
+    }
+
+    fn verify(links: &[StoredLink]) -> Result<(), ChainBreak> {
+        let mut v = ChainVerifier::new(Uuid::nil());
+        for l in links {
+            v.check(l)?;
+        }
+        let last = links.last().map(|l| (l.seq, l.hash.clone())).unwrap_or((0, String::new()));
+        v.finish(last.0, &last.1)
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(verify(&chain_of(5)), Ok(()));
+    }
+
+    #[test]
+    fn an_altered_payload_is_found() {
+        let mut c = chain_of(3);
+        c[1].payload = c[1].payload.replace("test.event", "test.other");
+        assert_eq!(verify(&c).unwrap_err().seq, 2);
+    }
+
+    #[test]
+    fn a_rehashed_altered_event_breaks_the_next_link() {
+        let mut c = chain_of(3);
+        c[1].payload = c[1].payload.replace("test.event", "test.other");
+        c[1].hash = hash_hex(&c[1].payload);
+        assert_eq!(verify(&c).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn a_removed_event_is_found() {
+        let mut c = chain_of(4);
+        c.remove(2);
+        assert_eq!(verify(&c).unwrap_err().seq, 4);
+    }
+}

@@ -1,0 +1,159 @@
+//! The domain's error type. The HTTP layer maps each variant to a status and
+//! a stable `code` in one place (`usher_http::error`).
+
+use serde::Serialize;
+
+/// One invalid input field, named by its JSON path (`attributes.department`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Every invalid field of one request, collected before anything is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn single(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, code, message)])
+    }
+
+    /// `Ok(value)` when nothing was collected.
+    pub fn into_result<T>(self, value: T) -> Result<T, Error> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+
+    /// Records the error of a fallible parse, returning the value if it parsed.
+    pub fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+}
+
+/// What kind of record was not found; the HTTP layer names it in the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Tenant,
+    User,
+    Attribute,
+    Token,
+}
+
+impl Missing {
+    pub fn code(self) -> &'static str {
+        match self {
+            Missing::Tenant => "tenant_not_found",
+            Missing::User => "user_not_found",
+            Missing::Attribute => "attribute_not_found",
+            Missing::Token => "token_not_found",
+        }
+    }
+}
+
+/// A failure of the storage backend itself, never caused by client input.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (a bug or a corrupted row).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Everything a service call can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is invalid; every bad field is listed.
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    /// A request parameter outside the body is invalid (cursor, limit, search).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{} not found", .0.code())]
+    NotFound(Missing),
+    /// The request conflicts with the current state (a refused transition, a
+    /// taken email). `field` names the input that collided, if any.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// `If-Match` named another version than the current one.
+    #[error("the user was changed meanwhile (now at version {current})")]
+    VersionMismatch { current: i64 },
+    /// The caller may not do this (e.g. a SCIM-only token on the admin API).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Error::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable machine code the HTTP layer and the audit log use.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation_failed",
+            Error::BadRequest { code, .. } => code,
+            Error::NotFound(m) => m.code(),
+            Error::Conflict { code, .. } => code,
+            Error::VersionMismatch { .. } => "version_mismatch",
+            Error::Forbidden(_) => "forbidden",
+            Error::Store(_) => "internal_error",
+        }
+    }
+
+    /// True when the caller's request was refused (as opposed to Usher failing).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, Error::Store(_))
+    }
+}

@@ -1,0 +1,24 @@
+//! Usher's domain: tenants, users and their lifecycle, custom attributes,
+//! audit events, API tokens, the `Store` trait every backend implements, and
+//! the services that the HTTP API and the CLI share.
+//!
+//! Nothing here knows about HTTP or SQL. Values are parsed at the edge into
+//! the newtypes of [`user::fields`] and [`tenant`], so code further in never
+//! handles a raw address or slug.
+
+pub mod attribute;
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod input;
+pub mod listing;
+pub mod search;
+pub mod service;
+pub mod store;
+pub mod tenant;
+pub mod token;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, FieldError, StoreError, ValidationErrors};
+pub use store::Store;

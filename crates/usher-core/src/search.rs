@@ -1,0 +1,249 @@
+//! Prefix search over users. Each user has a small set of search terms
+//! (case-folded email, names, username, phone, custom attribute values); a
+//! search for `p` finds users with any term starting with `p`.
+//!
+//! Stores keep the terms in an index table so that a search is a range scan
+//! `p <= term < upper(p)`. To count *distinct* users from that range without
+//! sorting, each user also gets one negative row per pair of neighbouring
+//! terms holding their longest common prefix: the terms of one user that
+//! start with `p` are contiguous in sorted order, and exactly the pairs
+//! inside that run have a common prefix starting with `p`. So the sum of
+//! weights over the range is 1 for every matching user and 0 for others.
+
+use crate::error::Error;
+use crate::user::User;
+use crate::user::fields::fold_case;
+
+/// Terms are cut to this many characters; searches are no longer than it.
+pub const MAX_TERM_CHARS: usize = 100;
+
+/// Separator of terms in a user's search blob (a control character that
+/// validated fields cannot contain).
+pub const BLOB_SEPARATOR: char = '\u{1f}';
+
+/// One row of a user's search index: a term (+1) or a common prefix (−1).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchRow {
+    pub term: String,
+    pub weight: i8,
+}
+
+fn truncate_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// The distinct, sorted terms of a user.
+pub fn user_terms(user: &User) -> Vec<String> {
+    let mut raw: Vec<String> = vec![user.email.normalized().to_owned()];
+    let first = user.first_name.as_ref().map(|n| n.as_str());
+    let last = user.last_name.as_ref().map(|n| n.as_str());
+    raw.extend(first.map(fold_case));
+    raw.extend(last.map(fold_case));
+    if let (Some(f), Some(l)) = (first, last) {
+        raw.push(fold_case(&format!("{f} {l}")));
+    }
+    if let Some(u) = &user.username {
+        raw.push(u.normalized());
+    }
+    if let Some(p) = &user.phone {
+        raw.push(p.as_str().to_owned());
+        raw.push(p.as_str().trim_start_matches('+').to_owned());
+    }
+    raw.extend(user.attributes.values().map(|v| fold_case(v)));
+    let mut terms: Vec<String> = raw
+        .iter()
+        .map(|t| truncate_chars(t.trim(), MAX_TERM_CHARS).to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+/// The rows a store indexes for `user`: its terms and the common prefixes of
+/// neighbouring terms (see the module comment).
+pub fn user_search_rows(user: &User) -> Vec<SearchRow> {
+    let terms = user_terms(user);
+    let mut rows: Vec<SearchRow> = terms
+        .windows(2)
+        .filter_map(|w| {
+            let lcp = common_prefix(&w[0], &w[1]);
+            (!lcp.is_empty()).then(|| SearchRow {
+                term: lcp.to_owned(),
+                weight: -1,
+            })
+        })
+        .collect();
+    rows.extend(terms.into_iter().map(|term| SearchRow { term, weight: 1 }));
+    // One row per distinct string, weights summed; a zero sum changes no
+    // count, and a matching user always keeps a positive row in the range.
+    rows.sort();
+    let mut merged: Vec<SearchRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match merged.last_mut() {
+            Some(last) if last.term == row.term => last.weight += row.weight,
+            _ => merged.push(row),
+        }
+    }
+    merged.retain(|r| r.weight != 0);
+    merged
+}
+
+/// The terms joined, each preceded by [`BLOB_SEPARATOR`], so that
+/// `instr(blob, SEP || p) > 0` tests a user against a prefix.
+pub fn search_blob(user: &User) -> String {
+    let mut blob = String::new();
+    for t in user_terms(user) {
+        blob.push(BLOB_SEPARATOR);
+        blob.push_str(&t);
+    }
+    blob
+}
+
+fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
+    let mut end = 0;
+    for ((i, ca), cb) in a.char_indices().zip(b.chars()) {
+        if ca != cb {
+            break;
+        }
+        end = i + ca.len_utf8();
+    }
+    &a[..end]
+}
+
+/// A validated, case-folded search prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPrefix {
+    folded: String,
+}
+
+impl SearchPrefix {
+    /// Parses the `search` parameter; `min_chars` is the tenant's minimum.
+    pub fn parse(input: &str, min_chars: usize) -> Result<Self, Error> {
+        let folded = fold_case(input.trim());
+        let n = folded.chars().count();
+        if n < min_chars {
+            return Err(Error::bad_request(
+                "search_too_short",
+                format!("search needs at least {min_chars} characters"),
+            ));
+        }
+        if n > MAX_TERM_CHARS {
+            return Err(Error::bad_request(
+                "search_too_long",
+                format!("search may have at most {MAX_TERM_CHARS} characters"),
+            ));
+        }
+        if folded.chars().any(char::is_control) {
+            return Err(Error::bad_request(
+                "invalid_search",
+                "search must not contain control characters",
+            ));
+        }
+        Ok(Self { folded })
+    }
+
+    /// The inclusive lower bound of the term range.
+    pub fn lower(&self) -> &str {
+        &self.folded
+    }
+
+    /// The exclusive upper bound: the prefix with its last character
+    /// incremented (UTF-8 byte order is code point order). `None` when no
+    /// string bounds it (a prefix of U+10FFFF only).
+    pub fn upper(&self) -> Option<String> {
+        let mut chars: Vec<char> = self.folded.chars().collect();
+        while let Some(last) = chars.pop() {
+            let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+            if let Some(c) = next {
+                chars.push(c);
+                return Some(chars.into_iter().collect());
+            }
+        }
+        None
+    }
+
+    /// What to look for in a search blob.
+    pub fn needle(&self) -> String {
+        format!("{BLOB_SEPARATOR}{}", self.folded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::fields::{PersonName, Phone, Username};
+
+    fn user(first: &str, last: &str, email: &str) -> User {
+        let mut u = crate::user::tests::sample_user();
+        u.first_name = Some(PersonName::parse("f", first, 50).unwrap());
+        u.last_name = Some(PersonName::parse("l", last, 100).unwrap());
+        u.email = crate::user::fields::Email::parse("e", email).unwrap();
+        u
+    }
+
+    fn distinct_count(users: &[User], p: &SearchPrefix) -> i64 {
+        let upper = p.upper();
+        users
+            .iter()
+            .flat_map(user_search_rows)
+            .filter(|r| r.term.as_str() >= p.lower() && upper.as_ref().is_none_or(|u| r.term < *u))
+            .map(|r| i64::from(r.weight))
+            .sum()
+    }
+
+    #[test]
+    fn the_weighted_range_counts_each_matching_user_once() {
+        let mut u = user("Mark", "Markus", "mark.markus@example.com");
+        u.username = Some(Username::parse("u", "markm").unwrap());
+        let others = vec![u, user("Maria", "Smith", "ms@example.com"), user("Bob", "Marley", "bob@example.com")];
+        for (q, expected) in [("ma", 3), ("mar", 3), ("mark", 1), ("marku", 1), ("smi", 1), ("b", 1), ("x", 0), ("bob@", 1), ("maria s", 1)] {
+            let p = SearchPrefix::parse(q, 1).unwrap();
+            assert_eq!(distinct_count(&others, &p), expected, "prefix {q}");
+            let by_blob = others.iter().filter(|u| search_blob(u).contains(&p.needle())).count() as i64;
+            assert_eq!(by_blob, expected, "blob prefix {q}");
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_every_term_counts_once_per_user() {
+        let u = user("Anna", "Annabel", "anna.annabel@ann.example");
+        let mut u = u;
+        u.phone = Some(Phone::parse("p", "+4917012345678").unwrap());
+        for t in user_terms(&u) {
+            for end in t.char_indices().map(|(i, c)| i + c.len_utf8()) {
+                let p = SearchPrefix::parse(&t[..end], 1).unwrap();
+                assert_eq!(distinct_count(std::slice::from_ref(&u), &p), 1, "prefix {:?}", &t[..end]);
+            }
+        }
+    }
+
+    #[test]
+    fn search_is_case_insensitive_and_finds_phone_with_or_without_plus() {
+        let mut u = user("Élodie", "Ünal", "E@x.fr");
+        u.phone = Some(Phone::parse("p", "+33612345678").unwrap());
+        let terms = user_terms(&u);
+        assert!(terms.contains(&"élodie".to_owned()));
+        assert!(terms.contains(&"ünal".to_owned()));
+        assert!(terms.contains(&"+33612345678".to_owned()));
+        assert!(terms.contains(&"33612345678".to_owned()));
+        assert_eq!(SearchPrefix::parse("ÉLO", 2).unwrap().lower(), "élo");
+    }
+
+    #[test]
+    fn upper_bound_increments_the_last_character() {
+        assert_eq!(SearchPrefix::parse("ab", 2).unwrap().upper().as_deref(), Some("ac"));
+        assert_eq!(SearchPrefix::parse("a\u{10FFFF}", 2).unwrap().upper().as_deref(), Some("b"));
+        assert_eq!(SearchPrefix::parse("a\u{D7FF}", 2).unwrap().upper().as_deref(), Some("a\u{E000}"));
+    }
+
+    #[test]
+    fn short_long_and_control_searches_are_refused() {
+        assert_eq!(SearchPrefix::parse(" a ", 2).unwrap_err().code(), "search_too_short");
+        assert_eq!(SearchPrefix::parse(&"a".repeat(101), 2).unwrap_err().code(), "search_too_long");
+        assert_eq!(SearchPrefix::parse("a\u{1b}b", 2).unwrap_err().code(), "invalid_search");
+    }
+}

@@ -1,0 +1,54 @@
+//! The operations the admin API and the CLI share. Each takes the tenant it
+//! acts in and the [`AuditContext`] of the caller, validates its input,
+//! asks the store to carry it out, and makes sure an audit event records
+//! the attempt whatever its outcome.
+
+mod attributes;
+mod audit;
+mod tenants;
+mod tokens;
+mod users;
+
+pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use users::ListParams;
+
+use crate::audit::{AuditContext, AuditDraft};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::store::Store;
+use crate::tenant::Tenant;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Everything a caller of the domain needs: the store and the clock.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    fn draft(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str) -> AuditDraft {
+        ctx.draft(tenant.map(|t| t.id), action, self.clock.now())
+    }
+
+    /// Records a refusal decided before the store was asked (bad input, a
+    /// missing record) and hands the error back. If even the audit write
+    /// fails the caller gets that failure instead: an attempt that cannot be
+    /// audited is not answered as if it had been.
+    async fn refuse(&self, draft: AuditDraft, err: Error) -> Error {
+        match self.store.append_audit(draft.failed_with(&err)).await {
+            Ok(()) => err,
+            Err(store) => Error::Store(store),
+        }
+    }
+
+    /// Parses a user id from a URL or a command line.
+    pub fn parse_user_id(s: &str) -> Result<Uuid, Error> {
+        Uuid::parse_str(s).map_err(|_| Error::bad_request("invalid_id", "the user id must be a UUID"))
+    }
+}

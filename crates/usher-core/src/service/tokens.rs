@@ -1,0 +1,81 @@
+//! Admin API tokens: creating them and recognising a presented one.
+
+use super::Services;
+use crate::audit::AuditContext;
+use crate::error::Error;
+use crate::tenant::Tenant;
+use crate::token::{API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope};
+use serde_json::json;
+use uuid::Uuid;
+
+/// The shortest bootstrap secret accepted (an operator-chosen secret).
+pub const MIN_BOOTSTRAP_LEN: usize = 16;
+
+impl Services {
+    /// Creates a token and answers its secret, which is shown only now.
+    /// `tenant: None` makes a super-admin token.
+    pub async fn create_token(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        scope: TokenScope,
+        name: &str,
+    ) -> Result<(ApiToken, Secret), Error> {
+        if scope == TokenScope::Scim && tenant.is_none() {
+            return Err(Error::bad_request("tenant_required", "a SCIM token belongs to one tenant"));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(Error::bad_request("invalid_token_name", "the name must be 1 to 100 printable characters"));
+        }
+        let secret = Secret::generate(match scope {
+            TokenScope::Admin => API_TOKEN_PREFIX,
+            TokenScope::Scim => SCIM_TOKEN_PREFIX,
+        });
+        let token = ApiToken {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.map(|t| t.id),
+            scope,
+            name: name.to_owned(),
+            hash: secret.hash(),
+            created_at: self.clock.now(),
+        };
+        let draft = self
+            .draft(ctx, tenant, "token.create")
+            .target("token", token.id)
+            .details(json!({"name": token.name, "scope": scope.as_str(), "super_admin": tenant.is_none()}));
+        self.store.create_token(token.clone(), draft).await?;
+        Ok((token, secret))
+    }
+
+    /// Makes the operator's bootstrap secret a super-admin token.
+    pub async fn install_bootstrap_token(&self, ctx: &AuditContext, secret: &Secret) -> Result<(), Error> {
+        if secret.expose().chars().count() < MIN_BOOTSTRAP_LEN {
+            return Err(Error::bad_request(
+                "bootstrap_token_too_short",
+                format!("USHER_BOOTSTRAP_TOKEN must be at least {MIN_BOOTSTRAP_LEN} characters"),
+            ));
+        }
+        let token = ApiToken {
+            id: Uuid::now_v7(),
+            tenant_id: None,
+            scope: TokenScope::Admin,
+            name: BOOTSTRAP_TOKEN_NAME.to_owned(),
+            hash: secret.hash(),
+            created_at: self.clock.now(),
+        };
+        let draft = self.draft(ctx, None, "token.bootstrap").target("token", token.id);
+        self.store.replace_named_super_token(token, draft).await
+    }
+
+    /// The token a caller presented, if it exists.
+    pub async fn authenticate_token(&self, presented: &str) -> Result<Option<ApiToken>, Error> {
+        let secret = Secret::from_string(presented.to_owned());
+        let hash = secret.hash();
+        Ok(self
+            .store
+            .token_by_hash(&hash)
+            .await?
+            .filter(|t| t.hash.matches(&hash)))
+    }
+}

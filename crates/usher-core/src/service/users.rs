@@ -1,0 +1,288 @@
+//! Creating, reading, listing, editing, acting on and deleting users.
+
+use super::Services;
+use crate::attribute::AttributeSet;
+use crate::audit::AuditContext;
+use crate::error::{Error, Missing};
+use crate::listing::{Cursor, Page, UserQuery, parse_limit};
+use crate::search::SearchPrefix;
+use crate::store::{Effects, LinkKind, NewLink, UserWrite};
+use crate::tenant::Tenant;
+use crate::token::Secret;
+use crate::user::state::{Action, transition};
+use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Prefix of invitation link secrets.
+pub const INVITATION_PREFIX: &str = "usher_inv_";
+
+/// The raw parameters of a list request, as they arrive.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub search: Option<String>,
+    pub state: Option<String>,
+    pub archived: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    fn parse(&self, tenant: &Tenant, now: OffsetDateTime) -> Result<UserQuery, Error> {
+        let search = match self.search.as_deref() {
+            Some(s) if !s.trim().is_empty() => Some(SearchPrefix::parse(s, tenant.settings.min_search_length as usize)?),
+            Some(s) if !s.is_empty() => {
+                return Err(Error::bad_request("search_too_short", "search needs at least 2 characters"));
+            }
+            _ => None,
+        };
+        let state = match self.state.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(UserState::parse(s).ok_or_else(|| {
+                Error::bad_request(
+                    "invalid_state_filter",
+                    "state must be one of not_invited, pending_invitation, expired_invitation, active, blocked, disabled",
+                )
+            })?),
+        };
+        let archived = match self.archived.as_deref() {
+            None | Some("") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => return Err(Error::bad_request("invalid_archived_filter", "archived must be true or false")),
+        };
+        Ok(UserQuery {
+            search,
+            state,
+            archived,
+            limit: parse_limit(self.limit)?,
+            cursor: Cursor::decode(self.cursor.as_deref())?,
+            now,
+        })
+    }
+
+    fn audit_details(&self) -> Value {
+        json!({
+            "search": self.search,
+            "state": self.state,
+            "archived": self.archived,
+            "limit": self.limit,
+            "cursor": self.cursor,
+        })
+    }
+}
+
+/// A fresh invitation: the secret to mail and the link to store.
+fn new_invitation(tenant: &Tenant, now: OffsetDateTime) -> (Secret, NewLink) {
+    let secret = Secret::generate(INVITATION_PREFIX);
+    let link = NewLink {
+        kind: LinkKind::Invitation,
+        hash: secret.hash(),
+        expires_at: now + Duration::hours(i64::from(tenant.settings.invitation_ttl_hours)),
+    };
+    (secret, link)
+}
+
+impl Services {
+    async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
+        Ok(AttributeSet::new(self.store.list_attributes(tenant.id).await?))
+    }
+
+    /// Creates a user from a JSON body (`POST /users`).
+    pub async fn create_user(&self, tenant: &Tenant, ctx: &AuditContext, body: Value) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.create");
+        let attrs = self.attribute_set(tenant).await?;
+        let new = match NewUser::from_json(body, &attrs) {
+            Ok(n) => n,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        self.create_validated_user(tenant, ctx, new).await
+    }
+
+    /// Creates a user from input already validated (CLI, imports).
+    pub async fn create_validated_user(&self, tenant: &Tenant, ctx: &AuditContext, new: NewUser) -> Result<User, Error> {
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let (state, link) = if new.activate {
+            (UserState::Active, None)
+        } else if new.send_invitation {
+            let (_secret, link) = new_invitation(tenant, now);
+            (UserState::PendingInvitation, Some(link))
+        } else {
+            (UserState::NotInvited, None)
+        };
+        let user = User {
+            id,
+            tenant_id: tenant.id,
+            email: new.email,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            phone: new.phone,
+            personal_email: new.personal_email,
+            username: new.username,
+            language: new.language,
+            stored_state: state,
+            invitation_expires_at: link.as_ref().map(|l| l.expires_at),
+            archived: false,
+            source: LOCAL_SOURCE.to_owned(),
+            external_id: new.external_id,
+            attributes: new.attributes,
+            created_at: now,
+            updated_at: now,
+            signup_completed_at: new.activate.then_some(now),
+            last_login_at: None,
+            last_failed_login_at: None,
+            mfa_enrolled: false,
+            version: 1,
+        };
+        let draft = self
+            .draft(ctx, Some(tenant), "user.create")
+            .target("user", id)
+            .details(json!({"email": user.email, "state": state, "invitation_sent": link.is_some()}));
+        self.store.create_user(user, link, draft).await
+    }
+
+    /// One user, audited as a view.
+    pub async fn get_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.view");
+        let id = match Self::parse_user_id(id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
+        };
+        let draft = draft.target("user", id);
+        match self.store.get_user(tenant.id, id).await? {
+            Some(user) => {
+                self.store.append_audit(draft).await?;
+                Ok(user)
+            }
+            None => Err(self.refuse(draft, Error::NotFound(Missing::User)).await),
+        }
+    }
+
+    /// A page of the user list or of a search, audited with its query.
+    pub async fn list_users(&self, tenant: &Tenant, ctx: &AuditContext, params: &ListParams) -> Result<Page<User>, Error> {
+        let action = if params.search.as_deref().is_some_and(|s| !s.is_empty()) {
+            "user.search"
+        } else {
+            "user.list"
+        };
+        let mut details = params.audit_details();
+        let draft = self.draft(ctx, Some(tenant), action);
+        let query = match params.parse(tenant, self.clock.now()) {
+            Ok(q) => q,
+            Err(e) => return Err(self.refuse(draft.details(details), e).await),
+        };
+        let page = self.store.list_users(tenant.id, &query).await?;
+        details["returned"] = json!(page.items.len());
+        details["total"] = json!(page.total);
+        self.store.append_audit(draft.details(details)).await?;
+        Ok(page)
+    }
+
+    /// Applies a JSON merge patch to a user's profile.
+    pub async fn edit_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        body: Value,
+    ) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.update");
+        let uid = match Self::parse_user_id(id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
+        };
+        let draft = draft.target("user", uid);
+        let attrs = self.attribute_set(tenant).await?;
+        let patch = match UserPatch::from_json(body, &attrs) {
+            Ok(p) => p,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let write = UserWrite {
+            tenant_id: tenant.id,
+            user_id: uid,
+            if_match,
+            now: self.clock.now(),
+            mutation: Box::new(move |user: &mut User| {
+                patch.apply(user);
+                Ok(Effects::default())
+            }),
+            audit: draft,
+        };
+        self.store.modify_user(write).await
+    }
+
+    /// A lifecycle action: block, unblock, disable, enable, archive, or
+    /// (re)sending the invitation.
+    pub async fn act_on_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        action: Action,
+    ) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), action.audit_name());
+        let uid = match Self::parse_user_id(id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
+        };
+        let now = self.clock.now();
+        let invitation = (action == Action::SendInvitation).then(|| new_invitation(tenant, now));
+        let write = UserWrite {
+            tenant_id: tenant.id,
+            user_id: uid,
+            if_match,
+            now,
+            mutation: Box::new(move |user: &mut User| {
+                let current = user.state(now);
+                let next = transition(action, current, user.archived, user.signup_completed_at.is_some())?;
+                let mut effects = Effects::default();
+                match action {
+                    Action::Archive => user.archived = true,
+                    Action::Disable => {
+                        user.invitation_expires_at = None;
+                        effects.revoke_access = true;
+                    }
+                    Action::SendInvitation => {
+                        if let Some((_secret, link)) = invitation {
+                            user.invitation_expires_at = Some(link.expires_at);
+                            effects.new_link = Some(link);
+                        }
+                    }
+                    Action::Enable => user.invitation_expires_at = None,
+                    Action::Block | Action::Unblock => {}
+                }
+                user.stored_state = next;
+                Ok(effects)
+            }),
+            audit: draft.target("user", uid),
+        };
+        self.store.modify_user(write).await
+    }
+
+    /// Deletes a user for good; the email becomes free again.
+    pub async fn delete_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str, if_match: Option<i64>) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.delete");
+        let uid = match Self::parse_user_id(id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
+        };
+        let require_disabled = tenant.settings.require_disable_before_delete;
+        let now = self.clock.now();
+        let guard = Box::new(move |user: &User| {
+            if require_disabled && user.state(now) != UserState::Disabled {
+                return Err(Error::conflict(
+                    "not_disabled",
+                    "this tenant requires a user to be disabled before it is deleted",
+                ));
+            }
+            Ok(())
+        });
+        self.store
+            .delete_user(tenant.id, uid, if_match, guard, draft.target("user", uid))
+            .await
+    }
+}

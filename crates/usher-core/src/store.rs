@@ -1,0 +1,169 @@
+//! The storage contract. Every backend implements [`Store`]; the shared
+//! conformance suite (`usher-testkit`) holds them to the same behaviour.
+//!
+//! Methods are whole operations, each one transaction: a write and the audit
+//! event that records it commit together or not at all. A method that takes
+//! an [`AuditDraft`] records it with outcome `success` when it succeeds and
+//! with outcome `refused` (and the error's code) when it answers a refusal
+//! such as a taken email or a forbidden transition — in which case nothing
+//! else was written. After a [`StoreError`] nothing is promised.
+
+use crate::attribute::AttributeDefinition;
+use crate::audit::{AuditDraft, StoredLink};
+use crate::error::{Error, StoreError};
+use crate::listing::{AuditQuery, Page, UserQuery};
+use crate::tenant::{NewTenant, Tenant, TenantSettings};
+use crate::token::{ApiToken, SecretHash};
+use crate::user::User;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The kinds of single-use links a user can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    Invitation,
+    PasswordReset,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Invitation => "invitation",
+            LinkKind::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// A link to store: only the hash of its secret.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    pub kind: LinkKind,
+    pub hash: SecretHash,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What else a change to a user entails, decided by the domain.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// End every session, refresh token and link of the user at once.
+    pub revoke_access: bool,
+    /// Store this link, replacing any older link of its kind.
+    pub new_link: Option<NewLink>,
+}
+
+/// A change to one user, decided by the domain while the store holds the
+/// user's row. It edits the user in place or refuses.
+pub type UserMutation = Box<dyn FnOnce(&mut User) -> Result<Effects, Error> + Send>;
+
+/// A check run on the current user before deleting it.
+pub type DeleteGuard = Box<dyn FnOnce(&User) -> Result<(), Error> + Send>;
+
+/// An edit or action on one user.
+pub struct UserWrite {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    /// The version named by `If-Match`; `None` when the caller did not send one.
+    pub if_match: Option<i64>,
+    pub now: OffsetDateTime,
+    pub mutation: UserMutation,
+    /// Completed by the store with the changes it made.
+    pub audit: AuditDraft,
+}
+
+impl std::fmt::Debug for UserWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserWrite")
+            .field("tenant_id", &self.tenant_id)
+            .field("user_id", &self.user_id)
+            .field("if_match", &self.if_match)
+            .field("action", &self.audit.action)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The head of one audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub chain: Uuid,
+    pub seq: i64,
+    pub hash: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Answers once the database can serve requests.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- tenants ---
+
+    /// Creates a tenant (`slug_taken` when the slug exists).
+    async fn create_tenant(&self, tenant: NewTenant, now: OffsetDateTime, audit: AuditDraft) -> Result<Tenant, Error>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    async fn update_tenant_settings(
+        &self,
+        tenant_id: Uuid,
+        settings: TenantSettings,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error>;
+
+    // --- API tokens ---
+
+    async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error>;
+    async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError>;
+    /// Makes `token` the only super-admin token named like it (the
+    /// bootstrap token follows `USHER_BOOTSTRAP_TOKEN` across restarts).
+    async fn replace_named_super_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error>;
+
+    // --- users ---
+
+    /// Stores a new user, built and validated by the service. Refuses with
+    /// `email_taken`, `username_taken`, `external_id_taken`, or
+    /// `unknown_attribute` when a definition vanished meanwhile.
+    async fn create_user(&self, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error>;
+    /// The batch path (imports, benchmark seeding): many users in one
+    /// transaction with one audit event summarising them. All or nothing.
+    async fn insert_users(&self, tenant_id: Uuid, users: Vec<User>, audit: AuditDraft) -> Result<u64, Error>;
+    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn user_by_email(&self, tenant_id: Uuid, email_normalized: &str) -> Result<Option<User>, StoreError>;
+    /// Applies an edit or action under the row lock: checks `if_match`,
+    /// runs the mutation, bumps the version (unless nothing changed), and
+    /// carries out its effects.
+    async fn modify_user(&self, write: UserWrite) -> Result<User, Error>;
+    async fn delete_user(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        if_match: Option<i64>,
+        guard: DeleteGuard,
+        audit: AuditDraft,
+    ) -> Result<User, Error>;
+    /// One page of users with the exact total, all read in one snapshot.
+    async fn list_users(&self, tenant_id: Uuid, query: &UserQuery) -> Result<Page<User>, StoreError>;
+    /// Materialises `expired_invitation` for pending invitations past their
+    /// expiry (at most `limit` users); answers how many changed. Reads do
+    /// not depend on it; it keeps counting expired invitations cheap.
+    async fn sweep_expired_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
+
+    // --- custom attributes ---
+
+    async fn list_attributes(&self, tenant_id: Uuid) -> Result<Vec<AttributeDefinition>, StoreError>;
+    /// Refuses with `attribute_exists` when the name is taken (ignoring case).
+    async fn create_attribute(&self, tenant_id: Uuid, def: AttributeDefinition, audit: AuditDraft) -> Result<(), Error>;
+    /// Removes a definition. While users hold values, refuses with
+    /// `attribute_in_use` unless `purge`, which removes the values too
+    /// (bumping those users' versions). Answers the number of values purged.
+    async fn delete_attribute(&self, tenant_id: Uuid, name: &str, purge: bool, now: OffsetDateTime, audit: AuditDraft) -> Result<u64, Error>;
+
+    // --- audit ---
+
+    /// Appends an event that records no change of its own (a view, a list,
+    /// a refusal decided before reaching the store).
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
+    /// Events of a chain (the tenant id, or nil for global), newest first.
+    async fn list_audit(&self, chain: Uuid, query: &AuditQuery) -> Result<Page<StoredLink>, StoreError>;
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
+    /// Raw events of one chain with `seq > after`, ascending, for verification.
+    async fn audit_links(&self, chain: Uuid, after: i64, limit: u32) -> Result<Vec<StoredLink>, StoreError>;
+}
