@@ -163,3 +163,57 @@ mod tests {
         assert!(parse_limit(Some(201)).is_err());
     }
 }
+
+/// How a stored invitation expiry must compare with the query's `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Any,
+    /// No expiry, or one still ahead: a pending invitation that is live.
+    Live,
+    /// Expiry reached: a pending invitation the sweep has not yet marked.
+    Expired,
+}
+
+/// One conjunction of stored-column conditions. A state filter becomes a
+/// union of branches, each of which a store can read in email order from
+/// one index range (except `Expiry::Expired`, a small set it sorts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Branch {
+    pub state: Option<UserState>,
+    pub archived: Option<bool>,
+    pub expiry: Expiry,
+}
+
+impl UserQuery {
+    /// The branches whose union is the query's state and archived filter.
+    pub fn branches(&self) -> Vec<Branch> {
+        let Some(state) = self.state else {
+            return vec![Branch {
+                state: None,
+                archived: self.archived,
+                expiry: Expiry::Any,
+            }];
+        };
+        let archived: Vec<bool> = match self.archived {
+            Some(a) => vec![a],
+            None => vec![false, true],
+        };
+        let mut out = Vec::new();
+        for a in archived {
+            let b = |state, expiry| Branch {
+                state: Some(state),
+                archived: Some(a),
+                expiry,
+            };
+            match state {
+                UserState::PendingInvitation => out.push(b(UserState::PendingInvitation, Expiry::Live)),
+                UserState::ExpiredInvitation => {
+                    out.push(b(UserState::ExpiredInvitation, Expiry::Any));
+                    out.push(b(UserState::PendingInvitation, Expiry::Expired));
+                }
+                s => out.push(b(s, Expiry::Any)),
+            }
+        }
+        out
+    }
+}

@@ -66,7 +66,19 @@ pub fn user_terms(user: &User) -> Vec<String> {
 /// The rows a store indexes for `user`: its terms and the common prefixes of
 /// neighbouring terms (see the module comment).
 pub fn user_search_rows(user: &User) -> Vec<SearchRow> {
-    let terms = user_terms(user);
+    rows_for_terms(user_terms(user))
+}
+
+/// The terms a search blob holds (what [`search_blob`] joined).
+pub fn terms_from_blob(blob: &str) -> Vec<String> {
+    blob.split(BLOB_SEPARATOR)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The index rows of a sorted, distinct list of terms.
+pub fn rows_for_terms(terms: Vec<String>) -> Vec<SearchRow> {
     let mut rows: Vec<SearchRow> = terms
         .windows(2)
         .filter_map(|w| {

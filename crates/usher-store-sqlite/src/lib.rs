@@ -1,1 +1,282 @@
-//! placeholder
+//! Usher's [`Store`] on embedded SQLite.
+//!
+//! One thread owns the write connection and commits waiting writes together
+//! ([`writer`]); reads run on a small pool of connections on the blocking
+//! thread pool. The database runs in WAL mode with `synchronous = FULL`:
+//! a write is acknowledged only after its commit reached the disk.
+
+mod audit;
+mod conn;
+mod list;
+mod migrations;
+mod rows;
+mod tenants;
+mod users;
+mod writer;
+
+use async_trait::async_trait;
+use conn::{DbResult, Readers, TenantKeys};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use usher_core::attribute::AttributeDefinition;
+use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::listing::{AuditQuery, Page, UserQuery};
+use usher_core::store::{ChainHead, DeleteGuard, NewLink, UserWrite};
+use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
+use usher_core::token::{ApiToken, SecretHash};
+use usher_core::user::User;
+use usher_core::{Error, Store, StoreError};
+use uuid::Uuid;
+use writer::Writer;
+
+/// The SQLite store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    writer: Writer,
+    readers: Readers,
+    tenants: TenantKeys,
+}
+
+/// How many read connections to keep: reads are short, and the machine's
+/// cores are shared with the writer and the HTTP server.
+const READERS: usize = 4;
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and runs pending
+    /// migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let write_conn = conn::open(path).map_err(unavailable)?;
+        migrations::run(&write_conn).map_err(unavailable)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = conn::open(path).map_err(unavailable)?;
+            c.pragma_update(None, "query_only", true).map_err(unavailable)?;
+            readers.push(c);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Writer::start(write_conn),
+                readers: Readers::new(readers),
+                tenants: TenantKeys::default(),
+            }),
+        })
+    }
+
+    /// Parses `sqlite://PATH` (also `sqlite:PATH`).
+    pub fn path_from_url(url: &str) -> Option<PathBuf> {
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let rest = rest.split('?').next().unwrap_or(rest);
+        (!rest.is_empty()).then(|| PathBuf::from(rest))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Copies the live database into `dest` with SQLite's online backup.
+    pub async fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest.to_owned();
+        self.read(move |c| {
+            c.backup(rusqlite::MAIN_DB, &dest, None)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        self.inner.readers.run(f).await
+    }
+
+    /// The integer key of a tenant, cached after the first lookup (a
+    /// tenant's key never changes).
+    async fn tenant_key(&self, tenant_id: Uuid) -> Result<i64, StoreError> {
+        if let Some(k) = self.inner.tenants.get(tenant_id) {
+            return Ok(k);
+        }
+        let key = self
+            .read(move |c| tenants::key_of(c, tenant_id))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("tenant {tenant_id} has no row")))?;
+        self.inner.tenants.insert(tenant_id, key);
+        Ok(key)
+    }
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn create_tenant(&self, tenant: NewTenant, now: OffsetDateTime, audit: AuditDraft) -> Result<Tenant, Error> {
+        self.inner
+            .writer
+            .write(move |c| tenants::create(c, tenant, now, audit))
+            .await
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        let slug = slug.to_owned();
+        self.read(move |c| tenants::by_slug(c, &slug)).await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        self.read(tenants::list).await
+    }
+
+    async fn update_tenant_settings(&self, tenant_id: Uuid, settings: TenantSettings, audit: AuditDraft) -> Result<Tenant, Error> {
+        self.inner
+            .writer
+            .write(move |c| tenants::update_settings(c, tenant_id, settings, audit))
+            .await
+    }
+
+    async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+        self.inner.writer.write(move |c| tenants::create_token(c, token, audit)).await
+    }
+
+    async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| tenants::token_by_hash(c, &hash)).await
+    }
+
+    async fn replace_named_super_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+        self.inner
+            .writer
+            .write(move |c| tenants::replace_named_super_token(c, token, audit))
+            .await
+    }
+
+    async fn create_user(&self, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error> {
+        let tk = self.tenant_key(user.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| users::create(c, tk, user, link, audit))
+            .await
+    }
+
+    async fn insert_users(&self, tenant_id: Uuid, batch: Vec<User>, audit: AuditDraft) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| users::insert_batch(c, tk, batch, audit))
+            .await
+    }
+
+    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| Ok(rows::user_by_id(c, tk, tenant_id, user_id)?.map(|s| s.user)))
+            .await
+    }
+
+    async fn user_by_email(&self, tenant_id: Uuid, email_normalized: &str) -> Result<Option<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let email = email_normalized.to_owned();
+        self.read(move |c| Ok(rows::user_by_email(c, tk, tenant_id, &email)?.map(|s| s.user)))
+            .await
+    }
+
+    async fn modify_user(&self, write: UserWrite) -> Result<User, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        self.inner.writer.write(move |c| users::modify(c, tk, write)).await
+    }
+
+    async fn delete_user(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        if_match: Option<i64>,
+        guard: DeleteGuard,
+        audit: AuditDraft,
+    ) -> Result<User, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| users::delete(c, tk, tenant_id, user_id, if_match, guard, audit))
+            .await
+    }
+
+    async fn list_users(&self, tenant_id: Uuid, query: &UserQuery) -> Result<Page<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let query = query.clone();
+        self.read(move |c| list::list_users(c, tk, tenant_id, &query)).await
+    }
+
+    async fn sweep_expired_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
+        self.inner
+            .writer
+            .write(move |c| users::sweep_expired(c, now, limit))
+            .await
+            .map_err(|e| match e {
+                Error::Store(s) => s,
+                other => StoreError::Corrupt(other.to_string()),
+            })
+    }
+
+    async fn list_attributes(&self, tenant_id: Uuid) -> Result<Vec<AttributeDefinition>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| tenants::list_attributes(c, tk)).await
+    }
+
+    async fn create_attribute(&self, tenant_id: Uuid, def: AttributeDefinition, audit: AuditDraft) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| tenants::create_attribute(c, tk, def, audit))
+            .await
+    }
+
+    async fn delete_attribute(&self, tenant_id: Uuid, name: &str, purge: bool, now: OffsetDateTime, audit: AuditDraft) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let name = name.to_owned();
+        self.inner
+            .writer
+            .write(move |c| users::delete_attribute(c, tk, tenant_id, &name, purge, now, audit))
+            .await
+    }
+
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        self.inner
+            .writer
+            .write(move |c| audit::append(c, draft).map(|_| ()).map_err(|e| conn::db_error(e).into()))
+            .await
+            .map_err(|e| match e {
+                Error::Store(s) => s,
+                other => StoreError::Corrupt(other.to_string()),
+            })
+    }
+
+    async fn list_audit(&self, chain: Uuid, query: &AuditQuery) -> Result<Page<StoredLink>, StoreError> {
+        let query = query.clone();
+        self.read(move |c| audit::list(c, chain, &query)).await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        self.read(audit::heads).await
+    }
+
+    async fn audit_links(&self, chain: Uuid, after: i64, limit: u32) -> Result<Vec<StoredLink>, StoreError> {
+        self.read(move |c| audit::links(c, chain, after, limit)).await
+    }
+}

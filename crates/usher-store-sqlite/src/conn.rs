@@ -1,0 +1,158 @@
+//! Connections: how they are opened, the pool of readers, and how SQLite
+//! errors become domain errors.
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use tokio::sync::Semaphore;
+use usher_core::audit::AuditDraft;
+use usher_core::{Error, StoreError};
+use uuid::Uuid;
+
+pub(crate) type DbResult<T> = Result<T, rusqlite::Error>;
+
+pub(crate) fn open(path: &Path) -> DbResult<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // WAL lets readers run while the writer commits; FULL syncs the WAL on
+    // every commit, so an acknowledged write survives a power cut.
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    c.pragma_update(None, "foreign_keys", true)?;
+    // Another process (the CLI beside a running server) may hold the write
+    // lock for a moment: wait instead of failing.
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "cache_size", -65_536)?; // 64 MiB per connection
+    c.pragma_update(None, "temp_store", "MEMORY")?;
+    c.set_prepared_statement_cache_capacity(128);
+    Ok(c)
+}
+
+/// A fixed set of read connections used on the blocking thread pool.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Readers {
+    pub(crate) fn new(conns: Vec<Connection>) -> Self {
+        Self {
+            permits: Semaphore::new(conns.len()),
+            idle: Mutex::new(conns),
+        }
+    }
+
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Unavailable("the reader pool is closed".into()))?;
+        let conn = self
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no idle reader despite a permit".into()))?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            // A failed read may leave its snapshot open; close it.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            (conn, r)
+        })
+        .await
+        .map_err(|_| StoreError::Corrupt("a read panicked".into()))?;
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        result.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
+
+/// Tenant id → integer key, filled on first use.
+#[derive(Debug, Default)]
+pub(crate) struct TenantKeys(RwLock<HashMap<Uuid, i64>>);
+
+impl TenantKeys {
+    pub(crate) fn get(&self, id: Uuid) -> Option<i64> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).get(&id).copied()
+    }
+
+    pub(crate) fn insert(&self, id: Uuid, key: i64) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(id, key);
+    }
+}
+
+/// A database failure as a store error.
+pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Maps a unique-constraint violation to the conflict it means; any other
+/// error is a store failure.
+pub(crate) fn constraint(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
+        if f.code == ErrorCode::ConstraintViolation {
+            let known: [(&str, &'static str, Option<&'static str>, &str); 6] = [
+                ("users.tenant_key, users.email_norm", "email_taken", Some("email"), "a user with this email already exists"),
+                ("users.tenant_key, users.username_norm", "username_taken", Some("username"), "a user with this username already exists"),
+                ("users.tenant_key, users.source, users.external_id", "external_id_taken", Some("external_id"), "a user with this external id already exists in this source"),
+                ("tenants.slug", "slug_taken", Some("slug"), "a tenant with this slug already exists"),
+                ("attribute_definitions.tenant_key, attribute_definitions.name_key", "attribute_exists", Some("name"), "an attribute with this name already exists"),
+                ("api_tokens.hash", "token_exists", None, "a token with this secret already exists"),
+            ];
+            for (cols, code, field, message) in known {
+                if msg.contains(cols) {
+                    return Error::Conflict { code, field, message: message.to_owned() };
+                }
+            }
+        }
+    }
+    Error::Store(db_error(e))
+}
+
+/// Converts rusqlite results inside write jobs.
+pub(crate) trait DbExt<T> {
+    /// Any error is a store failure.
+    fn db(self) -> Result<T, Error>;
+}
+
+impl<T> DbExt<T> for DbResult<T> {
+    fn db(self) -> Result<T, Error> {
+        self.map_err(|e| Error::Store(db_error(e)))
+    }
+}
+
+/// Runs one audited operation inside a write job: on success its audit
+/// event is appended; on a refusal its writes are undone and the refusal is
+/// recorded instead; on a failure everything is undone.
+pub(crate) fn audited<T>(
+    c: &Connection,
+    draft: AuditDraft,
+    op: impl FnOnce(&Connection, &mut AuditDraft) -> Result<T, Error>,
+) -> Result<T, Error> {
+    c.execute_batch("SAVEPOINT op").db()?;
+    let mut draft = draft;
+    match op(c, &mut draft) {
+        Ok(v) => {
+            crate::audit::append(c, draft).db()?;
+            c.execute_batch("RELEASE op").db()?;
+            Ok(v)
+        }
+        Err(e) => {
+            c.execute_batch("ROLLBACK TO op; RELEASE op").db()?;
+            if e.is_refusal() {
+                crate::audit::append(c, draft.failed_with(&e)).db()?;
+            }
+            Err(e)
+        }
+    }
+}

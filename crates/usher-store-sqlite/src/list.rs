@@ -1,0 +1,336 @@
+//! Listing and searching users: exact totals and keyset pages, all read in
+//! one snapshot.
+//!
+//! Without a search, totals come from the per-state counters and a page is
+//! a range of an index in email order. With a search, the total is the sum
+//! of weights over the search index's prefix range (see
+//! `usher_core::search`), and a page is found one of two ways, whichever the
+//! total says is cheaper: from the search index (cost grows with the
+//! number of matches), or by walking users in email order and testing each
+//! one's search blob (cost grows with how rare matches are). The walk gives
+//! up after a bounded number of rows, and the index path finishes the job.
+
+use crate::conn::DbResult;
+use crate::rows::{USER_COLUMNS, stored_user};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use std::collections::{HashMap, HashSet};
+use usher_core::clock::to_micros;
+use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
+use usher_core::search::SearchPrefix;
+use usher_core::user::{User, UserState};
+use uuid::Uuid;
+
+/// Rows a search walk examines per branch before handing over to the index.
+const WALK_CAP: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Asc,
+    Desc,
+}
+
+fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(s) = b.state {
+        parts.push("state = ?");
+        args.push(Value::Integer(i64::from(s.code())));
+    }
+    if let Some(a) = b.archived {
+        parts.push("archived = ?");
+        args.push(Value::Integer(i64::from(a)));
+    }
+    match b.expiry {
+        Expiry::Any => {}
+        Expiry::Live => {
+            parts.push("(invitation_expires_at IS NULL OR invitation_expires_at > ?)");
+            args.push(Value::Integer(now));
+        }
+        Expiry::Expired => {
+            parts.push("invitation_expires_at <= ?");
+            args.push(Value::Integer(now));
+        }
+    }
+    if parts.is_empty() { "1".to_owned() } else { parts.join(" AND ") }
+}
+
+/// The index that reads a branch in email order.
+fn index_for(b: &Branch) -> &'static str {
+    match (b.state, b.archived, b.expiry) {
+        (Some(_), _, Expiry::Expired) => "users_pending_expiry",
+        (Some(_), Some(_), _) => "users_state_order",
+        (None, Some(_), _) => "users_archived_order",
+        _ => "users_email",
+    }
+}
+
+fn scalar(c: &Connection, sql: &str, args: &[Value]) -> DbResult<i64> {
+    c.prepare_cached(sql)?
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, Option<i64>>(0))
+        .map(|v| v.unwrap_or(0))
+}
+
+/// Pending invitations already expired but not yet swept.
+fn unswept(c: &Connection, tk: i64, archived: Option<bool>, now: i64) -> DbResult<i64> {
+    let mut args = vec![Value::Integer(tk), Value::Integer(now)];
+    let mut sql = String::from(
+        "SELECT COUNT(*) FROM users INDEXED BY users_pending_expiry \
+         WHERE tenant_key = ? AND state = 1 AND invitation_expires_at <= ?",
+    );
+    if let Some(a) = archived {
+        sql.push_str(" AND archived = ?");
+        args.push(Value::Integer(i64::from(a)));
+    }
+    scalar(c, &sql, &args)
+}
+
+/// The exact number of users matching the state and archived filters.
+fn count_plain(c: &Connection, tk: i64, q: &UserQuery) -> DbResult<i64> {
+    let now = to_micros(q.now);
+    let mut total = 0;
+    for b in q.branches() {
+        let counters = |state: Option<UserState>| -> DbResult<i64> {
+            let mut args = vec![Value::Integer(tk)];
+            let mut sql = String::from("SELECT SUM(n) FROM user_counts WHERE tenant_key = ?");
+            if let Some(s) = state {
+                sql.push_str(" AND state = ?");
+                args.push(Value::Integer(i64::from(s.code())));
+            }
+            if let Some(a) = b.archived {
+                sql.push_str(" AND archived = ?");
+                args.push(Value::Integer(i64::from(a)));
+            }
+            scalar(c, &sql, &args)
+        };
+        total += match b.expiry {
+            Expiry::Any => counters(b.state)?,
+            Expiry::Live => counters(b.state)? - unswept(c, tk, b.archived, now)?,
+            Expiry::Expired => unswept(c, tk, b.archived, now)?,
+        };
+    }
+    Ok(total)
+}
+
+fn search_range(p: &SearchPrefix, args: &mut Vec<Value>) -> String {
+    args.push(Value::Text(p.lower().to_owned()));
+    match p.upper() {
+        Some(u) => {
+            args.push(Value::Text(u));
+            "term >= ? AND term < ?".to_owned()
+        }
+        None => "term >= ?".to_owned(),
+    }
+}
+
+fn branches_cond(q: &UserQuery, args: &mut Vec<Value>) -> String {
+    let now = to_micros(q.now);
+    let parts: Vec<String> = q
+        .branches()
+        .iter()
+        .map(|b| format!("({})", branch_cond(b, now, args)))
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
+/// The exact number of distinct users matching a search and the filters.
+fn count_search(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbResult<i64> {
+    let mut args = vec![Value::Integer(tk)];
+    let range = search_range(p, &mut args);
+    let filters = branches_cond(q, &mut args);
+    scalar(
+        c,
+        &format!("SELECT SUM(weight) FROM user_search WHERE tenant_key = ? AND {range} AND {filters}"),
+        &args,
+    )
+}
+
+fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str {
+    match bound {
+        None => "",
+        Some(k) => {
+            args.push(Value::Text(k.to_owned()));
+            if dir == Dir::Asc { " AND email_norm > ?" } else { " AND email_norm < ?" }
+        }
+    }
+}
+
+/// Up to `want` users of one branch from `bound` on, in `dir` order; with a
+/// needle, only users whose blob holds it, giving up (None) after
+/// [`WALK_CAP`] rows.
+#[allow(clippy::too_many_arguments)]
+fn walk_branch(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    b: &Branch,
+    now: i64,
+    dir: Dir,
+    bound: Option<&str>,
+    want: usize,
+    needle: Option<&str>,
+) -> DbResult<Option<Vec<User>>> {
+    let mut args = vec![Value::Integer(tk)];
+    let cond = branch_cond(b, now, &mut args);
+    let ks = keyset(dir, bound, &mut args);
+    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    let limit = if needle.is_some() { String::new() } else { format!(" LIMIT {want}") };
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} ORDER BY email_norm {order}{limit}",
+        index_for(b)
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut out = Vec::new();
+    let mut seen = 0usize;
+    while let Some(r) = rows.next()? {
+        if let Some(n) = needle {
+            seen += 1;
+            if seen > WALK_CAP {
+                return Ok(None);
+            }
+            let blob = r.get_ref(22)?.as_str().unwrap_or("");
+            if !blob.contains(n) {
+                continue;
+            }
+        }
+        out.push(stored_user(r, tenant_id)?.user);
+        if out.len() >= want {
+            break;
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Up to `want` matching users from the search index, in `dir` order.
+#[allow(clippy::too_many_arguments)]
+fn from_index(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserQuery,
+    p: &SearchPrefix,
+    dir: Dir,
+    bound: Option<&str>,
+    want: usize,
+) -> DbResult<Vec<User>> {
+    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    let batch = want * 4;
+    let mut keys: Vec<i64> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut bound = bound.map(str::to_owned);
+    loop {
+        let mut args = vec![Value::Integer(tk)];
+        let range = search_range(p, &mut args);
+        let filters = branches_cond(q, &mut args);
+        let ks = keyset(dir, bound.as_deref(), &mut args);
+        let sql = format!(
+            "SELECT user_key, email_norm FROM user_search WHERE tenant_key = ? AND {range} AND weight > 0 AND {filters}{ks} \
+             ORDER BY email_norm {order} LIMIT {batch}"
+        );
+        let got: Vec<(i64, String)> = c
+            .prepare_cached(&sql)?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<DbResult<_>>()?;
+        let exhausted = got.len() < batch;
+        bound = got.last().map(|(_, e)| e.clone());
+        for (k, _) in got {
+            if seen.insert(k) {
+                keys.push(k);
+            }
+        }
+        if keys.len() >= want || exhausted {
+            break;
+        }
+    }
+    keys.truncate(want);
+    let placeholders = vec!["?"; keys.len()].join(",");
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE key IN ({placeholders})");
+    let mut by_key: HashMap<i64, User> = c
+        .prepare(&sql)?
+        .query_map(rusqlite::params_from_iter(keys.iter()), |r| stored_user(r, tenant_id))?
+        .map(|s| s.map(|s| (s.key, s.user)))
+        .collect::<DbResult<_>>()?;
+    Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
+}
+
+/// Merges per-branch results into one run in `dir` order.
+fn merge(mut users: Vec<User>, dir: Dir, want: usize) -> Vec<User> {
+    users.sort_by(|a, b| a.email.normalized().cmp(b.email.normalized()));
+    if dir == Dir::Desc {
+        users.reverse();
+    }
+    users.truncate(want);
+    users
+}
+
+pub(crate) fn list_users(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Page<User>> {
+    // One snapshot for the total and the page.
+    c.execute_batch("BEGIN")?;
+    let page = page(c, tk, tenant_id, q)?;
+    c.execute_batch("COMMIT")?;
+    Ok(page)
+}
+
+fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Page<User>> {
+    let key = |u: &User| u.email.normalized().to_owned();
+    let total = match &q.search {
+        None => count_plain(c, tk, q)?,
+        Some(p) => count_search(c, tk, q, p)?,
+    }
+    .max(0);
+    if total == 0 {
+        return Ok(Page::assemble(Vec::new(), 0, &q.cursor, false, false, key));
+    }
+    let (dir, bound) = match &q.cursor {
+        Cursor::First => (Dir::Asc, None),
+        Cursor::After(k) => (Dir::Asc, Some(k.as_str())),
+        Cursor::Before(k) => (Dir::Desc, Some(k.as_str())),
+        Cursor::Last => (Dir::Desc, None),
+    };
+    let limit = q.limit as usize;
+    let want = limit + 1;
+    let now = to_micros(q.now);
+    let mut found = match &q.search {
+        None => {
+            let mut all = Vec::new();
+            for b in q.branches() {
+                all.extend(walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?.unwrap_or_default());
+            }
+            merge(all, dir, want)
+        }
+        Some(p) => {
+            // Index cost ~ total; walk cost ~ want × population / total.
+            let population = count_plain(c, tk, q)?.max(1);
+            let walk_pays = (total as f64) * (total as f64) > (want as f64) * (population as f64);
+            let walked = if walk_pays {
+                let needle = p.needle();
+                let mut all = Some(Vec::new());
+                for b in q.branches() {
+                    match (walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, Some(&needle))?, all.as_mut()) {
+                        (Some(users), Some(acc)) => acc.extend(users),
+                        _ => all = None,
+                    }
+                }
+                all.map(|a| merge(a, dir, want))
+            } else {
+                None
+            };
+            match walked {
+                Some(users) => users,
+                None => from_index(c, tk, tenant_id, q, p, dir, bound, want)?,
+            }
+        }
+    };
+    let overflow = found.len() > limit;
+    found.truncate(limit);
+    if dir == Dir::Desc {
+        found.reverse();
+    }
+    let (more_before, more_after) = match q.cursor {
+        Cursor::First => (false, overflow),
+        Cursor::After(_) => (true, overflow),
+        Cursor::Before(_) => (overflow, true),
+        Cursor::Last => (overflow, false),
+    };
+    Ok(Page::assemble(found, total as u64, &q.cursor, more_before, more_after, key))
+}

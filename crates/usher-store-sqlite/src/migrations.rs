@@ -1,0 +1,37 @@
+//! Embedded, append-only migrations: each runs once, in order, in its own
+//! transaction, recorded in `schema_migrations`.
+
+use crate::conn::DbResult;
+use rusqlite::Connection;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+pub(crate) fn run(c: &Connection) -> DbResult<()> {
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )?;
+    for (version, name, sql) in MIGRATIONS {
+        let done: bool = c
+            .prepare("SELECT 1 FROM schema_migrations WHERE version = ?1")?
+            .exists([version])?;
+        if done {
+            continue;
+        }
+        c.execute_batch("BEGIN IMMEDIATE")?;
+        let applied = c.execute_batch(sql).and_then(|()| {
+            c.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, datetime('now'))",
+                (version, name),
+            )
+        });
+        match applied {
+            Ok(_) => c.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        tracing::info!(version, name, "applied SQLite migration");
+    }
+    Ok(())
+}

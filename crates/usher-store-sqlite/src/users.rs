@@ -1,0 +1,386 @@
+//! Writing users: the row, its search rows, its attribute index entries,
+//! the per-state counters and its links, always together.
+
+use crate::conn::{DbExt, DbResult, audited, constraint};
+use crate::rows::{self, StoredUser};
+use rusqlite::{Connection, params};
+use serde_json::json;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::clock::to_micros;
+use usher_core::error::{Error, FieldError, Missing, ValidationErrors};
+use usher_core::search::{rows_for_terms, search_blob, terms_from_blob};
+use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
+use usher_core::user::{User, UserState};
+use uuid::Uuid;
+
+fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
+    t.map(to_micros)
+}
+
+/// Inserts the user's row and everything derived from it; answers its key.
+fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
+    let blob = search_blob(u);
+    let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
+    c.prepare_cached(
+        "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
+         username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
+         attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
+         last_failed_login_at, mfa_enrolled, version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+    )
+    .db()?
+    .execute(params![
+        u.id.as_bytes().as_slice(),
+        tk,
+        u.email.as_str(),
+        u.email.normalized(),
+        u.first_name.as_ref().map(|v| v.as_str()),
+        u.last_name.as_ref().map(|v| v.as_str()),
+        u.phone.as_ref().map(|v| v.as_str()),
+        u.personal_email.as_ref().map(|v| v.as_str()),
+        u.username.as_ref().map(|v| v.as_str()),
+        u.username.as_ref().map(|v| v.normalized()),
+        u.language.as_str(),
+        u.stored_state.code(),
+        opt_micros(u.invitation_expires_at),
+        u.archived,
+        u.source,
+        u.external_id.as_ref().map(|v| v.as_str()),
+        attributes,
+        blob,
+        to_micros(u.created_at),
+        to_micros(u.updated_at),
+        opt_micros(u.signup_completed_at),
+        opt_micros(u.last_login_at),
+        opt_micros(u.last_failed_login_at),
+        u.mfa_enrolled,
+        u.version,
+    ])
+    .map_err(constraint)?;
+    let key = c.last_insert_rowid();
+    check_attribute_names(c, tk, u)?;
+    insert_search_rows(c, tk, key, u, &blob).db()?;
+    for name in u.attributes.keys() {
+        c.prepare_cached("INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)")
+            .db()?
+            .execute(params![tk, name.to_ascii_lowercase(), key])
+            .db()?;
+    }
+    count(c, tk, u.stored_state, u.archived, 1).db()?;
+    Ok(key)
+}
+
+/// Refuses values of attributes whose definition was removed after the
+/// service validated them (the definition and the write race otherwise).
+fn check_attribute_names(c: &Connection, tk: i64, u: &User) -> Result<(), Error> {
+    let mut errors = ValidationErrors::default();
+    for name in u.attributes.keys() {
+        let exists = c
+            .prepare_cached("SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .exists(params![tk, name.to_ascii_lowercase()])
+            .db()?;
+        if !exists {
+            errors.push(FieldError::new(format!("attributes.{name}"), "unknown_attribute", "no custom attribute of this name is defined"));
+        }
+    }
+    errors.into_result(())
+}
+
+fn insert_search_rows(c: &Connection, tk: i64, key: i64, u: &User, blob: &str) -> DbResult<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for row in rows_for_terms(terms_from_blob(blob)) {
+        stmt.execute(params![
+            tk,
+            row.term,
+            key,
+            row.weight,
+            u.stored_state.code(),
+            u.archived,
+            opt_micros(u.invitation_expires_at),
+            u.email.normalized()
+        ])?;
+    }
+    Ok(())
+}
+
+fn delete_search_rows(c: &Connection, tk: i64, key: i64, blob: &str) -> DbResult<()> {
+    let mut stmt = c.prepare_cached("DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3")?;
+    for row in rows_for_terms(terms_from_blob(blob)) {
+        stmt.execute(params![tk, row.term, key])?;
+    }
+    Ok(())
+}
+
+fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) -> DbResult<()> {
+    c.prepare_cached(
+        "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n",
+    )?
+    .execute(params![tk, state.code(), archived, delta])?;
+    Ok(())
+}
+
+/// Rewrites a changed user's row and what derives from it.
+fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<(), Error> {
+    let blob = search_blob(u);
+    let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
+    c.prepare_cached(
+        "UPDATE users SET email = ?2, email_norm = ?3, first_name = ?4, last_name = ?5, phone = ?6, \
+         personal_email = ?7, username = ?8, username_norm = ?9, language = ?10, state = ?11, \
+         invitation_expires_at = ?12, archived = ?13, external_id = ?14, attributes = ?15, search_blob = ?16, \
+         updated_at = ?17, signup_completed_at = ?18, last_login_at = ?19, last_failed_login_at = ?20, \
+         mfa_enrolled = ?21, version = ?22 WHERE key = ?1",
+    )
+    .db()?
+    .execute(params![
+        before.key,
+        u.email.as_str(),
+        u.email.normalized(),
+        u.first_name.as_ref().map(|v| v.as_str()),
+        u.last_name.as_ref().map(|v| v.as_str()),
+        u.phone.as_ref().map(|v| v.as_str()),
+        u.personal_email.as_ref().map(|v| v.as_str()),
+        u.username.as_ref().map(|v| v.as_str()),
+        u.username.as_ref().map(|v| v.normalized()),
+        u.language.as_str(),
+        u.stored_state.code(),
+        opt_micros(u.invitation_expires_at),
+        u.archived,
+        u.external_id.as_ref().map(|v| v.as_str()),
+        attributes,
+        blob,
+        to_micros(u.updated_at),
+        opt_micros(u.signup_completed_at),
+        opt_micros(u.last_login_at),
+        opt_micros(u.last_failed_login_at),
+        u.mfa_enrolled,
+        u.version,
+    ])
+    .map_err(constraint)?;
+    let old = &before.user;
+    let filters_changed = old.stored_state != u.stored_state
+        || old.archived != u.archived
+        || old.invitation_expires_at != u.invitation_expires_at
+        || old.email.normalized() != u.email.normalized();
+    if filters_changed || before.search_blob != blob {
+        delete_search_rows(c, tk, before.key, &before.search_blob).db()?;
+        insert_search_rows(c, tk, before.key, u, &blob).db()?;
+    }
+    if old.attributes.keys().ne(u.attributes.keys()) {
+        check_attribute_names(c, tk, u)?;
+        for name in old.attributes.keys().filter(|k| !u.attributes.contains_key(*k)) {
+            c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
+                .db()?
+                .execute(params![tk, name.to_ascii_lowercase(), before.key])
+                .db()?;
+        }
+        for name in u.attributes.keys().filter(|k| !old.attributes.contains_key(*k)) {
+            c.prepare_cached("INSERT OR IGNORE INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)")
+                .db()?
+                .execute(params![tk, name.to_ascii_lowercase(), before.key])
+                .db()?;
+        }
+    }
+    if (old.stored_state, old.archived) != (u.stored_state, u.archived) {
+        count(c, tk, old.stored_state, old.archived, -1).db()?;
+        count(c, tk, u.stored_state, u.archived, 1).db()?;
+    }
+    Ok(())
+}
+
+fn insert_link(c: &Connection, tk: i64, user_key: i64, link: &NewLink, now: OffsetDateTime) -> DbResult<()> {
+    c.prepare_cached("DELETE FROM links WHERE user_key = ?1 AND kind = ?2")?
+        .execute(params![user_key, link.kind.as_str()])?;
+    c.prepare_cached(
+        "INSERT INTO links (id, tenant_key, user_key, kind, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        Uuid::now_v7().as_bytes().as_slice(),
+        tk,
+        user_key,
+        link.kind.as_str(),
+        link.hash.0.as_slice(),
+        to_micros(now),
+        to_micros(link.expires_at)
+    ])?;
+    Ok(())
+}
+
+/// Ends everything that grants access: links now, sessions and refresh
+/// tokens once they exist.
+fn revoke_access(c: &Connection, user_key: i64) -> DbResult<()> {
+    c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?.execute([user_key])?;
+    Ok(())
+}
+
+pub(crate) fn create(c: &Connection, tk: i64, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error> {
+    audited(c, audit, |c, _| {
+        let key = insert_row(c, tk, &user)?;
+        if let Some(link) = &link {
+            insert_link(c, tk, key, link, user.created_at).db()?;
+        }
+        Ok(user)
+    })
+}
+
+pub(crate) fn insert_batch(c: &Connection, tk: i64, batch: Vec<User>, audit: AuditDraft) -> Result<u64, Error> {
+    audited(c, audit, |c, draft| {
+        for u in &batch {
+            insert_row(c, tk, u)?;
+        }
+        draft.details["inserted"] = json!(batch.len());
+        Ok(batch.len() as u64)
+    })
+}
+
+fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid, if_match: Option<i64>) -> Result<StoredUser, Error> {
+    let stored = rows::user_by_id(c, tk, tenant_id, id)
+        .db()?
+        .ok_or(Error::NotFound(Missing::User))?;
+    if let Some(v) = if_match {
+        if v != stored.user.version {
+            return Err(Error::VersionMismatch { current: stored.user.version });
+        }
+    }
+    Ok(stored)
+}
+
+pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, Error> {
+    let UserWrite { tenant_id, user_id, if_match, now, mutation, audit } = write;
+    audited(c, audit, |c, draft| {
+        let before = load(c, tk, tenant_id, user_id, if_match)?;
+        let mut user = before.user.clone();
+        let effects: Effects = mutation(&mut user)?;
+        let changes = before.user.diff(&user);
+        draft.details["changes"] = serde_json::Value::Object(changes.clone());
+        if changes.is_empty() && effects.new_link.is_none() && !effects.revoke_access {
+            return Ok(user);
+        }
+        user.version += 1;
+        user.updated_at = now;
+        update_row(c, tk, &before, &user)?;
+        if effects.revoke_access {
+            revoke_access(c, before.key).db()?;
+        }
+        if let Some(link) = &effects.new_link {
+            insert_link(c, tk, before.key, link, now).db()?;
+        }
+        Ok(user)
+    })
+}
+
+pub(crate) fn delete(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    if_match: Option<i64>,
+    guard: DeleteGuard,
+    audit: AuditDraft,
+) -> Result<User, Error> {
+    audited(c, audit, |c, draft| {
+        let stored = load(c, tk, tenant_id, user_id, if_match)?;
+        guard(&stored.user)?;
+        draft.details = json!({"email": stored.user.email, "state": stored.user.stored_state});
+        c.prepare_cached("DELETE FROM users WHERE key = ?1").db()?.execute([stored.key]).db()?;
+        delete_search_rows(c, tk, stored.key, &stored.search_blob).db()?;
+        c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
+            .db()
+            .and_then(|mut s| {
+                for name in stored.user.attributes.keys() {
+                    s.execute(params![tk, name.to_ascii_lowercase(), stored.key]).db()?;
+                }
+                Ok(())
+            })?;
+        revoke_access(c, stored.key).db()?;
+        count(c, tk, stored.user.stored_state, stored.user.archived, -1).db()?;
+        Ok(stored.user)
+    })
+}
+
+/// Marks pending invitations past their expiry as expired. Not a change a
+/// client can see (reads already derive the state), so versions stay.
+pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> Result<u64, Error> {
+    let due: Vec<(i64, i64, bool, String)> = c
+        .prepare_cached(
+            "SELECT key, tenant_key, archived, search_blob FROM users \
+             WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
+        )
+        .db()?
+        .query_map(params![to_micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .db()?
+        .collect::<DbResult<_>>()
+        .db()?;
+    for (key, tk, archived, blob) in &due {
+        c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1").db()?.execute([key]).db()?;
+        let mut stmt = c
+            .prepare_cached("UPDATE user_search SET state = 2 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3")
+            .db()?;
+        for row in rows_for_terms(terms_from_blob(blob)) {
+            stmt.execute(params![tk, row.term, key]).db()?;
+        }
+        count(c, *tk, UserState::PendingInvitation, *archived, -1).db()?;
+        count(c, *tk, UserState::ExpiredInvitation, *archived, 1).db()?;
+    }
+    Ok(due.len() as u64)
+}
+
+pub(crate) fn delete_attribute(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    name: &str,
+    purge: bool,
+    now: OffsetDateTime,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
+    let key = name.to_ascii_lowercase();
+    audited(c, audit, |c, draft| {
+        let exists = c
+            .prepare_cached("SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .exists(params![tk, key])
+            .db()?;
+        if !exists {
+            return Err(Error::NotFound(Missing::Attribute));
+        }
+        let holders: Vec<i64> = c
+            .prepare_cached("SELECT user_key FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .query_map(params![tk, key], |r| r.get(0))
+            .db()?
+            .collect::<DbResult<_>>()
+            .db()?;
+        if !holders.is_empty() && !purge {
+            return Err(Error::conflict(
+                "attribute_in_use",
+                format!("{} users hold a value of this attribute; delete with purge=true to remove the values too", holders.len()),
+            ));
+        }
+        for user_key in &holders {
+            let id: Vec<u8> = c
+                .prepare_cached("SELECT id FROM users WHERE key = ?1")
+                .db()?
+                .query_row([user_key], |r| r.get(0))
+                .db()?;
+            let before = load(c, tk, tenant_id, rows::uuid(&id).db()?, None)?;
+            let mut user = before.user.clone();
+            user.attributes.retain(|k, _| k.to_ascii_lowercase() != key);
+            user.version += 1;
+            user.updated_at = now;
+            // The definition goes below; the row's other names stay valid.
+            update_row(c, tk, &before, &user)?;
+        }
+        c.prepare_cached("DELETE FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .execute(params![tk, key])
+            .db()?;
+        draft.details["purged_values"] = json!(holders.len());
+        Ok(holders.len() as u64)
+    })
+}
