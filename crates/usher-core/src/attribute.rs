@@ -169,15 +169,14 @@ impl AttributeSet {
                 format!("must be at most {} characters", def.max_length),
             ));
         }
-        if let Some(re) = re {
-            if !re.is_match(value) {
+        if let Some(re) = re
+            && !re.is_match(value) {
                 return Err(FieldError::new(
                     field,
                     "pattern_mismatch",
                     format!("must match the pattern {}", def.regex.as_deref().unwrap_or_default()),
                 ));
             }
-        }
         Ok((def.name.as_str().to_owned(), value.to_owned()))
     }
 

@@ -119,6 +119,12 @@ pub enum Error {
     /// The caller may not do this (e.g. a SCIM-only token on the admin API).
     #[error("{0}")]
     Forbidden(String),
+    /// The request body is larger than accepted.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request body is not in a format this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -148,6 +154,8 @@ impl Error {
             Error::Conflict { code, .. } => code,
             Error::VersionMismatch { .. } => "version_mismatch",
             Error::Forbidden(_) => "forbidden",
+            Error::TooLarge(_) => "payload_too_large",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Store(_) => "internal_error",
         }
     }

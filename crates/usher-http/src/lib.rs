@@ -1,1 +1,141 @@
-//! placeholder
+//! Usher's HTTP surfaces. [`router`] assembles every route with its
+//! middleware; the same route table produces `/openapi.json`, so the
+//! document cannot drift from what is served.
+
+mod attributes;
+mod audit;
+pub mod auth;
+pub mod body;
+pub mod error;
+mod ops;
+mod paging;
+pub mod precondition;
+pub mod schema;
+mod tenants;
+mod users;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::IntoResponse;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use usher_core::service::Services;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub services: Services,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Usher", description = "Identity lifecycle service: the admin REST API."),
+    modifiers(&BearerAuth),
+    components(schemas(error::Problem, error::ProblemField)),
+    tags(
+        (name = "users", description = "Users and their lifecycle"),
+        (name = "attributes", description = "Custom attribute definitions"),
+        (name = "audit", description = "The audit log"),
+        (name = "tenants", description = "Tenants and their settings"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(tenants::get_tenant))
+        .routes(routes!(tenants::get_settings, tenants::update_settings))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::get_user, users::update_user, users::delete_user))
+        .routes(routes!(users::block_user))
+        .routes(routes!(users::unblock_user))
+        .routes(routes!(users::disable_user))
+        .routes(routes!(users::enable_user))
+        .routes(routes!(users::archive_user))
+        .routes(routes!(users::invite_user))
+        .routes(routes!(attributes::list_attributes, attributes::create_attribute))
+        .routes(routes!(attributes::delete_attribute))
+        .routes(routes!(audit::list_audit))
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> OpenApiDoc {
+    let (_, doc) = api_routes().split_for_parts();
+    doc
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_routes().split_for_parts();
+    let doc_json = doc.to_pretty_json().unwrap_or_default();
+    let request_id = HeaderName::from_static("x-request-id");
+    api.route(
+        "/openapi.json",
+        axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
+    )
+    .fallback(|| async { error::ApiError::not_found_route().into_response() })
+    .method_not_allowed_fallback(|| async {
+        error::ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed on this resource",
+        )
+        .into_response()
+    })
+    .with_state(state)
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(CatchPanicLayer::custom(|_| {
+        tracing::error!("a request handler panicked");
+        error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
+            .into_response()
+    }))
+    .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }),
+    )
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Methods the API answers; used by tests that walk the route table.
+pub const METHODS: [Method; 4] = [Method::GET, Method::POST, Method::PATCH, Method::DELETE];

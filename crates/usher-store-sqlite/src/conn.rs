@@ -99,8 +99,8 @@ pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
 /// Maps a unique-constraint violation to the conflict it means; any other
 /// error is a store failure.
 pub(crate) fn constraint(e: rusqlite::Error) -> Error {
-    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
-        if f.code == ErrorCode::ConstraintViolation {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
+        && f.code == ErrorCode::ConstraintViolation {
             let known: [(&str, &'static str, Option<&'static str>, &str); 6] = [
                 ("users.tenant_key, users.email_norm", "email_taken", Some("email"), "a user with this email already exists"),
                 ("users.tenant_key, users.username_norm", "username_taken", Some("username"), "a user with this username already exists"),
@@ -115,7 +115,6 @@ pub(crate) fn constraint(e: rusqlite::Error) -> Error {
                 }
             }
         }
-    }
     Error::Store(db_error(e))
 }
 

@@ -242,11 +242,10 @@ fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid, if_match: Option<i64
     let stored = rows::user_by_id(c, tk, tenant_id, id)
         .db()?
         .ok_or(Error::NotFound(Missing::User))?;
-    if let Some(v) = if_match {
-        if v != stored.user.version {
+    if let Some(v) = if_match
+        && v != stored.user.version {
             return Err(Error::VersionMismatch { current: stored.user.version });
         }
-    }
     Ok(stored)
 }
 

@@ -1,1 +1,23 @@
-//! placeholder
+//! The `usher` binary's library: configuration, the application that
+//! `usher serve` runs (and tests start on port 0), the command line and the
+//! benchmark.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+
+pub use app::Application;
+pub use config::Config;
+
+/// Starts logging: `USHER_LOG` (or `RUST_LOG`) filters, `USHER_LOG_FORMAT=json`
+/// switches to one JSON object per line.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("USHER_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("USHER_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}

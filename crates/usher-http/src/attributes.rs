@@ -1,0 +1,97 @@
+//! `/api/v1/tenants/{tenant}/attributes`: custom attribute definitions.
+
+use crate::AppState;
+use crate::auth::TenantAdmin;
+use crate::body::{JsonBody, QueryParams};
+use crate::error::ApiResult;
+use crate::paging::single_page;
+use crate::schema::{AttributeList, AttributeResponse, BodyErrors, CommonErrors, CreateAttributeRequest};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use usher_core::Error;
+use utoipa::IntoParams;
+
+/// List the custom attribute definitions.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/attributes", tag = "attributes",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, description = "Every definition", body = AttributeList), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn list_attributes(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<AttributeList>> {
+    let defs = state.services.list_attributes(&admin.tenant, &admin.ctx).await?;
+    Ok(Json(AttributeList {
+        total: defs.len() as u64,
+        items: defs.iter().map(AttributeResponse::from).collect(),
+        links: single_page(&format!("/api/v1/tenants/{}/attributes", admin.tenant.slug)),
+    }))
+}
+
+/// Define a custom attribute.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/attributes", tag = "attributes",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body(content = CreateAttributeRequest, content_type = "application/json"),
+    responses((status = 201, description = "Created", body = AttributeResponse),
+        (status = 409, description = "attribute_exists", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn create_attribute(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return Err(state
+                .services
+                .refuse_request(&admin.ctx, Some(&admin.tenant), "attribute.create", e)
+                .await
+                .into());
+        }
+    };
+    let def = state.services.create_attribute(&admin.tenant, &admin.ctx, body).await?;
+    Ok((StatusCode::CREATED, Json(AttributeResponse::from(&def))).into_response())
+}
+
+/// Query of `DELETE /attributes/{name}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteAttributeQuery {
+    /// `true` to also remove every value users hold.
+    pub purge: Option<String>,
+}
+
+/// Remove a custom attribute definition.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/attributes/{name}", tag = "attributes",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("name" = String, Path, description = "Attribute name"), DeleteAttributeQuery),
+    responses((status = 204, description = "Removed"),
+        (status = 409, description = "attribute_in_use: users hold values and purge was not requested", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors),
+    security(("bearer" = [])))]
+pub async fn delete_attribute(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, name)): Path<(String, String)>,
+    QueryParams(q): QueryParams<DeleteAttributeQuery>,
+) -> ApiResult<StatusCode> {
+    let purge: Result<bool, Error> = match q.map(|q| q.purge) {
+        Ok(None) => Ok(false),
+        Ok(Some(p)) if p == "true" => Ok(true),
+        Ok(Some(p)) if p == "false" || p.is_empty() => Ok(false),
+        Ok(Some(_)) => Err(Error::bad_request("invalid_parameter", "purge must be true or false")),
+        Err(e) => Err(e),
+    };
+    let purge = match purge {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(state
+                .services
+                .refuse_request(&admin.ctx, Some(&admin.tenant), "attribute.delete", e)
+                .await
+                .into());
+        }
+    };
+    state
+        .services
+        .delete_attribute(&admin.tenant, &admin.ctx, &name, purge)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

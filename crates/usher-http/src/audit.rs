@@ -1,0 +1,112 @@
+//! `/api/v1/tenants/{tenant}/audit`: the audit log, newest first.
+
+use crate::AppState;
+use crate::auth::TenantAdmin;
+use crate::body::{QueryParams, int_param};
+use crate::error::ApiResult;
+use crate::paging::links;
+use crate::schema::{AuditEventResponse, AuditList, CommonErrors};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+use usher_core::audit::StoredLink;
+use usher_core::service::AuditParams;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Query of `GET /audit`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAuditQuery {
+    /// Actor id (a token id, or the operator of a CLI call).
+    pub actor: Option<String>,
+    /// Target id (e.g. a user id).
+    pub target: Option<String>,
+    /// Action, e.g. `user.block`.
+    pub action: Option<String>,
+    /// Earliest time, RFC 3339.
+    pub from: Option<String>,
+    /// Latest time, RFC 3339.
+    pub to: Option<String>,
+    /// Page size, 1 to 200 (default 20).
+    pub limit: Option<String>,
+    /// Opaque cursor from a previous page's links.
+    pub cursor: Option<String>,
+}
+
+fn event(link: &StoredLink) -> AuditEventResponse {
+    let v: Value = serde_json::from_str(&link.payload).unwrap_or(Value::Null);
+    let s = |k: &str| v[k].as_str().map(str::to_owned);
+    AuditEventResponse {
+        id: s("id").and_then(|i| Uuid::parse_str(&i).ok()).unwrap_or_default(),
+        seq: link.seq,
+        occurred_at: s("occurred_at").unwrap_or_default(),
+        actor: v["actor"].clone(),
+        action: s("action").unwrap_or_default(),
+        target: v["target"].clone(),
+        outcome: s("outcome").unwrap_or_default(),
+        reason: s("reason"),
+        client_ip: s("client_ip"),
+        request_id: s("request_id"),
+        details: v["details"].clone(),
+        prev_hash: s("prev_hash").unwrap_or_default(),
+        hash: link.hash.clone(),
+    }
+}
+
+/// Read the audit log.
+///
+/// Every admin action is here, reads included, with its outcome.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit", tag = "audit",
+    params(("tenant" = String, Path, description = "Tenant slug"), ListAuditQuery),
+    responses((status = 200, description = "A page of events, newest first", body = AuditList), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    QueryParams(q): QueryParams<ListAuditQuery>,
+) -> ApiResult<Json<AuditList>> {
+    let refuse = |e| async {
+        state
+            .services
+            .refuse_request(&admin.ctx, Some(&admin.tenant), "audit.list", e)
+            .await
+    };
+    let q = match q {
+        Ok(q) => q,
+        Err(e) => return Err(refuse(e).await.into()),
+    };
+    let limit = match int_param("limit", q.limit.as_ref()) {
+        Ok(l) => l,
+        Err(e) => return Err(refuse(e).await.into()),
+    };
+    let params = AuditParams {
+        actor: q.actor.clone(),
+        target: q.target.clone(),
+        action: q.action.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        limit,
+        cursor: q.cursor.clone(),
+    };
+    let page = state.services.list_audit(&admin.tenant, &admin.ctx, &params).await?;
+    let limit_s = limit.map(|l| l.to_string());
+    let links = links(
+        &format!("/api/v1/tenants/{}/audit", admin.tenant.slug),
+        &[
+            ("actor", q.actor.as_deref()),
+            ("target", q.target.as_deref()),
+            ("action", q.action.as_deref()),
+            ("from", q.from.as_deref()),
+            ("to", q.to.as_deref()),
+            ("limit", limit_s.as_deref()),
+        ],
+        &page,
+    );
+    Ok(Json(AuditList {
+        items: page.items.iter().map(event).collect(),
+        total: page.total,
+        links,
+    }))
+}

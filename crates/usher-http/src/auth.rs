@@ -1,0 +1,115 @@
+//! Who is calling. Authorization is a type: a handler that receives a
+//! [`TenantAdmin`] may act on that tenant; one that receives a
+//! [`SuperAdmin`] may act on all of them. The extractors decide, in this
+//! order: no or unknown token → 401; a SCIM-only token → 403; a tenant the
+//! token may not see, or that does not exist → 404 (the same answer either
+//! way, so tenants cannot be discovered).
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use axum::http::header;
+use axum::http::request::Parts;
+use std::net::SocketAddr;
+use usher_core::Error;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::error::Missing;
+use usher_core::tenant::Tenant;
+use usher_core::token::{ApiToken, TokenScope};
+
+/// An authenticated admin token and the audit context of its request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: ApiToken,
+    pub ctx: AuditContext,
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 512)
+}
+
+/// The audit context of a request: the client address and request id.
+pub fn request_context(parts: &Parts, actor: Actor) -> AuditContext {
+    let mut ctx = AuditContext::new(actor);
+    ctx.client_ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    ctx.request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(100).collect());
+    ctx
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        let token = state
+            .services
+            .authenticate_token(presented)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        if token.scope != TokenScope::Admin {
+            return Err(Error::Forbidden("this token may only call the SCIM endpoint".into()).into());
+        }
+        let ctx = request_context(parts, Actor::token(token.id, &token.name));
+        Ok(Caller { token, ctx })
+    }
+}
+
+/// An admin of the tenant named in the path.
+#[derive(Debug, Clone)]
+pub struct TenantAdmin {
+    pub tenant: Tenant,
+    pub ctx: AuditContext,
+}
+
+impl FromRequestParts<AppState> for TenantAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found_route())?;
+        let slug = params
+            .iter()
+            .find(|(k, _)| *k == "tenant")
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(ApiError::not_found_route)?;
+        let hidden = || ApiError::from(Error::NotFound(Missing::Tenant));
+        let tenant = match state.services.find_tenant(&slug).await {
+            Ok(t) => t,
+            Err(Error::NotFound(_)) => return Err(hidden()),
+            Err(e) => return Err(e.into()),
+        };
+        if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
+            return Err(hidden());
+        }
+        Ok(TenantAdmin { tenant, ctx: caller.ctx })
+    }
+}
+
+/// A super-admin: a token bound to no tenant.
+#[derive(Debug, Clone)]
+pub struct SuperAdmin {
+    pub ctx: AuditContext,
+}
+
+impl FromRequestParts<AppState> for SuperAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.token.is_super_admin() {
+            return Err(Error::Forbidden("only a super-admin token may manage tenants".into()).into());
+        }
+        Ok(SuperAdmin { ctx: caller.ctx })
+    }
+}

@@ -1,0 +1,115 @@
+//! Request bodies and query strings, read without ever rejecting on the
+//! framework's terms: every failure becomes a domain error the handler can
+//! audit and answer as problem+json.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use usher_core::Error;
+
+/// The largest JSON body the admin API reads.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// A JSON body, or the reason it could not be read.
+#[derive(Debug)]
+pub struct JsonBody(pub Result<Value, Error>);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Ok(Self(Err(Error::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ))));
+        }
+        let bytes = match axum::body::to_bytes(req.into_body(), MAX_JSON_BODY).await {
+            Ok(b) => b,
+            Err(_) => {
+                return Ok(Self(Err(Error::TooLarge(format!(
+                    "the body may be at most {} KiB",
+                    MAX_JSON_BODY / 1024
+                )))));
+            }
+        };
+        Ok(Self(parse_json(&bytes)))
+    }
+}
+
+/// Parses JSON text, refusing invalid UTF-8, bad syntax and nesting deeper
+/// than serde_json's recursion limit with one clear code.
+pub fn parse_json(bytes: &Bytes) -> Result<Value, Error> {
+    if bytes.is_empty() {
+        return Err(Error::bad_request("malformed_json", "the body is empty; send a JSON object"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON ({} at line {}, column {})", e.classify_kind(), e.line(), e.column()),
+        )
+    })
+}
+
+trait Classify {
+    fn classify_kind(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_kind(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected data",
+            serde_json::error::Category::Eof => "unexpected end",
+        }
+    }
+}
+
+/// Query parameters, or the reason they could not be read.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub Result<T, Error>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(Self(serde_urlencoded_like(q)))
+    }
+}
+
+fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
+    // Repeated keys keep the last value; every value is a string and each
+    // handler parses its own, so only the structure can fail here.
+    let map: serde_json::Map<String, Value> = form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| Error::bad_request("invalid_query", format!("the query string is not valid: {e}")))
+}
+
+/// Reads an optional integer parameter.
+pub fn int_param(name: &'static str, v: Option<&String>) -> Result<Option<i64>, Error> {
+    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| Error::bad_request("invalid_parameter", format!("{name} must be a whole number"))),
+    }
+}

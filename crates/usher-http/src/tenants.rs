@@ -1,0 +1,86 @@
+//! `/api/v1/tenants` (super-admins) and a tenant's own record and settings.
+
+use crate::AppState;
+use crate::auth::{SuperAdmin, TenantAdmin};
+use crate::body::JsonBody;
+use crate::error::ApiResult;
+use crate::paging::single_page;
+use crate::schema::{
+    BodyErrors, CommonErrors, CreateTenantRequest, SettingsResponse, TenantList, TenantResponse, UpdateSettingsRequest,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// List tenants (super-admin).
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
+    responses((status = 200, description = "Every tenant", body = TenantList), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn list_tenants(State(state): State<AppState>, admin: SuperAdmin) -> ApiResult<Json<TenantList>> {
+    let tenants = state.services.list_tenants(&admin.ctx).await?;
+    Ok(Json(TenantList {
+        total: tenants.len() as u64,
+        items: tenants.iter().map(TenantResponse::from).collect(),
+        links: single_page("/api/v1/tenants"),
+    }))
+}
+
+/// Create a tenant (super-admin).
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants",
+    request_body(content = CreateTenantRequest, content_type = "application/json"),
+    responses((status = 201, description = "Created", body = TenantResponse,
+            headers(("Location" = String, description = "URL of the new tenant"))),
+        (status = 409, description = "slug_taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn create_tenant(State(state): State<AppState>, admin: SuperAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return Err(state.services.refuse_request(&admin.ctx, None, "tenant.create", e).await.into()),
+    };
+    let tenant = state.services.create_tenant(&admin.ctx, body).await?;
+    let location = format!("/api/v1/tenants/{}", tenant.slug);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(TenantResponse::from(&tenant))).into_response())
+}
+
+/// Read a tenant.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, description = "The tenant", body = TenantResponse), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn get_tenant(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<TenantResponse>> {
+    state.services.view_tenant(&admin.tenant, &admin.ctx, "tenant.view").await?;
+    Ok(Json(TenantResponse::from(&admin.tenant)))
+}
+
+/// Read the tenant's settings.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, description = "The settings", body = SettingsResponse), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn get_settings(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<SettingsResponse>> {
+    state.services.view_tenant(&admin.tenant, &admin.ctx, "tenant.settings.view").await?;
+    Ok(Json(SettingsResponse::from(&admin.tenant.settings)))
+}
+
+/// Change the tenant's settings (JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body(content = UpdateSettingsRequest, content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "The new settings", body = SettingsResponse), CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn update_settings(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Json<SettingsResponse>> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return Err(state
+                .services
+                .refuse_request(&admin.ctx, Some(&admin.tenant), "tenant.settings.update", e)
+                .await
+                .into());
+        }
+    };
+    let tenant = state.services.update_settings(&admin.tenant, &admin.ctx, body).await?;
+    Ok(Json(SettingsResponse::from(&tenant.settings)))
+}

@@ -1,0 +1,237 @@
+//! `/api/v1/tenants/{tenant}/users`: create, list and search, read, edit,
+//! delete, and the lifecycle actions.
+
+use crate::AppState;
+use crate::auth::TenantAdmin;
+use crate::body::{JsonBody, QueryParams, int_param};
+use crate::error::{ApiError, ApiResult};
+use crate::paging::links;
+use crate::precondition::{IfMatch, etag};
+use crate::schema::{BodyErrors, CommonErrors, CreateUserRequest, UpdateUserRequest, UserList, UserResponse};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use usher_core::service::ListParams;
+use usher_core::user::{Action, User};
+use utoipa::IntoParams;
+
+/// Query of `GET /users`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Case-insensitive prefix of email, first or last name, username, phone or a custom attribute value; at least 2 characters.
+    pub search: Option<String>,
+    /// One of not_invited, pending_invitation, expired_invitation, active, blocked, disabled.
+    pub state: Option<String>,
+    /// `true` or `false`.
+    pub archived: Option<String>,
+    /// Page size, 1 to 200 (default 20).
+    pub limit: Option<String>,
+    /// Opaque cursor from a previous page's links.
+    pub cursor: Option<String>,
+}
+
+fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
+    let body = UserResponse::new(user, state.services.clock.now());
+    (status, [(header::ETAG, etag(user.version))], Json(body)).into_response()
+}
+
+async fn refused(state: &AppState, admin: &TenantAdmin, action: &str, e: usher_core::Error) -> ApiError {
+    state
+        .services
+        .refuse_request(&admin.ctx, Some(&admin.tenant), action, e)
+        .await
+        .into()
+}
+
+/// Create a user.
+///
+/// Creates the user `pending_invitation` (default), `not_invited`
+/// (`send_invitation: false`) or `active` (`activate: true`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body(content = CreateUserRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = UserResponse,
+         headers(("Location" = String, description = "URL of the new user"), ("ETag" = String, description = "W/\"<version>\""))),
+        (status = 409, description = "The email, username or external id is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn create_user(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return Err(refused(&state, &admin, "user.create", e).await),
+    };
+    let user = state.services.create_user(&admin.tenant, &admin.ctx, body).await?;
+    let mut res = user_reply(&state, StatusCode::CREATED, &user);
+    let location = format!("/api/v1/tenants/{}/users/{}", admin.tenant.slug, user.id);
+    if let Ok(v) = location.parse() {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// List or search users.
+///
+/// Ordered by email ignoring case. `total` is exact; `links` lead to the
+/// first, previous, next and last pages.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ListUsersQuery),
+    responses((status = 200, description = "A page of users", body = UserList), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    QueryParams(q): QueryParams<ListUsersQuery>,
+) -> ApiResult<Json<UserList>> {
+    let q = match q {
+        Ok(q) => q,
+        Err(e) => return Err(refused(&state, &admin, "user.list", e).await),
+    };
+    let limit = match int_param("limit", q.limit.as_ref()) {
+        Ok(l) => l,
+        Err(e) => return Err(refused(&state, &admin, "user.list", e).await),
+    };
+    let params = ListParams {
+        search: q.search.clone(),
+        state: q.state.clone(),
+        archived: q.archived.clone(),
+        limit,
+        cursor: q.cursor.clone(),
+    };
+    let page = state.services.list_users(&admin.tenant, &admin.ctx, &params).await?;
+    let now = state.services.clock.now();
+    let base = format!("/api/v1/tenants/{}/users", admin.tenant.slug);
+    let limit_s = limit.map(|l| l.to_string());
+    let links = links(
+        &base,
+        &[
+            ("search", q.search.as_deref()),
+            ("state", q.state.as_deref()),
+            ("archived", q.archived.as_deref()),
+            ("limit", limit_s.as_deref()),
+        ],
+        &page,
+    );
+    Ok(Json(UserList {
+        items: page.items.iter().map(|u| UserResponse::new(u, now)).collect(),
+        total: page.total,
+        links,
+    }))
+}
+
+/// Read a user.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{id}", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 200, description = "The user", body = UserResponse,
+        headers(("ETag" = String, description = "W/\"<version>\""))), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn get_user(State(state): State<AppState>, admin: TenantAdmin, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
+    let user = state.services.get_user(&admin.tenant, &admin.ctx, &id).await?;
+    Ok(user_reply(&state, StatusCode::OK, &user))
+}
+
+/// Edit a user (JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{id}", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "The edited user", body = UserResponse,
+            headers(("ETag" = String, description = "W/\"<version>\""))),
+        (status = 409, description = "The email or username is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, id)): Path<(String, String)>,
+    IfMatch(if_match): IfMatch,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let (body, if_match) = match (body, if_match) {
+        (Ok(b), Ok(m)) => (b, m),
+        (Err(e), _) | (_, Err(e)) => return Err(refused(&state, &admin, "user.update", e).await),
+    };
+    let user = state
+        .services
+        .edit_user(&admin.tenant, &admin.ctx, &id, if_match, body)
+        .await?;
+    Ok(user_reply(&state, StatusCode::OK, &user))
+}
+
+/// Delete a user.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{id}", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
+    responses((status = 204, description = "Deleted"),
+        (status = 409, description = "The tenant requires disabling first", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors),
+    security(("bearer" = [])))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, id)): Path<(String, String)>,
+    IfMatch(if_match): IfMatch,
+) -> ApiResult<StatusCode> {
+    let if_match = match if_match {
+        Ok(m) => m,
+        Err(e) => return Err(refused(&state, &admin, "user.delete", e).await),
+    };
+    state
+        .services
+        .delete_user(&admin.tenant, &admin.ctx, &id, if_match)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn act(state: AppState, admin: TenantAdmin, id: String, if_match: Result<Option<i64>, usher_core::Error>, action: Action) -> ApiResult<Response> {
+    let if_match = match if_match {
+        Ok(m) => m,
+        Err(e) => return Err(refused(&state, &admin, action.audit_name(), e).await),
+    };
+    let user = state
+        .services
+        .act_on_user(&admin.tenant, &admin.ctx, &id, if_match, action)
+        .await?;
+    Ok(user_reply(&state, StatusCode::OK, &user))
+}
+
+macro_rules! action_handler {
+    ($name:ident, $path:literal, $action:expr, $summary:literal, $conflict:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(post, path = $path, tag = "users",
+            params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
+                ("If-Match" = Option<String>, Header, description = "ETag of the version acted on")),
+            responses((status = 200, description = "The user after the action", body = UserResponse,
+                    headers(("ETag" = String, description = "W/\"<version>\""))),
+                (status = 409, description = $conflict, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
+                CommonErrors),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            admin: TenantAdmin,
+            Path((_, id)): Path<(String, String)>,
+            IfMatch(if_match): IfMatch,
+        ) -> ApiResult<Response> {
+            act(state, admin, id, if_match, $action).await
+        }
+    };
+}
+
+action_handler!(block_user, "/api/v1/tenants/{tenant}/users/{id}/block", Action::Block,
+    "Block an active user: no new logins or refreshes.", "already_blocked or invalid_state");
+action_handler!(unblock_user, "/api/v1/tenants/{tenant}/users/{id}/unblock", Action::Unblock,
+    "Unblock a blocked user.", "not_blocked");
+action_handler!(disable_user, "/api/v1/tenants/{tenant}/users/{id}/disable", Action::Disable,
+    "Disable a user: every session, token and link ends at once.", "already_disabled");
+action_handler!(enable_user, "/api/v1/tenants/{tenant}/users/{id}/enable", Action::Enable,
+    "Enable a disabled user (active if signup was completed, else not_invited).", "not_disabled");
+action_handler!(archive_user, "/api/v1/tenants/{tenant}/users/{id}/archive", Action::Archive,
+    "Archive an active or blocked user; their next login unarchives them.", "already_archived or invalid_state");
+action_handler!(invite_user, "/api/v1/tenants/{tenant}/users/{id}/invitation", Action::SendInvitation,
+    "Send or resend the invitation; a new link replaces any older one.", "invalid_state: signup already completed");

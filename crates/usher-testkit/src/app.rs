@@ -1,0 +1,144 @@
+//! The real server on port 0, with its own database, for HTTP tests.
+//!
+//! The backend is SQLite unless `USHER_TEST_BACKEND=postgres`, in which
+//! case each app gets a fresh PostgreSQL database (see [`crate::pg`]).
+
+use reqwest::{Method, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use tokio::task::JoinHandle;
+use usher::Application;
+use usher::config::{Config, SecretString};
+use usher_core::ManualClock;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::service::Services;
+use usher_core::token::TokenScope;
+
+/// The super-admin secret every test app starts with.
+pub const SUPER_TOKEN: &str = "test-super-admin-token-0123456789";
+
+/// A running Usher and a client for it.
+#[derive(Debug)]
+pub struct TestApp {
+    pub port: u16,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub services: Services,
+    pub database_url: String,
+    server: JoinHandle<anyhow::Result<()>>,
+    _dir: TempDir,
+    _pg: Option<crate::pg::TestDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Whether tests run against PostgreSQL.
+pub fn postgres_selected() -> bool {
+    std::env::var("USHER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+impl TestApp {
+    /// Starts a fresh server with the default tenant.
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg) = if postgres_selected() {
+            let db = crate::pg::fresh_database()
+                .await
+                .expect("USHER_TEST_BACKEND=postgres needs USHER_TEST_POSTGRES_URL");
+            (db.url.clone(), Some(db))
+        } else {
+            (format!("sqlite://{}/usher.db", dir.path().display()), None)
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: SecretString::new(url.clone()),
+            public_url: "http://usher.test".into(),
+            bootstrap_token: Some(SecretString::new(SUPER_TOKEN.into())),
+            smtp_url: None,
+        };
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        let app = Application::build_with_clock(&config, clock.clone())
+            .await
+            .expect("the application builds");
+        let port = app.port();
+        let services = app.services().clone();
+        let server = tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            clock,
+            services,
+            database_url: url,
+            server,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with the super-admin token.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(SUPER_TOKEN)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path).send().await.expect("request sent")
+    }
+
+    /// Creates a user in `tenant` and answers its JSON; panics unless 201.
+    pub async fn create_user(&self, tenant: &str, body: Value) -> Value {
+        let res = self.post(&format!("/api/v1/tenants/{tenant}/users"), &body).await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json body");
+        assert_eq!(status.as_u16(), 201, "create failed: {json}");
+        json
+    }
+
+    /// Creates a tenant through the API.
+    pub async fn create_tenant(&self, slug: &str) {
+        let res = self.post("/api/v1/tenants", &serde_json::json!({"slug": slug})).await;
+        assert_eq!(res.status().as_u16(), 201, "tenant {slug} not created");
+    }
+
+    /// A new token bound to `tenant` (admin or SCIM scope).
+    pub async fn tenant_token(&self, tenant: &str, scope: TokenScope) -> String {
+        let t = self.services.find_tenant(tenant).await.expect("tenant exists");
+        let ctx = AuditContext::new(Actor::system());
+        let (_, secret) = self
+            .services
+            .create_token(&ctx, Some(&t), scope, "test")
+            .await
+            .expect("token created");
+        secret.expose().to_owned()
+    }
+}
+
+/// Reads a JSON body, panicking with the status on failure.
+pub async fn json(res: Response) -> Value {
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("status {status}, body not JSON: {text:?}"))
+}

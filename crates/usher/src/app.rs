@@ -1,0 +1,145 @@
+//! Building and running the server: one function that tests call too.
+
+use crate::config::Config;
+use anyhow::{Context, anyhow};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::service::Services;
+use usher_core::token::Secret;
+use usher_core::{Clock, Store, SystemClock};
+use usher_http::AppState;
+use usher_store_postgres::PostgresStore;
+use usher_store_sqlite::SqliteStore;
+
+/// Opens the store a database URL names, running migrations.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = SqliteStore::path_from_url(url) {
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+            .await
+            .map_err(|e| anyhow!("opening SQLite panicked: {e}"))?
+            .context("opening the SQLite database")?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(url).await.context("connecting to PostgreSQL")?;
+        return Ok(Arc::new(store));
+    }
+    Err(anyhow!("the database URL must start with sqlite:// or postgres://"))
+}
+
+/// The services over a store, with the default tenant and the bootstrap
+/// token in place.
+pub async fn services(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Services> {
+    let store = open_store(config.database_url.expose()).await?;
+    let services = Services::new(store, clock);
+    let system = AuditContext::new(Actor::system());
+    services
+        .ensure_default_tenant(&system)
+        .await
+        .context("creating the default tenant")?;
+    if let Some(token) = &config.bootstrap_token {
+        services
+            .install_bootstrap_token(&system, &Secret::from_string(token.expose().to_owned()))
+            .await
+            .map_err(|e| anyhow!("USHER_BOOTSTRAP_TOKEN: {e}"))?;
+    }
+    Ok(services)
+}
+
+/// A server bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    services: Services,
+    port: u16,
+}
+
+impl Application {
+    /// Opens the store, prepares it and binds the listener.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`] with another clock (tests move time).
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let services = services(config, clock).await?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            services,
+            port,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let sweeper = spawn_sweeper(self.services.clone());
+        let app = usher_http::router(AppState {
+            services: self.services.clone(),
+        });
+        tracing::info!(port = self.port, "usher is listening");
+        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        sweeper.abort();
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Periodically marks expired invitations (see `Store::sweep_expired_invitations`).
+fn spawn_sweeper(services: Services) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            loop {
+                match services.store.sweep_expired_invitations(services.clock.now(), 1000).await {
+                    Ok(n) if n == 1000 => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sweeping expired invitations failed");
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,129 @@
+//! The command line: `usher serve` and the admin commands, which call the
+//! same services as the HTTP API.
+
+mod audit;
+mod tenant;
+mod token;
+mod user;
+
+use crate::config::{Config, EXAMPLE, ServeArgs, StoreArgs};
+use clap::{Parser, Subcommand};
+use std::sync::Arc;
+use usher_core::SystemClock;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::service::Services;
+use usher_core::tenant::Tenant;
+
+/// Usher: the identity lifecycle service.
+#[derive(Debug, Parser)]
+#[command(name = "usher", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (admin API, operations endpoints).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Create and list tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Measure throughput and latency over HTTP on loopback.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented example configuration file.
+    Example,
+}
+
+/// What admin commands act with: the services and the operator's identity.
+pub(crate) struct Admin {
+    pub services: Services,
+    pub ctx: AuditContext,
+}
+
+impl Admin {
+    async fn open(store: &StoreArgs) -> anyhow::Result<Self> {
+        let config = Config::resolve(store, &ServeArgs::default())?;
+        let services = crate::app::services(&config, Arc::new(SystemClock)).await?;
+        let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        Ok(Self {
+            services,
+            ctx: AuditContext::new(Actor::cli(&operator)),
+        })
+    }
+
+    async fn tenant(&self, slug: &str) -> anyhow::Result<Tenant> {
+        self.services
+            .find_tenant(slug)
+            .await
+            .map_err(|_| anyhow::anyhow!("no tenant named {slug:?}; see `usher tenant list`"))
+    }
+}
+
+/// Turns a domain error into a message an operator can act on.
+pub(crate) fn explain(e: usher_core::Error) -> anyhow::Error {
+    match e {
+        usher_core::Error::Validation(v) => {
+            let lines: Vec<String> = v.0.iter().map(|f| format!("  {}: {} ({})", f.field, f.message, f.code)).collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other} ({})", other.code()),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(serve) => {
+            let config = Config::resolve(&cli.store, &serve)?;
+            let app = crate::app::Application::build(&config).await?;
+            println!("usher listening on http://{} (public URL {})", config.listen.replace(":0", &format!(":{}", app.port())), config.public_url);
+            app.run_until(crate::app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let config = Config::resolve(&cli.store, &ServeArgs::default())?;
+            crate::app::open_store(config.database_url.expose()).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token(cmd) => token::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Tenant(cmd) => tenant::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Config(ConfigCommand::Example) => {
+            print!("{EXAMPLE}");
+            Ok(())
+        }
+        Command::Bench(args) => crate::bench::run(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

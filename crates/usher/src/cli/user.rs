@@ -1,0 +1,210 @@
+//! `usher user …`: the admin API's user operations from a shell.
+
+use super::{Admin, explain};
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value, json};
+use usher_core::service::ListParams;
+use usher_core::user::{Action, User};
+use usher_http::schema::UserResponse;
+
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    /// Tenant slug.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OneUser {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// User id (UUID).
+    id: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (invited unless --no-invitation or --activate).
+    Create(CreateUser),
+    /// List or search users, 20 per page.
+    List(ListUsers),
+    /// Show one user.
+    Get(OneUser),
+    /// Block an active user.
+    Block(OneUser),
+    /// Unblock a blocked user.
+    Unblock(OneUser),
+    /// Disable a user: sessions and links end at once.
+    Disable(OneUser),
+    /// Enable a disabled user.
+    Enable(OneUser),
+    /// Archive an active or blocked user.
+    Archive(OneUser),
+    /// Send or resend the invitation.
+    Invite(OneUser),
+    /// Delete a user for good.
+    Delete(OneUser),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    #[command(flatten)]
+    tenant: TenantArg,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    /// E.164, e.g. +4915112345678.
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    username: Option<String>,
+    /// en, de or fr.
+    #[arg(long)]
+    language: Option<String>,
+    /// A custom attribute value, NAME=VALUE (repeatable).
+    #[arg(long = "attribute", value_name = "NAME=VALUE")]
+    attributes: Vec<String>,
+    /// Create without sending an invitation (state not_invited).
+    #[arg(long, conflicts_with = "activate")]
+    no_invitation: bool,
+    /// Create directly active.
+    #[arg(long)]
+    activate: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListUsers {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// Case-insensitive prefix of email, names, username, phone or attribute values.
+    #[arg(long)]
+    search: Option<String>,
+    /// not_invited, pending_invitation, expired_invitation, active, blocked or disabled.
+    #[arg(long)]
+    state: Option<String>,
+    /// true or false.
+    #[arg(long)]
+    archived: Option<String>,
+    /// Page size, 1 to 200.
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Cursor printed by the previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let r = UserResponse::new(u, admin.services.clock.now());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!("id          {}", r.id);
+        println!("email       {}", r.email);
+        println!("name        {} {}", r.first_name.unwrap_or_default(), r.last_name.unwrap_or_default());
+        println!("state       {}{}", r.state, if r.archived { " (archived)" } else { "" });
+        println!("version     {}", r.version);
+    }
+    Ok(())
+}
+
+pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
+    let (o, action) = match &cmd {
+        UserCommand::Create(c) => return create(&admin, c).await,
+        UserCommand::List(l) => return list(&admin, l).await,
+        UserCommand::Get(o) => {
+            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let u = admin.services.get_user(&tenant, &admin.ctx, &o.id).await.map_err(explain)?;
+            return print_user(&u, &admin, o.json);
+        }
+        UserCommand::Delete(o) => {
+            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let u = admin.services.delete_user(&tenant, &admin.ctx, &o.id, None).await.map_err(explain)?;
+            println!("deleted {} ({})", u.email.as_str(), u.id);
+            return Ok(());
+        }
+        UserCommand::Block(o) => (o, Action::Block),
+        UserCommand::Unblock(o) => (o, Action::Unblock),
+        UserCommand::Disable(o) => (o, Action::Disable),
+        UserCommand::Enable(o) => (o, Action::Enable),
+        UserCommand::Archive(o) => (o, Action::Archive),
+        UserCommand::Invite(o) => (o, Action::SendInvitation),
+    };
+    let tenant = admin.tenant(&o.tenant.tenant).await?;
+    let u = admin
+        .services
+        .act_on_user(&tenant, &admin.ctx, &o.id, None, action)
+        .await
+        .map_err(explain)?;
+    print_user(&u, &admin, o.json)
+}
+
+async fn create(admin: &Admin, c: &CreateUser) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&c.tenant.tenant).await?;
+    let mut attributes = Map::new();
+    for kv in &c.attributes {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--attribute takes NAME=VALUE, got {kv:?}"))?;
+        attributes.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    let mut body = json!({
+        "email": c.email, "first_name": c.first_name, "last_name": c.last_name, "phone": c.phone,
+        "username": c.username, "language": c.language,
+    });
+    if !attributes.is_empty() {
+        body["attributes"] = Value::Object(attributes);
+    }
+    if c.activate {
+        body["activate"] = json!(true);
+    } else if c.no_invitation {
+        body["send_invitation"] = json!(false);
+    }
+    let u = admin.services.create_user(&tenant, &admin.ctx, body).await.map_err(explain)?;
+    print_user(&u, admin, c.json)
+}
+
+async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&l.tenant.tenant).await?;
+    let params = ListParams {
+        search: l.search.clone(),
+        state: l.state.clone(),
+        archived: l.archived.clone(),
+        limit: l.limit,
+        cursor: l.cursor.clone(),
+    };
+    let page = admin.services.list_users(&tenant, &admin.ctx, &params).await.map_err(explain)?;
+    let now = admin.services.clock.now();
+    if l.json {
+        let items: Vec<UserResponse> = page.items.iter().map(|u| UserResponse::new(u, now)).collect();
+        let out = json!({"items": items, "total": page.total,
+            "next": page.next.as_ref().and_then(|c| c.encode()), "prev": page.prev.as_ref().and_then(|c| c.encode())});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("{:<36}  {:<32}  {:<24}  STATE", "ID", "EMAIL", "NAME");
+    for u in &page.items {
+        let name = format!(
+            "{} {}",
+            u.first_name.as_ref().map(|n| n.as_str()).unwrap_or(""),
+            u.last_name.as_ref().map(|n| n.as_str()).unwrap_or("")
+        );
+        println!("{:<36}  {:<32}  {:<24}  {}{}", u.id, u.email.as_str(), name.trim(), u.state(now).as_str(), if u.archived { " (archived)" } else { "" });
+    }
+    println!("{} of {} users", page.items.len(), page.total);
+    if let Some(next) = page.next.as_ref().and_then(|c| c.encode()) {
+        println!("next page: --cursor {next}");
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Configuration: flags override `USHER_*` environment variables, which
+//! override an optional TOML file. Secrets are wrapped so that `Debug`
+//! never prints them, and each can also be read from a file named by a
+//! `*_FILE` variable (container secrets).
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret setting; `Debug` shows only whether it is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Settings shared by every subcommand that opens the database.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StoreArgs {
+    /// Optional TOML configuration file.
+    #[arg(long, global = true, env = "USHER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…` [default: sqlite://./usher-data/usher.db]
+    #[arg(long, global = true, env = "USHER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Settings of `usher serve`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "USHER_LISTEN")]
+    pub listen: Option<String>,
+    /// Base URL for links in emails [default: http://{listen}]
+    #[arg(long, env = "USHER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// The TOML file's shape; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    bootstrap_token: Option<String>,
+    smtp_url: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: SecretString,
+    pub public_url: String,
+    pub bootstrap_token: Option<SecretString>,
+    pub smtp_url: Option<SecretString>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./usher-data/usher.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// An environment variable, or the contents of the file its `_FILE` twin names.
+fn env_secret(name: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(v) = std::env::var(name) {
+        if !v.is_empty() {
+            return Ok(Some(v));
+        }
+    }
+    match std::env::var(format!("{name}_FILE")) {
+        Ok(path) if !path.is_empty() => {
+            let v = std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE ({path})"))?;
+            Ok(Some(v.trim_end_matches(['\n', '\r']).to_owned()))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid Usher configuration", path.display()))
+}
+
+impl Config {
+    pub fn resolve(store: &StoreArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &store.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        let listen = serve.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let database_url = store
+            .database_url
+            .clone()
+            .or(env_secret("USHER_DATABASE_URL")?)
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            bail!("USHER_DATABASE_URL must start with sqlite:// or postgres://");
+        }
+        let public_url = serve
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        Ok(Self {
+            listen,
+            database_url: SecretString::new(database_url),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            bootstrap_token: env_secret("USHER_BOOTSTRAP_TOKEN")?.or(file.bootstrap_token).map(SecretString::new),
+            smtp_url: env_secret("USHER_SMTP_URL")?.or(file.smtp_url).map(SecretString::new),
+        })
+    }
+}
+
+/// `usher config example`: a commented configuration file.
+pub const EXAMPLE: &str = r#"# Usher configuration. Every key is optional; USHER_* environment
+# variables override this file and command-line flags override both.
+
+# Address the HTTP server listens on (USHER_LISTEN, --listen).
+listen = "127.0.0.1:8080"
+
+# Where users live (USHER_DATABASE_URL). SQLite is created on first start;
+# use postgres://user:password@host:5432/dbname for PostgreSQL.
+database_url = "sqlite://./usher-data/usher.db"
+
+# Base URL placed in links inside emails (USHER_PUBLIC_URL).
+public_url = "http://127.0.0.1:8080"
+
+# A super-admin API token with exactly this secret exists while this is set
+# (USHER_BOOTSTRAP_TOKEN, or USHER_BOOTSTRAP_TOKEN_FILE). At least 16 characters.
+# bootstrap_token = "change-me-to-a-long-random-secret"
+
+# Outgoing mail (USHER_SMTP_URL): smtp://user:pass@host:587 (STARTTLS) or
+# smtps://user:pass@host:465. Unset: mail stays in the outbox.
+# smtp_url = "smtp://usher:secret@mail.example.com:587"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_as_a_configuration() {
+        let parsed: FileConfig = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = SecretString::new("sup3r-secret".into());
+        assert!(!format!("{s:?}").contains("sup3r"));
+    }
+}

@@ -1,0 +1,12 @@
+//! HTTP integration tests against the real server on port 0. One binary,
+//! one module per resource.
+
+mod attributes;
+mod audit;
+mod auth;
+mod cli;
+mod errors;
+mod listing;
+mod openapi;
+mod tenants;
+mod users;
