@@ -15,7 +15,9 @@ pub(crate) fn append(c: &Connection, draft: AuditDraft) -> DbResult<AuditEvent> 
     let chain = draft.chain();
     let (seq, prev): (i64, String) = c
         .prepare_cached("SELECT seq, hash FROM audit_heads WHERE chain = ?1")?
-        .query_row([chain.as_bytes().as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([chain.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?
         .unwrap_or((0, GENESIS_HASH.to_owned()));
     let event = draft.seal(seq + 1, &prev);
@@ -108,7 +110,14 @@ pub(crate) fn list(c: &Connection, chain: Uuid, q: &AuditQuery) -> DbResult<Page
         Cursor::Before(_) => (overflow, true),
         Cursor::Last => (overflow, false),
     };
-    Ok(Page::assemble(items, total as u64, &cursor, more_before, more_after, |l| l.seq.to_string()))
+    Ok(Page::assemble(
+        items,
+        total as u64,
+        &cursor,
+        more_before,
+        more_after,
+        |l| l.seq.to_string(),
+    ))
 }
 
 pub(crate) fn heads(c: &Connection) -> DbResult<Vec<ChainHead>> {
@@ -123,7 +132,12 @@ pub(crate) fn heads(c: &Connection) -> DbResult<Vec<ChainHead>> {
         .collect()
 }
 
-pub(crate) fn links(c: &Connection, chain: Uuid, after: i64, limit: u32) -> DbResult<Vec<StoredLink>> {
+pub(crate) fn links(
+    c: &Connection,
+    chain: Uuid,
+    after: i64,
+    limit: u32,
+) -> DbResult<Vec<StoredLink>> {
     c.prepare_cached("SELECT seq, payload, hash FROM audit_events WHERE chain = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?
         .query_map(params![chain.as_bytes().as_slice(), after, limit], link)?
         .collect()

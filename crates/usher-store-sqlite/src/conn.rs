@@ -15,7 +15,9 @@ pub(crate) type DbResult<T> = Result<T, rusqlite::Error>;
 pub(crate) fn open(path: &Path) -> DbResult<Connection> {
     let c = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // WAL lets readers run while the writer commits; FULL syncs the WAL on
     // every commit, so an acknowledged write survives a power cut.
@@ -72,7 +74,10 @@ impl Readers {
         })
         .await
         .map_err(|_| StoreError::Corrupt("a read panicked".into()))?;
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
         result.map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 }
@@ -83,11 +88,18 @@ pub(crate) struct TenantKeys(RwLock<HashMap<Uuid, i64>>);
 
 impl TenantKeys {
     pub(crate) fn get(&self, id: Uuid) -> Option<i64> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).get(&id).copied()
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .copied()
     }
 
     pub(crate) fn insert(&self, id: Uuid, key: i64) {
-        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(id, key);
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, key);
     }
 }
 
@@ -100,21 +112,56 @@ pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
 /// error is a store failure.
 pub(crate) fn constraint(e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
-        && f.code == ErrorCode::ConstraintViolation {
-            let known: [(&str, &'static str, Option<&'static str>, &str); 6] = [
-                ("users.tenant_key, users.email_norm", "email_taken", Some("email"), "a user with this email already exists"),
-                ("users.tenant_key, users.username_norm", "username_taken", Some("username"), "a user with this username already exists"),
-                ("users.tenant_key, users.source, users.external_id", "external_id_taken", Some("external_id"), "a user with this external id already exists in this source"),
-                ("tenants.slug", "slug_taken", Some("slug"), "a tenant with this slug already exists"),
-                ("attribute_definitions.tenant_key, attribute_definitions.name_key", "attribute_exists", Some("name"), "an attribute with this name already exists"),
-                ("api_tokens.hash", "token_exists", None, "a token with this secret already exists"),
-            ];
-            for (cols, code, field, message) in known {
-                if msg.contains(cols) {
-                    return Error::Conflict { code, field, message: message.to_owned() };
-                }
+        && f.code == ErrorCode::ConstraintViolation
+    {
+        let known: [(&str, &'static str, Option<&'static str>, &str); 6] = [
+            (
+                "users.tenant_key, users.email_norm",
+                "email_taken",
+                Some("email"),
+                "a user with this email already exists",
+            ),
+            (
+                "users.tenant_key, users.username_norm",
+                "username_taken",
+                Some("username"),
+                "a user with this username already exists",
+            ),
+            (
+                "users.tenant_key, users.source, users.external_id",
+                "external_id_taken",
+                Some("external_id"),
+                "a user with this external id already exists in this source",
+            ),
+            (
+                "tenants.slug",
+                "slug_taken",
+                Some("slug"),
+                "a tenant with this slug already exists",
+            ),
+            (
+                "attribute_definitions.tenant_key, attribute_definitions.name_key",
+                "attribute_exists",
+                Some("name"),
+                "an attribute with this name already exists",
+            ),
+            (
+                "api_tokens.hash",
+                "token_exists",
+                None,
+                "a token with this secret already exists",
+            ),
+        ];
+        for (cols, code, field, message) in known {
+            if msg.contains(cols) {
+                return Error::Conflict {
+                    code,
+                    field,
+                    message: message.to_owned(),
+                };
             }
         }
+    }
     Error::Store(db_error(e))
 }
 

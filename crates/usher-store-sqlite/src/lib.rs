@@ -54,15 +54,17 @@ impl SqliteStore {
     /// migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let write_conn = conn::open(path).map_err(unavailable)?;
         migrations::run(&write_conn).map_err(unavailable)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let c = conn::open(path).map_err(unavailable)?;
-            c.pragma_update(None, "query_only", true).map_err(unavailable)?;
+            c.pragma_update(None, "query_only", true)
+                .map_err(unavailable)?;
             readers.push(c);
         }
         Ok(Self {
@@ -77,7 +79,9 @@ impl SqliteStore {
 
     /// Parses `sqlite://PATH` (also `sqlite:PATH`).
     pub fn path_from_url(url: &str) -> Option<PathBuf> {
-        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
         let rest = rest.split('?').next().unwrap_or(rest);
         (!rest.is_empty()).then(|| PathBuf::from(rest))
     }
@@ -129,7 +133,12 @@ impl Store for SqliteStore {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
     }
 
-    async fn create_tenant(&self, tenant: NewTenant, now: OffsetDateTime, audit: AuditDraft) -> Result<Tenant, Error> {
+    async fn create_tenant(
+        &self,
+        tenant: NewTenant,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error> {
         self.inner
             .writer
             .write(move |c| tenants::create(c, tenant, now, audit))
@@ -145,7 +154,12 @@ impl Store for SqliteStore {
         self.read(tenants::list).await
     }
 
-    async fn update_tenant_settings(&self, tenant_id: Uuid, settings: TenantSettings, audit: AuditDraft) -> Result<Tenant, Error> {
+    async fn update_tenant_settings(
+        &self,
+        tenant_id: Uuid,
+        settings: TenantSettings,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error> {
         self.inner
             .writer
             .write(move |c| tenants::update_settings(c, tenant_id, settings, audit))
@@ -153,7 +167,10 @@ impl Store for SqliteStore {
     }
 
     async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
-        self.inner.writer.write(move |c| tenants::create_token(c, token, audit)).await
+        self.inner
+            .writer
+            .write(move |c| tenants::create_token(c, token, audit))
+            .await
     }
 
     async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError> {
@@ -161,14 +178,23 @@ impl Store for SqliteStore {
         self.read(move |c| tenants::token_by_hash(c, &hash)).await
     }
 
-    async fn replace_named_super_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+    async fn replace_named_super_token(
+        &self,
+        token: ApiToken,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
         self.inner
             .writer
             .write(move |c| tenants::replace_named_super_token(c, token, audit))
             .await
     }
 
-    async fn create_user(&self, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error> {
+    async fn create_user(
+        &self,
+        user: User,
+        link: Option<NewLink>,
+        audit: AuditDraft,
+    ) -> Result<User, Error> {
         let tk = self.tenant_key(user.tenant_id).await?;
         self.inner
             .writer
@@ -176,7 +202,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_users(&self, tenant_id: Uuid, batch: Vec<User>, audit: AuditDraft) -> Result<u64, Error> {
+    async fn insert_users(
+        &self,
+        tenant_id: Uuid,
+        batch: Vec<User>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.inner
             .writer
@@ -190,7 +221,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn user_by_email(&self, tenant_id: Uuid, email_normalized: &str) -> Result<Option<User>, StoreError> {
+    async fn user_by_email(
+        &self,
+        tenant_id: Uuid,
+        email_normalized: &str,
+    ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let email = email_normalized.to_owned();
         self.read(move |c| Ok(rows::user_by_email(c, tk, tenant_id, &email)?.map(|s| s.user)))
@@ -199,7 +234,10 @@ impl Store for SqliteStore {
 
     async fn modify_user(&self, write: UserWrite) -> Result<User, Error> {
         let tk = self.tenant_key(write.tenant_id).await?;
-        self.inner.writer.write(move |c| users::modify(c, tk, write)).await
+        self.inner
+            .writer
+            .write(move |c| users::modify(c, tk, write))
+            .await
     }
 
     async fn delete_user(
@@ -217,13 +255,22 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn list_users(&self, tenant_id: Uuid, query: &UserQuery) -> Result<Page<User>, StoreError> {
+    async fn list_users(
+        &self,
+        tenant_id: Uuid,
+        query: &UserQuery,
+    ) -> Result<Page<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let query = query.clone();
-        self.read(move |c| list::list_users(c, tk, tenant_id, &query)).await
+        self.read(move |c| list::list_users(c, tk, tenant_id, &query))
+            .await
     }
 
-    async fn sweep_expired_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
+    async fn sweep_expired_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
         self.inner
             .writer
             .write(move |c| users::sweep_expired(c, now, limit))
@@ -234,12 +281,20 @@ impl Store for SqliteStore {
             })
     }
 
-    async fn list_attributes(&self, tenant_id: Uuid) -> Result<Vec<AttributeDefinition>, StoreError> {
+    async fn list_attributes(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Vec<AttributeDefinition>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| tenants::list_attributes(c, tk)).await
     }
 
-    async fn create_attribute(&self, tenant_id: Uuid, def: AttributeDefinition, audit: AuditDraft) -> Result<(), Error> {
+    async fn create_attribute(
+        &self,
+        tenant_id: Uuid,
+        def: AttributeDefinition,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.inner
             .writer
@@ -247,7 +302,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_attribute(&self, tenant_id: Uuid, name: &str, purge: bool, now: OffsetDateTime, audit: AuditDraft) -> Result<u64, Error> {
+    async fn delete_attribute(
+        &self,
+        tenant_id: Uuid,
+        name: &str,
+        purge: bool,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         let name = name.to_owned();
         self.inner
@@ -259,7 +321,11 @@ impl Store for SqliteStore {
     async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
         self.inner
             .writer
-            .write(move |c| audit::append(c, draft).map(|_| ()).map_err(|e| conn::db_error(e).into()))
+            .write(move |c| {
+                audit::append(c, draft)
+                    .map(|_| ())
+                    .map_err(|e| conn::db_error(e).into())
+            })
             .await
             .map_err(|e| match e {
                 Error::Store(s) => s,
@@ -267,7 +333,11 @@ impl Store for SqliteStore {
             })
     }
 
-    async fn list_audit(&self, chain: Uuid, query: &AuditQuery) -> Result<Page<StoredLink>, StoreError> {
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError> {
         let query = query.clone();
         self.read(move |c| audit::list(c, chain, &query)).await
     }
@@ -276,7 +346,13 @@ impl Store for SqliteStore {
         self.read(audit::heads).await
     }
 
-    async fn audit_links(&self, chain: Uuid, after: i64, limit: u32) -> Result<Vec<StoredLink>, StoreError> {
-        self.read(move |c| audit::links(c, chain, after, limit)).await
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError> {
+        self.read(move |c| audit::links(c, chain, after, limit))
+            .await
     }
 }

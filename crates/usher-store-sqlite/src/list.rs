@@ -31,27 +31,32 @@ enum Dir {
 }
 
 fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
-    let mut parts: Vec<&str> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    // The state is written as a literal: SQLite uses the partial index on
+    // pending invitations only when it can see `state = 1` in the query.
     if let Some(s) = b.state {
-        parts.push("state = ?");
-        args.push(Value::Integer(i64::from(s.code())));
+        parts.push(format!("state = {}", s.code()));
     }
     if let Some(a) = b.archived {
-        parts.push("archived = ?");
+        parts.push("archived = ?".to_owned());
         args.push(Value::Integer(i64::from(a)));
     }
     match b.expiry {
         Expiry::Any => {}
         Expiry::Live => {
-            parts.push("(invitation_expires_at IS NULL OR invitation_expires_at > ?)");
+            parts.push("(invitation_expires_at IS NULL OR invitation_expires_at > ?)".to_owned());
             args.push(Value::Integer(now));
         }
         Expiry::Expired => {
-            parts.push("invitation_expires_at <= ?");
+            parts.push("invitation_expires_at <= ?".to_owned());
             args.push(Value::Integer(now));
         }
     }
-    if parts.is_empty() { "1".to_owned() } else { parts.join(" AND ") }
+    if parts.is_empty() {
+        "1".to_owned()
+    } else {
+        parts.join(" AND ")
+    }
 }
 
 /// The index that reads a branch in email order.
@@ -66,7 +71,9 @@ fn index_for(b: &Branch) -> &'static str {
 
 fn scalar(c: &Connection, sql: &str, args: &[Value]) -> DbResult<i64> {
     c.prepare_cached(sql)?
-        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, Option<i64>>(0))
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| {
+            r.get::<_, Option<i64>>(0)
+        })
         .map(|v| v.unwrap_or(0))
 }
 
@@ -139,7 +146,9 @@ fn count_search(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbR
     let filters = branches_cond(q, &mut args);
     scalar(
         c,
-        &format!("SELECT SUM(weight) FROM user_search WHERE tenant_key = ? AND {range} AND {filters}"),
+        &format!(
+            "SELECT SUM(weight) FROM user_search WHERE tenant_key = ? AND {range} AND {filters}"
+        ),
         &args,
     )
 }
@@ -149,7 +158,11 @@ fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str 
         None => "",
         Some(k) => {
             args.push(Value::Text(k.to_owned()));
-            if dir == Dir::Asc { " AND email_norm > ?" } else { " AND email_norm < ?" }
+            if dir == Dir::Asc {
+                " AND email_norm > ?"
+            } else {
+                " AND email_norm < ?"
+            }
         }
     }
 }
@@ -173,7 +186,11 @@ fn walk_branch(
     let cond = branch_cond(b, now, &mut args);
     let ks = keyset(dir, bound, &mut args);
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
-    let limit = if needle.is_some() { String::new() } else { format!(" LIMIT {want}") };
+    let limit = if needle.is_some() {
+        String::new()
+    } else {
+        format!(" LIMIT {want}")
+    };
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} ORDER BY email_norm {order}{limit}",
         index_for(b)
@@ -229,7 +246,9 @@ fn from_index(
         );
         let got: Vec<(i64, String)> = c
             .prepare_cached(&sql)?
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<DbResult<_>>()?;
         let exhausted = got.len() < batch;
         bound = got.last().map(|(_, e)| e.clone());
@@ -247,7 +266,9 @@ fn from_index(
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE key IN ({placeholders})");
     let mut by_key: HashMap<i64, User> = c
         .prepare(&sql)?
-        .query_map(rusqlite::params_from_iter(keys.iter()), |r| stored_user(r, tenant_id))?
+        .query_map(rusqlite::params_from_iter(keys.iter()), |r| {
+            stored_user(r, tenant_id)
+        })?
         .map(|s| s.map(|s| (s.key, s.user)))
         .collect::<DbResult<_>>()?;
     Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
@@ -263,7 +284,12 @@ fn merge(mut users: Vec<User>, dir: Dir, want: usize) -> Vec<User> {
     users
 }
 
-pub(crate) fn list_users(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Page<User>> {
+pub(crate) fn list_users(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserQuery,
+) -> DbResult<Page<User>> {
     // One snapshot for the total and the page.
     c.execute_batch("BEGIN")?;
     let page = page(c, tk, tenant_id, q)?;
@@ -294,7 +320,10 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
         None => {
             let mut all = Vec::new();
             for b in q.branches() {
-                all.extend(walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?.unwrap_or_default());
+                all.extend(
+                    walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?
+                        .unwrap_or_default(),
+                );
             }
             merge(all, dir, want)
         }
@@ -306,7 +335,10 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
                 for b in q.branches() {
-                    match (walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, Some(&needle))?, all.as_mut()) {
+                    match (
+                        walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, Some(&needle))?,
+                        all.as_mut(),
+                    ) {
                         (Some(users), Some(acc)) => acc.extend(users),
                         _ => all = None,
                     }
@@ -332,5 +364,12 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
         Cursor::Before(_) => (overflow, true),
         Cursor::Last => (overflow, false),
     };
-    Ok(Page::assemble(found, total as u64, &q.cursor, more_before, more_after, key))
+    Ok(Page::assemble(
+        found,
+        total as u64,
+        &q.cursor,
+        more_before,
+        more_after,
+        key,
+    ))
 }

@@ -4,7 +4,8 @@
 use crate::conn::DbResult;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {
     c.execute_batch(

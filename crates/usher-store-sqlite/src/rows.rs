@@ -34,7 +34,8 @@ pub(crate) fn uuid(bytes: &[u8]) -> DbResult<Uuid> {
 pub(crate) fn stored_user(r: &Row<'_>, tenant_id: Uuid) -> DbResult<StoredUser> {
     let opt_time = |i: usize| -> DbResult<_> { Ok(r.get::<_, Option<i64>>(i)?.map(from_micros)) };
     let attributes: String = r.get(14)?;
-    let attributes: BTreeMap<String, String> = serde_json::from_str(&attributes).map_err(|_| corrupt("attributes"))?;
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&attributes).map_err(|_| corrupt("attributes"))?;
     let language: String = r.get(8)?;
     let user = User {
         id: uuid(&r.get::<_, Vec<u8>>(1)?)?,
@@ -67,14 +68,30 @@ pub(crate) fn stored_user(r: &Row<'_>, tenant_id: Uuid) -> DbResult<StoredUser> 
     })
 }
 
-pub(crate) fn user_by_id(c: &Connection, tenant_key: i64, tenant_id: Uuid, id: Uuid) -> DbResult<Option<StoredUser>> {
-    c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND tenant_key = ?2"))?
-        .query_row((id.as_bytes().as_slice(), tenant_key), |r| stored_user(r, tenant_id))
-        .optional()
+pub(crate) fn user_by_id(
+    c: &Connection,
+    tenant_key: i64,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> DbResult<Option<StoredUser>> {
+    c.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND tenant_key = ?2"
+    ))?
+    .query_row((id.as_bytes().as_slice(), tenant_key), |r| {
+        stored_user(r, tenant_id)
+    })
+    .optional()
 }
 
-pub(crate) fn user_by_email(c: &Connection, tenant_key: i64, tenant_id: Uuid, email_norm: &str) -> DbResult<Option<StoredUser>> {
-    c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_key = ?1 AND email_norm = ?2"))?
-        .query_row((tenant_key, email_norm), |r| stored_user(r, tenant_id))
-        .optional()
+pub(crate) fn user_by_email(
+    c: &Connection,
+    tenant_key: i64,
+    tenant_id: Uuid,
+    email_norm: &str,
+) -> DbResult<Option<StoredUser>> {
+    c.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_key = ?1 AND email_norm = ?2"
+    ))?
+    .query_row((tenant_key, email_norm), |r| stored_user(r, tenant_id))
+    .optional()
 }

@@ -32,7 +32,12 @@ pub(crate) fn key_of(c: &Connection, id: Uuid) -> DbResult<Option<i64>> {
         .optional()
 }
 
-pub(crate) fn create(c: &Connection, new: NewTenant, now: OffsetDateTime, audit: AuditDraft) -> Result<Tenant, Error> {
+pub(crate) fn create(
+    c: &Connection,
+    new: NewTenant,
+    now: OffsetDateTime,
+    audit: AuditDraft,
+) -> Result<Tenant, Error> {
     let t = Tenant {
         id: Uuid::now_v7(),
         slug: new.slug,
@@ -57,38 +62,55 @@ pub(crate) fn create(c: &Connection, new: NewTenant, now: OffsetDateTime, audit:
 }
 
 pub(crate) fn by_slug(c: &Connection, slug: &str) -> DbResult<Option<Tenant>> {
-    c.prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = ?1"))?
-        .query_row([slug], tenant)
-        .optional()
+    c.prepare_cached(&format!(
+        "SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = ?1"
+    ))?
+    .query_row([slug], tenant)
+    .optional()
 }
 
 pub(crate) fn list(c: &Connection) -> DbResult<Vec<Tenant>> {
-    c.prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY slug"))?
-        .query_map([], tenant)?
-        .collect()
+    c.prepare_cached(&format!(
+        "SELECT {TENANT_COLUMNS} FROM tenants ORDER BY slug"
+    ))?
+    .query_map([], tenant)?
+    .collect()
 }
 
-pub(crate) fn update_settings(c: &Connection, tenant_id: Uuid, settings: TenantSettings, audit: AuditDraft) -> Result<Tenant, Error> {
+pub(crate) fn update_settings(
+    c: &Connection,
+    tenant_id: Uuid,
+    settings: TenantSettings,
+    audit: AuditDraft,
+) -> Result<Tenant, Error> {
     audited(c, audit, |c, _| {
         let n = c
             .prepare_cached("UPDATE tenants SET settings = ?2 WHERE id = ?1")
             .db()?
-            .execute(params![tenant_id.as_bytes().as_slice(), serde_json::to_string(&settings).unwrap_or_default()])
+            .execute(params![
+                tenant_id.as_bytes().as_slice(),
+                serde_json::to_string(&settings).unwrap_or_default()
+            ])
             .db()?;
         if n == 0 {
             return Err(Error::NotFound(Missing::Tenant));
         }
-        c.prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"))
-            .db()?
-            .query_row([tenant_id.as_bytes().as_slice()], tenant)
-            .db()
+        c.prepare_cached(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"
+        ))
+        .db()?
+        .query_row([tenant_id.as_bytes().as_slice()], tenant)
+        .db()
     })
 }
 
 fn tenant_key_or_null(c: &Connection, id: Option<Uuid>) -> Result<Option<i64>, Error> {
     match id {
         None => Ok(None),
-        Some(id) => key_of(c, id).db()?.map(Some).ok_or(Error::NotFound(Missing::Tenant)),
+        Some(id) => key_of(c, id)
+            .db()?
+            .map(Some)
+            .ok_or(Error::NotFound(Missing::Tenant)),
     }
 }
 
@@ -108,14 +130,24 @@ fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn create_token(c: &Connection, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+pub(crate) fn create_token(
+    c: &Connection,
+    token: ApiToken,
+    audit: AuditDraft,
+) -> Result<(), Error> {
     audited(c, audit, |c, _| insert_token(c, &token))
 }
 
-pub(crate) fn replace_named_super_token(c: &Connection, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+pub(crate) fn replace_named_super_token(
+    c: &Connection,
+    token: ApiToken,
+    audit: AuditDraft,
+) -> Result<(), Error> {
     audited(c, audit, |c, draft| {
         let same: Option<Vec<u8>> = c
-            .prepare_cached("SELECT id FROM api_tokens WHERE tenant_key IS NULL AND name = ?1 AND hash = ?2")
+            .prepare_cached(
+                "SELECT id FROM api_tokens WHERE tenant_key IS NULL AND name = ?1 AND hash = ?2",
+            )
             .db()?
             .query_row(params![token.name, token.hash.0.as_slice()], |r| r.get(0))
             .optional()
@@ -170,7 +202,12 @@ pub(crate) fn list_attributes(c: &Connection, tk: i64) -> DbResult<Vec<Attribute
     .collect()
 }
 
-pub(crate) fn create_attribute(c: &Connection, tk: i64, def: AttributeDefinition, audit: AuditDraft) -> Result<(), Error> {
+pub(crate) fn create_attribute(
+    c: &Connection,
+    tk: i64,
+    def: AttributeDefinition,
+    audit: AuditDraft,
+) -> Result<(), Error> {
     audited(c, audit, |c, _| {
         c.prepare_cached(
             "INSERT INTO attribute_definitions (tenant_key, name_key, name, label, max_length, regex, created_at) \

@@ -62,10 +62,12 @@ fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
     check_attribute_names(c, tk, u)?;
     insert_search_rows(c, tk, key, u, &blob).db()?;
     for name in u.attributes.keys() {
-        c.prepare_cached("INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)")
-            .db()?
-            .execute(params![tk, name.to_ascii_lowercase(), key])
-            .db()?;
+        c.prepare_cached(
+            "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
+        )
+        .db()?
+        .execute(params![tk, name.to_ascii_lowercase(), key])
+        .db()?;
     }
     count(c, tk, u.stored_state, u.archived, 1).db()?;
     Ok(key)
@@ -77,12 +79,18 @@ fn check_attribute_names(c: &Connection, tk: i64, u: &User) -> Result<(), Error>
     let mut errors = ValidationErrors::default();
     for name in u.attributes.keys() {
         let exists = c
-            .prepare_cached("SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
+            .prepare_cached(
+                "SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2",
+            )
             .db()?
             .exists(params![tk, name.to_ascii_lowercase()])
             .db()?;
         if !exists {
-            errors.push(FieldError::new(format!("attributes.{name}"), "unknown_attribute", "no custom attribute of this name is defined"));
+            errors.push(FieldError::new(
+                format!("attributes.{name}"),
+                "unknown_attribute",
+                "no custom attribute of this name is defined",
+            ));
         }
     }
     errors.into_result(())
@@ -109,7 +117,9 @@ fn insert_search_rows(c: &Connection, tk: i64, key: i64, u: &User, blob: &str) -
 }
 
 fn delete_search_rows(c: &Connection, tk: i64, key: i64, blob: &str) -> DbResult<()> {
-    let mut stmt = c.prepare_cached("DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3")?;
+    let mut stmt = c.prepare_cached(
+        "DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+    )?;
     for row in rows_for_terms(terms_from_blob(blob)) {
         stmt.execute(params![tk, row.term, key])?;
     }
@@ -173,13 +183,21 @@ fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<
     }
     if old.attributes.keys().ne(u.attributes.keys()) {
         check_attribute_names(c, tk, u)?;
-        for name in old.attributes.keys().filter(|k| !u.attributes.contains_key(*k)) {
+        for name in old
+            .attributes
+            .keys()
+            .filter(|k| !u.attributes.contains_key(*k))
+        {
             c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
                 .db()?
                 .execute(params![tk, name.to_ascii_lowercase(), before.key])
                 .db()?;
         }
-        for name in u.attributes.keys().filter(|k| !old.attributes.contains_key(*k)) {
+        for name in u
+            .attributes
+            .keys()
+            .filter(|k| !old.attributes.contains_key(*k))
+        {
             c.prepare_cached("INSERT OR IGNORE INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)")
                 .db()?
                 .execute(params![tk, name.to_ascii_lowercase(), before.key])
@@ -193,7 +211,13 @@ fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<
     Ok(())
 }
 
-fn insert_link(c: &Connection, tk: i64, user_key: i64, link: &NewLink, now: OffsetDateTime) -> DbResult<()> {
+fn insert_link(
+    c: &Connection,
+    tk: i64,
+    user_key: i64,
+    link: &NewLink,
+    now: OffsetDateTime,
+) -> DbResult<()> {
     c.prepare_cached("DELETE FROM links WHERE user_key = ?1 AND kind = ?2")?
         .execute(params![user_key, link.kind.as_str()])?;
     c.prepare_cached(
@@ -214,11 +238,18 @@ fn insert_link(c: &Connection, tk: i64, user_key: i64, link: &NewLink, now: Offs
 /// Ends everything that grants access: links now, sessions and refresh
 /// tokens once they exist.
 fn revoke_access(c: &Connection, user_key: i64) -> DbResult<()> {
-    c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?.execute([user_key])?;
+    c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
+        .execute([user_key])?;
     Ok(())
 }
 
-pub(crate) fn create(c: &Connection, tk: i64, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error> {
+pub(crate) fn create(
+    c: &Connection,
+    tk: i64,
+    user: User,
+    link: Option<NewLink>,
+    audit: AuditDraft,
+) -> Result<User, Error> {
     audited(c, audit, |c, _| {
         let key = insert_row(c, tk, &user)?;
         if let Some(link) = &link {
@@ -228,7 +259,12 @@ pub(crate) fn create(c: &Connection, tk: i64, user: User, link: Option<NewLink>,
     })
 }
 
-pub(crate) fn insert_batch(c: &Connection, tk: i64, batch: Vec<User>, audit: AuditDraft) -> Result<u64, Error> {
+pub(crate) fn insert_batch(
+    c: &Connection,
+    tk: i64,
+    batch: Vec<User>,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
     audited(c, audit, |c, draft| {
         for u in &batch {
             insert_row(c, tk, u)?;
@@ -238,19 +274,35 @@ pub(crate) fn insert_batch(c: &Connection, tk: i64, batch: Vec<User>, audit: Aud
     })
 }
 
-fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid, if_match: Option<i64>) -> Result<StoredUser, Error> {
+fn load(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<StoredUser, Error> {
     let stored = rows::user_by_id(c, tk, tenant_id, id)
         .db()?
         .ok_or(Error::NotFound(Missing::User))?;
     if let Some(v) = if_match
-        && v != stored.user.version {
-            return Err(Error::VersionMismatch { current: stored.user.version });
-        }
+        && v != stored.user.version
+    {
+        return Err(Error::VersionMismatch {
+            current: stored.user.version,
+        });
+    }
     Ok(stored)
 }
 
 pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, Error> {
-    let UserWrite { tenant_id, user_id, if_match, now, mutation, audit } = write;
+    let UserWrite {
+        tenant_id,
+        user_id,
+        if_match,
+        now,
+        mutation,
+        audit,
+    } = write;
     audited(c, audit, |c, draft| {
         let before = load(c, tk, tenant_id, user_id, if_match)?;
         let mut user = before.user.clone();
@@ -286,7 +338,10 @@ pub(crate) fn delete(
         let stored = load(c, tk, tenant_id, user_id, if_match)?;
         guard(&stored.user)?;
         draft.details = json!({"email": stored.user.email, "state": stored.user.stored_state});
-        c.prepare_cached("DELETE FROM users WHERE key = ?1").db()?.execute([stored.key]).db()?;
+        c.prepare_cached("DELETE FROM users WHERE key = ?1")
+            .db()?
+            .execute([stored.key])
+            .db()?;
         delete_search_rows(c, tk, stored.key, &stored.search_blob).db()?;
         c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
             .db()
@@ -311,12 +366,17 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
              WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
         )
         .db()?
-        .query_map(params![to_micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map(params![to_micros(now), limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .db()?
         .collect::<DbResult<_>>()
         .db()?;
     for (key, tk, archived, blob) in &due {
-        c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1").db()?.execute([key]).db()?;
+        c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1")
+            .db()?
+            .execute([key])
+            .db()?;
         let mut stmt = c
             .prepare_cached("UPDATE user_search SET state = 2 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3")
             .db()?;
@@ -341,7 +401,9 @@ pub(crate) fn delete_attribute(
     let key = name.to_ascii_lowercase();
     audited(c, audit, |c, draft| {
         let exists = c
-            .prepare_cached("SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
+            .prepare_cached(
+                "SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2",
+            )
             .db()?
             .exists(params![tk, key])
             .db()?;
@@ -349,7 +411,9 @@ pub(crate) fn delete_attribute(
             return Err(Error::NotFound(Missing::Attribute));
         }
         let holders: Vec<i64> = c
-            .prepare_cached("SELECT user_key FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2")
+            .prepare_cached(
+                "SELECT user_key FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2",
+            )
             .db()?
             .query_map(params![tk, key], |r| r.get(0))
             .db()?
@@ -358,7 +422,10 @@ pub(crate) fn delete_attribute(
         if !holders.is_empty() && !purge {
             return Err(Error::conflict(
                 "attribute_in_use",
-                format!("{} users hold a value of this attribute; delete with purge=true to remove the values too", holders.len()),
+                format!(
+                    "{} users hold a value of this attribute; delete with purge=true to remove the values too",
+                    holders.len()
+                ),
             ));
         }
         for user_key in &holders {
@@ -375,10 +442,12 @@ pub(crate) fn delete_attribute(
             // The definition goes below; the row's other names stay valid.
             update_row(c, tk, &before, &user)?;
         }
-        c.prepare_cached("DELETE FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2")
-            .db()?
-            .execute(params![tk, key])
-            .db()?;
+        c.prepare_cached(
+            "DELETE FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2",
+        )
+        .db()?
+        .execute(params![tk, key])
+        .db()?;
         draft.details["purged_values"] = json!(holders.len());
         Ok(holders.len() as u64)
     })

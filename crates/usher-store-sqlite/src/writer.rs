@@ -69,7 +69,9 @@ impl Writer {
             .name("usher-sqlite-writer".into())
             .spawn(move || run_writer(conn, rx))
             .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "could not start the SQLite writer thread"));
+            .unwrap_or_else(
+                |e| tracing::error!(error = %e, "could not start the SQLite writer thread"),
+            );
         Self { tx }
     }
 
@@ -117,13 +119,18 @@ fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
 }
 
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
     for job in batch.iter_mut() {
         let step = conn
             .execute_batch("SAVEPOINT job")
             .map_err(|e| e.to_string())
             .and_then(|()| {
-                let sql = if job.run(conn) { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                let sql = if job.run(conn) {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
                 conn.execute_batch(sql).map_err(|e| e.to_string())
             });
         if let Err(e) = step {

@@ -52,7 +52,7 @@ impl TestApp {
             let db = crate::pg::fresh_database()
                 .await
                 .expect("USHER_TEST_BACKEND=postgres needs USHER_TEST_POSTGRES_URL");
-            (db.url.clone(), Some(db))
+            (db.url().to_owned(), Some(db))
         } else {
             (format!("sqlite://{}/usher.db", dir.path().display()), None)
         };
@@ -89,28 +89,46 @@ impl TestApp {
 
     /// A request with the super-admin token.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(SUPER_TOKEN)
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(SUPER_TOKEN)
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.expect("request sent")
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::POST, path).json(body).send().await.expect("request sent")
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path).json(body).send().await.expect("request sent")
+        self.request(Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.request(Method::DELETE, path).send().await.expect("request sent")
+        self.request(Method::DELETE, path)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Creates a user in `tenant` and answers its JSON; panics unless 201.
     pub async fn create_user(&self, tenant: &str, body: Value) -> Value {
-        let res = self.post(&format!("/api/v1/tenants/{tenant}/users"), &body).await;
+        let res = self
+            .post(&format!("/api/v1/tenants/{tenant}/users"), &body)
+            .await;
         let status = res.status();
         let json: Value = res.json().await.expect("json body");
         assert_eq!(status.as_u16(), 201, "create failed: {json}");
@@ -119,13 +137,19 @@ impl TestApp {
 
     /// Creates a tenant through the API.
     pub async fn create_tenant(&self, slug: &str) {
-        let res = self.post("/api/v1/tenants", &serde_json::json!({"slug": slug})).await;
+        let res = self
+            .post("/api/v1/tenants", &serde_json::json!({"slug": slug}))
+            .await;
         assert_eq!(res.status().as_u16(), 201, "tenant {slug} not created");
     }
 
     /// A new token bound to `tenant` (admin or SCIM scope).
     pub async fn tenant_token(&self, tenant: &str, scope: TokenScope) -> String {
-        let t = self.services.find_tenant(tenant).await.expect("tenant exists");
+        let t = self
+            .services
+            .find_tenant(tenant)
+            .await
+            .expect("tenant exists");
         let ctx = AuditContext::new(Actor::system());
         let (_, secret) = self
             .services
@@ -140,5 +164,6 @@ impl TestApp {
 pub async fn json(res: Response) -> Value {
     let status = res.status();
     let text = res.text().await.expect("body");
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("status {status}, body not JSON: {text:?}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("status {status}, body not JSON: {text:?}"))
 }

@@ -1,1 +1,7 @@
-//! placeholder
+//! Test support shared by Usher's test suites: the application on port 0
+//! ([`app`]), per-test PostgreSQL databases ([`pg`]) and the store
+//! conformance suite ([`conformance`]) every backend must pass.
+
+pub mod app;
+pub mod conformance;
+pub mod pg;

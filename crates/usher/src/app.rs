@@ -25,10 +25,14 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url).await.context("connecting to PostgreSQL")?;
+        let store = PostgresStore::connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
         return Ok(Arc::new(store));
     }
-    Err(anyhow!("the database URL must start with sqlite:// or postgres://"))
+    Err(anyhow!(
+        "the database URL must start with sqlite:// or postgres://"
+    ))
 }
 
 /// The services over a store, with the default tenant and the bootstrap
@@ -88,15 +92,21 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let sweeper = spawn_sweeper(self.services.clone());
         let app = usher_http::router(AppState {
             services: self.services.clone(),
         });
         tracing::info!(port = self.port, "usher is listening");
-        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         sweeper.abort();
         served.context("the HTTP server failed")
     }
@@ -107,7 +117,11 @@ fn spawn_sweeper(services: Services) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             loop {
-                match services.store.sweep_expired_invitations(services.clock.now(), 1000).await {
+                match services
+                    .store
+                    .sweep_expired_invitations(services.clock.now(), 1000)
+                    .await
+                {
                     Ok(n) if n == 1000 => continue,
                     Ok(_) => break,
                     Err(e) => {

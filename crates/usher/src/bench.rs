@@ -4,8 +4,8 @@
 //! searches) with exact totals, and single-user creates with concurrent
 //! clients.
 
-use crate::config::{Config, SecretString};
 use crate::Application;
+use crate::config::{Config, SecretString};
 use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -51,47 +51,382 @@ pub struct BenchArgs {
 }
 
 const FIRST: &[&str] = &[
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth", "David",
-    "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Christopher", "Nancy",
-    "Daniel", "Lisa", "Matthew", "Betty", "Anthony", "Margaret", "Mark", "Sandra", "Donald", "Ashley", "Steven",
-    "Kimberly", "Paul", "Emily", "Andrew", "Donna", "Joshua", "Michelle", "Kenneth", "Dorothy", "Kevin", "Carol",
-    "Brian", "Amanda", "George", "Melissa", "Edward", "Deborah", "Ronald", "Stephanie", "Timothy", "Rebecca", "Jason",
-    "Sharon", "Jeffrey", "Laura", "Ryan", "Cynthia", "Jacob", "Kathleen", "Gary", "Amy", "Nicholas", "Shirley", "Eric",
-    "Angela", "Jonathan", "Helen", "Stephen", "Anna", "Larry", "Brenda", "Justin", "Pamela", "Scott", "Nicole",
-    "Brandon", "Emma", "Benjamin", "Samantha", "Samuel", "Katherine", "Gregory", "Christine", "Frank", "Debra",
-    "Alexander", "Rachel", "Raymond", "Catherine", "Patrick", "Carolyn", "Jack", "Janet", "Dennis", "Ruth", "Jerry",
-    "Maria", "Lukas", "Leonie", "Finn", "Hannah", "Jonas", "Lea", "Elias", "Lena", "Noah", "Mia", "Luis", "Sofia",
-    "Camille", "Louis", "Chloé", "Hugo", "Inès", "Léo", "Manon", "Gabriel", "Jade", "Raphaël", "Zoé", "Jürgen",
-    "Müge", "Søren", "Åsa", "Øystein", "Ľubica", "Zoltán", "Mateo", "Valentina", "Santiago", "Isabella", "Aarav",
-    "Diya", "Wei", "Yuki", "Haruto", "Sakura", "Kwame", "Amara", "Olumide", "Zainab", "Omar", "Layla", "Dmitri",
-    "Olga", "Ivan", "Anastasia", "Piotr", "Zofia", "Tomás", "Aoife", "Siobhan", "Cian", "Eoin", "Niamh",
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Christopher",
+    "Nancy",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Betty",
+    "Anthony",
+    "Margaret",
+    "Mark",
+    "Sandra",
+    "Donald",
+    "Ashley",
+    "Steven",
+    "Kimberly",
+    "Paul",
+    "Emily",
+    "Andrew",
+    "Donna",
+    "Joshua",
+    "Michelle",
+    "Kenneth",
+    "Dorothy",
+    "Kevin",
+    "Carol",
+    "Brian",
+    "Amanda",
+    "George",
+    "Melissa",
+    "Edward",
+    "Deborah",
+    "Ronald",
+    "Stephanie",
+    "Timothy",
+    "Rebecca",
+    "Jason",
+    "Sharon",
+    "Jeffrey",
+    "Laura",
+    "Ryan",
+    "Cynthia",
+    "Jacob",
+    "Kathleen",
+    "Gary",
+    "Amy",
+    "Nicholas",
+    "Shirley",
+    "Eric",
+    "Angela",
+    "Jonathan",
+    "Helen",
+    "Stephen",
+    "Anna",
+    "Larry",
+    "Brenda",
+    "Justin",
+    "Pamela",
+    "Scott",
+    "Nicole",
+    "Brandon",
+    "Emma",
+    "Benjamin",
+    "Samantha",
+    "Samuel",
+    "Katherine",
+    "Gregory",
+    "Christine",
+    "Frank",
+    "Debra",
+    "Alexander",
+    "Rachel",
+    "Raymond",
+    "Catherine",
+    "Patrick",
+    "Carolyn",
+    "Jack",
+    "Janet",
+    "Dennis",
+    "Ruth",
+    "Jerry",
+    "Maria",
+    "Lukas",
+    "Leonie",
+    "Finn",
+    "Hannah",
+    "Jonas",
+    "Lea",
+    "Elias",
+    "Lena",
+    "Noah",
+    "Mia",
+    "Luis",
+    "Sofia",
+    "Camille",
+    "Louis",
+    "Chloé",
+    "Hugo",
+    "Inès",
+    "Léo",
+    "Manon",
+    "Gabriel",
+    "Jade",
+    "Raphaël",
+    "Zoé",
+    "Jürgen",
+    "Müge",
+    "Søren",
+    "Åsa",
+    "Øystein",
+    "Ľubica",
+    "Zoltán",
+    "Mateo",
+    "Valentina",
+    "Santiago",
+    "Isabella",
+    "Aarav",
+    "Diya",
+    "Wei",
+    "Yuki",
+    "Haruto",
+    "Sakura",
+    "Kwame",
+    "Amara",
+    "Olumide",
+    "Zainab",
+    "Omar",
+    "Layla",
+    "Dmitri",
+    "Olga",
+    "Ivan",
+    "Anastasia",
+    "Piotr",
+    "Zofia",
+    "Tomás",
+    "Aoife",
+    "Siobhan",
+    "Cian",
+    "Eoin",
+    "Niamh",
 ];
 
 const LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez",
-    "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez",
-    "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen",
-    "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Müller", "Schmidt", "Schneider", "Fischer", "Weber",
-    "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
-    "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Krause",
-    "Meier", "Lehmann", "Bernard", "Dubois", "Durand", "Lefebvre", "Leroy", "Moreau", "Simon", "Laurent", "Michel",
-    "Girard", "André", "Lefèvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Legrand", "Garnier",
-    "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu",
-    "Clément", "Gauthier", "Dumont", "Lopes", "Fontaine", "Chevalier", "Robin", "Masson", "Sanchez", "Gérard",
-    "Nguyen", "Boyer", "Denis", "Lemaire", "Duval", "Joly", "Gautier", "Roger", "Roche", "Roy", "Noel", "Meyer",
-    "Lucas", "Meunier", "Jean", "Perez", "Marchand", "Dufour", "Blanchard", "Kowalski", "Nowak", "Wiśniewski",
-    "Novák", "Svoboda", "Horváth", "Nagy", "Tóth", "Jensen", "Nielsen", "Hansen", "Andersson", "Johansson",
-    "Karlsson", "Nilsson", "Eriksson", "Larsen", "Olsen", "Virtanen", "Korhonen", "O'Brien", "Murphy", "Kelly",
-    "Byrne", "Ryan", "Walsh", "Tanaka", "Suzuki", "Takahashi", "Watanabe", "Wang", "Li", "Zhang", "Liu", "Chen",
-    "Kumar", "Singh", "Patel", "Sharma", "Okafor", "Mensah", "Ivanov", "Petrov", "Silva", "Santos", "Costa",
-    "Oliveira", "Pereira", "Ferreira", "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Bernard",
+    "Dubois",
+    "Durand",
+    "Lefebvre",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Michel",
+    "Girard",
+    "André",
+    "Lefèvre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Morin",
+    "Mathieu",
+    "Clément",
+    "Gauthier",
+    "Dumont",
+    "Lopes",
+    "Fontaine",
+    "Chevalier",
+    "Robin",
+    "Masson",
+    "Sanchez",
+    "Gérard",
+    "Nguyen",
+    "Boyer",
+    "Denis",
+    "Lemaire",
+    "Duval",
+    "Joly",
+    "Gautier",
+    "Roger",
+    "Roche",
+    "Roy",
+    "Noel",
+    "Meyer",
+    "Lucas",
+    "Meunier",
+    "Jean",
+    "Perez",
+    "Marchand",
+    "Dufour",
+    "Blanchard",
+    "Kowalski",
+    "Nowak",
+    "Wiśniewski",
+    "Novák",
+    "Svoboda",
+    "Horváth",
+    "Nagy",
+    "Tóth",
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsen",
+    "Olsen",
+    "Virtanen",
+    "Korhonen",
+    "O'Brien",
+    "Murphy",
+    "Kelly",
+    "Byrne",
+    "Ryan",
+    "Walsh",
+    "Tanaka",
+    "Suzuki",
+    "Takahashi",
+    "Watanabe",
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Kumar",
+    "Singh",
+    "Patel",
+    "Sharma",
+    "Okafor",
+    "Mensah",
+    "Ivanov",
+    "Petrov",
+    "Silva",
+    "Santos",
+    "Costa",
+    "Oliveira",
+    "Pereira",
+    "Ferreira",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
 ];
 
-const DOMAINS: &[&str] = &["example.com", "corp.example", "mail.example.org", "acme.example", "contoso.example"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "corp.example",
+    "mail.example.org",
+    "acme.example",
+    "contoso.example",
+];
 const DEPARTMENTS: &[&str] = &[
-    "Engineering", "Sales", "Marketing", "Finance", "Legal", "Support", "Operations", "Research", "Design",
-    "People", "Security", "Procurement",
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Legal",
+    "Support",
+    "Operations",
+    "Research",
+    "Design",
+    "People",
+    "Security",
+    "Procurement",
 ];
 
 fn ascii_fold(s: &str) -> String {
@@ -111,21 +446,42 @@ fn seeded_user(i: usize, tenant_id: Uuid, rng: &mut StdRng, now: OffsetDateTime)
     let roll: u32 = rng.random_range(0..100);
     let (state, exp) = match roll {
         0..70 => (UserState::Active, None),
-        70..80 => (UserState::PendingInvitation, Some(now + time::Duration::days(5))),
-        80..85 => (UserState::PendingInvitation, Some(now - time::Duration::days(1))),
+        70..80 => (
+            UserState::PendingInvitation,
+            Some(now + time::Duration::days(5)),
+        ),
+        80..85 => (
+            UserState::PendingInvitation,
+            Some(now - time::Duration::days(1)),
+        ),
         85..95 => (UserState::NotInvited, None),
         95..98 => (UserState::Blocked, None),
         _ => (UserState::Disabled, None),
     };
     let archived = state == UserState::Active && rng.random_range(0..20) == 0;
     let phone = (rng.random_range(0..2) == 0)
-        .then(|| Phone::parse("phone", &format!("+49151{:08}", rng.random_range(0..100_000_000u32))).ok())
+        .then(|| {
+            Phone::parse(
+                "phone",
+                &format!("+49151{:08}", rng.random_range(0..100_000_000u32)),
+            )
+            .ok()
+        })
         .flatten();
     let username = (rng.random_range(0..10) < 3)
-        .then(|| Username::parse("username", &format!("{}{}{i}", ascii_fold(first), ascii_fold(last))).ok())
+        .then(|| {
+            Username::parse(
+                "username",
+                &format!("{}{}{i}", ascii_fold(first), ascii_fold(last)),
+            )
+            .ok()
+        })
         .flatten();
     let mut attributes = BTreeMap::new();
-    attributes.insert("department".to_owned(), DEPARTMENTS[rng.random_range(0..DEPARTMENTS.len())].to_owned());
+    attributes.insert(
+        "department".to_owned(),
+        DEPARTMENTS[rng.random_range(0..DEPARTMENTS.len())].to_owned(),
+    );
     let signup = matches!(state, UserState::Active | UserState::Blocked).then_some(now);
     User {
         id: Uuid::now_v7(),
@@ -162,14 +518,26 @@ struct Expected {
     prefix: BTreeMap<String, u64>,
 }
 
-const PREFIXES: &[&str] = &["ma", "jo", "mar", "schm", "müller", "+4915", "engi", "sakura.tanaka"];
+const PREFIXES: &[&str] = &[
+    "ma",
+    "jo",
+    "mar",
+    "schm",
+    "müller",
+    "+4915",
+    "engi",
+    "sakura.tanaka",
+];
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("usher-bench-{}", Uuid::now_v7().simple()));
     let (url, cleanup) = match (&args.url, &args.db) {
         (Some(u), _) => (u.clone(), None),
         (None, Some(p)) => (format!("sqlite://{}", p.display()), None),
-        (None, None) => (format!("sqlite://{}/usher.db", tmp.display()), Some(tmp.clone())),
+        (None, None) => (
+            format!("sqlite://{}/usher.db", tmp.display()),
+            Some(tmp.clone()),
+        ),
     };
     let token = Secret::generate("bench_");
     let config = Config {
@@ -184,10 +552,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let port = application.port();
     let server = tokio::spawn(application.run_until(std::future::pending()));
     let base = format!("http://127.0.0.1:{port}/api/v1/tenants/bench");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     let auth = format!("Bearer {}", token.expose());
 
-    println!("# usher bench: {} users, database {}", args.users, if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" });
+    println!(
+        "# usher bench: {} users, database {}",
+        args.users,
+        if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    );
     let ctx = AuditContext::new(Actor::system());
     let tenant = match services.find_tenant("bench").await {
         Ok(t) => t,
@@ -198,14 +576,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     if services.store.list_attributes(tenant.id).await?.is_empty() {
         services
-            .create_attribute(&tenant, &ctx, json!({"name": "department", "label": "Department", "max_length": 100}))
+            .create_attribute(
+                &tenant,
+                &ctx,
+                json!({"name": "department", "label": "Department", "max_length": 100}),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
 
     let expected = seed(&services, &tenant, &args).await?;
     // Let the sweep mark the invitations seeded as expired.
-    while services.store.sweep_expired_invitations(services.clock.now(), 5000).await? > 0 {}
+    while services
+        .store
+        .sweep_expired_invitations(services.clock.now(), 5000)
+        .await?
+        > 0
+    {}
 
     let mut report = Vec::new();
     let get = |query: String| {
@@ -214,7 +601,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let url = format!("{base}/users?{query}");
         async move {
             let t = Instant::now();
-            let res = client.get(&url).header("authorization", auth).send().await?;
+            let res = client
+                .get(&url)
+                .header("authorization", auth)
+                .send()
+                .await?;
             let status = res.status();
             let body: Value = res.json().await?;
             let took = t.elapsed();
@@ -227,24 +618,54 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let n = args.users as u64;
     let mut emails = expected.emails.clone();
     emails.sort();
-    let middle = Cursor::After(emails[emails.len() / 2].clone()).encode().unwrap_or_default();
+    let middle = Cursor::After(emails[emails.len() / 2].clone())
+        .encode()
+        .unwrap_or_default();
     let mut scenarios: Vec<(String, String, Option<u64>)> = vec![
         ("first page".into(), "limit=20".into(), Some(n)),
-        ("middle page".into(), format!("limit=20&cursor={middle}"), Some(n)),
+        (
+            "middle page".into(),
+            format!("limit=20&cursor={middle}"),
+            Some(n),
+        ),
         ("last page".into(), "limit=20&cursor=last".into(), Some(n)),
-        ("state=active, first page".into(), "state=active".into(), Some(expected.active)),
-        ("state=expired_invitation".into(), "state=expired_invitation".into(), Some(expected.expired)),
+        (
+            "state=active, first page".into(),
+            "state=active".into(),
+            Some(expected.active),
+        ),
+        (
+            "state=expired_invitation".into(),
+            "state=expired_invitation".into(),
+            Some(expected.expired),
+        ),
         ("archived=true".into(), "archived=true".into(), None),
     ];
     for p in PREFIXES {
         let q = form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>();
-        scenarios.push((format!("search {p:?}"), format!("search={q}"), expected.prefix.get(*p).copied()));
-        scenarios.push((format!("search {p:?}, last page"), format!("search={q}&cursor=last"), expected.prefix.get(*p).copied()));
+        scenarios.push((
+            format!("search {p:?}"),
+            format!("search={q}"),
+            expected.prefix.get(*p).copied(),
+        ));
+        scenarios.push((
+            format!("search {p:?}, last page"),
+            format!("search={q}&cursor=last"),
+            expected.prefix.get(*p).copied(),
+        ));
     }
     // The second page of the commonest prefix, through its own next link.
     let (_, first) = get("search=ma".into()).await?;
-    if let Some(next) = first["links"]["next"].as_str().and_then(|l| l.split_once('?')).map(|(_, q)| q.to_owned()) {
-        scenarios.push(("search \"ma\", next page".into(), next, expected.prefix.get("ma").copied()));
+    if let Some(next) = first["links"]["next"]
+        .as_str()
+        .and_then(|l| l.split_once('?'))
+        .map(|(_, q)| q.to_owned())
+    {
+        scenarios.push((
+            "search \"ma\", next page".into(),
+            next,
+            expected.prefix.get("ma").copied(),
+        ));
     }
     for (name, query, want_total) in scenarios {
         let mut h = Histogram::<u64>::new(3)?;
@@ -269,7 +690,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     println!("|---|---:|---:|---:|---:|");
     for (name, total, h) in &report {
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-        println!("| {name} | {total} | {:.2} | {:.2} | {:.2} |", ms(0.5), ms(0.99), h.max() as f64 / 1000.0);
+        println!(
+            "| {name} | {total} | {:.2} | {:.2} | {:.2} |",
+            ms(0.5),
+            ms(0.99),
+            h.max() as f64 / 1000.0
+        );
     }
 
     let (rate, h) = creates(&client, &base, &auth, args.creates, args.concurrency).await?;
@@ -289,7 +715,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed(services: &usher_core::service::Services, tenant: &usher_core::tenant::Tenant, args: &BenchArgs) -> anyhow::Result<Expected> {
+async fn seed(
+    services: &usher_core::service::Services,
+    tenant: &usher_core::tenant::Tenant,
+    args: &BenchArgs,
+) -> anyhow::Result<Expected> {
     let now = services.clock.now();
     let mut rng = StdRng::seed_from_u64(42);
     let mut expected = Expected::default();
@@ -310,17 +740,26 @@ async fn seed(services: &usher_core::service::Services, tenant: &usher_core::ten
         .total as usize;
     let insert = existing == 0;
     if !insert && existing < args.users {
-        bail!("the database holds {existing} bench users, fewer than {}; use a fresh --db", args.users);
+        bail!(
+            "the database holds {existing} bench users, fewer than {}; use a fresh --db",
+            args.users
+        );
     }
     let bar = ProgressBar::new(args.users as u64);
-    bar.set_style(ProgressStyle::with_template(if insert { "seeding {bar:40} {pos}/{len} users ({per_sec}, eta {eta})" } else { "recomputing {bar:40} {pos}/{len}" })?);
+    bar.set_style(ProgressStyle::with_template(if insert {
+        "seeding {bar:40} {pos}/{len} users ({per_sec}, eta {eta})"
+    } else {
+        "recomputing {bar:40} {pos}/{len}"
+    })?);
     let started = Instant::now();
     let ctx = AuditContext::new(Actor::system());
     let prefixes: Vec<String> = PREFIXES.iter().map(|p| fold_case(p)).collect();
     let mut counts = vec![0u64; prefixes.len()];
     let mut i = 0;
     while i < args.users {
-        let batch: Vec<User> = (i..(i + 10_000).min(args.users)).map(|j| seeded_user(j, tenant.id, &mut rng, now)).collect();
+        let batch: Vec<User> = (i..(i + 10_000).min(args.users))
+            .map(|j| seeded_user(j, tenant.id, &mut rng, now))
+            .collect();
         for u in &batch {
             expected.emails.push(u.email.normalized().to_owned());
             if u.stored_state == UserState::Active {
@@ -339,7 +778,11 @@ async fn seed(services: &usher_core::service::Services, tenant: &usher_core::ten
         let n = batch.len();
         if insert {
             let draft = ctx.draft(Some(tenant.id), "user.import", now);
-            services.store.insert_users(tenant.id, batch, draft).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            services
+                .store
+                .insert_users(tenant.id, batch, draft)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         i += n;
         bar.inc(n as u64);
@@ -347,7 +790,11 @@ async fn seed(services: &usher_core::service::Services, tenant: &usher_core::ten
     bar.finish_and_clear();
     if insert {
         let secs = started.elapsed().as_secs_f64();
-        println!("seeded {} users in {secs:.1} s ({:.0} users/s)", args.users, args.users as f64 / secs);
+        println!(
+            "seeded {} users in {secs:.1} s ({:.0} users/s)",
+            args.users,
+            args.users as f64 / secs
+        );
     }
     for (p, c) in PREFIXES.iter().zip(counts) {
         expected.prefix.insert((*p).to_owned(), c);
@@ -355,13 +802,25 @@ async fn seed(services: &usher_core::service::Services, tenant: &usher_core::ten
     Ok(expected)
 }
 
-async fn creates(client: &reqwest::Client, base: &str, auth: &str, total: usize, concurrency: usize) -> anyhow::Result<(f64, Histogram<u64>)> {
+async fn creates(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    total: usize,
+    concurrency: usize,
+) -> anyhow::Result<(f64, Histogram<u64>)> {
     let next = Arc::new(AtomicUsize::new(0));
     let run = Uuid::now_v7().simple().to_string();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, next, url, auth, run) = (client.clone(), next.clone(), format!("{base}/users"), auth.to_owned(), run.clone());
+        let (client, next, url, auth, run) = (
+            client.clone(),
+            next.clone(),
+            format!("{base}/users"),
+            auth.to_owned(),
+            run.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new(3)?;
             loop {
@@ -386,6 +845,9 @@ async fn creates(client: &reqwest::Client, base: &str, auth: &str, total: usize,
     for t in tasks {
         all.add(t.await.context("a client task failed")??)?;
     }
-    let secs = started.elapsed().as_secs_f64().max(Duration::from_micros(1).as_secs_f64());
+    let secs = started
+        .elapsed()
+        .as_secs_f64()
+        .max(Duration::from_micros(1).as_secs_f64());
     Ok((total as f64 / secs, all))
 }

@@ -36,7 +36,12 @@ pub struct StoreArgs {
     #[arg(long, global = true, env = "USHER_CONFIG")]
     pub config: Option<PathBuf>,
     /// `sqlite://PATH` or `postgres://…` [default: sqlite://./usher-data/usher.db]
-    #[arg(long, global = true, env = "USHER_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "USHER_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
@@ -84,7 +89,8 @@ fn env_secret(name: &str) -> anyhow::Result<Option<String>> {
     }
     match std::env::var(format!("{name}_FILE")) {
         Ok(path) if !path.is_empty() => {
-            let v = std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE ({path})"))?;
+            let v = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {name}_FILE ({path})"))?;
             Ok(Some(v.trim_end_matches(['\n', '\r']).to_owned()))
         }
         _ => Ok(None),
@@ -92,8 +98,10 @@ fn env_secret(name: &str) -> anyhow::Result<Option<String>> {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{} is not a valid Usher configuration", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid Usher configuration", path.display()))
 }
 
 impl Config {
@@ -102,14 +110,21 @@ impl Config {
             Some(p) => read_file(p)?,
             None => FileConfig::default(),
         };
-        let listen = serve.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = serve
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let database_url = store
             .database_url
             .clone()
             .or(env_secret("USHER_DATABASE_URL")?)
             .or(file.database_url)
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             bail!("USHER_DATABASE_URL must start with sqlite:// or postgres://");
         }
         let public_url = serve
@@ -121,8 +136,12 @@ impl Config {
             listen,
             database_url: SecretString::new(database_url),
             public_url: public_url.trim_end_matches('/').to_owned(),
-            bootstrap_token: env_secret("USHER_BOOTSTRAP_TOKEN")?.or(file.bootstrap_token).map(SecretString::new),
-            smtp_url: env_secret("USHER_SMTP_URL")?.or(file.smtp_url).map(SecretString::new),
+            bootstrap_token: env_secret("USHER_BOOTSTRAP_TOKEN")?
+                .or(file.bootstrap_token)
+                .map(SecretString::new),
+            smtp_url: env_secret("USHER_SMTP_URL")?
+                .or(file.smtp_url)
+                .map(SecretString::new),
         })
     }
 }

@@ -14,7 +14,10 @@ pub async fn run(admin: Admin, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Verify => {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} verified {pos} events ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} verified {pos} events ({per_sec})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             let report = admin
                 .services
                 .verify_audit(|n| bar.inc(n))
@@ -22,7 +25,11 @@ pub async fn run(admin: Admin, cmd: AuditCommand) -> anyhow::Result<()> {
                 .map_err(explain)?;
             bar.finish_and_clear();
             for c in &report.chains {
-                let name = if c.chain.is_nil() { "global".to_owned() } else { format!("tenant {}", c.chain) };
+                let name = if c.chain.is_nil() {
+                    "global".to_owned()
+                } else {
+                    format!("tenant {}", c.chain)
+                };
                 match &c.result {
                     Ok(()) => println!("ok      {name}: {} events", c.events),
                     Err(b) => println!("BROKEN  {name}: at event {}: {}", b.seq, b.problem),

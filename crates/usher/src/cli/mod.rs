@@ -84,7 +84,10 @@ impl Admin {
 pub(crate) fn explain(e: usher_core::Error) -> anyhow::Error {
     match e {
         usher_core::Error::Validation(v) => {
-            let lines: Vec<String> = v.0.iter().map(|f| format!("  {}: {} ({})", f.field, f.message, f.code)).collect();
+            let lines: Vec<String> =
+                v.0.iter()
+                    .map(|f| format!("  {}: {} ({})", f.field, f.message, f.code))
+                    .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other} ({})", other.code()),
@@ -96,7 +99,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(serve) => {
             let config = Config::resolve(&cli.store, &serve)?;
             let app = crate::app::Application::build(&config).await?;
-            println!("usher listening on http://{} (public URL {})", config.listen.replace(":0", &format!(":{}", app.port())), config.public_url);
+            println!(
+                "usher listening on http://{} (public URL {})",
+                config.listen.replace(":0", &format!(":{}", app.port())),
+                config.public_url
+            );
             app.run_until(crate::app::shutdown_signal()).await
         }
         Command::Migrate => {

@@ -33,9 +33,16 @@ pub async fn run(admin: Admin, cmd: TenantCommand) -> anyhow::Result<()> {
             println!("created tenant {} ({})", t.slug, t.id);
         }
         TenantCommand::List { json } => {
-            let tenants = admin.services.list_tenants(&admin.ctx).await.map_err(explain)?;
+            let tenants = admin
+                .services
+                .list_tenants(&admin.ctx)
+                .await
+                .map_err(explain)?;
             if json {
-                let items: Vec<_> = tenants.iter().map(usher_http::schema::TenantResponse::from).collect();
+                let items: Vec<_> = tenants
+                    .iter()
+                    .map(usher_http::schema::TenantResponse::from)
+                    .collect();
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
                 println!("{:<24} {:<36} NAME", "SLUG", "ID");

@@ -33,7 +33,11 @@ pub async fn run(admin: Admin, cmd: TokenCommand) -> anyhow::Result<()> {
                 Some(slug) => Some(admin.tenant(slug).await?),
                 None => None,
             };
-            let scope = if c.scim { TokenScope::Scim } else { TokenScope::Admin };
+            let scope = if c.scim {
+                TokenScope::Scim
+            } else {
+                TokenScope::Admin
+            };
             let (token, secret) = admin
                 .services
                 .create_token(&admin.ctx, tenant.as_ref(), scope, &c.name)
@@ -43,7 +47,9 @@ pub async fn run(admin: Admin, cmd: TokenCommand) -> anyhow::Result<()> {
                 "created {} token {} ({}); store the secret now, it is not shown again:",
                 scope.as_str(),
                 token.id,
-                tenant.map(|t| format!("tenant {}", t.slug)).unwrap_or_else(|| "super-admin".into()),
+                tenant
+                    .map(|t| format!("tenant {}", t.slug))
+                    .unwrap_or_else(|| "super-admin".into()),
             );
             println!("{}", secret.expose());
             Ok(())

@@ -112,8 +112,16 @@ fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
     } else {
         println!("id          {}", r.id);
         println!("email       {}", r.email);
-        println!("name        {} {}", r.first_name.unwrap_or_default(), r.last_name.unwrap_or_default());
-        println!("state       {}{}", r.state, if r.archived { " (archived)" } else { "" });
+        println!(
+            "name        {} {}",
+            r.first_name.unwrap_or_default(),
+            r.last_name.unwrap_or_default()
+        );
+        println!(
+            "state       {}{}",
+            r.state,
+            if r.archived { " (archived)" } else { "" }
+        );
         println!("version     {}", r.version);
     }
     Ok(())
@@ -125,12 +133,20 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::List(l) => return list(&admin, l).await,
         UserCommand::Get(o) => {
             let tenant = admin.tenant(&o.tenant.tenant).await?;
-            let u = admin.services.get_user(&tenant, &admin.ctx, &o.id).await.map_err(explain)?;
+            let u = admin
+                .services
+                .get_user(&tenant, &admin.ctx, &o.id)
+                .await
+                .map_err(explain)?;
             return print_user(&u, &admin, o.json);
         }
         UserCommand::Delete(o) => {
             let tenant = admin.tenant(&o.tenant.tenant).await?;
-            let u = admin.services.delete_user(&tenant, &admin.ctx, &o.id, None).await.map_err(explain)?;
+            let u = admin
+                .services
+                .delete_user(&tenant, &admin.ctx, &o.id, None)
+                .await
+                .map_err(explain)?;
             println!("deleted {} ({})", u.email.as_str(), u.id);
             return Ok(());
         }
@@ -171,7 +187,11 @@ async fn create(admin: &Admin, c: &CreateUser) -> anyhow::Result<()> {
     } else if c.no_invitation {
         body["send_invitation"] = json!(false);
     }
-    let u = admin.services.create_user(&tenant, &admin.ctx, body).await.map_err(explain)?;
+    let u = admin
+        .services
+        .create_user(&tenant, &admin.ctx, body)
+        .await
+        .map_err(explain)?;
     print_user(&u, admin, c.json)
 }
 
@@ -184,10 +204,18 @@ async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
         limit: l.limit,
         cursor: l.cursor.clone(),
     };
-    let page = admin.services.list_users(&tenant, &admin.ctx, &params).await.map_err(explain)?;
+    let page = admin
+        .services
+        .list_users(&tenant, &admin.ctx, &params)
+        .await
+        .map_err(explain)?;
     let now = admin.services.clock.now();
     if l.json {
-        let items: Vec<UserResponse> = page.items.iter().map(|u| UserResponse::new(u, now)).collect();
+        let items: Vec<UserResponse> = page
+            .items
+            .iter()
+            .map(|u| UserResponse::new(u, now))
+            .collect();
         let out = json!({"items": items, "total": page.total,
             "next": page.next.as_ref().and_then(|c| c.encode()), "prev": page.prev.as_ref().and_then(|c| c.encode())});
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -200,7 +228,14 @@ async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
             u.first_name.as_ref().map(|n| n.as_str()).unwrap_or(""),
             u.last_name.as_ref().map(|n| n.as_str()).unwrap_or("")
         );
-        println!("{:<36}  {:<32}  {:<24}  {}{}", u.id, u.email.as_str(), name.trim(), u.state(now).as_str(), if u.archived { " (archived)" } else { "" });
+        println!(
+            "{:<36}  {:<32}  {:<24}  {}{}",
+            u.id,
+            u.email.as_str(),
+            name.trim(),
+            u.state(now).as_str(),
+            if u.archived { " (archived)" } else { "" }
+        );
     }
     println!("{} of {} users", page.items.len(), page.total);
     if let Some(next) = page.next.as_ref().and_then(|c| c.encode()) {

@@ -20,13 +20,28 @@ fn usher(db: &str, args: &[&str]) -> (bool, String, String) {
 #[tokio::test]
 async fn a_token_made_by_the_cli_works_for_its_tenant_only() {
     let app = TestApp::spawn().await;
-    let (ok, out, err) = usher(&app.database_url, &["token", "create", "--tenant", "default", "--name", "ci"]);
+    let (ok, out, err) = usher(
+        &app.database_url,
+        &["token", "create", "--tenant", "default", "--name", "ci"],
+    );
     assert!(ok, "{err}");
     let secret = out.lines().last().unwrap().trim().to_owned();
     assert!(secret.starts_with("usher_at_"));
-    let res = app.client.get(app.url("/api/v1/tenants/default/users")).bearer_auth(&secret).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/tenants/default/users"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    let res = app.client.get(app.url("/api/v1/tenants")).bearer_auth(&secret).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/tenants"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 403);
 }
 
@@ -34,7 +49,19 @@ async fn a_token_made_by_the_cli_works_for_its_tenant_only() {
 async fn user_commands_act_through_the_same_services_and_are_audited() {
     let app = TestApp::spawn().await;
     let db = app.database_url.clone();
-    let (ok, out, err) = usher(&db, &["user", "create", "--email", "cli@x.example", "--first-name", "Cli", "--activate", "--json"]);
+    let (ok, out, err) = usher(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "cli@x.example",
+            "--first-name",
+            "Cli",
+            "--activate",
+            "--json",
+        ],
+    );
     assert!(ok, "{err}");
     let u: serde_json::Value = serde_json::from_str(&out).unwrap();
     let id = u["id"].as_str().unwrap().to_owned();
@@ -46,13 +73,20 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
     assert!(err.contains("already_blocked"), "{err}");
     let (ok, out, _) = usher(&db, &["user", "list", "--search", "cli"]);
     assert!(ok);
-    assert!(out.contains("cli@x.example") && out.contains("1 of 1 users"), "{out}");
+    assert!(
+        out.contains("cli@x.example") && out.contains("1 of 1 users"),
+        "{out}"
+    );
     let (ok, _, err) = usher(&db, &["user", "create", "--email", "nope"]);
     assert!(!ok && err.contains("email"), "{err}");
     let (ok, out, _) = usher(&db, &["audit", "verify"]);
     assert!(ok, "{out}");
     assert!(out.contains("intact"));
-    let audit = usher_testkit::app::json(app.get("/api/v1/tenants/default/audit?action=user.block").await).await;
+    let audit = usher_testkit::app::json(
+        app.get("/api/v1/tenants/default/audit?action=user.block")
+            .await,
+    )
+    .await;
     assert_eq!(audit["total"], 2);
     assert_eq!(audit["items"][0]["actor"]["kind"], "cli");
 }

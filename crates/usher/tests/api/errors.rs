@@ -40,7 +40,12 @@ async fn validation_names_every_bad_field_at_once_with_stable_codes() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     got.sort();
     let mut want: Vec<(String, String)> = [
@@ -66,16 +71,30 @@ async fn validation_names_every_bad_field_at_once_with_stable_codes() {
 #[tokio::test]
 async fn malformed_json_wrong_content_type_and_oversized_bodies_are_4xx() {
     let app = TestApp::spawn().await;
-    let send = |ct: &'static str, b: Vec<u8>| app.request(Method::POST, USERS).header("content-type", ct).body(b).send();
-    let res = send("application/json", b"{\"email\": ".to_vec()).await.unwrap();
+    let send = |ct: &'static str, b: Vec<u8>| {
+        app.request(Method::POST, USERS)
+            .header("content-type", ct)
+            .body(b)
+            .send()
+    };
+    let res = send("application/json", b"{\"email\": ".to_vec())
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 400);
     assert_eq!(body(res).await["code"], "malformed_json");
-    let res = send("application/json", vec![0xff, 0xfe, b'{', b'}']).await.unwrap();
+    let res = send("application/json", vec![0xff, 0xfe, b'{', b'}'])
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 400);
-    let res = send("text/plain", b"{\"email\": \"a@b.co\"}".to_vec()).await.unwrap();
+    let res = send("text/plain", b"{\"email\": \"a@b.co\"}".to_vec())
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 415);
     assert_eq!(body(res).await["code"], "unsupported_media_type");
-    let big = format!("{{\"email\": \"a@b.co\", \"first_name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let big = format!(
+        "{{\"email\": \"a@b.co\", \"first_name\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
     let res = send("application/json", big.into_bytes()).await.unwrap();
     assert_eq!(res.status().as_u16(), 413);
     assert_eq!(body(res).await["code"], "payload_too_large");
@@ -112,9 +131,14 @@ async fn bad_query_parameters_are_400_with_their_own_codes() {
 #[tokio::test]
 async fn a_malformed_if_match_is_400() {
     let app = TestApp::spawn().await;
-    let u = app.create_user("default", json!({"email": "a@x.example", "activate": true})).await;
+    let u = app
+        .create_user("default", json!({"email": "a@x.example", "activate": true}))
+        .await;
     let res = app
-        .request(Method::POST, &format!("{USERS}/{}/block", u["id"].as_str().unwrap()))
+        .request(
+            Method::POST,
+            &format!("{USERS}/{}/block", u["id"].as_str().unwrap()),
+        )
         .header("if-match", "three")
         .send()
         .await
@@ -137,9 +161,18 @@ async fn unknown_routes_and_methods_answer_problems() {
 #[tokio::test]
 async fn control_characters_in_names_are_refused_but_kept_as_data_in_attributes() {
     let app = TestApp::spawn().await;
-    let res = app.post(USERS, &json!({"email": "a@x.example", "first_name": "A\u{1b}[31mnsi"})).await;
+    let res = app
+        .post(
+            USERS,
+            &json!({"email": "a@x.example", "first_name": "A\u{1b}[31mnsi"}),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
-    app.post("/api/v1/tenants/default/attributes", &json!({"name": "note", "label": "Note"})).await;
+    app.post(
+        "/api/v1/tenants/default/attributes",
+        &json!({"name": "note", "label": "Note"}),
+    )
+    .await;
     let u = app
         .create_user("default", json!({"email": "b@x.example", "attributes": {"note": "line one\r\nline two \u{1b}[0m"}}))
         .await;

@@ -19,7 +19,12 @@ async fn seed(app: &TestApp, n: usize) {
 }
 
 fn emails(page: &Value) -> Vec<String> {
-    page["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_owned()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn link(page: &Value, which: &str) -> Option<String> {
@@ -82,25 +87,53 @@ async fn search_is_a_case_insensitive_prefix_over_several_fields_with_exact_tota
     let p = body(app.get(&format!("{USERS}?search=MAR")).await).await;
     // Six Marias, six Marks, and Zed Markowitz.
     assert_eq!(p["total"], 13);
-    assert_eq!(body(app.get(&format!("{USERS}?search=%2B49170")).await).await["total"], 1);
-    assert_eq!(body(app.get(&format!("{USERS}?search=mk-")).await).await["total"], 1);
-    assert_eq!(body(app.get(&format!("{USERS}?search=tester1")).await).await["total"], 11);
-    assert_eq!(body(app.get(&format!("{USERS}?search=zo")).await).await["total"], 6);
-    assert_eq!(body(app.get(&format!("{USERS}?search=ZOÉ")).await).await["total"], 6);
+    assert_eq!(
+        body(app.get(&format!("{USERS}?search=%2B49170")).await).await["total"],
+        1
+    );
+    assert_eq!(
+        body(app.get(&format!("{USERS}?search=mk-")).await).await["total"],
+        1
+    );
+    assert_eq!(
+        body(app.get(&format!("{USERS}?search=tester1")).await).await["total"],
+        11
+    );
+    assert_eq!(
+        body(app.get(&format!("{USERS}?search=zo")).await).await["total"],
+        6
+    );
+    assert_eq!(
+        body(app.get(&format!("{USERS}?search=ZOÉ")).await).await["total"],
+        6
+    );
     // Search and filter together, with links that keep both.
-    let p = body(app.get(&format!("{USERS}?search=mar&state=active&limit=2")).await).await;
+    let p = body(
+        app.get(&format!("{USERS}?search=mar&state=active&limit=2"))
+            .await,
+    )
+    .await;
     let next = link(&p, "next").unwrap();
-    assert!(next.contains("search=mar") && next.contains("state=active") && next.contains("limit=2"), "{next}");
-    let expected = body(app.get(&format!("{USERS}?search=mar&state=active&limit=200")).await).await;
+    assert!(
+        next.contains("search=mar") && next.contains("state=active") && next.contains("limit=2"),
+        "{next}"
+    );
+    let expected = body(
+        app.get(&format!("{USERS}?search=mar&state=active&limit=200"))
+            .await,
+    )
+    .await;
     assert_eq!(p["total"], expected["total"]);
 }
 
 #[tokio::test]
 async fn the_expired_invitation_filter_follows_the_clock() {
     let app = TestApp::spawn().await;
-    app.create_user("default", json!({"email": "early@x.example"})).await;
+    app.create_user("default", json!({"email": "early@x.example"}))
+        .await;
     app.clock.advance(Duration::days(3));
-    app.create_user("default", json!({"email": "late@x.example"})).await;
+    app.create_user("default", json!({"email": "late@x.example"}))
+        .await;
     app.clock.advance(Duration::days(4) + Duration::seconds(1));
     let expired = body(app.get(&format!("{USERS}?state=expired_invitation")).await).await;
     assert_eq!(emails(&expired), vec!["early@x.example"]);
@@ -109,7 +142,11 @@ async fn the_expired_invitation_filter_follows_the_clock() {
     assert_eq!(emails(&pending), vec!["late@x.example"]);
     assert_eq!(pending["total"], 1);
     // The sweep materialises it; answers do not change.
-    app.services.store.sweep_expired_invitations(app.clock.now(), 100).await.unwrap();
+    app.services
+        .store
+        .sweep_expired_invitations(app.services.clock.now(), 100)
+        .await
+        .unwrap();
     let again = body(app.get(&format!("{USERS}?state=expired_invitation")).await).await;
     assert_eq!(emails(&again), vec!["early@x.example"]);
 }
@@ -120,10 +157,27 @@ async fn archived_filter_counts_exactly() {
     seed(&app, 9).await;
     let active = body(app.get(&format!("{USERS}?state=active")).await).await;
     let first = &active["items"][0];
-    app.post(&format!("{USERS}/{}/archive", first["id"].as_str().unwrap()), &json!({})).await;
-    assert_eq!(body(app.get(&format!("{USERS}?archived=true")).await).await["total"], 1);
-    assert_eq!(body(app.get(&format!("{USERS}?archived=false")).await).await["total"], 8);
-    assert_eq!(body(app.get(&format!("{USERS}?state=active&archived=false")).await).await["total"], 2);
+    app.post(
+        &format!("{USERS}/{}/archive", first["id"].as_str().unwrap()),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        body(app.get(&format!("{USERS}?archived=true")).await).await["total"],
+        1
+    );
+    assert_eq!(
+        body(app.get(&format!("{USERS}?archived=false")).await).await["total"],
+        8
+    );
+    assert_eq!(
+        body(
+            app.get(&format!("{USERS}?state=active&archived=false"))
+                .await
+        )
+        .await["total"],
+        2
+    );
 }
 
 #[tokio::test]
@@ -134,10 +188,15 @@ async fn pages_stay_correct_while_users_come_and_go() {
     // Someone deletes the next user and adds one before the cursor.
     let all = body(app.get(&format!("{USERS}?limit=200")).await).await;
     let sixth = &all["items"][5];
-    app.delete(&format!("{USERS}/{}", sixth["id"].as_str().unwrap())).await;
-    app.create_user("default", json!({"email": "aaa@x.example"})).await;
+    app.delete(&format!("{USERS}/{}", sixth["id"].as_str().unwrap()))
+        .await;
+    app.create_user("default", json!({"email": "aaa@x.example"}))
+        .await;
     let page2 = body(app.get(&link(&page1, "next").unwrap()).await).await;
     let e2 = emails(&page2);
-    assert_eq!(e2.first().map(String::as_str), all["items"][6]["email"].as_str());
+    assert_eq!(
+        e2.first().map(String::as_str),
+        all["items"][6]["email"].as_str()
+    );
     assert!(!e2.contains(&sixth["email"].as_str().unwrap().to_owned()));
 }

@@ -6,7 +6,14 @@ use usher_testkit::app::{TestApp, json as body};
 #[tokio::test]
 async fn every_documented_operation_is_served_and_secured() {
     let app = TestApp::spawn().await;
-    let doc = body(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    let doc = body(
+        app.client
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 12);
     for (path, item) in paths {
@@ -17,14 +24,22 @@ async fn every_documented_operation_is_served_and_secured() {
                 .replace("{name}", "nothing");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // Unauthenticated: a documented route is never a 404/405 route miss.
-            let res = app.client.request(m, app.url(&concrete)).send().await.unwrap();
+            let res = app
+                .client
+                .request(m, app.url(&concrete))
+                .send()
+                .await
+                .unwrap();
             let status = res.status().as_u16();
             let public = path == "/healthz" || path == "/readyz";
             if public {
                 assert_eq!(status, 200, "{method} {path}");
             } else {
                 assert_eq!(status, 401, "{method} {path}");
-                assert!(op["security"].is_array(), "{method} {path} documents no security");
+                assert!(
+                    op["security"].is_array(),
+                    "{method} {path} documents no security"
+                );
             }
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()));
         }
@@ -34,7 +49,12 @@ async fn every_documented_operation_is_served_and_secured() {
 #[test]
 fn the_document_lists_every_route_of_the_router() {
     let doc: Value = serde_json::to_value(usher_http::openapi()).unwrap();
-    let ops: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    let ops: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
     // healthz, readyz; tenants list+create, get, settings get+patch; users
     // create+list, get+patch+delete, six actions; attributes list+create,
     // delete; audit.
@@ -45,13 +65,27 @@ fn the_document_lists_every_route_of_the_router() {
 fn documented_request_bodies_list_the_fields_the_domain_reads() {
     let doc: Value = serde_json::to_value(usher_http::openapi()).unwrap();
     let schema = &doc["components"]["schemas"]["CreateUserRequest"]["properties"];
-    let mut documented: Vec<&str> = schema.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut documented: Vec<&str> = schema
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     documented.sort();
     // Every field the domain accepts is documented, and nothing else: read
     // the domain's answer to a body of exactly those fields.
-    let body: serde_json::Map<String, Value> = documented.iter().map(|k| ((*k).to_owned(), Value::Null)).collect();
-    let e = usher_core::user::NewUser::from_json(Value::Object(body), &Default::default()).unwrap_err();
-    let usher_core::Error::Validation(v) = e else { panic!() };
+    let body: serde_json::Map<String, Value> = documented
+        .iter()
+        .map(|k| ((*k).to_owned(), Value::Null))
+        .collect();
+    let e =
+        usher_core::user::NewUser::from_json(Value::Object(body), &Default::default()).unwrap_err();
+    let usher_core::Error::Validation(v) = e else {
+        panic!()
+    };
     let unknown: Vec<_> = v.0.iter().filter(|f| f.code == "unknown_field").collect();
-    assert!(unknown.is_empty(), "documented but unknown to the domain: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "documented but unknown to the domain: {unknown:?}"
+    );
 }
