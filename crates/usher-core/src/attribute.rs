@@ -20,7 +20,9 @@ pub struct AttributeName(String);
 impl AttributeName {
     pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
         let ok = (1..=30).contains(&input.len())
-            && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if ok {
             Ok(Self(input.to_owned()))
         } else {
@@ -91,15 +93,27 @@ impl NewAttributeDefinition {
         let label = r.required_string("label").map(|s| s.trim().to_owned());
         if let Some(l) = &label {
             if l.chars().count() > 120 {
-                r.push(FieldError::new("label", "too_long", "must be at most 120 characters"));
+                r.push(FieldError::new(
+                    "label",
+                    "too_long",
+                    "must be at most 120 characters",
+                ));
             } else if l.chars().any(char::is_control) {
-                r.push(FieldError::new("label", "invalid_characters", "must not contain control characters"));
+                r.push(FieldError::new(
+                    "label",
+                    "invalid_characters",
+                    "must not contain control characters",
+                ));
             }
         }
         let max_length = match r.integer("max_length") {
             Patch::Value(n) if (1..=1000).contains(&n) => n as u16,
             Patch::Value(_) => {
-                r.push(FieldError::new("max_length", "out_of_range", "must be between 1 and 1000"));
+                r.push(FieldError::new(
+                    "max_length",
+                    "out_of_range",
+                    "must be between 1 and 1000",
+                ));
                 1000
             }
             _ => 1000,
@@ -107,7 +121,11 @@ impl NewAttributeDefinition {
         let regex = r.string("regex").into_option();
         if let Some(p) = &regex {
             if p.len() > REGEX_MAX_LEN {
-                r.push(FieldError::new("regex", "too_long", "must be at most 1000 characters"));
+                r.push(FieldError::new(
+                    "regex",
+                    "too_long",
+                    "must be at most 1000 characters",
+                ));
             } else if let Err(msg) = compile_whole_match(p) {
                 r.push(FieldError::new("regex", "invalid_regex", msg));
             }
@@ -140,7 +158,9 @@ impl AttributeSet {
                 // Stored patterns compiled when they were defined; a failure here
                 // would mean a corrupted row, and then no value can match.
                 let re = d.regex.as_deref().map(|p| {
-                    compile_whole_match(p).unwrap_or_else(|_| Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!()))
+                    compile_whole_match(p).unwrap_or_else(|_| {
+                        Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!())
+                    })
                 });
                 (d.name.key(), (d, re))
             })
@@ -154,13 +174,26 @@ impl AttributeSet {
 
     /// Validates one value given under `key`, answering the definition's own
     /// spelling of the name and the trimmed value.
-    pub fn check(&self, field: &str, key: &str, value: &str) -> Result<(String, String), FieldError> {
+    pub fn check(
+        &self,
+        field: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(String, String), FieldError> {
         let Some((def, re)) = self.by_key.get(&key.to_ascii_lowercase()) else {
-            return Err(FieldError::new(field, "unknown_attribute", "no custom attribute of this name is defined"));
+            return Err(FieldError::new(
+                field,
+                "unknown_attribute",
+                "no custom attribute of this name is defined",
+            ));
         };
         let value = value.trim();
         if value.contains('\0') {
-            return Err(FieldError::new(field, "invalid_characters", "must not contain NUL characters"));
+            return Err(FieldError::new(
+                field,
+                "invalid_characters",
+                "must not contain NUL characters",
+            ));
         }
         if value.chars().count() > usize::from(def.max_length) {
             return Err(FieldError::new(
@@ -170,13 +203,17 @@ impl AttributeSet {
             ));
         }
         if let Some(re) = re
-            && !re.is_match(value) {
-                return Err(FieldError::new(
-                    field,
-                    "pattern_mismatch",
-                    format!("must match the pattern {}", def.regex.as_deref().unwrap_or_default()),
-                ));
-            }
+            && !re.is_match(value)
+        {
+            return Err(FieldError::new(
+                field,
+                "pattern_mismatch",
+                format!(
+                    "must match the pattern {}",
+                    def.regex.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
         Ok((def.name.as_str().to_owned(), value.to_owned()))
     }
 
@@ -195,7 +232,11 @@ impl AttributeSet {
                 Value::String(s) if s.trim().is_empty() => None,
                 Value::String(s) => Some(s),
                 other => {
-                    errors.add(field, "invalid_type", format!("must be a string, not {}", json_kind(&other)));
+                    errors.add(
+                        field,
+                        "invalid_type",
+                        format!("must be a string, not {}", json_kind(&other)),
+                    );
                     continue;
                 }
             };
@@ -209,7 +250,11 @@ impl AttributeSet {
                     Some((def, _)) => {
                         out.insert(def.name.as_str().to_owned(), None);
                     }
-                    None => errors.add(field, "unknown_attribute", "no custom attribute of this name is defined"),
+                    None => errors.add(
+                        field,
+                        "unknown_attribute",
+                        "no custom attribute of this name is defined",
+                    ),
                 },
             }
         }
@@ -255,9 +300,18 @@ mod tests {
     fn a_pattern_must_match_the_whole_value() {
         let set = AttributeSet::new(vec![def("dept", 10, Some("[A-Z]{2}[0-9]+"))]);
         assert!(set.check("f", "dept", "HR42").is_ok());
-        assert_eq!(set.check("f", "dept", "xHR42").unwrap_err().code, "pattern_mismatch");
-        assert_eq!(set.check("f", "dept", "HR42x").unwrap_err().code, "pattern_mismatch");
-        assert_eq!(set.check("f", "dept", "HR123456789").unwrap_err().code, "too_long");
+        assert_eq!(
+            set.check("f", "dept", "xHR42").unwrap_err().code,
+            "pattern_mismatch"
+        );
+        assert_eq!(
+            set.check("f", "dept", "HR42x").unwrap_err().code,
+            "pattern_mismatch"
+        );
+        assert_eq!(
+            set.check("f", "dept", "HR123456789").unwrap_err().code,
+            "too_long"
+        );
     }
 
     #[test]
@@ -271,8 +325,14 @@ mod tests {
     #[test]
     fn values_are_looked_up_ignoring_the_case_of_the_name() {
         let set = AttributeSet::new(vec![def("Department", 100, None)]);
-        assert_eq!(set.check("f", "department", " Sales ").unwrap(), ("Department".into(), "Sales".into()));
-        assert_eq!(set.check("f", "other", "x").unwrap_err().code, "unknown_attribute");
+        assert_eq!(
+            set.check("f", "department", " Sales ").unwrap(),
+            ("Department".into(), "Sales".into())
+        );
+        assert_eq!(
+            set.check("f", "other", "x").unwrap_err().code,
+            "unknown_attribute"
+        );
     }
 
     #[test]
@@ -284,8 +344,10 @@ mod tests {
 
     #[test]
     fn definitions_are_validated_field_by_field() {
-        let e = NewAttributeDefinition::from_json(json!({"name": "bad name", "max_length": 0, "regex": "(", "extra": 1}))
-            .unwrap_err();
+        let e = NewAttributeDefinition::from_json(
+            json!({"name": "bad name", "max_length": 0, "regex": "(", "extra": 1}),
+        )
+        .unwrap_err();
         let Error::Validation(v) = e else { panic!() };
         let got: Vec<(&str, &str)> = v.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
         assert_eq!(
@@ -298,14 +360,17 @@ mod tests {
                 ("extra", "unknown_field")
             ]
         );
-        let ok = NewAttributeDefinition::from_json(json!({"name": "dept", "label": "Department"})).unwrap();
+        let ok = NewAttributeDefinition::from_json(json!({"name": "dept", "label": "Department"}))
+            .unwrap();
         assert_eq!(ok.max_length, 1000);
     }
 
     #[test]
     fn a_huge_pattern_is_refused_not_compiled_forever() {
-        let e = NewAttributeDefinition::from_json(json!({"name": "a", "label": "A", "regex": "(a{1,100}){1,100}"}))
-            .unwrap_err();
+        let e = NewAttributeDefinition::from_json(
+            json!({"name": "a", "label": "A", "regex": "(a{1,100}){1,100}"}),
+        )
+        .unwrap_err();
         let Error::Validation(v) = e else { panic!() };
         assert_eq!(v.0[0].code, "invalid_regex");
     }

@@ -253,12 +253,18 @@ impl ChainVerifier {
             problem,
         };
         if link.seq != self.expected_seq {
-            return Err(fail(format!("expected event {} but found {}", self.expected_seq, link.seq)));
+            return Err(fail(format!(
+                "expected event {} but found {}",
+                self.expected_seq, link.seq
+            )));
         }
         if hash_hex(&link.payload) != link.hash {
-            return Err(fail("the payload does not match its hash (the event was altered)".into()));
+            return Err(fail(
+                "the payload does not match its hash (the event was altered)".into(),
+            ));
         }
-        let v: Value = serde_json::from_str(&link.payload).map_err(|e| fail(format!("payload is not JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&link.payload)
+            .map_err(|e| fail(format!("payload is not JSON: {e}")))?;
         if v["seq"].as_i64() != Some(link.seq) {
             return Err(fail("the payload names another sequence number".into()));
         }
@@ -266,7 +272,9 @@ impl ChainVerifier {
             return Err(fail("the payload belongs to another chain".into()));
         }
         if v["prev_hash"].as_str() != Some(self.prev_hash.as_str()) {
-            return Err(fail("the previous hash does not match (an event was removed or reordered)".into()));
+            return Err(fail(
+                "the previous hash does not match (an event was removed or reordered)".into(),
+            ));
         }
         self.prev_hash = link.hash.clone();
         self.expected_seq += 1;
@@ -298,7 +306,9 @@ mod tests {
         let mut prev = GENESIS_HASH.to_owned();
         (1..=n)
             .map(|seq| {
-                let e = ctx.draft(None, "test.event", OffsetDateTime::UNIX_EPOCH).seal(seq, &prev);
+                let e = ctx
+                    .draft(None, "test.event", OffsetDateTime::UNIX_EPOCH)
+                    .seal(seq, &prev);
                 prev = e.hash.clone();
                 StoredLink {
                     seq,
@@ -314,7 +324,10 @@ mod tests {
         for l in links {
             v.check(l)?;
         }
-        let last = links.last().map(|l| (l.seq, l.hash.clone())).unwrap_or((0, String::new()));
+        let last = links
+            .last()
+            .map(|l| (l.seq, l.hash.clone()))
+            .unwrap_or((0, String::new()));
         v.finish(last.0, &last.1)
     }
 

@@ -122,7 +122,11 @@ impl ObjectReader {
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         match self.string(key) {
             Patch::Value(s) => Some(s),
-            Patch::Null | Patch::Absent if self.errors.0.iter().any(|e| e.field == self.path(key)) => None,
+            Patch::Null | Patch::Absent
+                if self.errors.0.iter().any(|e| e.field == self.path(key)) =>
+            {
+                None
+            }
             _ => {
                 let field = self.path(key);
                 self.errors.add(field, "required", "is required");
@@ -149,7 +153,9 @@ impl ObjectReader {
         match self.obj.remove(key) {
             None => Patch::Absent,
             Some(Value::Null) => Patch::Null,
-            Some(Value::Number(n)) if n.as_i64().is_some() => Patch::Value(n.as_i64().unwrap_or_default()),
+            Some(Value::Number(n)) if n.as_i64().is_some() => {
+                Patch::Value(n.as_i64().unwrap_or_default())
+            }
             Some(other) => {
                 self.wrong_type(key, "a whole number", &other);
                 Patch::Absent
@@ -175,7 +181,8 @@ impl ObjectReader {
         for key in keys {
             if self.obj.remove(*key).is_some() {
                 let field = self.path(key);
-                self.errors.add(field, "read_only", "is read-only and cannot be set");
+                self.errors
+                    .add(field, "read_only", "is read-only and cannot be set");
             }
         }
     }
@@ -190,7 +197,8 @@ impl ObjectReader {
         unknown.sort();
         for key in unknown {
             let field = self.path(&key);
-            self.errors.add(field, "unknown_field", "is not a known field");
+            self.errors
+                .add(field, "unknown_field", "is not a known field");
         }
         self.errors
     }
@@ -203,7 +211,8 @@ mod tests {
 
     #[test]
     fn every_problem_is_collected() {
-        let mut r = ObjectReader::new(json!({"a": 1, "b": "x", "c": true, "zz": 1, "id": "1"})).unwrap();
+        let mut r =
+            ObjectReader::new(json!({"a": 1, "b": "x", "c": true, "zz": 1, "id": "1"})).unwrap();
         assert_eq!(r.string("a"), Patch::Absent);
         assert_eq!(r.string("b"), Patch::Value("x".into()));
         assert_eq!(r.integer("c"), Patch::Absent);
@@ -213,7 +222,13 @@ mod tests {
         let got: Vec<(&str, &str)> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
         assert_eq!(
             got,
-            vec![("a", "invalid_type"), ("c", "invalid_type"), ("missing", "required"), ("id", "read_only"), ("zz", "unknown_field")]
+            vec![
+                ("a", "invalid_type"),
+                ("c", "invalid_type"),
+                ("missing", "required"),
+                ("id", "read_only"),
+                ("zz", "unknown_field")
+            ]
         );
     }
 

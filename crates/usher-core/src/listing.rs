@@ -38,7 +38,12 @@ impl Cursor {
         let Some(s) = s.filter(|s| !s.is_empty()) else {
             return Ok(Cursor::First);
         };
-        let bad = || Error::bad_request("invalid_cursor", "the cursor is not valid; start again from the first page");
+        let bad = || {
+            Error::bad_request(
+                "invalid_cursor",
+                "the cursor is not valid; start again from the first page",
+            )
+        };
         if s == "last" {
             return Ok(Cursor::Last);
         }
@@ -64,7 +69,10 @@ pub fn parse_limit(v: Option<i64>) -> Result<u32, Error> {
     match v {
         None => Ok(20),
         Some(n) if (1..=200).contains(&n) => Ok(n as u32),
-        Some(_) => Err(Error::bad_request("invalid_limit", "limit must be between 1 and 200")),
+        Some(_) => Err(Error::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 200",
+        )),
     }
 }
 
@@ -141,7 +149,11 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_through_their_text_form() {
-        for c in [Cursor::After("ann@x.com".into()), Cursor::Before("é@ü.de".into()), Cursor::Last] {
+        for c in [
+            Cursor::After("ann@x.com".into()),
+            Cursor::Before("é@ü.de".into()),
+            Cursor::Last,
+        ] {
             assert_eq!(Cursor::decode(c.encode().as_deref()).unwrap(), c);
         }
         assert_eq!(Cursor::decode(None).unwrap(), Cursor::First);
@@ -206,7 +218,9 @@ impl UserQuery {
                 expiry,
             };
             match state {
-                UserState::PendingInvitation => out.push(b(UserState::PendingInvitation, Expiry::Live)),
+                UserState::PendingInvitation => {
+                    out.push(b(UserState::PendingInvitation, Expiry::Live))
+                }
                 UserState::ExpiredInvitation => {
                     out.push(b(UserState::ExpiredInvitation, Expiry::Any));
                     out.push(b(UserState::PendingInvitation, Expiry::Expired));

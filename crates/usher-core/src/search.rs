@@ -211,11 +211,28 @@ mod tests {
     fn the_weighted_range_counts_each_matching_user_once() {
         let mut u = user("Mark", "Markus", "mark.markus@example.com");
         u.username = Some(Username::parse("u", "markm").unwrap());
-        let others = vec![u, user("Maria", "Smith", "ms@example.com"), user("Bob", "Marley", "bob@example.com")];
-        for (q, expected) in [("ma", 3), ("mar", 3), ("mark", 1), ("marku", 1), ("smi", 1), ("b", 1), ("x", 0), ("bob@", 1), ("maria s", 1)] {
+        let others = vec![
+            u,
+            user("Maria", "Smith", "ms@example.com"),
+            user("Bob", "Marley", "bob@example.com"),
+        ];
+        for (q, expected) in [
+            ("ma", 3),
+            ("mar", 3),
+            ("mark", 1),
+            ("marku", 1),
+            ("smi", 1),
+            ("b", 1),
+            ("x", 0),
+            ("bob@", 1),
+            ("maria s", 1),
+        ] {
             let p = SearchPrefix::parse(q, 1).unwrap();
             assert_eq!(distinct_count(&others, &p), expected, "prefix {q}");
-            let by_blob = others.iter().filter(|u| search_blob(u).contains(&p.needle())).count() as i64;
+            let by_blob = others
+                .iter()
+                .filter(|u| search_blob(u).contains(&p.needle()))
+                .count() as i64;
             assert_eq!(by_blob, expected, "blob prefix {q}");
         }
     }
@@ -228,7 +245,12 @@ mod tests {
         for t in user_terms(&u) {
             for end in t.char_indices().map(|(i, c)| i + c.len_utf8()) {
                 let p = SearchPrefix::parse(&t[..end], 1).unwrap();
-                assert_eq!(distinct_count(std::slice::from_ref(&u), &p), 1, "prefix {:?}", &t[..end]);
+                assert_eq!(
+                    distinct_count(std::slice::from_ref(&u), &p),
+                    1,
+                    "prefix {:?}",
+                    &t[..end]
+                );
             }
         }
     }
@@ -247,15 +269,39 @@ mod tests {
 
     #[test]
     fn upper_bound_increments_the_last_character() {
-        assert_eq!(SearchPrefix::parse("ab", 2).unwrap().upper().as_deref(), Some("ac"));
-        assert_eq!(SearchPrefix::parse("a\u{10FFFF}", 2).unwrap().upper().as_deref(), Some("b"));
-        assert_eq!(SearchPrefix::parse("a\u{D7FF}", 2).unwrap().upper().as_deref(), Some("a\u{E000}"));
+        assert_eq!(
+            SearchPrefix::parse("ab", 2).unwrap().upper().as_deref(),
+            Some("ac")
+        );
+        assert_eq!(
+            SearchPrefix::parse("a\u{10FFFF}", 2)
+                .unwrap()
+                .upper()
+                .as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            SearchPrefix::parse("a\u{D7FF}", 2)
+                .unwrap()
+                .upper()
+                .as_deref(),
+            Some("a\u{E000}")
+        );
     }
 
     #[test]
     fn short_long_and_control_searches_are_refused() {
-        assert_eq!(SearchPrefix::parse(" a ", 2).unwrap_err().code(), "search_too_short");
-        assert_eq!(SearchPrefix::parse(&"a".repeat(101), 2).unwrap_err().code(), "search_too_long");
-        assert_eq!(SearchPrefix::parse("a\u{1b}b", 2).unwrap_err().code(), "invalid_search");
+        assert_eq!(
+            SearchPrefix::parse(" a ", 2).unwrap_err().code(),
+            "search_too_short"
+        );
+        assert_eq!(
+            SearchPrefix::parse(&"a".repeat(101), 2).unwrap_err().code(),
+            "search_too_long"
+        );
+        assert_eq!(
+            SearchPrefix::parse("a\u{1b}b", 2).unwrap_err().code(),
+            "invalid_search"
+        );
     }
 }

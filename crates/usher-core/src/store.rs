@@ -98,7 +98,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     // --- tenants ---
 
     /// Creates a tenant (`slug_taken` when the slug exists).
-    async fn create_tenant(&self, tenant: NewTenant, now: OffsetDateTime, audit: AuditDraft) -> Result<Tenant, Error>;
+    async fn create_tenant(
+        &self,
+        tenant: NewTenant,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error>;
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     async fn update_tenant_settings(
@@ -114,19 +119,37 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError>;
     /// Makes `token` the only super-admin token named like it (the
     /// bootstrap token follows `USHER_BOOTSTRAP_TOKEN` across restarts).
-    async fn replace_named_super_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error>;
+    async fn replace_named_super_token(
+        &self,
+        token: ApiToken,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
 
     // --- users ---
 
     /// Stores a new user, built and validated by the service. Refuses with
     /// `email_taken`, `username_taken`, `external_id_taken`, or
     /// `unknown_attribute` when a definition vanished meanwhile.
-    async fn create_user(&self, user: User, link: Option<NewLink>, audit: AuditDraft) -> Result<User, Error>;
+    async fn create_user(
+        &self,
+        user: User,
+        link: Option<NewLink>,
+        audit: AuditDraft,
+    ) -> Result<User, Error>;
     /// The batch path (imports, benchmark seeding): many users in one
     /// transaction with one audit event summarising them. All or nothing.
-    async fn insert_users(&self, tenant_id: Uuid, users: Vec<User>, audit: AuditDraft) -> Result<u64, Error>;
+    async fn insert_users(
+        &self,
+        tenant_id: Uuid,
+        users: Vec<User>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
     async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
-    async fn user_by_email(&self, tenant_id: Uuid, email_normalized: &str) -> Result<Option<User>, StoreError>;
+    async fn user_by_email(
+        &self,
+        tenant_id: Uuid,
+        email_normalized: &str,
+    ) -> Result<Option<User>, StoreError>;
     /// Applies an edit or action under the row lock: checks `if_match`,
     /// runs the mutation, bumps the version (unless nothing changed), and
     /// carries out its effects.
@@ -140,21 +163,44 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         audit: AuditDraft,
     ) -> Result<User, Error>;
     /// One page of users with the exact total, all read in one snapshot.
-    async fn list_users(&self, tenant_id: Uuid, query: &UserQuery) -> Result<Page<User>, StoreError>;
+    async fn list_users(
+        &self,
+        tenant_id: Uuid,
+        query: &UserQuery,
+    ) -> Result<Page<User>, StoreError>;
     /// Materialises `expired_invitation` for pending invitations past their
     /// expiry (at most `limit` users); answers how many changed. Reads do
     /// not depend on it; it keeps counting expired invitations cheap.
-    async fn sweep_expired_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
+    async fn sweep_expired_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
 
     // --- custom attributes ---
 
-    async fn list_attributes(&self, tenant_id: Uuid) -> Result<Vec<AttributeDefinition>, StoreError>;
+    async fn list_attributes(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Vec<AttributeDefinition>, StoreError>;
     /// Refuses with `attribute_exists` when the name is taken (ignoring case).
-    async fn create_attribute(&self, tenant_id: Uuid, def: AttributeDefinition, audit: AuditDraft) -> Result<(), Error>;
+    async fn create_attribute(
+        &self,
+        tenant_id: Uuid,
+        def: AttributeDefinition,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
     /// Removes a definition. While users hold values, refuses with
     /// `attribute_in_use` unless `purge`, which removes the values too
     /// (bumping those users' versions). Answers the number of values purged.
-    async fn delete_attribute(&self, tenant_id: Uuid, name: &str, purge: bool, now: OffsetDateTime, audit: AuditDraft) -> Result<u64, Error>;
+    async fn delete_attribute(
+        &self,
+        tenant_id: Uuid,
+        name: &str,
+        purge: bool,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
 
     // --- audit ---
 
@@ -162,8 +208,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// a refusal decided before reaching the store).
     async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
     /// Events of a chain (the tenant id, or nil for global), newest first.
-    async fn list_audit(&self, chain: Uuid, query: &AuditQuery) -> Result<Page<StoredLink>, StoreError>;
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError>;
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
     /// Raw events of one chain with `seq > after`, ascending, for verification.
-    async fn audit_links(&self, chain: Uuid, after: i64, limit: u32) -> Result<Vec<StoredLink>, StoreError>;
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError>;
 }

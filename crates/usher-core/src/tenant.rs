@@ -19,7 +19,8 @@ impl TenantSlug {
         let ok = !b.is_empty()
             && b.len() <= 63
             && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
         if ok {
             Ok(Self(input.to_owned()))
         } else {
@@ -84,7 +85,11 @@ fn ranged(r: &mut ObjectReader, key: &str, min: i64, max: i64, target: &mut u32)
         Patch::Value(n) if (min..=max).contains(&n) => *target = n as u32,
         Patch::Value(_) => {
             let field = r.path(key);
-            r.push(FieldError::new(field, "out_of_range", format!("must be between {min} and {max}")));
+            r.push(FieldError::new(
+                field,
+                "out_of_range",
+                format!("must be between {min} and {max}"),
+            ));
         }
         Patch::Null => {
             let field = r.path(key);
@@ -99,22 +104,54 @@ impl TenantSettings {
     pub fn patched(&self, body: serde_json::Value) -> Result<Self, Error> {
         let mut next = self.clone();
         let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
-        ranged(&mut r, "invitation_ttl_hours", 1, 24 * 90, &mut next.invitation_ttl_hours);
-        ranged(&mut r, "reset_ttl_hours", 1, 24 * 90, &mut next.reset_ttl_hours);
-        ranged(&mut r, "password_min_length", 8, 64, &mut next.password_min_length);
-        ranged(&mut r, "min_search_length", 1, 10, &mut next.min_search_length);
+        ranged(
+            &mut r,
+            "invitation_ttl_hours",
+            1,
+            24 * 90,
+            &mut next.invitation_ttl_hours,
+        );
+        ranged(
+            &mut r,
+            "reset_ttl_hours",
+            1,
+            24 * 90,
+            &mut next.reset_ttl_hours,
+        );
+        ranged(
+            &mut r,
+            "password_min_length",
+            8,
+            64,
+            &mut next.password_min_length,
+        );
+        ranged(
+            &mut r,
+            "min_search_length",
+            1,
+            10,
+            &mut next.min_search_length,
+        );
         match r.string("mfa") {
             Patch::Value(s) => match s.as_str() {
                 "optional" => next.mfa = MfaPolicy::Optional,
                 "required" => next.mfa = MfaPolicy::Required,
-                _ => r.push(FieldError::new("mfa", "invalid_value", "must be optional or required")),
+                _ => r.push(FieldError::new(
+                    "mfa",
+                    "invalid_value",
+                    "must be optional or required",
+                )),
             },
             Patch::Null => r.push(FieldError::new("mfa", "required", "cannot be unset")),
             Patch::Absent => {}
         }
         match r.bool("require_disable_before_delete") {
             Patch::Value(b) => next.require_disable_before_delete = b,
-            Patch::Null => r.push(FieldError::new("require_disable_before_delete", "required", "cannot be unset")),
+            Patch::Null => r.push(FieldError::new(
+                "require_disable_before_delete",
+                "required",
+                "cannot be unset",
+            )),
             Patch::Absent => {}
         }
         r.finish().into_result(next)
@@ -141,13 +178,23 @@ pub struct NewTenant {
 impl NewTenant {
     pub fn from_json(body: serde_json::Value) -> Result<Self, Error> {
         let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
-        let slug = r.required_string("slug").and_then(|s| r.errors.take(TenantSlug::parse(&s)));
+        let slug = r
+            .required_string("slug")
+            .and_then(|s| r.errors.take(TenantSlug::parse(&s)));
         let name = r.string("name").into_option().map(|s| s.trim().to_owned());
         if let Some(n) = &name {
             if n.chars().count() > 200 {
-                r.push(FieldError::new("name", "too_long", "must be at most 200 characters"));
+                r.push(FieldError::new(
+                    "name",
+                    "too_long",
+                    "must be at most 200 characters",
+                ));
             } else if n.chars().any(char::is_control) {
-                r.push(FieldError::new("name", "invalid_characters", "must not contain control characters"));
+                r.push(FieldError::new(
+                    "name",
+                    "invalid_characters",
+                    "must not contain control characters",
+                ));
             }
         }
         r.read_only(&["id", "created_at", "settings"]);
@@ -180,11 +227,15 @@ mod tests {
     #[test]
     fn settings_patch_validates_each_field() {
         let s = TenantSettings::default();
-        let next = s.patched(json!({"invitation_ttl_hours": 24, "mfa": "required"})).unwrap();
+        let next = s
+            .patched(json!({"invitation_ttl_hours": 24, "mfa": "required"}))
+            .unwrap();
         assert_eq!(next.invitation_ttl_hours, 24);
         assert_eq!(next.mfa, MfaPolicy::Required);
         assert_eq!(next.reset_ttl_hours, 168);
-        let Err(Error::Validation(v)) = s.patched(json!({"password_min_length": 4, "mfa": "sometimes", "x": 1})) else {
+        let Err(Error::Validation(v)) =
+            s.patched(json!({"password_min_length": 4, "mfa": "sometimes", "x": 1}))
+        else {
             panic!()
         };
         assert_eq!(v.0.len(), 3);

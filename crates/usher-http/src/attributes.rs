@@ -5,7 +5,9 @@ use crate::auth::TenantAdmin;
 use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiResult;
 use crate::paging::single_page;
-use crate::schema::{AttributeList, AttributeResponse, BodyErrors, CommonErrors, CreateAttributeRequest};
+use crate::schema::{
+    AttributeList, AttributeResponse, BodyErrors, CommonErrors, CreateAttributeRequest,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,8 +21,14 @@ use utoipa::IntoParams;
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "Every definition", body = AttributeList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_attributes(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<AttributeList>> {
-    let defs = state.services.list_attributes(&admin.tenant, &admin.ctx).await?;
+pub async fn list_attributes(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+) -> ApiResult<Json<AttributeList>> {
+    let defs = state
+        .services
+        .list_attributes(&admin.tenant, &admin.ctx)
+        .await?;
     Ok(Json(AttributeList {
         total: defs.len() as u64,
         items: defs.iter().map(AttributeResponse::from).collect(),
@@ -36,7 +44,11 @@ pub async fn list_attributes(State(state): State<AppState>, admin: TenantAdmin) 
         (status = 409, description = "attribute_exists", body = crate::error::Problem, content_type = "application/problem+json"),
         CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn create_attribute(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create_attribute(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let body = match body {
         Ok(b) => b,
         Err(e) => {
@@ -47,7 +59,10 @@ pub async fn create_attribute(State(state): State<AppState>, admin: TenantAdmin,
                 .into());
         }
     };
-    let def = state.services.create_attribute(&admin.tenant, &admin.ctx, body).await?;
+    let def = state
+        .services
+        .create_attribute(&admin.tenant, &admin.ctx, body)
+        .await?;
     Ok((StatusCode::CREATED, Json(AttributeResponse::from(&def))).into_response())
 }
 
@@ -76,7 +91,10 @@ pub async fn delete_attribute(
         Ok(None) => Ok(false),
         Ok(Some(p)) if p == "true" => Ok(true),
         Ok(Some(p)) if p == "false" || p.is_empty() => Ok(false),
-        Ok(Some(_)) => Err(Error::bad_request("invalid_parameter", "purge must be true or false")),
+        Ok(Some(_)) => Err(Error::bad_request(
+            "invalid_parameter",
+            "purge must be true or false",
+        )),
         Err(e) => Err(e),
     };
     let purge = match purge {

@@ -39,7 +39,9 @@ fn event(link: &StoredLink) -> AuditEventResponse {
     let v: Value = serde_json::from_str(&link.payload).unwrap_or(Value::Null);
     let s = |k: &str| v[k].as_str().map(str::to_owned);
     AuditEventResponse {
-        id: s("id").and_then(|i| Uuid::parse_str(&i).ok()).unwrap_or_default(),
+        id: s("id")
+            .and_then(|i| Uuid::parse_str(&i).ok())
+            .unwrap_or_default(),
         seq: link.seq,
         occurred_at: s("occurred_at").unwrap_or_default(),
         actor: v["actor"].clone(),
@@ -90,7 +92,10 @@ pub async fn list_audit(
         limit,
         cursor: q.cursor.clone(),
     };
-    let page = state.services.list_audit(&admin.tenant, &admin.ctx, &params).await?;
+    let page = state
+        .services
+        .list_audit(&admin.tenant, &admin.ctx, &params)
+        .await?;
     let limit_s = limit.map(|l| l.to_string());
     let links = links(
         &format!("/api/v1/tenants/{}/audit", admin.tenant.slug),

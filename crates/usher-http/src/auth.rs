@@ -27,7 +27,10 @@ pub struct Caller {
 fn bearer(parts: &Parts) -> Option<&str> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 512)
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 512)
 }
 
 /// The audit context of a request: the client address and request id.
@@ -48,7 +51,10 @@ pub fn request_context(parts: &Parts, actor: Actor) -> AuditContext {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
         let token = state
             .services
@@ -56,7 +62,9 @@ impl FromRequestParts<AppState> for Caller {
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if token.scope != TokenScope::Admin {
-            return Err(Error::Forbidden("this token may only call the SCIM endpoint".into()).into());
+            return Err(
+                Error::Forbidden("this token may only call the SCIM endpoint".into()).into(),
+            );
         }
         let ctx = request_context(parts, Actor::token(token.id, &token.name));
         Ok(Caller { token, ctx })
@@ -73,7 +81,10 @@ pub struct TenantAdmin {
 impl FromRequestParts<AppState> for TenantAdmin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
@@ -92,7 +103,10 @@ impl FromRequestParts<AppState> for TenantAdmin {
         if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
             return Err(hidden());
         }
-        Ok(TenantAdmin { tenant, ctx: caller.ctx })
+        Ok(TenantAdmin {
+            tenant,
+            ctx: caller.ctx,
+        })
     }
 }
 
@@ -105,10 +119,15 @@ pub struct SuperAdmin {
 impl FromRequestParts<AppState> for SuperAdmin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if !caller.token.is_super_admin() {
-            return Err(Error::Forbidden("only a super-admin token may manage tenants".into()).into());
+            return Err(
+                Error::Forbidden("only a super-admin token may manage tenants".into()).into(),
+            );
         }
         Ok(SuperAdmin { ctx: caller.ctx })
     }

@@ -55,12 +55,20 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// than serde_json's recursion limit with one clear code.
 pub fn parse_json(bytes: &Bytes) -> Result<Value, Error> {
     if bytes.is_empty() {
-        return Err(Error::bad_request("malformed_json", "the body is empty; send a JSON object"));
+        return Err(Error::bad_request(
+            "malformed_json",
+            "the body is empty; send a JSON object",
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         Error::bad_request(
             "malformed_json",
-            format!("the body is not valid JSON ({} at line {}, column {})", e.classify_kind(), e.line(), e.column()),
+            format!(
+                "the body is not valid JSON ({} at line {}, column {})",
+                e.classify_kind(),
+                e.line(),
+                e.column()
+            ),
         )
     })
 }
@@ -99,17 +107,23 @@ fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
     let map: serde_json::Map<String, Value> = form_urlencoded::parse(q.as_bytes())
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    serde_json::from_value(Value::Object(map))
-        .map_err(|e| Error::bad_request("invalid_query", format!("the query string is not valid: {e}")))
+    serde_json::from_value(Value::Object(map)).map_err(|e| {
+        Error::bad_request(
+            "invalid_query",
+            format!("the query string is not valid: {e}"),
+        )
+    })
 }
 
 /// Reads an optional integer parameter.
 pub fn int_param(name: &'static str, v: Option<&String>) -> Result<Option<i64>, Error> {
     match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| Error::bad_request("invalid_parameter", format!("{name} must be a whole number"))),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            Error::bad_request(
+                "invalid_parameter",
+                format!("{name} must be a whole number"),
+            )
+        }),
     }
 }

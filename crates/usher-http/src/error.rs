@@ -97,7 +97,11 @@ fn store_failure(e: &StoreError) -> ApiError {
             "service_unavailable",
             "the service cannot reach its database; try again shortly",
         ),
-        StoreError::Corrupt(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred"),
+        StoreError::Corrupt(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an internal error occurred",
+        ),
     }
 }
 
@@ -113,9 +117,19 @@ impl From<Error> for ApiError {
                 out.errors = v.0.iter().map(ProblemField::from).collect();
                 out
             }
-            Error::BadRequest { code, message } => ApiError::new(StatusCode::BAD_REQUEST, code, message.clone()),
-            Error::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m.code(), e.to_string().replace('_', " ")),
-            Error::Conflict { code, field, message } => {
+            Error::BadRequest { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message.clone())
+            }
+            Error::NotFound(m) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                m.code(),
+                e.to_string().replace('_', " "),
+            ),
+            Error::Conflict {
+                code,
+                field,
+                message,
+            } => {
                 let mut out = ApiError::new(StatusCode::CONFLICT, code, message.clone());
                 if let Some(f) = field {
                     out.errors = vec![ProblemField {
@@ -129,13 +143,21 @@ impl From<Error> for ApiError {
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "version_mismatch",
-                format!("the resource was changed meanwhile; it is now at version {current}: read it again and retry"),
+                format!(
+                    "the resource was changed meanwhile; it is now at version {current}: read it again and retry"
+                ),
             ),
             Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
-            Error::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m.clone()),
-            Error::UnsupportedMediaType(m) => {
-                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone())
-            }
+            Error::TooLarge(m) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m.clone(),
+            ),
+            Error::UnsupportedMediaType(m) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.clone(),
+            ),
             Error::Store(s) => store_failure(s),
         }
     }
@@ -154,9 +176,15 @@ impl IntoResponse for ApiError {
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut res = (self.status, json).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.challenge {
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"usher\""));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"usher\""),
+            );
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

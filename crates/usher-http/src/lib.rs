@@ -56,7 +56,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -68,14 +71,21 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_tenant))
         .routes(routes!(tenants::get_settings, tenants::update_settings))
         .routes(routes!(users::create_user, users::list_users))
-        .routes(routes!(users::get_user, users::update_user, users::delete_user))
+        .routes(routes!(
+            users::get_user,
+            users::update_user,
+            users::delete_user
+        ))
         .routes(routes!(users::block_user))
         .routes(routes!(users::unblock_user))
         .routes(routes!(users::disable_user))
         .routes(routes!(users::enable_user))
         .routes(routes!(users::archive_user))
         .routes(routes!(users::invite_user))
-        .routes(routes!(attributes::list_attributes, attributes::create_attribute))
+        .routes(routes!(
+            attributes::list_attributes,
+            attributes::create_attribute
+        ))
         .routes(routes!(attributes::delete_attribute))
         .routes(routes!(audit::list_audit))
 }

@@ -16,7 +16,11 @@ pub fn links<T>(base: &str, keep: &[(&str, Option<&str>)], page: &Page<T>) -> Li
             q.append_pair("cursor", &c);
         }
         let q = q.finish();
-        if q.is_empty() { base.to_owned() } else { format!("{base}?{q}") }
+        if q.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{q}")
+        }
     };
     Links {
         first: Some(url(&Cursor::First)),

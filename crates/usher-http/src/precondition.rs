@@ -21,7 +21,12 @@ pub fn parse_if_match(v: &str) -> Result<Option<i64>, Error> {
         .and_then(|s| s.strip_suffix('"'))
         .and_then(|s| s.parse::<i64>().ok())
         .map(Some)
-        .ok_or_else(|| Error::bad_request("invalid_if_match", "If-Match must be an ETag such as W/\"3\" (from a previous response)"))
+        .ok_or_else(|| {
+            Error::bad_request(
+                "invalid_if_match",
+                "If-Match must be an ETag such as W/\"3\" (from a previous response)",
+            )
+        })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
@@ -32,7 +37,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             None => Ok(None),
             Some(v) => match v.to_str() {
                 Ok(s) => parse_if_match(s),
-                Err(_) => Err(Error::bad_request("invalid_if_match", "If-Match must be ASCII")),
+                Err(_) => Err(Error::bad_request(
+                    "invalid_if_match",
+                    "If-Match must be ASCII",
+                )),
             },
         };
         Ok(Self(r))
@@ -40,7 +48,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 pub fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("W/\"{version}\"")).unwrap_or(HeaderValue::from_static("W/\"0\""))
+    HeaderValue::from_str(&format!("W/\"{version}\""))
+        .unwrap_or(HeaderValue::from_static("W/\"0\""))
 }
 
 #[cfg(test)]

@@ -73,7 +73,9 @@ impl UserResponse {
             signup_completed_at: u.signup_completed_at,
             last_login_at: u.last_login_at,
             last_failed_login_at: u.last_failed_login_at,
-            invitation_expires_at: u.invitation_expires_at.filter(|_| u.state(now).can_be_invited()),
+            invitation_expires_at: u
+                .invitation_expires_at
+                .filter(|_| u.state(now).can_be_invited()),
             mfa_enrolled: u.mfa_enrolled,
             version: u.version,
         }

@@ -6,7 +6,8 @@ use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::paging::single_page;
 use crate::schema::{
-    BodyErrors, CommonErrors, CreateTenantRequest, SettingsResponse, TenantList, TenantResponse, UpdateSettingsRequest,
+    BodyErrors, CommonErrors, CreateTenantRequest, SettingsResponse, TenantList, TenantResponse,
+    UpdateSettingsRequest,
 };
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +18,10 @@ use axum::response::{IntoResponse, Response};
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
     responses((status = 200, description = "Every tenant", body = TenantList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_tenants(State(state): State<AppState>, admin: SuperAdmin) -> ApiResult<Json<TenantList>> {
+pub async fn list_tenants(
+    State(state): State<AppState>,
+    admin: SuperAdmin,
+) -> ApiResult<Json<TenantList>> {
     let tenants = state.services.list_tenants(&admin.ctx).await?;
     Ok(Json(TenantList {
         total: tenants.len() as u64,
@@ -34,14 +38,29 @@ pub async fn list_tenants(State(state): State<AppState>, admin: SuperAdmin) -> A
         (status = 409, description = "slug_taken", body = crate::error::Problem, content_type = "application/problem+json"),
         CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn create_tenant(State(state): State<AppState>, admin: SuperAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    admin: SuperAdmin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return Err(state.services.refuse_request(&admin.ctx, None, "tenant.create", e).await.into()),
+        Err(e) => {
+            return Err(state
+                .services
+                .refuse_request(&admin.ctx, None, "tenant.create", e)
+                .await
+                .into());
+        }
     };
     let tenant = state.services.create_tenant(&admin.ctx, body).await?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(TenantResponse::from(&tenant))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(TenantResponse::from(&tenant)),
+    )
+        .into_response())
 }
 
 /// Read a tenant.
@@ -49,8 +68,14 @@ pub async fn create_tenant(State(state): State<AppState>, admin: SuperAdmin, Jso
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "The tenant", body = TenantResponse), CommonErrors),
     security(("bearer" = [])))]
-pub async fn get_tenant(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<TenantResponse>> {
-    state.services.view_tenant(&admin.tenant, &admin.ctx, "tenant.view").await?;
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+) -> ApiResult<Json<TenantResponse>> {
+    state
+        .services
+        .view_tenant(&admin.tenant, &admin.ctx, "tenant.view")
+        .await?;
     Ok(Json(TenantResponse::from(&admin.tenant)))
 }
 
@@ -59,8 +84,14 @@ pub async fn get_tenant(State(state): State<AppState>, admin: TenantAdmin) -> Ap
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "The settings", body = SettingsResponse), CommonErrors),
     security(("bearer" = [])))]
-pub async fn get_settings(State(state): State<AppState>, admin: TenantAdmin) -> ApiResult<Json<SettingsResponse>> {
-    state.services.view_tenant(&admin.tenant, &admin.ctx, "tenant.settings.view").await?;
+pub async fn get_settings(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+) -> ApiResult<Json<SettingsResponse>> {
+    state
+        .services
+        .view_tenant(&admin.tenant, &admin.ctx, "tenant.settings.view")
+        .await?;
     Ok(Json(SettingsResponse::from(&admin.tenant.settings)))
 }
 
@@ -70,7 +101,11 @@ pub async fn get_settings(State(state): State<AppState>, admin: TenantAdmin) -> 
     request_body(content = UpdateSettingsRequest, content_type = "application/merge-patch+json"),
     responses((status = 200, description = "The new settings", body = SettingsResponse), CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn update_settings(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Json<SettingsResponse>> {
+pub async fn update_settings(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<SettingsResponse>> {
     let body = match body {
         Ok(b) => b,
         Err(e) => {
@@ -81,6 +116,9 @@ pub async fn update_settings(State(state): State<AppState>, admin: TenantAdmin, 
                 .into());
         }
     };
-    let tenant = state.services.update_settings(&admin.tenant, &admin.ctx, body).await?;
+    let tenant = state
+        .services
+        .update_settings(&admin.tenant, &admin.ctx, body)
+        .await?;
     Ok(Json(SettingsResponse::from(&tenant.settings)))
 }

@@ -7,7 +7,9 @@ use crate::body::{JsonBody, QueryParams, int_param};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::links;
 use crate::precondition::{IfMatch, etag};
-use crate::schema::{BodyErrors, CommonErrors, CreateUserRequest, UpdateUserRequest, UserList, UserResponse};
+use crate::schema::{
+    BodyErrors, CommonErrors, CreateUserRequest, UpdateUserRequest, UserList, UserResponse,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -38,7 +40,12 @@ fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
     (status, [(header::ETAG, etag(user.version))], Json(body)).into_response()
 }
 
-async fn refused(state: &AppState, admin: &TenantAdmin, action: &str, e: usher_core::Error) -> ApiError {
+async fn refused(
+    state: &AppState,
+    admin: &TenantAdmin,
+    action: &str,
+    e: usher_core::Error,
+) -> ApiError {
     state
         .services
         .refuse_request(&admin.ctx, Some(&admin.tenant), action, e)
@@ -59,12 +66,19 @@ async fn refused(state: &AppState, admin: &TenantAdmin, action: &str, e: usher_c
         (status = 409, description = "The email, username or external id is taken", body = crate::error::Problem, content_type = "application/problem+json"),
         CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn create_user(State(state): State<AppState>, admin: TenantAdmin, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let body = match body {
         Ok(b) => b,
         Err(e) => return Err(refused(&state, &admin, "user.create", e).await),
     };
-    let user = state.services.create_user(&admin.tenant, &admin.ctx, body).await?;
+    let user = state
+        .services
+        .create_user(&admin.tenant, &admin.ctx, body)
+        .await?;
     let mut res = user_reply(&state, StatusCode::CREATED, &user);
     let location = format!("/api/v1/tenants/{}/users/{}", admin.tenant.slug, user.id);
     if let Ok(v) = location.parse() {
@@ -101,7 +115,10 @@ pub async fn list_users(
         limit,
         cursor: q.cursor.clone(),
     };
-    let page = state.services.list_users(&admin.tenant, &admin.ctx, &params).await?;
+    let page = state
+        .services
+        .list_users(&admin.tenant, &admin.ctx, &params)
+        .await?;
     let now = state.services.clock.now();
     let base = format!("/api/v1/tenants/{}/users", admin.tenant.slug);
     let limit_s = limit.map(|l| l.to_string());
@@ -116,7 +133,11 @@ pub async fn list_users(
         &page,
     );
     Ok(Json(UserList {
-        items: page.items.iter().map(|u| UserResponse::new(u, now)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|u| UserResponse::new(u, now))
+            .collect(),
         total: page.total,
         links,
     }))
@@ -128,8 +149,15 @@ pub async fn list_users(
     responses((status = 200, description = "The user", body = UserResponse,
         headers(("ETag" = String, description = "W/\"<version>\""))), CommonErrors),
     security(("bearer" = [])))]
-pub async fn get_user(State(state): State<AppState>, admin: TenantAdmin, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
-    let user = state.services.get_user(&admin.tenant, &admin.ctx, &id).await?;
+pub async fn get_user(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let user = state
+        .services
+        .get_user(&admin.tenant, &admin.ctx, &id)
+        .await?;
     Ok(user_reply(&state, StatusCode::OK, &user))
 }
 
@@ -188,7 +216,13 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn act(state: AppState, admin: TenantAdmin, id: String, if_match: Result<Option<i64>, usher_core::Error>, action: Action) -> ApiResult<Response> {
+async fn act(
+    state: AppState,
+    admin: TenantAdmin,
+    id: String,
+    if_match: Result<Option<i64>, usher_core::Error>,
+    action: Action,
+) -> ApiResult<Response> {
     let if_match = match if_match {
         Ok(m) => m,
         Err(e) => return Err(refused(&state, &admin, action.audit_name(), e).await),
@@ -223,15 +257,45 @@ macro_rules! action_handler {
     };
 }
 
-action_handler!(block_user, "/api/v1/tenants/{tenant}/users/{id}/block", Action::Block,
-    "Block an active user: no new logins or refreshes.", "already_blocked or invalid_state");
-action_handler!(unblock_user, "/api/v1/tenants/{tenant}/users/{id}/unblock", Action::Unblock,
-    "Unblock a blocked user.", "not_blocked");
-action_handler!(disable_user, "/api/v1/tenants/{tenant}/users/{id}/disable", Action::Disable,
-    "Disable a user: every session, token and link ends at once.", "already_disabled");
-action_handler!(enable_user, "/api/v1/tenants/{tenant}/users/{id}/enable", Action::Enable,
-    "Enable a disabled user (active if signup was completed, else not_invited).", "not_disabled");
-action_handler!(archive_user, "/api/v1/tenants/{tenant}/users/{id}/archive", Action::Archive,
-    "Archive an active or blocked user; their next login unarchives them.", "already_archived or invalid_state");
-action_handler!(invite_user, "/api/v1/tenants/{tenant}/users/{id}/invitation", Action::SendInvitation,
-    "Send or resend the invitation; a new link replaces any older one.", "invalid_state: signup already completed");
+action_handler!(
+    block_user,
+    "/api/v1/tenants/{tenant}/users/{id}/block",
+    Action::Block,
+    "Block an active user: no new logins or refreshes.",
+    "already_blocked or invalid_state"
+);
+action_handler!(
+    unblock_user,
+    "/api/v1/tenants/{tenant}/users/{id}/unblock",
+    Action::Unblock,
+    "Unblock a blocked user.",
+    "not_blocked"
+);
+action_handler!(
+    disable_user,
+    "/api/v1/tenants/{tenant}/users/{id}/disable",
+    Action::Disable,
+    "Disable a user: every session, token and link ends at once.",
+    "already_disabled"
+);
+action_handler!(
+    enable_user,
+    "/api/v1/tenants/{tenant}/users/{id}/enable",
+    Action::Enable,
+    "Enable a disabled user (active if signup was completed, else not_invited).",
+    "not_disabled"
+);
+action_handler!(
+    archive_user,
+    "/api/v1/tenants/{tenant}/users/{id}/archive",
+    Action::Archive,
+    "Archive an active or blocked user; their next login unarchives them.",
+    "already_archived or invalid_state"
+);
+action_handler!(
+    invite_user,
+    "/api/v1/tenants/{tenant}/users/{id}/invitation",
+    Action::SendInvitation,
+    "Send or resend the invitation; a new link replaces any older one.",
+    "invalid_state: signup already completed"
+);

@@ -8,16 +8,28 @@ use crate::tenant::Tenant;
 use serde_json::{Value, json};
 
 impl Services {
-    pub async fn list_attributes(&self, tenant: &Tenant, ctx: &AuditContext) -> Result<Vec<AttributeDefinition>, Error> {
+    pub async fn list_attributes(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+    ) -> Result<Vec<AttributeDefinition>, Error> {
         let mut defs = self.store.list_attributes(tenant.id).await?;
         defs.sort_by_key(|d| d.name.key());
         self.store
-            .append_audit(self.draft(ctx, Some(tenant), "attribute.list").details(json!({"returned": defs.len()})))
+            .append_audit(
+                self.draft(ctx, Some(tenant), "attribute.list")
+                    .details(json!({"returned": defs.len()})),
+            )
             .await?;
         Ok(defs)
     }
 
-    pub async fn create_attribute(&self, tenant: &Tenant, ctx: &AuditContext, body: Value) -> Result<AttributeDefinition, Error> {
+    pub async fn create_attribute(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: Value,
+    ) -> Result<AttributeDefinition, Error> {
         let draft = self.draft(ctx, Some(tenant), "attribute.create");
         let new = match NewAttributeDefinition::from_json(body) {
             Ok(n) => n,
@@ -30,19 +42,36 @@ impl Services {
             regex: new.regex,
             created_at: self.clock.now(),
         };
-        let draft = draft.target("attribute", def.name.as_str()).details(json!(def));
-        self.store.create_attribute(tenant.id, def.clone(), draft).await?;
+        let draft = draft
+            .target("attribute", def.name.as_str())
+            .details(json!(def));
+        self.store
+            .create_attribute(tenant.id, def.clone(), draft)
+            .await?;
         Ok(def)
     }
 
     /// Deletes a definition; with `purge`, also every value users hold.
-    pub async fn delete_attribute(&self, tenant: &Tenant, ctx: &AuditContext, name: &str, purge: bool) -> Result<u64, Error> {
+    pub async fn delete_attribute(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        name: &str,
+        purge: bool,
+    ) -> Result<u64, Error> {
         let draft = self.draft(ctx, Some(tenant), "attribute.delete");
         if let Err(e) = AttributeName::parse("name", name) {
             let err = Error::NotFound(crate::error::Missing::Attribute);
-            return Err(self.refuse(draft.details(json!({"name": name, "problem": e.message})), err).await);
+            return Err(self
+                .refuse(
+                    draft.details(json!({"name": name, "problem": e.message})),
+                    err,
+                )
+                .await);
         }
-        let draft = draft.target("attribute", name).details(json!({"purge": purge}));
+        let draft = draft
+            .target("attribute", name)
+            .details(json!({"purge": purge}));
         self.store
             .delete_attribute(tenant.id, name, purge, self.clock.now(), draft)
             .await

@@ -25,15 +25,21 @@ pub struct AuditParams {
 fn parse_time(name: &'static str, v: Option<&str>) -> Result<Option<OffsetDateTime>, Error> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => OffsetDateTime::parse(s, &Rfc3339)
-            .map(Some)
-            .map_err(|_| Error::bad_request("invalid_time", format!("{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z"))),
+        Some(s) => OffsetDateTime::parse(s, &Rfc3339).map(Some).map_err(|_| {
+            Error::bad_request(
+                "invalid_time",
+                format!("{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z"),
+            )
+        }),
     }
 }
 
 fn bounded(name: &'static str, v: Option<&String>) -> Result<Option<String>, Error> {
     match v.filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > 200 => Err(Error::bad_request("filter_too_long", format!("{name} may have at most 200 characters"))),
+        Some(s) if s.chars().count() > 200 => Err(Error::bad_request(
+            "filter_too_long",
+            format!("{name} may have at most 200 characters"),
+        )),
         other => Ok(other.cloned()),
     }
 }
@@ -48,7 +54,10 @@ impl AuditParams {
                     _ => unreachable!("matched above"),
                 };
                 if key.parse::<i64>().is_err() {
-                    return Err(Error::bad_request("invalid_cursor", "the cursor is not valid; start again from the first page"));
+                    return Err(Error::bad_request(
+                        "invalid_cursor",
+                        "the cursor is not valid; start again from the first page",
+                    ));
                 }
                 Some(c)
             }
@@ -88,7 +97,12 @@ impl VerifyReport {
 
 impl Services {
     /// A page of the tenant's audit log, newest first (itself audited).
-    pub async fn list_audit(&self, tenant: &Tenant, ctx: &AuditContext, params: &AuditParams) -> Result<Page<StoredLink>, Error> {
+    pub async fn list_audit(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        params: &AuditParams,
+    ) -> Result<Page<StoredLink>, Error> {
         let draft = self.draft(ctx, Some(tenant), "audit.list").details(json!({
             "actor": params.actor, "target": params.target, "action": params.action,
             "from": params.from, "to": params.to,

@@ -49,12 +49,19 @@ impl Services {
 
     /// Records a request refused before any service could read it (a body
     /// that is not JSON, too large, of the wrong type) and hands the error back.
-    pub async fn refuse_request(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str, err: Error) -> Error {
+    pub async fn refuse_request(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        action: &str,
+        err: Error,
+    ) -> Error {
         self.refuse(self.draft(ctx, tenant, action), err).await
     }
 
     /// Parses a user id from a URL or a command line.
     pub fn parse_user_id(s: &str) -> Result<Uuid, Error> {
-        Uuid::parse_str(s).map_err(|_| Error::bad_request("invalid_id", "the user id must be a UUID"))
+        Uuid::parse_str(s)
+            .map_err(|_| Error::bad_request("invalid_id", "the user id must be a UUID"))
     }
 }

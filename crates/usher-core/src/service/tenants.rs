@@ -24,7 +24,10 @@ impl Services {
             return Ok(());
         }
         match self
-            .create_tenant(ctx, json!({"slug": crate::tenant::DEFAULT_TENANT, "name": "Default"}))
+            .create_tenant(
+                ctx,
+                json!({"slug": crate::tenant::DEFAULT_TENANT, "name": "Default"}),
+            )
             .await
         {
             // Another process created it first.
@@ -36,7 +39,10 @@ impl Services {
     pub async fn list_tenants(&self, ctx: &AuditContext) -> Result<Vec<Tenant>, Error> {
         let tenants = self.store.list_tenants().await?;
         self.store
-            .append_audit(self.draft(ctx, None, "tenant.list").details(json!({"returned": tenants.len()})))
+            .append_audit(
+                self.draft(ctx, None, "tenant.list")
+                    .details(json!({"returned": tenants.len()})),
+            )
             .await?;
         Ok(tenants)
     }
@@ -50,19 +56,33 @@ impl Services {
             .ok_or(Error::NotFound(Missing::Tenant))
     }
 
-    pub async fn view_tenant(&self, tenant: &Tenant, ctx: &AuditContext, action: &str) -> Result<(), Error> {
-        self.store.append_audit(self.draft(ctx, Some(tenant), action)).await?;
+    pub async fn view_tenant(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        action: &str,
+    ) -> Result<(), Error> {
+        self.store
+            .append_audit(self.draft(ctx, Some(tenant), action))
+            .await?;
         Ok(())
     }
 
     /// Applies a merge patch to the tenant's settings.
-    pub async fn update_settings(&self, tenant: &Tenant, ctx: &AuditContext, body: Value) -> Result<Tenant, Error> {
+    pub async fn update_settings(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: Value,
+    ) -> Result<Tenant, Error> {
         let draft = self.draft(ctx, Some(tenant), "tenant.settings.update");
         let next = match tenant.settings.patched(body) {
             Ok(s) => s,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
         let draft = draft.details(json!({"from": tenant.settings, "to": next}));
-        self.store.update_tenant_settings(tenant.id, next, draft).await
+        self.store
+            .update_tenant_settings(tenant.id, next, draft)
+            .await
     }
 }

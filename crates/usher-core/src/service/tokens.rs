@@ -4,7 +4,9 @@ use super::Services;
 use crate::audit::AuditContext;
 use crate::error::Error;
 use crate::tenant::Tenant;
-use crate::token::{API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope};
+use crate::token::{
+    API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -22,11 +24,17 @@ impl Services {
         name: &str,
     ) -> Result<(ApiToken, Secret), Error> {
         if scope == TokenScope::Scim && tenant.is_none() {
-            return Err(Error::bad_request("tenant_required", "a SCIM token belongs to one tenant"));
+            return Err(Error::bad_request(
+                "tenant_required",
+                "a SCIM token belongs to one tenant",
+            ));
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(Error::bad_request("invalid_token_name", "the name must be 1 to 100 printable characters"));
+            return Err(Error::bad_request(
+                "invalid_token_name",
+                "the name must be 1 to 100 printable characters",
+            ));
         }
         let secret = Secret::generate(match scope {
             TokenScope::Admin => API_TOKEN_PREFIX,
@@ -49,7 +57,11 @@ impl Services {
     }
 
     /// Makes the operator's bootstrap secret a super-admin token.
-    pub async fn install_bootstrap_token(&self, ctx: &AuditContext, secret: &Secret) -> Result<(), Error> {
+    pub async fn install_bootstrap_token(
+        &self,
+        ctx: &AuditContext,
+        secret: &Secret,
+    ) -> Result<(), Error> {
         if secret.expose().chars().count() < MIN_BOOTSTRAP_LEN {
             return Err(Error::bad_request(
                 "bootstrap_token_too_short",
@@ -64,7 +76,9 @@ impl Services {
             hash: secret.hash(),
             created_at: self.clock.now(),
         };
-        let draft = self.draft(ctx, None, "token.bootstrap").target("token", token.id);
+        let draft = self
+            .draft(ctx, None, "token.bootstrap")
+            .target("token", token.id);
         self.store.replace_named_super_token(token, draft).await
     }
 

@@ -31,9 +31,15 @@ pub struct ListParams {
 impl ListParams {
     fn parse(&self, tenant: &Tenant, now: OffsetDateTime) -> Result<UserQuery, Error> {
         let search = match self.search.as_deref() {
-            Some(s) if !s.trim().is_empty() => Some(SearchPrefix::parse(s, tenant.settings.min_search_length as usize)?),
+            Some(s) if !s.trim().is_empty() => Some(SearchPrefix::parse(
+                s,
+                tenant.settings.min_search_length as usize,
+            )?),
             Some(s) if !s.is_empty() => {
-                return Err(Error::bad_request("search_too_short", "search needs at least 2 characters"));
+                return Err(Error::bad_request(
+                    "search_too_short",
+                    "search needs at least 2 characters",
+                ));
             }
             _ => None,
         };
@@ -50,7 +56,12 @@ impl ListParams {
             None | Some("") => None,
             Some("true") => Some(true),
             Some("false") => Some(false),
-            Some(_) => return Err(Error::bad_request("invalid_archived_filter", "archived must be true or false")),
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "invalid_archived_filter",
+                    "archived must be true or false",
+                ));
+            }
         };
         Ok(UserQuery {
             search,
@@ -86,11 +97,18 @@ fn new_invitation(tenant: &Tenant, now: OffsetDateTime) -> (Secret, NewLink) {
 
 impl Services {
     async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
-        Ok(AttributeSet::new(self.store.list_attributes(tenant.id).await?))
+        Ok(AttributeSet::new(
+            self.store.list_attributes(tenant.id).await?,
+        ))
     }
 
     /// Creates a user from a JSON body (`POST /users`).
-    pub async fn create_user(&self, tenant: &Tenant, ctx: &AuditContext, body: Value) -> Result<User, Error> {
+    pub async fn create_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: Value,
+    ) -> Result<User, Error> {
         let draft = self.draft(ctx, Some(tenant), "user.create");
         let attrs = self.attribute_set(tenant).await?;
         let new = match NewUser::from_json(body, &attrs) {
@@ -101,7 +119,12 @@ impl Services {
     }
 
     /// Creates a user from input already validated (CLI, imports).
-    pub async fn create_validated_user(&self, tenant: &Tenant, ctx: &AuditContext, new: NewUser) -> Result<User, Error> {
+    pub async fn create_validated_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        new: NewUser,
+    ) -> Result<User, Error> {
         let now = self.clock.now();
         let id = Uuid::now_v7();
         let (state, link) = if new.activate {
@@ -139,12 +162,19 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.create")
             .target("user", id)
-            .details(json!({"email": user.email, "state": state, "invitation_sent": link.is_some()}));
+            .details(
+                json!({"email": user.email, "state": state, "invitation_sent": link.is_some()}),
+            );
         self.store.create_user(user, link, draft).await
     }
 
     /// One user, audited as a view.
-    pub async fn get_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<User, Error> {
+    pub async fn get_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+    ) -> Result<User, Error> {
         let draft = self.draft(ctx, Some(tenant), "user.view");
         let id = match Self::parse_user_id(id) {
             Ok(id) => id,
@@ -161,7 +191,12 @@ impl Services {
     }
 
     /// A page of the user list or of a search, audited with its query.
-    pub async fn list_users(&self, tenant: &Tenant, ctx: &AuditContext, params: &ListParams) -> Result<Page<User>, Error> {
+    pub async fn list_users(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        params: &ListParams,
+    ) -> Result<Page<User>, Error> {
         let action = if params.search.as_deref().is_some_and(|s| !s.is_empty()) {
             "user.search"
         } else {
@@ -238,7 +273,12 @@ impl Services {
             now,
             mutation: Box::new(move |user: &mut User| {
                 let current = user.state(now);
-                let next = transition(action, current, user.archived, user.signup_completed_at.is_some())?;
+                let next = transition(
+                    action,
+                    current,
+                    user.archived,
+                    user.signup_completed_at.is_some(),
+                )?;
                 let mut effects = Effects::default();
                 match action {
                     Action::Archive => user.archived = true,
@@ -264,7 +304,13 @@ impl Services {
     }
 
     /// Deletes a user for good; the email becomes free again.
-    pub async fn delete_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str, if_match: Option<i64>) -> Result<User, Error> {
+    pub async fn delete_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<User, Error> {
         let draft = self.draft(ctx, Some(tenant), "user.delete");
         let uid = match Self::parse_user_id(id) {
             Ok(id) => id,

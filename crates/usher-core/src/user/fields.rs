@@ -110,7 +110,9 @@ fn is_valid_address(s: &str) -> bool {
     let local_ok = local.split('.').all(|atom| {
         !atom.is_empty()
             && atom.chars().all(|c| {
-                c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c) || (!c.is_ascii() && !c.is_whitespace())
+                c.is_alphanumeric()
+                    || "!#$%&'*+/=?^_`{|}~-".contains(c)
+                    || (!c.is_ascii() && !c.is_whitespace())
             })
     });
     let labels: Vec<&str> = domain.split('.').collect();
@@ -303,22 +305,51 @@ mod tests {
     #[test]
     fn malformed_addresses_are_refused() {
         for bad in [
-            "", "plain", "@x.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a..b@c.com", ".a@c.com",
-            "a.@c.com", "a@-c.com", "a@c-.com", "a@c..com", "a@1.2", "\"q\"@c.com", "a@c\n.com",
+            "",
+            "plain",
+            "@x.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a..b@c.com",
+            ".a@c.com",
+            "a.@c.com",
+            "a@-c.com",
+            "a@c-.com",
+            "a@c..com",
+            "a@1.2",
+            "\"q\"@c.com",
+            "a@c\n.com",
             "a@[127.0.0.1]",
         ] {
-            assert!(Email::parse("email", bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                Email::parse("email", bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         let long_local = format!("{}@x.com", "a".repeat(65));
         assert!(Email::parse("email", &long_local).is_err());
         let too_long = format!("a@{}.com", "b".repeat(250));
-        assert_eq!(Email::parse("email", &too_long).unwrap_err().code, "too_long");
+        assert_eq!(
+            Email::parse("email", &too_long).unwrap_err().code,
+            "too_long"
+        );
     }
 
     #[test]
     fn ordinary_and_international_addresses_are_accepted() {
-        for good in ["a@b.co", "first.last+tag@sub.example.org", "o'brien@x.ie", "δοκιμή@παράδειγμα.δοκιμή", "用户@例子.广告"] {
-            assert!(Email::parse("email", good).is_ok(), "{good:?} should be accepted");
+        for good in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "o'brien@x.ie",
+            "δοκιμή@παράδειγμα.δοκιμή",
+            "用户@例子.广告",
+        ] {
+            assert!(
+                Email::parse("email", good).is_ok(),
+                "{good:?} should be accepted"
+            );
         }
     }
 
@@ -326,7 +357,8 @@ mod tests {
     fn name_limits_count_characters_not_bytes() {
         let fifty_umlauts = "ü".repeat(50);
         assert!(PersonName::parse("first_name", &fifty_umlauts, PersonName::FIRST_MAX).is_ok());
-        let e = PersonName::parse("first_name", &"ü".repeat(51), PersonName::FIRST_MAX).unwrap_err();
+        let e =
+            PersonName::parse("first_name", &"ü".repeat(51), PersonName::FIRST_MAX).unwrap_err();
         assert_eq!((e.field.as_str(), e.code), ("first_name", "too_long"));
         assert!(PersonName::parse("last_name", &"x".repeat(100), PersonName::LAST_MAX).is_ok());
         assert!(PersonName::parse("last_name", &"x".repeat(101), PersonName::LAST_MAX).is_err());
@@ -342,9 +374,20 @@ mod tests {
 
     #[test]
     fn phones_must_be_e164() {
-        assert_eq!(Phone::parse("phone", "+49 151 1234-5678").unwrap().as_str(), "+4915112345678");
+        assert_eq!(
+            Phone::parse("phone", "+49 151 1234-5678").unwrap().as_str(),
+            "+4915112345678"
+        );
         assert!(Phone::parse("phone", "+123456789012345").is_ok());
-        for bad in ["0151123", "+0151123", "+1234567890123456", "+12a4", "+", "+1", "49151"] {
+        for bad in [
+            "0151123",
+            "+0151123",
+            "+1234567890123456",
+            "+12a4",
+            "+",
+            "+1",
+            "49151",
+        ] {
             assert!(Phone::parse("phone", bad).is_err(), "{bad:?}");
         }
     }
@@ -353,12 +396,20 @@ mod tests {
     fn usernames_allow_jit_prefixes_but_no_spaces() {
         assert!(Username::parse("username", "msp-alex").is_ok());
         assert!(Username::parse("username", "alex smith").is_err());
-        assert_eq!(Username::parse("username", "MSP-Alex").unwrap().normalized(), "msp-alex");
+        assert_eq!(
+            Username::parse("username", "MSP-Alex")
+                .unwrap()
+                .normalized(),
+            "msp-alex"
+        );
     }
 
     #[test]
     fn languages_are_en_de_fr() {
         assert_eq!(Language::parse("language", "DE").unwrap(), Language::De);
-        assert_eq!(Language::parse("language", "es").unwrap_err().code, "invalid_language");
+        assert_eq!(
+            Language::parse("language", "es").unwrap_err().code,
+            "invalid_language"
+        );
     }
 }

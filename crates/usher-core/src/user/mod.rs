@@ -63,17 +63,32 @@ impl User {
             }
         };
         field("email", json!(self.email), json!(after.email));
-        field("first_name", json!(self.first_name), json!(after.first_name));
+        field(
+            "first_name",
+            json!(self.first_name),
+            json!(after.first_name),
+        );
         field("last_name", json!(self.last_name), json!(after.last_name));
         field("phone", json!(self.phone), json!(after.phone));
-        field("personal_email", json!(self.personal_email), json!(after.personal_email));
+        field(
+            "personal_email",
+            json!(self.personal_email),
+            json!(after.personal_email),
+        );
         field("username", json!(self.username), json!(after.username));
         field("language", json!(self.language), json!(after.language));
-        field("external_id", json!(self.external_id), json!(after.external_id));
+        field(
+            "external_id",
+            json!(self.external_id),
+            json!(after.external_id),
+        );
         field("state", json!(self.stored_state), json!(after.stored_state));
         field("archived", json!(self.archived), json!(after.archived));
-        let keys: std::collections::BTreeSet<&String> =
-            self.attributes.keys().chain(after.attributes.keys()).collect();
+        let keys: std::collections::BTreeSet<&String> = self
+            .attributes
+            .keys()
+            .chain(after.attributes.keys())
+            .collect();
         for k in keys {
             field(
                 &format!("attributes.{k}"),
@@ -150,8 +165,12 @@ fn parse_field<T>(
 
 fn read_profile(r: &mut ObjectReader, attrs: &AttributeSet) -> ProfileFields {
     let email = parse_field(r, "email", Email::parse);
-    let first_name = parse_field(r, "first_name", |f, s| PersonName::parse(f, s, PersonName::FIRST_MAX));
-    let last_name = parse_field(r, "last_name", |f, s| PersonName::parse(f, s, PersonName::LAST_MAX));
+    let first_name = parse_field(r, "first_name", |f, s| {
+        PersonName::parse(f, s, PersonName::FIRST_MAX)
+    });
+    let last_name = parse_field(r, "last_name", |f, s| {
+        PersonName::parse(f, s, PersonName::LAST_MAX)
+    });
     let phone = parse_field(r, "phone", Phone::parse);
     let personal_email = parse_field(r, "personal_email", Email::parse);
     let username = parse_field(r, "username", Username::parse);
@@ -239,7 +258,11 @@ impl UserPatch {
         let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
         let p = read_profile(&mut r, attrs);
         if matches!(p.email, Patch::Null) {
-            r.errors.add("email", "required", "cannot be removed: the email is the login name");
+            r.errors.add(
+                "email",
+                "required",
+                "cannot be removed: the email is the login name",
+            );
         }
         r.read_only(READ_ONLY_FIELDS);
         r.read_only(&["send_invitation", "activate"]);
@@ -317,7 +340,11 @@ pub(crate) mod tests {
         assert_eq!(u.language, Language::En);
         let u = NewUser::from_json(json!({"email": "a@b.co", "activate": true}), &attrs()).unwrap();
         assert!(!u.send_invitation && u.activate);
-        let u = NewUser::from_json(json!({"email": "a@b.co", "send_invitation": false}), &attrs()).unwrap();
+        let u = NewUser::from_json(
+            json!({"email": "a@b.co", "send_invitation": false}),
+            &attrs(),
+        )
+        .unwrap();
         assert!(!u.send_invitation);
     }
 
@@ -358,21 +385,36 @@ pub(crate) mod tests {
 
     #[test]
     fn activate_and_an_explicit_invitation_conflict() {
-        let e = NewUser::from_json(json!({"email": "a@b.co", "activate": true, "send_invitation": true}), &attrs())
-            .unwrap_err();
-        assert_eq!(codes(e), vec![("send_invitation".to_owned(), "conflicts_with_activate")]);
+        let e = NewUser::from_json(
+            json!({"email": "a@b.co", "activate": true, "send_invitation": true}),
+            &attrs(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            codes(e),
+            vec![("send_invitation".to_owned(), "conflicts_with_activate")]
+        );
     }
 
     #[test]
     fn a_patch_keeps_absent_fields_and_unsets_null_ones() {
         let mut user = sample_user();
-        UserPatch::from_json(json!({"first_name": "Bo", "last_name": null, "attributes": {"department": "HR"}}), &attrs())
-            .unwrap()
-            .apply(&mut user);
+        UserPatch::from_json(
+            json!({"first_name": "Bo", "last_name": null, "attributes": {"department": "HR"}}),
+            &attrs(),
+        )
+        .unwrap()
+        .apply(&mut user);
         assert_eq!(user.first_name.as_ref().map(|n| n.as_str()), Some("Bo"));
         assert_eq!(user.last_name, None);
-        assert_eq!(user.phone.as_ref().map(|p| p.as_str()), Some("+4915112345678"));
-        assert_eq!(user.attributes.get("department").map(String::as_str), Some("HR"));
+        assert_eq!(
+            user.phone.as_ref().map(|p| p.as_str()),
+            Some("+4915112345678")
+        );
+        assert_eq!(
+            user.attributes.get("department").map(String::as_str),
+            Some("HR")
+        );
         UserPatch::from_json(json!({"attributes": {"department": null}}), &attrs())
             .unwrap()
             .apply(&mut user);
@@ -384,7 +426,10 @@ pub(crate) mod tests {
         let e = UserPatch::from_json(json!({"email": null, "version": 3}), &attrs()).unwrap_err();
         assert_eq!(
             codes(e),
-            vec![("email".to_owned(), "required"), ("version".to_owned(), "read_only")]
+            vec![
+                ("email".to_owned(), "required"),
+                ("version".to_owned(), "read_only")
+            ]
         );
     }
 
@@ -397,7 +442,10 @@ pub(crate) mod tests {
         let d = b.diff(&a);
         assert_eq!(d.len(), 2);
         assert_eq!(d["first_name"], json!({"from": "Zed", "to": "Ann"}));
-        assert_eq!(d["attributes.department"], json!({"from": "IT", "to": null}));
+        assert_eq!(
+            d["attributes.department"],
+            json!({"from": "IT", "to": null})
+        );
     }
 
     pub(crate) fn sample_user() -> User {

@@ -130,7 +130,10 @@ pub fn transition(
             Blocked => Err(refuse("already_blocked", "the user is already blocked")),
             s => Err(refuse(
                 "invalid_state",
-                format!("only active users can be blocked; this user is {}", s.as_str()),
+                format!(
+                    "only active users can be blocked; this user is {}",
+                    s.as_str()
+                ),
             )),
         },
         Action::Unblock => match state {
@@ -147,11 +150,16 @@ pub fn transition(
             _ => Err(refuse("not_disabled", "the user is not disabled")),
         },
         Action::Archive => match state {
-            Active | Blocked if archived => Err(refuse("already_archived", "the user is already archived")),
+            Active | Blocked if archived => {
+                Err(refuse("already_archived", "the user is already archived"))
+            }
             Active | Blocked => Ok(state),
             s => Err(refuse(
                 "invalid_state",
-                format!("only active or blocked users can be archived; this user is {}", s.as_str()),
+                format!(
+                    "only active or blocked users can be archived; this user is {}",
+                    s.as_str()
+                ),
             )),
         },
         Action::SendInvitation => {
@@ -181,61 +189,127 @@ mod tests {
 
     #[test]
     fn block_is_only_allowed_from_active() {
-        assert_eq!(transition(Action::Block, Active, false, true).unwrap(), Blocked);
-        assert_eq!(code(transition(Action::Block, Blocked, false, true)), "already_blocked");
+        assert_eq!(
+            transition(Action::Block, Active, false, true).unwrap(),
+            Blocked
+        );
+        assert_eq!(
+            code(transition(Action::Block, Blocked, false, true)),
+            "already_blocked"
+        );
         for s in [NotInvited, PendingInvitation, ExpiredInvitation, Disabled] {
-            assert_eq!(code(transition(Action::Block, s, false, false)), "invalid_state");
+            assert_eq!(
+                code(transition(Action::Block, s, false, false)),
+                "invalid_state"
+            );
         }
     }
 
     #[test]
     fn unblock_is_only_allowed_from_blocked() {
-        assert_eq!(transition(Action::Unblock, Blocked, false, true).unwrap(), Active);
-        for s in [NotInvited, PendingInvitation, ExpiredInvitation, Active, Disabled] {
-            assert_eq!(code(transition(Action::Unblock, s, false, true)), "not_blocked");
+        assert_eq!(
+            transition(Action::Unblock, Blocked, false, true).unwrap(),
+            Active
+        );
+        for s in [
+            NotInvited,
+            PendingInvitation,
+            ExpiredInvitation,
+            Active,
+            Disabled,
+        ] {
+            assert_eq!(
+                code(transition(Action::Unblock, s, false, true)),
+                "not_blocked"
+            );
         }
     }
 
     #[test]
     fn disable_is_allowed_from_every_state_but_disabled() {
-        for s in [NotInvited, PendingInvitation, ExpiredInvitation, Active, Blocked] {
-            assert_eq!(transition(Action::Disable, s, false, false).unwrap(), Disabled);
+        for s in [
+            NotInvited,
+            PendingInvitation,
+            ExpiredInvitation,
+            Active,
+            Blocked,
+        ] {
+            assert_eq!(
+                transition(Action::Disable, s, false, false).unwrap(),
+                Disabled
+            );
         }
-        assert_eq!(code(transition(Action::Disable, Disabled, false, true)), "already_disabled");
+        assert_eq!(
+            code(transition(Action::Disable, Disabled, false, true)),
+            "already_disabled"
+        );
     }
 
     #[test]
     fn enable_returns_to_active_only_after_signup() {
-        assert_eq!(transition(Action::Enable, Disabled, false, true).unwrap(), Active);
-        assert_eq!(transition(Action::Enable, Disabled, false, false).unwrap(), NotInvited);
-        assert_eq!(code(transition(Action::Enable, Active, false, true)), "not_disabled");
+        assert_eq!(
+            transition(Action::Enable, Disabled, false, true).unwrap(),
+            Active
+        );
+        assert_eq!(
+            transition(Action::Enable, Disabled, false, false).unwrap(),
+            NotInvited
+        );
+        assert_eq!(
+            code(transition(Action::Enable, Active, false, true)),
+            "not_disabled"
+        );
     }
 
     #[test]
     fn archive_needs_an_active_or_blocked_user_not_yet_archived() {
-        assert_eq!(transition(Action::Archive, Active, false, true).unwrap(), Active);
-        assert_eq!(transition(Action::Archive, Blocked, false, true).unwrap(), Blocked);
-        assert_eq!(code(transition(Action::Archive, Active, true, true)), "already_archived");
+        assert_eq!(
+            transition(Action::Archive, Active, false, true).unwrap(),
+            Active
+        );
+        assert_eq!(
+            transition(Action::Archive, Blocked, false, true).unwrap(),
+            Blocked
+        );
+        assert_eq!(
+            code(transition(Action::Archive, Active, true, true)),
+            "already_archived"
+        );
         for s in [NotInvited, PendingInvitation, ExpiredInvitation, Disabled] {
-            assert_eq!(code(transition(Action::Archive, s, false, false)), "invalid_state");
+            assert_eq!(
+                code(transition(Action::Archive, s, false, false)),
+                "invalid_state"
+            );
         }
     }
 
     #[test]
     fn invitations_are_only_sent_before_signup() {
         for s in [NotInvited, PendingInvitation, ExpiredInvitation] {
-            assert_eq!(transition(Action::SendInvitation, s, false, false).unwrap(), PendingInvitation);
+            assert_eq!(
+                transition(Action::SendInvitation, s, false, false).unwrap(),
+                PendingInvitation
+            );
         }
         for s in [Active, Blocked, Disabled] {
-            assert_eq!(code(transition(Action::SendInvitation, s, false, true)), "invalid_state");
+            assert_eq!(
+                code(transition(Action::SendInvitation, s, false, true)),
+                "invalid_state"
+            );
         }
     }
 
     #[test]
     fn a_pending_invitation_expires_at_its_deadline() {
         let t = time::macros::datetime!(2026-01-01 0:00 UTC);
-        assert_eq!(effective_state(PendingInvitation, Some(t), t - time::Duration::SECOND), PendingInvitation);
-        assert_eq!(effective_state(PendingInvitation, Some(t), t), ExpiredInvitation);
+        assert_eq!(
+            effective_state(PendingInvitation, Some(t), t - time::Duration::SECOND),
+            PendingInvitation
+        );
+        assert_eq!(
+            effective_state(PendingInvitation, Some(t), t),
+            ExpiredInvitation
+        );
         assert_eq!(effective_state(Active, Some(t), t), Active);
     }
 

@@ -1,0 +1,150 @@
+//! The store conformance suite: the behaviour every [`Store`] backend must
+//! show, written once against the trait.
+//!
+//! Each case is a `pub async fn` taking a fresh, empty store. A backend's
+//! test file instantiates all of them with [`store_conformance_tests!`],
+//! passing an async factory that answers `Some((store, guard))`, or `None`
+//! when the backend is not available here (the case is then skipped with a
+//! line saying so). The guard lives until the case ends and cleans up when
+//! dropped (a temporary directory, a per-test database).
+//!
+//! ```ignore
+//! async fn sqlite() -> Option<(Arc<dyn Store>, tempfile::TempDir)> { … }
+//! mod sqlite { usher_testkit::store_conformance_tests!(super::sqlite); }
+//! ```
+//!
+//! After every case the suite also walks every audit chain the store holds
+//! with [`usher_core::audit::ChainVerifier`]: no case may leave a broken chain.
+
+pub mod attributes;
+pub mod audit;
+pub mod changes;
+pub mod fixtures;
+pub mod listing;
+pub mod paging;
+pub mod search;
+pub mod tenants;
+pub mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+use usher_core::Store;
+
+/// Runs one case against a store from `factory`, then verifies the chains.
+pub async fn run_case<F, Fut, G, C, CFut>(name: &str, factory: F, case: C)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Option<(Arc<dyn Store>, G)>>,
+    C: FnOnce(Arc<dyn Store>) -> CFut,
+    CFut: Future<Output = ()>,
+{
+    let Some((store, guard)) = factory().await else {
+        println!("skipped {name}: this backend is not available here");
+        return;
+    };
+    case(store.clone()).await;
+    fixtures::verify_all_chains(&*store).await;
+    drop(store);
+    drop(guard);
+}
+
+/// Expands to one `#[tokio::test]` per conformance case, each running the
+/// case against a store made by `$factory` (an async fn answering
+/// `Option<(Arc<dyn Store>, Guard)>`). The calling crate needs `tokio`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    (@cases $factory:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::conformance::run_case(
+                    stringify!($case),
+                    $factory,
+                    $crate::conformance::$module::$case,
+                )
+                .await;
+            }
+        )*
+    };
+    ($factory:expr) => {
+        $crate::store_conformance_tests!(@cases $factory;
+            tenants::a_store_answers_ping,
+            tenants::a_created_tenant_is_found_by_slug_and_listed_with_default_settings,
+            tenants::creating_a_tenant_with_a_taken_slug_is_refused_and_audited,
+            tenants::tenants_are_listed_with_every_one_created,
+            tenants::updating_tenant_settings_stores_them_and_audits_the_change,
+            tenants::updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_not_found,
+            tenants::a_tenant_token_is_found_by_its_hash_with_every_field,
+            tenants::a_super_admin_token_belongs_to_no_tenant,
+            tenants::an_unknown_hash_finds_no_token,
+            tenants::creating_a_token_whose_secret_is_in_use_is_refused,
+            tenants::replacing_the_named_super_token_leaves_only_the_new_one,
+            tenants::replacing_the_named_super_token_with_the_same_secret_keeps_the_stored_one,
+
+            users::creating_a_user_stores_every_field_and_reads_it_back_unchanged,
+            users::creating_a_user_with_an_invitation_link_keeps_it_pending_until_the_link_expires,
+            users::creating_a_user_with_a_taken_email_in_another_case_is_refused_and_audited,
+            users::emails_equal_under_unicode_case_folding_are_the_same_login,
+            users::the_same_email_in_another_tenant_is_another_user,
+            users::creating_a_user_with_a_taken_username_ignoring_case_is_refused,
+            users::external_ids_are_unique_within_their_source,
+            users::creating_a_user_with_a_value_of_an_undefined_attribute_is_refused,
+            users::an_unknown_id_or_email_finds_no_user,
+            users::inserting_a_batch_stores_every_user_with_one_audit_event,
+            users::a_batch_with_an_email_already_taken_inserts_nothing,
+            users::a_batch_that_repeats_an_email_inside_itself_inserts_nothing,
+            users::concurrent_creates_of_one_email_let_exactly_one_win,
+
+            changes::an_edit_bumps_the_version_and_updated_at_and_records_the_changes,
+            changes::an_edit_naming_the_current_version_in_if_match_succeeds,
+            changes::an_edit_with_a_stale_if_match_is_refused_with_version_mismatch_and_changes_nothing,
+            changes::an_edit_that_changes_nothing_keeps_the_version_and_updated_at,
+            changes::a_refused_mutation_writes_nothing_but_records_a_refused_event,
+            changes::modifying_an_unknown_user_is_refused_with_user_not_found,
+            changes::an_edit_to_a_taken_email_or_username_is_refused_and_changes_nothing,
+            changes::an_email_freed_by_an_edit_can_be_taken_and_a_change_of_case_is_allowed,
+            changes::disabling_with_revoke_access_ends_the_invitation,
+            changes::a_new_invitation_link_moves_the_expiry_the_list_judges_by,
+            changes::concurrent_edits_naming_the_same_version_let_exactly_one_win,
+            changes::deleting_a_user_removes_it_and_frees_its_email_username_and_external_id,
+            changes::a_refusing_delete_guard_keeps_the_user_and_records_a_refused_event,
+            changes::deleting_with_a_stale_if_match_is_refused_with_version_mismatch,
+            changes::deleting_an_unknown_user_is_refused_with_user_not_found,
+
+            listing::users_are_listed_in_order_of_their_case_folded_email,
+            listing::a_page_holds_at_most_limit_users_and_the_exact_total,
+            listing::following_next_and_prev_visits_every_user_once_in_both_directions,
+            listing::going_back_from_a_page_and_forward_again_returns_the_same_page,
+            listing::an_empty_list_has_a_total_of_zero_and_no_links,
+            listing::a_cursor_past_either_end_answers_an_empty_page_with_a_way_back,
+            listing::filtering_by_state_and_archived_lists_exactly_the_matching_users,
+            listing::an_invitation_counts_as_expired_from_its_deadline_on,
+            listing::the_sweep_marks_expired_invitations_and_every_filter_answers_the_same,
+            listing::the_sweep_changes_at_most_limit_users_per_call,
+            listing::totals_stay_exact_through_edits_actions_and_deletes,
+            listing::pages_stay_correct_while_users_are_created_and_deleted_between_requests,
+
+            search::search_finds_a_prefix_of_any_search_field_ignoring_case,
+            search::a_user_matching_several_terms_is_counted_and_listed_once,
+            search::a_search_combined_with_state_and_archived_filters_counts_only_those_users,
+            search::a_search_with_thousands_of_matches_counts_and_pages_exactly,
+            search::a_search_with_few_matches_among_thousands_finds_exactly_them,
+            search::a_search_follows_edits_deletes_and_attribute_purges,
+
+            attributes::a_created_attribute_is_listed_with_every_field,
+            attributes::an_attribute_name_differing_only_in_case_is_refused_with_attribute_exists,
+            attributes::deleting_an_attribute_in_use_is_refused_with_attribute_in_use,
+            attributes::deleting_an_unused_attribute_removes_only_its_definition,
+            attributes::purging_an_attribute_removes_its_values_and_bumps_only_the_holders_versions,
+            attributes::deleting_an_unknown_attribute_is_refused_with_attribute_not_found,
+            attributes::an_edit_adding_a_value_of_an_undefined_attribute_is_refused,
+
+            audit::appended_events_keep_every_field_and_one_chain_per_tenant,
+            audit::audit_links_resume_after_a_sequence_number_and_respect_the_limit,
+            audit::audit_events_are_listed_newest_first_with_exact_totals_and_cursors,
+            audit::audit_events_filter_by_actor_target_action_and_time,
+            audit::every_write_records_exactly_one_event_of_its_outcome,
+            audit::concurrent_writes_keep_every_chain_gapless_and_verifiable,
+        );
+    };
+}
