@@ -96,6 +96,19 @@ CREATE TABLE user_search (
     PRIMARY KEY (tenant_key, term, user_key)
 ) WITHOUT ROWID;
 
+-- The search rows' weights summed per term cut to 2, 4 and 8 characters
+-- (usher_core::search::head_rows): counting a search of up to eight
+-- characters reads a few hundred of these rows however many users match.
+CREATE TABLE search_heads (
+    tenant_key INTEGER NOT NULL,
+    level      INTEGER NOT NULL,
+    head       TEXT    NOT NULL,
+    state      INTEGER NOT NULL,
+    archived   INTEGER NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (tenant_key, level, head, state, archived)
+) WITHOUT ROWID;
+
 -- Which users hold a value of which custom attribute: the in-use check and
 -- the purge when a definition is removed.
 CREATE TABLE user_attribute_index (

@@ -178,9 +178,46 @@ impl<T> DbExt<T> for DbResult<T> {
 }
 
 /// Runs one audited operation inside a write job: on success its audit
-/// event is appended; on a refusal its writes are undone and the refusal is
-/// recorded instead; on a failure everything is undone.
+/// event is appended; on a refusal the refusal is recorded instead.
+///
+/// No savepoint is taken (copying pages into a statement journal for every
+/// write costs more than the rest of a create): operations refuse before
+/// their first write, or at a first write statement that SQLite undoes by
+/// itself. Should a refusal ever follow a write, the change counter shows
+/// it and the operation fails as a store error, which rolls back its whole
+/// batch, rather than commit a half-done change.
 pub(crate) fn audited<T>(
+    c: &Connection,
+    draft: AuditDraft,
+    op: impl FnOnce(&Connection, &mut AuditDraft) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let before = c.total_changes();
+    let mut draft = draft;
+    match op(c, &mut draft) {
+        Ok(v) => {
+            crate::audit::append(c, draft).db()?;
+            Ok(v)
+        }
+        Err(e) if e.is_refusal() => {
+            if c.total_changes() != before {
+                tracing::error!(
+                    code = e.code(),
+                    "a refused write left changes behind; rolling back its batch"
+                );
+                return Err(
+                    StoreError::Corrupt("a refused write left changes behind".into()).into(),
+                );
+            }
+            crate::audit::append(c, draft.failed_with(&e)).db()?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Like [`audited`] for operations that may refuse after writing (a batch
+/// whose tenth user collides): these pay for a savepoint.
+pub(crate) fn audited_atomic<T>(
     c: &Connection,
     draft: AuditDraft,
     op: impl FnOnce(&Connection, &mut AuditDraft) -> Result<T, Error>,
@@ -189,8 +226,8 @@ pub(crate) fn audited<T>(
     let mut draft = draft;
     match op(c, &mut draft) {
         Ok(v) => {
-            crate::audit::append(c, draft).db()?;
             c.execute_batch("RELEASE op").db()?;
+            crate::audit::append(c, draft).db()?;
             Ok(v)
         }
         Err(e) => {

@@ -17,7 +17,7 @@ use rusqlite::types::Value;
 use std::collections::{HashMap, HashSet};
 use usher_core::clock::to_micros;
 use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
-use usher_core::search::SearchPrefix;
+use usher_core::search::{SearchPrefix, head_level};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
@@ -77,8 +77,15 @@ fn scalar(c: &Connection, sql: &str, args: &[Value]) -> DbResult<i64> {
         .map(|v| v.unwrap_or(0))
 }
 
-/// Pending invitations already expired but not yet swept.
-fn unswept(c: &Connection, tk: i64, archived: Option<bool>, now: i64) -> DbResult<i64> {
+/// Pending invitations already expired but not yet swept (optionally only
+/// those matching a search): the sweep keeps this set small.
+fn unswept(
+    c: &Connection,
+    tk: i64,
+    archived: Option<bool>,
+    now: i64,
+    needle: Option<&str>,
+) -> DbResult<i64> {
     let mut args = vec![Value::Integer(tk), Value::Integer(now)];
     let mut sql = String::from(
         "SELECT COUNT(*) FROM users INDEXED BY users_pending_expiry \
@@ -88,34 +95,59 @@ fn unswept(c: &Connection, tk: i64, archived: Option<bool>, now: i64) -> DbResul
         sql.push_str(" AND archived = ?");
         args.push(Value::Integer(i64::from(a)));
     }
+    if let Some(n) = needle {
+        sql.push_str(" AND instr(search_blob, ?) > 0");
+        args.push(Value::Text(n.to_owned()));
+    }
     scalar(c, &sql, &args)
+}
+
+/// Sums a count over the query's branches: `stored` counts users by stored
+/// state and archived flag; pending invitations past their expiry but not
+/// yet swept move from pending to expired.
+fn count_branches(
+    c: &Connection,
+    tk: i64,
+    q: &UserQuery,
+    needle: Option<&str>,
+    stored: impl Fn(Option<UserState>, Option<bool>) -> DbResult<i64>,
+) -> DbResult<i64> {
+    let now = to_micros(q.now);
+    let mut total = 0;
+    for b in q.branches() {
+        total += match b.expiry {
+            Expiry::Any => stored(b.state, b.archived)?,
+            Expiry::Live => stored(b.state, b.archived)? - unswept(c, tk, b.archived, now, needle)?,
+            Expiry::Expired => unswept(c, tk, b.archived, now, needle)?,
+        };
+    }
+    Ok(total)
+}
+
+fn state_filters(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    state: Option<UserState>,
+    archived: Option<bool>,
+) {
+    if let Some(s) = state {
+        sql.push_str(" AND state = ?");
+        args.push(Value::Integer(i64::from(s.code())));
+    }
+    if let Some(a) = archived {
+        sql.push_str(" AND archived = ?");
+        args.push(Value::Integer(i64::from(a)));
+    }
 }
 
 /// The exact number of users matching the state and archived filters.
 fn count_plain(c: &Connection, tk: i64, q: &UserQuery) -> DbResult<i64> {
-    let now = to_micros(q.now);
-    let mut total = 0;
-    for b in q.branches() {
-        let counters = |state: Option<UserState>| -> DbResult<i64> {
-            let mut args = vec![Value::Integer(tk)];
-            let mut sql = String::from("SELECT SUM(n) FROM user_counts WHERE tenant_key = ?");
-            if let Some(s) = state {
-                sql.push_str(" AND state = ?");
-                args.push(Value::Integer(i64::from(s.code())));
-            }
-            if let Some(a) = b.archived {
-                sql.push_str(" AND archived = ?");
-                args.push(Value::Integer(i64::from(a)));
-            }
-            scalar(c, &sql, &args)
-        };
-        total += match b.expiry {
-            Expiry::Any => counters(b.state)?,
-            Expiry::Live => counters(b.state)? - unswept(c, tk, b.archived, now)?,
-            Expiry::Expired => unswept(c, tk, b.archived, now)?,
-        };
-    }
-    Ok(total)
+    count_branches(c, tk, q, None, |state, archived| {
+        let mut args = vec![Value::Integer(tk)];
+        let mut sql = String::from("SELECT SUM(n) FROM user_counts WHERE tenant_key = ?");
+        state_filters(&mut sql, &mut args, state, archived);
+        scalar(c, &sql, &args)
+    })
 }
 
 fn search_range(p: &SearchPrefix, args: &mut Vec<Value>) -> String {
@@ -139,18 +171,32 @@ fn branches_cond(q: &UserQuery, args: &mut Vec<Value>) -> String {
     format!("({})", parts.join(" OR "))
 }
 
-/// The exact number of distinct users matching a search and the filters.
+/// The exact number of distinct users matching a search and the filters:
+/// from the aggregated heads for prefixes of up to eight characters, else
+/// from the search rows.
 fn count_search(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbResult<i64> {
-    let mut args = vec![Value::Integer(tk)];
-    let range = search_range(p, &mut args);
-    let filters = branches_cond(q, &mut args);
-    scalar(
-        c,
-        &format!(
-            "SELECT SUM(weight) FROM user_search WHERE tenant_key = ? AND {range} AND {filters}"
-        ),
-        &args,
-    )
+    let Some(level) = head_level(p.lower().chars().count()) else {
+        let mut args = vec![Value::Integer(tk)];
+        let range = search_range(p, &mut args);
+        let filters = branches_cond(q, &mut args);
+        return scalar(
+            c,
+            &format!(
+                "SELECT SUM(weight) FROM user_search WHERE tenant_key = ? AND {range} AND {filters}"
+            ),
+            &args,
+        );
+    };
+    let needle = p.needle();
+    count_branches(c, tk, q, Some(&needle), |state, archived| {
+        let mut args = vec![Value::Integer(tk), Value::Integer(i64::from(level))];
+        let range = search_range(p, &mut args).replace("term", "head");
+        let mut sql = format!(
+            "SELECT SUM(n) FROM search_heads WHERE tenant_key = ? AND level = ? AND {range}"
+        );
+        state_filters(&mut sql, &mut args, state, archived);
+        scalar(c, &sql, &args)
+    })
 }
 
 fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str {

@@ -156,6 +156,19 @@ pub(crate) fn replace_named_super_token(
             draft.details = serde_json::json!({"changed": false});
             return Ok(());
         }
+        // Refuse a secret another token uses before changing anything.
+        let taken = c
+            .prepare_cached("SELECT 1 FROM api_tokens WHERE hash = ?1")
+            .db()?
+            .exists([token.hash.0.as_slice()])
+            .db()?;
+        if taken {
+            return Err(Error::Conflict {
+                code: "token_exists",
+                field: None,
+                message: "a token with this secret already exists".into(),
+            });
+        }
         c.prepare_cached("DELETE FROM api_tokens WHERE tenant_key IS NULL AND name = ?1")
             .db()?
             .execute([&token.name])

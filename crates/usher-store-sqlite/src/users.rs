@@ -1,15 +1,16 @@
 //! Writing users: the row, its search rows, its attribute index entries,
 //! the per-state counters and its links, always together.
 
-use crate::conn::{DbExt, DbResult, audited, constraint};
+use crate::conn::{DbExt, DbResult, audited, audited_atomic, constraint};
 use crate::rows::{self, StoredUser};
-use rusqlite::{Connection, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
 use serde_json::json;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, FieldError, Missing, ValidationErrors};
-use usher_core::search::{rows_for_terms, search_blob, terms_from_blob};
+use usher_core::search::{head_rows, rows_for_terms, search_blob, terms_from_blob};
 use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -20,6 +21,7 @@ fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
 
 /// Inserts the user's row and everything derived from it; answers its key.
 fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
+    check_attribute_names(c, tk, u)?;
     let blob = search_blob(u);
     let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
     c.prepare_cached(
@@ -59,8 +61,7 @@ fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
     ])
     .map_err(constraint)?;
     let key = c.last_insert_rowid();
-    check_attribute_names(c, tk, u)?;
-    insert_search_rows(c, tk, key, u, &blob).db()?;
+    index_search(c, tk, &Indexed::of(key, &blob, u), 1).db()?;
     for name in u.attributes.keys() {
         c.prepare_cached(
             "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
@@ -96,32 +97,76 @@ fn check_attribute_names(c: &Connection, tk: i64, u: &User) -> Result<(), Error>
     errors.into_result(())
 }
 
-fn insert_search_rows(c: &Connection, tk: i64, key: i64, u: &User, blob: &str) -> DbResult<()> {
-    let mut stmt = c.prepare_cached(
-        "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for row in rows_for_terms(terms_from_blob(blob)) {
-        stmt.execute(params![
-            tk,
-            row.term,
-            key,
-            row.weight,
-            u.stored_state.code(),
-            u.archived,
-            opt_micros(u.invitation_expires_at),
-            u.email.normalized()
-        ])?;
-    }
-    Ok(())
+/// What a user's search rows carry besides the term: its filter columns.
+struct Indexed<'a> {
+    key: i64,
+    blob: &'a str,
+    state: UserState,
+    archived: bool,
+    expires: Option<i64>,
+    email_norm: &'a str,
 }
 
-fn delete_search_rows(c: &Connection, tk: i64, key: i64, blob: &str) -> DbResult<()> {
+impl<'a> Indexed<'a> {
+    fn of(key: i64, blob: &'a str, u: &'a User) -> Self {
+        Self {
+            key,
+            blob,
+            state: u.stored_state,
+            archived: u.archived,
+            expires: opt_micros(u.invitation_expires_at),
+            email_norm: u.email.normalized(),
+        }
+    }
+}
+
+/// Adds (`sign` 1) or removes (`sign` -1) a user's search rows and their
+/// contribution to the aggregated heads.
+fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResult<()> {
+    let rows = rows_for_terms(terms_from_blob(ix.blob));
+    if sign > 0 {
+        // One statement for all rows: far cheaper than one per row.
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) VALUES {values}"
+        );
+        let mut args: Vec<Value> = Vec::with_capacity(rows.len() * 8);
+        for r in &rows {
+            args.extend([
+                Value::Integer(tk),
+                Value::Text(r.term.clone()),
+                Value::Integer(ix.key),
+                Value::Integer(i64::from(r.weight)),
+                Value::Integer(i64::from(ix.state.code())),
+                Value::Integer(i64::from(ix.archived)),
+                ix.expires.map_or(Value::Null, Value::Integer),
+                Value::Text(ix.email_norm.to_owned()),
+            ]);
+        }
+        if !rows.is_empty() {
+            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        }
+    } else {
+        let mut stmt = c.prepare_cached(
+            "DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+        )?;
+        for r in &rows {
+            stmt.execute(params![tk, r.term, ix.key])?;
+        }
+    }
     let mut stmt = c.prepare_cached(
-        "DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+        "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n",
     )?;
-    for row in rows_for_terms(terms_from_blob(blob)) {
-        stmt.execute(params![tk, row.term, key])?;
+    for h in head_rows(&rows) {
+        stmt.execute(params![
+            tk,
+            h.level,
+            h.head,
+            ix.state.code(),
+            ix.archived,
+            sign * h.weight
+        ])?;
     }
     Ok(())
 }
@@ -137,6 +182,9 @@ fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) 
 
 /// Rewrites a changed user's row and what derives from it.
 fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<(), Error> {
+    if before.user.attributes.keys().ne(u.attributes.keys()) {
+        check_attribute_names(c, tk, u)?;
+    }
     let blob = search_blob(u);
     let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
     c.prepare_cached(
@@ -178,11 +226,16 @@ fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<
         || old.invitation_expires_at != u.invitation_expires_at
         || old.email.normalized() != u.email.normalized();
     if filters_changed || before.search_blob != blob {
-        delete_search_rows(c, tk, before.key, &before.search_blob).db()?;
-        insert_search_rows(c, tk, before.key, u, &blob).db()?;
+        index_search(
+            c,
+            tk,
+            &Indexed::of(before.key, &before.search_blob, old),
+            -1,
+        )
+        .db()?;
+        index_search(c, tk, &Indexed::of(before.key, &blob, u), 1).db()?;
     }
     if old.attributes.keys().ne(u.attributes.keys()) {
-        check_attribute_names(c, tk, u)?;
         for name in old
             .attributes
             .keys()
@@ -265,7 +318,7 @@ pub(crate) fn insert_batch(
     batch: Vec<User>,
     audit: AuditDraft,
 ) -> Result<u64, Error> {
-    audited(c, audit, |c, draft| {
+    audited_atomic(c, audit, |c, draft| {
         for u in &batch {
             insert_row(c, tk, u)?;
         }
@@ -342,7 +395,13 @@ pub(crate) fn delete(
             .db()?
             .execute([stored.key])
             .db()?;
-        delete_search_rows(c, tk, stored.key, &stored.search_blob).db()?;
+        index_search(
+            c,
+            tk,
+            &Indexed::of(stored.key, &stored.search_blob, &stored.user),
+            -1,
+        )
+        .db()?;
         c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
             .db()
             .and_then(|mut s| {
@@ -360,29 +419,34 @@ pub(crate) fn delete(
 /// Marks pending invitations past their expiry as expired. Not a change a
 /// client can see (reads already derive the state), so versions stay.
 pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> Result<u64, Error> {
-    let due: Vec<(i64, i64, bool, String)> = c
+    let due: Vec<(i64, i64, bool, String, String, Option<i64>)> = c
         .prepare_cached(
-            "SELECT key, tenant_key, archived, search_blob FROM users \
+            "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at FROM users \
              WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
         )
         .db()?
         .query_map(params![to_micros(now), limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })
         .db()?
         .collect::<DbResult<_>>()
         .db()?;
-    for (key, tk, archived, blob) in &due {
+    for (key, tk, archived, blob, email_norm, expires) in &due {
         c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1")
             .db()?
             .execute([key])
             .db()?;
-        let mut stmt = c
-            .prepare_cached("UPDATE user_search SET state = 2 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3")
-            .db()?;
-        for row in rows_for_terms(terms_from_blob(blob)) {
-            stmt.execute(params![tk, row.term, key]).db()?;
-        }
+        let mut ix = Indexed {
+            key: *key,
+            blob,
+            state: UserState::PendingInvitation,
+            archived: *archived,
+            expires: *expires,
+            email_norm,
+        };
+        index_search(c, *tk, &ix, -1).db()?;
+        ix.state = UserState::ExpiredInvitation;
+        index_search(c, *tk, &ix, 1).db()?;
         count(c, *tk, UserState::PendingInvitation, *archived, -1).db()?;
         count(c, *tk, UserState::ExpiredInvitation, *archived, 1).db()?;
     }

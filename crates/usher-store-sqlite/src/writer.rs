@@ -1,9 +1,11 @@
 //! The single writer. SQLite allows one writer at a time, so instead of
 //! letting connections fight over the lock, every write is a job sent to one
 //! thread that owns the write connection. The thread takes whatever jobs are
-//! waiting, runs each inside its own savepoint, commits them together with a
+//! waiting, runs them in one transaction, commits them together with a
 //! single fsync (group commit), and only then answers each caller. A job
-//! that fails rolls back to its savepoint without touching the others.
+//! that refuses has written nothing but its audit event (see
+//! `conn::audited`); a job that fails rolls back the whole batch, and every
+//! caller in it is told the write did not happen.
 
 use rusqlite::Connection;
 use std::panic::AssertUnwindSafe;
@@ -40,6 +42,9 @@ where
             .unwrap_or_else(|_| Err(StoreError::Corrupt("a write job panicked".into()).into()));
         // A refusal is kept: its audit event is part of the transaction.
         let keep = !matches!(result, Err(Error::Store(_)));
+        if let Err(Error::Store(e)) = &result {
+            tracing::error!(error = %e, "a write job failed");
+        }
         self.result = Some(result);
         keep
     }
@@ -122,20 +127,9 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
     conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(|e| e.to_string())?;
     for job in batch.iter_mut() {
-        let step = conn
-            .execute_batch("SAVEPOINT job")
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                let sql = if job.run(conn) {
-                    "RELEASE job"
-                } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
-                conn.execute_batch(sql).map_err(|e| e.to_string())
-            });
-        if let Err(e) = step {
+        if !job.run(conn) {
             let _ = conn.execute_batch("ROLLBACK");
-            return Err(e);
+            return Err("a write in the batch failed; the batch was rolled back".into());
         }
     }
     conn.execute_batch("COMMIT").map_err(|e| {

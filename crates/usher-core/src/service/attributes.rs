@@ -45,10 +45,12 @@ impl Services {
         let draft = draft
             .target("attribute", def.name.as_str())
             .details(json!(def));
-        self.store
+        let created = self
+            .store
             .create_attribute(tenant.id, def.clone(), draft)
-            .await?;
-        Ok(def)
+            .await;
+        self.caches.attributes.forget(&tenant.id);
+        created.map(|()| def)
     }
 
     /// Deletes a definition; with `purge`, also every value users hold.
@@ -72,8 +74,11 @@ impl Services {
         let draft = draft
             .target("attribute", name)
             .details(json!({"purge": purge}));
-        self.store
+        let deleted = self
+            .store
             .delete_attribute(tenant.id, name, purge, self.clock.now(), draft)
-            .await
+            .await;
+        self.caches.attributes.forget(&tenant.id);
+        deleted
     }
 }

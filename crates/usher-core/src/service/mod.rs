@@ -5,6 +5,7 @@
 
 mod attributes;
 mod audit;
+mod cache;
 mod tenants;
 mod tokens;
 mod users;
@@ -12,11 +13,14 @@ mod users;
 pub use audit::{AuditParams, ChainReport, VerifyReport};
 pub use users::ListParams;
 
+use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::store::Store;
 use crate::tenant::Tenant;
+use crate::token::{ApiToken, SecretHash};
+use cache::Cache;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -25,11 +29,28 @@ use uuid::Uuid;
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    caches: Arc<Caches>,
+}
+
+/// Per-process caches of what almost every request reads.
+#[derive(Debug)]
+struct Caches {
+    tokens: Cache<SecretHash, ApiToken>,
+    tenants: Cache<String, Tenant>,
+    attributes: Cache<Uuid, Vec<AttributeDefinition>>,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            caches: Arc::new(Caches {
+                tokens: Cache::new(),
+                tenants: Cache::new(),
+                attributes: Cache::new(),
+            }),
+        }
     }
 
     fn draft(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str) -> AuditDraft {

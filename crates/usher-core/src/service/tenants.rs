@@ -50,10 +50,16 @@ impl Services {
     /// Resolves a tenant by slug, unaudited: authentication calls it before
     /// knowing whether the caller may see the tenant at all.
     pub async fn find_tenant(&self, slug: &str) -> Result<Tenant, Error> {
-        self.store
+        if let Some(t) = self.caches.tenants.get(&slug.to_owned()) {
+            return Ok(t);
+        }
+        let tenant = self
+            .store
             .tenant_by_slug(slug)
             .await?
-            .ok_or(Error::NotFound(Missing::Tenant))
+            .ok_or(Error::NotFound(Missing::Tenant))?;
+        self.caches.tenants.put(slug.to_owned(), tenant.clone());
+        Ok(tenant)
     }
 
     pub async fn view_tenant(
@@ -81,8 +87,11 @@ impl Services {
             Err(e) => return Err(self.refuse(draft, e).await),
         };
         let draft = draft.details(json!({"from": tenant.settings, "to": next}));
-        self.store
+        let updated = self
+            .store
             .update_tenant_settings(tenant.id, next, draft)
-            .await
+            .await;
+        self.caches.tenants.forget(&tenant.slug.as_str().to_owned());
+        updated
     }
 }

@@ -79,6 +79,8 @@ impl Services {
         let draft = self
             .draft(ctx, None, "token.bootstrap")
             .target("token", token.id);
+        // The previous bootstrap token stops working at once in this process.
+        self.caches.tokens.clear();
         self.store.replace_named_super_token(token, draft).await
     }
 
@@ -86,10 +88,17 @@ impl Services {
     pub async fn authenticate_token(&self, presented: &str) -> Result<Option<ApiToken>, Error> {
         let secret = Secret::from_string(presented.to_owned());
         let hash = secret.hash();
-        Ok(self
+        if let Some(t) = self.caches.tokens.get(&hash) {
+            return Ok(Some(t));
+        }
+        let found = self
             .store
             .token_by_hash(&hash)
             .await?
-            .filter(|t| t.hash.matches(&hash)))
+            .filter(|t| t.hash.matches(&hash));
+        if let Some(t) = &found {
+            self.caches.tokens.put(hash, t.clone());
+        }
+        Ok(found)
     }
 }

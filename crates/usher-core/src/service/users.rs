@@ -96,10 +96,15 @@ fn new_invitation(tenant: &Tenant, now: OffsetDateTime) -> (Secret, NewLink) {
 }
 
 impl Services {
-    async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
-        Ok(AttributeSet::new(
-            self.store.list_attributes(tenant.id).await?,
-        ))
+    /// The tenant's attribute definitions, compiled for validating values.
+    /// The store checks again that every name still exists when it writes.
+    pub(crate) async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
+        if let Some(defs) = self.caches.attributes.get(&tenant.id) {
+            return Ok(AttributeSet::new(defs));
+        }
+        let defs = self.store.list_attributes(tenant.id).await?;
+        self.caches.attributes.put(tenant.id, defs.clone());
+        Ok(AttributeSet::new(defs))
     }
 
     /// Creates a user from a JSON body (`POST /users`).
