@@ -12,6 +12,7 @@ pub mod clock;
 pub mod error;
 pub mod input;
 pub mod listing;
+pub mod mail;
 pub mod search;
 pub mod service;
 pub mod store;

@@ -214,28 +214,3 @@ pub(crate) fn audited<T>(
         Err(e) => Err(e),
     }
 }
-
-/// Like [`audited`] for operations that may refuse after writing (a batch
-/// whose tenth user collides): these pay for a savepoint.
-pub(crate) fn audited_atomic<T>(
-    c: &Connection,
-    draft: AuditDraft,
-    op: impl FnOnce(&Connection, &mut AuditDraft) -> Result<T, Error>,
-) -> Result<T, Error> {
-    c.execute_batch("SAVEPOINT op").db()?;
-    let mut draft = draft;
-    match op(c, &mut draft) {
-        Ok(v) => {
-            c.execute_batch("RELEASE op").db()?;
-            crate::audit::append(c, draft).db()?;
-            Ok(v)
-        }
-        Err(e) => {
-            c.execute_batch("ROLLBACK TO op; RELEASE op").db()?;
-            if e.is_refusal() {
-                crate::audit::append(c, draft.failed_with(&e)).db()?;
-            }
-            Err(e)
-        }
-    }
-}

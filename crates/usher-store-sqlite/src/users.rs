@@ -1,7 +1,7 @@
 //! Writing users: the row, its search rows, its attribute index entries,
 //! the per-state counters and its links, always together.
 
-use crate::conn::{DbExt, DbResult, audited, audited_atomic, constraint};
+use crate::conn::{DbExt, DbResult, audited, constraint};
 use crate::rows::{self, StoredUser};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
@@ -318,13 +318,54 @@ pub(crate) fn insert_batch(
     batch: Vec<User>,
     audit: AuditDraft,
 ) -> Result<u64, Error> {
-    audited_atomic(c, audit, |c, draft| {
+    // Every collision is found before the first insert, so the batch needs
+    // no savepoint (which SQLite makes costlier the larger the database).
+    audited(c, audit, |c, draft| {
+        check_batch_unique(c, tk, &batch)?;
         for u in &batch {
             insert_row(c, tk, u)?;
         }
         draft.details["inserted"] = json!(batch.len());
         Ok(batch.len() as u64)
     })
+}
+
+/// Refuses a batch in which two users, or a user and a stored one, share
+/// an email, a username or an external id.
+fn check_batch_unique(c: &Connection, tk: i64, batch: &[User]) -> Result<(), Error> {
+    use std::collections::HashSet;
+    let taken = |code: &'static str, field: &'static str, what: &str| Error::Conflict {
+        code,
+        field: Some(field),
+        message: format!("a user with this {what} already exists ({code})"),
+    };
+    let (mut emails, mut usernames, mut externals) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut email_q = c.prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND email_norm = ?2").db()?;
+    let mut username_q = c
+        .prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND username_norm = ?2")
+        .db()?;
+    let mut external_q = c
+        .prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND source = ?2 AND external_id = ?3")
+        .db()?;
+    for u in batch {
+        let email = u.email.normalized();
+        if !emails.insert(email.to_owned()) || email_q.exists(params![tk, email]).db()? {
+            return Err(taken("email_taken", "email", "email"));
+        }
+        if let Some(name) = &u.username {
+            let name = name.normalized();
+            if username_q.exists(params![tk, name]).db()? || !usernames.insert(name) {
+                return Err(taken("username_taken", "username", "username"));
+            }
+        }
+        if let Some(x) = &u.external_id {
+            let key = (u.source.clone(), x.as_str().to_owned());
+            if external_q.exists(params![tk, key.0, key.1]).db()? || !externals.insert(key) {
+                return Err(taken("external_id_taken", "external_id", "external id"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load(
