@@ -120,7 +120,13 @@ impl NewAttributeDefinition {
         };
         let regex = r.string("regex").into_option();
         if let Some(p) = &regex {
-            if p.len() > REGEX_MAX_LEN {
+            if p.contains('\0') {
+                r.push(FieldError::new(
+                    "regex",
+                    "invalid_characters",
+                    "must not contain NUL characters",
+                ));
+            } else if p.len() > REGEX_MAX_LEN {
                 r.push(FieldError::new(
                     "regex",
                     "too_long",

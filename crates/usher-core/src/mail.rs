@@ -209,7 +209,10 @@ fn format_date(t: OffsetDateTime) -> String {
 pub fn compose(kind: MailKind, lang: Language, ctx: &MailContext<'_>) -> Composed {
     let p = phrases(kind, lang);
     let date = format_date(ctx.expires_at);
-    let fill = |s: &str| s.replace("{tenant}", ctx.tenant_name).replace("{date}", &date);
+    let fill = |s: &str| {
+        s.replace("{tenant}", ctx.tenant_name)
+            .replace("{date}", &date)
+    };
     let hello = match ctx.first_name {
         Some(n) => p.hello_name.replace("{name}", n),
         None => p.hello.to_owned(),
@@ -239,7 +242,11 @@ pub fn compose(kind: MailKind, lang: Language, ctx: &MailContext<'_>) -> Compose
         validity = esc(&fill(p.validity)),
         ignore = esc(p.ignore),
     );
-    Composed { subject, text, html }
+    Composed {
+        subject,
+        text,
+        html,
+    }
 }
 
 #[cfg(test)]

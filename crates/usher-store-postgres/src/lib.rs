@@ -1,1 +1,356 @@
-//! placeholder
+//! Usher's [`Store`] on PostgreSQL, for larger installs and for several
+//! `usher serve` processes sharing one database.
+//!
+//! It keeps the SQLite store's schema and algorithms, so that both answer
+//! alike; what differs is how concurrent writers are kept apart. SQLite has
+//! one writer; here every write is its own READ COMMITTED transaction
+//! (see `write.rs`) that locks what it changes: the user's row, the counters it
+//! moves, and, as its last step, the head of its audit chain. Reads that
+//! must agree with each other (a page and its total) share one REPEATABLE
+//! READ snapshot.
+//!
+//! Needs PostgreSQL 11 or later (covering indexes, `hashtextextended`).
+
+mod audit;
+mod bulk;
+mod counts;
+mod error;
+mod list;
+mod migrations;
+mod rows;
+mod tenants;
+mod user_rows;
+mod users;
+mod write;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use time::OffsetDateTime;
+use usher_core::attribute::AttributeDefinition;
+use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::listing::{AuditQuery, Page, UserQuery};
+use usher_core::store::{ChainHead, DeleteGuard, NewLink, UserWrite};
+use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
+use usher_core::token::{ApiToken, SecretHash};
+use usher_core::user::User;
+use usher_core::{Error, Store, StoreError};
+use uuid::Uuid;
+
+/// The PostgreSQL store. Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: PgPool,
+    /// Tenant id → integer key, filled on first use (a key never changes).
+    tenant_keys: RwLock<HashMap<Uuid, i64>>,
+}
+
+/// Connections per process. Each write holds one for a few round trips;
+/// several processes share the server's `max_connections` (100 by default).
+const MAX_CONNECTIONS: u32 = 16;
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host/db`) and
+    /// runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
+        // Lets an operator tell Usher's sessions apart in pg_stat_activity.
+        if options.get_application_name().is_none() {
+            options = options.application_name("usher");
+        }
+        // Session settings, each unless the URL's `options` sets it:
+        // * Tenants differ in size by orders of magnitude, and one prepared
+        //   statement serves them all: a generic plan made for an average
+        //   tenant (a sort where an index walk would stop after a page) can
+        //   be far off for a big one. Planning each execution costs well
+        //   under a millisecond.
+        // * A row lock held by something stuck (an operator's open psql
+        //   transaction) would otherwise make writes wait forever, each
+        //   holding a connection, until the pool runs dry. Ten seconds is
+        //   what the SQLite store waits for another process's write lock.
+        for (name, value) in [
+            ("plan_cache_mode", "force_custom_plan"),
+            ("lock_timeout", "10s"),
+        ] {
+            if !options.get_options().is_some_and(|o| o.contains(name)) {
+                options = options.options([(name, value)]);
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(error::unavailable)?;
+        migrations::run(&pool).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                tenant_keys: RwLock::default(),
+            }),
+        })
+    }
+
+    /// Closes every connection, waiting for the ones in use to be returned.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The integer key of a tenant, cached after the first lookup.
+    async fn tenant_key(&self, tenant_id: Uuid) -> Result<i64, StoreError> {
+        let cached = self
+            .inner
+            .tenant_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tenant_id)
+            .copied();
+        if let Some(k) = cached {
+            return Ok(k);
+        }
+        let key = tenants::key_of(self.pool(), tenant_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("tenant {tenant_id} has no row")))?;
+        self.inner
+            .tenant_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant_id, key);
+        Ok(key)
+    }
+}
+
+/// Runs a write on its own task, so that it finishes (commits or rolls
+/// back, and is audited) even when the request that asked for it goes away
+/// meanwhile, as writes queued to the SQLite writer do. A panic inside it
+/// becomes a store error, as it does there.
+async fn detached<T, F>(write: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    tokio::spawn(write)
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Corrupt("a write panicked".into()).into()))
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(self.pool())
+            .await
+            .map(|_| ())
+            .map_err(error::unavailable)
+    }
+
+    async fn create_tenant(
+        &self,
+        tenant: NewTenant,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error> {
+        let pool = self.pool().clone();
+        detached(async move { tenants::create(&pool, tenant, now, audit).await }).await
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        tenants::by_slug(self.pool(), slug).await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenants::list(self.pool()).await
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        tenant_id: Uuid,
+        settings: TenantSettings,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error> {
+        let pool = self.pool().clone();
+        detached(async move { tenants::update_settings(&pool, tenant_id, settings, audit).await })
+            .await
+    }
+
+    async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error> {
+        let pool = self.pool().clone();
+        detached(async move { tenants::create_token(&pool, token, audit).await }).await
+    }
+
+    async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError> {
+        tenants::token_by_hash(self.pool(), hash).await
+    }
+
+    async fn replace_named_super_token(
+        &self,
+        token: ApiToken,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let pool = self.pool().clone();
+        detached(async move { tenants::replace_named_super_token(&pool, token, audit).await }).await
+    }
+
+    async fn create_user(
+        &self,
+        user: User,
+        link: Option<NewLink>,
+        audit: AuditDraft,
+    ) -> Result<User, Error> {
+        let tk = self.tenant_key(user.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { users::create(&pool, tk, user, link, audit).await }).await
+    }
+
+    async fn insert_users(
+        &self,
+        tenant_id: Uuid,
+        batch: Vec<User>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { users::insert_batch(&pool, tk, batch, audit).await }).await
+    }
+
+    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        Ok(rows::user_by_id(self.pool(), tk, tenant_id, user_id, false)
+            .await?
+            .map(|s| s.user))
+    }
+
+    async fn user_by_email(
+        &self,
+        tenant_id: Uuid,
+        email_normalized: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        Ok(
+            rows::user_by_email(self.pool(), tk, tenant_id, email_normalized)
+                .await?
+                .map(|s| s.user),
+        )
+    }
+
+    async fn modify_user(&self, write: UserWrite) -> Result<User, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { users::modify(&pool, tk, write).await }).await
+    }
+
+    async fn delete_user(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        if_match: Option<i64>,
+        guard: DeleteGuard,
+        audit: AuditDraft,
+    ) -> Result<User, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move {
+            users::delete(&pool, tk, tenant_id, user_id, if_match, guard, audit).await
+        })
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        tenant_id: Uuid,
+        query: &UserQuery,
+    ) -> Result<Page<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        list::list_users(self.pool(), tk, tenant_id, query).await
+    }
+
+    async fn sweep_expired_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let pool = self.pool().clone();
+        detached(async move { Ok(users::sweep_expired(&pool, now, limit).await?) })
+            .await
+            .map_err(error::into_store)
+    }
+
+    async fn list_attributes(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Vec<AttributeDefinition>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        tenants::list_attributes(self.pool(), tk).await
+    }
+
+    async fn create_attribute(
+        &self,
+        tenant_id: Uuid,
+        def: AttributeDefinition,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { tenants::create_attribute(&pool, tk, def, audit).await }).await
+    }
+
+    async fn delete_attribute(
+        &self,
+        tenant_id: Uuid,
+        name: &str,
+        purge: bool,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        let name = name.to_owned();
+        detached(async move {
+            users::delete_attribute(&pool, tk, tenant_id, &name, purge, now, audit).await
+        })
+        .await
+    }
+
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        detached(async move {
+            let w = write::Write::begin(&pool, draft).await?;
+            w.finish(Ok(())).await
+        })
+        .await
+        .map_err(error::into_store)
+    }
+
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError> {
+        audit::list(self.pool(), chain, query).await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        audit::heads(self.pool()).await
+    }
+
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError> {
+        audit::links(self.pool(), chain, after, limit).await
+    }
+}

@@ -1,0 +1,371 @@
+//! Listing and searching users: exact totals and keyset pages, all read in
+//! one REPEATABLE READ snapshot. The algorithm is the SQLite store's (see
+//! its `list.rs`), so that both backends answer every query alike.
+//!
+//! Without a search, totals come from the per-state counters and a page is
+//! a range of an index in email order. With a search, the total comes from
+//! the aggregated search heads (prefixes of up to eight characters) or is
+//! the sum of weights over the search index's prefix range (see
+//! `usher_core::search`), and a page is found one of two ways, whichever the
+//! total says is cheaper: from the search index (cost grows with the
+//! number of matches), or by walking users in email order and testing each
+//! one's search blob (cost grows with how rare matches are). The walk gives
+//! up after a bounded number of rows, and the index path finishes the job.
+//! The totals are in [`totals`].
+
+mod totals;
+
+use crate::error::unavailable;
+use crate::rows::{USER_COLUMN_COUNT, stored_user, user_columns};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use std::collections::{HashMap, HashSet};
+use time::OffsetDateTime;
+use usher_core::StoreError;
+use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
+use usher_core::search::SearchPrefix;
+use usher_core::user::User;
+use uuid::Uuid;
+
+/// Rows a search walk examines per branch before handing over to the index.
+const WALK_CAP: i64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Asc,
+    Desc,
+}
+
+impl Dir {
+    fn sql(self) -> &'static str {
+        match self {
+            Dir::Asc => "ASC",
+            Dir::Desc => "DESC",
+        }
+    }
+}
+
+/// Where a page starts, as a keyset bound on `email_norm`.
+#[derive(Debug, Clone)]
+struct Bound {
+    op: &'static str,
+    key: String,
+}
+
+impl Bound {
+    /// The bound of a cursor key. PostgreSQL text cannot hold NUL, which a
+    /// crafted cursor can. No stored email holds one (nor any control
+    /// character), so for a key `k` cut at its first NUL to `p`, every
+    /// stored email `e` has `e > k` exactly when `e > p`, and `e < k`
+    /// exactly when `e <= p`.
+    fn new(dir: Dir, key: &str) -> Self {
+        let (key, cut) = match key.split_once('\0') {
+            Some((p, _)) => (p, true),
+            None => (key, false),
+        };
+        let op = match (dir, cut) {
+            (Dir::Asc, _) => " AND email_norm > ",
+            (Dir::Desc, false) => " AND email_norm < ",
+            (Dir::Desc, true) => " AND email_norm <= ",
+        };
+        Bound {
+            op,
+            key: key.to_owned(),
+        }
+    }
+
+    fn push(bound: Option<&Bound>, qb: &mut QueryBuilder<Postgres>) {
+        if let Some(b) = bound {
+            qb.push(b.op).push_bind(b.key.clone());
+        }
+    }
+}
+
+pub(super) fn push_branch(qb: &mut QueryBuilder<Postgres>, b: &Branch, now: OffsetDateTime) {
+    qb.push("(TRUE");
+    if let Some(s) = b.state {
+        qb.push(" AND state = ").push_bind(s.code());
+    }
+    if let Some(a) = b.archived {
+        qb.push(" AND archived = ").push_bind(a);
+    }
+    match b.expiry {
+        Expiry::Any => {}
+        Expiry::Live => {
+            qb.push(" AND (invitation_expires_at IS NULL OR invitation_expires_at > ")
+                .push_bind(now)
+                .push(")");
+        }
+        Expiry::Expired => {
+            qb.push(" AND invitation_expires_at <= ").push_bind(now);
+        }
+    }
+    qb.push(")");
+}
+
+pub(super) fn push_branches(qb: &mut QueryBuilder<Postgres>, q: &UserQuery) {
+    qb.push("(");
+    for (i, b) in q.branches().iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        push_branch(qb, b, q.now);
+    }
+    qb.push(")");
+}
+
+pub(super) fn push_search_range(qb: &mut QueryBuilder<Postgres>, p: &SearchPrefix) {
+    qb.push(" AND term >= ").push_bind(p.lower().to_owned());
+    if let Some(u) = p.upper() {
+        qb.push(" AND term < ").push_bind(u);
+    }
+}
+
+/// What every read of one page shares: whose users, from where, which
+/// way, how many.
+#[derive(Debug)]
+struct Scan<'a> {
+    tk: i64,
+    tenant_id: Uuid,
+    now: OffsetDateTime,
+    dir: Dir,
+    bound: Option<&'a Bound>,
+    /// One more than the page size, to learn whether more follow.
+    want: usize,
+}
+
+impl Scan<'_> {
+    /// The order clause and limit of every page query.
+    fn push_order(&self, qb: &mut QueryBuilder<Postgres>, limit: usize) {
+        qb.push(" ORDER BY email_norm ").push(self.dir.sql());
+        qb.push(" LIMIT ").push_bind(limit as i64);
+    }
+
+    fn users(&self, rows: &[PgRow]) -> Result<Vec<User>, StoreError> {
+        rows.iter()
+            .map(|r| Ok(stored_user(r, self.tenant_id)?.user))
+            .collect()
+    }
+
+    /// Up to `want` users of one branch from the bound on.
+    async fn walk(&self, c: &mut PgConnection, b: &Branch) -> Result<Vec<User>, StoreError> {
+        let mut qb = QueryBuilder::new(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_key = "
+        ));
+        qb.push_bind(self.tk).push(" AND ");
+        push_branch(&mut qb, b, self.now);
+        Bound::push(self.bound, &mut qb);
+        self.push_order(&mut qb, self.want);
+        let rows = qb.build().fetch_all(c).await.map_err(unavailable)?;
+        self.users(&rows)
+    }
+
+    /// Like [`Scan::walk`], keeping only users whose blob holds `needle`,
+    /// and giving up (None) once more than [`WALK_CAP`] rows were examined
+    /// before `want` matches were found. The walk runs in the database:
+    /// `row_number` counts the rows examined, and the first row past the cap
+    /// is let through as a marker. The outer query orders by the column the
+    /// window already follows (not by the row number, which PostgreSQL would
+    /// sort), so the scan streams and stops after at most `WALK_CAP + want`
+    /// rows.
+    async fn walk_search(
+        &self,
+        c: &mut PgConnection,
+        b: &Branch,
+        needle: &str,
+    ) -> Result<Option<Vec<User>>, StoreError> {
+        let mut qb = QueryBuilder::new(concat!(
+            "SELECT * FROM (SELECT ",
+            user_columns!(),
+            ", row_number() OVER (ORDER BY email_norm "
+        ));
+        qb.push(self.dir.sql());
+        qb.push(") AS examined, strpos(search_blob, ")
+            .push_bind(needle.to_owned());
+        qb.push(") > 0 AS hit, email_norm FROM users WHERE tenant_key = ")
+            .push_bind(self.tk)
+            .push(" AND ");
+        push_branch(&mut qb, b, self.now);
+        Bound::push(self.bound, &mut qb);
+        qb.push(") walk WHERE hit OR examined > ")
+            .push_bind(WALK_CAP);
+        self.push_order(&mut qb, self.want);
+        let rows = qb.build().fetch_all(c).await.map_err(unavailable)?;
+        for r in &rows {
+            let examined: i64 = r.try_get(USER_COLUMN_COUNT).map_err(unavailable)?;
+            if examined > WALK_CAP {
+                return Ok(None);
+            }
+        }
+        self.users(&rows).map(Some)
+    }
+
+    /// Up to `want` matching users from the search index.
+    async fn search_index(
+        &self,
+        c: &mut PgConnection,
+        q: &UserQuery,
+        p: &SearchPrefix,
+    ) -> Result<Vec<User>, StoreError> {
+        let batch = self.want * 4;
+        let mut keys: Vec<i64> = Vec::new();
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut bound = self.bound.cloned();
+        loop {
+            let mut qb = QueryBuilder::new(
+                "SELECT user_key, email_norm FROM user_search WHERE tenant_key = ",
+            );
+            qb.push_bind(self.tk);
+            push_search_range(&mut qb, p);
+            qb.push(" AND weight > 0 AND ");
+            push_branches(&mut qb, q);
+            Bound::push(bound.as_ref(), &mut qb);
+            self.push_order(&mut qb, batch);
+            let got: Vec<(i64, String)> = qb
+                .build_query_as()
+                .fetch_all(&mut *c)
+                .await
+                .map_err(unavailable)?;
+            let exhausted = got.len() < batch;
+            bound = got.last().map(|(_, e)| Bound::new(self.dir, e));
+            for (k, _) in got {
+                if seen.insert(k) {
+                    keys.push(k);
+                }
+            }
+            if keys.len() >= self.want || exhausted {
+                break;
+            }
+        }
+        keys.truncate(self.want);
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE key = ANY($1)"
+        ))
+        .bind(&keys)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(unavailable)?;
+        let mut by_key: HashMap<i64, User> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let s = stored_user(r, self.tenant_id)?;
+            by_key.insert(s.key, s.user);
+        }
+        Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
+    }
+}
+
+/// Merges per-branch results into one run in `dir` order.
+fn merge(mut users: Vec<User>, dir: Dir, want: usize) -> Vec<User> {
+    users.sort_by(|a, b| a.email.normalized().cmp(b.email.normalized()));
+    if dir == Dir::Desc {
+        users.reverse();
+    }
+    users.truncate(want);
+    users
+}
+
+pub(crate) async fn list_users(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserQuery,
+) -> Result<Page<User>, StoreError> {
+    // One snapshot for the total and the page.
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+        .map_err(unavailable)?;
+    let page = page(&mut tx, tk, tenant_id, q).await?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(page)
+}
+
+async fn page(
+    c: &mut PgConnection,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserQuery,
+) -> Result<Page<User>, StoreError> {
+    let key = |u: &User| u.email.normalized().to_owned();
+    let total = match &q.search {
+        None => totals::count_plain(c, tk, q).await?,
+        Some(p) => totals::count_search(c, tk, q, p).await?,
+    }
+    .max(0);
+    if total == 0 {
+        return Ok(Page::assemble(Vec::new(), 0, &q.cursor, false, false, key));
+    }
+    let (dir, bound) = match &q.cursor {
+        Cursor::First => (Dir::Asc, None),
+        Cursor::After(k) => (Dir::Asc, Some(Bound::new(Dir::Asc, k))),
+        Cursor::Before(k) => (Dir::Desc, Some(Bound::new(Dir::Desc, k))),
+        Cursor::Last => (Dir::Desc, None),
+    };
+    let limit = q.limit as usize;
+    let scan = Scan {
+        tk,
+        tenant_id,
+        now: q.now,
+        dir,
+        bound: bound.as_ref(),
+        want: limit + 1,
+    };
+    let mut found = match &q.search {
+        None => {
+            let mut all = Vec::new();
+            for b in q.branches() {
+                all.extend(scan.walk(c, &b).await?);
+            }
+            merge(all, dir, scan.want)
+        }
+        Some(p) => {
+            // Index cost ~ total; walk cost ~ want × population / total.
+            let population = totals::count_plain(c, tk, q).await?.max(1);
+            let walk_pays =
+                (total as f64) * (total as f64) > (scan.want as f64) * (population as f64);
+            let walked = if walk_pays {
+                let needle = p.needle();
+                let mut all = Some(Vec::new());
+                for b in q.branches() {
+                    match (scan.walk_search(c, &b, &needle).await?, all.as_mut()) {
+                        (Some(users), Some(acc)) => acc.extend(users),
+                        _ => {
+                            all = None;
+                            break;
+                        }
+                    }
+                }
+                all.map(|a| merge(a, dir, scan.want))
+            } else {
+                None
+            };
+            match walked {
+                Some(users) => users,
+                None => scan.search_index(c, q, p).await?,
+            }
+        }
+    };
+    let overflow = found.len() > limit;
+    found.truncate(limit);
+    if dir == Dir::Desc {
+        found.reverse();
+    }
+    let (more_before, more_after) = match q.cursor {
+        Cursor::First => (false, overflow),
+        Cursor::After(_) => (true, overflow),
+        Cursor::Before(_) => (overflow, true),
+        Cursor::Last => (overflow, false),
+    };
+    Ok(Page::assemble(
+        found,
+        total as u64,
+        &q.cursor,
+        more_before,
+        more_after,
+        key,
+    ))
+}

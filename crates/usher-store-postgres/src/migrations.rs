@@ -1,0 +1,85 @@
+//! Embedded, append-only migrations: each runs once, in order, in its own
+//! transaction, recorded in `schema_migrations`.
+//!
+//! Several `usher serve` processes may start against one database at the
+//! same moment. Each migration's transaction first takes a transaction-level
+//! advisory lock, so one process applies it while the others wait and then
+//! find it recorded.
+
+use crate::error::unavailable;
+use sqlx::PgPool;
+use usher_core::StoreError;
+
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// The advisory lock key of migrations: "usher" in ASCII, so that it is
+/// recognisable in `pg_locks` and unlikely to collide with another program.
+const LOCK_KEY: i64 = 0x75_73_68_65_72;
+
+pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await.map_err(unavailable)?;
+        // Another process may be applying a long migration: wait for it
+        // rather than give up after the store's usual lock timeout.
+        sqlx::raw_sql("SET LOCAL lock_timeout = 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOCK_KEY)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        // Created under the lock: two concurrent `CREATE TABLE IF NOT EXISTS`
+        // can still collide in the catalog.
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (\
+             version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let done: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
+        )
+        .bind(version)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if done {
+            tx.commit().await.map_err(unavailable)?;
+            continue;
+        }
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(|e| {
+            StoreError::Unavailable(format!("migration {version} ({name}) failed: {e}"))
+        })?;
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+            .bind(version)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        tracing::info!(version, name, "applied PostgreSQL migration");
+    }
+    warn_if_newer(pool).await
+}
+
+/// A database migrated by a newer Usher may have tables this one does not
+/// know; say so rather than fail, since migrations only ever add.
+async fn warn_if_newer(pool: &PgPool) -> Result<(), StoreError> {
+    let latest: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(unavailable)?;
+    let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if let Some(v) = latest.filter(|v| *v > known) {
+        tracing::warn!(
+            database = v,
+            binary = known,
+            "the database was migrated by a newer Usher"
+        );
+    }
+    Ok(())
+}

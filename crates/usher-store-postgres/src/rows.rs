@@ -1,0 +1,136 @@
+//! Reading users out of rows.
+
+use crate::error::{has_nul, unavailable};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgExecutor, Row};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use usher_core::StoreError;
+use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
+use usher_core::user::{User, UserState};
+use uuid::Uuid;
+
+/// The columns every user query selects, in the order [`stored_user`]
+/// reads. A macro so that queries can be assembled with `concat!` into the
+/// `&'static str` sqlx wants.
+macro_rules! user_columns {
+    () => {
+        "key, id, email, first_name, last_name, phone, personal_email, username, language, state, \
+         invitation_expires_at, archived, source, external_id, attributes, created_at, updated_at, \
+         signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, version, search_blob"
+    };
+}
+pub(crate) use user_columns;
+
+/// How many columns [`user_columns!`] names; a query may select more after them.
+pub(crate) const USER_COLUMN_COUNT: usize = 23;
+
+/// A user with what the store needs to rewrite its rows.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredUser {
+    pub key: i64,
+    pub user: User,
+    pub search_blob: String,
+}
+
+/// Reads one user from a row selected with [`user_columns!`].
+pub(crate) fn stored_user(r: &PgRow, tenant_id: Uuid) -> Result<StoredUser, StoreError> {
+    read(r, tenant_id).map_err(unavailable)?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "user {:?} has an unknown state",
+            r.try_get::<Uuid, _>(1).ok()
+        ))
+    })
+}
+
+fn read(r: &PgRow, tenant_id: Uuid) -> Result<Option<StoredUser>, sqlx::Error> {
+    let text = |i: usize| r.try_get::<Option<String>, _>(i);
+    let time = |i: usize| r.try_get::<Option<OffsetDateTime>, _>(i);
+    let Some(stored_state) = UserState::from_code(i64::from(r.try_get::<i16, _>(9)?)) else {
+        return Ok(None);
+    };
+    let language: String = r.try_get(8)?;
+    let Json(attributes): Json<BTreeMap<String, String>> = r.try_get(14)?;
+    let user = User {
+        id: r.try_get(1)?,
+        tenant_id,
+        email: Email::from_stored(r.try_get(2)?),
+        first_name: text(3)?.map(PersonName::from_stored),
+        last_name: text(4)?.map(PersonName::from_stored),
+        phone: text(5)?.map(Phone::from_stored),
+        personal_email: text(6)?.map(Email::from_stored),
+        username: text(7)?.map(Username::from_stored),
+        language: Language::parse("language", &language).unwrap_or_default(),
+        stored_state,
+        invitation_expires_at: time(10)?,
+        archived: r.try_get(11)?,
+        source: r.try_get(12)?,
+        external_id: text(13)?.map(ExternalId::from_stored),
+        attributes,
+        created_at: r.try_get(15)?,
+        updated_at: r.try_get(16)?,
+        signup_completed_at: time(17)?,
+        last_login_at: time(18)?,
+        last_failed_login_at: time(19)?,
+        mfa_enrolled: r.try_get(20)?,
+        version: r.try_get(21)?,
+    };
+    Ok(Some(StoredUser {
+        key: r.try_get(0)?,
+        user,
+        search_blob: r.try_get(22)?,
+    }))
+}
+
+/// One user by id. `lock` takes the row lock (`FOR UPDATE`) for a write.
+pub(crate) async fn user_by_id<'c>(
+    e: impl PgExecutor<'c>,
+    tenant_key: i64,
+    tenant_id: Uuid,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<StoredUser>, StoreError> {
+    let sql = if lock {
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 AND tenant_key = $2 FOR UPDATE"
+        )
+    } else {
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 AND tenant_key = $2"
+        )
+    };
+    let row = sqlx::query(sql)
+        .bind(id)
+        .bind(tenant_key)
+        .fetch_optional(e)
+        .await
+        .map_err(unavailable)?;
+    row.map(|r| stored_user(&r, tenant_id)).transpose()
+}
+
+pub(crate) async fn user_by_email<'c>(
+    e: impl PgExecutor<'c>,
+    tenant_key: i64,
+    tenant_id: Uuid,
+    email_norm: &str,
+) -> Result<Option<StoredUser>, StoreError> {
+    if has_nul(email_norm) {
+        return Ok(None);
+    }
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE tenant_key = $1 AND email_norm = $2"
+    ))
+    .bind(tenant_key)
+    .bind(email_norm)
+    .fetch_optional(e)
+    .await
+    .map_err(unavailable)?;
+    row.map(|r| stored_user(&r, tenant_id)).transpose()
+}

@@ -1,0 +1,289 @@
+//! The user operations of the store: create, batch insert, modify and
+//! delete under the user's row lock, the expiry sweep, and removing an
+//! attribute definition (with its values).
+
+use crate::bulk;
+use crate::counts::Counts;
+use crate::error::{DbExt, unavailable};
+use crate::rows::{self, StoredUser, stored_user, user_columns};
+use crate::user_rows;
+use crate::write::Write;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use usher_core::StoreError;
+use usher_core::audit::AuditDraft;
+use usher_core::error::{Error, Missing};
+use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
+use usher_core::user::User;
+use uuid::Uuid;
+
+pub(crate) async fn create(
+    pool: &PgPool,
+    tk: i64,
+    user: User,
+    link: Option<NewLink>,
+    audit: AuditDraft,
+) -> Result<User, Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let key = user_rows::insert(&mut w.tx, &mut w.counts, tk, &user).await?;
+        if let Some(link) = &link {
+            user_rows::insert_link(&mut w.tx, tk, key, link, user.created_at)
+                .await
+                .db()?;
+        }
+        Ok(())
+    }
+    .await;
+    w.finish(result.map(|()| user)).await
+}
+
+pub(crate) async fn insert_batch(
+    pool: &PgPool,
+    tk: i64,
+    batch: Vec<User>,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        match bulk::insert(&mut w.tx, &mut w.counts, tk, &batch).await {
+            Ok(()) => {}
+            // Which user is refused, and how, is for the one-by-one path to say.
+            Err(e) if e.is_refusal() => {
+                w.restart().await?;
+                bulk::check_unique(&mut w.tx, tk, &batch).await?;
+                for u in &batch {
+                    user_rows::insert(&mut w.tx, &mut w.counts, tk, u).await?;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        w.draft.details["inserted"] = json!(batch.len());
+        Ok(batch.len() as u64)
+    }
+    .await;
+    w.finish(result).await
+}
+
+/// Loads and locks a user, checking the version the caller named.
+async fn load(
+    c: &mut PgConnection,
+    tk: i64,
+    tenant_id: Uuid,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<StoredUser, Error> {
+    let stored = rows::user_by_id(c, tk, tenant_id, id, true)
+        .await?
+        .ok_or(Error::NotFound(Missing::User))?;
+    if let Some(v) = if_match
+        && v != stored.user.version
+    {
+        return Err(Error::VersionMismatch {
+            current: stored.user.version,
+        });
+    }
+    Ok(stored)
+}
+
+pub(crate) async fn modify(pool: &PgPool, tk: i64, write: UserWrite) -> Result<User, Error> {
+    let UserWrite {
+        tenant_id,
+        user_id,
+        if_match,
+        now,
+        mutation,
+        audit,
+    } = write;
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let before = load(&mut w.tx, tk, tenant_id, user_id, if_match).await?;
+        let mut user = before.user.clone();
+        let effects: Effects = mutation(&mut user)?;
+        let changes = before.user.diff(&user);
+        w.draft.details["changes"] = serde_json::Value::Object(changes.clone());
+        if changes.is_empty() && effects.new_link.is_none() && !effects.revoke_access {
+            return Ok(user);
+        }
+        user.version += 1;
+        user.updated_at = now;
+        user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
+        if effects.revoke_access {
+            user_rows::revoke_access(&mut w.tx, before.key).await.db()?;
+        }
+        if let Some(link) = &effects.new_link {
+            user_rows::insert_link(&mut w.tx, tk, before.key, link, now)
+                .await
+                .db()?;
+        }
+        Ok(user)
+    }
+    .await;
+    w.finish(result).await
+}
+
+pub(crate) async fn delete(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    if_match: Option<i64>,
+    guard: DeleteGuard,
+    audit: AuditDraft,
+) -> Result<User, Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let stored = load(&mut w.tx, tk, tenant_id, user_id, if_match).await?;
+        guard(&stored.user)?;
+        w.draft.details = json!({"email": stored.user.email, "state": stored.user.stored_state});
+        user_rows::delete(&mut w.tx, &mut w.counts, tk, &stored)
+            .await
+            .db()?;
+        Ok(stored.user)
+    }
+    .await;
+    w.finish(result).await
+}
+
+/// Marks pending invitations past their expiry as expired. Not a change a
+/// client can see (reads already derive the state), so versions stay and
+/// nothing is audited. Rows another process is sweeping or changing right
+/// now are skipped rather than waited for: a later sweep gets them.
+pub(crate) async fn sweep_expired(
+    pool: &PgPool,
+    now: OffsetDateTime,
+    limit: u32,
+) -> Result<u64, StoreError> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await
+        .map_err(unavailable)?;
+    let due: Vec<(i64, i64, bool, String)> = sqlx::query_as(
+        "SELECT key, tenant_key, archived, search_blob FROM users \
+         WHERE state = 1 AND invitation_expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let due: Vec<user_rows::Expiring> = due
+        .into_iter()
+        .map(
+            |(key, tenant_key, archived, search_blob)| user_rows::Expiring {
+                key,
+                tenant_key,
+                archived,
+                search_blob,
+            },
+        )
+        .collect();
+    if !due.is_empty() {
+        let mut counts = Counts::default();
+        user_rows::expire(&mut tx, &mut counts, &due)
+            .await
+            .map_err(unavailable)?;
+        counts.flush(&mut tx).await.map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)?;
+    Ok(due.len() as u64)
+}
+
+pub(crate) async fn delete_attribute(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    name: &str,
+    purge: bool,
+    now: OffsetDateTime,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
+    let key = name.to_ascii_lowercase();
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        // Locked first: a write adding a value of this attribute waits for
+        // the removal (and then finds the definition gone), so no new
+        // holder can appear while the holders are counted and purged.
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM attribute_definitions WHERE tenant_key = $1 AND name_key = $2 FOR UPDATE")
+                .bind(tk)
+                .bind(&key)
+                .fetch_optional(&mut *w.tx)
+                .await
+                .db()?;
+        if exists.is_none() {
+            return Err(Error::NotFound(Missing::Attribute));
+        }
+        let holders: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM user_attribute_index WHERE tenant_key = $1 AND name_key = $2")
+                .bind(tk)
+                .bind(&key)
+                .fetch_one(&mut *w.tx)
+                .await
+                .db()?;
+        if holders > 0 && !purge {
+            return Err(Error::conflict(
+                "attribute_in_use",
+                format!("{holders} users hold a value of this attribute; delete with purge=true to remove the values too"),
+            ));
+        }
+        let purged = if holders > 0 {
+            purge_values(&mut w.tx, &mut w.counts, tk, tenant_id, &key, now).await?
+        } else {
+            0
+        };
+        sqlx::query("DELETE FROM attribute_definitions WHERE tenant_key = $1 AND name_key = $2")
+            .bind(tk)
+            .bind(&key)
+            .execute(&mut *w.tx)
+            .await
+            .db()?;
+        w.draft.details["purged_values"] = json!(purged);
+        Ok(purged)
+    }
+    .await;
+    w.finish(result).await
+}
+
+/// Removes the values of attribute `key` from every user holding one,
+/// bumping their versions. The holders are locked in key order, the order
+/// any other multi-user write would take them in.
+async fn purge_values(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    tk: i64,
+    tenant_id: Uuid,
+    key: &str,
+    now: OffsetDateTime,
+) -> Result<u64, Error> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE key IN \
+         (SELECT user_key FROM user_attribute_index WHERE tenant_key = $1 AND name_key = $2) \
+         ORDER BY key FOR UPDATE"
+    ))
+    .bind(tk)
+    .bind(key)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    let mut purged = 0;
+    for r in &rows {
+        let before = stored_user(r, tenant_id)?;
+        let mut user = before.user.clone();
+        user.attributes.retain(|k, _| k.to_ascii_lowercase() != key);
+        // A holder may have dropped the value while this write waited for
+        // its lock; it is then left alone.
+        if user.attributes.len() == before.user.attributes.len() {
+            continue;
+        }
+        user.version += 1;
+        user.updated_at = now;
+        // The definition goes afterwards; the row's other names stay valid.
+        user_rows::update(c, counts, tk, &before, &user).await?;
+        purged += 1;
+    }
+    Ok(purged)
+}
