@@ -39,6 +39,24 @@ impl Actor {
         }
     }
 
+    /// An end user acting on their own account (redeeming a link).
+    pub fn user(id: Uuid, email: &str) -> Self {
+        Self {
+            kind: "user",
+            id: id.to_string(),
+            name: email.to_owned(),
+        }
+    }
+
+    /// Someone not identified (an unknown or dead link).
+    pub fn anonymous() -> Self {
+        Self {
+            kind: "anonymous",
+            id: "-".into(),
+            name: "anonymous".into(),
+        }
+    }
+
     pub fn system() -> Self {
         Self {
             kind: "system",

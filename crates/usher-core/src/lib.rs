@@ -13,6 +13,7 @@ pub mod error;
 pub mod input;
 pub mod listing;
 pub mod mail;
+pub mod password;
 pub mod search;
 pub mod service;
 pub mod store;

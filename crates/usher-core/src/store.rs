@@ -11,7 +11,8 @@
 use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditDraft, StoredLink};
 use crate::error::{Error, StoreError};
-use crate::listing::{AuditQuery, Page, UserQuery};
+use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
+use crate::mail::{MailState, OutboxEntry, OutgoingMail};
 use crate::tenant::{NewTenant, Tenant, TenantSettings};
 use crate::token::{ApiToken, SecretHash};
 use crate::user::User;
@@ -43,13 +44,64 @@ pub struct NewLink {
     pub expires_at: OffsetDateTime,
 }
 
-/// What else a change to a user entails, decided by the domain.
+/// What else a change to a user entails, decided by the domain. Effects
+/// alone (a new link, a mail) do not change the user's version.
 #[derive(Debug, Default)]
 pub struct Effects {
     /// End every session, refresh token and link of the user at once.
     pub revoke_access: bool,
     /// Store this link, replacing any older link of its kind.
     pub new_link: Option<NewLink>,
+    /// Put this mail in the outbox.
+    pub mail: Option<OutgoingMail>,
+}
+
+/// A stored link, found by the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRecord {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub kind: LinkKind,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+impl LinkRecord {
+    /// Unused and not expired at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.used_at.is_none() && self.expires_at > now
+    }
+}
+
+/// Redeeming a link with a new password.
+#[derive(Debug)]
+pub struct Redemption {
+    pub tenant_id: Uuid,
+    pub kind: LinkKind,
+    pub hash: SecretHash,
+    pub now: OffsetDateTime,
+    /// The new password, already hashed (PHC string).
+    pub password_hash: String,
+    pub audit: AuditDraft,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// Accepted by the SMTP server; the link is removed from the stored mail.
+    Sent { at: OffsetDateTime },
+    /// Failed; try again at `at`.
+    Retry { error: String, at: OffsetDateTime },
+    /// Failed for good.
+    Failed { error: String },
+}
+
+/// A query of the outbox, newest first; keys are mail ids.
+#[derive(Debug, Clone)]
+pub struct OutboxQuery {
+    pub state: Option<MailState>,
+    pub limit: u32,
+    pub cursor: Cursor,
 }
 
 /// A change to one user, decided by the domain while the store holds the
@@ -127,13 +179,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // --- users ---
 
-    /// Stores a new user, built and validated by the service. Refuses with
+    /// Stores a new user, built and validated by the service, with its
+    /// effects (an invitation link and its mail). Refuses with
     /// `email_taken`, `username_taken`, `external_id_taken`, or
     /// `unknown_attribute` when a definition vanished meanwhile.
     async fn create_user(
         &self,
         user: User,
-        link: Option<NewLink>,
+        effects: Effects,
         audit: AuditDraft,
     ) -> Result<User, Error>;
     /// The batch path (imports, benchmark seeding): many users in one
@@ -176,6 +229,45 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<u64, StoreError>;
+
+    // --- links and passwords ---
+
+    async fn find_link(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError>;
+    /// Redeems a live link of the given kind in the given tenant, at most
+    /// once even under concurrency: stores the password and, for an
+    /// invitation, makes the pending user `active` with its signup
+    /// completed. Refuses with `invalid_link` (the same for an unknown,
+    /// used or expired link, or a user no longer in a state the link serves).
+    async fn redeem_link(&self, redemption: Redemption) -> Result<User, Error>;
+    /// The user's password hash (PHC string), if one is set.
+    async fn password_hash(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<String>, StoreError>;
+
+    // --- outbox ---
+
+    async fn list_outbox(
+        &self,
+        tenant_id: Uuid,
+        query: &OutboxQuery,
+    ) -> Result<Page<OutboxEntry>, StoreError>;
+    /// Leases up to `limit` queued mails due at `now` until `lease_until`:
+    /// no other caller claims them before then.
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Records how a delivery attempt ended, with its audit event.
+    async fn finish_mail(
+        &self,
+        id: Uuid,
+        outcome: MailOutcome,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
 
     // --- custom attributes ---
 

@@ -132,3 +132,16 @@ impl FromRequestParts<AppState> for SuperAdmin {
         Ok(SuperAdmin { ctx: caller.ctx })
     }
 }
+
+/// An unauthenticated visitor (end-user pages and the auth API), with the
+/// audit context of the request.
+#[derive(Debug, Clone)]
+pub struct Visitor(pub AuditContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Visitor(request_context(parts, Actor::anonymous())))
+    }
+}

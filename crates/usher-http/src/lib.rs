@@ -5,9 +5,13 @@
 mod attributes;
 mod audit;
 pub mod auth;
+mod auth_api;
 pub mod body;
 pub mod error;
+mod i18n;
 mod ops;
+mod outbox;
+mod pages;
 mod paging;
 pub mod precondition;
 pub mod schema;
@@ -46,6 +50,8 @@ pub struct AppState {
         (name = "attributes", description = "Custom attribute definitions"),
         (name = "audit", description = "The audit log"),
         (name = "tenants", description = "Tenants and their settings"),
+        (name = "mail", description = "The outbox of invitation and reset mails"),
+        (name = "auth", description = "End-user authentication"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -88,6 +94,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(attributes::delete_attribute))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(auth_api::accept_invitation))
+        .routes(routes!(auth_api::complete_password_reset))
 }
 
 /// The OpenAPI document of every route.
@@ -105,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         "/openapi.json",
         axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
     )
+    .merge(pages::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
     .method_not_allowed_fallback(|| async {
         error::ApiError::new(

@@ -299,3 +299,33 @@ action_handler!(
     "Send or resend the invitation; a new link replaces any older one.",
     "invalid_state: signup already completed"
 );
+
+/// Send a password-reset link to an active or blocked user.
+///
+/// The current password keeps working until the new one is set; a new link
+/// invalidates older ones.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{id}/password-reset", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version acted on")),
+    responses((status = 200, description = "The user; the link is in the outbox", body = UserResponse,
+            headers(("ETag" = String, description = "W/\"<version>\""))),
+        (status = 409, description = "invalid_state: not active or blocked", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors),
+    security(("bearer" = [])))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, id)): Path<(String, String)>,
+    IfMatch(if_match): IfMatch,
+) -> ApiResult<Response> {
+    let if_match = match if_match {
+        Ok(m) => m,
+        Err(e) => return Err(refused(&state, &admin, "user.password_reset", e).await),
+    };
+    let user = state
+        .services
+        .request_password_reset(&admin.tenant, &admin.ctx, &id, if_match)
+        .await?;
+    Ok(user_reply(&state, StatusCode::OK, &user))
+}

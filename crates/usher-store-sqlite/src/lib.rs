@@ -7,8 +7,10 @@
 
 mod audit;
 mod conn;
+mod links;
 mod list;
 mod migrations;
+mod outbox;
 mod rows;
 mod tenants;
 mod users;
@@ -23,7 +25,10 @@ use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
-use usher_core::store::{ChainHead, DeleteGuard, NewLink, UserWrite};
+use usher_core::mail::OutboxEntry;
+use usher_core::store::{
+    ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
+};
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
 use usher_core::token::{ApiToken, SecretHash};
 use usher_core::user::User;
@@ -123,6 +128,14 @@ impl SqliteStore {
     }
 }
 
+/// Writes that refuse nothing answer only store errors.
+fn store_only(e: Error) -> StoreError {
+    match e {
+        Error::Store(s) => s,
+        other => StoreError::Corrupt(other.to_string()),
+    }
+}
+
 fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -192,14 +205,73 @@ impl Store for SqliteStore {
     async fn create_user(
         &self,
         user: User,
-        link: Option<NewLink>,
+        effects: Effects,
         audit: AuditDraft,
     ) -> Result<User, Error> {
         let tk = self.tenant_key(user.tenant_id).await?;
         self.inner
             .writer
-            .write(move |c| users::create(c, tk, user, link, audit))
+            .write(move |c| users::create(c, tk, user, effects, audit))
             .await
+    }
+
+    async fn find_link(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| links::find(c, &hash)).await
+    }
+
+    async fn redeem_link(&self, redemption: Redemption) -> Result<User, Error> {
+        let tk = self.tenant_key(redemption.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| links::redeem(c, tk, redemption))
+            .await
+    }
+
+    async fn password_hash(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| links::password_hash(c, tk, user_id))
+            .await
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant_id: Uuid,
+        query: &OutboxQuery,
+    ) -> Result<Page<OutboxEntry>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let query = query.clone();
+        self.read(move |c| outbox::list(c, tk, &query)).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner
+            .writer
+            .write(move |c| outbox::claim(c, now, lease_until, limit))
+            .await
+            .map_err(store_only)
+    }
+
+    async fn finish_mail(
+        &self,
+        id: Uuid,
+        outcome: MailOutcome,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .writer
+            .write(move |c| outbox::finish(c, id, outcome, audit))
+            .await
+            .map_err(store_only)
     }
 
     async fn insert_users(

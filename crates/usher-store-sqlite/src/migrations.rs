@@ -4,8 +4,14 @@
 use crate::conn::DbResult;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "links_passwords_outbox",
+        include_str!("../migrations/0002_links_passwords_outbox.sql"),
+    ),
+];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {
     c.execute_batch(

@@ -181,7 +181,12 @@ fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) 
 }
 
 /// Rewrites a changed user's row and what derives from it.
-fn update_row(c: &Connection, tk: i64, before: &StoredUser, u: &User) -> Result<(), Error> {
+pub(crate) fn update_row(
+    c: &Connection,
+    tk: i64,
+    before: &StoredUser,
+    u: &User,
+) -> Result<(), Error> {
     if before.user.attributes.keys().ne(u.attributes.keys()) {
         check_attribute_names(c, tk, u)?;
     }
@@ -274,7 +279,8 @@ fn insert_link(
     c.prepare_cached("DELETE FROM links WHERE user_key = ?1 AND kind = ?2")?
         .execute(params![user_key, link.kind.as_str()])?;
     c.prepare_cached(
-        "INSERT INTO links (id, tenant_key, user_key, kind, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO links (id, tenant_key, user_key, kind, hash, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         Uuid::now_v7().as_bytes().as_slice(),
@@ -288,11 +294,40 @@ fn insert_link(
     Ok(())
 }
 
-/// Ends everything that grants access: links now, sessions and refresh
-/// tokens once they exist.
-fn revoke_access(c: &Connection, user_key: i64) -> DbResult<()> {
+/// Ends everything that grants access: links, the mails carrying them, and
+/// (once they exist) sessions and refresh tokens.
+fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
     c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
         .execute([user_key])?;
+    crate::outbox::cancel_queued(c, user_id, None, "cancelled: the user's access was revoked")?;
+    Ok(())
+}
+
+/// Carries out what the domain asked for besides the user's own fields.
+fn apply_effects(
+    c: &Connection,
+    tk: i64,
+    user_key: i64,
+    user_id: Uuid,
+    effects: &Effects,
+    now: OffsetDateTime,
+) -> DbResult<()> {
+    if effects.revoke_access {
+        revoke_access(c, user_key, user_id)?;
+    }
+    if let Some(link) = &effects.new_link {
+        // The older link dies with its mail, if that is still waiting.
+        crate::outbox::cancel_queued(
+            c,
+            user_id,
+            Some(link.kind),
+            "cancelled: a newer link was sent",
+        )?;
+        insert_link(c, tk, user_key, link, now)?;
+    }
+    if let Some(mail) = &effects.mail {
+        crate::outbox::enqueue(c, tk, mail)?;
+    }
     Ok(())
 }
 
@@ -300,14 +335,12 @@ pub(crate) fn create(
     c: &Connection,
     tk: i64,
     user: User,
-    link: Option<NewLink>,
+    effects: Effects,
     audit: AuditDraft,
 ) -> Result<User, Error> {
     audited(c, audit, |c, _| {
         let key = insert_row(c, tk, &user)?;
-        if let Some(link) = &link {
-            insert_link(c, tk, key, link, user.created_at).db()?;
-        }
+        apply_effects(c, tk, key, user.id, &effects, user.created_at).db()?;
         Ok(user)
     })
 }
@@ -339,13 +372,18 @@ fn check_batch_unique(c: &Connection, tk: i64, batch: &[User]) -> Result<(), Err
         field: Some(field),
         message: format!("a user with this {what} already exists ({code})"),
     };
-    let (mut emails, mut usernames, mut externals) = (HashSet::new(), HashSet::new(), HashSet::new());
-    let mut email_q = c.prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND email_norm = ?2").db()?;
+    let (mut emails, mut usernames, mut externals) =
+        (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut email_q = c
+        .prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND email_norm = ?2")
+        .db()?;
     let mut username_q = c
         .prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND username_norm = ?2")
         .db()?;
     let mut external_q = c
-        .prepare_cached("SELECT 1 FROM users WHERE tenant_key = ?1 AND source = ?2 AND external_id = ?3")
+        .prepare_cached(
+            "SELECT 1 FROM users WHERE tenant_key = ?1 AND source = ?2 AND external_id = ?3",
+        )
         .db()?;
     for u in batch {
         let email = u.email.normalized();
@@ -403,18 +441,13 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, 
         let effects: Effects = mutation(&mut user)?;
         let changes = before.user.diff(&user);
         draft.details["changes"] = serde_json::Value::Object(changes.clone());
-        if changes.is_empty() && effects.new_link.is_none() && !effects.revoke_access {
-            return Ok(user);
+        // Effects alone (a reset link and its mail) leave the version.
+        if !changes.is_empty() {
+            user.version += 1;
+            user.updated_at = now;
+            update_row(c, tk, &before, &user)?;
         }
-        user.version += 1;
-        user.updated_at = now;
-        update_row(c, tk, &before, &user)?;
-        if effects.revoke_access {
-            revoke_access(c, before.key).db()?;
-        }
-        if let Some(link) = &effects.new_link {
-            insert_link(c, tk, before.key, link, now).db()?;
-        }
+        apply_effects(c, tk, before.key, user.id, &effects, now).db()?;
         Ok(user)
     })
 }
@@ -451,7 +484,11 @@ pub(crate) fn delete(
                 }
                 Ok(())
             })?;
-        revoke_access(c, stored.key).db()?;
+        revoke_access(c, stored.key, stored.user.id).db()?;
+        c.prepare_cached("DELETE FROM user_credentials WHERE user_key = ?1")
+            .db()?
+            .execute([stored.key])
+            .db()?;
         count(c, tk, stored.user.stored_state, stored.user.archived, -1).db()?;
         Ok(stored.user)
     })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use usher_core::audit::{Actor, AuditContext};
-use usher_core::service::Services;
+use usher_core::service::{ServiceOptions, Services};
 use usher_core::token::Secret;
 use usher_core::{Clock, Store, SystemClock};
 use usher_http::AppState;
@@ -39,7 +39,12 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 /// token in place.
 pub async fn services(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Services> {
     let store = open_store(config.database_url.expose()).await?;
-    let services = Services::new(store, clock);
+    let options = ServiceOptions {
+        public_url: config.public_url.clone(),
+        hashing: config.hashing.clone(),
+    };
+    let services =
+        Services::with_options(store, clock, options).context("starting the password hashers")?;
     let system = AuditContext::new(Actor::system());
     services
         .ensure_default_tenant(&system)
@@ -60,6 +65,8 @@ pub struct Application {
     listener: TcpListener,
     services: Services,
     port: u16,
+    mailer: Option<crate::mailer::Mailer>,
+    mail_poll: Duration,
 }
 
 impl Application {
@@ -75,10 +82,25 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(crate::mailer::Mailer::new(
+                services.clone(),
+                url.expose(),
+                &config.mail_from,
+            )?),
+            None => {
+                tracing::info!(
+                    "no USHER_SMTP_URL: mails stay in the outbox (GET /api/v1/tenants/{{tenant}}/outbox)"
+                );
+                None
+            }
+        };
         Ok(Self {
             listener,
             services,
             port,
+            mailer,
+            mail_poll: config.mail_poll,
         })
     }
 
@@ -97,6 +119,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = spawn_sweeper(self.services.clone());
+        let mailer = self.mailer.map(|m| m.spawn(self.mail_poll));
         let app = usher_http::router(AppState {
             services: self.services.clone(),
         });
@@ -108,6 +131,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        if let Some(m) = mailer {
+            m.abort();
+        }
         served.context("the HTTP server failed")
     }
 }

@@ -540,13 +540,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ),
     };
     let token = Secret::generate("bench_");
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        database_url: SecretString::new(url.clone()),
-        public_url: "http://127.0.0.1".into(),
-        bootstrap_token: Some(SecretString::new(token.expose().to_owned())),
-        smtp_url: None,
-    };
+    let mut config = Config::new("127.0.0.1:0", &url);
+    config.bootstrap_token = Some(SecretString::new(token.expose().to_owned()));
     let application = Application::build(&config).await?;
     let services = application.services().clone();
     let port = application.port();

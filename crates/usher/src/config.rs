@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use usher_core::password::{HashParams, HasherConfig};
 
 /// A secret setting; `Debug` shows only whether it is set.
 #[derive(Clone, PartialEq, Eq)]
@@ -65,6 +66,11 @@ struct FileConfig {
     public_url: Option<String>,
     bootstrap_token: Option<String>,
     smtp_url: Option<String>,
+    mail_from: Option<String>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    argon2_parallelism: Option<u32>,
+    hash_workers: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -75,6 +81,26 @@ pub struct Config {
     pub public_url: String,
     pub bootstrap_token: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
+    /// Sender of Usher's mails.
+    pub mail_from: String,
+    /// How often the deliverer looks for due mail.
+    pub mail_poll: std::time::Duration,
+    /// Password hashing parameters and workers.
+    pub hashing: HasherConfig,
+}
+
+/// The default sender.
+pub const DEFAULT_MAIL_FROM: &str = "Usher <usher@localhost>";
+
+/// A number from the environment, or from the file, or nothing.
+fn number<T: std::str::FromStr>(name: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}")),
+        _ => Ok(file),
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./usher-data/usher.db";
@@ -105,6 +131,20 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 impl Config {
+    /// A configuration with every default, for `listen` and `database_url`.
+    pub fn new(listen: &str, database_url: &str) -> Self {
+        Self {
+            listen: listen.to_owned(),
+            database_url: SecretString::new(database_url.to_owned()),
+            public_url: format!("http://{listen}"),
+            bootstrap_token: None,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            mail_poll: std::time::Duration::from_secs(2),
+            hashing: HasherConfig::default(),
+        }
+    }
+
     pub fn resolve(store: &StoreArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
         let file = match &store.config {
             Some(p) => read_file(p)?,
@@ -132,6 +172,23 @@ impl Config {
             .clone()
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
+        let defaults = HasherConfig::default();
+        let hashing = HasherConfig {
+            params: HashParams {
+                m_kib: number("USHER_ARGON2_MEMORY_KIB", file.argon2_memory_kib)?
+                    .unwrap_or(defaults.params.m_kib),
+                t: number("USHER_ARGON2_ITERATIONS", file.argon2_iterations)?
+                    .unwrap_or(defaults.params.t),
+                p: number("USHER_ARGON2_PARALLELISM", file.argon2_parallelism)?
+                    .unwrap_or(defaults.params.p),
+            },
+            workers: number("USHER_HASH_WORKERS", file.hash_workers)?.unwrap_or(defaults.workers),
+            ..defaults
+        };
+        hashing
+            .params
+            .validate()
+            .map_err(|e| anyhow::anyhow!("argon2 settings: {e}"))?;
         Ok(Self {
             listen,
             database_url: SecretString::new(database_url),
@@ -142,6 +199,13 @@ impl Config {
             smtp_url: env_secret("USHER_SMTP_URL")?
                 .or(file.smtp_url)
                 .map(SecretString::new),
+            mail_from: std::env::var("USHER_MAIL_FROM")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or(file.mail_from)
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            mail_poll: std::time::Duration::from_secs(2),
+            hashing,
         })
     }
 }
@@ -167,6 +231,17 @@ public_url = "http://127.0.0.1:8080"
 # Outgoing mail (USHER_SMTP_URL): smtp://user:pass@host:587 (STARTTLS) or
 # smtps://user:pass@host:465. Unset: mail stays in the outbox.
 # smtp_url = "smtp://usher:secret@mail.example.com:587"
+
+# Sender of invitation and reset mails (USHER_MAIL_FROM).
+# mail_from = "Acme Accounts <accounts@example.com>"
+
+# Password hashing (argon2id). The defaults follow OWASP: 19 MiB, 2 passes,
+# 1 lane; one worker thread per core (USHER_ARGON2_MEMORY_KIB,
+# USHER_ARGON2_ITERATIONS, USHER_ARGON2_PARALLELISM, USHER_HASH_WORKERS).
+# argon2_memory_kib = 19456
+# argon2_iterations = 2
+# argon2_parallelism = 1
+# hash_workers = 2
 "#;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod mailer;
 
 pub use app::Application;
 pub use config::Config;

@@ -6,17 +6,20 @@
 mod attributes;
 mod audit;
 mod cache;
+mod links;
 mod tenants;
 mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::password::{HashError, Hasher, HasherConfig};
 use crate::store::Store;
 use crate::tenant::Tenant;
 use crate::token::{ApiToken, SecretHash};
@@ -24,11 +27,32 @@ use cache::Cache;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Everything a caller of the domain needs: the store and the clock.
+/// How the services are set up.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// Base of links in emails (`USHER_PUBLIC_URL`), without a trailing slash.
+    pub public_url: String,
+    /// Password hashing: argon2 parameters and worker threads.
+    pub hashing: HasherConfig,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            hashing: HasherConfig::default(),
+        }
+    }
+}
+
+/// Everything a caller of the domain needs: the store, the clock, the
+/// password hasher and the options.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub hasher: Arc<Hasher>,
+    options: Arc<ServiceOptions>,
     caches: Arc<Caches>,
 }
 
@@ -41,16 +65,32 @@ struct Caches {
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    /// Services with default options (OWASP argon2 parameters).
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, HashError> {
+        Self::with_options(store, clock, ServiceOptions::default())
+    }
+
+    pub fn with_options(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        options: ServiceOptions,
+    ) -> Result<Self, HashError> {
+        let hasher = Hasher::new(options.hashing.clone())?;
+        Ok(Self {
             store,
             clock,
+            hasher: Arc::new(hasher),
+            options: Arc::new(options),
             caches: Arc::new(Caches {
                 tokens: Cache::new(),
                 tenants: Cache::new(),
                 attributes: Cache::new(),
             }),
-        }
+        })
+    }
+
+    pub fn options(&self) -> &ServiceOptions {
+        &self.options
     }
 
     fn draft(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str) -> AuditDraft {

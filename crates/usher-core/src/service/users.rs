@@ -6,17 +6,13 @@ use crate::audit::AuditContext;
 use crate::error::{Error, Missing};
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::search::SearchPrefix;
-use crate::store::{Effects, LinkKind, NewLink, UserWrite};
+use crate::store::{Effects, LinkKind, UserWrite};
 use crate::tenant::Tenant;
-use crate::token::Secret;
 use crate::user::state::{Action, transition};
 use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// Prefix of invitation link secrets.
-pub const INVITATION_PREFIX: &str = "usher_inv_";
 
 /// The raw parameters of a list request, as they arrive.
 #[derive(Debug, Clone, Default)]
@@ -84,17 +80,6 @@ impl ListParams {
     }
 }
 
-/// A fresh invitation: the secret to mail and the link to store.
-fn new_invitation(tenant: &Tenant, now: OffsetDateTime) -> (Secret, NewLink) {
-    let secret = Secret::generate(INVITATION_PREFIX);
-    let link = NewLink {
-        kind: LinkKind::Invitation,
-        hash: secret.hash(),
-        expires_at: now + Duration::hours(i64::from(tenant.settings.invitation_ttl_hours)),
-    };
-    (secret, link)
-}
-
 impl Services {
     /// The tenant's attribute definitions, compiled for validating values.
     /// The store checks again that every name still exists when it writes.
@@ -132,11 +117,11 @@ impl Services {
     ) -> Result<User, Error> {
         let now = self.clock.now();
         let id = Uuid::now_v7();
-        let (state, link) = if new.activate {
+        let (state, pending) = if new.activate {
             (UserState::Active, None)
         } else if new.send_invitation {
-            let (_secret, link) = new_invitation(tenant, now);
-            (UserState::PendingInvitation, Some(link))
+            let pending = self.new_link(tenant, LinkKind::Invitation, now);
+            (UserState::PendingInvitation, Some(pending))
         } else {
             (UserState::NotInvited, None)
         };
@@ -151,7 +136,7 @@ impl Services {
             username: new.username,
             language: new.language,
             stored_state: state,
-            invitation_expires_at: link.as_ref().map(|l| l.expires_at),
+            invitation_expires_at: pending.as_ref().map(|p| p.expires_at()),
             archived: false,
             source: LOCAL_SOURCE.to_owned(),
             external_id: new.external_id,
@@ -168,9 +153,10 @@ impl Services {
             .draft(ctx, Some(tenant), "user.create")
             .target("user", id)
             .details(
-                json!({"email": user.email, "state": state, "invitation_sent": link.is_some()}),
+                json!({"email": user.email, "state": state, "invitation_sent": pending.is_some()}),
             );
-        self.store.create_user(user, link, draft).await
+        let effects = pending.map(|p| p.into_effects(&user)).unwrap_or_default();
+        self.store.create_user(user, effects, draft).await
     }
 
     /// One user, audited as a view.
@@ -270,7 +256,8 @@ impl Services {
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
         let now = self.clock.now();
-        let invitation = (action == Action::SendInvitation).then(|| new_invitation(tenant, now));
+        let invitation = (action == Action::SendInvitation)
+            .then(|| self.new_link(tenant, LinkKind::Invitation, now));
         let write = UserWrite {
             tenant_id: tenant.id,
             user_id: uid,
@@ -292,9 +279,9 @@ impl Services {
                         effects.revoke_access = true;
                     }
                     Action::SendInvitation => {
-                        if let Some((_secret, link)) = invitation {
-                            user.invitation_expires_at = Some(link.expires_at);
-                            effects.new_link = Some(link);
+                        if let Some(pending) = invitation {
+                            user.invitation_expires_at = Some(pending.expires_at());
+                            effects = pending.into_effects(user);
                         }
                     }
                     Action::Enable => user.invitation_expires_at = None,

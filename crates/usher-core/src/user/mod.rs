@@ -84,6 +84,16 @@ impl User {
         );
         field("state", json!(self.stored_state), json!(after.stored_state));
         field("archived", json!(self.archived), json!(after.archived));
+        field(
+            "invitation_expires_at",
+            json!(self.invitation_expires_at.map(rfc3339)),
+            json!(after.invitation_expires_at.map(rfc3339)),
+        );
+        field(
+            "signup_completed_at",
+            json!(self.signup_completed_at.map(rfc3339)),
+            json!(after.signup_completed_at.map(rfc3339)),
+        );
         let keys: std::collections::BTreeSet<&String> = self
             .attributes
             .keys()
@@ -98,6 +108,11 @@ impl User {
         }
         out
     }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Read-only fields of the user resource: present in responses, refused in

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod errors;
+mod invitations;
 mod listing;
 mod openapi;
 mod tenants;

@@ -1,0 +1,315 @@
+//! Invitations and password resets: issuing a link with its mail, checking
+//! a link a browser presents, redeeming it with a new password, and the
+//! outbox an operator without SMTP reads the links from.
+
+use super::Services;
+use crate::audit::{Actor, AuditContext};
+use crate::error::{Error, FieldError, ValidationErrors};
+use crate::listing::{Cursor, Page, parse_limit};
+use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
+use crate::password::PasswordPolicy;
+use crate::store::{Effects, LinkKind, NewLink, OutboxQuery, Redemption, UserWrite};
+use crate::tenant::Tenant;
+use crate::token::Secret;
+use crate::user::{User, UserState};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Prefix of invitation link secrets.
+pub const INVITATION_PREFIX: &str = "usher_inv_";
+/// Prefix of password-reset link secrets.
+pub const RESET_PREFIX: &str = "usher_rst_";
+
+/// The one answer to a link that cannot be used, whatever the reason, so
+/// that nobody learns whether an account exists or a link was ever valid.
+pub fn invalid_link() -> Error {
+    Error::bad_request(
+        "invalid_link",
+        "this link is not valid: it may have expired or been used already; ask for a new one",
+    )
+}
+
+/// A fresh link of `kind` for a user of `tenant`, with the mail carrying it,
+/// composed when the user is known (inside the store's transaction).
+#[derive(Debug)]
+pub(crate) struct PendingLink {
+    kind: LinkKind,
+    link: NewLink,
+    url: String,
+    tenant_id: Uuid,
+    tenant_name: String,
+    now: OffsetDateTime,
+}
+
+impl PendingLink {
+    pub(crate) fn expires_at(&self) -> OffsetDateTime {
+        self.link.expires_at
+    }
+
+    /// The link and its mail, addressed to `user`.
+    pub(crate) fn into_effects(self, user: &User) -> Effects {
+        let kind = match self.kind {
+            LinkKind::Invitation => MailKind::Invitation,
+            LinkKind::PasswordReset => MailKind::PasswordReset,
+        };
+        let text = compose(
+            kind,
+            user.language,
+            &MailContext {
+                tenant_name: &self.tenant_name,
+                first_name: user.first_name.as_ref().map(|n| n.as_str()),
+                link: &self.url,
+                expires_at: self.link.expires_at,
+            },
+        );
+        Effects {
+            revoke_access: false,
+            mail: Some(OutgoingMail {
+                id: Uuid::now_v7(),
+                tenant_id: self.tenant_id,
+                user_id: Some(user.id),
+                kind,
+                recipient: user.email.as_str().to_owned(),
+                subject: text.subject,
+                text: text.text,
+                html: text.html,
+                link: Some(self.url),
+                created_at: self.now,
+            }),
+            new_link: Some(self.link),
+        }
+    }
+}
+
+impl Services {
+    /// Makes a new link of `kind` for a user of `tenant`.
+    pub(crate) fn new_link(
+        &self,
+        tenant: &Tenant,
+        kind: LinkKind,
+        now: OffsetDateTime,
+    ) -> PendingLink {
+        let (prefix, path, hours) = match kind {
+            LinkKind::Invitation => (
+                INVITATION_PREFIX,
+                "invite",
+                tenant.settings.invitation_ttl_hours,
+            ),
+            LinkKind::PasswordReset => (RESET_PREFIX, "reset", tenant.settings.reset_ttl_hours),
+        };
+        let secret = Secret::generate(prefix);
+        PendingLink {
+            kind,
+            link: NewLink {
+                kind,
+                hash: secret.hash(),
+                expires_at: now + Duration::hours(i64::from(hours)),
+            },
+            url: format!(
+                "{}/t/{}/{path}/{}",
+                self.options.public_url,
+                tenant.slug,
+                secret.expose()
+            ),
+            tenant_id: tenant.id,
+            tenant_name: tenant.name.clone(),
+            now,
+        }
+    }
+
+    /// Sends a password-reset link to an active or blocked user. The current
+    /// password keeps working until the new one is set.
+    pub async fn request_password_reset(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<User, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.password_reset");
+        let uid = match Self::parse_user_id(id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
+        };
+        let now = self.clock.now();
+        let pending = self.new_link(tenant, LinkKind::PasswordReset, now);
+        let expires = pending.expires_at();
+        let write = UserWrite {
+            tenant_id: tenant.id,
+            user_id: uid,
+            if_match,
+            now,
+            mutation: Box::new(move |user: &mut User| match user.state(now) {
+                UserState::Active | UserState::Blocked => Ok(pending.into_effects(user)),
+                s => Err(Error::conflict(
+                    "invalid_state",
+                    format!(
+                        "password resets are for active or blocked users; this user is {}",
+                        s.as_str()
+                    ),
+                )),
+            }),
+            audit: draft
+                .target("user", uid)
+                .details(json!({"link_expires_at": expires.to_string()})),
+        };
+        self.store.modify_user(write).await
+    }
+
+    /// The user a live link of `kind` in `tenant` belongs to, for showing the
+    /// page that redeems it. Unaudited: only redeeming is an action.
+    pub async fn check_link(
+        &self,
+        tenant: &Tenant,
+        kind: LinkKind,
+        token: &str,
+    ) -> Result<User, Error> {
+        let now = self.clock.now();
+        let hash = Secret::from_string(token.to_owned()).hash();
+        let link = self.store.find_link(&hash).await?;
+        let Some(link) =
+            link.filter(|l| l.kind == kind && l.tenant_id == tenant.id && l.is_live(now))
+        else {
+            return Err(invalid_link());
+        };
+        self.store
+            .get_user(tenant.id, link.user_id)
+            .await?
+            .ok_or_else(invalid_link)
+    }
+
+    /// Records an attempt to redeem a link that cannot be used.
+    pub async fn refuse_link(&self, tenant: &Tenant, ctx: &AuditContext, kind: LinkKind) {
+        let anonymous = AuditContext {
+            actor: Actor::anonymous(),
+            ..ctx.clone()
+        };
+        let draft = self
+            .draft(&anonymous, Some(tenant), "link.redeem")
+            .details(json!({"kind": kind.as_str()}));
+        let _ = self.refuse(draft, invalid_link()).await;
+    }
+
+    /// Redeems a link with a new password: accepting an invitation
+    /// (the user becomes active) or completing a password reset.
+    pub async fn redeem_link(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        kind: LinkKind,
+        token: &str,
+        password: &str,
+    ) -> Result<User, Error> {
+        let anonymous = AuditContext {
+            actor: Actor::anonymous(),
+            ..ctx.clone()
+        };
+        let draft = self
+            .draft(&anonymous, Some(tenant), "link.redeem")
+            .details(json!({"kind": kind.as_str()}));
+        let user = match self.check_link(tenant, kind, token).await {
+            Ok(u) => u,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let as_user = AuditContext {
+            actor: Actor::user(user.id, user.email.as_str()),
+            ..ctx.clone()
+        };
+        let draft = self
+            .draft(&as_user, Some(tenant), "link.redeem")
+            .target("user", user.id)
+            .details(json!({"kind": kind.as_str()}));
+        let policy = PasswordPolicy {
+            min_chars: tenant.settings.password_min_length as usize,
+            ..PasswordPolicy::default()
+        };
+        let checked = policy.check(
+            password,
+            user.email.as_str(),
+            user.username.as_ref().map(|u| u.as_str()),
+        );
+        let normalized = match checked {
+            Ok(p) => p,
+            Err(e) => {
+                return Err(self
+                    .refuse(draft, Error::Validation(ValidationErrors(vec![e])))
+                    .await);
+            }
+        };
+        let hash = match self.hasher.hash(normalized).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "hashing a password failed");
+                return Err(Error::Store(crate::StoreError::Unavailable(
+                    "password hashing is unavailable".into(),
+                )));
+            }
+        };
+        self.store
+            .redeem_link(Redemption {
+                tenant_id: tenant.id,
+                kind,
+                hash: Secret::from_string(token.to_owned()).hash(),
+                now: self.clock.now(),
+                password_hash: hash,
+                audit: draft,
+            })
+            .await
+    }
+
+    /// A page of the tenant's outbox, newest first (audited).
+    pub async fn list_outbox(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        state: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page<OutboxEntry>, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "outbox.list")
+            .details(json!({"state": state}));
+        let parsed = (|| {
+            let state = match state.filter(|s| !s.is_empty()) {
+                None => None,
+                Some(s) => Some(MailState::parse(s).ok_or_else(|| {
+                    Error::bad_request(
+                        "invalid_state_filter",
+                        "state must be queued, sent or failed",
+                    )
+                })?),
+            };
+            let cursor = Cursor::decode(cursor)?;
+            if let Cursor::After(k) | Cursor::Before(k) = &cursor {
+                Uuid::parse_str(k).map_err(|_| {
+                    Error::bad_request(
+                        "invalid_cursor",
+                        "the cursor is not valid; start again from the first page",
+                    )
+                })?;
+            }
+            Ok::<_, Error>(OutboxQuery {
+                state,
+                limit: parse_limit(limit)?,
+                cursor,
+            })
+        })();
+        let query = match parsed {
+            Ok(q) => q,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let page = self.store.list_outbox(tenant.id, &query).await?;
+        self.store.append_audit(draft).await?;
+        Ok(page)
+    }
+}
+
+/// A field error on the password, for callers that check two entries match.
+pub fn passwords_differ() -> FieldError {
+    FieldError::new(
+        "password_confirmation",
+        "mismatch",
+        "the two passwords are not the same",
+    )
+}
