@@ -14,6 +14,7 @@ use usher::config::{Config, SecretString};
 use usher_core::ManualClock;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::Services;
+use usher_core::password::{HashParams, HasherConfig};
 use usher_core::token::TokenScope;
 
 /// The super-admin secret every test app starts with.
@@ -39,6 +40,22 @@ impl Drop for TestApp {
     }
 }
 
+/// What a test app differs in.
+#[derive(Debug, Clone, Default)]
+pub struct TestOptions {
+    /// Deliver mail through this SMTP server.
+    pub smtp_url: Option<String>,
+}
+
+/// Cheap argon2 parameters: tests check behaviour, not hashing cost.
+pub fn test_hashing() -> HasherConfig {
+    HasherConfig {
+        params: HashParams { m_kib: 64, t: 1, p: 1 },
+        workers: 2,
+        queue: 256,
+    }
+}
+
 /// Whether tests run against PostgreSQL.
 pub fn postgres_selected() -> bool {
     std::env::var("USHER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
@@ -47,6 +64,11 @@ pub fn postgres_selected() -> bool {
 impl TestApp {
     /// Starts a fresh server with the default tenant.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    /// Starts a fresh server with options.
+    pub async fn spawn_with(options: TestOptions) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg) = if postgres_selected() {
             let db = crate::pg::fresh_database()
@@ -56,14 +78,30 @@ impl TestApp {
         } else {
             (format!("sqlite://{}/usher.db", dir.path().display()), None)
         };
-        let config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: SecretString::new(url.clone()),
-            public_url: "http://usher.test".into(),
-            bootstrap_token: Some(SecretString::new(SUPER_TOKEN.into())),
-            smtp_url: None,
-        };
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        Self::start(url, clock, options, dir, pg).await
+    }
+
+    /// Starts a second server on the same database and clock as `other`
+    /// (another process after a restart, or beside it).
+    pub async fn spawn_on(other: &TestApp, options: TestOptions) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start(other.database_url.clone(), other.clock.clone(), options, dir, None).await
+    }
+
+    async fn start(
+        url: String,
+        clock: Arc<ManualClock>,
+        options: TestOptions,
+        dir: TempDir,
+        pg: Option<crate::pg::TestDatabase>,
+    ) -> TestApp {
+        let mut config = Config::new("127.0.0.1:0", &url);
+        config.public_url = "http://usher.test".into();
+        config.bootstrap_token = Some(SecretString::new(SUPER_TOKEN.into()));
+        config.smtp_url = options.smtp_url.map(SecretString::new);
+        config.mail_poll = std::time::Duration::from_millis(100);
+        config.hashing = test_hashing();
         let app = Application::build_with_clock(&config, clock.clone())
             .await
             .expect("the application builds");

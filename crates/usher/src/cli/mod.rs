@@ -2,6 +2,7 @@
 //! same services as the HTTP API.
 
 mod audit;
+mod outbox;
 mod tenant;
 mod token;
 mod user;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Mails queued or sent (with links while undelivered).
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -116,6 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant::run(Admin::open(&cli.store).await?, cmd).await,
         Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{EXAMPLE}");
             Ok(())

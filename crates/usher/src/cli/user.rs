@@ -45,6 +45,8 @@ pub enum UserCommand {
     Archive(OneUser),
     /// Send or resend the invitation.
     Invite(OneUser),
+    /// Send a password-reset link (active or blocked users).
+    ResetPassword(OneUser),
     /// Delete a user for good.
     Delete(OneUser),
 }
@@ -139,6 +141,16 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             return print_user(&u, &admin, o.json);
+        }
+        UserCommand::ResetPassword(o) => {
+            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let u = admin
+                .services
+                .request_password_reset(&tenant, &admin.ctx, &o.id, None)
+                .await
+                .map_err(explain)?;
+            println!("a reset link for {} is in the outbox (usher outbox list)", u.email.as_str());
+            return Ok(());
         }
         UserCommand::Delete(o) => {
             let tenant = admin.tenant(&o.tenant.tenant).await?;

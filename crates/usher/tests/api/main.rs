@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod invitations;
 mod listing;
+mod matrix;
 mod openapi;
 mod tenants;
 mod users;
