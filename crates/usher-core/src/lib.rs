@@ -14,6 +14,8 @@ pub mod input;
 pub mod listing;
 pub mod mail;
 pub mod password;
+#[cfg(test)]
+mod properties;
 pub mod search;
 pub mod service;
 pub mod store;

@@ -10,7 +10,7 @@
 
 mod common;
 mod hasher;
-mod phc;
+pub mod phc;
 mod policy;
 
 pub use hasher::{Hasher, HasherConfig};

@@ -68,7 +68,7 @@ impl Default for HashParams {
 
 /// A parsed argon2 PHC string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Phc {
+pub struct Phc {
     pub algorithm: Algorithm,
     pub version: Version,
     pub params: HashParams,
@@ -80,7 +80,7 @@ fn malformed(why: &str) -> HashError {
     HashError::Malformed(why.to_owned())
 }
 
-pub(crate) fn parse(s: &str) -> Result<Phc, HashError> {
+pub fn parse(s: &str) -> Result<Phc, HashError> {
     let mut parts = s.split('$');
     if parts.next() != Some("") {
         return Err(malformed("does not start with $"));
@@ -147,7 +147,7 @@ pub(crate) fn parse(s: &str) -> Result<Phc, HashError> {
     })
 }
 
-pub(crate) fn format(
+pub fn format(
     algorithm: Algorithm,
     version: Version,
     params: HashParams,
