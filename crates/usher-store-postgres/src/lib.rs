@@ -15,8 +15,10 @@ mod audit;
 mod bulk;
 mod counts;
 mod error;
+mod links;
 mod list;
 mod migrations;
+mod outbox;
 mod rows;
 mod tenants;
 mod user_rows;
@@ -33,7 +35,10 @@ use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
-use usher_core::store::{ChainHead, DeleteGuard, NewLink, UserWrite};
+use usher_core::mail::OutboxEntry;
+use usher_core::store::{
+    ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
+};
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
 use usher_core::token::{ApiToken, SecretHash};
 use usher_core::user::User;
@@ -206,12 +211,61 @@ impl Store for PostgresStore {
     async fn create_user(
         &self,
         user: User,
-        link: Option<NewLink>,
+        effects: Effects,
         audit: AuditDraft,
     ) -> Result<User, Error> {
         let tk = self.tenant_key(user.tenant_id).await?;
         let pool = self.pool().clone();
-        detached(async move { users::create(&pool, tk, user, link, audit).await }).await
+        detached(async move { users::create(&pool, tk, user, effects, audit).await }).await
+    }
+
+    async fn find_link(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError> {
+        links::find(self.pool(), hash).await
+    }
+
+    async fn redeem_link(&self, redemption: Redemption) -> Result<User, Error> {
+        let tk = self.tenant_key(redemption.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { links::redeem(&pool, tk, redemption).await }).await
+    }
+
+    async fn password_hash(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        links::password_hash(self.pool(), tk, user_id).await
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant_id: Uuid,
+        query: &OutboxQuery,
+    ) -> Result<Page<OutboxEntry>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        outbox::list(self.pool(), tk, query).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::claim(self.pool(), now, lease_until, limit).await
+    }
+
+    async fn finish_mail(
+        &self,
+        id: Uuid,
+        outcome: MailOutcome,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        detached(async move { outbox::finish(&pool, id, outcome, audit).await })
+            .await
+            .map_err(error::into_store)
     }
 
     async fn insert_users(

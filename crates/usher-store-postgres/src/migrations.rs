@@ -10,8 +10,14 @@ use crate::error::unavailable;
 use sqlx::PgPool;
 use usher_core::StoreError;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "links_passwords_outbox",
+        include_str!("../migrations/0002_links_passwords_outbox.sql"),
+    ),
+];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is
 /// recognisable in `pg_locks` and unlikely to collide with another program.

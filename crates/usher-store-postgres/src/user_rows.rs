@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 use usher_core::error::{Error, FieldError, ValidationErrors};
 use usher_core::search::{SearchRow, rows_for_terms, search_blob, terms_from_blob};
-use usher_core::store::NewLink;
+use usher_core::store::{Effects, NewLink};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
@@ -308,7 +308,11 @@ pub(crate) async fn delete(
     delete_search_rows(c, counts, tk, stored).await?;
     let names: Vec<&String> = stored.user.attributes.keys().collect();
     unindex_attributes(c, tk, stored.key, &names).await?;
-    revoke_access(c, stored.key).await?;
+    revoke_access(c, stored.key, stored.user.id).await?;
+    sqlx::query("DELETE FROM user_credentials WHERE user_key = $1")
+        .bind(stored.key)
+        .execute(&mut *c)
+        .await?;
     counts.add(tk, stored.user.stored_state, stored.user.archived, -1);
     Ok(())
 }
@@ -341,13 +345,46 @@ pub(crate) async fn insert_link(
     Ok(())
 }
 
-/// Ends everything that grants access: links now, sessions and refresh
-/// tokens once they exist.
-pub(crate) async fn revoke_access(c: &mut PgConnection, user_key: i64) -> Result<(), sqlx::Error> {
+/// Ends everything that grants access: links, the mails carrying them, and
+/// (once they exist) sessions and refresh tokens.
+pub(crate) async fn revoke_access(
+    c: &mut PgConnection,
+    user_key: i64,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM links WHERE user_key = $1")
         .bind(user_key)
-        .execute(c)
+        .execute(&mut *c)
         .await?;
+    crate::outbox::cancel_queued(c, user_id, None, "cancelled: the user's access was revoked").await
+}
+
+/// Carries out what the domain asked for besides the user's own fields.
+pub(crate) async fn apply_effects(
+    c: &mut PgConnection,
+    tk: i64,
+    user_key: i64,
+    user_id: Uuid,
+    effects: &Effects,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    if effects.revoke_access {
+        revoke_access(c, user_key, user_id).await?;
+    }
+    if let Some(link) = &effects.new_link {
+        // The older link dies with its mail, if that is still waiting.
+        crate::outbox::cancel_queued(
+            c,
+            user_id,
+            Some(link.kind),
+            "cancelled: a newer link was sent",
+        )
+        .await?;
+        insert_link(c, tk, user_key, link, now).await?;
+    }
+    if let Some(mail) = &effects.mail {
+        crate::outbox::enqueue(c, tk, mail).await?;
+    }
     Ok(())
 }
 

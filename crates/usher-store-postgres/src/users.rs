@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, Missing};
-use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
+use usher_core::store::{DeleteGuard, Effects, UserWrite};
 use usher_core::user::User;
 use uuid::Uuid;
 
@@ -22,17 +22,15 @@ pub(crate) async fn create(
     pool: &PgPool,
     tk: i64,
     user: User,
-    link: Option<NewLink>,
+    effects: Effects,
     audit: AuditDraft,
 ) -> Result<User, Error> {
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
         let key = user_rows::insert(&mut w.tx, &mut w.counts, tk, &user).await?;
-        if let Some(link) = &link {
-            user_rows::insert_link(&mut w.tx, tk, key, link, user.created_at)
-                .await
-                .db()?;
-        }
+        user_rows::apply_effects(&mut w.tx, tk, key, user.id, &effects, user.created_at)
+            .await
+            .db()?;
         Ok(())
     }
     .await;
@@ -103,20 +101,15 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: UserWrite) -> Result<U
         let effects: Effects = mutation(&mut user)?;
         let changes = before.user.diff(&user);
         w.draft.details["changes"] = serde_json::Value::Object(changes.clone());
-        if changes.is_empty() && effects.new_link.is_none() && !effects.revoke_access {
-            return Ok(user);
+        // Effects alone (a reset link and its mail) leave the version.
+        if !changes.is_empty() {
+            user.version += 1;
+            user.updated_at = now;
+            user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
         }
-        user.version += 1;
-        user.updated_at = now;
-        user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
-        if effects.revoke_access {
-            user_rows::revoke_access(&mut w.tx, before.key).await.db()?;
-        }
-        if let Some(link) = &effects.new_link {
-            user_rows::insert_link(&mut w.tx, tk, before.key, link, now)
-                .await
-                .db()?;
-        }
+        user_rows::apply_effects(&mut w.tx, tk, before.key, user.id, &effects, now)
+            .await
+            .db()?;
         Ok(user)
     }
     .await;

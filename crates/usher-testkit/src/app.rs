@@ -13,8 +13,8 @@ use usher::Application;
 use usher::config::{Config, SecretString};
 use usher_core::ManualClock;
 use usher_core::audit::{Actor, AuditContext};
-use usher_core::service::Services;
 use usher_core::password::{HashParams, HasherConfig};
+use usher_core::service::Services;
 use usher_core::token::TokenScope;
 
 /// The super-admin secret every test app starts with.
@@ -50,7 +50,11 @@ pub struct TestOptions {
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
 pub fn test_hashing() -> HasherConfig {
     HasherConfig {
-        params: HashParams { m_kib: 64, t: 1, p: 1 },
+        params: HashParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        },
         workers: 2,
         queue: 256,
     }
@@ -86,7 +90,14 @@ impl TestApp {
     /// (another process after a restart, or beside it).
     pub async fn spawn_on(other: &TestApp, options: TestOptions) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start(other.database_url.clone(), other.clock.clone(), options, dir, None).await
+        Self::start(
+            other.database_url.clone(),
+            other.clock.clone(),
+            options,
+            dir,
+            None,
+        )
+        .await
     }
 
     async fn start(

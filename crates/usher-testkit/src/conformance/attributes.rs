@@ -7,6 +7,7 @@ use super::fixtures::*;
 use std::sync::Arc;
 use usher_core::Store;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
+use usher_core::store::Effects;
 use uuid::Uuid;
 
 fn definition(name: &str, max_length: u16, regex: Option<&str>) -> AttributeDefinition {
@@ -229,7 +230,7 @@ pub async fn purging_an_attribute_removes_its_values_and_bumps_only_the_holders_
         store
             .create_user(
                 late.clone(),
-                None,
+                Effects::default(),
                 user_draft(t.id, late.id, "user.create", at(31)),
             )
             .await,

@@ -442,7 +442,10 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     let u = store
         .create_user(
             u.clone(),
-            Some(invitation(at(60))),
+            Effects {
+                new_link: Some(invitation(at(60))),
+                ..Effects::default()
+            },
             draft(Some(t.id), "w.create_user", T0),
         )
         .await
@@ -471,6 +474,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
         Ok(Effects {
             revoke_access: true,
             new_link: None,
+            ..Effects::default()
         })
     });
     w.audit = draft(Some(t.id), "w.modify_disable", at(2));
@@ -598,7 +602,10 @@ pub async fn concurrent_writes_keep_every_chain_gapless_and_verifiable(store: Ar
             if i % 4 < 2 {
                 let u = UserBuilder::new(tenant, &format!("c{i}@example.com")).build();
                 let d = user_draft(tenant, u.id, "user.create", T0);
-                store.create_user(u, None, d).await.map(|_| ())
+                store
+                    .create_user(u, Effects::default(), d)
+                    .await
+                    .map(|_| ())
             } else {
                 store
                     .append_audit(draft(Some(tenant), "test.concurrent", T0))

@@ -325,7 +325,10 @@ pub async fn disabling_with_revoke_access_ends_the_invitation(store: Arc<dyn Sto
     store
         .create_user(
             u.clone(),
-            Some(invitation(expires)),
+            Effects {
+                new_link: Some(invitation(expires)),
+                ..Effects::default()
+            },
             user_draft(t.id, u.id, "user.create", T0),
         )
         .await
@@ -337,6 +340,7 @@ pub async fn disabling_with_revoke_access_ends_the_invitation(store: Arc<dyn Sto
         Ok(Effects {
             revoke_access: true,
             new_link: None,
+            ..Effects::default()
         })
     });
     let disabled = store.modify_user(w).await.expect("disable");
@@ -368,7 +372,10 @@ pub async fn a_new_invitation_link_moves_the_expiry_the_list_judges_by(store: Ar
     store
         .create_user(
             u.clone(),
-            Some(invitation(first_expiry)),
+            Effects {
+                new_link: Some(invitation(first_expiry)),
+                ..Effects::default()
+            },
             user_draft(t.id, u.id, "user.create", T0),
         )
         .await
@@ -381,6 +388,7 @@ pub async fn a_new_invitation_link_moves_the_expiry_the_list_judges_by(store: Ar
         Ok(Effects {
             revoke_access: false,
             new_link: Some(invitation(new_expiry)),
+            ..Effects::default()
         })
     });
     let resent = store.modify_user(w).await.expect("resend");

@@ -14,6 +14,7 @@ use usher_core::audit::{Actor, AuditContext, AuditDraft, ChainVerifier};
 use usher_core::error::Error;
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::search::{SearchPrefix, user_terms};
+use usher_core::store::Effects;
 use usher_core::store::{LinkKind, NewLink};
 use usher_core::tenant::{NewTenant, Tenant, TenantSlug};
 use usher_core::token::Secret;
@@ -252,7 +253,7 @@ pub fn invitation(expires_at: OffsetDateTime) -> NewLink {
 pub async fn create(store: &dyn Store, user: User) -> User {
     let d = user_draft(user.tenant_id, user.id, "user.create", T0);
     store
-        .create_user(user, None, d)
+        .create_user(user, Effects::default(), d)
         .await
         .expect("creating a fresh user succeeds")
 }

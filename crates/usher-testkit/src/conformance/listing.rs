@@ -389,6 +389,7 @@ pub async fn the_sweep_marks_expired_invitations_and_every_filter_answers_the_sa
                 Ok(Effects {
                     revoke_access: false,
                     new_link: Some(invitation(new_expiry)),
+                    ..Effects::default()
                 })
             },
         ))

@@ -5,6 +5,7 @@ use super::fixtures::*;
 use std::sync::Arc;
 use time::Duration;
 use usher_core::Store;
+use usher_core::store::Effects;
 use usher_core::user::UserState;
 use usher_core::user::fields::fold_case;
 use uuid::Uuid;
@@ -20,7 +21,7 @@ pub async fn creating_a_user_stores_every_field_and_reads_it_back_unchanged(stor
     let created = store
         .create_user(
             user.clone(),
-            None,
+            Effects::default(),
             user_draft(t.id, user.id, "user.create", T0),
         )
         .await
@@ -58,7 +59,10 @@ pub async fn creating_a_user_with_an_invitation_link_keeps_it_pending_until_the_
     store
         .create_user(
             invited.clone(),
-            Some(invitation(expires)),
+            Effects {
+                new_link: Some(invitation(expires)),
+                ..Effects::default()
+            },
             user_draft(t.id, invited.id, "user.create", T0),
         )
         .await
@@ -66,7 +70,7 @@ pub async fn creating_a_user_with_an_invitation_link_keeps_it_pending_until_the_
     store
         .create_user(
             plain.clone(),
-            None,
+            Effects::default(),
             user_draft(t.id, plain.id, "user.create", T0),
         )
         .await
@@ -106,7 +110,7 @@ pub async fn creating_a_user_with_a_taken_email_in_another_case_is_refused_and_a
         store
             .create_user(
                 clash.clone(),
-                None,
+                Effects::default(),
                 user_draft(t.id, clash.id, "user.create", at(1)),
             )
             .await,
@@ -162,7 +166,11 @@ pub async fn emails_equal_under_unicode_case_folding_are_the_same_login(store: A
         let u = UserBuilder::new(t.id, clash).build();
         refused(
             store
-                .create_user(u.clone(), None, user_draft(t.id, u.id, "user.create", T0))
+                .create_user(
+                    u.clone(),
+                    Effects::default(),
+                    user_draft(t.id, u.id, "user.create", T0),
+                )
                 .await,
             "email_taken",
         );
@@ -251,7 +259,7 @@ pub async fn creating_a_user_with_a_taken_username_ignoring_case_is_refused(stor
         store
             .create_user(
                 clash.clone(),
-                None,
+                Effects::default(),
                 user_draft(t.id, clash.id, "user.create", T0),
             )
             .await,
@@ -292,7 +300,7 @@ pub async fn external_ids_are_unique_within_their_source(store: Arc<dyn Store>) 
         store
             .create_user(
                 clash.clone(),
-                None,
+                Effects::default(),
                 user_draft(t.id, clash.id, "user.create", T0),
             )
             .await,
@@ -351,7 +359,7 @@ pub async fn creating_a_user_with_a_value_of_an_undefined_attribute_is_refused(
         store
             .create_user(
                 ghost.clone(),
-                None,
+                Effects::default(),
                 user_draft(t.id, ghost.id, "user.create", T0),
             )
             .await,
@@ -508,7 +516,7 @@ pub async fn concurrent_creates_of_one_email_let_exactly_one_win(store: Arc<dyn 
         let u = UserBuilder::new(t.id, spellings[i % spellings.len()]).build();
         tasks.push(tokio::spawn(async move {
             let d = user_draft(u.tenant_id, u.id, "user.create", T0);
-            store.create_user(u, None, d).await
+            store.create_user(u, Effects::default(), d).await
         }));
     }
     let mut won = 0;

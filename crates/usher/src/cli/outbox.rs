@@ -25,7 +25,12 @@ pub enum OutboxCommand {
 }
 
 pub async fn run(admin: Admin, cmd: OutboxCommand) -> anyhow::Result<()> {
-    let OutboxCommand::List { tenant, state, limit, json } = cmd;
+    let OutboxCommand::List {
+        tenant,
+        state,
+        limit,
+        json,
+    } = cmd;
     let tenant = admin.tenant(&tenant).await?;
     let page = admin
         .services
@@ -42,11 +47,20 @@ pub async fn run(admin: Admin, cmd: OutboxCommand) -> anyhow::Result<()> {
                     "attempts": e.attempts, "last_error": e.last_error})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"items": items, "total": page.total}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"items": items, "total": page.total}))?
+        );
         return Ok(());
     }
     for e in &page.items {
-        println!("{}  {:<7} {:<15} {}", e.mail.created_at.date(), e.state.as_str(), e.mail.kind.as_str(), e.mail.recipient);
+        println!(
+            "{}  {:<7} {:<15} {}",
+            e.mail.created_at.date(),
+            e.state.as_str(),
+            e.mail.kind.as_str(),
+            e.mail.recipient
+        );
         println!("    {}", e.mail.subject);
         if let Some(link) = &e.mail.link {
             println!("    {link}");

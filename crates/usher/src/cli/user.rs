@@ -149,7 +149,10 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
                 .request_password_reset(&tenant, &admin.ctx, &o.id, None)
                 .await
                 .map_err(explain)?;
-            println!("a reset link for {} is in the outbox (usher outbox list)", u.email.as_str());
+            println!(
+                "a reset link for {} is in the outbox (usher outbox list)",
+                u.email.as_str()
+            );
             return Ok(());
         }
         UserCommand::Delete(o) => {

@@ -94,10 +94,14 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
 #[tokio::test]
 async fn the_outbox_command_shows_queued_links() {
     let app = TestApp::spawn().await;
-    app.create_user("default", serde_json::json!({"email": "mailme@x.example"})).await;
+    app.create_user("default", serde_json::json!({"email": "mailme@x.example"}))
+        .await;
     let (ok, out, err) = usher(&app.database_url, &["outbox", "list"]);
     assert!(ok, "{err}");
-    assert!(out.contains("mailme@x.example") && out.contains("/t/default/invite/usher_inv_"), "{out}");
+    assert!(
+        out.contains("mailme@x.example") && out.contains("/t/default/invite/usher_inv_"),
+        "{out}"
+    );
     assert!(out.contains("queued"));
 }
 

@@ -46,11 +46,24 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     let app = TestApp::spawn().await;
     app.create_tenant("victim").await;
     app.create_tenant("other").await;
-    let user = app.create_user("victim", json!({"email": "v@x.example", "activate": true})).await;
-    app.post("/api/v1/tenants/victim/attributes", &json!({"name": "keep", "label": "Keep"})).await;
+    let user = app
+        .create_user("victim", json!({"email": "v@x.example", "activate": true}))
+        .await;
+    app.post(
+        "/api/v1/tenants/victim/attributes",
+        &json!({"name": "keep", "label": "Keep"}),
+    )
+    .await;
     let other_admin = app.tenant_token("other", TokenScope::Admin).await;
     let victim_scim = app.tenant_token("victim", TokenScope::Scim).await;
-    let doc = body(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    let doc = body(
+        app.client
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let before = snapshot(&app).await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -70,10 +83,14 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 }
                 r
             };
-            let status = |r: RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
+            let status =
+                |r: RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
             if is_public(path) {
                 let s = status(call(None)).await;
-                assert!(s != 401 && s != 403 && s < 500, "{method} {path}: public, got {s}");
+                assert!(
+                    s != 401 && s != 403 && s < 500,
+                    "{method} {path}: public, got {s}"
+                );
                 checked += 1;
                 continue;
             }
@@ -84,7 +101,11 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
             let basic = status(call(Some("Basic dXNlcjpwYXNz"))).await;
             let scim = status(call(Some(&format!("Bearer {victim_scim}")))).await;
             let cross = status(call(Some(&format!("Bearer {other_admin}")))).await;
-            assert_eq!((no_token, malformed, unknown, basic), (401, 401, 401, 401), "{method} {path}");
+            assert_eq!(
+                (no_token, malformed, unknown, basic),
+                (401, 401, 401, 401),
+                "{method} {path}"
+            );
             assert_eq!(scim, 403, "{method} {path}: a SCIM token");
             let want_cross = if tenant_scoped { 404 } else { 403 };
             assert_eq!(cross, want_cross, "{method} {path}: another tenant's token");
@@ -105,15 +126,23 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
                 .replace("{name}", "keep");
-            let mut r = app.client.request(m.clone(), app.url(&concrete)).header("authorization", &token);
+            let mut r = app
+                .client
+                .request(m.clone(), app.url(&concrete))
+                .header("authorization", &token);
             if let Some(b) = body_for(&m, path) {
                 r = r.json(&b);
             }
             let res = r.send().await.unwrap();
             let s = res.status().as_u16();
             let text = res.text().await.unwrap();
-            let code = serde_json::from_str::<Value>(&text).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
-            assert!(s != 401 && s != 403 && s < 500, "{method} {path}: super-admin got {s}");
+            let code = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(str::to_owned));
+            assert!(
+                s != 401 && s != 403 && s < 500,
+                "{method} {path}: super-admin got {s}"
+            );
             assert_ne!(code.as_deref(), Some("tenant_not_found"), "{method} {path}");
         }
     }

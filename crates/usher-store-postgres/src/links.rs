@@ -1,0 +1,150 @@
+//! Invitation and password-reset links: finding one by its secret's hash,
+//! and redeeming it (once) with a new password.
+
+use crate::error::{DbExt, unavailable};
+use crate::rows;
+use crate::user_rows;
+use crate::write::Write;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use usher_core::StoreError;
+use usher_core::error::Error;
+use usher_core::service::invalid_link;
+use usher_core::store::{LinkKind, LinkRecord, Redemption};
+use usher_core::token::SecretHash;
+use usher_core::user::{User, UserState};
+use uuid::Uuid;
+
+fn kind(s: &str) -> Option<LinkKind> {
+    match s {
+        "invitation" => Some(LinkKind::Invitation),
+        "password_reset" => Some(LinkKind::PasswordReset),
+        _ => None,
+    }
+}
+
+pub(crate) async fn find(
+    pool: &PgPool,
+    hash: &SecretHash,
+) -> Result<Option<LinkRecord>, StoreError> {
+    let row: Option<(Uuid, Uuid, String, OffsetDateTime, Option<OffsetDateTime>)> = sqlx::query_as(
+        "SELECT t.id, u.id, l.kind, l.expires_at, l.used_at FROM links l \
+         JOIN users u ON u.key = l.user_key JOIN tenants t ON t.key = l.tenant_key WHERE l.hash = $1",
+    )
+    .bind(&hash.0[..])
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(
+        row.and_then(|(tenant_id, user_id, k, expires_at, used_at)| {
+            Some(LinkRecord {
+                tenant_id,
+                user_id,
+                kind: kind(&k)?,
+                expires_at,
+                used_at,
+            })
+        }),
+    )
+}
+
+pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User, Error> {
+    let Redemption {
+        tenant_id,
+        kind: wanted,
+        hash,
+        now,
+        password_hash,
+        audit,
+    } = r;
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        // The user's row is locked before the link's, the order every other
+        // write takes them in.
+        let owner: Option<Uuid> = sqlx::query_scalar(
+            "SELECT u.id FROM links l JOIN users u ON u.key = l.user_key WHERE l.hash = $1 AND l.tenant_key = $2",
+        )
+        .bind(&hash.0[..])
+        .bind(tk)
+        .fetch_optional(&mut *w.tx)
+        .await
+        .db()?;
+        let Some(owner) = owner else {
+            return Err(invalid_link());
+        };
+        let before = rows::user_by_id(&mut *w.tx, tk, tenant_id, owner, true)
+            .await?
+            .ok_or_else(invalid_link)?;
+        let link: Option<(Uuid, String, OffsetDateTime, Option<OffsetDateTime>)> = sqlx::query_as(
+            "SELECT id, kind, expires_at, used_at FROM links WHERE hash = $1 AND tenant_key = $2 FOR UPDATE",
+        )
+        .bind(&hash.0[..])
+        .bind(tk)
+        .fetch_optional(&mut *w.tx)
+        .await
+        .db()?;
+        let Some((link_id, k, expires_at, used_at)) = link else {
+            return Err(invalid_link());
+        };
+        if kind(&k) != Some(wanted) || used_at.is_some() || expires_at <= now {
+            return Err(invalid_link());
+        }
+        let state = before.user.state(now);
+        let serves = match wanted {
+            LinkKind::Invitation => state == UserState::PendingInvitation,
+            LinkKind::PasswordReset => matches!(state, UserState::Active | UserState::Blocked),
+        };
+        if !serves {
+            return Err(invalid_link());
+        }
+        w.draft = w.draft.clone().target("user", before.user.id);
+        let marked = sqlx::query("UPDATE links SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(link_id)
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await
+            .db()?;
+        if marked.rows_affected() != 1 {
+            return Err(invalid_link());
+        }
+        sqlx::query(
+            "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        )
+        .bind(before.key)
+        .bind(&password_hash)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await
+        .db()?;
+        let mut user = before.user.clone();
+        if wanted == LinkKind::Invitation {
+            user.stored_state = UserState::Active;
+            user.signup_completed_at = Some(now);
+            user.invitation_expires_at = None;
+            user.version += 1;
+            user.updated_at = now;
+            user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
+        }
+        w.draft.details["kind"] = serde_json::json!(wanted.as_str());
+        Ok(user)
+    }
+    .await;
+    w.finish(result).await
+}
+
+pub(crate) async fn password_hash(
+    pool: &PgPool,
+    tk: i64,
+    user_id: Uuid,
+) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar(
+        "SELECT p.password_hash FROM user_credentials p JOIN users u ON u.key = p.user_key \
+         WHERE u.id = $1 AND u.tenant_key = $2",
+    )
+    .bind(user_id)
+    .bind(tk)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)
+}
