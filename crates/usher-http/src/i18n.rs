@@ -133,10 +133,10 @@ pub fn negotiate(headers: &HeaderMap) -> Language {
             })
             .unwrap_or(1.0);
         let primary = tag.split('-').next().unwrap_or("");
-        if let Ok(lang) = Language::parse("", primary) {
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
+        if let Ok(lang) = Language::parse("", primary)
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, lang));
         }
     }
     best.map(|(_, l)| l).unwrap_or(Language::En)

@@ -15,6 +15,9 @@ use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
+/// When a link was used, if it was.
+type Used = Option<OffsetDateTime>;
+
 fn kind(s: &str) -> Option<LinkKind> {
     match s {
         "invitation" => Some(LinkKind::Invitation),
@@ -27,7 +30,7 @@ pub(crate) async fn find(
     pool: &PgPool,
     hash: &SecretHash,
 ) -> Result<Option<LinkRecord>, StoreError> {
-    let row: Option<(Uuid, Uuid, String, OffsetDateTime, Option<OffsetDateTime>)> = sqlx::query_as(
+    let row: Option<(Uuid, Uuid, String, OffsetDateTime, Used)> = sqlx::query_as(
         "SELECT t.id, u.id, l.kind, l.expires_at, l.used_at FROM links l \
          JOIN users u ON u.key = l.user_key JOIN tenants t ON t.key = l.tenant_key WHERE l.hash = $1",
     )
@@ -75,7 +78,7 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
         let before = rows::user_by_id(&mut *w.tx, tk, tenant_id, owner, true)
             .await?
             .ok_or_else(invalid_link)?;
-        let link: Option<(Uuid, String, OffsetDateTime, Option<OffsetDateTime>)> = sqlx::query_as(
+        let link: Option<(Uuid, String, OffsetDateTime, Used)> = sqlx::query_as(
             "SELECT id, kind, expires_at, used_at FROM links WHERE hash = $1 AND tenant_key = $2 FOR UPDATE",
         )
         .bind(&hash.0[..])

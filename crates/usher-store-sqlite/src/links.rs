@@ -48,6 +48,9 @@ pub(crate) fn find(c: &Connection, hash: &SecretHash) -> DbResult<Option<LinkRec
     })
 }
 
+/// A link as redemption reads it: id, user key, kind, expiry, use.
+type LinkRow = (Vec<u8>, i64, String, i64, Option<i64>);
+
 /// The one refusal of a redemption, whatever made the link unusable.
 pub(crate) fn invalid_link() -> Error {
     Error::bad_request(
@@ -66,7 +69,7 @@ pub(crate) fn redeem(c: &Connection, tk: i64, r: Redemption) -> Result<User, Err
         audit,
     } = r;
     audited(c, audit, |c, draft| {
-        let link: Option<(Vec<u8>, i64, String, i64, Option<i64>)> = c
+        let link: Option<LinkRow> = c
             .prepare_cached("SELECT id, user_key, kind, expires_at, used_at FROM links WHERE hash = ?1 AND tenant_key = ?2")
             .db()?
             .query_row(params![hash.0.as_slice(), tk], |r| {

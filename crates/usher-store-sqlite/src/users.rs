@@ -494,10 +494,14 @@ pub(crate) fn delete(
     })
 }
 
+/// A pending invitation the sweep marks expired: key, tenant key, archived,
+/// search blob, normalised email, expiry.
+type DueInvitation = (i64, i64, bool, String, String, Option<i64>);
+
 /// Marks pending invitations past their expiry as expired. Not a change a
 /// client can see (reads already derive the state), so versions stay.
 pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> Result<u64, Error> {
-    let due: Vec<(i64, i64, bool, String, String, Option<i64>)> = c
+    let due: Vec<DueInvitation> = c
         .prepare_cached(
             "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at FROM users \
              WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",

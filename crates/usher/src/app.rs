@@ -148,7 +148,7 @@ fn spawn_sweeper(services: Services) -> JoinHandle<()> {
                     .sweep_expired_invitations(services.clock.now(), 1000)
                     .await
                 {
-                    Ok(n) if n == 1000 => continue,
+                    Ok(1000) => continue,
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "sweeping expired invitations failed");

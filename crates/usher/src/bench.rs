@@ -668,10 +668,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         for i in 0..args.samples + 5 {
             let (took, body) = get(query.clone()).await?;
             total = body["total"].as_u64().unwrap_or(u64::MAX);
-            if let Some(w) = want_total {
-                if total != w {
-                    bail!("{name}: total {total}, expected {w}");
-                }
+            if let Some(w) = want_total
+                && total != w
+            {
+                bail!("{name}: total {total}, expected {w}");
             }
             if i >= 5 {
                 h.record(took.as_micros() as u64)?;

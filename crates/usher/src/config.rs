@@ -108,10 +108,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 /// An environment variable, or the contents of the file its `_FILE` twin names.
 fn env_secret(name: &str) -> anyhow::Result<Option<String>> {
-    if let Ok(v) = std::env::var(name) {
-        if !v.is_empty() {
-            return Ok(Some(v));
-        }
+    if let Ok(v) = std::env::var(name)
+        && !v.is_empty()
+    {
+        return Ok(Some(v));
     }
     match std::env::var(format!("{name}_FILE")) {
         Ok(path) if !path.is_empty() => {

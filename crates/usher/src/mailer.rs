@@ -211,8 +211,9 @@ impl Mailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn smtp_urls_choose_tls_sensibly() {
+    // The transport's connection pool needs a runtime.
+    #[tokio::test]
+    async fn smtp_urls_choose_tls_sensibly() {
         assert!(transport("smtp://127.0.0.1:2525").is_ok());
         assert!(transport("smtps://u:p@mail.example.com").is_ok());
         assert!(transport("smtp://u:p@mail.example.com:587").is_ok());

@@ -104,14 +104,14 @@ impl PasswordPolicy {
                 "must not be your email address or the part before the @; choose something others cannot guess",
             ));
         }
-        if let Some(name) = username {
-            if *folded == fold_case(&name.nfkc().collect::<String>()) {
-                return Err(FieldError::new(
-                    FIELD,
-                    "same_as_username",
-                    "must not be your username; choose something others cannot guess",
-                ));
-            }
+        if let Some(name) = username
+            && *folded == fold_case(&name.nfkc().collect::<String>())
+        {
+            return Err(FieldError::new(
+                FIELD,
+                "same_as_username",
+                "must not be your username; choose something others cannot guess",
+            ));
         }
         Ok(pw)
     }

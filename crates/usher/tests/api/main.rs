@@ -1,6 +1,8 @@
 //! HTTP integration tests against the real server on port 0. One binary,
 //! one module per resource.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with its location
+
 mod attributes;
 mod audit;
 mod auth;
