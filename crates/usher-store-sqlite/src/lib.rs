@@ -105,6 +105,38 @@ impl SqliteStore {
         .await
     }
 
+    /// Replaces the database at `target` with the backup at `backup` (a file
+    /// written by [`SqliteStore::backup_to`]). No server may be using
+    /// `target` meanwhile.
+    pub fn restore(backup: &Path, target: &Path) -> Result<(), StoreError> {
+        let check = Connection::open_with_flags(backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open the backup: {e}")))?;
+        let is_usher: bool = check
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| StoreError::Corrupt(format!("the backup is not a SQLite database: {e}")))?;
+        if !is_usher {
+            return Err(StoreError::Corrupt(
+                "the file is not a backup of an Usher database".into(),
+            ));
+        }
+        drop(check);
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        }
+        let mut conn = conn::open(target).map_err(unavailable)?;
+        conn.restore(
+            rusqlite::MAIN_DB,
+            backup,
+            None::<fn(rusqlite::backup::Progress)>,
+        )
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

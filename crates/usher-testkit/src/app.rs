@@ -86,6 +86,13 @@ impl TestApp {
         Self::start(url, clock, options, dir, pg).await
     }
 
+    /// Starts a server on an existing database (a restored backup).
+    pub async fn spawn_at(url: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        Self::start(url.to_owned(), clock, TestOptions::default(), dir, None).await
+    }
+
     /// Starts a second server on the same database and clock as `other`
     /// (another process after a restart, or beside it).
     pub async fn spawn_on(other: &TestApp, options: TestOptions) -> TestApp {

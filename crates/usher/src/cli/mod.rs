@@ -2,6 +2,7 @@
 //! same services as the HTTP API.
 
 mod audit;
+mod backup;
 mod outbox;
 mod tenant;
 mod token;
@@ -46,6 +47,19 @@ pub enum Command {
     /// Mails queued or sent (with links while undelivered).
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// Write a consistent copy of the database while Usher runs.
+    Backup {
+        /// The file to write (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Replace the database with a backup (stop the servers first).
+    Restore {
+        /// A file written by `usher backup`.
+        file: std::path::PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -121,6 +135,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Backup { file } => backup::backup(&cli.store, file).await,
+        Command::Restore { file, force } => backup::restore(&cli.store, file, force).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{EXAMPLE}");
             Ok(())

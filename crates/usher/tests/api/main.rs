@@ -6,7 +6,9 @@
 mod attributes;
 mod audit;
 mod auth;
+mod backup;
 mod cli;
+mod crash;
 mod errors;
 mod invitations;
 mod listing;
