@@ -3,7 +3,12 @@
 # every operation, generated valid and invalid inputs, and stateful
 # sequences (links learnt from Location headers). Fails on any 5xx, any
 # response that breaks the documented schema or status codes, any request
-# that hangs.
+# that hangs, any invalid request accepted.
+#
+# The one check left out, positive_data_acceptance, expects every request
+# that fits the schema to succeed; but "is a valid regular expression",
+# "names a live link" or "is not taken yet" cannot be written in JSON
+# Schema, so such requests are rightly refused with a 4xx.
 #
 # Usage: scripts/api-fuzz.sh [examples-per-operation] [database-url]
 set -euo pipefail
@@ -30,10 +35,11 @@ status=0
 st --no-color run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
+  --exclude-checks positive_data_acceptance \
   --max-examples "$examples" \
   --request-timeout 10 \
   --max-response-time 5 \
-  --workers 2 \
+  --workers 1 \
   --seed 1 || status=$?
 if grep -qiE "panicked|internal_error" "$workdir/server.log"; then
   echo "the server logged a panic or an internal error:"; grep -iE "panicked|internal_error" "$workdir/server.log" | head -20

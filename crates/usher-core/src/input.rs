@@ -156,6 +156,13 @@ impl ObjectReader {
             Some(Value::Number(n)) if n.as_i64().is_some() => {
                 Patch::Value(n.as_i64().unwrap_or_default())
             }
+            // 74.0 is the whole number 74 (as JSON Schema has it).
+            Some(Value::Number(n))
+                if n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) =>
+            {
+                Patch::Value(n.as_f64().unwrap_or_default() as i64)
+            }
             Some(other) => {
                 self.wrong_type(key, "a whole number", &other);
                 Patch::Absent

@@ -7,6 +7,7 @@ mod audit;
 pub mod auth;
 mod auth_api;
 pub mod body;
+mod docs;
 pub mod error;
 mod i18n;
 mod ops;
@@ -100,16 +101,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth_api::complete_password_reset))
 }
 
-/// The OpenAPI document of every route.
-pub fn openapi() -> OpenApiDoc {
+/// The OpenAPI document of every route, as served at `/openapi.json`.
+pub fn openapi() -> serde_json::Value {
     let (_, doc) = api_routes().split_for_parts();
-    doc
+    docs::refine(serde_json::to_value(doc).unwrap_or_default())
 }
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_routes().split_for_parts();
-    let doc_json = doc.to_pretty_json().unwrap_or_default();
+    let doc_json =
+        serde_json::to_string_pretty(&docs::refine(serde_json::to_value(doc).unwrap_or_default()))
+            .unwrap_or_default();
     let request_id = HeaderName::from_static("x-request-id");
     api.route(
         "/openapi.json",

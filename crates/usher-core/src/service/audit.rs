@@ -40,6 +40,10 @@ fn bounded(name: &'static str, v: Option<&String>) -> Result<Option<String>, Err
             "filter_too_long",
             format!("{name} may have at most 200 characters"),
         )),
+        Some(s) if s.chars().any(char::is_control) => Err(Error::bad_request(
+            "invalid_filter",
+            format!("{name} must not contain control characters"),
+        )),
         other => Ok(other.cloned()),
     }
 }

@@ -1,0 +1,165 @@
+//! The served OpenAPI document: what utoipa generates from the handlers,
+//! made precise where the handlers read parameters by hand. Every
+//! constraint the server enforces on a parameter or a body field is
+//! written into the document here, in one place, so that clients (and
+//! schemathesis) know exactly what is valid.
+
+use serde_json::{Value, json};
+
+const SLUG: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+const ATTRIBUTE_NAME: &str = "^[A-Za-z0-9_]{1,30}$";
+/// No control characters (the server refuses them in these fields).
+const PRINTABLE: &str = "^[^\\x00-\\x1f\\x7f]*$";
+const USER_STATES: [&str; 6] = [
+    "not_invited",
+    "pending_invitation",
+    "expired_invitation",
+    "active",
+    "blocked",
+    "disabled",
+];
+
+/// The schema of a path, query or header parameter.
+fn parameter_schema(path: &str, location: &str, name: &str) -> Option<Value> {
+    Some(match (location, name) {
+        ("path", "tenant") => json!({"type": "string", "pattern": SLUG, "example": "default"}),
+        ("path", "id") => json!({"type": "string", "format": "uuid"}),
+        ("path", "name") => json!({"type": "string", "pattern": ATTRIBUTE_NAME}),
+        ("query", "limit") => json!({"type": "integer", "minimum": 1, "maximum": 200}),
+        ("query", "cursor") => {
+            json!({"type": "string", "pattern": "^(last|[ab]\\.[A-Za-z0-9_-]*)$", "maxLength": 2048})
+        }
+        ("query", "state") if path.ends_with("/outbox") => {
+            json!({"type": "string", "enum": ["queued", "sent", "failed"]})
+        }
+        ("query", "state") => json!({"type": "string", "enum": USER_STATES}),
+        ("query", "archived" | "purge") => json!({"type": "string", "enum": ["true", "false"]}),
+        ("query", "search") => {
+            json!({"type": "string", "minLength": 2, "maxLength": 100, "pattern": "^[^\\x00-\\x1f\\x7f\\s]([^\\x00-\\x1f\\x7f]*[^\\x00-\\x1f\\x7f\\s])?$"})
+        }
+        ("query", "from" | "to") => json!({"type": "string", "format": "date-time"}),
+        ("query", "actor" | "target" | "action") => {
+            json!({"type": "string", "maxLength": 200, "pattern": PRINTABLE})
+        }
+        ("header", "If-Match") => json!({"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]+\")$"}),
+        _ => return None,
+    })
+}
+
+/// Constraints of request body fields, by schema and field.
+fn field_schema(schema: &str, field: &str) -> Option<Value> {
+    let text = |max: u32| json!({"type": "string", "maxLength": max, "pattern": PRINTABLE});
+    Some(match (schema, field) {
+        (_, "email" | "personal_email") => {
+            json!({"type": "string", "format": "email", "maxLength": 254})
+        }
+        (_, "first_name") => text(50),
+        (_, "last_name") => text(100),
+        (_, "phone") => json!({"type": "string", "pattern": "^\\+[1-9][0-9]{1,14}$"}),
+        (_, "username") => {
+            json!({"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9._@+-]*$"})
+        }
+        (_, "language") => json!({"type": "string", "enum": ["en", "de", "fr"]}),
+        (_, "external_id") => text(255),
+        ("CreateTenantRequest", "slug") => json!({"type": "string", "pattern": SLUG}),
+        ("CreateTenantRequest", "name") => text(200),
+        ("CreateAttributeRequest", "name") => json!({"type": "string", "pattern": ATTRIBUTE_NAME}),
+        ("CreateAttributeRequest", "label") => {
+            json!({"type": "string", "minLength": 1, "maxLength": 120, "pattern": PRINTABLE})
+        }
+        ("CreateAttributeRequest", "max_length") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 1000})
+        }
+        ("UpdateSettingsRequest", "invitation_ttl_hours" | "reset_ttl_hours") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 2160})
+        }
+        ("UpdateSettingsRequest", "password_min_length") => {
+            json!({"type": "integer", "minimum": 8, "maximum": 64})
+        }
+        ("UpdateSettingsRequest", "min_search_length") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 10})
+        }
+        ("UpdateSettingsRequest", "mfa") => {
+            json!({"type": "string", "enum": ["optional", "required"]})
+        }
+        _ => return None,
+    })
+}
+
+/// Request bodies refuse unknown fields.
+const REQUEST_BODIES: [&str; 6] = [
+    "CreateUserRequest",
+    "UpdateUserRequest",
+    "CreateAttributeRequest",
+    "CreateTenantRequest",
+    "UpdateSettingsRequest",
+    "RedeemRequest",
+];
+
+/// The server treats an empty query value as an absent one.
+fn or_empty(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
+}
+
+/// Applies the constraints above to a generated document.
+pub fn refine(mut doc: Value) -> Value {
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(ops) = item.as_object_mut() else {
+                continue;
+            };
+            for op in ops.values_mut() {
+                let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for p in params {
+                    let (location, name) = (
+                        p["in"].as_str().unwrap_or(""),
+                        p["name"].as_str().unwrap_or(""),
+                    );
+                    if let Some(schema) = parameter_schema(path, location, name) {
+                        p["schema"] = if location == "query" {
+                            or_empty(schema)
+                        } else {
+                            schema
+                        };
+                    }
+                }
+            }
+        }
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for name in REQUEST_BODIES {
+            let Some(schema) = schemas.get_mut(name) else {
+                continue;
+            };
+            schema["additionalProperties"] = json!(false);
+            let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (field, prop) in props.iter_mut() {
+                if let Some(mut refined) = field_schema(name, field) {
+                    // Keep what utoipa knew (description, nullability).
+                    if let (Some(r), Some(old)) = (refined.as_object_mut(), prop.as_object()) {
+                        for key in ["description"] {
+                            if let Some(v) = old.get(key) {
+                                r.insert(key.to_owned(), v.clone());
+                            }
+                        }
+                        // Settings cannot be unset; other optional fields can.
+                        let nullable = old
+                            .get("type")
+                            .and_then(Value::as_array)
+                            .is_some_and(|t| t.iter().any(|t| t == "null"));
+                        if nullable && name != "UpdateSettingsRequest" {
+                            let base = r.get("type").cloned().unwrap_or(json!("string"));
+                            r.insert("type".into(), json!([base, "null"]));
+                        }
+                    }
+                    *prop = refined;
+                }
+            }
+        }
+    }
+    doc
+}
