@@ -200,11 +200,24 @@ impl UserQuery {
     /// The branches whose union is the query's state and archived filter.
     pub fn branches(&self) -> Vec<Branch> {
         let Some(state) = self.state else {
-            return vec![Branch {
-                state: None,
-                archived: self.archived,
-                expiry: Expiry::Any,
-            }];
+            return match self.archived {
+                // Every stored state in turn: the stores keep one index in
+                // (state, archived, email) order instead of a second one in
+                // (archived, email) order that each write would also touch.
+                Some(a) => UserState::ALL
+                    .into_iter()
+                    .map(|s| Branch {
+                        state: Some(s),
+                        archived: Some(a),
+                        expiry: Expiry::Any,
+                    })
+                    .collect(),
+                None => vec![Branch {
+                    state: None,
+                    archived: None,
+                    expiry: Expiry::Any,
+                }],
+            };
         };
         let archived: Vec<bool> = match self.archived {
             Some(a) => vec![a],

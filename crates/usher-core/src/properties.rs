@@ -7,8 +7,15 @@ use crate::password::phc;
 use crate::search::{SearchPrefix, head_level, head_rows, rows_for_terms};
 use crate::user::fields::{Email, Phone};
 use proptest::prelude::*;
+use unicode_normalization::UnicodeNormalization;
 
 proptest! {
+    #[test]
+    fn ascii_case_folding_takes_the_fast_path_to_the_same_answer(s in "[ -~]{0,60}") {
+        let slow: String = caseless::default_case_fold_str(&s).nfc().collect();
+        prop_assert_eq!(crate::user::fields::fold_case(&s), slow);
+    }
+
     #[test]
     fn cursors_round_trip(key in ".{0,80}", after in any::<bool>()) {
         let c = if after { Cursor::After(key) } else { Cursor::Before(key) };

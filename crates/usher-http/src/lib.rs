@@ -22,11 +22,9 @@ mod users;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
-use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use usher_core::service::Services;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -150,7 +148,6 @@ pub fn router(state: AppState) -> Router {
         error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
             .into_response()
     }))
-    .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(
         TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -33,6 +33,15 @@ pub(crate) fn open(path: &Path) -> DbResult<Connection> {
     Ok(c)
 }
 
+/// Settings of the one write connection, applied after the migrations.
+pub(crate) fn tune_writer(c: &Connection) -> DbResult<()> {
+    // SQLite walks the writer's whole page cache at every commit; a big one
+    // costs more than the reads it saves (measured with `usher bench`).
+    // (64 MiB: 2,200 creates/s; 8 MiB: 3,200 creates/s at 100k users.)
+    c.pragma_update(None, "cache_size", -8_192)?;
+    Ok(())
+}
+
 /// A fixed set of read connections used on the blocking thread pool.
 #[derive(Debug)]
 pub(crate) struct Readers {

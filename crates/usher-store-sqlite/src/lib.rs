@@ -65,6 +65,7 @@ impl SqliteStore {
         }
         let write_conn = conn::open(path).map_err(unavailable)?;
         migrations::run(&write_conn).map_err(unavailable)?;
+        conn::tune_writer(&write_conn).map_err(unavailable)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let c = conn::open(path).map_err(unavailable)?;

@@ -11,6 +11,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "links_passwords_outbox",
         include_str!("../migrations/0002_links_passwords_outbox.sql"),
     ),
+    (
+        3,
+        "list_indexes",
+        include_str!("../migrations/0003_list_indexes.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

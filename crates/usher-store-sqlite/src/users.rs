@@ -154,20 +154,27 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
             stmt.execute(params![tk, r.term, ix.key])?;
         }
     }
-    let mut stmt = c.prepare_cached(
-        "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n",
-    )?;
-    for h in head_rows(&rows) {
-        stmt.execute(params![
-            tk,
-            h.level,
-            h.head,
-            ix.state.code(),
-            ix.archived,
-            sign * h.weight
-        ])?;
+    let heads = head_rows(&rows);
+    if heads.is_empty() {
+        return Ok(());
     }
+    let values = vec!["(?, ?, ?, ?, ?, ?)"; heads.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES {values} \
+         ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
+    );
+    let mut args: Vec<Value> = Vec::with_capacity(heads.len() * 6);
+    for h in heads {
+        args.extend([
+            Value::Integer(tk),
+            Value::Integer(i64::from(h.level)),
+            Value::Text(h.head),
+            Value::Integer(i64::from(ix.state.code())),
+            Value::Integer(i64::from(ix.archived)),
+            Value::Integer(sign * h.weight),
+        ]);
+    }
+    c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
 

@@ -45,6 +45,9 @@ impl Drop for TestApp {
 pub struct TestOptions {
     /// Deliver mail through this SMTP server.
     pub smtp_url: Option<String>,
+    /// Shorter request and header deadlines than the defaults.
+    pub request_timeout: Option<std::time::Duration>,
+    pub header_timeout: Option<std::time::Duration>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -120,6 +123,12 @@ impl TestApp {
         config.smtp_url = options.smtp_url.map(SecretString::new);
         config.mail_poll = std::time::Duration::from_millis(100);
         config.hashing = test_hashing();
+        if let Some(t) = options.request_timeout {
+            config.request_timeout = t;
+        }
+        if let Some(t) = options.header_timeout {
+            config.header_timeout = t;
+        }
         let app = Application::build_with_clock(&config, clock.clone())
             .await
             .expect("the application builds");

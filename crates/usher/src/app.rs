@@ -2,11 +2,12 @@
 
 use crate::config::Config;
 use anyhow::{Context, anyhow};
-use std::net::SocketAddr;
+use axum::http::StatusCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower_http::timeout::TimeoutLayer;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::{ServiceOptions, Services};
 use usher_core::token::Secret;
@@ -67,6 +68,8 @@ pub struct Application {
     port: u16,
     mailer: Option<crate::mailer::Mailer>,
     mail_poll: Duration,
+    request_timeout: Duration,
+    limits: crate::serve::ConnectionLimits,
 }
 
 impl Application {
@@ -101,6 +104,11 @@ impl Application {
             port,
             mailer,
             mail_poll: config.mail_poll,
+            request_timeout: config.request_timeout,
+            limits: crate::serve::ConnectionLimits {
+                header_timeout: config.header_timeout,
+                ..Default::default()
+            },
         })
     }
 
@@ -124,17 +132,16 @@ impl Application {
             services: self.services.clone(),
         });
         tracing::info!(port = self.port, "usher is listening");
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let app = app.layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            self.request_timeout,
+        ));
+        crate::serve::serve(self.listener, app, self.limits, shutdown).await;
         sweeper.abort();
         if let Some(m) = mailer {
             m.abort();
         }
-        served.context("the HTTP server failed")
+        Ok(())
     }
 }
 

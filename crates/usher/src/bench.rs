@@ -512,6 +512,9 @@ fn seeded_user(i: usize, tenant_id: Uuid, rng: &mut StdRng, now: OffsetDateTime)
 /// What the seeded users let the benchmark check: totals per query.
 #[derive(Default)]
 struct Expected {
+    /// Users in the tenant: the seeded ones plus those an earlier run on
+    /// the same file created over HTTP (they match none of the filters).
+    total: u64,
     emails: Vec<String>,
     active: u64,
     expired: u64,
@@ -610,7 +613,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>((took, body))
         }
     };
-    let n = args.users as u64;
+    let n = expected.total;
     let mut emails = expected.emails.clone();
     emails.sort();
     let middle = Cursor::After(emails[emails.len() / 2].clone())
@@ -734,6 +737,7 @@ async fn seed(
         .await?
         .total as usize;
     let insert = existing == 0;
+    expected.total = existing.max(args.users) as u64;
     if !insert && existing < args.users {
         bail!(
             "the database holds {existing} bench users, fewer than {}; use a fresh --db",

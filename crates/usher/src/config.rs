@@ -71,6 +71,8 @@ struct FileConfig {
     argon2_iterations: Option<u32>,
     argon2_parallelism: Option<u32>,
     hash_workers: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    header_timeout_secs: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -87,7 +89,15 @@ pub struct Config {
     pub mail_poll: std::time::Duration,
     /// Password hashing parameters and workers.
     pub hashing: HasherConfig,
+    /// Longest a request may take, body included (408 after).
+    pub request_timeout: std::time::Duration,
+    /// Time a client has to send a request's headers; the connection is
+    /// closed after it.
+    pub header_timeout: std::time::Duration,
 }
+
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The default sender.
 pub const DEFAULT_MAIL_FROM: &str = "Usher <usher@localhost>";
@@ -100,6 +110,14 @@ fn number<T: std::str::FromStr>(name: &str, file: Option<T>) -> anyhow::Result<O
             .map(Some)
             .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}")),
         _ => Ok(file),
+    }
+}
+
+/// A positive number of seconds from the environment or the file.
+fn seconds(name: &str, file: Option<u64>) -> anyhow::Result<Option<std::time::Duration>> {
+    match number(name, file)? {
+        Some(0) => bail!("{name} must be at least 1 second"),
+        n => Ok(n.map(std::time::Duration::from_secs)),
     }
 }
 
@@ -142,6 +160,8 @@ impl Config {
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             mail_poll: std::time::Duration::from_secs(2),
             hashing: HasherConfig::default(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
         }
     }
 
@@ -206,6 +226,10 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
             mail_poll: std::time::Duration::from_secs(2),
             hashing,
+            request_timeout: seconds("USHER_REQUEST_TIMEOUT_SECS", file.request_timeout_secs)?
+                .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            header_timeout: seconds("USHER_HEADER_TIMEOUT_SECS", file.header_timeout_secs)?
+                .unwrap_or(DEFAULT_HEADER_TIMEOUT),
         })
     }
 }
@@ -234,6 +258,12 @@ public_url = "http://127.0.0.1:8080"
 
 # Sender of invitation and reset mails (USHER_MAIL_FROM).
 # mail_from = "Acme Accounts <accounts@example.com>"
+
+# Longest a request may take, body included, before a 408
+# (USHER_REQUEST_TIMEOUT_SECS), and the time a client has to send its
+# request headers before the connection is closed (USHER_HEADER_TIMEOUT_SECS).
+# request_timeout_secs = 30
+# header_timeout_secs = 10
 
 # Password hashing (argon2id). The defaults follow OWASP: 19 MiB, 2 passes,
 # 1 lane; one worker thread per core (USHER_ARGON2_MEMORY_KIB,

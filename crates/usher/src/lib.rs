@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod mailer;
+pub mod serve;
 
 pub use app::Application;
 pub use config::Config;

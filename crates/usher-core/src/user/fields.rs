@@ -11,6 +11,11 @@ use unicode_normalization::UnicodeNormalization;
 /// Unicode default case folding of NFC-normalised text: the form in which
 /// emails, usernames and search terms are compared.
 pub fn fold_case(s: &str) -> String {
+    // ASCII is already in NFC and folds to its lower case; most emails,
+    // names and search terms take this path.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     let nfc: String = s.nfc().collect();
     caseless::default_case_fold_str(&nfc).nfc().collect()
 }

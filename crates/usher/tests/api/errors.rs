@@ -178,3 +178,79 @@ async fn control_characters_in_names_are_refused_but_kept_as_data_in_attributes(
         .await;
     assert_eq!(u["attributes"]["note"], "line one\r\nline two \u{1b}[0m");
 }
+
+/// Sends raw bytes on a new connection and answers what the server wrote
+/// back before closing (or within `wait`).
+async fn raw_exchange(app: &TestApp, request: &[u8], wait: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn oversized_and_overly_many_headers_get_431_and_the_server_stays_healthy() {
+    let app = TestApp::spawn().await;
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let answer = raw_exchange(&app, big.as_bytes(), std::time::Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
+
+    let mut many = String::from("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..200 {
+        many.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let answer = raw_exchange(&app, many.as_bytes(), std::time::Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
+
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_client_too_slow_with_its_headers_or_body_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(usher_testkit::app::TestOptions {
+        request_timeout: Some(std::time::Duration::from_secs(1)),
+        header_timeout: Some(std::time::Duration::from_secs(1)),
+        ..Default::default()
+    })
+    .await;
+
+    // Headers that never end: the connection is closed after the deadline.
+    let started = std::time::Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_end(&mut out),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server kept a header-less connection open"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    // A body announced but never sent: 408 once the request deadline passes.
+    let head = format!(
+        "POST {USERS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":",
+        usher_testkit::app::SUPER_TOKEN
+    );
+    let answer = raw_exchange(&app, head.as_bytes(), std::time::Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.200}");
+
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(user_count(&app).await, 0);
+}

@@ -85,6 +85,7 @@ async fn an_invitation_mail_arrives_and_its_link_sets_the_password_and_activates
     };
     let app = TestApp::spawn_with(TestOptions {
         smtp_url: Some(smtp.url()),
+        ..Default::default()
     })
     .await;
     let u = app
@@ -158,6 +159,7 @@ async fn mail_is_written_in_the_users_language() {
     };
     let app = TestApp::spawn_with(TestOptions {
         smtp_url: Some(smtp.url()),
+        ..Default::default()
     })
     .await;
     app.create_user(
@@ -186,6 +188,7 @@ async fn a_password_reset_mail_leads_to_a_new_password_and_the_link_dies() {
     };
     let app = TestApp::spawn_with(TestOptions {
         smtp_url: Some(smtp.url()),
+        ..Default::default()
     })
     .await;
     let u = app
@@ -246,6 +249,7 @@ async fn queued_mail_is_delivered_after_a_restart_with_smtp() {
         &app,
         TestOptions {
             smtp_url: Some(smtp.url()),
+            ..Default::default()
         },
     )
     .await;
@@ -508,6 +512,7 @@ async fn invitations_redemptions_and_deliveries_are_audited() {
     };
     let app = TestApp::spawn_with(TestOptions {
         smtp_url: Some(smtp.url()),
+        ..Default::default()
     })
     .await;
     let u = app
