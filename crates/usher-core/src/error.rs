@@ -79,6 +79,7 @@ pub enum Missing {
     User,
     Attribute,
     Token,
+    Session,
 }
 
 impl Missing {
@@ -88,6 +89,7 @@ impl Missing {
             Missing::User => "user_not_found",
             Missing::Attribute => "attribute_not_found",
             Missing::Token => "token_not_found",
+            Missing::Session => "session_not_found",
         }
     }
 }
@@ -128,6 +130,17 @@ pub enum Error {
     /// The caller may not do this (e.g. a SCIM-only token on the admin API).
     #[error("{0}")]
     Forbidden(String),
+    /// The caller could not be authenticated (a wrong password, an expired
+    /// or unknown token). One answer for every cause, so that nothing is
+    /// revealed about accounts.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// Authenticated, but this account may not do it now (a blocked user).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
+    /// Too many failed attempts: try again after `retry_after_secs`.
+    #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// The request body is larger than accepted.
     #[error("{0}")]
     TooLarge(String),
@@ -163,6 +176,8 @@ impl Error {
             Error::Conflict { code, .. } => code,
             Error::VersionMismatch { .. } => "version_mismatch",
             Error::Forbidden(_) => "forbidden",
+            Error::Unauthorized { code, .. } | Error::Denied { code, .. } => code,
+            Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Store(_) => "internal_error",

@@ -13,15 +13,18 @@ pub mod error;
 pub mod input;
 pub mod listing;
 pub mod mail;
+pub mod mfa;
 pub mod password;
 #[cfg(test)]
 mod properties;
 pub mod search;
 pub mod service;
+pub mod session;
 pub mod store;
 pub mod tenant;
 pub mod token;
 pub mod user;
+pub mod useragent;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, FieldError, StoreError, ValidationErrors};

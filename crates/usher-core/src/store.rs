@@ -13,6 +13,9 @@ use crate::audit::{AuditDraft, StoredLink};
 use crate::error::{Error, StoreError};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
 use crate::mail::{MailState, OutboxEntry, OutgoingMail};
+use crate::session::{
+    NewSession, Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind,
+};
 use crate::tenant::{NewTenant, Tenant, TenantSettings};
 use crate::token::{ApiToken, SecretHash};
 use crate::user::User;
@@ -50,6 +53,8 @@ pub struct NewLink {
 pub struct Effects {
     /// End every session, refresh token and link of the user at once.
     pub revoke_access: bool,
+    /// Open this session (a login).
+    pub new_session: Option<NewSession>,
     /// Store this link, replacing any older link of its kind.
     pub new_link: Option<NewLink>,
     /// Put this mail in the outbox.
@@ -313,4 +318,51 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError>;
+
+    // --- sessions (opened through `modify_user` with `Effects::new_session`) ---
+
+    /// The session a session or access token belongs to, expired or not.
+    async fn find_session(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<SessionMatch>, StoreError>;
+    /// Records that the session was used at `now`.
+    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Replaces a current refresh token (and the access token) with the
+    /// next ones; a token already replaced ends its session. Exactly one of
+    /// two concurrent uses of one token rotates it.
+    async fn rotate_refresh(
+        &self,
+        rotation: Rotation,
+        audit: AuditDraft,
+    ) -> Result<RotationOutcome, Error>;
+    /// A user's sessions not yet expired at `now`, newest first.
+    async fn list_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Ends one session of the user (`Some`) or all of them; answers how
+    /// many ended. An unknown session id is `Error::NotFound`.
+    async fn end_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
+
+    // --- login throttle ---
+
+    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError>;
+    /// Counts one more failure for `key`; answers the new record.
+    async fn throttle_failure(
+        &self,
+        tenant_id: Uuid,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Throttle, StoreError>;
+    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError>;
 }

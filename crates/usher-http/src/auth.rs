@@ -24,7 +24,7 @@ pub struct Caller {
     pub ctx: AuditContext,
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.trim().split_once(' ')?;
     scheme
@@ -71,6 +71,18 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The `{tenant}` segment of the request's path.
+pub(crate) async fn tenant_slug(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::not_found_route())?;
+    params
+        .iter()
+        .find(|(k, _)| *k == "tenant")
+        .map(|(_, v)| v.to_owned())
+        .ok_or_else(ApiError::not_found_route)
+}
+
 /// An admin of the tenant named in the path.
 #[derive(Debug, Clone)]
 pub struct TenantAdmin {
@@ -86,14 +98,7 @@ impl FromRequestParts<AppState> for TenantAdmin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found_route())?;
-        let slug = params
-            .iter()
-            .find(|(k, _)| *k == "tenant")
-            .map(|(_, v)| v.to_owned())
-            .ok_or_else(ApiError::not_found_route)?;
+        let slug = tenant_slug(parts, state).await?;
         let hidden = || ApiError::from(Error::NotFound(Missing::Tenant));
         let tenant = match state.services.find_tenant(&slug).await {
             Ok(t) => t,

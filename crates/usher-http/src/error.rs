@@ -52,6 +52,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<ProblemField>,
     challenge: bool,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -62,6 +63,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -148,6 +150,23 @@ impl From<Error> for ApiError {
                 ),
             ),
             Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
+            Error::Unauthorized { code, message } => {
+                let mut out = ApiError::new(StatusCode::UNAUTHORIZED, code, message.clone());
+                out.challenge = true;
+                out
+            }
+            Error::Denied { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message.clone())
+            }
+            Error::TooManyAttempts { retry_after_secs } => {
+                let mut out = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    e.to_string(),
+                );
+                out.retry_after = Some(*retry_after_secs);
+                out
+            }
             Error::TooLarge(m) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -188,6 +207,9 @@ impl IntoResponse for ApiError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         res
     }

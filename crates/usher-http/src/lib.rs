@@ -16,6 +16,7 @@ mod pages;
 mod paging;
 pub mod precondition;
 pub mod schema;
+mod sessions;
 mod tenants;
 mod users;
 
@@ -97,6 +98,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(outbox::list_outbox))
         .routes(routes!(auth_api::accept_invitation))
         .routes(routes!(auth_api::complete_password_reset))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::me))
+        .routes(routes!(sessions::my_sessions))
+        .routes(routes!(sessions::end_my_session))
+        .routes(routes!(
+            sessions::user_sessions,
+            sessions::end_user_sessions
+        ))
+        .routes(routes!(sessions::end_user_session))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

@@ -20,6 +20,7 @@ mod list;
 mod migrations;
 mod outbox;
 mod rows;
+mod sessions;
 mod tenants;
 mod user_rows;
 mod users;
@@ -36,6 +37,7 @@ use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
+use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::{
     ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
 };
@@ -406,5 +408,69 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError> {
         audit::links(self.pool(), chain, after, limit).await
+    }
+
+    async fn find_session(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<SessionMatch>, StoreError> {
+        sessions::find(self.pool(), kind, hash).await
+    }
+
+    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+        sessions::touch(self.pool(), session_id, now).await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotation: Rotation,
+        audit: AuditDraft,
+    ) -> Result<RotationOutcome, Error> {
+        let tk = self.tenant_key(rotation.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { sessions::rotate(&pool, tk, rotation, audit).await }).await
+    }
+
+    async fn list_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        sessions::list(self.pool(), tk, user_id, now).await
+    }
+
+    async fn end_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { sessions::end(&pool, tk, user_id, session_id, audit).await }).await
+    }
+
+    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        sessions::throttle(self.pool(), tk, key).await
+    }
+
+    async fn throttle_failure(
+        &self,
+        tenant_id: Uuid,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Throttle, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        sessions::throttle_failure(self.pool(), tk, key, now).await
+    }
+
+    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        sessions::throttle_clear(self.pool(), tk, key).await
     }
 }

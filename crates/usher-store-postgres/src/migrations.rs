@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_indexes",
         include_str!("../migrations/0003_list_indexes.sql"),
     ),
+    (
+        4,
+        "sessions",
+        include_str!("../migrations/0004_sessions.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -356,6 +356,7 @@ pub(crate) async fn revoke_access(
         .bind(user_key)
         .execute(&mut *c)
         .await?;
+    crate::sessions::end_all(c, user_key).await?;
     crate::outbox::cancel_queued(c, user_id, None, "cancelled: the user's access was revoked").await
 }
 
@@ -384,6 +385,9 @@ pub(crate) async fn apply_effects(
     }
     if let Some(mail) = &effects.mail {
         crate::outbox::enqueue(c, tk, mail).await?;
+    }
+    if let Some(session) = &effects.new_session {
+        crate::sessions::insert(c, tk, user_key, session).await?;
     }
     Ok(())
 }

@@ -106,6 +106,8 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: UserWrite) -> Result<U
             user.version += 1;
             user.updated_at = now;
             user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
+        } else if before.user.activity_differs(&user) {
+            user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
         }
         user_rows::apply_effects(&mut w.tx, tk, before.key, user.id, &effects, now)
             .await

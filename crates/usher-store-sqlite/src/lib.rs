@@ -12,6 +12,7 @@ mod list;
 mod migrations;
 mod outbox;
 mod rows;
+mod sessions;
 mod tenants;
 mod users;
 mod writer;
@@ -26,6 +27,7 @@ use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
+use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::{
     ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
 };
@@ -459,5 +461,99 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredLink>, StoreError> {
         self.read(move |c| audit::links(c, chain, after, limit))
             .await
+    }
+
+    async fn find_session(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<SessionMatch>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| sessions::find(c, kind, &hash)).await
+    }
+
+    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+        let now = usher_core::clock::to_micros(now);
+        self.inner
+            .writer
+            .write(move |c| {
+                sessions::touch(c, session_id, now).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotation: Rotation,
+        audit: AuditDraft,
+    ) -> Result<RotationOutcome, Error> {
+        let tk = self.tenant_key(rotation.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| sessions::rotate(c, tk, rotation, audit))
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let now = usher_core::clock::to_micros(now);
+        self.read(move |c| sessions::list(c, tk, user_id, now))
+            .await
+    }
+
+    async fn end_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| sessions::end(c, tk, user_id, session_id, audit))
+            .await
+    }
+
+    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = key.to_owned();
+        self.read(move |c| sessions::throttle(c, tk, &key)).await
+    }
+
+    async fn throttle_failure(
+        &self,
+        tenant_id: Uuid,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Throttle, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = key.to_owned();
+        let now = usher_core::clock::to_micros(now);
+        self.inner
+            .writer
+            .write(move |c| {
+                sessions::throttle_failure(c, tk, &key, now).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = key.to_owned();
+        self.inner
+            .writer
+            .write(move |c| {
+                sessions::throttle_clear(c, tk, &key).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
     }
 }

@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_indexes",
         include_str!("../migrations/0003_list_indexes.sql"),
     ),
+    (
+        4,
+        "sessions",
+        include_str!("../migrations/0004_sessions.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

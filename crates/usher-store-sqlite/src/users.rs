@@ -301,11 +301,12 @@ fn insert_link(
     Ok(())
 }
 
-/// Ends everything that grants access: links, the mails carrying them, and
-/// (once they exist) sessions and refresh tokens.
+/// Ends everything that grants access: links, the mails carrying them,
+/// sessions and their refresh tokens.
 fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
     c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
         .execute([user_key])?;
+    crate::sessions::end_all(c, user_key)?;
     crate::outbox::cancel_queued(c, user_id, None, "cancelled: the user's access was revoked")?;
     Ok(())
 }
@@ -334,6 +335,9 @@ fn apply_effects(
     }
     if let Some(mail) = &effects.mail {
         crate::outbox::enqueue(c, tk, mail)?;
+    }
+    if let Some(session) = &effects.new_session {
+        crate::sessions::insert(c, tk, user_key, session)?;
     }
     Ok(())
 }
@@ -452,6 +456,8 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, 
         if !changes.is_empty() {
             user.version += 1;
             user.updated_at = now;
+            update_row(c, tk, &before, &user)?;
+        } else if before.user.activity_differs(&user) {
             update_row(c, tk, &before, &user)?;
         }
         apply_effects(c, tk, before.key, user.id, &effects, now).db()?;

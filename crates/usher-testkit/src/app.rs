@@ -48,6 +48,9 @@ pub struct TestOptions {
     /// Shorter request and header deadlines than the defaults.
     pub request_timeout: Option<std::time::Duration>,
     pub header_timeout: Option<std::time::Duration>,
+    /// Hash passwords with the production (OWASP) argon2 parameters
+    /// instead of cheap ones, for timing comparisons.
+    pub production_hashing: bool,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -122,7 +125,9 @@ impl TestApp {
         config.bootstrap_token = Some(SecretString::new(SUPER_TOKEN.into()));
         config.smtp_url = options.smtp_url.map(SecretString::new);
         config.mail_poll = std::time::Duration::from_millis(100);
-        config.hashing = test_hashing();
+        if !options.production_hashing {
+            config.hashing = test_hashing();
+        }
         if let Some(t) = options.request_timeout {
             config.request_timeout = t;
         }
@@ -222,6 +227,71 @@ impl TestApp {
             .await
             .expect("token created");
         secret.expose().to_owned()
+    }
+
+    /// Creates a user of `tenant` who accepted the invitation (from the
+    /// outbox) with `password`; answers the user's JSON.
+    pub async fn user_with_password(&self, tenant: &str, email: &str, password: &str) -> Value {
+        let user = self
+            .create_user(tenant, serde_json::json!({"email": email}))
+            .await;
+        let outbox: Value = self
+            .get(&format!("/api/v1/tenants/{tenant}/outbox?limit=200"))
+            .await
+            .json()
+            .await
+            .expect("outbox json");
+        let link = outbox["items"]
+            .as_array()
+            .expect("outbox items")
+            .iter()
+            .find(|m| m["recipient"] == email)
+            .and_then(|m| m["link"].as_str())
+            .expect("an invitation link in the outbox")
+            .to_owned();
+        let token = link.rsplit('/').next().expect("a token").to_owned();
+        let res = self
+            .client
+            .post(self.url(&format!("/api/v1/tenants/{tenant}/auth/invitations/accept")))
+            .json(&serde_json::json!({"token": token, "password": password}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status().as_u16(), 200, "invitation not accepted");
+        user
+    }
+
+    /// Posts a login with this user agent (no admin token).
+    pub async fn login(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+        user_agent: &str,
+    ) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/tenants/{tenant}/auth/login")))
+            .header("user-agent", user_agent)
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a user with `password` in `tenant`, logs in, and answers the
+    /// login's JSON (tokens and session id).
+    pub async fn login_as(&self, tenant: &str, email: &str, password: &str) -> Value {
+        self.user_with_password(tenant, email, password).await;
+        let res = self.login(tenant, email, password, "usher-tests").await;
+        assert_eq!(res.status().as_u16(), 200, "login failed");
+        res.json().await.expect("login json")
+    }
+
+    /// A request with a session or access token instead of the admin token.
+    pub fn as_user(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("authorization", format!("Bearer {token}"))
     }
 }
 

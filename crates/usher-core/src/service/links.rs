@@ -78,6 +78,7 @@ impl PendingLink {
                 created_at: self.now,
             }),
             new_link: Some(self.link),
+            new_session: None,
         }
     }
 }

@@ -7,12 +7,16 @@ mod attributes;
 mod audit;
 mod cache;
 mod links;
+mod sessions;
 mod tenants;
 mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
+pub use sessions::{
+    ClientContext, SessionCaller, SignedIn, invalid_credentials, invalid_token, user_blocked,
+};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;

@@ -54,6 +54,14 @@ impl User {
 
     /// The fields that changed between two versions, for the audit log:
     /// `{"field": {"from": …, "to": …}}`.
+    /// Whether the login timestamps differ: activity that is stored but,
+    /// unlike an edit, neither bumps the version nor counts as a change
+    /// (else every failed login by a stranger would break admins' ETags).
+    pub fn activity_differs(&self, after: &User) -> bool {
+        self.last_login_at != after.last_login_at
+            || self.last_failed_login_at != after.last_failed_login_at
+    }
+
     pub fn diff(&self, after: &User) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::{Value, json};
         let mut out = serde_json::Map::new();

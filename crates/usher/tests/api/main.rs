@@ -14,5 +14,6 @@ mod invitations;
 mod listing;
 mod matrix;
 mod openapi;
+mod sessions;
 mod tenants;
 mod users;

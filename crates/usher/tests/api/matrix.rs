@@ -11,7 +11,20 @@ use usher_testkit::app::{TestApp, json as body};
 
 /// Operations anyone may call.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz") || path.contains("/auth/")
+    matches!(path, "/healthz" | "/readyz")
+        || [
+            "/auth/invitations/accept",
+            "/auth/password-reset/complete",
+            "/auth/login",
+            "/auth/token",
+        ]
+        .iter()
+        .any(|p| path.ends_with(p))
+}
+
+/// Operations of a user holding a session: no admin token opens them.
+fn is_session_route(path: &str) -> bool {
+    path.contains("/auth/") && !is_public(path)
 }
 
 /// A body that would succeed if authorization let the call through.
@@ -56,6 +69,13 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     .await;
     let other_admin = app.tenant_token("other", TokenScope::Admin).await;
     let victim_scim = app.tenant_token("victim", TokenScope::Scim).await;
+    // A session of a user of the other tenant opens nothing in this one.
+    let other_session = app
+        .login_as("other", "o@x.example", "correct horse battery")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let doc = body(
         app.client
             .get(app.url("/openapi.json"))
@@ -72,7 +92,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
             let concrete = path
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
-                .replace("{name}", "keep");
+                .replace("{name}", "keep")
+                .replace("{sid}", "018f0000-0000-7000-8000-000000000000");
             let call = |auth: Option<&str>| -> RequestBuilder {
                 let mut r = app.client.request(m.clone(), app.url(&concrete));
                 if let Some(a) = auth {
@@ -91,6 +112,23 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                     s != 401 && s != 403 && s < 500,
                     "{method} {path}: public, got {s}"
                 );
+                checked += 1;
+                continue;
+            }
+            if is_session_route(path) {
+                let super_admin = format!("Bearer {}", usher_testkit::app::SUPER_TOKEN);
+                for auth in [
+                    None,
+                    Some("Bearer"),
+                    Some("Bearer usher_acc_not-a-real-token"),
+                    Some(&*format!("Bearer {victim_scim}")),
+                    Some(&*format!("Bearer {other_admin}")),
+                    Some(super_admin.as_str()),
+                    Some(&*format!("Bearer {other_session}")),
+                ] {
+                    let s = status(call(auth)).await;
+                    assert_eq!(s, 401, "{method} {path} with {auth:?}");
+                }
                 checked += 1;
                 continue;
             }
@@ -118,14 +156,15 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     let token = format!("Bearer {}", usher_testkit::app::SUPER_TOKEN);
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            if is_public(path) {
+            if is_public(path) || is_session_route(path) {
                 continue;
             }
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let concrete = path
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
-                .replace("{name}", "keep");
+                .replace("{name}", "keep")
+                .replace("{sid}", "018f0000-0000-7000-8000-000000000000");
             let mut r = app
                 .client
                 .request(m.clone(), app.url(&concrete))

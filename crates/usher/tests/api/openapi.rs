@@ -21,7 +21,8 @@ async fn every_documented_operation_is_served_and_secured() {
             let concrete = path
                 .replace("{tenant}", "default")
                 .replace("{id}", "0190a000-0000-7000-8000-000000000000")
-                .replace("{name}", "nothing");
+                .replace("{name}", "nothing")
+                .replace("{sid}", "0190a000-0000-7000-8000-000000000001");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // Unauthenticated: a documented route is never a 404/405 route miss.
             let res = app
@@ -34,8 +35,9 @@ async fn every_documented_operation_is_served_and_secured() {
             let public = path == "/healthz" || path == "/readyz";
             if public {
                 assert_eq!(status, 200, "{method} {path}");
-            } else if path.contains("/auth/") {
-                // End-user endpoints take no token; an empty body is refused.
+            } else if path.contains("/auth/") && op["security"].is_null() {
+                // End-user endpoints without a session take no token; an
+                // empty body is refused.
                 assert_eq!(status, 415, "{method} {path}");
             } else {
                 assert_eq!(status, 401, "{method} {path}");
@@ -61,8 +63,10 @@ fn the_document_lists_every_route_of_the_router() {
     // healthz, readyz; tenants list+create, get, settings get+patch; users
     // create+list, get+patch+delete, six actions; attributes list+create,
     // delete; audit.
-    // Then password reset, outbox, and the two link redemptions.
-    assert_eq!(ops, 2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4);
+    // Then password reset, outbox, and the two link redemptions; login,
+    // refresh, logout, me, own sessions list + delete; a user's sessions
+    // list + delete all, delete one.
+    assert_eq!(ops, 2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3);
 }
 
 #[test]

@@ -1,0 +1,447 @@
+//! Logging in, refreshing, logging out, and the sessions admins and users
+//! see.
+//!
+//! A failed login answers the same whatever failed (unknown email, wrong
+//! password, a user who cannot log in yet or any more), and takes the same
+//! time: an unknown email still costs one password verification against a
+//! dummy hash. Only a blocked user who gave the right password learns that
+//! the account is blocked. The reason is kept in the audit event.
+
+use super::Services;
+use crate::audit::{AuditContext, AuditDraft};
+use crate::error::{Error, Missing, StoreError};
+use crate::password::NormalizedPassword;
+use crate::session::{
+    self, IssuedTokens, NewSession, Rotation, RotationOutcome, SEEN_GRANULARITY, SESSION_TTL,
+    Session, TokenKind,
+};
+use crate::store::{Effects, UserWrite};
+use crate::tenant::Tenant;
+use crate::token::Secret;
+use crate::user::fields::Email;
+use crate::user::{User, UserState};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The one answer to every failed login.
+pub fn invalid_credentials() -> Error {
+    Error::Unauthorized {
+        code: "invalid_credentials",
+        message: "the email or password is wrong".into(),
+    }
+}
+
+/// The one answer to a token that does not open a session (unknown,
+/// expired, revoked, rotated away).
+pub fn invalid_token() -> Error {
+    Error::Unauthorized {
+        code: "invalid_token",
+        message: "the token is not valid (any more); log in again".into(),
+    }
+}
+
+/// The answer to a blocked user who proved to know the password.
+pub fn user_blocked() -> Error {
+    Error::Denied {
+        code: "user_blocked",
+        message: "your account is blocked; contact your administrator".into(),
+    }
+}
+
+/// What a client says about itself at login.
+#[derive(Debug, Clone, Default)]
+pub struct ClientContext {
+    pub user_agent: Option<String>,
+}
+
+/// A successful login or refresh.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: Session,
+    pub tokens: IssuedTokens,
+}
+
+/// A caller authenticated by a session or access token.
+#[derive(Debug, Clone)]
+pub struct SessionCaller {
+    pub session: Session,
+    pub user: User,
+}
+
+fn hashing_unavailable(e: impl std::fmt::Display) -> Error {
+    tracing::error!(error = %e, "password verification failed to run");
+    Error::Store(StoreError::Unavailable(
+        "password verification is unavailable".into(),
+    ))
+}
+
+/// Keeps what a header says to a sane length for storage.
+fn clip(s: &str, max: usize) -> String {
+    let cut: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
+    cut
+}
+
+impl Services {
+    /// Refuses an attempt while its account or its address is throttled.
+    async fn check_throttle(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        if let Some(t) = self.store.throttle(tenant.id, account).await?
+            && let Some(until) = t.locked_until()
+            && until > now
+        {
+            let secs = (until - now).whole_seconds().max(1) as u64;
+            return Err(Error::TooManyAttempts {
+                retry_after_secs: secs,
+            });
+        }
+        if let Some(a) = address
+            && let Some(t) = self.store.throttle(tenant.id, a).await?
+            && session::address_blocks(&t, now)
+        {
+            return Err(Error::TooManyAttempts {
+                retry_after_secs: 60,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a failure against the account and the address; audits the
+    /// moment an account starts being delayed.
+    async fn count_failure(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        account: &str,
+        address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let t = self.store.throttle_failure(tenant.id, account, now).await?;
+        if let Some(a) = address {
+            self.store.throttle_failure(tenant.id, a, now).await?;
+        }
+        if t.failures == session::FREE_FAILURES || t.failures == session::HARD_LIMIT {
+            let until = t.locked_until().map(|u| u.to_string());
+            self.store
+                .append_audit(
+                    self.draft(ctx, Some(tenant), "login.throttled")
+                        .details(json!({"failures": t.failures, "delayed_until": until})),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Checks an email and password and opens a session.
+    pub async fn login(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        email: &str,
+        password: &str,
+        client: ClientContext,
+    ) -> Result<SignedIn, Error> {
+        let now = self.clock.now();
+        let draft = self.draft(ctx, Some(tenant), "user.login");
+        let email_norm = Email::parse("email", email)
+            .map(|e| e.normalized().to_owned())
+            .unwrap_or_else(|_| crate::user::fields::fold_case(email.trim()));
+        let account = session::account_key(&email_norm);
+        let address = ctx.client_ip.as_deref().map(session::address_key);
+        if let Err(e) = self
+            .check_throttle(tenant, &account, address.as_deref(), now)
+            .await
+        {
+            return Err(self
+                .refuse(draft.details(json!({"reason": "throttled"})), e)
+                .await);
+        }
+        let password = NormalizedPassword::normalize(password);
+        let user = self.store.user_by_email(tenant.id, &email_norm).await?;
+        let stored = match &user {
+            Some(u) => self.store.password_hash(tenant.id, u.id).await?,
+            None => None,
+        };
+        let verified = match &stored {
+            Some(phc) => self
+                .hasher
+                .verify(&password, phc)
+                .await
+                .map_err(hashing_unavailable)?,
+            None => {
+                self.hasher.dummy_verify(&password).await;
+                false
+            }
+        };
+        let state = user.as_ref().map(|u| u.state(now));
+        let reason = match (&user, verified, state) {
+            (None, _, _) => Some("unknown_email"),
+            (Some(_), false, _) => Some("wrong_password"),
+            (Some(_), true, Some(UserState::Active | UserState::Blocked)) => None,
+            (Some(_), true, _) => Some("state_forbids_login"),
+        };
+        if let Some(reason) = reason {
+            self.count_failure(tenant, ctx, &account, address.as_deref(), now)
+                .await?;
+            let mut draft = draft.details(json!({"reason": reason}));
+            if let Some(u) = &user {
+                draft = draft.target("user", u.id);
+                // The failure time is part of the user's record; the
+                // attempt is audited as refused with it.
+                self.record_failed_login(tenant, u.id, now, draft).await?;
+                return Err(invalid_credentials());
+            }
+            return Err(self.refuse(draft, invalid_credentials()).await);
+        }
+        let Some(user) = user else {
+            return Err(invalid_credentials());
+        };
+        if state == Some(UserState::Blocked) {
+            let draft = draft
+                .target("user", user.id)
+                .details(json!({"reason": "blocked"}));
+            return Err(self.refuse(draft, user_blocked()).await);
+        }
+        self.store.throttle_clear(tenant.id, &account).await?;
+        let tokens = IssuedTokens::generate(now, true);
+        let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
+        let session = Session {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + SESSION_TTL,
+            ip: ctx.client_ip.as_deref().map(|ip| clip(ip, 64)),
+            client: crate::useragent::parse(user_agent.as_deref().unwrap_or("")),
+            user_agent,
+            location: None,
+        };
+        let new = NewSession {
+            session: session.clone(),
+            tokens: tokens.hashes(),
+        };
+        let write = UserWrite {
+            tenant_id: tenant.id,
+            user_id: user.id,
+            if_match: None,
+            now,
+            mutation: Box::new(move |u: &mut User| {
+                u.last_login_at = Some(now);
+                // Logging in brings an archived user back.
+                u.archived = false;
+                Ok(Effects {
+                    new_session: Some(new),
+                    ..Effects::default()
+                })
+            }),
+            audit: draft
+                .target("user", user.id)
+                .details(json!({"session_id": session.id.to_string()})),
+        };
+        self.store.modify_user(write).await?;
+        Ok(SignedIn { session, tokens })
+    }
+
+    async fn record_failed_login(
+        &self,
+        tenant: &Tenant,
+        user_id: Uuid,
+        now: OffsetDateTime,
+        draft: AuditDraft,
+    ) -> Result<(), Error> {
+        let write = UserWrite {
+            tenant_id: tenant.id,
+            user_id,
+            if_match: None,
+            now,
+            mutation: Box::new(move |u: &mut User| {
+                u.last_failed_login_at = Some(now);
+                Ok(Effects::default())
+            }),
+            audit: draft.failed_with(&invalid_credentials()),
+        };
+        match self.store.modify_user(write).await {
+            Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The session and user behind a session or access token, checked on
+    /// every call: a revoked session, an expired token, or a user who may no
+    /// longer hold a session answers `invalid_token`.
+    pub async fn authenticate_session(
+        &self,
+        tenant: &Tenant,
+        presented: &str,
+    ) -> Result<SessionCaller, Error> {
+        let now = self.clock.now();
+        let kind = if presented.starts_with(session::ACCESS_PREFIX) {
+            TokenKind::Access
+        } else if presented.starts_with(session::SESSION_PREFIX) {
+            TokenKind::Session
+        } else {
+            return Err(invalid_token());
+        };
+        let hash = Secret::from_string(presented.to_owned()).hash();
+        let Some(found) = self.store.find_session(kind, &hash).await? else {
+            return Err(invalid_token());
+        };
+        if found.session.tenant_id != tenant.id || !found.is_live(kind, now) {
+            return Err(invalid_token());
+        }
+        let Some(user) = self
+            .store
+            .get_user(tenant.id, found.session.user_id)
+            .await?
+        else {
+            return Err(invalid_token());
+        };
+        // Blocked users keep their sessions (an admin may end them); anyone
+        // else who can no longer log in has none.
+        if !matches!(user.state(now), UserState::Active | UserState::Blocked) {
+            return Err(invalid_token());
+        }
+        if now - found.session.last_seen_at >= SEEN_GRANULARITY {
+            self.store.touch_session(found.session.id, now).await?;
+        }
+        Ok(SessionCaller {
+            session: found.session,
+            user,
+        })
+    }
+
+    /// Replaces a refresh token with new access and refresh tokens.
+    pub async fn refresh(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        presented: &str,
+    ) -> Result<SignedIn, Error> {
+        let now = self.clock.now();
+        let draft = self.draft(ctx, Some(tenant), "session.refresh");
+        let hash = Secret::from_string(presented.to_owned()).hash();
+        let tokens = IssuedTokens::generate(now, false);
+        let rotation = Rotation {
+            tenant_id: tenant.id,
+            presented: hash,
+            next: tokens.hashes(),
+            now,
+        };
+        // Blocked users may not refresh: look before rotating. (A block
+        // landing between this look and the rotation lets one refresh
+        // through, as it would have a moment earlier.)
+        if let Some(found) = self.store.find_session(TokenKind::Refresh, &hash).await?
+            && found.session.tenant_id == tenant.id
+        {
+            let user = self
+                .store
+                .get_user(tenant.id, found.session.user_id)
+                .await?;
+            match user.map(|u| (u.state(now), u.id)) {
+                Some((UserState::Active, _)) => {}
+                Some((UserState::Blocked, id)) => {
+                    let draft = draft
+                        .target("user", id)
+                        .details(json!({"reason": "blocked"}));
+                    return Err(self.refuse(draft, user_blocked()).await);
+                }
+                _ => return Err(self.refuse(draft, invalid_token()).await),
+            }
+        }
+        match self.store.rotate_refresh(rotation, draft).await? {
+            RotationOutcome::Rotated(session) => Ok(SignedIn {
+                session: *session,
+                tokens,
+            }),
+            RotationOutcome::Reused {
+                session_id,
+                user_id,
+            } => {
+                tracing::warn!(%session_id, %user_id, "a replaced refresh token was used again; the session was ended");
+                Err(invalid_token())
+            }
+            RotationOutcome::Unknown => Err(invalid_token()),
+        }
+    }
+
+    /// Ends the caller's own session.
+    pub async fn logout(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        caller: &SessionCaller,
+    ) -> Result<(), Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "session.logout")
+            .target("user", caller.user.id)
+            .details(json!({"session_id": caller.session.id.to_string()}));
+        self.store
+            .end_sessions(tenant.id, caller.user.id, Some(caller.session.id), draft)
+            .await
+            .map(|_| ())
+    }
+
+    /// A user's live sessions (audited as a view).
+    pub async fn list_sessions(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+    ) -> Result<Vec<Session>, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.sessions.list");
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let draft = draft.target("user", uid);
+        if self.store.get_user(tenant.id, uid).await?.is_none() {
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        }
+        let sessions = self
+            .store
+            .list_sessions(tenant.id, uid, self.clock.now())
+            .await?;
+        self.store
+            .append_audit(draft.details(json!({"count": sessions.len()})))
+            .await?;
+        Ok(sessions)
+    }
+
+    /// Ends one session of a user, or all of them.
+    pub async fn end_sessions(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        session_id: Option<&str>,
+    ) -> Result<u64, Error> {
+        let action = if session_id.is_some() {
+            "session.revoke"
+        } else {
+            "session.revoke_all"
+        };
+        let draft = self.draft(ctx, Some(tenant), action);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let sid = match session_id.map(Uuid::parse_str).transpose() {
+            Ok(s) => s,
+            Err(_) => {
+                let e = Error::bad_request("invalid_id", "the session id must be a UUID");
+                return Err(self.refuse(draft.target("user", uid), e).await);
+            }
+        };
+        let mut draft = draft.target("user", uid);
+        if let Some(s) = sid {
+            draft = draft.details(json!({"session_id": s.to_string()}));
+        }
+        self.store.end_sessions(tenant.id, uid, sid, draft).await
+    }
+}
