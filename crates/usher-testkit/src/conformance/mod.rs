@@ -23,6 +23,7 @@ pub mod fixtures;
 pub mod listing;
 pub mod paging;
 pub mod search;
+pub mod sessions;
 pub mod tenants;
 pub mod users;
 
@@ -145,6 +146,15 @@ macro_rules! store_conformance_tests {
             audit::audit_events_filter_by_actor_target_action_and_time,
             audit::every_write_records_exactly_one_event_of_its_outcome,
             audit::concurrent_writes_keep_every_chain_gapless_and_verifiable,
+
+            sessions::a_login_opens_a_session_found_by_its_session_and_access_tokens,
+            sessions::touching_a_session_moves_last_seen_forward_only,
+            sessions::a_refresh_rotates_once_and_a_spent_token_ends_the_session,
+            sessions::an_expired_session_does_not_rotate,
+            sessions::concurrent_refreshes_with_one_token_rotate_exactly_once,
+            sessions::sessions_are_listed_newest_first_and_ended_one_or_all,
+            sessions::revoking_access_or_deleting_the_user_ends_their_sessions,
+            sessions::the_throttle_counts_failures_per_key_until_cleared,
         );
     };
 }
