@@ -48,6 +48,19 @@ pub struct BenchArgs {
     /// Use this database URL instead (e.g. a PostgreSQL database to fill).
     #[arg(long)]
     url: Option<String>,
+    /// Users with a password for the login and refresh measurements (0
+    /// skips them).
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) login_users: usize,
+    /// Logins measured (password only, production argon2 parameters).
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) logins: usize,
+    /// Refreshes measured.
+    #[arg(long, default_value_t = 20_000)]
+    pub(crate) refreshes: usize,
+    /// Concurrent clients logging in and refreshing.
+    #[arg(long, default_value_t = 16)]
+    pub(crate) auth_clients: usize,
 }
 
 const FIRST: &[&str] = &[
@@ -438,7 +451,12 @@ fn ascii_fold(s: &str) -> String {
 }
 
 /// The `i`-th seeded user, deterministic for a seed.
-fn seeded_user(i: usize, tenant_id: Uuid, rng: &mut StdRng, now: OffsetDateTime) -> User {
+pub(crate) fn seeded_user(
+    i: usize,
+    tenant_id: Uuid,
+    rng: &mut StdRng,
+    now: OffsetDateTime,
+) -> User {
     let first = FIRST[rng.random_range(0..FIRST.len())];
     let last = LAST[rng.random_range(0..LAST.len())];
     let domain = DOMAINS[i % DOMAINS.len()];
@@ -706,6 +724,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         h.value_at_quantile(0.5) as f64 / 1000.0,
         h.value_at_quantile(0.99) as f64 / 1000.0
     );
+    if args.login_users > 0 {
+        crate::bench_auth::run(&services, &client, port, &args).await?;
+    }
     server.abort();
     if let Some(dir) = cleanup {
         let _ = std::fs::remove_dir_all(dir);

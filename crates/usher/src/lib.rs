@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+mod bench_auth;
 pub mod cli;
 pub mod config;
 pub mod mailer;

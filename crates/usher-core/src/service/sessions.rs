@@ -83,15 +83,17 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 impl Services {
-    /// Refuses an attempt while its account or its address is throttled.
+    /// Refuses an attempt while its account or its address is throttled;
+    /// answers whether the account has failures on record.
     async fn check_throttle(
         &self,
         tenant: &Tenant,
         account: &str,
         address: Option<&str>,
         now: OffsetDateTime,
-    ) -> Result<(), Error> {
-        if let Some(t) = self.store.throttle(tenant.id, account).await?
+    ) -> Result<bool, Error> {
+        let record = self.store.throttle(tenant.id, account).await?;
+        if let Some(t) = &record
             && let Some(until) = t.locked_until()
             && until > now
         {
@@ -108,7 +110,7 @@ impl Services {
                 retry_after_secs: 60,
             });
         }
-        Ok(())
+        Ok(record.is_some())
     }
 
     /// Counts a failure against the account and the address; audits the
@@ -153,14 +155,17 @@ impl Services {
             .unwrap_or_else(|_| crate::user::fields::fold_case(email.trim()));
         let account = session::account_key(&email_norm);
         let address = ctx.client_ip.as_deref().map(session::address_key);
-        if let Err(e) = self
+        let had_failures = match self
             .check_throttle(tenant, &account, address.as_deref(), now)
             .await
         {
-            return Err(self
-                .refuse(draft.details(json!({"reason": "throttled"})), e)
-                .await);
-        }
+            Ok(had) => had,
+            Err(e) => {
+                return Err(self
+                    .refuse(draft.details(json!({"reason": "throttled"})), e)
+                    .await);
+            }
+        };
         let password = NormalizedPassword::normalize(password);
         let user = self.store.user_by_email(tenant.id, &email_norm).await?;
         let stored = match &user {
@@ -207,7 +212,10 @@ impl Services {
                 .details(json!({"reason": "blocked"}));
             return Err(self.refuse(draft, user_blocked()).await);
         }
-        self.store.throttle_clear(tenant.id, &account).await?;
+        // Only an account with failures on record costs a write here.
+        if had_failures {
+            self.store.throttle_clear(tenant.id, &account).await?;
+        }
         let tokens = IssuedTokens::generate(now, true);
         let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
         let session = Session {
