@@ -80,6 +80,7 @@ pub enum Missing {
     Attribute,
     Token,
     Session,
+    Factor,
 }
 
 impl Missing {
@@ -90,6 +91,7 @@ impl Missing {
             Missing::Attribute => "attribute_not_found",
             Missing::Token => "token_not_found",
             Missing::Session => "session_not_found",
+            Missing::Factor => "factor_not_found",
         }
     }
 }

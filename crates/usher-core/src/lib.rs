@@ -10,6 +10,7 @@ pub mod attribute;
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod factor;
 pub mod input;
 pub mod listing;
 pub mod mail;

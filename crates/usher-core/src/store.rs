@@ -11,6 +11,7 @@
 use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditDraft, StoredLink};
 use crate::error::{Error, StoreError};
+use crate::factor::{Challenge, FactorSecret, NewFactor};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
 use crate::mail::{MailState, OutboxEntry, OutgoingMail};
 use crate::session::{
@@ -365,4 +366,69 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError>;
     async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError>;
+
+    // --- second factors ---
+
+    /// A user's factors with what verifying them needs, oldest first.
+    async fn list_factors(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<FactorSecret>, StoreError>;
+    /// Stores a factor: a TOTP factor replaces the user's unconfirmed one,
+    /// a set of recovery codes the older set.
+    async fn add_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        new: NewFactor,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Marks a TOTP factor confirmed, its first code's step spent.
+    async fn confirm_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Uuid,
+        step: i64,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Spends `step` of a TOTP factor if it is later than the last one
+    /// spent; of concurrent uses of one step exactly one answers true.
+    async fn use_totp_step(
+        &self,
+        factor_id: Uuid,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Spends an unused recovery code of the user; true if it was unused.
+    async fn use_recovery_code(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Removes a factor (`Some`) or the user's recovery codes (`None`).
+    /// The last confirmed TOTP factor of a user is refused with
+    /// `last_second_factor`; an unknown factor is `factor_not_found`.
+    async fn delete_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+
+    /// Stores a login's wait for its second factor.
+    async fn create_challenge(
+        &self,
+        hash: &SecretHash,
+        challenge: Challenge,
+    ) -> Result<(), StoreError>;
+    async fn find_challenge(&self, hash: &SecretHash) -> Result<Option<Challenge>, StoreError>;
+    /// Counts a wrong code; answers the attempts so far.
+    async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError>;
+    /// Removes the challenge; true for exactly one of concurrent callers.
+    async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError>;
 }

@@ -9,6 +9,7 @@ mod auth_api;
 pub mod body;
 mod docs;
 pub mod error;
+mod factors;
 mod i18n;
 mod ops;
 mod outbox;
@@ -109,6 +110,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
             sessions::end_user_sessions
         ))
         .routes(routes!(sessions::end_user_session))
+        .routes(routes!(factors::login_mfa))
+        .routes(routes!(factors::enrol_totp))
+        .routes(routes!(factors::confirm_totp))
+        .routes(routes!(factors::recovery_codes))
+        .routes(routes!(factors::user_factors))
+        .routes(routes!(factors::delete_factor))
+        .routes(routes!(factors::revoke_recovery_codes))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use usher_core::Error;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::input::ObjectReader;
-use usher_core::service::{ClientContext, SessionCaller, SignedIn, invalid_token};
+use usher_core::service::{ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_token};
 use usher_core::session::Session;
 use usher_core::tenant::Tenant;
 use usher_core::useragent::Platform;
@@ -95,7 +95,7 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    fn new(signed: SignedIn, now: OffsetDateTime) -> Self {
+    pub(crate) fn new(signed: SignedIn, now: OffsetDateTime) -> Self {
         let t = signed.tokens;
         Self {
             session_token: t.session.map(|s| s.expose().to_owned()),
@@ -106,6 +106,25 @@ impl TokenResponse {
             session_id: signed.session.id,
         }
     }
+}
+
+/// A login that needs its second factor: finish with `POST …/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorResponse {
+    /// Always true.
+    pub mfa_required: bool,
+    /// Names this login for the next 5 minutes.
+    pub mfa_token: String,
+    /// `totp`, and `recovery_code` while unused codes remain.
+    pub methods: Vec<&'static str>,
+}
+
+/// The answer to a correct password.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Tokens(TokenResponse),
+    SecondFactor(SecondFactorResponse),
 }
 
 /// One session as admins and its user see it.
@@ -204,7 +223,7 @@ pub struct EndedResponse {
     pub ended: u64,
 }
 
-fn user_agent(headers: &axum::http::HeaderMap) -> ClientContext {
+pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> ClientContext {
     ClientContext {
         user_agent: headers
             .get(header::USER_AGENT)
@@ -224,7 +243,7 @@ fn read_login(body: serde_json::Value) -> Result<(String, String), Error> {
     }
 }
 
-async fn visitor_tenant(
+pub(crate) async fn visitor_tenant(
     state: &AppState,
     ctx: &AuditContext,
     slug: &str,
@@ -250,7 +269,7 @@ async fn visitor_tenant(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/auth/login", tag = "auth",
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body(content = LoginRequest, content_type = "application/json"),
-    responses((status = 200, description = "A new session", body = TokenResponse),
+    responses((status = 200, description = "A new session, or the request for a second factor", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "invalid_credentials", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "user_blocked", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -265,7 +284,7 @@ pub async fn login(
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<Json<LoginResponse>> {
     let tenant = visitor_tenant(&state, &ctx, &slug, "user.login").await?;
     let (email, password) = match body.and_then(read_login) {
         Ok(v) => v,
@@ -277,11 +296,22 @@ pub async fn login(
                 .into());
         }
     };
-    let signed = state
+    let outcome = state
         .services
         .login(&tenant, &ctx, &email, &password, user_agent(&headers))
         .await?;
-    Ok(Json(TokenResponse::new(signed, state.services.clock.now())))
+    Ok(Json(match outcome {
+        LoginOutcome::SignedIn(signed) => {
+            LoginResponse::Tokens(TokenResponse::new(*signed, state.services.clock.now()))
+        }
+        LoginOutcome::SecondFactor { mfa_token, methods } => {
+            LoginResponse::SecondFactor(SecondFactorResponse {
+                mfa_required: true,
+                mfa_token: mfa_token.expose().to_owned(),
+                methods,
+            })
+        }
+    }))
 }
 
 /// Exchange a refresh token for new access and refresh tokens.

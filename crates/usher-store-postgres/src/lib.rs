@@ -15,6 +15,7 @@ mod audit;
 mod bulk;
 mod counts;
 mod error;
+mod factors;
 mod links;
 mod list;
 mod migrations;
@@ -35,6 +36,7 @@ use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
@@ -472,5 +474,93 @@ impl Store for PostgresStore {
     async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         sessions::throttle_clear(self.pool(), tk, key).await
+    }
+
+    async fn list_factors(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<FactorSecret>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        factors::list(self.pool(), tk, user_id).await
+    }
+
+    async fn add_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        new: NewFactor,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::add(&pool, tk, user_id, new, audit).await }).await
+    }
+
+    async fn confirm_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Uuid,
+        step: i64,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::confirm(&pool, tk, user_id, factor_id, step, audit).await })
+            .await
+    }
+
+    async fn use_totp_step(
+        &self,
+        factor_id: Uuid,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        factors::use_step(self.pool(), factor_id, step, now).await
+    }
+
+    async fn use_recovery_code(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        factors::use_code(self.pool(), tk, user_id, hash, now).await
+    }
+
+    async fn delete_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::delete(&pool, tk, user_id, factor_id, audit).await }).await
+    }
+
+    async fn create_challenge(
+        &self,
+        hash: &SecretHash,
+        challenge: Challenge,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(challenge.tenant_id).await?;
+        factors::create_challenge(self.pool(), tk, hash, &challenge).await
+    }
+
+    async fn find_challenge(&self, hash: &SecretHash) -> Result<Option<Challenge>, StoreError> {
+        factors::find_challenge(self.pool(), hash).await
+    }
+
+    async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError> {
+        factors::challenge_failed(self.pool(), hash).await
+    }
+
+    async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
+        factors::end_challenge(self.pool(), hash).await
     }
 }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../migrations/0004_sessions.sql"),
     ),
+    (5, "factors", include_str!("../migrations/0005_factors.sql")),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -7,6 +7,7 @@
 
 mod audit;
 mod conn;
+mod factors;
 mod links;
 mod list;
 mod migrations;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
@@ -553,6 +555,131 @@ impl Store for SqliteStore {
             .write(move |c| {
                 sessions::throttle_clear(c, tk, &key).map_err(|e| conn::db_error(e).into())
             })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn list_factors(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<FactorSecret>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| factors::list(c, tk, user_id)).await
+    }
+
+    async fn add_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        new: NewFactor,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| factors::add(c, tk, user_id, new, audit))
+            .await
+    }
+
+    async fn confirm_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Uuid,
+        step: i64,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| factors::confirm(c, tk, user_id, factor_id, step, audit))
+            .await
+    }
+
+    async fn use_totp_step(
+        &self,
+        factor_id: Uuid,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let now = usher_core::clock::to_micros(now);
+        self.inner
+            .writer
+            .write(move |c| {
+                factors::use_step(c, factor_id, step, now).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let (hash, now) = (*hash, usher_core::clock::to_micros(now));
+        self.inner
+            .writer
+            .write(move |c| {
+                factors::use_code(c, tk, user_id, &hash, now).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn delete_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| factors::delete(c, tk, user_id, factor_id, audit))
+            .await
+    }
+
+    async fn create_challenge(
+        &self,
+        hash: &SecretHash,
+        challenge: Challenge,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(challenge.tenant_id).await?;
+        let hash = *hash;
+        self.inner
+            .writer
+            .write(move |c| factors::create_challenge(c, tk, &hash, &challenge))
+            .await
+            .map_err(store_only)
+    }
+
+    async fn find_challenge(&self, hash: &SecretHash) -> Result<Option<Challenge>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| factors::find_challenge(c, &hash)).await
+    }
+
+    async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError> {
+        let hash = *hash;
+        self.inner
+            .writer
+            .write(move |c| {
+                factors::challenge_failed(c, &hash).map_err(|e| conn::db_error(e).into())
+            })
+            .await
+            .map_err(store_only)
+    }
+
+    async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
+        let hash = *hash;
+        self.inner
+            .writer
+            .write(move |c| factors::end_challenge(c, &hash).map_err(|e| conn::db_error(e).into()))
             .await
             .map_err(store_only)
     }

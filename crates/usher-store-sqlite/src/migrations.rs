@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../migrations/0004_sessions.sql"),
     ),
+    (5, "factors", include_str!("../migrations/0005_factors.sql")),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

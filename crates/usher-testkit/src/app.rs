@@ -287,6 +287,11 @@ impl TestApp {
         res.json().await.expect("login json")
     }
 
+    /// The server's (injected) time.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        usher_core::Clock::now(&*self.clock)
+    }
+
     /// A request with a session or access token instead of the admin token.
     pub fn as_user(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.client

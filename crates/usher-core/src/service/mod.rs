@@ -6,6 +6,7 @@
 mod attributes;
 mod audit;
 mod cache;
+mod factors;
 mod links;
 mod sessions;
 mod tenants;
@@ -13,9 +14,11 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use factors::{Enrolment, invalid_code};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use sessions::{
-    ClientContext, SessionCaller, SignedIn, invalid_credentials, invalid_token, user_blocked,
+    ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,
+    user_blocked,
 };
 pub use users::ListParams;
 

@@ -10,6 +10,7 @@
 use super::Services;
 use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing, StoreError};
+use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
 use crate::password::NormalizedPassword;
 use crate::session::{
     self, IssuedTokens, NewSession, Rotation, RotationOutcome, SEEN_GRANULARITY, SESSION_TTL,
@@ -62,6 +63,17 @@ pub struct SignedIn {
     pub tokens: IssuedTokens,
 }
 
+/// What a correct password leads to.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    SignedIn(Box<SignedIn>),
+    /// The user has a second factor: finish with `login_mfa` and this token.
+    SecondFactor {
+        mfa_token: Secret,
+        methods: Vec<&'static str>,
+    },
+}
+
 /// A caller authenticated by a session or access token.
 #[derive(Debug, Clone)]
 pub struct SessionCaller {
@@ -77,7 +89,7 @@ fn hashing_unavailable(e: impl std::fmt::Display) -> Error {
 }
 
 /// Keeps what a header says to a sane length for storage.
-fn clip(s: &str, max: usize) -> String {
+pub(crate) fn clip(s: &str, max: usize) -> String {
     let cut: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
     cut
 }
@@ -147,7 +159,7 @@ impl Services {
         email: &str,
         password: &str,
         client: ClientContext,
-    ) -> Result<SignedIn, Error> {
+    ) -> Result<LoginOutcome, Error> {
         let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), "user.login");
         let email_norm = Email::parse("email", email)
@@ -216,6 +228,56 @@ impl Services {
         if had_failures {
             self.store.throttle_clear(tenant.id, &account).await?;
         }
+        let factors = self.store.list_factors(tenant.id, user.id).await?;
+        let has_totp = factors
+            .iter()
+            .any(|f| f.factor.kind == FactorKind::Totp && f.factor.confirmed);
+        if has_totp {
+            let token = Secret::generate(CHALLENGE_PREFIX);
+            self.store
+                .create_challenge(
+                    &token.hash(),
+                    Challenge {
+                        tenant_id: tenant.id,
+                        user_id: user.id,
+                        expires_at: now + CHALLENGE_TTL,
+                        attempts: 0,
+                        user_agent: client.user_agent.as_deref().map(|ua| clip(ua, 512)),
+                    },
+                )
+                .await?;
+            let methods = if factors.iter().any(|f| f.factor.remaining.unwrap_or(0) > 0) {
+                vec!["totp", "recovery_code"]
+            } else {
+                vec!["totp"]
+            };
+            self.store
+                .append_audit(
+                    draft
+                        .target("user", user.id)
+                        .details(json!({"step": "second_factor_required"})),
+                )
+                .await?;
+            return Ok(LoginOutcome::SecondFactor {
+                mfa_token: token,
+                methods,
+            });
+        }
+        self.open_session(tenant, ctx, draft, &user, client, now)
+            .await
+            .map(|s| LoginOutcome::SignedIn(Box::new(s)))
+    }
+
+    /// Records the login on the user and opens its session.
+    pub(crate) async fn open_session(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        draft: AuditDraft,
+        user: &User,
+        client: ClientContext,
+        now: OffsetDateTime,
+    ) -> Result<SignedIn, Error> {
         let tokens = IssuedTokens::generate(now, true);
         let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
         let session = Session {
@@ -402,15 +464,9 @@ impl Services {
         ctx: &AuditContext,
         user_id: &str,
     ) -> Result<Vec<Session>, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.sessions.list");
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
-        let draft = draft.target("user", uid);
-        if self.store.get_user(tenant.id, uid).await?.is_none() {
-            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
-        }
+        let (uid, draft) = self
+            .existing_user(tenant, ctx, "user.sessions.list", user_id)
+            .await?;
         let sessions = self
             .store
             .list_sessions(tenant.id, uid, self.clock.now())
@@ -419,6 +475,28 @@ impl Services {
             .append_audit(draft.details(json!({"count": sessions.len()})))
             .await?;
         Ok(sessions)
+    }
+
+    /// The id of an existing user of the tenant and the audit event of an
+    /// action on them; a malformed id or an unknown user is refused (and
+    /// audited).
+    pub(crate) async fn existing_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        action: &str,
+        user_id: &str,
+    ) -> Result<(Uuid, AuditDraft), Error> {
+        let draft = self.draft(ctx, Some(tenant), action);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let draft = draft.target("user", uid);
+        if self.store.get_user(tenant.id, uid).await?.is_none() {
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        }
+        Ok((uid, draft))
     }
 
     /// Ends one session of a user, or all of them.

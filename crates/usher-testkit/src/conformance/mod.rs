@@ -19,6 +19,7 @@
 pub mod attributes;
 pub mod audit;
 pub mod changes;
+pub mod factors;
 pub mod fixtures;
 pub mod listing;
 pub mod paging;
@@ -155,6 +156,12 @@ macro_rules! store_conformance_tests {
             sessions::sessions_are_listed_newest_first_and_ended_one_or_all,
             sessions::revoking_access_or_deleting_the_user_ends_their_sessions,
             sessions::the_throttle_counts_failures_per_key_until_cleared,
+
+            factors::a_totp_factor_counts_once_confirmed_and_spends_each_step_once,
+            factors::concurrent_uses_of_one_step_spend_it_exactly_once,
+            factors::recovery_codes_are_single_use_and_replaced_as_a_set,
+            factors::the_last_confirmed_totp_factor_cannot_be_removed,
+            factors::a_challenge_counts_wrong_codes_and_ends_once,
         );
     };
 }

@@ -16,6 +16,7 @@ fn is_public(path: &str) -> bool {
             "/auth/invitations/accept",
             "/auth/password-reset/complete",
             "/auth/login",
+            "/auth/login/mfa",
             "/auth/token",
         ]
         .iter()
@@ -93,7 +94,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
                 .replace("{name}", "keep")
-                .replace("{sid}", "018f0000-0000-7000-8000-000000000000");
+                .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
+                .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
             let call = |auth: Option<&str>| -> RequestBuilder {
                 let mut r = app.client.request(m.clone(), app.url(&concrete));
                 if let Some(a) = auth {
@@ -164,7 +166,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
                 .replace("{name}", "keep")
-                .replace("{sid}", "018f0000-0000-7000-8000-000000000000");
+                .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
+                .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
             let mut r = app
                 .client
                 .request(m.clone(), app.url(&concrete))

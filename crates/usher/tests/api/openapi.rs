@@ -22,7 +22,8 @@ async fn every_documented_operation_is_served_and_secured() {
                 .replace("{tenant}", "default")
                 .replace("{id}", "0190a000-0000-7000-8000-000000000000")
                 .replace("{name}", "nothing")
-                .replace("{sid}", "0190a000-0000-7000-8000-000000000001");
+                .replace("{sid}", "0190a000-0000-7000-8000-000000000001")
+                .replace("{fid}", "0190a000-0000-7000-8000-000000000002");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // Unauthenticated: a documented route is never a 404/405 route miss.
             let res = app
@@ -65,8 +66,13 @@ fn the_document_lists_every_route_of_the_router() {
     // delete; audit.
     // Then password reset, outbox, and the two link redemptions; login,
     // refresh, logout, me, own sessions list + delete; a user's sessions
-    // list + delete all, delete one.
-    assert_eq!(ops, 2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3);
+    // list + delete all, delete one; the second login step, TOTP enrolment
+    // and confirmation, recovery codes; a user's factors, removing one,
+    // revoking recovery codes.
+    assert_eq!(
+        ops,
+        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 4 + 3
+    );
 }
 
 #[test]

@@ -1,0 +1,289 @@
+//! Second factors: a user enrols TOTP and makes recovery codes; a login
+//! with a second factor finishes with a code; admins list and remove
+//! factors (never a user's last one).
+
+use super::Services;
+use super::sessions::{ClientContext, SessionCaller, SignedIn, invalid_token};
+use crate::audit::AuditContext;
+use crate::error::{Error, Missing};
+use crate::factor::{CHALLENGE_ATTEMPTS, Factor, FactorKind, NewFactor};
+use crate::mfa::{self, TotpSecret};
+use crate::session;
+use crate::tenant::Tenant;
+use crate::token::Secret;
+use crate::user::UserState;
+use serde_json::json;
+use uuid::Uuid;
+
+/// The one answer to a wrong, reused or malformed second-factor code.
+pub fn invalid_code() -> Error {
+    Error::Unauthorized {
+        code: "invalid_code",
+        message: "the code is not valid; use a current code from your authenticator app or an unused recovery code".into(),
+    }
+}
+
+/// What a user needs to add a TOTP authenticator.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub factor_id: Uuid,
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+impl Services {
+    /// Starts a TOTP enrolment for the caller: a new secret, confirmed by
+    /// the first code from it (replacing an earlier unconfirmed one).
+    pub async fn enrol_totp(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        me: &SessionCaller,
+    ) -> Result<Enrolment, Error> {
+        let now = self.clock.now();
+        let secret = TotpSecret::generate();
+        let uri = mfa::otpauth_uri(&secret, &tenant.name, me.user.email.as_str());
+        let factor = Factor {
+            id: Uuid::now_v7(),
+            user_id: me.user.id,
+            kind: FactorKind::Totp,
+            label: "Authenticator app".into(),
+            created_at: now,
+            last_used_at: None,
+            confirmed: false,
+            remaining: None,
+        };
+        let id = factor.id;
+        let draft = self
+            .draft(ctx, Some(tenant), "factor.totp.enrol")
+            .target("user", me.user.id);
+        self.store
+            .add_factor(
+                tenant.id,
+                me.user.id,
+                NewFactor {
+                    factor,
+                    secret: secret.bytes().to_vec(),
+                    codes: Vec::new(),
+                },
+                draft,
+            )
+            .await?;
+        Ok(Enrolment {
+            factor_id: id,
+            secret: secret.to_base32(),
+            qr_svg: mfa::qr_svg(&uri),
+            otpauth_uri: uri,
+        })
+    }
+
+    /// Confirms the caller's pending TOTP enrolment with a code from it.
+    pub async fn confirm_totp(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        me: &SessionCaller,
+        code: &str,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let draft = self
+            .draft(ctx, Some(tenant), "factor.totp.confirm")
+            .target("user", me.user.id);
+        let pending = self
+            .store
+            .list_factors(tenant.id, me.user.id)
+            .await?
+            .into_iter()
+            .rfind(|f| f.factor.kind == FactorKind::Totp && !f.factor.confirmed);
+        let Some(pending) = pending else {
+            return Err(self.refuse(draft, Error::NotFound(Missing::Factor)).await);
+        };
+        let step = TotpSecret::from_bytes(&pending.secret)
+            .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), None));
+        let Some(step) = step else {
+            return Err(self.refuse(draft, invalid_code()).await);
+        };
+        self.store
+            .confirm_factor(tenant.id, me.user.id, pending.factor.id, step, draft)
+            .await
+    }
+
+    /// New recovery codes for the caller, shown once; older ones stop
+    /// working.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        me: &SessionCaller,
+    ) -> Result<Vec<String>, Error> {
+        let now = self.clock.now();
+        let codes = mfa::generate_recovery_codes();
+        let hashes = codes
+            .iter()
+            .filter_map(|c| mfa::recovery_code_hash(c))
+            .collect();
+        let factor = Factor {
+            id: Uuid::now_v7(),
+            user_id: me.user.id,
+            kind: FactorKind::RecoveryCodes,
+            label: "Recovery codes".into(),
+            created_at: now,
+            last_used_at: None,
+            confirmed: true,
+            remaining: None,
+        };
+        let draft = self
+            .draft(ctx, Some(tenant), "factor.recovery_codes.generate")
+            .target("user", me.user.id);
+        self.store
+            .add_factor(
+                tenant.id,
+                me.user.id,
+                NewFactor {
+                    factor,
+                    secret: Vec::new(),
+                    codes: hashes,
+                },
+                draft,
+            )
+            .await?;
+        Ok(codes)
+    }
+
+    /// Finishes a login that waits for its second factor.
+    pub async fn login_second_factor(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        mfa_token: &str,
+        code: &str,
+        client: ClientContext,
+    ) -> Result<SignedIn, Error> {
+        let now = self.clock.now();
+        let draft = self.draft(ctx, Some(tenant), "user.login.second_factor");
+        let hash = Secret::from_string(mfa_token.to_owned()).hash();
+        let challenge = self.store.find_challenge(&hash).await?;
+        let Some(challenge) = challenge.filter(|c| {
+            c.tenant_id == tenant.id && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS
+        }) else {
+            return Err(self.refuse(draft, invalid_token()).await);
+        };
+        let draft = draft.target("user", challenge.user_id);
+        let accepted = if mfa::looks_like_recovery_code(code) {
+            match mfa::recovery_code_hash(code) {
+                Some(h) => {
+                    self.store
+                        .use_recovery_code(tenant.id, challenge.user_id, &h, now)
+                        .await?
+                }
+                None => false,
+            }
+        } else {
+            let mut ok = false;
+            for f in self
+                .store
+                .list_factors(tenant.id, challenge.user_id)
+                .await?
+            {
+                if f.factor.kind != FactorKind::Totp || !f.factor.confirmed {
+                    continue;
+                }
+                let step = TotpSecret::from_bytes(&f.secret)
+                    .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), f.last_step));
+                // Spending the step is the compare-and-set: of two logins
+                // with one code, only one gets it.
+                if let Some(step) = step
+                    && self.store.use_totp_step(f.factor.id, step, now).await?
+                {
+                    ok = true;
+                    break;
+                }
+            }
+            ok
+        };
+        if !accepted {
+            let attempts = self.store.challenge_failed(&hash).await?;
+            let account = self
+                .store
+                .get_user(tenant.id, challenge.user_id)
+                .await?
+                .map(|u| session::account_key(u.email.normalized()));
+            if let Some(account) = account {
+                self.store
+                    .throttle_failure(tenant.id, &account, now)
+                    .await?;
+            }
+            if attempts >= CHALLENGE_ATTEMPTS {
+                self.store.end_challenge(&hash).await?;
+            }
+            let draft = draft.details(json!({"attempts": attempts}));
+            return Err(self.refuse(draft, invalid_code()).await);
+        }
+        // One challenge opens one session, even if two codes raced.
+        if !self.store.end_challenge(&hash).await? {
+            return Err(self.refuse(draft, invalid_token()).await);
+        }
+        let user = self.store.get_user(tenant.id, challenge.user_id).await?;
+        let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
+            return Err(self.refuse(draft, invalid_token()).await);
+        };
+        let client = ClientContext {
+            user_agent: client.user_agent.or(challenge.user_agent),
+        };
+        self.open_session(tenant, ctx, draft, &user, client, now)
+            .await
+    }
+
+    /// A user's factors (audited as a view).
+    pub async fn list_factors(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+    ) -> Result<Vec<Factor>, Error> {
+        let (uid, draft) = self
+            .existing_user(tenant, ctx, "user.factors.list", user_id)
+            .await?;
+        let factors: Vec<Factor> = self
+            .store
+            .list_factors(tenant.id, uid)
+            .await?
+            .into_iter()
+            .map(|f| f.factor)
+            .collect();
+        self.store
+            .append_audit(draft.details(json!({"count": factors.len()})))
+            .await?;
+        Ok(factors)
+    }
+
+    /// Removes a factor (`Some`) or revokes the recovery codes (`None`).
+    pub async fn delete_factor(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        factor_id: Option<&str>,
+    ) -> Result<(), Error> {
+        let action = if factor_id.is_some() {
+            "factor.delete"
+        } else {
+            "factor.recovery_codes.revoke"
+        };
+        let draft = self.draft(ctx, Some(tenant), action);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let draft = draft.target("user", uid);
+        let fid = match factor_id.map(Uuid::parse_str).transpose() {
+            Ok(f) => f,
+            Err(_) => {
+                let e = Error::bad_request("invalid_id", "the factor id must be a UUID");
+                return Err(self.refuse(draft, e).await);
+            }
+        };
+        self.store.delete_factor(tenant.id, uid, fid, draft).await
+    }
+}
