@@ -367,17 +367,26 @@ async fn repeated_failures_are_delayed_for_a_while_then_allowed_again() {
     assert_eq!(status, 401);
 }
 
-/// Median of `n` timed logins.
-async fn median_login(app: &TestApp, attempts: &[(String, String)]) -> Duration {
-    let mut times = Vec::new();
-    for (email, password) in attempts {
-        let t = Instant::now();
-        let (status, _) = login(app, email, password, CHROME_WINDOWS).await;
-        times.push(t.elapsed());
-        assert_eq!(status, 401);
+/// Median time of each kind of failed login, measured in interleaved
+/// rounds so that load from elsewhere falls on every kind alike.
+async fn median_logins(app: &TestApp, kinds: &[&[(String, String)]]) -> Vec<Duration> {
+    let mut times = vec![Vec::new(); kinds.len()];
+    for round in 0..kinds[0].len() {
+        for (k, attempts) in kinds.iter().enumerate() {
+            let (email, password) = &attempts[round];
+            let t = Instant::now();
+            let (status, _) = login(app, email, password, CHROME_WINDOWS).await;
+            times[k].push(t.elapsed());
+            assert_eq!(status, 401);
+        }
     }
-    times.sort();
-    times[times.len() / 2]
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[t.len() / 2]
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -387,7 +396,7 @@ async fn failed_logins_look_and_take_the_same_whatever_failed() {
         ..Default::default()
     })
     .await;
-    const N: usize = 7;
+    const N: usize = 9;
     let mut wrong = Vec::new();
     let mut disabled = Vec::new();
     for i in 0..N {
@@ -426,14 +435,14 @@ async fn failed_logins_look_and_take_the_same_whatever_failed() {
     assert_eq!(answers[0].0, 401);
 
     // And (statistically) the same time: each path verifies one hash.
-    let t_unknown = median_login(&app, &unknown).await;
-    let t_wrong = median_login(&app, &wrong).await;
-    let t_disabled = median_login(&app, &disabled).await;
-    let slowest = t_unknown.max(t_wrong).max(t_disabled);
-    let fastest = t_unknown.min(t_wrong).min(t_disabled);
+    // Skipping the hash for an unknown email would make that path about
+    // ten times faster; the margin below only absorbs a busy machine.
+    let medians = median_logins(&app, &[&unknown, &wrong, &disabled]).await;
+    let slowest = medians.iter().max().unwrap();
+    let fastest = medians.iter().min().unwrap();
     assert!(
-        slowest.as_secs_f64() < fastest.as_secs_f64() * 1.5,
-        "medians differ: unknown {t_unknown:?}, wrong password {t_wrong:?}, disabled {t_disabled:?}"
+        slowest.as_secs_f64() < fastest.as_secs_f64() * 2.0,
+        "medians differ (unknown, wrong password, disabled): {medians:?}"
     );
     // The reasons are kept in the audit log.
     let audit = body(
