@@ -228,7 +228,13 @@ impl Services {
         if had_failures {
             self.store.throttle_clear(tenant.id, &account).await?;
         }
-        let factors = self.store.list_factors(tenant.id, user.id).await?;
+        // `mfa_enrolled` is kept in step with the factors by the store, so
+        // a login without a second factor reads none.
+        let factors = if user.mfa_enrolled {
+            self.store.list_factors(tenant.id, user.id).await?
+        } else {
+            Vec::new()
+        };
         let has_totp = factors
             .iter()
             .any(|f| f.factor.kind == FactorKind::Totp && f.factor.confirmed);
