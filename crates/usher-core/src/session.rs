@@ -53,6 +53,7 @@ pub enum TokenKind {
 /// The secrets handed out at login and at each refresh.
 #[derive(Debug, Clone)]
 pub struct IssuedTokens {
+    /// The session token: issued at login only.
     pub session: Option<Secret>,
     pub access: Secret,
     pub access_expires_at: OffsetDateTime,
@@ -60,10 +61,10 @@ pub struct IssuedTokens {
 }
 
 impl IssuedTokens {
-    /// Fresh access and refresh tokens (and a session token at login).
-    pub fn generate(now: OffsetDateTime, with_session: bool) -> Self {
+    /// Fresh access and refresh tokens.
+    pub fn generate(now: OffsetDateTime) -> Self {
         Self {
-            session: with_session.then(|| Secret::generate(SESSION_PREFIX)),
+            session: None,
             access: Secret::generate(ACCESS_PREFIX),
             access_expires_at: now + ACCESS_TTL,
             refresh: Secret::generate(REFRESH_PREFIX),
@@ -72,7 +73,6 @@ impl IssuedTokens {
 
     pub fn hashes(&self) -> TokenHashes {
         TokenHashes {
-            session: self.session.as_ref().map(Secret::hash),
             access: self.access.hash(),
             access_expires_at: self.access_expires_at,
             refresh: self.refresh.hash(),
@@ -80,10 +80,9 @@ impl IssuedTokens {
     }
 }
 
-/// What the store keeps of [`IssuedTokens`].
+/// What the store keeps of the access and refresh tokens.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenHashes {
-    pub session: Option<SecretHash>,
     pub access: SecretHash,
     pub access_expires_at: OffsetDateTime,
     pub refresh: SecretHash,
@@ -93,7 +92,24 @@ pub struct TokenHashes {
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub session: Session,
+    pub session_hash: SecretHash,
     pub tokens: TokenHashes,
+}
+
+impl NewSession {
+    /// A session's record and the tokens of its login (with the session
+    /// token filled in).
+    pub fn open(session: Session, now: OffsetDateTime) -> (Self, IssuedTokens) {
+        let session_token = Secret::generate(SESSION_PREFIX);
+        let mut tokens = IssuedTokens::generate(now);
+        let new = Self {
+            session,
+            session_hash: session_token.hash(),
+            tokens: tokens.hashes(),
+        };
+        tokens.session = Some(session_token);
+        (new, tokens)
+    }
 }
 
 /// A session found by one of its tokens.
@@ -222,7 +238,7 @@ mod tests {
     #[test]
     fn access_tokens_expire_before_their_session() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        let tokens = IssuedTokens::generate(now, true);
+        let tokens = IssuedTokens::generate(now);
         assert_ne!(tokens.access.hash(), tokens.refresh.hash());
         let m = SessionMatch {
             session: Session {

@@ -17,6 +17,23 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct JsonBody(pub Result<Value, Error>);
 
+impl JsonBody {
+    /// The string fields `names` of a JSON object body, all required; every
+    /// missing or mistyped one (and every unknown field) is named at once.
+    pub fn required_strings<const N: usize>(
+        self,
+        names: [&'static str; N],
+    ) -> Result<[String; N], Error> {
+        let mut r = usher_core::input::ObjectReader::new(self.0?).map_err(Error::Validation)?;
+        let values = names.map(|n| r.required_string(n));
+        let errors = r.finish();
+        if !errors.is_empty() || values.iter().any(Option::is_none) {
+            return Err(Error::Validation(errors));
+        }
+        Ok(values.map(Option::unwrap_or_default))
+    }
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

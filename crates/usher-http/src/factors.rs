@@ -6,15 +6,13 @@ use crate::auth::{TenantAdmin, Visitor};
 use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::schema::{BodyErrors, CommonErrors};
-use crate::sessions::{SessionUser, TokenResponse, user_agent, visitor_tenant};
+use crate::sessions::{SessionUser, TokenResponse, refused, user_agent, visitor_tenant};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use time::OffsetDateTime;
-use usher_core::Error;
 use usher_core::factor::Factor;
-use usher_core::input::ObjectReader;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -94,20 +92,6 @@ pub struct FactorList {
     pub total: usize,
 }
 
-/// Reads the named string fields of a body, all required.
-fn strings<const N: usize>(
-    body: Result<serde_json::Value, Error>,
-    names: [&'static str; N],
-) -> Result<[String; N], Error> {
-    let mut r = ObjectReader::new(body?).map_err(Error::Validation)?;
-    let values = names.map(|n| r.required_string(n));
-    let errors = r.finish();
-    if !errors.is_empty() || values.iter().any(Option::is_none) {
-        return Err(Error::Validation(errors));
-    }
-    Ok(values.map(Option::unwrap_or_default))
-}
-
 /// Finish a login with a TOTP code or a recovery code.
 ///
 /// Wrong codes answer 401 `invalid_code`; after five, or after five
@@ -126,19 +110,13 @@ pub async fn login_mfa(
     Visitor(ctx): Visitor,
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
     let action = "user.login.second_factor";
     let tenant = visitor_tenant(&state, &ctx, &slug, action).await?;
-    let [token, code] = match strings(body, ["mfa_token", "code"]) {
+    let [token, code] = match body.required_strings(["mfa_token", "code"]) {
         Ok(v) => v,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&ctx, Some(&tenant), action, e)
-                .await
-                .into());
-        }
+        Err(e) => return Err(refused(&state, &ctx, &tenant, action, e).await),
     };
     let signed = state
         .services
@@ -190,18 +168,12 @@ pub async fn enrol_totp(
 pub async fn confirm_totp(
     State(state): State<AppState>,
     me: SessionUser,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> ApiResult<StatusCode> {
     let action = "factor.totp.confirm";
-    let [code] = match strings(body, ["code"]) {
+    let [code] = match body.required_strings(["code"]) {
         Ok(v) => v,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&me.ctx, Some(&me.tenant), action, e)
-                .await
-                .into());
-        }
+        Err(e) => return Err(refused(&state, &me.ctx, &me.tenant, action, e).await),
     };
     state
         .services

@@ -14,7 +14,6 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use usher_core::Error;
 use usher_core::audit::{Actor, AuditContext};
-use usher_core::input::ObjectReader;
 use usher_core::service::{ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_token};
 use usher_core::session::Session;
 use usher_core::tenant::Tenant;
@@ -232,15 +231,19 @@ pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> ClientContext {
     }
 }
 
-fn read_login(body: serde_json::Value) -> Result<(String, String), Error> {
-    let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
-    let email = r.required_string("email");
-    let password = r.required_string("password");
-    let errors = r.finish();
-    match (email, password) {
-        (Some(e), Some(p)) if errors.is_empty() => Ok((e, p)),
-        _ => Err(Error::Validation(errors)),
-    }
+/// Records a request refused before the service read it, and answers it.
+pub(crate) async fn refused(
+    state: &AppState,
+    ctx: &AuditContext,
+    tenant: &Tenant,
+    action: &str,
+    e: Error,
+) -> ApiError {
+    state
+        .services
+        .refuse_request(ctx, Some(tenant), action, e)
+        .await
+        .into()
 }
 
 pub(crate) async fn visitor_tenant(
@@ -283,18 +286,12 @@ pub async fn login(
     Visitor(ctx): Visitor,
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> ApiResult<Json<LoginResponse>> {
     let tenant = visitor_tenant(&state, &ctx, &slug, "user.login").await?;
-    let (email, password) = match body.and_then(read_login) {
+    let [email, password] = match body.required_strings(["email", "password"]) {
         Ok(v) => v,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&ctx, Some(&tenant), "user.login", e)
-                .await
-                .into());
-        }
+        Err(e) => return Err(refused(&state, &ctx, &tenant, "user.login", e).await),
     };
     let outcome = state
         .services
@@ -332,27 +329,12 @@ pub async fn refresh(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     Path(slug): Path<String>,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
     let tenant = visitor_tenant(&state, &ctx, &slug, "session.refresh").await?;
-    let token = body.and_then(|b| {
-        let mut r = ObjectReader::new(b).map_err(Error::Validation)?;
-        let t = r.required_string("refresh_token");
-        let errors = r.finish();
-        match t {
-            Some(t) if errors.is_empty() => Ok(t),
-            _ => Err(Error::Validation(errors)),
-        }
-    });
-    let token = match token {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&ctx, Some(&tenant), "session.refresh", e)
-                .await
-                .into());
-        }
+    let [token] = match body.required_strings(["refresh_token"]) {
+        Ok(v) => v,
+        Err(e) => return Err(refused(&state, &ctx, &tenant, "session.refresh", e).await),
     };
     let signed = state.services.refresh(&tenant, &ctx, &token).await?;
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))

@@ -63,7 +63,6 @@ pub(crate) async fn insert(
 ) -> Result<(), sqlx::Error> {
     let s = &new.session;
     let t = &new.tokens;
-    let session_hash = t.session.unwrap_or(t.refresh);
     sqlx::query(
         "INSERT INTO sessions (id, tenant_key, user_key, session_hash, access_hash, access_expires_at, \
          refresh_hash, created_at, last_seen_at, expires_at, ip, user_agent, platform, os, os_version, \
@@ -73,7 +72,7 @@ pub(crate) async fn insert(
     .bind(s.id)
     .bind(tk)
     .bind(user_key)
-    .bind(&session_hash.0[..])
+    .bind(&new.session_hash.0[..])
     .bind(&t.access.0[..])
     .bind(t.access_expires_at)
     .bind(&t.refresh.0[..])

@@ -1,7 +1,7 @@
 //! Second factors and the challenges of logins waiting for one.
 
 use crate::conn::{DbExt, DbResult, audited};
-use crate::rows::uuid;
+use crate::rows::{user_key, uuid};
 use rusqlite::{Connection, OptionalExtension, params};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
@@ -11,15 +11,6 @@ use usher_core::factor::{
 };
 use usher_core::token::SecretHash;
 use uuid::Uuid;
-
-fn user_key(c: &Connection, tk: i64, user_id: Uuid) -> Result<i64, Error> {
-    c.prepare_cached("SELECT key FROM users WHERE id = ?1 AND tenant_key = ?2")
-        .db()?
-        .query_row(params![user_id.as_bytes().as_slice(), tk], |r| r.get(0))
-        .optional()
-        .db()?
-        .ok_or(Error::NotFound(Missing::User))
-}
 
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
 /// exists (a derived flag: no new version).
@@ -155,28 +146,24 @@ pub(crate) fn use_code(
     hash: &SecretHash,
     now: i64,
 ) -> DbResult<bool> {
+    // The guard on used_at makes the second use of a code change nothing.
     let factor: Option<Vec<u8>> = c
         .prepare_cached(
-            "SELECT r.factor_id FROM recovery_codes r JOIN factors f ON f.id = r.factor_id \
-             JOIN users u ON u.key = f.user_key \
-             WHERE r.hash = ?1 AND r.used_at IS NULL AND u.id = ?2 AND f.tenant_key = ?3",
+            "UPDATE recovery_codes SET used_at = ?4 WHERE hash = ?1 AND used_at IS NULL AND factor_id IN \
+             (SELECT f.id FROM factors f JOIN users u ON u.key = f.user_key WHERE u.id = ?2 AND f.tenant_key = ?3) \
+             RETURNING factor_id",
         )?
         .query_row(
-            params![hash.0.as_slice(), user_id.as_bytes().as_slice(), tk],
+            params![hash.0.as_slice(), user_id.as_bytes().as_slice(), tk, now],
             |r| r.get(0),
         )
         .optional()?;
     let Some(factor) = factor else {
         return Ok(false);
     };
-    let n = c
-        .prepare_cached(
-            "UPDATE recovery_codes SET used_at = ?3 WHERE factor_id = ?1 AND hash = ?2 AND used_at IS NULL",
-        )?
-        .execute(params![factor, hash.0.as_slice(), now])?;
     c.prepare_cached("UPDATE factors SET last_used_at = ?2 WHERE id = ?1")?
         .execute(params![factor, now])?;
-    Ok(n == 1)
+    Ok(true)
 }
 
 pub(crate) fn delete(

@@ -150,6 +150,20 @@ impl SqliteStore {
         self.inner.readers.run(f).await
     }
 
+    /// Runs `f` in the next write transaction: a write that records no
+    /// audit event of its own and can only fail as a store failure.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        self.inner
+            .writer
+            .write(move |c| f(c).map_err(|e| conn::db_error(e).into()))
+            .await
+            .map_err(store_only)
+    }
+
     /// The integer key of a tenant, cached after the first lookup (a
     /// tenant's key never changes).
     async fn tenant_key(&self, tenant_id: Uuid) -> Result<i64, StoreError> {
@@ -428,18 +442,8 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
-        self.inner
-            .writer
-            .write(move |c| {
-                audit::append(c, draft)
-                    .map(|_| ())
-                    .map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| audit::append(c, draft).map(|_| ()))
             .await
-            .map_err(|e| match e {
-                Error::Store(s) => s,
-                other => StoreError::Corrupt(other.to_string()),
-            })
     }
 
     async fn list_audit(
@@ -476,13 +480,8 @@ impl Store for SqliteStore {
 
     async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
         let now = usher_core::clock::to_micros(now);
-        self.inner
-            .writer
-            .write(move |c| {
-                sessions::touch(c, session_id, now).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| sessions::touch(c, session_id, now))
             .await
-            .map_err(store_only)
     }
 
     async fn rotate_refresh(
@@ -538,25 +537,15 @@ impl Store for SqliteStore {
         let tk = self.tenant_key(tenant_id).await?;
         let key = key.to_owned();
         let now = usher_core::clock::to_micros(now);
-        self.inner
-            .writer
-            .write(move |c| {
-                sessions::throttle_failure(c, tk, &key, now).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| sessions::throttle_failure(c, tk, &key, now))
             .await
-            .map_err(store_only)
     }
 
     async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let key = key.to_owned();
-        self.inner
-            .writer
-            .write(move |c| {
-                sessions::throttle_clear(c, tk, &key).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| sessions::throttle_clear(c, tk, &key))
             .await
-            .map_err(store_only)
     }
 
     async fn list_factors(
@@ -604,13 +593,8 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let now = usher_core::clock::to_micros(now);
-        self.inner
-            .writer
-            .write(move |c| {
-                factors::use_step(c, factor_id, step, now).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| factors::use_step(c, factor_id, step, now))
             .await
-            .map_err(store_only)
     }
 
     async fn use_recovery_code(
@@ -622,13 +606,8 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let (hash, now) = (*hash, usher_core::clock::to_micros(now));
-        self.inner
-            .writer
-            .write(move |c| {
-                factors::use_code(c, tk, user_id, &hash, now).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| factors::use_code(c, tk, user_id, &hash, now))
             .await
-            .map_err(store_only)
     }
 
     async fn delete_factor(
@@ -666,21 +645,12 @@ impl Store for SqliteStore {
 
     async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError> {
         let hash = *hash;
-        self.inner
-            .writer
-            .write(move |c| {
-                factors::challenge_failed(c, &hash).map_err(|e| conn::db_error(e).into())
-            })
+        self.write(move |c| factors::challenge_failed(c, &hash))
             .await
-            .map_err(store_only)
     }
 
     async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
         let hash = *hash;
-        self.inner
-            .writer
-            .write(move |c| factors::end_challenge(c, &hash).map_err(|e| conn::db_error(e).into()))
-            .await
-            .map_err(store_only)
+        self.write(move |c| factors::end_challenge(c, &hash)).await
     }
 }

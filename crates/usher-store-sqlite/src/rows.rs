@@ -95,3 +95,19 @@ pub(crate) fn user_by_email(
     .query_row((tenant_key, email_norm), |r| stored_user(r, tenant_id))
     .optional()
 }
+
+/// The key of a user of the tenant with key `tk`; an unknown user is
+/// `user_not_found`.
+pub(crate) fn user_key(c: &Connection, tk: i64, user_id: Uuid) -> Result<i64, usher_core::Error> {
+    use crate::conn::DbExt;
+    c.prepare_cached("SELECT key FROM users WHERE id = ?1 AND tenant_key = ?2")
+        .db()?
+        .query_row(rusqlite::params![user_id.as_bytes().as_slice(), tk], |r| {
+            r.get(0)
+        })
+        .optional()
+        .db()?
+        .ok_or(usher_core::Error::NotFound(
+            usher_core::error::Missing::User,
+        ))
+}

@@ -48,9 +48,6 @@ fn session_match(r: &rusqlite::Row<'_>) -> DbResult<SessionMatch> {
 pub(crate) fn insert(c: &Connection, tk: i64, user_key: i64, new: &NewSession) -> DbResult<()> {
     let s = &new.session;
     let t = &new.tokens;
-    // A login always issues a session token; a store without one would
-    // leave the session unreachable, so the refresh hash stands in.
-    let session_hash = t.session.unwrap_or(t.refresh);
     c.prepare_cached(
         "INSERT INTO sessions (id, tenant_key, user_key, session_hash, access_hash, access_expires_at, \
          refresh_hash, created_at, last_seen_at, expires_at, ip, user_agent, platform, os, os_version, \
@@ -61,7 +58,7 @@ pub(crate) fn insert(c: &Connection, tk: i64, user_key: i64, new: &NewSession) -
         s.id.as_bytes().as_slice(),
         tk,
         user_key,
-        session_hash.0.as_slice(),
+        new.session_hash.0.as_slice(),
         t.access.0.as_slice(),
         to_micros(t.access_expires_at),
         t.refresh.0.as_slice(),
@@ -211,15 +208,7 @@ pub(crate) fn end(
     audit: AuditDraft,
 ) -> Result<u64, Error> {
     audited(c, audit, |c, draft| {
-        let user_key: Option<i64> = c
-            .prepare_cached("SELECT key FROM users WHERE id = ?1 AND tenant_key = ?2")
-            .db()?
-            .query_row(params![user_id.as_bytes().as_slice(), tk], |r| r.get(0))
-            .optional()
-            .db()?;
-        let Some(user_key) = user_key else {
-            return Err(Error::NotFound(Missing::User));
-        };
+        let user_key = crate::rows::user_key(c, tk, user_id)?;
         let ended = match session_id {
             Some(id) => c
                 .prepare_cached("DELETE FROM sessions WHERE id = ?1 AND user_key = ?2")

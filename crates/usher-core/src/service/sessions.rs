@@ -196,27 +196,28 @@ impl Services {
             }
         };
         let state = user.as_ref().map(|u| u.state(now));
-        let reason = match (&user, verified, state) {
-            (None, _, _) => Some("unknown_email"),
-            (Some(_), false, _) => Some("wrong_password"),
-            (Some(_), true, Some(UserState::Active | UserState::Blocked)) => None,
-            (Some(_), true, _) => Some("state_forbids_login"),
-        };
-        if let Some(reason) = reason {
-            self.count_failure(tenant, ctx, &account, address.as_deref(), now)
-                .await?;
-            let mut draft = draft.details(json!({"reason": reason}));
-            if let Some(u) = &user {
-                draft = draft.target("user", u.id);
-                // The failure time is part of the user's record; the
-                // attempt is audited as refused with it.
-                self.record_failed_login(tenant, u.id, now, draft).await?;
-                return Err(invalid_credentials());
+        let user = match (user, verified, state) {
+            (Some(u), true, Some(UserState::Active | UserState::Blocked)) => u,
+            (user, verified, _) => {
+                let reason = match (&user, verified) {
+                    (None, _) => "unknown_email",
+                    (Some(_), false) => "wrong_password",
+                    (Some(_), true) => "state_forbids_login",
+                };
+                self.count_failure(tenant, ctx, &account, address.as_deref(), now)
+                    .await?;
+                let draft = draft.details(json!({"reason": reason}));
+                return Err(match user {
+                    // The failure time is part of the user's record; the
+                    // attempt is audited as refused with it.
+                    Some(u) => {
+                        self.record_failed_login(tenant, u.id, now, draft.target("user", u.id))
+                            .await?;
+                        invalid_credentials()
+                    }
+                    None => self.refuse(draft, invalid_credentials()).await,
+                });
             }
-            return Err(self.refuse(draft, invalid_credentials()).await);
-        }
-        let Some(user) = user else {
-            return Err(invalid_credentials());
         };
         if state == Some(UserState::Blocked) {
             let draft = draft
@@ -284,7 +285,6 @@ impl Services {
         client: ClientContext,
         now: OffsetDateTime,
     ) -> Result<SignedIn, Error> {
-        let tokens = IssuedTokens::generate(now, true);
         let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
         let session = Session {
             id: Uuid::now_v7(),
@@ -298,10 +298,7 @@ impl Services {
             user_agent,
             location: None,
         };
-        let new = NewSession {
-            session: session.clone(),
-            tokens: tokens.hashes(),
-        };
+        let (new, tokens) = NewSession::open(session.clone(), now);
         let write = UserWrite {
             tenant_id: tenant.id,
             user_id: user.id,
@@ -402,7 +399,7 @@ impl Services {
         let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), "session.refresh");
         let hash = Secret::from_string(presented.to_owned()).hash();
-        let tokens = IssuedTokens::generate(now, false);
+        let tokens = IssuedTokens::generate(now);
         let rotation = Rotation {
             tenant_id: tenant.id,
             presented: hash,

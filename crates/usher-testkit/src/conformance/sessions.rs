@@ -23,7 +23,6 @@ async fn open(
     user: Uuid,
     now: time::OffsetDateTime,
 ) -> (Session, IssuedTokens) {
-    let tokens = IssuedTokens::generate(now, true);
     let session = Session {
         id: Uuid::now_v7(),
         tenant_id: tenant,
@@ -36,10 +35,7 @@ async fn open(
         client: useragent::parse(CHROME),
         location: None,
     };
-    let new = NewSession {
-        session: session.clone(),
-        tokens: tokens.hashes(),
-    };
+    let (new, tokens) = NewSession::open(session.clone(), now);
     store
         .modify_user(write(tenant, user, None, now, "user.login", move |u| {
             u.last_login_at = Some(now);
@@ -107,7 +103,7 @@ pub async fn a_refresh_rotates_once_and_a_spent_token_ends_the_session(store: Ar
     let t = tenant(&*store, "acme").await;
     let u = active_user(&*store, t.id, "ann@example.com").await;
     let (session, first) = open(&*store, t.id, u, at(1)).await;
-    let next = IssuedTokens::generate(at(2), false);
+    let next = IssuedTokens::generate(at(2));
     let rotation = Rotation {
         tenant_id: t.id,
         presented: first.refresh.hash(),
@@ -144,7 +140,7 @@ pub async fn a_refresh_rotates_once_and_a_spent_token_ends_the_session(store: Ar
 
     // The first refresh token again: the session ends.
     let again = Rotation {
-        next: IssuedTokens::generate(at(3), false).hashes(),
+        next: IssuedTokens::generate(at(3)).hashes(),
         now: at(3),
         ..rotation
     };
@@ -172,7 +168,7 @@ pub async fn a_refresh_rotates_once_and_a_spent_token_ends_the_session(store: Ar
 
     // A token nobody issued.
     let unknown = Rotation {
-        presented: IssuedTokens::generate(at(4), false).refresh.hash(),
+        presented: IssuedTokens::generate(at(4)).refresh.hash(),
         ..again
     };
     let outcome = store
@@ -192,7 +188,7 @@ pub async fn an_expired_session_does_not_rotate(store: Arc<dyn Store>) {
             Rotation {
                 tenant_id: t.id,
                 presented: first.refresh.hash(),
-                next: IssuedTokens::generate(late, false).hashes(),
+                next: IssuedTokens::generate(late).hashes(),
                 now: late,
             },
             user_draft(t.id, u, "session.refresh", late),
@@ -223,7 +219,7 @@ pub async fn concurrent_refreshes_with_one_token_rotate_exactly_once(store: Arc<
                     Rotation {
                         tenant_id: t.id,
                         presented,
-                        next: IssuedTokens::generate(at(2), false).hashes(),
+                        next: IssuedTokens::generate(at(2)).hashes(),
                         now: at(2),
                     },
                     user_draft(t.id, u, "session.refresh", at(2) + Duration::seconds(i)),
