@@ -1,9 +1,9 @@
-// The pages' language: the neutral page for a dead link follows the
-// browser's Accept-Language (Playwright's `locale`); a link's form speaks
-// the language of the user it was sent to.
+// The pages' language: the login page and the neutral page for a dead link
+// follow the browser's Accept-Language (Playwright's `locale`); a link's
+// form speaks the language of the user it was sent to.
 
 import { test, expect } from './support/fixtures.js';
-import { createUser, mailedLink, newEmail, newPassword, newTenant, pathOf } from './support/usher.js';
+import { BASE, createUser, mailedLink, newEmail, newPassword, newTenant, pathOf } from './support/usher.js';
 
 let tenant;
 test.beforeAll(async () => {
@@ -44,6 +44,15 @@ for (const c of CASES) {
       expect(res.status()).toBe(404);
       await expect(page.locator('html')).toHaveAttribute('lang', c.lang);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText(c.dead);
+    });
+
+    test(`sees the login page in ${c.lang}`, async ({ page }) => {
+      const english = await (await fetch(`${BASE}/t/${tenant}/login`, { headers: { 'accept-language': 'en' } })).text();
+      const englishHeading = /<h1[^>]*>([^<]*)</.exec(english)?.[1];
+      expect(englishHeading, 'the English login page has a heading').toBeTruthy();
+      expect((await page.goto(`/t/${tenant}/login`)).status()).toBe(200);
+      await expect(page.locator('html')).toHaveAttribute('lang', c.lang);
+      await expect(page.getByRole('heading', { level: 1 })).not.toHaveText(englishHeading.trim());
     });
 
     test(`fills in a ${c.lang} user's invitation in ${c.lang}, errors included`, async ({ page, issues }) => {

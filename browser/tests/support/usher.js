@@ -4,6 +4,7 @@
 import { expect } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mailedLink } from './mail.js';
+import { Authenticator } from './totp.js';
 
 export const BASE = required('USHER_URL');
 const TOKEN = required('USHER_TOKEN');
@@ -87,6 +88,26 @@ export async function userWithPassword(tenant, { email = newEmail(), password, .
     body: { token, password },
   });
   return user;
+}
+
+/// Enrols and confirms a TOTP app for a user with a password, through the
+/// auth API; answers the app, which knows which codes are spent.
+export async function enrolTotp(tenant, email, password) {
+  const login = await apiLogin(tenant, email, password);
+  expect(login.status, JSON.stringify(login.body)).toBe(200);
+  const access = login.body.access_token;
+  const enrolment = await ok(201, 'POST', `/api/v1/tenants/${tenant}/auth/totp`, { token: access });
+  const app = new Authenticator(enrolment.secret);
+  await ok(204, 'POST', `/api/v1/tenants/${tenant}/auth/totp/confirm`, {
+    token: access,
+    body: { code: await app.nextCode() },
+  });
+  return app;
+}
+
+/// GET …/auth/me with a session or access token: answers the status.
+export async function meStatus(tenant, token) {
+  return (await call('GET', `/api/v1/tenants/${tenant}/auth/me`, { token })).status;
 }
 
 /// The path and query of a full URL, for `page.goto` against BASE.
