@@ -26,7 +26,8 @@ fi
 usher="$(cd "$(dirname "$usher")" && pwd)/$(basename "$usher")"
 
 # --- What the suite needs, installed only when missing.
-if ! command -v chromium >/dev/null; then
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null || sudo apt-get update -qq >/dev/null
   apt-get install -y -qq chromium >/dev/null || sudo apt-get install -y -qq chromium >/dev/null

@@ -99,7 +99,7 @@ test('a login posted from another site signs nobody in', async ({ page, context,
   // The worst case: the attacker knows the credentials (their own, to log the
   // victim into their account) and even the victim's form token. The
   // victim's browser still sends no Strict cookie with a cross-site POST.
-  await page.goto(`/t/${tenant}/login`);
+  expect((await page.goto(`/t/${tenant}/login`)).status()).toBe(200);
   const csrf = await page.locator('input[name=csrf]').inputValue();
   await page.route('http://attacker.test/**', (route) =>
     route.fulfill({
