@@ -111,6 +111,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sessions::end_user_session))
         .routes(routes!(factors::login_mfa))
+        .routes(routes!(factors::login_enrol_totp))
         .routes(routes!(factors::enrol_totp))
         .routes(routes!(factors::confirm_totp))
         .routes(routes!(factors::recovery_codes))
