@@ -12,6 +12,7 @@ mod crash;
 mod errors;
 mod invitations;
 mod listing;
+mod login_pages;
 mod matrix;
 mod openapi;
 mod sessions;
