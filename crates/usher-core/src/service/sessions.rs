@@ -305,7 +305,7 @@ impl Services {
             ip: ctx.client_ip.as_deref().map(|ip| clip(ip, 64)),
             client: crate::useragent::parse(user_agent.as_deref().unwrap_or("")),
             user_agent,
-            location: None,
+            location: self.locate(ctx.client_ip.as_deref()),
         };
         let (new, tokens) = NewSession::open(session.clone(), now);
         let write = UserWrite {

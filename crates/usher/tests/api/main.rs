@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod crash;
 mod errors;
+mod geoip;
 mod invitations;
 mod listing;
 mod login_pages;
