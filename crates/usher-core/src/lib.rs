@@ -11,6 +11,7 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod factor;
+pub mod geoip;
 pub mod input;
 pub mod listing;
 pub mod mail;

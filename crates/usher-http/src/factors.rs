@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use time::OffsetDateTime;
 use usher_core::factor::Factor;
+use usher_core::service::Enrolment;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -125,6 +126,60 @@ pub async fn login_mfa(
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))
 }
 
+/// The body of an enrolment during login.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct LoginEnrolmentRequest {
+    /// From the login's answer (with `enrolment_required: true`).
+    pub mfa_token: String,
+}
+
+/// Add an authenticator app during a login that requires one.
+///
+/// When the tenant requires a second factor and the user has none, the
+/// login answers `enrolment_required: true`. This answers the secret to
+/// scan; `POST …/auth/login/mfa` with a code from it confirms the app and
+/// finishes the login. Asking again replaces the unconfirmed secret.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/auth/login/mfa/totp", tag = "auth",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body(content = LoginEnrolmentRequest, content_type = "application/json"),
+    responses((status = 201, description = "The secret to scan or type in", body = EnrolmentResponse),
+        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_enrolled: finish with a code from the existing app", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again shortly", body = crate::error::Problem, content_type = "application/problem+json"),
+        BodyErrors))]
+pub async fn login_enrol_totp(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    Path(slug): Path<String>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<EnrolmentResponse>)> {
+    let action = "factor.totp.enrol";
+    let tenant = visitor_tenant(&state, &ctx, &slug, action).await?;
+    let [token] = match body.required_strings(["mfa_token"]) {
+        Ok(v) => v,
+        Err(e) => return Err(refused(&state, &ctx, &tenant, action, e).await),
+    };
+    let e = state
+        .services
+        .enrol_totp_at_login(&tenant, &ctx, &token)
+        .await?;
+    Ok((StatusCode::CREATED, Json(e.into())))
+}
+
+impl From<Enrolment> for EnrolmentResponse {
+    fn from(e: Enrolment) -> Self {
+        Self {
+            factor_id: e.factor_id,
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            qr_svg: e.qr_svg,
+        }
+    }
+}
+
 /// Start adding an authenticator app.
 ///
 /// Confirm it with `POST …/auth/totp/confirm` and a code from the app; until
@@ -143,15 +198,7 @@ pub async fn enrol_totp(
         .services
         .enrol_totp(&me.tenant, &me.ctx, &me.caller)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(EnrolmentResponse {
-            factor_id: e.factor_id,
-            secret: e.secret,
-            otpauth_uri: e.otpauth_uri,
-            qr_svg: e.qr_svg,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(e.into())))
 }
 
 /// Confirm an authenticator app with a code from it.

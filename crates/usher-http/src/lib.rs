@@ -11,6 +11,7 @@ mod docs;
 pub mod error;
 mod factors;
 mod i18n;
+mod login_pages;
 mod ops;
 mod outbox;
 mod pages;
@@ -111,6 +112,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sessions::end_user_session))
         .routes(routes!(factors::login_mfa))
+        .routes(routes!(factors::login_enrol_totp))
         .routes(routes!(factors::enrol_totp))
         .routes(routes!(factors::confirm_totp))
         .routes(routes!(factors::recovery_codes))
@@ -137,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
     )
     .merge(pages::routes())
+    .merge(login_pages::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
     .method_not_allowed_fallback(|| async {
         error::ApiError::new(

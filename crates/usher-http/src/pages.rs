@@ -82,9 +82,12 @@ h1{font-size:1.4rem;margin-top:0}label{display:block;font-weight:600;margin-top:
 input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}\
 input:focus,button:focus{outline:3px solid #1d4ed8;outline-offset:2px}.hint{font-size:.9rem;color:#444}\
 .error{background:#fde8e8;border-left:4px solid #b91c1c;padding:.6rem;margin:1rem 0}\
-button{margin-top:1.5rem;padding:.7rem 1.2rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:4px;cursor:pointer}";
+button{margin-top:1.5rem;padding:.7rem 1.2rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:4px;cursor:pointer}\
+table{width:100%;border-collapse:collapse;font-size:.9rem;margin-top:1rem}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}\
+button.small{margin:0;padding:.3rem .6rem;font-size:.85rem}.hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}\
+figure{margin:1rem 0}figure svg{width:12rem;height:12rem}code{font-size:1rem;word-break:break-all}";
 
-fn layout(lang: Language, title: &str, body: &str) -> String {
+pub(crate) fn layout(lang: Language, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -95,7 +98,7 @@ fn layout(lang: Language, title: &str, body: &str) -> String {
     )
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -108,17 +111,24 @@ fn html(status: StatusCode, body: String) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
+    // Pages carry one-time tokens and secrets: never cached, never sent on
+    // as a referrer.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }
 
 /// The neutral page for every link that cannot be used.
-fn invalid_page(lang: Language) -> Response {
+pub(crate) fn invalid_page(lang: Language) -> Response {
     let w = words(lang);
     let body = format!("<p>{}</p>", esc(w.invalid_body));
     html(StatusCode::NOT_FOUND, layout(lang, w.invalid_title, &body))
 }
 
-fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -134,7 +144,7 @@ fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-fn new_csrf() -> String {
+pub(crate) fn new_csrf() -> String {
     let mut b = [0u8; 32];
     rand::fill(&mut b);
     URL_SAFE_NO_PAD.encode(b)
@@ -203,19 +213,57 @@ fn form_page(state: &AppState, status: StatusCode, f: Form<'_>) -> Response {
         submit = esc(submit),
     );
     let mut res = html(status, layout(lang, title, &body));
-    let secure = if state.services.options().public_url.starts_with("https://") {
+    set_csrf_cookie(state, &mut res, f.csrf);
+    res
+}
+
+/// `; Secure` when Usher is served over HTTPS.
+pub(crate) fn secure_attr(state: &AppState) -> &'static str {
+    if state.services.options().public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
-    };
-    let cookie = format!(
-        "{CSRF_COOKIE}={}; Path=/t/; HttpOnly; SameSite=Strict{secure}",
-        f.csrf
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    res
+}
+
+/// Sets a cookie on a response (values are ours: base64url or digits).
+pub(crate) fn set_cookie(res: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Hands the browser the CSRF token its forms must repeat.
+pub(crate) fn set_csrf_cookie(state: &AppState, res: &mut Response, csrf: &str) {
+    let cookie = format!(
+        "{CSRF_COOKIE}={csrf}; Path=/t/; HttpOnly; SameSite=Strict{}",
+        secure_attr(state)
+    );
+    set_cookie(res, &cookie);
+}
+
+/// The fields of an urlencoded form (nothing for an oversized body).
+pub(crate) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    if body.len() <= MAX_FORM {
+        form_urlencoded::parse(body).into_owned().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// One field of a form, empty when absent.
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// Whether a form repeats the CSRF token of the browser's cookie.
+pub(crate) fn csrf_matches(headers: &HeaderMap, sent: &str) -> bool {
+    let cookie = csrf_from_cookie(headers).unwrap_or_default();
+    !cookie.is_empty() && bool::from(cookie.as_bytes().ct_eq(sent.as_bytes()))
 }
 
 async fn show(
@@ -290,18 +338,8 @@ async fn submit(
         }
     };
     let w = words(user.language);
-    let fields: Vec<(String, String)> = if body.len() <= MAX_FORM {
-        form_urlencoded::parse(&body).into_owned().collect()
-    } else {
-        Vec::new()
-    };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let fields = form_fields(&body);
+    let get = |k: &str| field(&fields, k);
     let fresh = new_csrf();
     let again = |status, error: &str| {
         form_page(
@@ -316,9 +354,7 @@ async fn submit(
             },
         )
     };
-    let cookie = csrf_from_cookie(&headers).unwrap_or_default();
-    let sent = get("csrf");
-    if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(sent.as_bytes())) {
+    if !csrf_matches(&headers, get("csrf")) {
         return again(StatusCode::FORBIDDEN, w.csrf);
     }
     if get("password") != get("password_confirmation") {

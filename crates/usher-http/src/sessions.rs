@@ -116,6 +116,10 @@ pub struct SecondFactorResponse {
     pub mfa_token: String,
     /// `totp`, and `recovery_code` while unused codes remain.
     pub methods: Vec<&'static str>,
+    /// True when the tenant requires a second factor and the user has no
+    /// authenticator yet: get one from `POST …/auth/login/mfa/totp` with the
+    /// `mfa_token`, then finish with a code from it.
+    pub enrolment_required: bool,
 }
 
 /// The answer to a correct password.
@@ -301,13 +305,16 @@ pub async fn login(
         LoginOutcome::SignedIn(signed) => {
             LoginResponse::Tokens(TokenResponse::new(*signed, state.services.clock.now()))
         }
-        LoginOutcome::SecondFactor { mfa_token, methods } => {
-            LoginResponse::SecondFactor(SecondFactorResponse {
-                mfa_required: true,
-                mfa_token: mfa_token.expose().to_owned(),
-                methods,
-            })
-        }
+        LoginOutcome::SecondFactor {
+            mfa_token,
+            methods,
+            enrolment,
+        } => LoginResponse::SecondFactor(SecondFactorResponse {
+            mfa_required: true,
+            mfa_token: mfa_token.expose().to_owned(),
+            methods,
+            enrolment_required: enrolment,
+        }),
     }))
 }
 

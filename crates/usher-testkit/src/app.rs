@@ -51,6 +51,8 @@ pub struct TestOptions {
     /// Hash passwords with the production (OWASP) argon2 parameters
     /// instead of cheap ones, for timing comparisons.
     pub production_hashing: bool,
+    /// Locate sessions with this MaxMind DB file (see [`crate::mmdb`]).
+    pub geoip_db: Option<std::path::PathBuf>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -134,6 +136,7 @@ impl TestApp {
         if let Some(t) = options.header_timeout {
             config.header_timeout = t;
         }
+        config.geoip_db = options.geoip_db;
         let app = Application::build_with_clock(&config, clock.clone())
             .await
             .expect("the application builds");

@@ -1,8 +1,10 @@
 //! Test support shared by Usher's test suites: the application on port 0
 //! ([`app`]), per-test PostgreSQL databases ([`pg`]) and the store
-//! conformance suite ([`conformance`]) every backend must pass.
+//! conformance suite ([`conformance`]) every backend must pass, and a
+//! MaxMind DB writer for GeoIP tests ([`mmdb`]).
 
 pub mod app;
 pub mod conformance;
+pub mod mmdb;
 pub mod pg;
 pub mod smtp;

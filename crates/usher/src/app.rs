@@ -3,12 +3,14 @@
 use crate::config::Config;
 use anyhow::{Context, anyhow};
 use axum::http::StatusCode;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::timeout::TimeoutLayer;
 use usher_core::audit::{Actor, AuditContext};
+use usher_core::geoip::GeoIp;
 use usher_core::service::{ServiceOptions, Services};
 use usher_core::token::Secret;
 use usher_core::{Clock, Store, SystemClock};
@@ -36,13 +38,43 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     ))
 }
 
+/// Reads and checks the GeoIP database `USHER_GEOIP_DB` names.
+pub async fn open_geoip(path: &Path) -> anyhow::Result<GeoIp> {
+    let owned = path.to_owned();
+    let geoip = tokio::task::spawn_blocking(move || GeoIp::open(&owned))
+        .await
+        .map_err(|e| anyhow!("reading USHER_GEOIP_DB panicked: {e}"))?
+        .map_err(|e| anyhow!("USHER_GEOIP_DB ({}): {e}", path.display()))?;
+    if geoip.has_known_layout() {
+        tracing::info!(
+            database_type = geoip.database_type(),
+            "GeoIP database loaded"
+        );
+    } else {
+        tracing::warn!(
+            database_type = geoip.database_type(),
+            "USHER_GEOIP_DB is not a City or Country database; sessions may get no location"
+        );
+    }
+    Ok(geoip)
+}
+
 /// The services over a store, with the default tenant and the bootstrap
-/// token in place.
+/// token in place. Admin commands open no sessions, so these locate none.
 pub async fn services(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Services> {
+    services_with(config, clock, None).await
+}
+
+async fn services_with(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    geoip: Option<GeoIp>,
+) -> anyhow::Result<Services> {
     let store = open_store(config.database_url.expose()).await?;
     let options = ServiceOptions {
         public_url: config.public_url.clone(),
         hashing: config.hashing.clone(),
+        geoip: geoip.map(Arc::new),
     };
     let services =
         Services::with_options(store, clock, options).context("starting the password hashers")?;
@@ -80,7 +112,12 @@ impl Application {
 
     /// Like [`Application::build`] with another clock (tests move time).
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let services = services(config, clock).await?;
+        // Before the database: a wrong path fails the start at once.
+        let geoip = match &config.geoip_db {
+            Some(path) => Some(open_geoip(path).await?),
+            None => None,
+        };
+        let services = services_with(config, clock, geoip).await?;
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

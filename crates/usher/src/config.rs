@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// Base URL for links in emails [default: http://{listen}]
     #[arg(long, env = "USHER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// MaxMind DB file (GeoLite2/GeoIP2 City or Country) for sessions'
+    /// locations [default: none]
+    #[arg(long, env = "USHER_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
 }
 
 /// The TOML file's shape; every key optional.
@@ -73,6 +77,7 @@ struct FileConfig {
     hash_workers: Option<usize>,
     request_timeout_secs: Option<u64>,
     header_timeout_secs: Option<u64>,
+    geoip_db: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -94,6 +99,9 @@ pub struct Config {
     /// Time a client has to send a request's headers; the connection is
     /// closed after it.
     pub header_timeout: std::time::Duration,
+    /// MaxMind DB file that sessions' locations come from; read by
+    /// `usher serve` only.
+    pub geoip_db: Option<PathBuf>,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -162,6 +170,7 @@ impl Config {
             hashing: HasherConfig::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            geoip_db: None,
         }
     }
 
@@ -230,6 +239,7 @@ impl Config {
                 .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             header_timeout: seconds("USHER_HEADER_TIMEOUT_SECS", file.header_timeout_secs)?
                 .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+            geoip_db: serve.geoip_db.clone().or(file.geoip_db),
         })
     }
 }
@@ -272,6 +282,11 @@ public_url = "http://127.0.0.1:8080"
 # argon2_iterations = 2
 # argon2_parallelism = 1
 # hash_workers = 2
+
+# Sessions record a location ("City, Country") looked up in this MaxMind DB
+# file, e.g. GeoLite2-City.mmdb or GeoLite2-Country.mmdb (USHER_GEOIP_DB,
+# --geoip-db). `usher serve` refuses to start if it is missing or invalid.
+# geoip_db = "/var/lib/usher/GeoLite2-City.mmdb"
 "#;
 
 #[cfg(test)]
@@ -282,6 +297,30 @@ mod tests {
     fn the_example_parses_as_a_configuration() {
         let parsed: FileConfig = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn the_geoip_database_comes_from_the_flag_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("usher.toml");
+        std::fs::write(&file, "geoip_db = \"/data/GeoLite2-City.mmdb\"\n").unwrap();
+        let store = StoreArgs {
+            config: Some(file),
+            database_url: Some("sqlite://x.db".into()),
+        };
+        let from_file = Config::resolve(&store, &ServeArgs::default()).unwrap();
+        assert_eq!(
+            from_file.geoip_db.as_deref(),
+            Some(Path::new("/data/GeoLite2-City.mmdb"))
+        );
+        let serve = ServeArgs {
+            geoip_db: Some("/flag.mmdb".into()),
+            ..ServeArgs::default()
+        };
+        let from_flag = Config::resolve(&store, &serve).unwrap();
+        assert_eq!(from_flag.geoip_db.as_deref(), Some(Path::new("/flag.mmdb")));
+        let none = Config::resolve(&StoreArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(none.geoip_db, None);
     }
 
     #[test]

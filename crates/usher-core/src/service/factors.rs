@@ -4,15 +4,16 @@
 
 use super::Services;
 use super::sessions::{ClientContext, SessionCaller, SignedIn, invalid_token};
-use crate::audit::AuditContext;
+use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
-use crate::factor::{CHALLENGE_ATTEMPTS, Factor, FactorKind, NewFactor};
+use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
 use crate::mfa::{self, TotpSecret};
 use crate::session;
 use crate::tenant::Tenant;
 use crate::token::Secret;
-use crate::user::UserState;
+use crate::user::{User, UserState};
 use serde_json::json;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The one answer to a wrong, reused or malformed second-factor code.
@@ -21,6 +22,17 @@ pub fn invalid_code() -> Error {
         code: "invalid_code",
         message: "the code is not valid; use a current code from your authenticator app or an unused recovery code".into(),
     }
+}
+
+/// A login challenge that can still be answered.
+fn live(c: &Challenge, tenant: &Tenant, now: OffsetDateTime) -> bool {
+    c.tenant_id == tenant.id && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS
+}
+
+fn has_authenticator(factors: &[FactorSecret]) -> bool {
+    factors
+        .iter()
+        .any(|f| f.factor.kind == FactorKind::Totp && f.factor.confirmed)
 }
 
 /// What a user needs to add a TOTP authenticator.
@@ -41,12 +53,56 @@ impl Services {
         ctx: &AuditContext,
         me: &SessionCaller,
     ) -> Result<Enrolment, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "factor.totp.enrol")
+            .target("user", me.user.id);
+        self.start_totp(tenant, &me.user, draft).await
+    }
+
+    /// Starts the TOTP enrolment a login must finish when the tenant
+    /// requires a second factor and the user has no authenticator yet. The
+    /// login's `mfa_token` stands for the password already given; the first
+    /// code from the new secret confirms it and finishes the login.
+    pub async fn enrol_totp_at_login(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        mfa_token: &str,
+    ) -> Result<Enrolment, Error> {
+        let now = self.clock.now();
+        let draft = self.draft(ctx, Some(tenant), "factor.totp.enrol");
+        let hash = Secret::from_string(mfa_token.to_owned()).hash();
+        let user = match self.store.find_challenge(&hash).await? {
+            Some(c) if live(&c, tenant, now) => self.store.get_user(tenant.id, c.user_id).await?,
+            _ => None,
+        };
+        let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
+            return Err(self.refuse(draft, invalid_token()).await);
+        };
+        let draft = draft.target("user", user.id);
+        let factors = self.store.list_factors(tenant.id, user.id).await?;
+        if has_authenticator(&factors) {
+            let e = Error::conflict(
+                "already_enrolled",
+                "this login already has an authenticator app; finish it with a code from the app",
+            );
+            return Err(self.refuse(draft, e).await);
+        }
+        self.start_totp(tenant, &user, draft).await
+    }
+
+    async fn start_totp(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        draft: AuditDraft,
+    ) -> Result<Enrolment, Error> {
         let now = self.clock.now();
         let secret = TotpSecret::generate();
-        let uri = mfa::otpauth_uri(&secret, &tenant.name, me.user.email.as_str());
+        let uri = mfa::otpauth_uri(&secret, &tenant.name, user.email.as_str());
         let factor = Factor {
             id: Uuid::now_v7(),
-            user_id: me.user.id,
+            user_id: user.id,
             kind: FactorKind::Totp,
             label: "Authenticator app".into(),
             created_at: now,
@@ -55,13 +111,10 @@ impl Services {
             remaining: None,
         };
         let id = factor.id;
-        let draft = self
-            .draft(ctx, Some(tenant), "factor.totp.enrol")
-            .target("user", me.user.id);
         self.store
             .add_factor(
                 tenant.id,
-                me.user.id,
+                user.id,
                 NewFactor {
                     factor,
                     secret: secret.bytes().to_vec(),
@@ -164,13 +217,41 @@ impl Services {
         let draft = self.draft(ctx, Some(tenant), "user.login.second_factor");
         let hash = Secret::from_string(mfa_token.to_owned()).hash();
         let challenge = self.store.find_challenge(&hash).await?;
-        let Some(challenge) = challenge.filter(|c| {
-            c.tenant_id == tenant.id && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS
-        }) else {
+        let Some(challenge) = challenge.filter(|c| live(c, tenant, now)) else {
             return Err(self.refuse(draft, invalid_token()).await);
         };
         let draft = draft.target("user", challenge.user_id);
-        let accepted = if mfa::looks_like_recovery_code(code) {
+        let factors = self
+            .store
+            .list_factors(tenant.id, challenge.user_id)
+            .await?;
+        // Without a confirmed authenticator this login is an enrolment
+        // (the tenant requires a second factor): only a code from the app
+        // being enrolled finishes it, and confirms the app.
+        let enrolling = !has_authenticator(&factors);
+        let accepted = if enrolling {
+            let pending = factors
+                .iter()
+                .rfind(|f| f.factor.kind == FactorKind::Totp && !f.factor.confirmed);
+            let step = pending.and_then(|f| {
+                TotpSecret::from_bytes(&f.secret)
+                    .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), None))
+                    .map(|step| (f.factor.id, step))
+            });
+            match step {
+                Some((factor_id, step)) => {
+                    let confirm = self
+                        .draft(ctx, Some(tenant), "factor.totp.confirm")
+                        .target("user", challenge.user_id)
+                        .details(json!({"during": "login"}));
+                    self.store
+                        .confirm_factor(tenant.id, challenge.user_id, factor_id, step, confirm)
+                        .await?;
+                    true
+                }
+                None => false,
+            }
+        } else if mfa::looks_like_recovery_code(code) {
             match mfa::recovery_code_hash(code) {
                 Some(h) => {
                     self.store
@@ -181,11 +262,7 @@ impl Services {
             }
         } else {
             let mut ok = false;
-            for f in self
-                .store
-                .list_factors(tenant.id, challenge.user_id)
-                .await?
-            {
+            for f in &factors {
                 if f.factor.kind != FactorKind::Totp || !f.factor.confirmed {
                     continue;
                 }

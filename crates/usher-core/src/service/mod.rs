@@ -26,6 +26,7 @@ use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::geoip::GeoIp;
 use crate::password::{HashError, Hasher, HasherConfig};
 use crate::store::Store;
 use crate::tenant::Tenant;
@@ -41,6 +42,9 @@ pub struct ServiceOptions {
     pub public_url: String,
     /// Password hashing: argon2 parameters and worker threads.
     pub hashing: HasherConfig,
+    /// Where sessions' locations come from (`USHER_GEOIP_DB`); none when
+    /// unset.
+    pub geoip: Option<Arc<GeoIp>>,
 }
 
 impl Default for ServiceOptions {
@@ -48,6 +52,7 @@ impl Default for ServiceOptions {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             hashing: HasherConfig::default(),
+            geoip: None,
         }
     }
 }
@@ -98,6 +103,13 @@ impl Services {
 
     pub fn options(&self) -> &ServiceOptions {
         &self.options
+    }
+
+    /// The location of a client address, where a GeoIP database is
+    /// configured and knows it.
+    fn locate(&self, client_ip: Option<&str>) -> Option<String> {
+        let geoip = self.options.geoip.as_ref()?;
+        geoip.locate(client_ip?.parse().ok()?)
     }
 
     fn draft(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str) -> AuditDraft {

@@ -17,7 +17,7 @@ use crate::session::{
     Session, TokenKind,
 };
 use crate::store::{Effects, UserWrite};
-use crate::tenant::Tenant;
+use crate::tenant::{MfaPolicy, Tenant};
 use crate::token::Secret;
 use crate::user::fields::Email;
 use crate::user::{User, UserState};
@@ -67,10 +67,13 @@ pub struct SignedIn {
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
     SignedIn(Box<SignedIn>),
-    /// The user has a second factor: finish with `login_mfa` and this token.
+    /// The user has a second factor, or must enrol one first because the
+    /// tenant requires it (`enrolment`): finish with `login_second_factor`
+    /// and this token, after `enrol_totp_at_login` when enrolling.
     SecondFactor {
         mfa_token: Secret,
         methods: Vec<&'static str>,
+        enrolment: bool,
     },
 }
 
@@ -239,7 +242,10 @@ impl Services {
         let has_totp = factors
             .iter()
             .any(|f| f.factor.kind == FactorKind::Totp && f.factor.confirmed);
-        if has_totp {
+        // Recovery codes alone do not satisfy a tenant that requires a
+        // second factor: such a login goes on to enrol an authenticator.
+        let enrolment = !has_totp && tenant.settings.mfa == MfaPolicy::Required;
+        if has_totp || enrolment {
             let token = Secret::generate(CHALLENGE_PREFIX);
             self.store
                 .create_challenge(
@@ -253,21 +259,24 @@ impl Services {
                     },
                 )
                 .await?;
-            let methods = if factors.iter().any(|f| f.factor.remaining.unwrap_or(0) > 0) {
-                vec!["totp", "recovery_code"]
+            let methods =
+                if !enrolment && factors.iter().any(|f| f.factor.remaining.unwrap_or(0) > 0) {
+                    vec!["totp", "recovery_code"]
+                } else {
+                    vec!["totp"]
+                };
+            let step = if enrolment {
+                "second_factor_enrolment_required"
             } else {
-                vec!["totp"]
+                "second_factor_required"
             };
             self.store
-                .append_audit(
-                    draft
-                        .target("user", user.id)
-                        .details(json!({"step": "second_factor_required"})),
-                )
+                .append_audit(draft.target("user", user.id).details(json!({"step": step})))
                 .await?;
             return Ok(LoginOutcome::SecondFactor {
                 mfa_token: token,
                 methods,
+                enrolment,
             });
         }
         self.open_session(tenant, ctx, draft, &user, client, now)
@@ -296,7 +305,7 @@ impl Services {
             ip: ctx.client_ip.as_deref().map(|ip| clip(ip, 64)),
             client: crate::useragent::parse(user_agent.as_deref().unwrap_or("")),
             user_agent,
-            location: None,
+            location: self.locate(ctx.client_ip.as_deref()),
         };
         let (new, tokens) = NewSession::open(session.clone(), now);
         let write = UserWrite {

@@ -17,6 +17,7 @@ fn is_public(path: &str) -> bool {
             "/auth/password-reset/complete",
             "/auth/login",
             "/auth/login/mfa",
+            "/auth/login/mfa/totp",
             "/auth/token",
         ]
         .iter()

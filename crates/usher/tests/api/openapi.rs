@@ -67,11 +67,11 @@ fn the_document_lists_every_route_of_the_router() {
     // Then password reset, outbox, and the two link redemptions; login,
     // refresh, logout, me, own sessions list + delete; a user's sessions
     // list + delete all, delete one; the second login step, TOTP enrolment
-    // and confirmation, recovery codes; a user's factors, removing one,
-    // revoking recovery codes.
+    // during login, TOTP enrolment and confirmation, recovery codes; a
+    // user's factors, removing one, revoking recovery codes.
     assert_eq!(
         ops,
-        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 4 + 3
+        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3
     );
 }
 

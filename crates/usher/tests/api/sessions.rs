@@ -640,3 +640,110 @@ async fn wrong_codes_void_the_challenge_after_five_tries() {
         (401, Some("invalid_token"))
     );
 }
+
+async fn enrol_at_login(app: &TestApp, mfa_token: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(&auth("login/mfa/totp")))
+        .json(&json!({"mfa_token": mfa_token}))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), body(res).await)
+}
+
+#[tokio::test]
+async fn a_tenant_that_requires_mfa_makes_the_login_enrol_an_authenticator_first() {
+    let app = TestApp::spawn().await;
+    // One user with nothing, one with recovery codes only (made while the
+    // second factor was still optional).
+    app.user_with_password("default", "rq@x.example", PASSWORD)
+        .await;
+    let tokens = app.login_as("default", "rc@x.example", PASSWORD).await;
+    let res = app
+        .as_user(
+            Method::POST,
+            &auth("recovery-codes"),
+            tokens["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let codes = body(res).await["codes"].clone();
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &json!({"mfa": "required"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let (status, step) = login(&app, "rq@x.example", PASSWORD, CHROME_WINDOWS).await;
+    assert_eq!(status, 200);
+    assert_eq!(step["mfa_required"], true);
+    assert_eq!(step["enrolment_required"], true);
+    assert_eq!(step["methods"], json!(["totp"]));
+    assert!(step.get("access_token").is_none(), "{step}");
+    let token = step["mfa_token"].as_str().unwrap();
+    let (status, _) = second_step(&app, token, "123456").await;
+    assert_eq!(status, 401, "no code can finish before an app is enrolled");
+    let (status, problem) = enrol_at_login(&app, "mfa_unknown").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("invalid_token"))
+    );
+
+    let (status, enrol) = enrol_at_login(&app, token).await;
+    assert_eq!(status, 201, "{enrol}");
+    assert!(enrol["qr_svg"].as_str().unwrap().contains("<svg"));
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    let users = body(app.get("/api/v1/tenants/default/users?search=rq@x").await).await;
+    assert_eq!(
+        users["items"][0]["mfa_enrolled"], false,
+        "not before the code"
+    );
+    let (status, signed) = second_step(&app, token, &totp_now(&app, &secret, 0)).await;
+    assert_eq!(status, 200, "{signed}");
+    assert_eq!(
+        me(&app, signed["access_token"].as_str().unwrap()).await,
+        200
+    );
+    let id = users["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tenants/default/users/{id}");
+    assert_eq!(body(app.get(&path).await).await["mfa_enrolled"], true);
+    let factors = body(app.get(&format!("{path}/factors")).await).await;
+    assert_eq!(factors["total"], 1);
+    assert_eq!(factors["items"][0]["confirmed"], true);
+    let (status, _) = enrol_at_login(&app, token).await;
+    assert_eq!(status, 401, "the finished login's token is spent");
+
+    // The next login asks for a code from the enrolled app, and enrolling
+    // again with its token is refused.
+    let (_, step) = login(&app, "rq@x.example", PASSWORD, CHROME_WINDOWS).await;
+    assert_eq!(step["enrolment_required"], false);
+    let token = step["mfa_token"].as_str().unwrap();
+    let (status, problem) = enrol_at_login(&app, token).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("already_enrolled"))
+    );
+    let (status, _) = second_step(&app, token, &totp_now(&app, &secret, 1)).await;
+    assert_eq!(status, 200);
+
+    // Recovery codes alone do not satisfy the policy, nor finish the login.
+    let (_, step) = login(&app, "rc@x.example", PASSWORD, CHROME_WINDOWS).await;
+    assert_eq!(step["enrolment_required"], true);
+    assert_eq!(step["methods"], json!(["totp"]));
+    let code = codes[0].as_str().unwrap();
+    let (status, problem) = second_step(&app, step["mfa_token"].as_str().unwrap(), code).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("invalid_code"))
+    );
+    let audit = body(
+        app.get("/api/v1/tenants/default/audit?action=factor.totp.confirm")
+            .await,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["outcome"], "success", "{audit}");
+}
