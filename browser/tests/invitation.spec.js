@@ -2,6 +2,7 @@
 // taken from the mail the SMTP server received.
 
 import { test, expect } from './support/fixtures.js';
+import { posting } from './support/pages.js';
 import {
   BASE, apiLogin, createUser, getUser, mailedLink, newEmail, newPassword, newTenant, pathOf,
 } from './support/usher.js';
@@ -71,10 +72,7 @@ test('different passwords are refused with an alert tied to the field', async ({
   await page.goto(path);
   await page.getByLabel('New password', { exact: true }).fill(newPassword());
   await page.getByLabel('Repeat the new password').fill(newPassword());
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST'),
-    page.getByRole('button', { name: 'Complete signup' }).click(),
-  ]);
+  const res = await posting(page, path, () => page.getByRole('button', { name: 'Complete signup' }).click());
   issues.allowStatus(422);
   expect(res.status()).toBe(422);
   const alert = page.getByRole('alert');
@@ -100,10 +98,7 @@ test('a too-short password is stopped by the browser, and by the server when the
 
   // A browser without constraint validation: the server says the same.
   await page.locator('form').evaluate((form) => { form.noValidate = true; });
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST'),
-    page.getByRole('button', { name: 'Complete signup' }).click(),
-  ]);
+  const res = await posting(page, path, () => page.getByRole('button', { name: 'Complete signup' }).click());
   issues.allowStatus(422);
   expect(res.status()).toBe(422);
   await expect(page.getByRole('alert')).toHaveText('The password is too short: use at least 8 characters.');
@@ -176,10 +171,7 @@ test('a form posted without the cookie at all is refused', async ({ page, issues
   const chosen = newPassword();
   await page.getByLabel('New password', { exact: true }).fill(chosen);
   await page.getByLabel('Repeat the new password').fill(chosen);
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST'),
-    page.getByRole('button', { name: 'Complete signup' }).click(),
-  ]);
+  const res = await posting(page, path, () => page.getByRole('button', { name: 'Complete signup' }).click());
   issues.allowStatus(403);
   expect(res.status()).toBe(403);
   await expect(page.getByRole('alert')).toBeVisible();

@@ -2,12 +2,16 @@
 
 import { expect } from '@playwright/test';
 
-/// Waits for the answer to the POST to `path` that `act` causes; answers it.
+/// Waits for the answer to the POST to `path` that `act` causes, and for
+/// the page it leads to to replace the current one; answers the response.
 export async function posting(page, path, act) {
+  // A mark on the old document, so that nothing is read from it by mistake.
+  await page.locator('html').evaluate((html) => { html.dataset.stale = '1'; });
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path),
     act(),
   ]);
+  await page.locator('html[data-stale]').waitFor({ state: 'detached' });
   await page.waitForLoadState();
   return res;
 }
