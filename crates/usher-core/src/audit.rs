@@ -57,6 +57,30 @@ impl Actor {
         }
     }
 
+    /// The actor as a stored string (to act later in its name).
+    pub fn to_stored(&self) -> String {
+        json!({"kind": self.kind, "id": self.id, "name": self.name}).to_string()
+    }
+
+    /// An actor stored with [`Actor::to_stored`]; Usher itself for anything
+    /// unreadable.
+    pub fn from_stored(s: &str) -> Self {
+        let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let kind = match v["kind"].as_str() {
+            Some("token") => "token",
+            Some("cli") => "cli",
+            Some("user") => "user",
+            Some("anonymous") => "anonymous",
+            _ => return Self::system(),
+        };
+        Self {
+            kind,
+            id: text("id"),
+            name: text("name"),
+        }
+    }
+
     pub fn system() -> Self {
         Self {
             kind: "system",

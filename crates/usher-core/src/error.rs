@@ -81,6 +81,7 @@ pub enum Missing {
     Token,
     Session,
     Factor,
+    BulkProcess,
 }
 
 impl Missing {
@@ -92,6 +93,7 @@ impl Missing {
             Missing::Token => "token_not_found",
             Missing::Session => "session_not_found",
             Missing::Factor => "factor_not_found",
+            Missing::BulkProcess => "bulk_process_not_found",
         }
     }
 }

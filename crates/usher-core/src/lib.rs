@@ -8,6 +8,7 @@
 
 pub mod attribute;
 pub mod audit;
+pub mod bulk;
 pub mod clock;
 pub mod error;
 pub mod factor;

@@ -10,6 +10,7 @@
 
 use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditDraft, StoredLink};
+use crate::bulk::{BulkProcess, BulkRow, BulkState};
 use crate::error::{Error, StoreError};
 use crate::factor::{Challenge, FactorSecret, NewFactor};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
@@ -60,6 +61,8 @@ pub struct Effects {
     pub new_link: Option<NewLink>,
     /// Put this mail in the outbox.
     pub mail: Option<OutgoingMail>,
+    /// End every session of the user (links stay).
+    pub end_sessions: bool,
 }
 
 /// A stored link, found by the hash of its secret.
@@ -431,4 +434,95 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError>;
     /// Removes the challenge; true for exactly one of concurrent callers.
     async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError>;
+
+    // --- bulk processes ---
+
+    /// Stores an uploaded process with all its rows (malformed ones with
+    /// their outcome already set).
+    async fn create_bulk(
+        &self,
+        process: BulkProcess,
+        rows: Vec<BulkRow>,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError>;
+    /// A tenant's processes, newest first, older than `before` when given.
+    async fn list_bulk(
+        &self,
+        tenant_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<BulkProcess>, StoreError>;
+    /// A process's rows in line order after `after_line`; only rows still
+    /// without an outcome when `pending`.
+    async fn bulk_rows(
+        &self,
+        process_id: Uuid,
+        after_line: u32,
+        limit: u32,
+        pending: bool,
+    ) -> Result<Vec<BulkRow>, StoreError>;
+    /// Moves a process into `change.to` when it is in one of `change.from`
+    /// (refusing with 409 `invalid_bulk_state` otherwise), with its audit.
+    async fn move_bulk(&self, change: BulkChange, audit: AuditDraft) -> Result<BulkProcess, Error>;
+    /// Runs one chunk of a running process in one transaction: each step
+    /// whose row has no outcome yet is carried out (or refused) and its
+    /// outcome recorded with it, so no row is ever run twice. Does nothing
+    /// once the process is no longer running. Answers the process after.
+    async fn run_bulk(
+        &self,
+        tenant_id: Uuid,
+        process_id: Uuid,
+        steps: Vec<BulkStep>,
+    ) -> Result<BulkProcess, Error>;
+    /// Processes left running, by tenant (to resume after a restart).
+    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
+}
+
+/// A bulk process changing state.
+#[derive(Debug, Clone)]
+pub struct BulkChange {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub from: Vec<BulkState>,
+    pub to: BulkState,
+    pub now: OffsetDateTime,
+    /// Who starts it (`running` only): rows are audited in that name.
+    pub started_by: Option<String>,
+    /// Why Usher stopped it (`failed` only).
+    pub error: Option<String>,
+}
+
+/// What one row of a bulk run does.
+#[derive(Debug)]
+pub struct BulkStep {
+    pub line: u32,
+    pub op: BulkOp,
+}
+
+/// The operation of a bulk row: the same writes the single actions make.
+pub enum BulkOp {
+    /// The row is refused before any write (unknown user, data changed in
+    /// the meantime); the refusal is audited and becomes its outcome.
+    Refuse {
+        refusal: Error,
+        audit: AuditDraft,
+    },
+    Write(UserWrite),
+    Delete {
+        user_id: Uuid,
+        if_match: Option<i64>,
+        guard: DeleteGuard,
+        audit: AuditDraft,
+    },
+}
+
+impl std::fmt::Debug for BulkOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BulkOp::Refuse { refusal, .. } => write!(f, "Refuse({})", refusal.code()),
+            BulkOp::Write(w) => write!(f, "Write({})", w.audit.action),
+            BulkOp::Delete { user_id, .. } => write!(f, "Delete({user_id})"),
+        }
+    }
 }

@@ -114,11 +114,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        Ok(Self(serde_urlencoded_like(q)))
+        Ok(Self(parse_query(q)))
     }
 }
 
-fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
+/// Reads a query string into `T` (every value a string).
+pub fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
     // Repeated keys keep the last value; every value is a string and each
     // handler parses its own, so only the structure can fail here.
     let map: serde_json::Map<String, Value> = form_urlencoded::parse(q.as_bytes())

@@ -7,6 +7,7 @@ mod audit;
 pub mod auth;
 mod auth_api;
 pub mod body;
+mod bulk;
 mod docs;
 pub mod error;
 mod factors;
@@ -54,6 +55,7 @@ pub struct AppState {
         (name = "tenants", description = "Tenants and their settings"),
         (name = "mail", description = "The outbox of invitation and reset mails"),
         (name = "auth", description = "End-user authentication"),
+        (name = "bulk", description = "Bulk processes: one action over the users a CSV file names"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -119,6 +121,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(factors::user_factors))
         .routes(routes!(factors::delete_factor))
         .routes(routes!(factors::revoke_recovery_codes))
+        .routes(routes!(bulk::upload, bulk::list))
+        .routes(routes!(bulk::get))
+        .routes(routes!(bulk::rows))
+        .routes(routes!(bulk::start))
+        .routes(routes!(bulk::cancel))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

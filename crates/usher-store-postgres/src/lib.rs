@@ -13,6 +13,7 @@
 
 mod audit;
 mod bulk;
+mod bulk_processes;
 mod counts;
 mod error;
 mod factors;
@@ -36,12 +37,14 @@ use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::bulk::{BulkProcess, BulkRow};
 use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::{
-    ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
+    BulkChange, BulkStep, ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery,
+    Redemption, UserWrite,
 };
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
 use usher_core::token::{ApiToken, SecretHash};
@@ -562,5 +565,59 @@ impl Store for PostgresStore {
 
     async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
         factors::end_challenge(self.pool(), hash).await
+    }
+
+    async fn create_bulk(
+        &self,
+        process: BulkProcess,
+        rows: Vec<BulkRow>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(process.tenant_id).await?;
+        bulk_processes::create(self.pool(), tk, process, rows, audit).await
+    }
+
+    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        bulk_processes::get(self.pool(), tk, id).await
+    }
+
+    async fn list_bulk(
+        &self,
+        tenant_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        bulk_processes::list(self.pool(), tk, before, limit).await
+    }
+
+    async fn bulk_rows(
+        &self,
+        process_id: Uuid,
+        after_line: u32,
+        limit: u32,
+        pending: bool,
+    ) -> Result<Vec<BulkRow>, StoreError> {
+        bulk_processes::rows(self.pool(), process_id, after_line, limit, pending).await
+    }
+
+    async fn move_bulk(&self, change: BulkChange, audit: AuditDraft) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(change.tenant_id).await?;
+        bulk_processes::move_state(self.pool(), tk, change, audit).await
+    }
+
+    async fn run_bulk(
+        &self,
+        tenant_id: Uuid,
+        process_id: Uuid,
+        steps: Vec<BulkStep>,
+    ) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        bulk_processes::run(self.pool(), tk, process_id, steps).await
+    }
+
+    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        bulk_processes::running(self.pool()).await
     }
 }

@@ -371,6 +371,8 @@ pub(crate) async fn apply_effects(
 ) -> Result<(), sqlx::Error> {
     if effects.revoke_access {
         revoke_access(c, user_key, user_id).await?;
+    } else if effects.end_sessions {
+        crate::sessions::end_all(c, user_key).await?;
     }
     if let Some(link) = &effects.new_link {
         // The older link dies with its mail, if that is still waiting.

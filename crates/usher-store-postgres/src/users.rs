@@ -95,27 +95,58 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: UserWrite) -> Result<U
         audit,
     } = write;
     let mut w = Write::begin(pool, audit).await?;
-    let result = async {
-        let before = load(&mut w.tx, tk, tenant_id, user_id, if_match).await?;
-        let mut user = before.user.clone();
-        let effects: Effects = mutation(&mut user)?;
-        let changes = before.user.diff(&user);
-        w.draft.details["changes"] = serde_json::Value::Object(changes.clone());
-        // Effects alone (a reset link and its mail) leave the version.
-        if !changes.is_empty() {
-            user.version += 1;
-            user.updated_at = now;
-            user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
-        } else if before.user.activity_differs(&user) {
-            user_rows::update(&mut w.tx, &mut w.counts, tk, &before, &user).await?;
-        }
-        user_rows::apply_effects(&mut w.tx, tk, before.key, user.id, &effects, now)
-            .await
-            .db()?;
-        Ok(user)
-    }
+    let target = Target {
+        tenant_id,
+        user_id,
+        if_match,
+    };
+    let result = modify_in(
+        &mut w.tx,
+        &mut w.counts,
+        &mut w.draft,
+        tk,
+        target,
+        now,
+        mutation,
+    )
     .await;
     w.finish(result).await
+}
+
+/// The user an operation acts on, and the version its caller named.
+pub(crate) struct Target {
+    pub(crate) tenant_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) if_match: Option<i64>,
+}
+
+/// The body of [`modify`], inside a transaction the caller ends.
+pub(crate) async fn modify_in(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    draft: &mut AuditDraft,
+    tk: i64,
+    target: Target,
+    now: OffsetDateTime,
+    mutation: usher_core::store::UserMutation,
+) -> Result<User, Error> {
+    let before = load(c, tk, target.tenant_id, target.user_id, target.if_match).await?;
+    let mut user = before.user.clone();
+    let effects: Effects = mutation(&mut user)?;
+    let changes = before.user.diff(&user);
+    draft.details["changes"] = serde_json::Value::Object(changes.clone());
+    // Effects alone (a reset link and its mail) leave the version.
+    if !changes.is_empty() {
+        user.version += 1;
+        user.updated_at = now;
+        user_rows::update(c, counts, tk, &before, &user).await?;
+    } else if before.user.activity_differs(&user) {
+        user_rows::update(c, counts, tk, &before, &user).await?;
+    }
+    user_rows::apply_effects(c, tk, before.key, user.id, &effects, now)
+        .await
+        .db()?;
+    Ok(user)
 }
 
 pub(crate) async fn delete(
@@ -128,17 +159,30 @@ pub(crate) async fn delete(
     audit: AuditDraft,
 ) -> Result<User, Error> {
     let mut w = Write::begin(pool, audit).await?;
-    let result = async {
-        let stored = load(&mut w.tx, tk, tenant_id, user_id, if_match).await?;
-        guard(&stored.user)?;
-        w.draft.details = json!({"email": stored.user.email, "state": stored.user.stored_state});
-        user_rows::delete(&mut w.tx, &mut w.counts, tk, &stored)
-            .await
-            .db()?;
-        Ok(stored.user)
-    }
-    .await;
+    let target = Target {
+        tenant_id,
+        user_id,
+        if_match,
+    };
+    let result = delete_in(&mut w.tx, &mut w.counts, &mut w.draft, tk, target, guard).await;
     w.finish(result).await
+}
+
+/// The body of [`delete`], inside a transaction the caller ends.
+pub(crate) async fn delete_in(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    draft: &mut AuditDraft,
+    tk: i64,
+    target: Target,
+    guard: DeleteGuard,
+) -> Result<User, Error> {
+    let stored = load(c, tk, target.tenant_id, target.user_id, target.if_match).await?;
+    guard(&stored.user)?;
+    draft.details["email"] = json!(stored.user.email);
+    draft.details["state"] = json!(stored.user.stored_state);
+    user_rows::delete(c, counts, tk, &stored).await.db()?;
+    Ok(stored.user)
 }
 
 /// Marks pending invitations past their expiry as expired. Not a change a

@@ -6,6 +6,7 @@
 //! a write is acknowledged only after its commit reached the disk.
 
 mod audit;
+mod bulk;
 mod conn;
 mod factors;
 mod links;
@@ -26,12 +27,14 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::bulk::{BulkProcess, BulkRow};
 use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::{
-    ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery, Redemption, UserWrite,
+    BulkChange, BulkStep, ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery,
+    Redemption, UserWrite,
 };
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
 use usher_core::token::{ApiToken, SecretHash};
@@ -652,5 +655,69 @@ impl Store for SqliteStore {
     async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
         let hash = *hash;
         self.write(move |c| factors::end_challenge(c, &hash)).await
+    }
+
+    async fn create_bulk(
+        &self,
+        process: BulkProcess,
+        rows: Vec<BulkRow>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(process.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| bulk::create(c, tk, &process, &rows, audit))
+            .await
+    }
+
+    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| bulk::get(c, tk, id)).await
+    }
+
+    async fn list_bulk(
+        &self,
+        tenant_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| bulk::list(c, tk, before, limit)).await
+    }
+
+    async fn bulk_rows(
+        &self,
+        process_id: Uuid,
+        after_line: u32,
+        limit: u32,
+        pending: bool,
+    ) -> Result<Vec<BulkRow>, StoreError> {
+        self.read(move |c| bulk::rows(c, process_id, after_line, limit, pending))
+            .await
+    }
+
+    async fn move_bulk(&self, change: BulkChange, audit: AuditDraft) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(change.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| bulk::move_state(c, tk, change, audit))
+            .await
+    }
+
+    async fn run_bulk(
+        &self,
+        tenant_id: Uuid,
+        process_id: Uuid,
+        steps: Vec<BulkStep>,
+    ) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| bulk::run(c, tk, process_id, steps))
+            .await
+    }
+
+    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        self.read(bulk::running).await
     }
 }

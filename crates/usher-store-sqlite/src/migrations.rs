@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_sessions.sql"),
     ),
     (5, "factors", include_str!("../migrations/0005_factors.sql")),
+    (
+        7,
+        "bulk_processes",
+        include_str!("../migrations/0007_bulk_processes.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

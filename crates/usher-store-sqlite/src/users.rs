@@ -322,6 +322,8 @@ fn apply_effects(
 ) -> DbResult<()> {
     if effects.revoke_access {
         revoke_access(c, user_key, user_id)?;
+    } else if effects.end_sessions {
+        crate::sessions::end_all(c, user_key)?;
     }
     if let Some(link) = &effects.new_link {
         // The older link dies with its mail, if that is still waiting.
@@ -477,7 +479,8 @@ pub(crate) fn delete(
     audited(c, audit, |c, draft| {
         let stored = load(c, tk, tenant_id, user_id, if_match)?;
         guard(&stored.user)?;
-        draft.details = json!({"email": stored.user.email, "state": stored.user.stored_state});
+        draft.details["email"] = json!(stored.user.email);
+        draft.details["state"] = json!(stored.user.stored_state);
         c.prepare_cached("DELETE FROM users WHERE key = ?1")
             .db()?
             .execute([stored.key])

@@ -165,6 +165,14 @@ impl Application {
     ) -> anyhow::Result<()> {
         let sweeper = spawn_sweeper(self.services.clone());
         let mailer = self.mailer.map(|m| m.spawn(self.mail_poll));
+        // Bulk processes a crash or restart interrupted carry on.
+        match self.services.resume_bulk_processes().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(resumed = n, "resumed bulk processes"),
+            Err(e) => {
+                tracing::warn!(error = %e, "bulk processes could not be resumed; restart to retry")
+            }
+        }
         let app = usher_http::router(AppState {
             services: self.services.clone(),
         });

@@ -3,7 +3,7 @@
 //! outbox an operator without SMTP reads the links from.
 
 use super::Services;
-use crate::audit::{Actor, AuditContext};
+use crate::audit::{Actor, AuditContext, AuditDraft};
 use crate::error::{Error, FieldError, ValidationErrors};
 use crate::listing::{Cursor, Page, parse_limit};
 use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
@@ -78,7 +78,7 @@ impl PendingLink {
                 created_at: self.now,
             }),
             new_link: Some(self.link),
-            new_session: None,
+            ..Effects::default()
         }
     }
 }
@@ -133,10 +133,23 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
+        let write = self.reset_write(tenant, uid, if_match, draft.target("user", uid));
+        self.store.modify_user(write).await
+    }
+
+    /// The write of a password-reset request (also run by bulk processes).
+    pub(crate) fn reset_write(
+        &self,
+        tenant: &Tenant,
+        uid: Uuid,
+        if_match: Option<i64>,
+        audit: AuditDraft,
+    ) -> UserWrite {
         let now = self.clock.now();
         let pending = self.new_link(tenant, LinkKind::PasswordReset, now);
-        let expires = pending.expires_at();
-        let write = UserWrite {
+        let mut audit = audit;
+        audit.details["link_expires_at"] = json!(pending.expires_at().to_string());
+        UserWrite {
             tenant_id: tenant.id,
             user_id: uid,
             if_match,
@@ -151,11 +164,8 @@ impl Services {
                     ),
                 )),
             }),
-            audit: draft
-                .target("user", uid)
-                .details(json!({"link_expires_at": expires.to_string()})),
-        };
-        self.store.modify_user(write).await
+            audit,
+        }
     }
 
     /// The user a live link of `kind` in `tenant` belongs to, for showing the

@@ -5,6 +5,7 @@
 
 mod attributes;
 mod audit;
+mod bulk;
 mod cache;
 mod factors;
 mod links;
@@ -14,6 +15,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use sessions::{
@@ -66,6 +68,8 @@ pub struct Services {
     pub hasher: Arc<Hasher>,
     options: Arc<ServiceOptions>,
     caches: Arc<Caches>,
+    /// Bulk processes this Usher is running now.
+    bulk_runs: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 /// Per-process caches of what almost every request reads.
@@ -98,6 +102,7 @@ impl Services {
                 tenants: Cache::new(),
                 attributes: Cache::new(),
             }),
+            bulk_runs: Arc::default(),
         })
     }
 

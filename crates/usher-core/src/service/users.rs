@@ -2,11 +2,11 @@
 
 use super::Services;
 use crate::attribute::AttributeSet;
-use crate::audit::AuditContext;
+use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::search::SearchPrefix;
-use crate::store::{Effects, LinkKind, UserWrite};
+use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::state::{Action, transition};
 use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
@@ -255,10 +255,24 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
+        let write = self.action_write(tenant, uid, if_match, action, draft.target("user", uid));
+        self.store.modify_user(write).await
+    }
+
+    /// The write of a lifecycle action on one user (also run by bulk
+    /// processes).
+    pub(crate) fn action_write(
+        &self,
+        tenant: &Tenant,
+        uid: Uuid,
+        if_match: Option<i64>,
+        action: Action,
+        audit: AuditDraft,
+    ) -> UserWrite {
         let now = self.clock.now();
         let invitation = (action == Action::SendInvitation)
             .then(|| self.new_link(tenant, LinkKind::Invitation, now));
-        let write = UserWrite {
+        UserWrite {
             tenant_id: tenant.id,
             user_id: uid,
             if_match,
@@ -290,9 +304,24 @@ impl Services {
                 user.stored_state = next;
                 Ok(effects)
             }),
-            audit: draft.target("user", uid),
-        };
-        self.store.modify_user(write).await
+            audit,
+        }
+    }
+
+    /// The check a deletion makes on the user first (the tenant may require
+    /// a disabled user).
+    pub(crate) fn delete_guard(&self, tenant: &Tenant) -> DeleteGuard {
+        let require_disabled = tenant.settings.require_disable_before_delete;
+        let now = self.clock.now();
+        Box::new(move |user: &User| {
+            if require_disabled && user.state(now) != UserState::Disabled {
+                return Err(Error::conflict(
+                    "not_disabled",
+                    "this tenant requires a user to be disabled before it is deleted",
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Deletes a user for good; the email becomes free again.
@@ -308,17 +337,7 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
-        let require_disabled = tenant.settings.require_disable_before_delete;
-        let now = self.clock.now();
-        let guard = Box::new(move |user: &User| {
-            if require_disabled && user.state(now) != UserState::Disabled {
-                return Err(Error::conflict(
-                    "not_disabled",
-                    "this tenant requires a user to be disabled before it is deleted",
-                ));
-            }
-            Ok(())
-        });
+        let guard = self.delete_guard(tenant);
         self.store
             .delete_user(tenant.id, uid, if_match, guard, draft.target("user", uid))
             .await

@@ -18,6 +18,7 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod bulk;
 pub mod changes;
 pub mod factors;
 pub mod fixtures;
@@ -162,6 +163,10 @@ macro_rules! store_conformance_tests {
             factors::recovery_codes_are_single_use_and_replaced_as_a_set,
             factors::the_last_confirmed_totp_factor_cannot_be_removed,
             factors::a_challenge_counts_wrong_codes_and_ends_once,
+            bulk::a_bulk_process_is_stored_with_its_rows_and_listed_newest_first,
+            bulk::a_bulk_process_moves_only_from_the_states_named,
+            bulk::a_bulk_chunk_runs_each_row_once_with_its_outcome_and_audit,
+            bulk::a_bulk_delete_runs_and_a_moved_version_reads_as_changed_data,
         );
     };
 }

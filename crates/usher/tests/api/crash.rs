@@ -14,13 +14,13 @@ use std::time::Duration;
 use usher_testkit::app::{SUPER_TOKEN, postgres_selected};
 
 /// A server process and its address.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(db: &str) -> Server {
+    pub(crate) fn start(db: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_usher"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("USHER_DATABASE_URL", db)
@@ -45,7 +45,7 @@ impl Server {
         Server { child, base: addr }
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         // SIGKILL: no shutdown, no flush, nothing but what was committed.
         let _ = self.child.kill();
         let _ = self.child.wait();

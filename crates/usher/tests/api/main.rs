@@ -7,6 +7,7 @@ mod attributes;
 mod audit;
 mod auth;
 mod backup;
+mod bulk;
 mod cli;
 mod crash;
 mod errors;

@@ -53,6 +53,7 @@ async fn snapshot(app: &TestApp) -> Value {
         "settings": body(app.get("/api/v1/tenants/victim/settings").await).await,
         "tenants": body(app.get("/api/v1/tenants").await).await["total"],
         "outbox": body(app.get("/api/v1/tenants/victim/outbox").await).await["total"],
+        "bulk": body(app.get("/api/v1/tenants/victim/bulk-processes").await).await["items"],
     })
 }
 

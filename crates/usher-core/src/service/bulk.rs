@@ -1,0 +1,510 @@
+//! Bulk processes: upload a CSV file naming users, start the action over
+//! them in the background, follow its progress row by row, cancel it.
+//!
+//! Rows run in chunks of [`CHUNK_ROWS`], each chunk one transaction that
+//! also records every row's outcome; a process found `running` when Usher
+//! starts (after a crash or a restart) carries on with its first row
+//! without an outcome. Every row is audited like the single action, in the
+//! name of the admin who started the process.
+
+use super::Services;
+use crate::audit::{Actor, AuditContext, AuditDraft};
+use crate::bulk::{
+    BulkAction, BulkProcess, BulkRow, BulkState, CHUNK_ROWS, LineError, MAX_NOTE_CHARS, RowKey,
+    parse_csv, row_matches,
+};
+use crate::error::{Error, FieldError, Missing, StoreError, ValidationErrors};
+use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
+use crate::tenant::Tenant;
+use crate::user::User;
+use crate::user::state::Action;
+use serde_json::json;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What an admin uploads.
+#[derive(Debug, Clone, Default)]
+pub struct BulkUpload {
+    pub action: Option<String>,
+    pub validate: bool,
+    pub note: Option<String>,
+    pub file: Vec<u8>,
+}
+
+/// An upload as stored, with the rows that could not be read.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub process: BulkProcess,
+    pub malformed: Vec<LineError>,
+}
+
+/// How often a run retries a chunk the store could not take before it
+/// gives up and marks the process failed.
+const RETRIES: u32 = 5;
+
+impl Services {
+    /// Checks and stores an uploaded file; nothing runs yet.
+    pub async fn upload_bulk(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        upload: BulkUpload,
+    ) -> Result<Uploaded, Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.create");
+        let mut errors = ValidationErrors::default();
+        let action = match upload.action.as_deref() {
+            None | Some("") => {
+                errors.push(FieldError::new(
+                    "action",
+                    "required",
+                    "choose the action to run",
+                ));
+                None
+            }
+            Some(a) => match BulkAction::parse(a) {
+                Some(a) => Some(a),
+                None => {
+                    let names: Vec<&str> = BulkAction::ALL.iter().map(|a| a.as_str()).collect();
+                    errors.push(FieldError::new(
+                        "action",
+                        "invalid_action",
+                        format!("must be one of {}", names.join(", ")),
+                    ));
+                    None
+                }
+            },
+        };
+        let note = upload
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if let Some(n) = &note
+            && n.chars().count() > MAX_NOTE_CHARS
+        {
+            errors.push(FieldError::new(
+                "note",
+                "too_long",
+                format!("must be at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+        let parsed = parse_csv(&upload.file);
+        let (Some(action), true) = (action, errors.0.is_empty()) else {
+            return Err(self.refuse(draft, Error::Validation(errors)).await);
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let mut rows = Vec::with_capacity(parsed.rows.len() + parsed.malformed.len());
+        for r in &parsed.rows {
+            let user = match &r.key {
+                RowKey::Id(uid) => self.store.get_user(tenant.id, *uid).await?,
+                RowKey::Email(e) => self.store.user_by_email(tenant.id, e).await?,
+            };
+            rows.push(BulkRow {
+                line: r.line,
+                data: r.data.clone(),
+                user_id: user.as_ref().map(|u| u.id),
+                version: user.as_ref().map(|u| u.version),
+                processed: false,
+                outcome: None,
+                message: None,
+            });
+        }
+        for m in &parsed.malformed {
+            rows.push(BulkRow {
+                line: m.line,
+                data: m.data.clone(),
+                user_id: None,
+                version: None,
+                processed: false,
+                outcome: Some(m.code.to_owned()),
+                message: Some(m.message.clone()),
+            });
+        }
+        rows.sort_by_key(|r| r.line);
+        let process = BulkProcess {
+            id,
+            tenant_id: tenant.id,
+            action,
+            validate: upload.validate,
+            note,
+            state: BulkState::Uploaded,
+            created_by: ctx.actor.to_stored(),
+            created_at: now,
+            started_by: None,
+            started_at: None,
+            finished_at: None,
+            total: rows.len() as u32,
+            malformed: parsed.malformed.len() as u32,
+            processed: 0,
+            skipped: 0,
+            error: None,
+        };
+        let draft = draft.target("bulk_process", id).details(json!({
+            "action": action.as_str(),
+            "rows": process.total,
+            "malformed": process.malformed,
+            "validate": process.validate,
+        }));
+        self.store.create_bulk(process.clone(), rows, draft).await?;
+        Ok(Uploaded {
+            process,
+            malformed: parsed.malformed,
+        })
+    }
+
+    /// A process of the tenant, answering `bulk_process_not_found` (audited)
+    /// otherwise.
+    async fn existing_bulk(
+        &self,
+        tenant: &Tenant,
+        draft: AuditDraft,
+        id: &str,
+    ) -> Result<(BulkProcess, AuditDraft), Error> {
+        let found = match Uuid::parse_str(id) {
+            Ok(uid) => self.store.get_bulk(tenant.id, uid).await?,
+            Err(_) => None,
+        };
+        match found {
+            Some(p) => {
+                let draft = draft.target("bulk_process", p.id);
+                Ok((p, draft))
+            }
+            None => Err(self
+                .refuse(draft, Error::NotFound(Missing::BulkProcess))
+                .await),
+        }
+    }
+
+    /// One process (audited as a view).
+    pub async fn get_bulk(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+    ) -> Result<BulkProcess, Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.view");
+        let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
+        self.store.append_audit(draft).await?;
+        Ok(p)
+    }
+
+    /// The tenant's processes, newest first (audited as a list).
+    pub async fn list_bulk(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<BulkProcess>, Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.list");
+        let before = match before.map(Uuid::parse_str).transpose() {
+            Ok(b) => b,
+            Err(_) => {
+                let e = Error::bad_request("invalid_cursor", "before must be a bulk process id");
+                return Err(self.refuse(draft, e).await);
+            }
+        };
+        let list = self.store.list_bulk(tenant.id, before, limit).await?;
+        self.store
+            .append_audit(draft.details(json!({"count": list.len()})))
+            .await?;
+        Ok(list)
+    }
+
+    /// A process's rows in line order, after `after_line` (audited as a view).
+    pub async fn bulk_rows(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        after_line: u32,
+        limit: u32,
+    ) -> Result<(BulkProcess, Vec<BulkRow>), Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.rows");
+        let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
+        let rows = self.store.bulk_rows(p.id, after_line, limit, false).await?;
+        self.store
+            .append_audit(draft.details(json!({"after_line": after_line, "count": rows.len()})))
+            .await?;
+        Ok((p, rows))
+    }
+
+    /// Starts an uploaded process in the background. Deleting users needs
+    /// `confirm_delete`.
+    pub async fn start_bulk(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        confirm_delete: bool,
+    ) -> Result<BulkProcess, Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.start");
+        let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
+        if p.action == BulkAction::Delete && !confirm_delete {
+            let e = Error::Validation(ValidationErrors(vec![FieldError::new(
+                "confirm_delete",
+                "confirmation_required",
+                "deleting users cannot be undone: start again with confirm_delete set to true",
+            )]));
+            return Err(self.refuse(draft, e).await);
+        }
+        let change = BulkChange {
+            tenant_id: tenant.id,
+            id: p.id,
+            from: vec![BulkState::Uploaded],
+            to: BulkState::Running,
+            now: self.clock.now(),
+            started_by: Some(ctx.actor.to_stored()),
+            error: None,
+        };
+        let p = self.store.move_bulk(change, draft).await?;
+        self.spawn_bulk(tenant.clone(), p.id);
+        Ok(p)
+    }
+
+    /// Stops a process before its next chunk; rows already run stay run.
+    pub async fn cancel_bulk(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+    ) -> Result<BulkProcess, Error> {
+        let draft = self.draft(ctx, Some(tenant), "bulk.cancel");
+        let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
+        let change = BulkChange {
+            tenant_id: tenant.id,
+            id: p.id,
+            from: vec![BulkState::Uploaded, BulkState::Running],
+            to: BulkState::Cancelled,
+            now: self.clock.now(),
+            started_by: None,
+            error: None,
+        };
+        self.store.move_bulk(change, draft).await
+    }
+
+    /// Carries on with the processes a crash or restart left running.
+    pub async fn resume_bulk_processes(&self) -> Result<usize, StoreError> {
+        let running = self.store.running_bulks().await?;
+        if running.is_empty() {
+            return Ok(0);
+        }
+        let tenants = self.store.list_tenants().await?;
+        let mut resumed = 0;
+        for (tenant_id, id) in running {
+            if let Some(t) = tenants.iter().find(|t| t.id == tenant_id) {
+                tracing::info!(bulk_process = %id, tenant = %t.slug, "resuming a bulk process");
+                self.spawn_bulk(t.clone(), id);
+                resumed += 1;
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Runs a process in the background unless this Usher already does.
+    fn spawn_bulk(&self, tenant: Tenant, id: Uuid) {
+        {
+            let mut running = self.bulk_runs.lock().unwrap_or_else(|p| p.into_inner());
+            if !running.insert(id) {
+                return;
+            }
+        }
+        let services = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = services.run_bulk(&tenant, id).await {
+                tracing::error!(bulk_process = %id, error = %e, "a bulk process stopped");
+            }
+            let mut running = services.bulk_runs.lock().unwrap_or_else(|p| p.into_inner());
+            running.remove(&id);
+        });
+    }
+
+    /// The run itself: chunk after chunk until no row waits or the process
+    /// is no longer running.
+    async fn run_bulk(&self, tenant: &Tenant, id: Uuid) -> Result<(), Error> {
+        let mut failures = 0;
+        loop {
+            let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
+                return Ok(());
+            };
+            if p.state != BulkState::Running {
+                return Ok(());
+            }
+            let rows = self.store.bulk_rows(id, 0, CHUNK_ROWS as u32, true).await?;
+            if rows.is_empty() {
+                let change = BulkChange {
+                    tenant_id: tenant.id,
+                    id,
+                    from: vec![BulkState::Running],
+                    to: BulkState::Completed,
+                    now: self.clock.now(),
+                    started_by: None,
+                    error: None,
+                };
+                let draft = self
+                    .draft(&AuditContext::new(Actor::system()), Some(tenant), "bulk.complete")
+                    .target("bulk_process", id)
+                    .details(json!({"processed": p.processed, "skipped": p.skipped, "malformed": p.malformed}));
+                return match self.store.move_bulk(change, draft).await {
+                    // Cancelled between the last chunk and now: it stays so.
+                    Ok(_) | Err(Error::Conflict { .. }) => Ok(()),
+                    Err(e) => Err(e),
+                };
+            }
+            let steps = self.plan_rows(tenant, &p, rows).await?;
+            match self.store.run_bulk(tenant.id, id, steps).await {
+                Ok(_) => failures = 0,
+                Err(Error::Store(e)) if failures < RETRIES => {
+                    failures += 1;
+                    tracing::warn!(bulk_process = %id, error = %e, failures, "a bulk chunk failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+                }
+                Err(e) => {
+                    self.fail_bulk(tenant, id, &e).await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn fail_bulk(&self, tenant: &Tenant, id: Uuid, e: &Error) {
+        let change = BulkChange {
+            tenant_id: tenant.id,
+            id,
+            from: vec![BulkState::Running],
+            to: BulkState::Failed,
+            now: self.clock.now(),
+            started_by: None,
+            error: Some(e.to_string()),
+        };
+        let draft = self
+            .draft(
+                &AuditContext::new(Actor::system()),
+                Some(tenant),
+                "bulk.fail",
+            )
+            .target("bulk_process", id);
+        if let Err(e) = self.store.move_bulk(change, draft).await {
+            tracing::error!(bulk_process = %id, error = %e, "marking a bulk process failed did not work");
+        }
+    }
+
+    /// What each row does: the single action's write, or a refusal when the
+    /// user is gone, was changed after the upload, or no longer matches.
+    async fn plan_rows(
+        &self,
+        tenant: &Tenant,
+        p: &BulkProcess,
+        rows: Vec<BulkRow>,
+    ) -> Result<Vec<BulkStep>, Error> {
+        let actor = Actor::from_stored(p.started_by.as_deref().unwrap_or_default());
+        let ctx = AuditContext::new(actor);
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in rows {
+            let draft = self
+                .draft(&ctx, Some(tenant), audit_action(p.action))
+                .details(json!({"bulk_process_id": p.id.to_string(), "line": row.line}));
+            let user = match row.user_id {
+                Some(uid) => self.store.get_user(tenant.id, uid).await?,
+                None => None,
+            };
+            let refuse = |refusal: Error, draft: AuditDraft| BulkStep {
+                line: row.line,
+                op: BulkOp::Refuse {
+                    refusal,
+                    audit: draft,
+                },
+            };
+            let Some(user) = user else {
+                let e = Error::conflict("unknown_user", "no user with this id or email");
+                steps.push(refuse(e, draft));
+                continue;
+            };
+            let draft = draft.target("user", user.id);
+            if Some(user.version) != row.version {
+                let e = Error::conflict(
+                    "data_changed",
+                    "the user was changed in the meantime (after the upload)",
+                );
+                steps.push(refuse(e, draft));
+                continue;
+            }
+            if p.validate && !row_matches(&row.data, &user) {
+                let e = Error::conflict(
+                    "data_mismatch",
+                    "the name or email in the file no longer matches the user",
+                );
+                steps.push(refuse(e, draft));
+                continue;
+            }
+            let op = self.row_op(tenant, p.action, &user, draft);
+            steps.push(BulkStep { line: row.line, op });
+        }
+        Ok(steps)
+    }
+
+    fn row_op(
+        &self,
+        tenant: &Tenant,
+        action: BulkAction,
+        user: &User,
+        draft: AuditDraft,
+    ) -> BulkOp {
+        let version = Some(user.version);
+        let single = match action {
+            BulkAction::Block => Some(Action::Block),
+            BulkAction::Unblock => Some(Action::Unblock),
+            BulkAction::Disable => Some(Action::Disable),
+            BulkAction::Enable => Some(Action::Enable),
+            BulkAction::Archive => Some(Action::Archive),
+            BulkAction::SendInvitation => Some(Action::SendInvitation),
+            _ => None,
+        };
+        if let Some(a) = single {
+            return BulkOp::Write(self.action_write(tenant, user.id, version, a, draft));
+        }
+        match action {
+            BulkAction::PasswordReset => {
+                BulkOp::Write(self.reset_write(tenant, user.id, version, draft))
+            }
+            BulkAction::RevokeSessions => BulkOp::Write(UserWrite {
+                tenant_id: tenant.id,
+                user_id: user.id,
+                if_match: version,
+                now: self.clock.now(),
+                mutation: Box::new(|_| {
+                    Ok(Effects {
+                        end_sessions: true,
+                        ..Effects::default()
+                    })
+                }),
+                audit: draft,
+            }),
+            _ => BulkOp::Delete {
+                user_id: user.id,
+                if_match: version,
+                guard: self.delete_guard(tenant),
+                audit: draft,
+            },
+        }
+    }
+}
+
+/// The audit action of a row: the same as the single action's.
+fn audit_action(action: BulkAction) -> &'static str {
+    match action {
+        BulkAction::Block => Action::Block.audit_name(),
+        BulkAction::Unblock => Action::Unblock.audit_name(),
+        BulkAction::Disable => Action::Disable.audit_name(),
+        BulkAction::Enable => Action::Enable.audit_name(),
+        BulkAction::Archive => Action::Archive.audit_name(),
+        BulkAction::SendInvitation => Action::SendInvitation.audit_name(),
+        BulkAction::PasswordReset => "user.password_reset",
+        BulkAction::RevokeSessions => "session.revoke_all",
+        BulkAction::Delete => "user.delete",
+    }
+}
