@@ -207,6 +207,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         audit: AuditDraft,
     ) -> Result<u64, Error>;
     async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
+    /// The users of `tenant_id` among `ids` (in no particular order; the
+    /// missing ones left out), in one read.
+    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError>;
     async fn user_by_email(
         &self,
         tenant_id: Uuid,

@@ -293,6 +293,11 @@ impl Store for PostgresStore {
             .map(|s| s.user))
     }
 
+    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        rows::users_by_ids(self.pool(), tk, tenant_id, &ids).await
+    }
+
     async fn user_by_email(
         &self,
         tenant_id: Uuid,

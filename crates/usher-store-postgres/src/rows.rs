@@ -113,6 +113,28 @@ pub(crate) async fn user_by_id<'c>(
     row.map(|r| stored_user(&r, tenant_id)).transpose()
 }
 
+/// The users of a tenant among `ids`, in one query.
+pub(crate) async fn users_by_ids(
+    pool: &sqlx::PgPool,
+    tenant_key: i64,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<usher_core::user::User>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ANY($1) AND tenant_key = $2"
+    ))
+    .bind(ids)
+    .bind(tenant_key)
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter()
+        .map(|r| stored_user(r, tenant_id).map(|s| s.user))
+        .collect()
+}
+
 pub(crate) async fn user_by_email<'c>(
     e: impl PgExecutor<'c>,
     tenant_key: i64,

@@ -347,6 +347,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| {
+            let mut users = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(s) = rows::user_by_id(c, tk, tenant_id, id)? {
+                    users.push(s.user);
+                }
+            }
+            Ok(users)
+        })
+        .await
+    }
+
     async fn user_by_email(
         &self,
         tenant_id: Uuid,

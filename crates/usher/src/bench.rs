@@ -61,6 +61,9 @@ pub struct BenchArgs {
     /// Concurrent clients logging in and refreshing.
     #[arg(long, default_value_t = 16)]
     pub(crate) auth_clients: usize,
+    /// Users in each timed bulk process (block, then disable); 0 skips them.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) bulk_users: usize,
 }
 
 const FIRST: &[&str] = &[
@@ -726,6 +729,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     if args.login_users > 0 {
         crate::bench_auth::run(&services, &client, port, &args).await?;
+    }
+    if args.bulk_users > 0 {
+        crate::bench_bulk::run(&services, &client, port, &auth, &args).await?;
     }
     server.abort();
     if let Some(dir) = cleanup {

@@ -19,6 +19,7 @@ use crate::tenant::Tenant;
 use crate::user::User;
 use crate::user::state::Action;
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -324,50 +325,88 @@ impl Services {
     }
 
     /// The run itself: chunk after chunk until no row waits or the process
-    /// is no longer running.
+    /// is no longer running. While the store runs one chunk, the next one
+    /// is read and planned (its rows name other users, so nothing it reads
+    /// is being changed by the chunk before it).
     async fn run_bulk(&self, tenant: &Tenant, id: Uuid) -> Result<(), Error> {
+        let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
+            return Ok(());
+        };
+        if p.state != BulkState::Running {
+            return Ok(());
+        }
         let mut failures = 0;
+        // The last line before the chunk in hand.
+        let mut after = 0;
+        let mut planned = self.next_chunk(tenant, &p, after).await?;
         loop {
-            let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
-                return Ok(());
+            let Some((steps, last)) = planned else {
+                return self.complete_bulk(tenant, id).await;
             };
-            if p.state != BulkState::Running {
-                return Ok(());
-            }
-            let rows = self.store.bulk_rows(id, 0, CHUNK_ROWS as u32, true).await?;
-            if rows.is_empty() {
-                let change = BulkChange {
-                    tenant_id: tenant.id,
-                    id,
-                    from: vec![BulkState::Running],
-                    to: BulkState::Completed,
-                    now: self.clock.now(),
-                    started_by: None,
-                    error: None,
-                };
-                let draft = self
-                    .draft(&AuditContext::new(Actor::system()), Some(tenant), "bulk.complete")
-                    .target("bulk_process", id)
-                    .details(json!({"processed": p.processed, "skipped": p.skipped, "malformed": p.malformed}));
-                return match self.store.move_bulk(change, draft).await {
-                    // Cancelled between the last chunk and now: it stays so.
-                    Ok(_) | Err(Error::Conflict { .. }) => Ok(()),
-                    Err(e) => Err(e),
-                };
-            }
-            let steps = self.plan_rows(tenant, &p, rows).await?;
-            match self.store.run_bulk(tenant.id, id, steps).await {
-                Ok(_) => failures = 0,
+            let (ran, next) = tokio::join!(
+                self.store.run_bulk(tenant.id, id, steps),
+                self.next_chunk(tenant, &p, last),
+            );
+            match ran {
+                Ok(now) if now.state != BulkState::Running => return Ok(()),
+                Ok(_) => {
+                    failures = 0;
+                    after = last;
+                    planned = next?;
+                }
                 Err(Error::Store(e)) if failures < RETRIES => {
                     failures += 1;
                     tracing::warn!(bulk_process = %id, error = %e, failures, "a bulk chunk failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+                    planned = self.next_chunk(tenant, &p, after).await?;
                 }
                 Err(e) => {
                     self.fail_bulk(tenant, id, &e).await;
                     return Err(e);
                 }
             }
+        }
+    }
+
+    /// The steps of the next rows without an outcome after `after`, and the
+    /// last line among them; `None` when no row waits.
+    async fn next_chunk(
+        &self,
+        tenant: &Tenant,
+        p: &BulkProcess,
+        after: u32,
+    ) -> Result<Option<(Vec<BulkStep>, u32)>, Error> {
+        let rows = self
+            .store
+            .bulk_rows(p.id, after, CHUNK_ROWS as u32, true)
+            .await?;
+        let Some(last) = rows.last().map(|r| r.line) else {
+            return Ok(None);
+        };
+        Ok(Some((self.plan_rows(tenant, p, rows).await?, last)))
+    }
+
+    async fn complete_bulk(&self, tenant: &Tenant, id: Uuid) -> Result<(), Error> {
+        let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
+            return Ok(());
+        };
+        let change = BulkChange {
+            tenant_id: tenant.id,
+            id,
+            from: vec![BulkState::Running],
+            to: BulkState::Completed,
+            now: self.clock.now(),
+            started_by: None,
+            error: None,
+        };
+        let draft = self
+            .draft(&AuditContext::new(Actor::system()), Some(tenant), "bulk.complete")
+            .target("bulk_process", id)
+            .details(json!({"processed": p.processed, "skipped": p.skipped, "malformed": p.malformed}));
+        match self.store.move_bulk(change, draft).await {
+            // Cancelled between the last chunk and now: it stays so.
+            Ok(_) | Err(Error::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -403,15 +442,20 @@ impl Services {
     ) -> Result<Vec<BulkStep>, Error> {
         let actor = Actor::from_stored(p.started_by.as_deref().unwrap_or_default());
         let ctx = AuditContext::new(actor);
+        let ids = rows.iter().filter_map(|r| r.user_id).collect();
+        let users: HashMap<Uuid, User> = self
+            .store
+            .get_users(tenant.id, ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
         let mut steps = Vec::with_capacity(rows.len());
         for row in rows {
             let draft = self
                 .draft(&ctx, Some(tenant), audit_action(p.action))
                 .details(json!({"bulk_process_id": p.id.to_string(), "line": row.line}));
-            let user = match row.user_id {
-                Some(uid) => self.store.get_user(tenant.id, uid).await?,
-                None => None,
-            };
+            let user = row.user_id.and_then(|uid| users.get(&uid));
             let refuse = |refusal: Error, draft: AuditDraft| BulkStep {
                 line: row.line,
                 op: BulkOp::Refuse {
@@ -433,7 +477,7 @@ impl Services {
                 steps.push(refuse(e, draft));
                 continue;
             }
-            if p.validate && !row_matches(&row.data, &user) {
+            if p.validate && !row_matches(&row.data, user) {
                 let e = Error::conflict(
                     "data_mismatch",
                     "the name or email in the file no longer matches the user",
@@ -441,7 +485,7 @@ impl Services {
                 steps.push(refuse(e, draft));
                 continue;
             }
-            let op = self.row_op(tenant, p.action, &user, draft);
+            let op = self.row_op(tenant, p.action, user, draft);
             steps.push(BulkStep { line: row.line, op });
         }
         Ok(steps)
