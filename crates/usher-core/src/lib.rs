@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 pub mod clock;
 pub mod error;
+pub mod export;
 pub mod factor;
 pub mod geoip;
 pub mod input;

@@ -10,6 +10,7 @@ pub mod body;
 mod bulk;
 mod docs;
 pub mod error;
+mod export;
 mod factors;
 mod i18n;
 mod login_pages;
@@ -81,6 +82,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_tenant))
         .routes(routes!(tenants::get_settings, tenants::update_settings))
         .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(export::export_users))
         .routes(routes!(
             users::get_user,
             users::update_user,

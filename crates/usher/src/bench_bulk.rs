@@ -13,8 +13,8 @@ use usher_core::service::Services;
 use usher_core::session::{NewSession, SESSION_TTL, Session};
 use usher_core::store::{Effects, UserWrite};
 use usher_core::tenant::Tenant;
-use usher_core::user::{User, UserState};
 use usher_core::user::fields::Email;
+use usher_core::user::{User, UserState};
 use usher_core::useragent;
 use uuid::Uuid;
 
@@ -93,7 +93,8 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
         }));
     }
     for t in tasks {
-        t.await?.map_err(|e| anyhow::anyhow!("opening sessions: {e}"))?;
+        t.await?
+            .map_err(|e| anyhow::anyhow!("opening sessions: {e}"))?;
     }
     Ok((tenant, ids))
 }
@@ -188,7 +189,12 @@ pub(crate) async fn run(
     }
     // The sessions really ended.
     for id in ids.iter().step_by((n / 10).max(1)) {
-        if !services.store.list_sessions(tenant.id, *id, services.clock.now()).await?.is_empty() {
+        if !services
+            .store
+            .list_sessions(tenant.id, *id, services.clock.now())
+            .await?
+            .is_empty()
+        {
             bail!("user {id} still has a session after the bulk disable");
         }
     }

@@ -400,9 +400,15 @@ impl Services {
             error: None,
         };
         let draft = self
-            .draft(&AuditContext::new(Actor::system()), Some(tenant), "bulk.complete")
+            .draft(
+                &AuditContext::new(Actor::system()),
+                Some(tenant),
+                "bulk.complete",
+            )
             .target("bulk_process", id)
-            .details(json!({"processed": p.processed, "skipped": p.skipped, "malformed": p.malformed}));
+            .details(
+                json!({"processed": p.processed, "skipped": p.skipped, "malformed": p.malformed}),
+            );
         match self.store.move_bulk(change, draft).await {
             // Cancelled between the last chunk and now: it stays so.
             Ok(_) | Err(Error::Conflict { .. }) => Ok(()),

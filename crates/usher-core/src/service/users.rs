@@ -206,6 +206,53 @@ impl Services {
         Ok(page)
     }
 
+    /// Starts an export of the users a list with `params` would show
+    /// (`cursor` and `limit` ignored): validates the filters and audits the
+    /// export. Answers the query of the first page and the tenant's
+    /// attribute names (the CSV columns after the fixed ones); the caller
+    /// walks the pages with [`Services::export_page`].
+    pub async fn start_export(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        params: &ListParams,
+        format: &str,
+    ) -> Result<(UserQuery, Vec<String>), Error> {
+        let mut details = params.audit_details();
+        details["format"] = json!(format);
+        let draft = self
+            .draft(ctx, Some(tenant), "user.export")
+            .details(details);
+        let params = ListParams {
+            limit: None,
+            cursor: None,
+            ..params.clone()
+        };
+        let mut query = match params.parse(tenant, self.clock.now()) {
+            Ok(q) => q,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        query.limit = crate::export::EXPORT_PAGE;
+        let mut attributes: Vec<String> = self
+            .attribute_set(tenant)
+            .await?
+            .definitions()
+            .map(|d| d.name.as_str().to_owned())
+            .collect();
+        attributes.sort();
+        self.store.append_audit(draft).await?;
+        Ok((query, attributes))
+    }
+
+    /// One page of an export started with [`Services::start_export`].
+    pub async fn export_page(
+        &self,
+        tenant: &Tenant,
+        query: &UserQuery,
+    ) -> Result<Page<User>, Error> {
+        Ok(self.store.list_users(tenant.id, query).await?)
+    }
+
     /// Applies a JSON merge patch to a user's profile.
     pub async fn edit_user(
         &self,

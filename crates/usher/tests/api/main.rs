@@ -11,6 +11,7 @@ mod bulk;
 mod cli;
 mod crash;
 mod errors;
+mod export;
 mod geoip;
 mod invitations;
 mod listing;
