@@ -480,6 +480,45 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<BulkProcess, Error>;
     /// Processes left running, by tenant (to resume after a restart).
     async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
+
+    // --- imports ---
+
+    /// The users of a tenant whose normalised email is one of `emails`, or
+    /// local users whose external id is one of `external_ids`, in one read.
+    async fn match_users(
+        &self,
+        tenant_id: Uuid,
+        emails: Vec<String>,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<User>, StoreError>;
+    /// Writes one batch of an import, every entry or none: answers the
+    /// refusals by line (nothing written then, the attempt audited as
+    /// refused) or none. A `dry_run` does all the work and checks and then
+    /// keeps nothing but its audit event.
+    async fn import_users(
+        &self,
+        tenant_id: Uuid,
+        entries: Vec<ImportEntry>,
+        dry_run: bool,
+        audit: AuditDraft,
+    ) -> Result<Vec<(u32, Error)>, Error>;
+}
+
+/// One user an import writes.
+#[derive(Debug)]
+pub struct ImportEntry {
+    /// The row it comes from.
+    pub line: u32,
+    /// The user as it will be stored.
+    pub user: User,
+    /// When this replaces a stored user: that user's version, checked.
+    pub replaces: Option<i64>,
+    /// Stored verbatim as the user's password hash (checked beforehand).
+    pub password_hash: Option<String>,
+    /// A confirmed TOTP factor with this secret, replacing any other.
+    pub totp_secret: Option<Vec<u8>>,
+    /// An invitation to send (its link and mail).
+    pub effects: Effects,
 }
 
 /// A bulk process changing state.

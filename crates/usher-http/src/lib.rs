@@ -13,6 +13,7 @@ pub mod error;
 mod export;
 mod factors;
 mod i18n;
+mod imports;
 mod login_pages;
 mod ops;
 mod outbox;
@@ -83,6 +84,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_settings, tenants::update_settings))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(export::export_users))
+        .routes(routes!(imports::import))
         .routes(routes!(
             users::get_user,
             users::update_user,

@@ -58,6 +58,16 @@ impl Counts {
         }
     }
 
+    /// Takes over the changes of another operation of the same write.
+    pub(crate) fn merge(&mut self, other: Counts) {
+        for (k, v) in other.users {
+            *self.users.entry(k).or_default() += v;
+        }
+        for (k, v) in other.heads {
+            *self.heads.entry(k).or_default() += v;
+        }
+    }
+
     /// Forgets the changes of an operation that was rolled back.
     pub(crate) fn clear(&mut self) {
         self.users.clear();

@@ -65,7 +65,7 @@ pub(crate) async fn insert_batch(
 }
 
 /// Loads and locks a user, checking the version the caller named.
-async fn load(
+pub(crate) async fn load(
     c: &mut PgConnection,
     tk: i64,
     tenant_id: Uuid,

@@ -9,6 +9,7 @@ mod audit;
 mod bulk;
 mod conn;
 mod factors;
+mod import;
 mod links;
 mod list;
 mod migrations;
@@ -33,8 +34,8 @@ use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::{
-    BulkChange, BulkStep, ChainHead, DeleteGuard, Effects, LinkRecord, MailOutcome, OutboxQuery,
-    Redemption, UserWrite,
+    BulkChange, BulkStep, ChainHead, DeleteGuard, Effects, ImportEntry, LinkRecord, MailOutcome,
+    OutboxQuery, Redemption, UserWrite,
 };
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings};
 use usher_core::token::{ApiToken, SecretHash};
@@ -733,5 +734,30 @@ impl Store for SqliteStore {
 
     async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         self.read(bulk::running).await
+    }
+
+    async fn match_users(
+        &self,
+        tenant_id: Uuid,
+        emails: Vec<String>,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| import::match_users(c, tk, tenant_id, &emails, &external_ids))
+            .await
+    }
+
+    async fn import_users(
+        &self,
+        tenant_id: Uuid,
+        entries: Vec<ImportEntry>,
+        dry_run: bool,
+        audit: AuditDraft,
+    ) -> Result<Vec<(u32, Error)>, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| import::import(c, tk, tenant_id, entries, dry_run, audit))
+            .await
     }
 }

@@ -20,7 +20,7 @@ fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
 }
 
 /// Inserts the user's row and everything derived from it; answers its key.
-fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
+pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
     check_attribute_names(c, tk, u)?;
     let blob = search_blob(u);
     let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
@@ -312,7 +312,7 @@ fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
 }
 
 /// Carries out what the domain asked for besides the user's own fields.
-fn apply_effects(
+pub(crate) fn apply_effects(
     c: &Connection,
     tk: i64,
     user_key: i64,
@@ -419,7 +419,7 @@ fn check_batch_unique(c: &Connection, tk: i64, batch: &[User]) -> Result<(), Err
     Ok(())
 }
 
-fn load(
+pub(crate) fn load(
     c: &Connection,
     tk: i64,
     tenant_id: Uuid,

@@ -17,6 +17,12 @@ pub use hasher::{Hasher, HasherConfig};
 pub use phc::{HashParams, MAX_M_KIB, MAX_P, MAX_T, MAX_WORK_KIB};
 pub use policy::{NormalizedPassword, PasswordPolicy};
 
+/// Whether a password hash from another system can be imported: it must
+/// parse, with costs within the limits (nothing is hashed here).
+pub fn check_importable(stored: &str) -> Result<(), HashError> {
+    phc::parse(stored).map(|_| ())
+}
+
 /// A failure to hash or verify a password. None of these mean "wrong
 /// password": that is `Ok(false)`.
 #[derive(Debug, thiserror::Error)]

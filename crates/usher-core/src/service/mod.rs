@@ -8,6 +8,7 @@ mod audit;
 mod bulk;
 mod cache;
 mod factors;
+mod import;
 mod links;
 mod sessions;
 mod tenants;
@@ -17,6 +18,7 @@ mod users;
 pub use audit::{AuditParams, ChainReport, VerifyReport};
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
+pub use import::{ImportReport, ImportRequest};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use sessions::{
     ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,

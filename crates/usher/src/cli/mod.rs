@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod import;
 mod outbox;
 mod tenant;
 mod token;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Import users from a CSV or JSON Lines file (upsert by email or
+    /// external id, in batches that are written whole or not at all).
+    Import(import::ImportArgs),
     /// Check the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -133,6 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Tenant(cmd) => tenant::run(Admin::open(&cli.store).await?, cmd).await,
         Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Import(args) => import::run(Admin::open(&cli.store).await?, args).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Backup { file } => backup::backup(&cli.store, file).await,

@@ -69,10 +69,11 @@ fn the_document_lists_every_route_of_the_router() {
     // list + delete all, delete one; the second login step, TOTP enrolment
     // during login, TOTP enrolment and confirmation, recovery codes; a
     // user's factors, removing one, revoking recovery codes. Bulk
-    // processes: upload and list, get, rows, start, cancel. The export.
+    // processes: upload and list, get, rows, start, cancel. The export and
+    // the import.
     assert_eq!(
         ops,
-        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3 + 6 + 1
+        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3 + 6 + 1 + 1
     );
 }
 

@@ -1,0 +1,340 @@
+//! Importing users from another system: CSV or JSON Lines, every user
+//! field, custom attributes, a state, and optionally a password hash and a
+//! TOTP secret.
+//!
+//! A row is a JSON object whatever the file's format: a CSV header names
+//! the keys (`attributes.<name>` for a custom attribute), an empty cell
+//! leaves the field out, and a cell a spreadsheet export neutralised (a `'`
+//! before `=`, `+`, `-`, `@`) is read back without the `'`. JSON Lines give
+//! the object as it is (with `attributes` as an object). Rows are then
+//! checked with the same rules as the admin API.
+
+use crate::error::Error;
+use serde_json::{Map, Value};
+
+/// The most rows one import may hold.
+pub const MAX_ROWS: usize = 1_000_000;
+/// The largest file accepted.
+pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+/// Rows written in one transaction (all or nothing).
+pub const BATCH_ROWS: usize = 2000;
+
+/// The keys a row may carry besides the profile fields.
+pub const EXTRA_KEYS: [&str; 3] = ["state", "password_hash", "totp_secret"];
+
+/// The format of an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    Csv,
+    JsonLines,
+}
+
+impl ImportFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(Self::Csv),
+            "jsonl" | "ndjson" => Some(Self::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// A row as read from the file, before it is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// The row's first line in the file.
+    pub line: u32,
+    pub object: Map<String, Value>,
+}
+
+/// A row that could not be read or is not valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u32,
+    /// The field at fault, if one is.
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: u32, field: Option<&str>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            field: field.map(str::to_owned),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Every field error of `e`, on `line`.
+    pub fn from_error(line: u32, e: &Error) -> Vec<Self> {
+        match e {
+            Error::Validation(v) => {
+                v.0.iter()
+                    .map(|f| Self::new(line, Some(&f.field), f.code, f.message.clone()))
+                    .collect()
+            }
+            Error::Conflict {
+                code,
+                field,
+                message,
+            } => {
+                vec![Self::new(line, *field, code, message.clone())]
+            }
+            other => vec![Self::new(line, None, other.code(), other.to_string())],
+        }
+    }
+}
+
+/// The rows of a file, and the ones that could not be read at all.
+#[derive(Debug, Clone, Default)]
+pub struct ReadFile {
+    pub rows: Vec<RawRow>,
+    pub errors: Vec<RowError>,
+}
+
+fn file_error(message: impl Into<String>) -> Error {
+    Error::bad_request("invalid_import_file", message)
+}
+
+/// Reads a file of either format. Errors of the whole file answer `Err`.
+pub fn read(format: ImportFormat, bytes: &[u8]) -> Result<ReadFile, Error> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::TooLarge(format!(
+            "the file is larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(file_error("the file is not UTF-8 text"));
+    };
+    let file = match format {
+        ImportFormat::Csv => read_csv(text)?,
+        ImportFormat::JsonLines => read_json_lines(text)?,
+    };
+    if file.rows.len() + file.errors.len() > MAX_ROWS {
+        return Err(Error::TooLarge(format!(
+            "the file has more than {MAX_ROWS} rows"
+        )));
+    }
+    if file.rows.is_empty() && file.errors.is_empty() {
+        return Err(file_error("the file has no rows"));
+    }
+    Ok(file)
+}
+
+/// A cell without the `'` a spreadsheet export put before a formula sign.
+fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest)
+            if matches!(
+                rest.as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            ) =>
+        {
+            rest
+        }
+        _ => cell,
+    }
+}
+
+fn read_csv(text: &str) -> Result<ReadFile, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| file_error(format!("the header row cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for h in &headers {
+        if h.is_empty() {
+            return Err(file_error("a column of the header row has no name"));
+        }
+        if !seen.insert(h.to_ascii_lowercase()) {
+            return Err(file_error(format!("the column {h} appears twice")));
+        }
+    }
+    if !headers.iter().any(|h| h.eq_ignore_ascii_case("email")) {
+        return Err(file_error("the header row must name an email column"));
+    }
+    let mut file = ReadFile::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as u32).unwrap_or(0);
+                file.errors.push(RowError::new(
+                    line,
+                    None,
+                    "unreadable_row",
+                    format!("the row cannot be read: {e}"),
+                ));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if record.len() > headers.len() {
+            file.errors.push(RowError::new(
+                line,
+                None,
+                "too_many_cells",
+                format!(
+                    "the row has {} cells but the header names {} columns",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+            continue;
+        }
+        let mut object = Map::new();
+        let mut attributes = Map::new();
+        for (h, cell) in headers.iter().zip(record.iter()) {
+            if cell.is_empty() {
+                continue;
+            }
+            let value = Value::String(unneutralise(cell).to_owned());
+            match h.strip_prefix("attributes.") {
+                Some(name) => {
+                    attributes.insert(name.to_owned(), value);
+                }
+                None => {
+                    object.insert(h.to_ascii_lowercase(), value);
+                }
+            }
+        }
+        if !attributes.is_empty() {
+            object.insert("attributes".into(), Value::Object(attributes));
+        }
+        file.rows.push(RawRow { line, object });
+    }
+    Ok(file)
+}
+
+fn read_json_lines(text: &str) -> Result<ReadFile, Error> {
+    let mut file = ReadFile::default();
+    for (i, line) in text.lines().enumerate() {
+        let n = i as u32 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(object)) => file.rows.push(RawRow { line: n, object }),
+            Ok(_) => file.errors.push(RowError::new(
+                n,
+                None,
+                "not_an_object",
+                "each line must be one JSON object",
+            )),
+            Err(e) => file.errors.push(RowError::new(
+                n,
+                None,
+                "malformed_json",
+                format!("the line is not valid JSON: {e}"),
+            )),
+        }
+    }
+    Ok(file)
+}
+
+/// The state an imported user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportState {
+    /// Can log in (with the imported password hash, if any).
+    Active,
+    /// Not invited yet.
+    #[default]
+    NotInvited,
+    /// Sent an invitation now.
+    Invite,
+}
+
+impl ImportState {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "not_invited" => Some(Self::NotInvited),
+            "invite" | "pending_invitation" => Some(Self::Invite),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn csv_rows_become_objects_with_their_lines() {
+        let file = "\u{feff}email,First_Name,attributes.department,state\n\
+                    ann@x.example,Ann,\"Sales, North\",active\n\
+                    \"bob@x.example\",\"Bob\nJr\",'=SUM(A1),\n\
+                    \n\
+                    cid@x.example,,,,extra\n";
+        let read = read(ImportFormat::Csv, file.as_bytes()).unwrap();
+        assert_eq!(read.rows.len(), 2);
+        assert_eq!(read.rows[0].line, 2);
+        assert_eq!(
+            Value::Object(read.rows[0].object.clone()),
+            json!({"email": "ann@x.example", "first_name": "Ann", "state": "active",
+                   "attributes": {"department": "Sales, North"}})
+        );
+        assert_eq!(read.rows[1].line, 3);
+        assert_eq!(read.rows[1].object["first_name"], "Bob\nJr");
+        assert_eq!(read.rows[1].object["attributes"]["department"], "=SUM(A1)");
+        assert_eq!(read.errors.len(), 1);
+        assert_eq!(
+            (read.errors[0].line, read.errors[0].code.as_str()),
+            (6, "too_many_cells")
+        );
+    }
+
+    #[test]
+    fn json_lines_are_read_line_by_line() {
+        let file = "{\"email\":\"a@x.example\",\"attributes\":{\"d\":\"x\"}}\n[1]\n{oops\n\n{\"email\":\"b@x.example\"}\n";
+        let read = read(ImportFormat::JsonLines, file.as_bytes()).unwrap();
+        let lines: Vec<u32> = read.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![1, 5]);
+        let errors: Vec<(u32, &str)> = read
+            .errors
+            .iter()
+            .map(|e| (e.line, e.code.as_str()))
+            .collect();
+        assert_eq!(errors, vec![(2, "not_an_object"), (3, "malformed_json")]);
+    }
+
+    #[test]
+    fn whole_file_errors() {
+        assert_eq!(
+            read(ImportFormat::Csv, b"first_name\nAnn\n")
+                .unwrap_err()
+                .code(),
+            "invalid_import_file"
+        );
+        assert_eq!(
+            read(ImportFormat::Csv, b"email,email\na,b\n")
+                .unwrap_err()
+                .code(),
+            "invalid_import_file"
+        );
+        assert_eq!(
+            read(ImportFormat::JsonLines, b"\n\n").unwrap_err().code(),
+            "invalid_import_file"
+        );
+        assert_eq!(
+            read(ImportFormat::Csv, b"email\n\xff\n")
+                .unwrap_err()
+                .code(),
+            "invalid_import_file"
+        );
+    }
+}

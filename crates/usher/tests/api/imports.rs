@@ -1,0 +1,272 @@
+//! Imports over HTTP: CSV and JSON Lines, every field, states, password
+//! hashes that log in, TOTP secrets, upserts by email and external id, dry
+//! runs, bad rows by line, batches whole or not at all.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use usher_core::password::NormalizedPassword;
+use usher_testkit::app::{TestApp, json as body};
+
+const IMPORTS: &str = "/api/v1/tenants/default/imports";
+const PASSWORD: &str = "imported password 42";
+const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+async fn import(app: &TestApp, query: &str, kind: &str, file: &str) -> (u16, Value) {
+    let res = app
+        .request(Method::POST, &format!("{IMPORTS}?{query}"))
+        .header("content-type", kind)
+        .body(file.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), body(res).await)
+}
+
+async fn total(app: &TestApp) -> u64 {
+    body(app.get("/api/v1/tenants/default/users?limit=1").await).await["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn find(app: &TestApp, email: &str) -> Value {
+    let q = form_urlencoded_email(email);
+    body(
+        app.get(&format!("/api/v1/tenants/default/users?search={q}"))
+            .await,
+    )
+    .await["items"][0]
+        .clone()
+}
+
+fn form_urlencoded_email(e: &str) -> String {
+    e.replace('@', "%40").replace('+', "%2B")
+}
+
+async fn setup() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post(
+            "/api/v1/tenants/default/attributes",
+            &json!({"name": "department", "label": "Department", "max_length": 40}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let hash = app
+        .services
+        .hasher
+        .hash(NormalizedPassword::normalize(PASSWORD))
+        .await
+        .unwrap();
+    (app, hash)
+}
+
+#[tokio::test]
+async fn a_csv_import_creates_and_updates_users_with_every_field() {
+    let (app, hash) = setup().await;
+    let old = app
+        .create_user(
+            "default",
+            json!({"email": "old@x.example", "first_name": "Old", "send_invitation": false}),
+        )
+        .await;
+    let ext = app
+        .create_user(
+            "default",
+            json!({"email": "ext@x.example", "external_id": "hr-7", "activate": true}),
+        )
+        .await;
+    let file = format!(
+        "\u{feff}email,first_name,last_name,phone,language,username,external_id,state,password_hash,totp_secret,attributes.department\n\
+         ann@x.example,Ann,\"O'Hara, \"\"Jr\"\"\",'+4915112345678,de,ann,hr-1,active,\"{hash}\",,'=Sales\n\
+         mfa@x.example,Mo,,,,,,active,\"{hash}\",{TOTP},\n\
+         inv@x.example,Ivy,,,,,,invite,,,\n\
+         old@x.example,Renamed,,,,,,,,,Ops\n\
+         moved@x.example,,,,,,hr-7,,,,\n\
+         plain@x.example,,,,,,,,,,\n"
+    );
+    let before = total(&app).await;
+    let (status, report) = import(&app, "", "text/csv", &file).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["failed_rows"], 0, "{report}");
+    assert_eq!(
+        (
+            report["rows"].as_u64(),
+            report["created"].as_u64(),
+            report["updated"].as_u64()
+        ),
+        (Some(6), Some(4), Some(2))
+    );
+    assert_eq!(total(&app).await, before + 4);
+
+    let ann = find(&app, "ann@x.example").await;
+    assert_eq!(ann["state"], "active");
+    assert_eq!(ann["last_name"], "O'Hara, \"Jr\"");
+    assert_eq!(
+        ann["phone"], "+4915112345678",
+        "a neutralised cell reads back"
+    );
+    assert_eq!(ann["language"], "de");
+    assert_eq!(ann["username"], "ann");
+    assert_eq!(ann["external_id"], "hr-1");
+    assert_eq!(ann["attributes"]["department"], "=Sales");
+    // The imported hash opens a session.
+    let res = app.login("default", "ann@x.example", PASSWORD, "t").await;
+    assert_eq!(res.status(), 200);
+    assert!(body(res).await["access_token"].is_string());
+    // The TOTP secret makes a second factor.
+    let mfa = find(&app, "mfa@x.example").await;
+    assert_eq!(mfa["mfa_enrolled"], true);
+    let step = body(app.login("default", "mfa@x.example", PASSWORD, "t").await).await;
+    assert_eq!(step["mfa_required"], true, "{step}");
+    // An invitation went out.
+    assert_eq!(
+        find(&app, "inv@x.example").await["state"],
+        "pending_invitation"
+    );
+    let outbox = body(app.get("/api/v1/tenants/default/outbox").await).await;
+    assert!(outbox.to_string().contains("inv@x.example"));
+    // Updates: merged by email, or by external id (here changing the email).
+    let renamed = find(&app, "old@x.example").await;
+    assert_eq!(renamed["id"], old["id"]);
+    assert_eq!(renamed["first_name"], "Renamed");
+    assert_eq!(renamed["attributes"]["department"], "Ops");
+    assert_eq!(renamed["version"], 2);
+    assert_eq!(renamed["state"], "not_invited");
+    let moved = find(&app, "moved@x.example").await;
+    assert_eq!(moved["id"], ext["id"]);
+    assert_eq!(find(&app, "plain@x.example").await["state"], "not_invited");
+    // Each batch is audited.
+    let audit = body(
+        app.get("/api/v1/tenants/default/audit?action=user.import")
+            .await,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["outcome"], "success");
+    assert_eq!(audit["items"][0]["details"]["created"], 4);
+}
+
+#[tokio::test]
+async fn json_lines_a_dry_run_and_bad_rows() {
+    let (app, hash) = setup().await;
+    let file = format!(
+        "{{\"email\":\"a@x.example\",\"first_name\":\"A\",\"attributes\":{{\"department\":\"Sales\"}},\"state\":\"active\",\"password_hash\":\"{hash}\"}}\n\
+         {{\"email\":\"b@x.example\"}}\n"
+    );
+    let before = total(&app).await;
+    let (status, report) = import(&app, "dry_run=true", "application/x-ndjson", &file).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["dry_run"].as_bool(), report["created"].as_u64()),
+        (Some(true), Some(2))
+    );
+    assert_eq!(total(&app).await, before, "a dry run writes nothing");
+    let (_, report) = import(&app, "", "application/x-ndjson", &file).await;
+    assert_eq!(report["created"], 2);
+    assert_eq!(total(&app).await, before + 2);
+    // A null clears a field on update (merge-patch rules).
+    let (_, report) = import(
+        &app,
+        "",
+        "application/x-ndjson",
+        "{\"email\":\"a@x.example\",\"first_name\":null}\n",
+    )
+    .await;
+    assert_eq!(report["updated"], 1);
+    assert!(find(&app, "a@x.example").await["first_name"].is_null());
+
+    // Bad rows are named by line; their batch writes nothing.
+    let taken = app
+        .create_user(
+            "default",
+            json!({"email": "t@x.example", "username": "taken", "send_invitation": false}),
+        )
+        .await;
+    assert!(taken["id"].is_string());
+    let file = "email,username,state,password_hash,totp_secret,attributes.department,attributes.nope\n\
+                good@x.example,,,,,,\n\
+                not-an-email,,,,,,\n\
+                c@x.example,,sleeping,,,,\n\
+                d@x.example,,,$2y$99$garbage,,,\n\
+                e@x.example,,,,notbase32!,,\n\
+                f@x.example,,,,,this department name is far too long for the definition,\n\
+                g@x.example,,,,,,x\n\
+                good@x.example,,,,,,\n";
+    let before = total(&app).await;
+    let (status, report) = import(&app, "", "text/csv", file).await;
+    assert_eq!(status, 200);
+    let errors: Vec<(u64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let lines: Vec<u64> = errors.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 9], "{errors:?}");
+    assert_eq!(errors[1].1, "invalid_state");
+    assert_eq!(errors[2].1, "invalid_password_hash");
+    assert_eq!(errors[3].1, "invalid_totp_secret");
+    assert_eq!(errors[6].1, "duplicate_in_file");
+    assert_eq!(report["failed_rows"], 7);
+    assert_eq!(
+        (
+            report["failed_batches"].as_u64(),
+            report["skipped_rows"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(total(&app).await, before, "the batch was not written");
+
+    // A refusal only the store sees (a username already taken) is named too.
+    let (_, report) = import(
+        &app,
+        "",
+        "text/csv",
+        "email,username\nok@x.example,\nclash@x.example,taken\n",
+    )
+    .await;
+    assert_eq!(report["failed_rows"], 1, "{report}");
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert_eq!(report["errors"][0]["code"], "username_taken");
+    assert_eq!(report["created"], 0);
+    assert_eq!(total(&app).await, before);
+}
+
+#[tokio::test]
+async fn batches_are_written_whole_or_not_at_all() {
+    let (app, _) = setup().await;
+    let mut file = String::from("email\n");
+    for i in 0..2500 {
+        if i == 2300 {
+            file.push_str("broken\n");
+        } else {
+            file.push_str(&format!("u{i:04}@batch.example\n"));
+        }
+    }
+    let before = total(&app).await;
+    let (status, report) = import(&app, "", "text/csv", &file).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["batches"], 2);
+    assert_eq!(report["created"], 2000, "{report}");
+    assert_eq!(report["failed_batches"], 1);
+    assert_eq!(report["skipped_rows"], 499);
+    assert_eq!(report["errors"][0]["line"], 2302);
+    assert_eq!(total(&app).await, before + 2000);
+
+    // Whole-file problems are refused outright.
+    let (status, problem) = import(&app, "", "text/csv", "first_name\nAnn\n").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("invalid_import_file"))
+    );
+    let (status, _) = import(&app, "", "application/json", "{}").await;
+    assert_eq!(status, 415);
+    let (status, _) = import(&app, "format=xml", "text/csv", "email\n").await;
+    assert_eq!(status, 400);
+    let (status, _) = import(&app, "dry_run=perhaps", "text/csv", "email\na@x.example\n").await;
+    assert_eq!(status, 400);
+}
