@@ -2,13 +2,14 @@
 //! whole or not at all.
 
 use crate::conn::{DbExt, DbResult};
-use crate::rows;
-use crate::users::{apply_effects, insert_row, load, update_row};
-use rusqlite::{Connection, params};
+use crate::rows::{self, StoredUser};
+use crate::users::{Totals, apply_effects, insert_row_deferred, load, update_row};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
-use usher_core::error::Error;
+use usher_core::error::{Error, StoreError};
 use usher_core::store::ImportEntry;
 use usher_core::user::User;
 use uuid::Uuid;
@@ -20,7 +21,7 @@ pub(crate) fn match_users(
     emails: &[String],
     external_ids: &[String],
 ) -> DbResult<Vec<User>> {
-    let mut found: std::collections::HashMap<Uuid, User> = std::collections::HashMap::new();
+    let mut found: HashMap<Uuid, User> = HashMap::new();
     for e in emails {
         if let Some(s) = rows::user_by_email(c, tk, tenant_id, e)? {
             found.insert(s.user.id, s.user);
@@ -42,14 +43,130 @@ pub(crate) fn match_users(
     Ok(found.into_values().collect())
 }
 
-/// Writes one entry; answers whether it created a user.
-fn write_entry(c: &Connection, tk: i64, tenant_id: Uuid, e: ImportEntry) -> Result<bool, Error> {
+/// A refusal of one entry, found before anything is written.
+fn taken(code: &'static str, field: &'static str, what: &str) -> Error {
+    Error::Conflict {
+        code,
+        field: Some(field),
+        message: format!("a user with this {what} already exists ({code})"),
+    }
+}
+
+/// Checks every entry against the store and the rest of the batch (taken
+/// emails, usernames and external ids; the versions of the users replaced;
+/// the attribute definitions) and answers the refusals by line, with the
+/// stored users the updates replace. Nothing is written: SQLite makes a
+/// savepoint around a large batch cost more than the batch itself, so the
+/// batch is checked whole first and then written without one.
+fn check(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    entries: &[ImportEntry],
+) -> Result<(Vec<(u32, Error)>, HashMap<Uuid, StoredUser>), Error> {
+    let mut refusals = Vec::new();
+    let mut stored = HashMap::new();
+    let (mut emails, mut usernames, mut externals) =
+        (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut email_q = c
+        .prepare_cached("SELECT id FROM users WHERE tenant_key = ?1 AND email_norm = ?2")
+        .db()?;
+    let mut username_q = c
+        .prepare_cached("SELECT id FROM users WHERE tenant_key = ?1 AND username_norm = ?2")
+        .db()?;
+    let mut external_q = c
+        .prepare_cached(
+            "SELECT id FROM users WHERE tenant_key = ?1 AND source = ?2 AND external_id = ?3",
+        )
+        .db()?;
+    let mut definition_q = c
+        .prepare_cached(
+            "SELECT 1 FROM attribute_definitions WHERE tenant_key = ?1 AND name_key = ?2",
+        )
+        .db()?;
+    let mut defined: HashMap<String, bool> = HashMap::new();
+    // Another user than this entry's own holds the key.
+    let other = |found: Option<Vec<u8>>, me: Uuid| found.is_some_and(|id| id != me.as_bytes());
+    for e in entries {
+        let u = &e.user;
+        let mut refuse = |err: Error| refusals.push((e.line, err));
+        if let Some(version) = e.replaces {
+            match load(c, tk, tenant_id, u.id, Some(version)) {
+                Ok(s) => {
+                    stored.insert(u.id, s);
+                }
+                Err(err) if err.is_refusal() => {
+                    refuse(err);
+                    continue;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let email = u.email.normalized();
+        let found: Option<Vec<u8>> = email_q
+            .query_row(params![tk, email], |r| r.get(0))
+            .optional()
+            .db()?;
+        if !emails.insert(email.to_owned()) || other(found, u.id) {
+            refuse(taken("email_taken", "email", "email"));
+            continue;
+        }
+        if let Some(name) = &u.username {
+            let name = name.normalized();
+            let found: Option<Vec<u8>> = username_q
+                .query_row(params![tk, name], |r| r.get(0))
+                .optional()
+                .db()?;
+            if other(found, u.id) || !usernames.insert(name) {
+                refuse(taken("username_taken", "username", "username"));
+                continue;
+            }
+        }
+        if let Some(x) = &u.external_id {
+            let found: Option<Vec<u8>> = external_q
+                .query_row(params![tk, u.source, x.as_str()], |r| r.get(0))
+                .optional()
+                .db()?;
+            if other(found, u.id) || !externals.insert((u.source.clone(), x.as_str().to_owned())) {
+                refuse(taken("external_id_taken", "external_id", "external id"));
+                continue;
+            }
+        }
+        for name in u.attributes.keys() {
+            let key = name.to_ascii_lowercase();
+            let known = match defined.get(&key) {
+                Some(k) => *k,
+                None => {
+                    let k = definition_q.exists(params![tk, key]).db()?;
+                    defined.insert(key, k);
+                    k
+                }
+            };
+            if !known {
+                refuse(Error::conflict(
+                    "unknown_attribute",
+                    format!("the attribute {name} is not defined (any more)"),
+                ));
+                break;
+            }
+        }
+    }
+    Ok((refusals, stored))
+}
+
+/// Writes one checked entry; answers whether it created a user.
+fn write_entry(
+    c: &Connection,
+    tk: i64,
+    e: ImportEntry,
+    before: Option<&StoredUser>,
+    totals: &mut Totals,
+) -> Result<bool, Error> {
     let now = e.user.updated_at;
-    let (key, created) = match e.replaces {
-        None => (insert_row(c, tk, &e.user)?, true),
-        Some(version) => {
-            let before = load(c, tk, tenant_id, e.user.id, Some(version))?;
-            update_row(c, tk, &before, &e.user)?;
+    let (key, created) = match before {
+        None => (insert_row_deferred(c, tk, &e.user, totals)?, true),
+        Some(before) => {
+            update_row(c, tk, before, &e.user)?;
             (before.key, false)
         }
     };
@@ -93,41 +210,45 @@ pub(crate) fn import(
     dry_run: bool,
     mut audit: AuditDraft,
 ) -> Result<Vec<(u32, Error)>, Error> {
-    let first = entries.first().map(|e| e.line);
-    let last = entries.last().map(|e| e.line);
-    c.execute_batch("SAVEPOINT import").db()?;
-    let mut refusals = Vec::new();
+    audit.details["first_line"] = json!(entries.first().map(|e| e.line));
+    audit.details["last_line"] = json!(entries.last().map(|e| e.line));
+    audit.details["dry_run"] = json!(dry_run);
+    let (refusals, stored) = check(c, tk, tenant_id, &entries)?;
+    if let Some((_, e)) = refusals.first() {
+        audit.details["refused_rows"] = json!(refusals.len());
+        crate::audit::append(c, audit.failed_with(e)).db()?;
+        return Ok(refusals);
+    }
     let (mut created, mut updated) = (0u64, 0u64);
-    for e in entries {
-        let line = e.line;
-        match write_entry(c, tk, tenant_id, e) {
-            Ok(true) => created += 1,
-            Ok(false) => updated += 1,
-            Err(err) if err.is_refusal() => refusals.push((line, err)),
-            Err(err) => {
-                let _ = c.execute_batch("ROLLBACK TO import; RELEASE import");
-                return Err(err);
+    if dry_run {
+        created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
+        updated = entries.len() as u64 - created;
+    } else {
+        let mut totals = Totals::default();
+        // In email order, the new rows go into the email-ordered indexes
+        // one after the other.
+        let mut entries = entries;
+        entries.sort_by(|a, b| a.user.email.normalized().cmp(b.user.email.normalized()));
+        for e in entries {
+            let before = stored.get(&e.user.id);
+            // Everything that could refuse was checked: what fails now is
+            // the store, and the whole write is rolled back.
+            match write_entry(c, tk, e, before, &mut totals) {
+                Ok(true) => created += 1,
+                Ok(false) => updated += 1,
+                Err(Error::Store(s)) => return Err(Error::Store(s)),
+                Err(other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "an import entry was refused after its checks: {other}"
+                    ))
+                    .into());
+                }
             }
         }
+        totals.flush(c, tk).db()?;
     }
-    if !refusals.is_empty() || dry_run {
-        c.execute_batch("ROLLBACK TO import").db()?;
-    }
-    c.execute_batch("RELEASE import").db()?;
-    audit.details["first_line"] = json!(first);
-    audit.details["last_line"] = json!(last);
-    audit.details["dry_run"] = json!(dry_run);
-    let audit = match refusals.first() {
-        Some((_, e)) => {
-            audit.details["refused_rows"] = json!(refusals.len());
-            audit.failed_with(e)
-        }
-        None => {
-            audit.details["created"] = json!(created);
-            audit.details["updated"] = json!(updated);
-            audit
-        }
-    };
+    audit.details["created"] = json!(created);
+    audit.details["updated"] = json!(updated);
     crate::audit::append(c, audit).db()?;
-    Ok(refusals)
+    Ok(Vec::new())
 }

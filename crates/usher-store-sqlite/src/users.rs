@@ -6,6 +6,7 @@ use crate::rows::{self, StoredUser};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use serde_json::json;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
@@ -22,6 +23,22 @@ fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
 /// Inserts the user's row and everything derived from it; answers its key.
 pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
     check_attribute_names(c, tk, u)?;
+    let mut totals = Totals::default();
+    let key = insert_row_deferred(c, tk, u, &mut totals)?;
+    totals.flush(c, tk).db()?;
+    Ok(key)
+}
+
+/// Inserts a user's row, search rows and attribute index entries, adding
+/// its share of the aggregates (counters, search heads) to `totals` for the
+/// caller to write once for many users. The attribute names must have been
+/// checked.
+pub(crate) fn insert_row_deferred(
+    c: &Connection,
+    tk: i64,
+    u: &User,
+    totals: &mut Totals,
+) -> Result<i64, Error> {
     let blob = search_blob(u);
     let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
     c.prepare_cached(
@@ -61,7 +78,7 @@ pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error
     ])
     .map_err(constraint)?;
     let key = c.last_insert_rowid();
-    index_search(c, tk, &Indexed::of(key, &blob, u), 1).db()?;
+    index_search_rows(c, tk, &Indexed::of(key, &blob, u), 1, totals).db()?;
     for name in u.attributes.keys() {
         c.prepare_cached(
             "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
@@ -70,7 +87,7 @@ pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error
         .execute(params![tk, name.to_ascii_lowercase(), key])
         .db()?;
     }
-    count(c, tk, u.stored_state, u.archived, 1).db()?;
+    totals.count(u.stored_state, u.archived, 1);
     Ok(key)
 }
 
@@ -123,28 +140,34 @@ impl<'a> Indexed<'a> {
 /// Adds (`sign` 1) or removes (`sign` -1) a user's search rows and their
 /// contribution to the aggregated heads.
 fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResult<()> {
+    let mut totals = Totals::default();
+    index_search_rows(c, tk, ix, sign, &mut totals)?;
+    totals.flush(c, tk)
+}
+
+/// Adds or removes a user's search rows, leaving its share of the heads in
+/// `totals`.
+fn index_search_rows(
+    c: &Connection,
+    tk: i64,
+    ix: &Indexed<'_>,
+    sign: i64,
+    totals: &mut Totals,
+) -> DbResult<()> {
     let rows = rows_for_terms(terms_from_blob(ix.blob));
     if sign > 0 {
-        // One statement for all rows: far cheaper than one per row.
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) VALUES {values}"
-        );
-        let mut args: Vec<Value> = Vec::with_capacity(rows.len() * 8);
+        // Written by `Totals::flush`, sorted by term: many users' rows then
+        // go into the index in its order instead of at random places.
         for r in &rows {
-            args.extend([
-                Value::Integer(tk),
-                Value::Text(r.term.clone()),
-                Value::Integer(ix.key),
-                Value::Integer(i64::from(r.weight)),
-                Value::Integer(i64::from(ix.state.code())),
-                Value::Integer(i64::from(ix.archived)),
-                ix.expires.map_or(Value::Null, Value::Integer),
-                Value::Text(ix.email_norm.to_owned()),
-            ]);
-        }
-        if !rows.is_empty() {
-            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+            totals.search.push(SearchInsert {
+                term: r.term.clone(),
+                user_key: ix.key,
+                weight: i64::from(r.weight),
+                state: ix.state.code(),
+                archived: ix.archived,
+                expires: ix.expires,
+                email_norm: ix.email_norm.to_owned(),
+            });
         }
     } else {
         let mut stmt = c.prepare_cached(
@@ -154,28 +177,95 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
             stmt.execute(params![tk, r.term, ix.key])?;
         }
     }
-    let heads = head_rows(&rows);
-    if heads.is_empty() {
-        return Ok(());
+    for h in head_rows(&rows) {
+        *totals
+            .heads
+            .entry((h.level, h.head, ix.state.code(), ix.archived))
+            .or_default() += sign * h.weight;
     }
-    let values = vec!["(?, ?, ?, ?, ?, ?)"; heads.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES {values} \
-         ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
-    );
-    let mut args: Vec<Value> = Vec::with_capacity(heads.len() * 6);
-    for h in heads {
-        args.extend([
-            Value::Integer(tk),
-            Value::Integer(i64::from(h.level)),
-            Value::Text(h.head),
-            Value::Integer(i64::from(ix.state.code())),
-            Value::Integer(i64::from(ix.archived)),
-            Value::Integer(sign * h.weight),
-        ]);
-    }
-    c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
+}
+
+/// Changes to the aggregates (per-state counters, search heads) collected
+/// over one or many users and written in few statements.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    counts: BTreeMap<(i16, bool), i64>,
+    heads: BTreeMap<(u8, String, i16, bool), i64>,
+    search: Vec<SearchInsert>,
+}
+
+/// A search row waiting to be inserted.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SearchInsert {
+    term: String,
+    user_key: i64,
+    weight: i64,
+    state: i16,
+    archived: bool,
+    expires: Option<i64>,
+    email_norm: String,
+}
+
+impl Totals {
+    pub(crate) fn count(&mut self, state: UserState, archived: bool, delta: i64) {
+        *self.counts.entry((state.code(), archived)).or_default() += delta;
+    }
+
+    /// Writes the collected changes (rows 100 or 200 per statement).
+    pub(crate) fn flush(mut self, c: &Connection, tk: i64) -> DbResult<()> {
+        self.search.sort_unstable();
+        for part in self.search.chunks(100) {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) VALUES {values}"
+            );
+            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 8);
+            for r in part {
+                args.extend([
+                    Value::Integer(tk),
+                    Value::Text(r.term.clone()),
+                    Value::Integer(r.user_key),
+                    Value::Integer(r.weight),
+                    Value::Integer(i64::from(r.state)),
+                    Value::Integer(i64::from(r.archived)),
+                    r.expires.map_or(Value::Null, Value::Integer),
+                    Value::Text(r.email_norm.clone()),
+                ]);
+            }
+            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        }
+        for ((state, archived), n) in self.counts {
+            if n != 0 {
+                c.prepare_cached(
+                    "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n",
+                )?
+                .execute(params![tk, state, archived, n])?;
+            }
+        }
+        let heads: Vec<_> = self.heads.into_iter().filter(|(_, n)| *n != 0).collect();
+        for part in heads.chunks(200) {
+            let values = vec!["(?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES {values} \
+                 ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
+            );
+            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 6);
+            for ((level, head, state, archived), n) in part {
+                args.extend([
+                    Value::Integer(tk),
+                    Value::Integer(i64::from(*level)),
+                    Value::Text(head.clone()),
+                    Value::Integer(i64::from(*state)),
+                    Value::Integer(i64::from(*archived)),
+                    Value::Integer(*n),
+                ]);
+            }
+            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        }
+        Ok(())
+    }
 }
 
 fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) -> DbResult<()> {
@@ -368,9 +458,16 @@ pub(crate) fn insert_batch(
     // no savepoint (which SQLite makes costlier the larger the database).
     audited(c, audit, |c, draft| {
         check_batch_unique(c, tk, &batch)?;
+        let mut checked = std::collections::HashSet::new();
+        let mut totals = Totals::default();
         for u in &batch {
-            insert_row(c, tk, u)?;
+            // Each distinct set of attribute names is checked once.
+            if checked.insert(u.attributes.keys().collect::<Vec<_>>()) {
+                check_attribute_names(c, tk, u)?;
+            }
+            insert_row_deferred(c, tk, u, &mut totals)?;
         }
+        totals.flush(c, tk).db()?;
         draft.details["inserted"] = json!(batch.len());
         Ok(batch.len() as u64)
     })

@@ -64,6 +64,9 @@ pub struct BenchArgs {
     /// Users in each timed bulk process (block, then disable); 0 skips them.
     #[arg(long, default_value_t = 10_000)]
     pub(crate) bulk_users: usize,
+    /// Users in the timed import; 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) import_users: usize,
 }
 
 const FIRST: &[&str] = &[
@@ -732,6 +735,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.bulk_users > 0 {
         crate::bench_bulk::run(&services, &client, port, &auth, &args).await?;
+    }
+    if args.import_users > 0 {
+        crate::bench_import::run(&services, &args).await?;
     }
     server.abort();
     if let Some(dir) = cleanup {

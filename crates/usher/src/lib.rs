@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 mod bench_auth;
 mod bench_bulk;
+mod bench_import;
 pub mod cli;
 pub mod config;
 pub mod mailer;
