@@ -43,6 +43,9 @@ pub(crate) fn match_users(
     Ok(found.into_values().collect())
 }
 
+/// The refusals of a batch, by line.
+type Refusals = Vec<(u32, Error)>;
+
 /// A refusal of one entry, found before anything is written.
 fn taken(code: &'static str, field: &'static str, what: &str) -> Error {
     Error::Conflict {
@@ -63,7 +66,7 @@ fn check(
     tk: i64,
     tenant_id: Uuid,
     entries: &[ImportEntry],
-) -> Result<(Vec<(u32, Error)>, HashMap<Uuid, StoredUser>), Error> {
+) -> Result<(Refusals, HashMap<Uuid, StoredUser>), Error> {
     let mut refusals = Vec::new();
     let mut stored = HashMap::new();
     let (mut emails, mut usernames, mut externals) =
