@@ -608,3 +608,70 @@ async fn a_run_killed_mid_way_resumes_after_a_restart_with_no_row_twice_or_skipp
     assert_eq!(blocked["total"], USERS as u64);
     server.kill();
 }
+
+#[tokio::test]
+async fn a_cancel_mid_run_stops_before_the_next_chunk_and_shows_progress() {
+    const USERS: usize = 6000;
+    let app = TestApp::spawn().await;
+    let tenant = app.services.find_tenant("default").await.unwrap();
+    let users: Vec<usher_core::user::User> = (0..USERS)
+        .map(|i| {
+            UserBuilder::new(tenant.id, &format!("c{i:05}@cancel.example"))
+                .active()
+                .build()
+        })
+        .collect();
+    let ctx = usher_core::audit::AuditContext::new(usher_core::audit::Actor::system());
+    app.services
+        .store
+        .insert_users(
+            tenant.id,
+            users,
+            ctx.draft(Some(tenant.id), "user.import", app.clock_now()),
+        )
+        .await
+        .unwrap();
+    let mut csv = String::from("email\n");
+    for i in 0..USERS {
+        csv.push_str(&format!("c{i:05}@cancel.example\n"));
+    }
+    let (_, up) = upload_csv(&app, "action=archive", &csv).await;
+    let pid = up["id"].as_str().unwrap().to_owned();
+    let (status, _) = start(&app, &pid, json!({})).await;
+    assert_eq!(status, 202);
+    // Progress shows while it runs.
+    let mut seen = Value::Null;
+    for _ in 0..5000 {
+        seen = body(app.get(&format!("{BASE}/{pid}")).await).await;
+        if seen["processed"].as_u64().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let progress = seen["progress_percent"].as_u64().unwrap();
+    assert!(progress > 0 && progress < 100, "mid-run progress: {seen}");
+    assert_eq!(seen["state"], "running");
+    let res = app.post(&format!("{BASE}/{pid}/cancel"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let cancelled = body(res).await;
+    assert_eq!(cancelled["state"], "cancelled");
+    // Whatever chunk was running finishes; nothing runs after it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = body(app.get(&format!("{BASE}/{pid}")).await).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let later = body(app.get(&format!("{BASE}/{pid}")).await).await;
+    assert_eq!(
+        after["processed"], later["processed"],
+        "no chunk after the cancel"
+    );
+    let processed = later["processed"].as_u64().unwrap();
+    assert!(processed > 0 && processed < USERS as u64, "{later}");
+    assert_eq!(later["pending"].as_u64().unwrap(), USERS as u64 - processed);
+    // Rows with an outcome are exactly the processed ones.
+    let archived = body(
+        app.get("/api/v1/tenants/default/users?archived=true&limit=1")
+            .await,
+    )
+    .await;
+    assert_eq!(archived["total"].as_u64().unwrap(), processed);
+}
