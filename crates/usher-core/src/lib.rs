@@ -19,6 +19,7 @@ pub mod input;
 pub mod listing;
 pub mod mail;
 pub mod mfa;
+pub mod net;
 pub mod password;
 #[cfg(test)]
 mod properties;

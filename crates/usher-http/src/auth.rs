@@ -33,13 +33,21 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 512)
 }
 
-/// The audit context of a request: the client address and request id.
-pub fn request_context(parts: &Parts, actor: Actor) -> AuditContext {
+/// The audit context of a request: the client address (through trusted
+/// proxies, see `usher_core::net`) and request id.
+pub fn request_context(parts: &Parts, state: &AppState, actor: Actor) -> AuditContext {
     let mut ctx = AuditContext::new(actor);
-    ctx.client_ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let proxies = &state.services.options().trusted_proxies;
+    ctx.client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        proxies.client(c.0.ip(), forwarded.as_deref()).to_string()
+    });
     ctx.request_id = parts
         .headers
         .get("x-request-id")
@@ -66,7 +74,7 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Forbidden("this token may only call the SCIM endpoint".into()).into(),
             );
         }
-        let ctx = request_context(parts, Actor::token(token.id, &token.name));
+        let ctx = request_context(parts, state, Actor::token(token.id, &token.name));
         Ok(Caller { token, ctx })
     }
 }
@@ -143,10 +151,13 @@ impl FromRequestParts<AppState> for SuperAdmin {
 #[derive(Debug, Clone)]
 pub struct Visitor(pub AuditContext);
 
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Visitor(request_context(parts, Actor::anonymous())))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Visitor(request_context(parts, state, Actor::anonymous())))
     }
 }

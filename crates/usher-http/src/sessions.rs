@@ -50,7 +50,7 @@ impl FromRequestParts<AppState> for SessionUser {
             .authenticate_session(&tenant, &presented)
             .await?;
         let actor = Actor::user(caller.user.id, caller.user.email.as_str());
-        let ctx = request_context(parts, actor);
+        let ctx = request_context(parts, state, actor);
         Ok(SessionUser {
             tenant,
             caller,

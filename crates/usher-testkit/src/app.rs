@@ -53,6 +53,8 @@ pub struct TestOptions {
     pub production_hashing: bool,
     /// Locate sessions with this MaxMind DB file (see [`crate::mmdb`]).
     pub geoip_db: Option<std::path::PathBuf>,
+    /// Believe X-Forwarded-For from these proxies (`USHER_TRUSTED_PROXIES`).
+    pub trusted_proxies: Option<String>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -137,6 +139,10 @@ impl TestApp {
             config.header_timeout = t;
         }
         config.geoip_db = options.geoip_db;
+        if let Some(list) = &options.trusted_proxies {
+            config.trusted_proxies =
+                usher_core::net::TrustedProxies::parse(list).expect("a valid proxy list");
+        }
         let app = Application::build_with_clock(&config, clock.clone())
             .await
             .expect("the application builds");

@@ -75,6 +75,7 @@ async fn services_with(
         public_url: config.public_url.clone(),
         hashing: config.hashing.clone(),
         geoip: geoip.map(Arc::new),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     let services =
         Services::with_options(store, clock, options).context("starting the password hashers")?;

@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use usher_core::net::TrustedProxies;
 use usher_core::password::{HashParams, HasherConfig};
 
 /// A secret setting; `Debug` shows only whether it is set.
@@ -59,6 +60,11 @@ pub struct ServeArgs {
     /// locations [default: none]
     #[arg(long, env = "USHER_GEOIP_DB")]
     pub geoip_db: Option<PathBuf>,
+    /// Reverse proxies whose X-Forwarded-For names the client: addresses
+    /// and networks, comma-separated (e.g. 10.0.0.0/8,127.0.0.1)
+    /// [default: none]
+    #[arg(long, env = "USHER_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The TOML file's shape; every key optional.
@@ -78,6 +84,7 @@ struct FileConfig {
     request_timeout_secs: Option<u64>,
     header_timeout_secs: Option<u64>,
     geoip_db: Option<PathBuf>,
+    trusted_proxies: Option<String>,
 }
 
 /// The resolved configuration.
@@ -102,6 +109,8 @@ pub struct Config {
     /// MaxMind DB file that sessions' locations come from; read by
     /// `usher serve` only.
     pub geoip_db: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -171,6 +180,7 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             geoip_db: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -240,6 +250,11 @@ impl Config {
             header_timeout: seconds("USHER_HEADER_TIMEOUT_SECS", file.header_timeout_secs)?
                 .unwrap_or(DEFAULT_HEADER_TIMEOUT),
             geoip_db: serve.geoip_db.clone().or(file.geoip_db),
+            trusted_proxies: match serve.trusted_proxies.clone().or(file.trusted_proxies) {
+                Some(list) => TrustedProxies::parse(&list)
+                    .map_err(|e| anyhow::anyhow!("USHER_TRUSTED_PROXIES: {e}"))?,
+                None => TrustedProxies::default(),
+            },
         })
     }
 }
@@ -287,6 +302,13 @@ public_url = "http://127.0.0.1:8080"
 # file, e.g. GeoLite2-City.mmdb or GeoLite2-Country.mmdb (USHER_GEOIP_DB,
 # --geoip-db). `usher serve` refuses to start if it is missing or invalid.
 # geoip_db = "/var/lib/usher/GeoLite2-City.mmdb"
+
+# Behind a reverse proxy, the proxy's address is every client's address
+# (audit, sessions, the per-address login throttle) unless it is trusted
+# here: then X-Forwarded-For is read from the right, past trusted proxies
+# (USHER_TRUSTED_PROXIES, --trusted-proxies). Never list addresses that
+# clients can reach Usher from directly.
+# trusted_proxies = "127.0.0.1, 10.0.0.0/8"
 "#;
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub struct ServiceOptions {
     /// Where sessions' locations come from (`USHER_GEOIP_DB`); none when
     /// unset.
     pub geoip: Option<Arc<GeoIp>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`USHER_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::net::TrustedProxies,
 }
 
 impl Default for ServiceOptions {
@@ -57,6 +60,7 @@ impl Default for ServiceOptions {
             public_url: "http://127.0.0.1:8080".into(),
             hashing: HasherConfig::default(),
             geoip: None,
+            trusted_proxies: crate::net::TrustedProxies::default(),
         }
     }
 }

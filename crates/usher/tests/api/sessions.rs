@@ -747,3 +747,42 @@ async fn a_tenant_that_requires_mfa_makes_the_login_enrol_an_authenticator_first
     .await;
     assert_eq!(audit["items"][0]["outcome"], "success", "{audit}");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client_and_otherwise_ignored() {
+    for (trusted, expect) in [(Some("127.0.0.1"), "198.51.100.23"), (None, "127.0.0.1")] {
+        let app = TestApp::spawn_with(TestOptions {
+            trusted_proxies: trusted.map(str::to_owned),
+            ..Default::default()
+        })
+        .await;
+        let user = app
+            .user_with_password("default", "px@x.example", PASSWORD)
+            .await;
+        let res = app
+            .client
+            .post(app.url(&auth("login")))
+            .header("x-forwarded-for", "6.6.6.6, 198.51.100.23")
+            .json(&json!({"email": "px@x.example", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let id = user["id"].as_str().unwrap();
+        let sessions = body(
+            app.get(&format!("/api/v1/tenants/default/users/{id}/sessions"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            sessions["groups"][0]["items"][0]["ip"], expect,
+            "{sessions}"
+        );
+        let audit = body(
+            app.get("/api/v1/tenants/default/audit?action=user.login")
+                .await,
+        )
+        .await;
+        assert_eq!(audit["items"][0]["client_ip"], expect, "{audit}");
+    }
+}
