@@ -10,16 +10,17 @@
 //! the tenant's pages; every form repeats the CSRF token of its cookie.
 
 use crate::AppState;
-use crate::auth::Visitor;
+use crate::auth::{Visitor, tenant_slug};
 use crate::i18n::{LoginWords, login_words, negotiate};
 use crate::pages::{
-    csrf_from_cookie, csrf_matches, field, form_fields, html, layout, new_csrf, secure_attr,
-    set_cookie, set_csrf_cookie,
+    cookie, csrf_from_cookie, csrf_matches, field, form_fields, html, layout, new_csrf,
+    secure_attr, set_cookie, set_csrf_cookie,
 };
 use crate::sessions::user_agent;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -69,19 +70,7 @@ fn session_cookie(state: &AppState, slug: &str, token: Option<&str>) -> String {
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| {
-            v.len() <= 128
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 fn message_page(lang: Language, status: StatusCode, title: &str, text: &str) -> Response {
@@ -286,11 +275,29 @@ fn refused_login(
     }
 }
 
-async fn find_tenant(state: &AppState, slug: &str, lang: Language) -> Result<Tenant, Response> {
-    match state.services.find_tenant(slug).await {
-        Ok(t) => Ok(t),
-        Err(Error::Store(e)) => Err(busy(lang, &e)),
-        Err(_) => Err(not_found(lang)),
+/// What every page starts from: the tenant of its path and the visitor's
+/// language. An unknown tenant gets the not-found page instead.
+struct Page {
+    tenant: Tenant,
+    lang: Language,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = negotiate(&parts.headers);
+        let slug = tenant_slug(parts, state)
+            .await
+            .map_err(|_| not_found(lang))?;
+        match state.services.find_tenant(&slug).await {
+            Ok(tenant) => Ok(Page { tenant, lang }),
+            Err(Error::Store(e)) => Err(busy(lang, &e)),
+            Err(_) => Err(not_found(lang)),
+        }
     }
 }
 
@@ -310,16 +317,8 @@ async fn cookie_session(
     }
 }
 
-async fn show_login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> Response {
-    let lang = negotiate(&headers);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
+async fn show_login(State(state): State<AppState>, headers: HeaderMap, page: Page) -> Response {
+    let Page { tenant, lang } = page;
     match cookie_session(&state, &tenant, &headers).await {
         Ok(Some(_)) => return see_other(&format!("/t/{}/sessions", tenant.slug)),
         Ok(None) => {}
@@ -343,15 +342,11 @@ async fn submit_login(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     headers: HeaderMap,
-    Path(slug): Path<String>,
+    page: Page,
     body: Bytes,
 ) -> Response {
-    let lang = negotiate(&headers);
+    let Page { tenant, lang } = page;
     let w = login_words(lang);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
     let fields = form_fields(&body);
     let email = field(&fields, "email");
     let csrf = csrf_from_cookie(&headers).unwrap_or_else(new_csrf);
@@ -426,15 +421,11 @@ async fn submit_code(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     headers: HeaderMap,
-    Path(slug): Path<String>,
+    page: Page,
     body: Bytes,
 ) -> Response {
-    let lang = negotiate(&headers);
+    let Page { tenant, lang } = page;
     let w = login_words(lang);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
     let fields = form_fields(&body);
     let get = |k: &str| field(&fields, k);
     let csrf = csrf_from_cookie(&headers).unwrap_or_else(new_csrf);
@@ -586,13 +577,9 @@ async fn show_sessions(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     headers: HeaderMap,
-    Path(slug): Path<String>,
+    page: Page,
 ) -> Response {
-    let lang = negotiate(&headers);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
+    let Page { tenant, lang } = page;
     let me = match cookie_session(&state, &tenant, &headers).await {
         Ok(Some(me)) => me,
         Ok(None) => return see_other(&format!("/t/{}/login", tenant.slug)),
@@ -641,14 +628,11 @@ async fn end_session(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     headers: HeaderMap,
-    Path((slug, sid)): Path<(String, String)>,
+    page: Page,
+    Path((_, sid)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let lang = negotiate(&headers);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
+    let Page { tenant, lang } = page;
     let me = match form_caller(&state, &tenant, &headers, &body, lang).await {
         Ok(me) => me,
         Err(res) => return res,
@@ -678,14 +662,10 @@ async fn logout(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
     headers: HeaderMap,
-    Path(slug): Path<String>,
+    page: Page,
     body: Bytes,
 ) -> Response {
-    let lang = negotiate(&headers);
-    let tenant = match find_tenant(&state, &slug, lang).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
+    let Page { tenant, lang } = page;
     let me = match form_caller(&state, &tenant, &headers, &body, lang).await {
         Ok(me) => me,
         Err(res) => return res,

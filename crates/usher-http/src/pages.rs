@@ -128,20 +128,24 @@ pub(crate) fn invalid_page(lang: Language) -> Response {
     html(StatusCode::NOT_FOUND, layout(lang, w.invalid_title, &body))
 }
 
-pub(crate) fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
+/// A cookie of ours by name: only base64url characters are ever accepted.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == CSRF_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| {
-            v.len() == 43
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
+}
+
+pub(crate) fn csrf_from_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, CSRF_COOKIE).filter(|v| v.len() == 43)
 }
 
 pub(crate) fn new_csrf() -> String {
