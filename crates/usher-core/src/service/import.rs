@@ -16,7 +16,7 @@ use crate::store::{Effects, ImportEntry, LinkKind};
 use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What an import is asked to do.
@@ -148,8 +148,32 @@ fn check(row: RawRow, attrs: &crate::attribute::AttributeSet) -> Result<Checked,
     }
 }
 
+/// What earlier batches of the file claimed: a second row with the same
+/// email or external id is refused wherever it is.
+#[derive(Default)]
+struct Seen {
+    emails: HashMap<String, u32>,
+    externals: HashMap<String, u32>,
+}
+
+/// One batch, checked and matched, ready for the store.
+struct Prepared {
+    entries: Vec<ImportEntry>,
+    errors: Vec<RowError>,
+    /// Rows of the file in this batch (unreadable ones included).
+    rows: u64,
+}
+
+/// What the store said of a batch.
+type Written = Result<Vec<(u32, Error)>, Error>;
+
 impl Services {
     /// Imports a file; `progress` hears the rows done after each batch.
+    ///
+    /// The file is read whole, then cut into batches of [`BATCH_ROWS`] rows
+    /// in file order. While the store writes one batch, the next one is
+    /// checked and matched (the store's writer and the checks then use both
+    /// cores).
     pub async fn import_users(
         &self,
         tenant: &Tenant,
@@ -164,6 +188,7 @@ impl Services {
             Ok(f) => f,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
+        drop(request.file);
         let attrs = self.attribute_set(tenant).await?;
         let total = (file.rows.len() + file.errors.len()) as u64;
         let mut report = ImportReport {
@@ -171,15 +196,97 @@ impl Services {
             rows: total,
             ..ImportReport::default()
         };
-        let mut bad_lines: HashSet<u32> = HashSet::new();
-        let mut errors = file.errors;
-        let mut checked = Vec::with_capacity(file.rows.len());
-        let (mut emails, mut externals) = (HashMap::new(), HashMap::new());
-        for row in file.rows {
-            match check(row, &attrs) {
+        // Batches of rows in file order; an unreadable row counts in the
+        // batch its line falls in.
+        let mut read_errors = file.errors;
+        read_errors.sort_by_key(|e| e.line);
+        let mut read_errors = read_errors.into_iter().peekable();
+        let mut rows = file.rows.into_iter().peekable();
+        let mut batches: Vec<(Vec<RawRow>, Vec<RowError>)> = Vec::new();
+        while rows.peek().is_some() || read_errors.peek().is_some() {
+            let mut batch = Vec::new();
+            let mut errors = Vec::new();
+            while batch.len() + errors.len() < BATCH_ROWS {
+                let next_row = rows.peek().map(|r| r.line);
+                let next_error = read_errors.peek().map(|e| e.line);
+                match (next_row, next_error) {
+                    (Some(r), Some(e)) if e < r => errors.extend(read_errors.next()),
+                    (Some(_), _) => batch.extend(rows.next()),
+                    (None, Some(_)) => errors.extend(read_errors.next()),
+                    (None, None) => break,
+                }
+            }
+            batches.push((batch, errors));
+        }
+        report.batches = batches.len() as u64;
+        let mut seen = Seen::default();
+        let mut done = 0u64;
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut in_flight: Option<(Prepared, u64)> = None;
+        let mut batches = batches.into_iter().enumerate();
+        loop {
+            let next = batches.next();
+            let prepare = async {
+                match next {
+                    Some((i, (rows, read_errors))) => self
+                        .prepare_batch(tenant, &attrs, &mut seen, rows, read_errors)
+                        .await
+                        .map(|p| Some((p, i as u64 + 1))),
+                    None => Ok(None),
+                }
+            };
+            let (written, prepared) = match in_flight.take() {
+                Some((batch, number)) => {
+                    let write = self.write_batch(tenant, ctx, batch, number, request.dry_run);
+                    let (w, p) = tokio::join!(write, prepare);
+                    (Some(w), p?)
+                }
+                None => (None, prepare.await?),
+            };
+            if let Some((outcome, batch_errors)) = written {
+                let (rows, counts) = outcome?;
+                report.created += counts.0;
+                report.updated += counts.1;
+                report.skipped_rows += counts.2;
+                if counts.3 {
+                    report.failed_batches += 1;
+                }
+                errors.extend(batch_errors);
+                done += rows;
+                progress(done, total);
+            }
+            match prepared {
+                Some(p) => in_flight = Some(p),
+                None => break,
+            }
+        }
+        let mut bad: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        bad.sort_unstable();
+        bad.dedup();
+        report.failed_rows = bad.len() as u64;
+        errors.sort_by_key(|e| e.line);
+        report.errors = errors;
+        Ok(report)
+    }
+
+    /// Checks a batch's rows, reads the stored users they name, and makes
+    /// their entries.
+    async fn prepare_batch(
+        &self,
+        tenant: &Tenant,
+        attrs: &crate::attribute::AttributeSet,
+        seen: &mut Seen,
+        rows: Vec<RawRow>,
+        read_errors: Vec<RowError>,
+    ) -> Result<Prepared, Error> {
+        let count = (rows.len() + read_errors.len()) as u64;
+        let mut errors = read_errors;
+        let mut checked = Vec::with_capacity(rows.len());
+        for row in rows {
+            match check(row, attrs) {
                 Ok(c) => {
                     let email = c.new.email.normalized().to_owned();
-                    if let Some(first) = emails.insert(email, c.line) {
+                    if let Some(first) = seen.emails.insert(email, c.line) {
                         errors.push(RowError::new(
                             c.line,
                             Some("email"),
@@ -189,7 +296,7 @@ impl Services {
                         continue;
                     }
                     if let Some(x) = &c.new.external_id
-                        && let Some(first) = externals.insert(x.as_str().to_owned(), c.line)
+                        && let Some(first) = seen.externals.insert(x.as_str().to_owned(), c.line)
                     {
                         errors.push(RowError::new(
                             c.line,
@@ -204,35 +311,31 @@ impl Services {
                 Err(e) => errors.extend(e),
             }
         }
-        // Stored users the rows name, read in slices of a few thousand.
-        let mut by_email: HashMap<String, User> = HashMap::new();
-        let mut by_external: HashMap<String, Uuid> = HashMap::new();
-        let keys: Vec<(String, Option<String>)> = checked
+        // The stored users the rows name, in one read.
+        let emails = checked
             .iter()
-            .map(|c| {
-                (
-                    c.new.email.normalized().to_owned(),
-                    c.new.external_id.as_ref().map(|x| x.as_str().to_owned()),
-                )
-            })
+            .map(|c| c.new.email.normalized().to_owned())
             .collect();
-        for part in keys.chunks(5000) {
-            let e = part.iter().map(|(e, _)| e.clone()).collect();
-            let x = part.iter().filter_map(|(_, x)| x.clone()).collect();
-            for u in self.store.match_users(tenant.id, e, x).await? {
-                if u.source == LOCAL_SOURCE
-                    && let Some(x) = &u.external_id
-                {
-                    by_external.insert(x.as_str().to_owned(), u.id);
-                }
-                by_email.insert(u.email.normalized().to_owned(), u);
+        let externals = checked
+            .iter()
+            .filter_map(|c| c.new.external_id.as_ref().map(|x| x.as_str().to_owned()))
+            .collect();
+        let mut by_email: HashMap<String, Uuid> = HashMap::new();
+        let mut by_external: HashMap<String, Uuid> = HashMap::new();
+        let mut by_id: HashMap<Uuid, User> = HashMap::new();
+        for u in self.store.match_users(tenant.id, emails, externals).await? {
+            if u.source == LOCAL_SOURCE
+                && let Some(x) = &u.external_id
+            {
+                by_external.insert(x.as_str().to_owned(), u.id);
             }
+            by_email.insert(u.email.normalized().to_owned(), u.id);
+            by_id.insert(u.id, u);
         }
-        let by_id: HashMap<Uuid, User> = by_email.values().map(|u| (u.id, u.clone())).collect();
         let now = self.clock.now();
         let mut entries: Vec<ImportEntry> = Vec::with_capacity(checked.len());
         for c in checked {
-            let email_match = by_email.get(c.new.email.normalized()).map(|u| u.id);
+            let email_match = by_email.get(c.new.email.normalized()).copied();
             let external_match = c
                 .new
                 .external_id
@@ -251,72 +354,61 @@ impl Services {
                 (Some(id), _) | (None, Some(id)) => by_id.get(&id),
                 (None, None) => None,
             };
-            match self.import_entry(tenant, c, existing, now, &attrs) {
+            match self.import_entry(tenant, c, existing, now, attrs) {
                 Ok(e) => entries.push(e),
                 Err(e) => errors.extend(e),
             }
         }
-        for e in &errors {
-            bad_lines.insert(e.line);
+        Ok(Prepared {
+            entries,
+            errors,
+            rows: count,
+        })
+    }
+
+    /// Writes one prepared batch, unless a row of it is bad. Answers the
+    /// rows it covered and (created, updated, good rows not written,
+    /// failed), with every error of the batch.
+    async fn write_batch(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        batch: Prepared,
+        number: u64,
+        dry_run: bool,
+    ) -> (Result<(u64, (u64, u64, u64, bool)), Error>, Vec<RowError>) {
+        let Prepared {
+            entries,
+            mut errors,
+            rows,
+        } = batch;
+        if !errors.is_empty() {
+            let skipped = entries.len() as u64;
+            return (Ok((rows, (0, 0, skipped, true))), errors);
         }
-        report.failed_rows = bad_lines.len() as u64;
-        // Batches follow the file: a bad row fails the batch it falls in.
-        let mut lines: Vec<u32> = entries
-            .iter()
-            .map(|e| e.line)
-            .chain(bad_lines.iter().copied())
-            .collect();
-        lines.sort_unstable();
-        let bounds: Vec<u32> = lines
-            .chunks(BATCH_ROWS)
-            .filter_map(|c| c.last().copied())
-            .collect();
-        report.batches = bounds.len() as u64;
-        let mut entries = entries.into_iter().peekable();
-        let mut lower = 0;
-        let mut done = 0u64;
-        for (i, upper) in bounds.into_iter().enumerate() {
-            let mut batch = Vec::new();
-            while let Some(e) = entries.next_if(|e| e.line <= upper) {
-                batch.push(e);
-            }
-            let bad_here = bad_lines
-                .iter()
-                .filter(|l| **l > lower && **l <= upper)
-                .count() as u64;
-            let rows_here = batch.len() as u64 + bad_here;
-            lower = upper;
-            if bad_here > 0 {
-                report.failed_batches += 1;
-                report.skipped_rows += batch.len() as u64;
-            } else if !batch.is_empty() {
-                let creates = batch.iter().filter(|e| e.replaces.is_none()).count() as u64;
-                let updates = batch.len() as u64 - creates;
-                let draft = self
-                    .draft(ctx, Some(tenant), "user.import")
-                    .details(json!({"batch": i + 1}));
-                let refused = self
-                    .store
-                    .import_users(tenant.id, batch, request.dry_run, draft)
-                    .await?;
-                if refused.is_empty() {
-                    report.created += creates;
-                    report.updated += updates;
-                } else {
-                    report.failed_batches += 1;
-                    report.skipped_rows += creates + updates - refused.len() as u64;
-                    report.failed_rows += refused.len() as u64;
-                    for (line, e) in refused {
-                        errors.extend(RowError::from_error(line, &e));
-                    }
+        if entries.is_empty() {
+            return (Ok((rows, (0, 0, 0, false))), errors);
+        }
+        let creates = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
+        let updates = entries.len() as u64 - creates;
+        let draft = self
+            .draft(ctx, Some(tenant), "user.import")
+            .details(json!({"batch": number}));
+        let refused: Written = self
+            .store
+            .import_users(tenant.id, entries, dry_run, draft)
+            .await;
+        match refused {
+            Ok(r) if r.is_empty() => (Ok((rows, (creates, updates, 0, false))), errors),
+            Ok(r) => {
+                let skipped = creates + updates - r.len() as u64;
+                for (line, e) in r {
+                    errors.extend(RowError::from_error(line, &e));
                 }
+                (Ok((rows, (0, 0, skipped, true))), errors)
             }
-            done += rows_here;
-            progress(done, total);
+            Err(e) => (Err(e), errors),
         }
-        errors.sort_by_key(|e| e.line);
-        report.errors = errors;
-        Ok(report)
     }
 
     /// The entry that writes one checked row: a new user, or the stored one
