@@ -13,6 +13,7 @@ mod crash;
 mod errors;
 mod export;
 mod geoip;
+mod imported_hashes;
 mod invitations;
 mod listing;
 mod login_pages;
