@@ -50,6 +50,16 @@ proptest! {
     }
 
     #[test]
+    fn stored_hash_look_alikes_never_panic_and_the_import_check_agrees(
+        prefix in prop::sample::select(vec!["$2b$", "$2y$", "bcrypt$", "$pbkdf2-sha256$", "$pbkdf2-sha512$", "pbkdf2_sha256$", "$scrypt$", "$argon2id$v=19$", "argon2$"]),
+        rest in "[0-9a-zA-Z$=,./+é]{0,90}",
+    ) {
+        let s = format!("{prefix}{rest}");
+        let parsed = crate::password::parse_stored(&s);
+        prop_assert_eq!(parsed.is_ok(), crate::password::check_importable(&s).is_ok());
+    }
+
+    #[test]
     fn the_weighted_index_counts_distinct_users(terms in proptest::collection::btree_set("[a-c]{1,6}", 1..8), prefix in "[a-c]{1,4}") {
         let terms: Vec<String> = terms.into_iter().collect();
         let p = SearchPrefix::parse(&prefix, 1).unwrap();

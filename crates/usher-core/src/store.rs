@@ -49,8 +49,30 @@ pub struct NewLink {
     pub expires_at: OffsetDateTime,
 }
 
+/// A change to a user's stored password hash, made in the same write as
+/// the change it goes with.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PasswordWrite {
+    /// Store this hash, replacing any: an imported hash kept verbatim
+    /// (checked with [`crate::password::check_importable`] first).
+    Set(String),
+    /// Replace the hash only while it is still `old`: a login's rehash to
+    /// argon2id, which must not undo a password set after it read `old`.
+    Rehash { old: String, new: String },
+}
+
+impl std::fmt::Debug for PasswordWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PasswordWrite::Set(_) => "PasswordWrite::Set(..)",
+            PasswordWrite::Rehash { .. } => "PasswordWrite::Rehash(..)",
+        })
+    }
+}
+
 /// What else a change to a user entails, decided by the domain. Effects
-/// alone (a new link, a mail) do not change the user's version.
+/// alone (a new link, a mail, a password hash) do not change the user's
+/// version.
 #[derive(Debug, Default)]
 pub struct Effects {
     /// End every session, refresh token and link of the user at once.
@@ -63,6 +85,10 @@ pub struct Effects {
     pub mail: Option<OutgoingMail>,
     /// End every session of the user (links stay).
     pub end_sessions: bool,
+    /// Store or replace the password hash. The audit event's details say
+    /// what happened in `password_hash`: `set`, `rehashed`, or
+    /// `rehash_skipped` when the stored hash was no longer `old`.
+    pub password: Option<PasswordWrite>,
 }
 
 /// A stored link, found by the hash of its secret.
@@ -189,7 +215,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     // --- users ---
 
     /// Stores a new user, built and validated by the service, with its
-    /// effects (an invitation link and its mail). Refuses with
+    /// effects (an invitation link and its mail; an imported password hash,
+    /// [`PasswordWrite::Set`]). Refuses with
     /// `email_taken`, `username_taken`, `external_id_taken`, or
     /// `unknown_attribute` when a definition vanished meanwhile.
     async fn create_user(
@@ -251,7 +278,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// completed. Refuses with `invalid_link` (the same for an unknown,
     /// used or expired link, or a user no longer in a state the link serves).
     async fn redeem_link(&self, redemption: Redemption) -> Result<User, Error>;
-    /// The user's password hash (PHC string), if one is set.
+    /// The user's password hash (Usher's argon2id PHC string, or an imported
+    /// hash of a format [`crate::password::parse_stored`] accepts), if one
+    /// is set.
     async fn password_hash(
         &self,
         tenant_id: Uuid,

@@ -144,7 +144,8 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
 ///
 /// Columns (CSV) or keys (JSON Lines): the user fields by name,
 /// `attributes.<name>` (CSV) or `attributes` (JSON), `state` (`active`,
-/// `not_invited` or `invite`), `password_hash` (argon2 PHC) and
+/// `not_invited` or `invite`), `password_hash` (argon2, bcrypt, PBKDF2,
+/// scrypt; rehashed to argon2id at the first login) and
 /// `totp_secret` (base32). A row whose external id or email names a stored
 /// user updates it; others create users. Rows are written in batches of
 /// 2,000, each whole or not at all; the answer lists every bad row.

@@ -49,6 +49,7 @@ async fn write_entry(
     tk: i64,
     tenant_id: Uuid,
     e: ImportEntry,
+    draft: &mut AuditDraft,
 ) -> Result<bool, Error> {
     let now = e.user.updated_at;
     let (key, created) = match e.replaces {
@@ -90,7 +91,7 @@ async fn write_entry(
         .await
         .db()?;
     }
-    user_rows::apply_effects(c, tk, key, e.user.id, &e.effects, now)
+    user_rows::apply_effects(c, tk, key, e.user.id, &e.effects, now, draft)
         .await
         .db()?;
     Ok(created)
@@ -120,7 +121,7 @@ pub(crate) async fn import(
             .await
             .db()?;
         let mut mine = Counts::default();
-        match write_entry(&mut tx, &mut mine, tk, tenant_id, e).await {
+        match write_entry(&mut tx, &mut mine, tk, tenant_id, e, &mut draft).await {
             Ok(made) => {
                 if made {
                     created += 1;

@@ -1,16 +1,17 @@
 //! Invitation and password-reset links: finding one by its secret's hash,
-//! and redeeming it (once) with a new password.
+//! and redeeming it (once) with a new password; writing and reading the
+//! password hash.
 
 use crate::error::{DbExt, unavailable};
 use crate::rows;
 use crate::user_rows;
 use crate::write::Write;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use usher_core::StoreError;
 use usher_core::error::Error;
 use usher_core::service::invalid_link;
-use usher_core::store::{LinkKind, LinkRecord, Redemption};
+use usher_core::store::{LinkKind, LinkRecord, PasswordWrite, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -110,16 +111,9 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
         if marked.rows_affected() != 1 {
             return Err(invalid_link());
         }
-        sqlx::query(
-            "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-        )
-        .bind(before.key)
-        .bind(&password_hash)
-        .bind(now)
-        .execute(&mut *w.tx)
-        .await
-        .db()?;
+        write_password(&mut w.tx, before.key, &PasswordWrite::Set(password_hash), now)
+            .await
+            .db()?;
         let mut user = before.user.clone();
         if wanted == LinkKind::Invitation {
             user.stored_state = UserState::Active;
@@ -134,6 +128,48 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
     }
     .await;
     w.finish(result).await
+}
+
+/// Carries out a password write; answers what the audit event records.
+pub(crate) async fn write_password(
+    c: &mut PgConnection,
+    user_key: i64,
+    write: &PasswordWrite,
+    now: OffsetDateTime,
+) -> Result<&'static str, sqlx::Error> {
+    match write {
+        PasswordWrite::Set(hash) => {
+            sqlx::query(
+                "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+            )
+            .bind(user_key)
+            .bind(hash)
+            .bind(now)
+            .execute(c)
+            .await?;
+            Ok("set")
+        }
+        PasswordWrite::Rehash { old, new } => {
+            // The user's row is locked by the write, so the hash compared
+            // here cannot change before the commit.
+            let replaced = sqlx::query(
+                "UPDATE user_credentials SET password_hash = $3, updated_at = $4 \
+                 WHERE user_key = $1 AND password_hash = $2",
+            )
+            .bind(user_key)
+            .bind(old)
+            .bind(new)
+            .bind(now)
+            .execute(c)
+            .await?;
+            Ok(if replaced.rows_affected() == 1 {
+                "rehashed"
+            } else {
+                "rehash_skipped"
+            })
+        }
+    }
 }
 
 pub(crate) async fn password_hash(

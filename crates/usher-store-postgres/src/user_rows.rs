@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use std::collections::HashSet;
 use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, FieldError, ValidationErrors};
 use usher_core::search::{SearchRow, rows_for_terms, search_blob, terms_from_blob};
 use usher_core::store::{Effects, NewLink};
@@ -360,7 +361,8 @@ pub(crate) async fn revoke_access(
     crate::outbox::cancel_queued(c, user_id, None, "cancelled: the user's access was revoked").await
 }
 
-/// Carries out what the domain asked for besides the user's own fields.
+/// Carries out what the domain asked for besides the user's own fields,
+/// noting a password write in the audit event.
 pub(crate) async fn apply_effects(
     c: &mut PgConnection,
     tk: i64,
@@ -368,6 +370,7 @@ pub(crate) async fn apply_effects(
     user_id: Uuid,
     effects: &Effects,
     now: OffsetDateTime,
+    draft: &mut AuditDraft,
 ) -> Result<(), sqlx::Error> {
     if effects.revoke_access {
         revoke_access(c, user_key, user_id).await?;
@@ -390,6 +393,10 @@ pub(crate) async fn apply_effects(
     }
     if let Some(session) = &effects.new_session {
         crate::sessions::insert(c, tk, user_key, session).await?;
+    }
+    if let Some(write) = &effects.password {
+        let outcome = crate::links::write_password(c, user_key, write, now).await?;
+        draft.details["password_hash"] = serde_json::json!(outcome);
     }
     Ok(())
 }

@@ -28,9 +28,17 @@ pub(crate) async fn create(
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
         let key = user_rows::insert(&mut w.tx, &mut w.counts, tk, &user).await?;
-        user_rows::apply_effects(&mut w.tx, tk, key, user.id, &effects, user.created_at)
-            .await
-            .db()?;
+        user_rows::apply_effects(
+            &mut w.tx,
+            tk,
+            key,
+            user.id,
+            &effects,
+            user.created_at,
+            &mut w.draft,
+        )
+        .await
+        .db()?;
         Ok(())
     }
     .await;
@@ -143,7 +151,7 @@ pub(crate) async fn modify_in(
     } else if before.user.activity_differs(&user) {
         user_rows::update(c, counts, tk, &before, &user).await?;
     }
-    user_rows::apply_effects(c, tk, before.key, user.id, &effects, now)
+    user_rows::apply_effects(c, tk, before.key, user.id, &effects, now, draft)
         .await
         .db()?;
     Ok(user)

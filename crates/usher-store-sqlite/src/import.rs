@@ -164,6 +164,7 @@ fn write_entry(
     e: ImportEntry,
     before: Option<&StoredUser>,
     totals: &mut Totals,
+    draft: &mut AuditDraft,
 ) -> Result<bool, Error> {
     let now = e.user.updated_at;
     let (key, created) = match before {
@@ -201,7 +202,7 @@ fn write_entry(
         ])
         .db()?;
     }
-    apply_effects(c, tk, key, e.user.id, &e.effects, now).db()?;
+    apply_effects(c, tk, key, e.user.id, &e.effects, now, draft).db()?;
     Ok(created)
 }
 
@@ -236,7 +237,7 @@ pub(crate) fn import(
             let before = stored.get(&e.user.id);
             // Everything that could refuse was checked: what fails now is
             // the store, and the whole write is rolled back.
-            match write_entry(c, tk, e, before, &mut totals) {
+            match write_entry(c, tk, e, before, &mut totals, &mut audit) {
                 Ok(true) => created += 1,
                 Ok(false) => updated += 1,
                 Err(Error::Store(s)) => return Err(Error::Store(s)),

@@ -1,12 +1,14 @@
 //! Invitation and password-reset links: finding one by its secret's hash,
-//! and redeeming it (once) with a new password.
+//! and redeeming it (once) with a new password; writing and reading the
+//! password hash.
 
 use crate::conn::{DbExt, DbResult, audited};
 use crate::rows::{self, uuid};
 use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::Error;
-use usher_core::store::{LinkKind, LinkRecord, Redemption};
+use usher_core::store::{LinkKind, LinkRecord, PasswordWrite, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -109,13 +111,7 @@ pub(crate) fn redeem(c: &Connection, tk: i64, r: Redemption) -> Result<User, Err
         if marked != 1 {
             return Err(invalid_link());
         }
-        c.prepare_cached(
-            "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-        )
-        .db()?
-        .execute(params![user_key, password_hash, to_micros(now)])
-        .db()?;
+        write_password(c, user_key, &PasswordWrite::Set(password_hash), now).db()?;
         let mut user = before.user.clone();
         if wanted == LinkKind::Invitation {
             user.stored_state = UserState::Active;
@@ -128,6 +124,38 @@ pub(crate) fn redeem(c: &Connection, tk: i64, r: Redemption) -> Result<User, Err
         draft.details["kind"] = serde_json::json!(wanted.as_str());
         Ok(user)
     })
+}
+
+/// Carries out a password write; answers what the audit event records.
+pub(crate) fn write_password(
+    c: &Connection,
+    user_key: i64,
+    write: &PasswordWrite,
+    now: OffsetDateTime,
+) -> DbResult<&'static str> {
+    match write {
+        PasswordWrite::Set(hash) => {
+            c.prepare_cached(
+                "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+            )?
+            .execute(params![user_key, hash, to_micros(now)])?;
+            Ok("set")
+        }
+        PasswordWrite::Rehash { old, new } => {
+            let replaced = c
+                .prepare_cached(
+                    "UPDATE user_credentials SET password_hash = ?3, updated_at = ?4 \
+                     WHERE user_key = ?1 AND password_hash = ?2",
+                )?
+                .execute(params![user_key, old, new, to_micros(now)])?;
+            Ok(if replaced == 1 {
+                "rehashed"
+            } else {
+                "rehash_skipped"
+            })
+        }
+    }
 }
 
 pub(crate) fn password_hash(c: &Connection, tk: i64, user_id: Uuid) -> DbResult<Option<String>> {

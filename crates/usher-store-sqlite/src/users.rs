@@ -401,7 +401,8 @@ fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
     Ok(())
 }
 
-/// Carries out what the domain asked for besides the user's own fields.
+/// Carries out what the domain asked for besides the user's own fields,
+/// noting a password write in the audit event.
 pub(crate) fn apply_effects(
     c: &Connection,
     tk: i64,
@@ -409,6 +410,7 @@ pub(crate) fn apply_effects(
     user_id: Uuid,
     effects: &Effects,
     now: OffsetDateTime,
+    draft: &mut AuditDraft,
 ) -> DbResult<()> {
     if effects.revoke_access {
         revoke_access(c, user_key, user_id)?;
@@ -431,6 +433,10 @@ pub(crate) fn apply_effects(
     if let Some(session) = &effects.new_session {
         crate::sessions::insert(c, tk, user_key, session)?;
     }
+    if let Some(write) = &effects.password {
+        let outcome = crate::links::write_password(c, user_key, write, now)?;
+        draft.details["password_hash"] = json!(outcome);
+    }
     Ok(())
 }
 
@@ -441,9 +447,9 @@ pub(crate) fn create(
     effects: Effects,
     audit: AuditDraft,
 ) -> Result<User, Error> {
-    audited(c, audit, |c, _| {
+    audited(c, audit, |c, draft| {
         let key = insert_row(c, tk, &user)?;
-        apply_effects(c, tk, key, user.id, &effects, user.created_at).db()?;
+        apply_effects(c, tk, key, user.id, &effects, user.created_at, draft).db()?;
         Ok(user)
     })
 }
@@ -559,7 +565,7 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, 
         } else if before.user.activity_differs(&user) {
             update_row(c, tk, &before, &user)?;
         }
-        apply_effects(c, tk, before.key, user.id, &effects, now).db()?;
+        apply_effects(c, tk, before.key, user.id, &effects, now, draft).db()?;
         Ok(user)
     })
 }

@@ -1,7 +1,10 @@
 //! Hashing and verifying passwords on a fixed pool of worker threads, off
 //! the async runtime. Each worker keeps its argon2 memory between calls:
 //! allocating (and zeroing) 19 MiB per hash costs about as much as the hash.
+//! Imported bcrypt, PBKDF2 and scrypt hashes are verified on the same
+//! workers.
 
+use super::imported::{self, StoredHash};
 use super::phc::{self, HashParams};
 use super::{HashError, NormalizedPassword};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -44,7 +47,10 @@ enum Job {
     },
     Verify {
         password: Zeroizing<String>,
-        phc: String,
+        /// The password as typed, tried when the normalised form fails
+        /// against a hash another system made.
+        typed: Option<Zeroizing<String>>,
+        stored: String,
         reply: oneshot::Sender<Result<bool, HashError>>,
     },
 }
@@ -122,19 +128,50 @@ fn hash_new(memory: &mut Memory, params: HashParams, password: &str) -> Result<S
     ))
 }
 
-fn verify(memory: &mut Memory, password: &str, stored: &str) -> Result<bool, HashError> {
-    let phc = phc::parse(stored)?;
-    let mut out = Zeroizing::new(vec![0u8; phc.hash.len()]);
-    compute(
-        memory,
-        phc.algorithm,
-        phc.version,
-        phc.params,
-        password,
-        &phc.salt,
-        &mut out,
-    )?;
-    Ok(out.ct_eq(&phc.hash).into())
+/// Whether a stored hash is a plain argon2id PHC string of the current
+/// parameters: Usher's own, made from the NFKC form of a password. (A
+/// Django-wrapped one is rewritten at the next login.)
+fn is_current(raw: &str, stored: &StoredHash, params: HashParams) -> bool {
+    raw.starts_with('$')
+        && matches!(stored, StoredHash::Argon2(p)
+            if p.algorithm == Algorithm::Argon2id && p.version == Version::V0x13 && p.params == params)
+}
+
+fn matches(memory: &mut Memory, stored: &StoredHash, password: &str) -> Result<bool, HashError> {
+    match stored {
+        StoredHash::Argon2(phc) => {
+            let mut out = Zeroizing::new(vec![0u8; phc.hash.len()]);
+            compute(
+                memory,
+                phc.algorithm,
+                phc.version,
+                phc.params,
+                password,
+                &phc.salt,
+                &mut out,
+            )?;
+            Ok(out.ct_eq(&phc.hash).into())
+        }
+        other => imported::verify_other(other, password.as_bytes()),
+    }
+}
+
+fn verify(
+    memory: &mut Memory,
+    params: HashParams,
+    password: &str,
+    typed: Option<&str>,
+    stored: &str,
+) -> Result<bool, HashError> {
+    let parsed = imported::parse_stored(stored)?;
+    if matches(memory, &parsed, password)? {
+        return Ok(true);
+    }
+    // Another system hashed what the user typed there, not its NFKC form.
+    match typed {
+        Some(typed) if !is_current(stored, &parsed, params) => matches(memory, &parsed, typed),
+        _ => Ok(false),
+    }
 }
 
 fn work(jobs: Arc<Mutex<Receiver<Job>>>, params: HashParams) {
@@ -150,10 +187,12 @@ fn work(jobs: Arc<Mutex<Receiver<Job>>>, params: HashParams) {
             }
             Ok(Job::Verify {
                 password,
-                phc,
+                typed,
+                stored,
                 reply,
             }) => {
-                let _ = reply.send(verify(&mut memory, &password, &phc));
+                let typed = typed.as_ref().map(|t| t.as_str());
+                let _ = reply.send(verify(&mut memory, params, &password, typed, &stored));
             }
             Err(_) => return,
         }
@@ -204,17 +243,21 @@ impl Hasher {
         answer.await.map_err(|_| HashError::Unavailable)?
     }
 
-    /// Whether `password` matches the stored PHC string (any argon2 variant
-    /// and version, with its own parameters), compared in constant time.
+    /// Whether `password` matches the stored hash — any format
+    /// [`imported::parse_stored`] accepts, with its own parameters —
+    /// compared in constant time. Against a hash other than Usher's current
+    /// argon2id, the password as typed is tried too when its NFKC form
+    /// differs and does not match.
     pub async fn verify(
         &self,
         password: &NormalizedPassword,
-        phc: &str,
+        stored: &str,
     ) -> Result<bool, HashError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Verify {
             password: Zeroizing::new(password.expose().to_owned()),
-            phc: phc.to_owned(),
+            typed: password.typed().map(|t| Zeroizing::new(t.to_owned())),
+            stored: stored.to_owned(),
             reply,
         })?;
         answer.await.map_err(|_| HashError::Unavailable)?
@@ -225,17 +268,11 @@ impl Hasher {
         let _ = self.verify(password, &self.dummy).await;
     }
 
-    /// True when a stored hash should be replaced at the next login: not
-    /// argon2id version 19, or other parameters than the current ones.
+    /// True when a stored hash should be replaced at the next login: any
+    /// hash but argon2id version 19 with the current parameters (an
+    /// imported bcrypt, PBKDF2 or scrypt hash, an older argon2).
     pub fn needs_rehash(&self, stored: &str) -> bool {
-        match phc::parse(stored) {
-            Ok(p) => {
-                p.algorithm != Algorithm::Argon2id
-                    || p.version != Version::V0x13
-                    || p.params != self.params
-            }
-            Err(_) => true,
-        }
+        imported::parse_stored(stored).map_or(true, |h| !is_current(stored, &h, self.params))
     }
 }
 

@@ -19,22 +19,36 @@ const FIELD: &str = "password";
 /// accents — are the same password. The text is wiped from memory when
 /// dropped (best effort: normalisation may leave copies in freed buffers).
 /// `Debug` never shows it.
-pub struct NormalizedPassword(Zeroizing<String>);
+pub struct NormalizedPassword {
+    nfkc: Zeroizing<String>,
+    /// The text as typed, when NFKC changed it: hashes imported from other
+    /// systems were made from what the user typed there.
+    typed: Option<Zeroizing<String>>,
+}
 
 impl NormalizedPassword {
     /// Normalises without checking any policy: for a login, where the
     /// password was checked by the policy in force when it was set.
     pub fn normalize(input: &str) -> Self {
-        Self(Zeroizing::new(input.nfkc().collect()))
+        let nfkc: Zeroizing<String> = Zeroizing::new(input.nfkc().collect());
+        let typed = (*nfkc != input).then(|| Zeroizing::new(input.to_owned()));
+        Self { nfkc, typed }
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.nfkc
+    }
+
+    /// The password as typed, if that differs from [`Self::expose`]: tried
+    /// against a hash made by another system when the normalised form
+    /// does not match it.
+    pub fn typed(&self) -> Option<&str> {
+        self.typed.as_deref().map(String::as_str)
     }
 
     /// Length in Unicode scalar values, the unit of the policy's limits.
     pub fn char_count(&self) -> usize {
-        self.0.chars().count()
+        self.nfkc.chars().count()
     }
 }
 

@@ -308,7 +308,7 @@ impl Services {
         let client = ClientContext {
             user_agent: client.user_agent.or(challenge.user_agent),
         };
-        self.open_session(tenant, ctx, draft, &user, client, now)
+        self.open_session(tenant, ctx, draft, &user, client, now, None)
             .await
     }
 

@@ -102,8 +102,8 @@ fn check(row: RawRow, attrs: &crate::attribute::AttributeSet) -> Result<Checked,
         errors.push(RowError::new(
             line,
             Some("password_hash"),
-            "invalid_password_hash",
-            e.to_string(),
+            e.code,
+            e.message,
         ));
     }
     let totp_secret = text(&mut object, "totp_secret", &mut errors, line).and_then(|s| {

@@ -6,17 +6,22 @@
 //! time: an unknown email still costs one password verification against a
 //! dummy hash. Only a blocked user who gave the right password learns that
 //! the account is blocked. The reason is kept in the audit event.
+//!
+//! A login whose password matched an outdated hash — one imported from
+//! another system, or argon2 of other parameters — replaces it with a new
+//! argon2id hash in the login's own write, only if the stored hash is still
+//! the one verified (a password reset in between wins).
 
 use super::Services;
 use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
-use crate::password::NormalizedPassword;
+use crate::password::{NormalizedPassword, parse_stored};
 use crate::session::{
     self, IssuedTokens, NewSession, Rotation, RotationOutcome, SEEN_GRANULARITY, SESSION_TTL,
     Session, TokenKind,
 };
-use crate::store::{Effects, UserWrite};
+use crate::store::{Effects, PasswordWrite, UserWrite};
 use crate::tenant::{MfaPolicy, Tenant};
 use crate::token::Secret;
 use crate::user::fields::Email;
@@ -75,6 +80,14 @@ pub enum LoginOutcome {
         methods: Vec<&'static str>,
         enrolment: bool,
     },
+}
+
+/// A login's replacement of an outdated password hash.
+#[derive(Debug)]
+pub(crate) struct Rehash {
+    /// The format replaced (`bcrypt`, `pbkdf2-sha256`, …), for the audit event.
+    from: &'static str,
+    write: PasswordWrite,
 }
 
 /// A caller authenticated by a session or access token.
@@ -228,6 +241,10 @@ impl Services {
                 .details(json!({"reason": "blocked"}));
             return Err(self.refuse(draft, user_blocked()).await);
         }
+        let rehash = match stored {
+            Some(old) if self.hasher.needs_rehash(&old) => self.rehash(password, old).await,
+            _ => None,
+        };
         // Only an account with failures on record costs a write here.
         if had_failures {
             self.store.throttle_clear(tenant.id, &account).await?;
@@ -270,21 +287,63 @@ impl Services {
             } else {
                 "second_factor_required"
             };
-            self.store
-                .append_audit(draft.target("user", user.id).details(json!({"step": step})))
-                .await?;
+            let draft = draft.target("user", user.id);
+            match rehash {
+                // The password step is done: its rehash does not wait for
+                // the second factor (which never sees the password).
+                Some(r) => {
+                    let write = UserWrite {
+                        tenant_id: tenant.id,
+                        user_id: user.id,
+                        if_match: None,
+                        now,
+                        mutation: Box::new(move |_: &mut User| {
+                            Ok(Effects {
+                                password: Some(r.write),
+                                ..Effects::default()
+                            })
+                        }),
+                        audit: draft.details(json!({"step": step, "rehashed_from": r.from})),
+                    };
+                    self.store.modify_user(write).await?;
+                }
+                None => {
+                    self.store
+                        .append_audit(draft.details(json!({"step": step})))
+                        .await?;
+                }
+            }
             return Ok(LoginOutcome::SecondFactor {
                 mfa_token: token,
                 methods,
                 enrolment,
             });
         }
-        self.open_session(tenant, ctx, draft, &user, client, now)
+        self.open_session(tenant, ctx, draft, &user, client, now, rehash)
             .await
             .map(|s| LoginOutcome::SignedIn(Box::new(s)))
     }
 
-    /// Records the login on the user and opens its session.
+    /// A new argon2id hash of a password that matched the outdated hash
+    /// `old`. When hashing is busy or fails, the login goes on with the old
+    /// hash, to be replaced at a later login.
+    async fn rehash(&self, password: NormalizedPassword, old: String) -> Option<Rehash> {
+        let from = parse_stored(&old).map_or("unknown", |h| h.scheme());
+        match self.hasher.hash(password).await {
+            Ok(new) => Some(Rehash {
+                from,
+                write: PasswordWrite::Rehash { old, new },
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, from, "an outdated password hash was not replaced");
+                None
+            }
+        }
+    }
+
+    /// Records the login on the user and opens its session, replacing an
+    /// outdated password hash in the same write.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn open_session(
         &self,
         tenant: &Tenant,
@@ -293,6 +352,7 @@ impl Services {
         user: &User,
         client: ClientContext,
         now: OffsetDateTime,
+        rehash: Option<Rehash>,
     ) -> Result<SignedIn, Error> {
         let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
         let session = Session {
@@ -308,6 +368,10 @@ impl Services {
             location: self.locate(ctx.client_ip.as_deref()),
         };
         let (new, tokens) = NewSession::open(session.clone(), now);
+        let mut details = json!({"session_id": session.id.to_string()});
+        if let Some(r) = &rehash {
+            details["rehashed_from"] = json!(r.from);
+        }
         let write = UserWrite {
             tenant_id: tenant.id,
             user_id: user.id,
@@ -319,12 +383,11 @@ impl Services {
                 u.archived = false;
                 Ok(Effects {
                     new_session: Some(new),
+                    password: rehash.map(|r| r.write),
                     ..Effects::default()
                 })
             }),
-            audit: draft
-                .target("user", user.id)
-                .details(json!({"session_id": session.id.to_string()})),
+            audit: draft.target("user", user.id).details(details),
         };
         self.store.modify_user(write).await?;
         Ok(SignedIn { session, tokens })

@@ -24,6 +24,7 @@ pub mod factors;
 pub mod fixtures;
 pub mod listing;
 pub mod paging;
+pub mod passwords;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
@@ -148,6 +149,12 @@ macro_rules! store_conformance_tests {
             audit::audit_events_filter_by_actor_target_action_and_time,
             audit::every_write_records_exactly_one_event_of_its_outcome,
             audit::concurrent_writes_keep_every_chain_gapless_and_verifiable,
+
+            passwords::a_user_created_with_a_password_hash_holds_it_verbatim,
+            passwords::a_password_write_with_an_edit_replaces_the_hash_and_not_the_version,
+            passwords::a_rehash_replaces_the_hash_only_while_it_is_still_the_one_verified,
+            passwords::a_refused_write_leaves_the_password_hash_alone,
+            passwords::concurrent_rehashes_of_one_hash_replace_it_exactly_once,
 
             sessions::a_login_opens_a_session_found_by_its_session_and_access_tokens,
             sessions::touching_a_session_moves_last_seen_forward_only,

@@ -208,7 +208,7 @@ async fn json_lines_a_dry_run_and_bad_rows() {
     let lines: Vec<u64> = errors.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 9], "{errors:?}");
     assert_eq!(errors[1].1, "invalid_state");
-    assert_eq!(errors[2].1, "invalid_password_hash");
+    assert_eq!(errors[2].1, "malformed_hash");
     assert_eq!(errors[3].1, "invalid_totp_secret");
     assert_eq!(errors[6].1, "duplicate_in_file");
     assert_eq!(report["failed_rows"], 7);
@@ -269,4 +269,55 @@ async fn batches_are_written_whole_or_not_at_all() {
     assert_eq!(status, 400);
     let (status, _) = import(&app, "dry_run=perhaps", "text/csv", "email\na@x.example\n").await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn an_imported_bcrypt_hash_logs_in_and_becomes_argon2id() {
+    let (app, _) = setup().await;
+    // pyca/bcrypt, cost 4, of "correct horse battery staple".
+    let bcrypt = "$2b$04$cUDtUtBqYCV5gRYUnfuS8OwuP1yM/AFy6/dhL.HKCUtqQ/b7nmiqe";
+    let line = json!({"email": "bc@x.example", "state": "active", "password_hash": bcrypt});
+    let (status, report) = import(&app, "", "application/x-ndjson", &format!("{line}\n")).await;
+    assert_eq!(
+        (status, report["created"].as_u64()),
+        (200, Some(1)),
+        "{report}"
+    );
+    let tenant = app.services.find_tenant("default").await.unwrap();
+    let id: uuid::Uuid = find(&app, "bc@x.example").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stored = app
+        .services
+        .store
+        .password_hash(tenant.id, id)
+        .await
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some(bcrypt), "stored as given");
+    let res = app
+        .login("default", "bc@x.example", "wrong password here", "t")
+        .await;
+    assert_eq!(res.status(), 401);
+    let res = app
+        .login(
+            "default",
+            "bc@x.example",
+            "correct horse battery staple",
+            "t",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let stored = app
+        .services
+        .store
+        .password_hash(tenant.id, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$"),
+        "rehashed at login: {stored}"
+    );
 }

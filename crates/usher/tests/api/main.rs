@@ -13,6 +13,7 @@ mod crash;
 mod errors;
 mod export;
 mod geoip;
+mod imported_hashes;
 mod imports;
 mod invitations;
 mod listing;
