@@ -239,6 +239,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedFile, Error> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(file_error("the file is not UTF-8 text"));
     }
+    let lines = crate::import::Lines::of(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -276,7 +277,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedFile, Error> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as u32).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 file.malformed.push(LineError {
                     line,
                     code: "unreadable_row",
@@ -291,7 +292,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedFile, Error> {
                 "the file has more than {MAX_ROWS} rows"
             )));
         }
-        let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -385,6 +386,7 @@ mod tests {
              not-a-uuid,,,\n\
              ,not an email,,\n\
              ,,Nobody,\n\
+             \n\
              ,GRACE@x.example,,\n\
              \n"
         );
@@ -405,7 +407,7 @@ mod tests {
                 (5, "invalid_id"),
                 (6, "invalid_email"),
                 (7, "missing_user"),
-                (8, "duplicate_user")
+                (9, "duplicate_user")
             ]
         );
         assert_eq!(parsed.malformed[3].message, "the same user as line 3");

@@ -140,7 +140,40 @@ fn unneutralise(cell: &str) -> &str {
     }
 }
 
+/// The line numbers of a text: the line a record starts on (the CSV
+/// reader counts no blank lines, and a record's position is where the
+/// reader began, before the blank lines it skipped).
+pub(crate) struct Lines<'a> {
+    text: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn of(text: &'a [u8]) -> Self {
+        let newlines = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Self { text, newlines }
+    }
+
+    /// 1-based line of the first character at or after `offset` that is
+    /// not a line break.
+    pub(crate) fn at(&self, offset: u64) -> u32 {
+        let mut at = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while at < self.text.len() && matches!(self.text[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        (self.newlines.partition_point(|nl| *nl < at) + 1) as u32
+    }
+}
+
 fn read_csv(text: &str) -> Result<ReadFile, Error> {
+    let lines = Lines::of(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -168,7 +201,7 @@ fn read_csv(text: &str) -> Result<ReadFile, Error> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as u32).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 file.errors.push(RowError::new(
                     line,
                     None,
@@ -178,7 +211,7 @@ fn read_csv(text: &str) -> Result<ReadFile, Error> {
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

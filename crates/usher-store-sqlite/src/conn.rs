@@ -39,6 +39,8 @@ pub(crate) fn tune_writer(c: &Connection) -> DbResult<()> {
     // costs more than the reads it saves (measured with `usher bench`).
     // (64 MiB: 2,200 creates/s; 8 MiB: 3,200 creates/s at 100k users.)
     c.pragma_update(None, "cache_size", -8_192)?;
+    // The checkpoint thread copies the WAL back instead (see checkpoint.rs).
+    c.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 
 mod audit;
 mod bulk;
+mod checkpoint;
 mod conn;
 mod factors;
 mod import;
@@ -56,6 +57,8 @@ struct Inner {
     writer: Writer,
     readers: Readers,
     tenants: TenantKeys,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 /// How many read connections to keep: reads are short, and the machine's
@@ -81,12 +84,17 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             readers.push(c);
         }
+        let checkpoints =
+            checkpoint::start(conn::open(path).map_err(unavailable)?).map_err(|e| {
+                StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: Writer::start(write_conn),
                 readers: Readers::new(readers),
                 tenants: TenantKeys::default(),
+                _checkpoints: checkpoints,
             }),
         })
     }
