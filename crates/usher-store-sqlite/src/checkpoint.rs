@@ -23,12 +23,8 @@ pub(crate) fn start(conn: Connection) -> std::io::Result<Sender<()>> {
 }
 
 fn run(conn: Connection, stop: Receiver<()>) {
-    loop {
-        match stop.recv_timeout(INTERVAL) {
-            Err(RecvTimeoutError::Timeout) => {}
-            // The store is gone.
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    // Until the store is gone (the sender dropped).
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(INTERVAL) {
         if let Err(e) = checkpoint(&conn) {
             tracing::warn!(error = %e, "a WAL checkpoint failed; the next one will try again");
         }
