@@ -22,6 +22,7 @@ pub mod mfa;
 pub mod password;
 #[cfg(test)]
 mod properties;
+pub mod scim;
 pub mod search;
 pub mod service;
 pub mod session;

@@ -1,0 +1,27 @@
+//! SCIM 2.0 (RFC 7643/7644) syntax that needs no HTTP or storage: the
+//! filter grammar of `filter=` and `/.search`.
+//!
+//! Everything parsed here is bounded: input longer than
+//! [`MAX_INPUT_BYTES`] or nested deeper than [`MAX_DEPTH`] is refused with
+//! an error rather than parsed, and no code path panics on any input.
+//!
+//! The tree types are public so that the store layer can translate a
+//! [`Filter`] into SQL.
+
+mod ast;
+mod error;
+mod filter;
+mod lexer;
+mod parser;
+#[cfg(test)]
+mod tests;
+
+pub use ast::{AttrPath, CompValue, CompareOp, Filter, ValuePath};
+pub use error::{ParseError, ParseErrorKind};
+
+/// Longest filter or path accepted, in bytes (4 KiB; Entra ID and Okta send
+/// one comparison of an identifier).
+pub const MAX_INPUT_BYTES: usize = 4096;
+
+/// Deepest nesting of `(`, `not (` and `[` accepted.
+pub const MAX_DEPTH: usize = 32;
