@@ -1,5 +1,5 @@
 //! SCIM 2.0 (RFC 7643/7644) syntax that needs no HTTP or storage: the
-//! filter grammar of `filter=` and `/.search`.
+//! filter grammar of `filter=` and `/.search`, and PATCH `path` values.
 //!
 //! Everything parsed here is bounded: input longer than
 //! [`MAX_INPUT_BYTES`] or nested deeper than [`MAX_DEPTH`] is refused with
@@ -13,11 +13,13 @@ mod error;
 mod filter;
 mod lexer;
 mod parser;
+mod path;
 #[cfg(test)]
 mod tests;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, ValuePath};
 pub use error::{ParseError, ParseErrorKind};
+pub use path::PatchPath;
 
 /// Longest filter or path accepted, in bytes (4 KiB; Entra ID and Okta send
 /// one comparison of an identifier).

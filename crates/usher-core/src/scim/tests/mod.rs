@@ -2,6 +2,7 @@
 
 mod errors;
 mod filter;
+mod path;
 
 use super::{AttrPath, CompValue, CompareOp, Filter, ValuePath};
 
