@@ -1,6 +1,7 @@
 //! Tests of the SCIM filter and path parsers and of the evaluator.
 
 mod errors;
+mod eval;
 mod filter;
 mod path;
 
