@@ -4,6 +4,7 @@ mod errors;
 mod eval;
 mod filter;
 mod path;
+mod props;
 
 use super::{AttrPath, CompValue, CompareOp, Filter, ValuePath};
 
