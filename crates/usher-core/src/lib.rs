@@ -23,6 +23,7 @@ pub mod net;
 pub mod password;
 #[cfg(test)]
 mod properties;
+pub mod scim;
 pub mod search;
 pub mod service;
 pub mod session;
