@@ -73,18 +73,19 @@ pub(crate) fn cancel_queued(
     kind: Option<LinkKind>,
     why: &str,
 ) -> DbResult<()> {
-    let kinds: Vec<&str> = match kind {
-        Some(LinkKind::Invitation) => vec!["invitation"],
-        Some(LinkKind::PasswordReset) => vec!["password_reset"],
-        None => vec!["invitation", "password_reset"],
+    // Invitation and reset mails are the only ones with links; without a
+    // kind, one statement cancels both.
+    let kind = match kind {
+        Some(LinkKind::Invitation) => Some("invitation"),
+        Some(LinkKind::PasswordReset) => Some("password_reset"),
+        None => None,
     };
-    let mut stmt = c.prepare_cached(
+    c.prepare_cached(
         "UPDATE outbox SET state = 'failed', last_error = ?3, next_attempt_at = NULL, link = NULL \
-         WHERE user_id = ?1 AND kind = ?2 AND state = 'queued'",
-    )?;
-    for k in kinds {
-        stmt.execute(params![user_id.as_bytes().as_slice(), k, why])?;
-    }
+         WHERE user_id = ?1 AND kind IN ('invitation', 'password_reset') \
+         AND (?2 IS NULL OR kind = ?2) AND state = 'queued'",
+    )?
+    .execute(params![user_id.as_bytes().as_slice(), kind, why])?;
     Ok(())
 }
 
