@@ -125,6 +125,9 @@ pub struct UserQuery {
     pub search: Option<SearchPrefix>,
     pub state: Option<UserState>,
     pub archived: Option<bool>,
+    /// Only users with (`true`) or without (`false`) a confirmed second
+    /// factor: the derived `mfa_enrolled`.
+    pub mfa: Option<bool>,
     pub limit: u32,
     pub cursor: Cursor,
     /// The instant against which invitation expiry is judged.
@@ -186,35 +189,53 @@ pub enum Expiry {
     Expired,
 }
 
-/// One conjunction of stored-column conditions. A state filter becomes a
-/// union of branches, each of which a store can read in email order from
-/// one index range (except `Expiry::Expired`, a small set it sorts).
+/// One conjunction of stored-column conditions. A query's filters become a
+/// union of branches: [`UserQuery::branches`] as few as the counters can
+/// total, [`UserQuery::ranges`] each of which a store can read in email
+/// order from one index range (except `Expiry::Expired`, a small set it
+/// sorts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Branch {
     pub state: Option<UserState>,
     pub archived: Option<bool>,
+    pub mfa: Option<bool>,
     pub expiry: Expiry,
 }
 
+impl Branch {
+    /// Whether the branch is every user: read from the email index.
+    pub fn is_unfiltered(&self) -> bool {
+        self.state.is_none()
+            && self.archived.is_none()
+            && self.mfa.is_none()
+            && self.expiry == Expiry::Any
+    }
+}
+
 impl UserQuery {
-    /// The branches whose union is the query's state and archived filter.
+    /// The branches whose union is the query's state, archived and mfa
+    /// filter, each one the stores can total from their counters.
     pub fn branches(&self) -> Vec<Branch> {
+        let mfa = self.mfa;
         let Some(state) = self.state else {
             return match self.archived {
                 // Every stored state in turn: the stores keep one index in
-                // (state, archived, email) order instead of a second one in
-                // (archived, email) order that each write would also touch.
+                // (state, archived, mfa_enrolled, email) order instead of a
+                // second one in (archived, email) order that each write
+                // would also touch.
                 Some(a) => UserState::ALL
                     .into_iter()
                     .map(|s| Branch {
                         state: Some(s),
                         archived: Some(a),
+                        mfa,
                         expiry: Expiry::Any,
                     })
                     .collect(),
                 None => vec![Branch {
                     state: None,
                     archived: None,
+                    mfa,
                     expiry: Expiry::Any,
                 }],
             };
@@ -228,6 +249,7 @@ impl UserQuery {
             let b = |state, expiry| Branch {
                 state: Some(state),
                 archived: Some(a),
+                mfa,
                 expiry,
             };
             match state {
@@ -242,5 +264,104 @@ impl UserQuery {
             }
         }
         out
+    }
+
+    /// The branches a page is read from: [`UserQuery::branches`] with every
+    /// filtered branch pinned to one state, one archived flag and one mfa
+    /// value, so that each is one range of the stores' index in (state,
+    /// archived, mfa_enrolled, email) order. The unfiltered branch stays
+    /// whole (the email index), and so do expired invitations not yet
+    /// swept (read from the expiry index and sorted).
+    pub fn ranges(&self) -> Vec<Branch> {
+        let mut out = Vec::new();
+        for b in self.branches() {
+            if b.is_unfiltered() || b.expiry == Expiry::Expired {
+                out.push(b);
+                continue;
+            }
+            let states = b.state.map_or(UserState::ALL.to_vec(), |s| vec![s]);
+            let archived = b.archived.map_or(vec![false, true], |a| vec![a]);
+            let mfa = b.mfa.map_or(vec![false, true], |m| vec![m]);
+            for &s in &states {
+                for &a in &archived {
+                    for &m in &mfa {
+                        out.push(Branch {
+                            state: Some(s),
+                            archived: Some(a),
+                            mfa: Some(m),
+                            expiry: b.expiry,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+
+    fn q(state: Option<UserState>, archived: Option<bool>, mfa: Option<bool>) -> UserQuery {
+        UserQuery {
+            search: None,
+            state,
+            archived,
+            mfa,
+            limit: 20,
+            cursor: Cursor::First,
+            now: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn no_filter_is_one_unfiltered_branch_and_one_range() {
+        let q = q(None, None, None);
+        assert_eq!(q.branches().len(), 1);
+        assert_eq!(q.ranges(), q.branches());
+        assert!(q.ranges()[0].is_unfiltered());
+    }
+
+    #[test]
+    fn the_mfa_filter_alone_is_counted_once_and_read_from_every_state_range() {
+        let q = q(None, None, Some(true));
+        assert_eq!(q.branches().len(), 1);
+        let ranges = q.ranges();
+        assert_eq!(ranges.len(), UserState::ALL.len() * 2);
+        assert!(ranges.iter().all(|b| b.mfa == Some(true)
+            && b.state.is_some()
+            && b.archived.is_some()
+            && b.expiry == Expiry::Any));
+    }
+
+    #[test]
+    fn ranges_split_by_mfa_only_where_the_query_does_not() {
+        let active = q(Some(UserState::Active), None, None);
+        assert_eq!(active.branches().len(), 2);
+        assert_eq!(active.ranges().len(), 4);
+        let enrolled = q(Some(UserState::Active), Some(false), Some(false));
+        assert_eq!(
+            enrolled.ranges(),
+            vec![Branch {
+                state: Some(UserState::Active),
+                archived: Some(false),
+                mfa: Some(false),
+                expiry: Expiry::Any,
+            }]
+        );
+    }
+
+    #[test]
+    fn unswept_expired_invitations_stay_one_range_with_the_mfa_filter() {
+        let q = q(Some(UserState::ExpiredInvitation), Some(true), Some(true));
+        let ranges = q.ranges();
+        assert_eq!(ranges.len(), 2);
+        assert!(ranges.contains(&Branch {
+            state: Some(UserState::PendingInvitation),
+            archived: Some(true),
+            mfa: Some(true),
+            expiry: Expiry::Expired,
+        }));
     }
 }

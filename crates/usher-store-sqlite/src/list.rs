@@ -1,14 +1,17 @@
 //! Listing and searching users: exact totals and keyset pages, all read in
 //! one snapshot.
 //!
-//! Without a search, totals come from the per-state counters and a page is
-//! a range of an index in email order. With a search, the total is the sum
-//! of weights over the search index's prefix range (see
-//! `usher_core::search`), and a page is found one of two ways, whichever the
-//! total says is cheaper: from the search index (cost grows with the
-//! number of matches), or by walking users in email order and testing each
-//! one's search blob (cost grows with how rare matches are). The walk gives
-//! up after a bounded number of rows, and the index path finishes the job.
+//! Without a search, totals come from the per-state counters (those of
+//! enrolled users for the mfa filter; users without a second factor are the
+//! difference) and a page merges ranges of an index in email order, one per
+//! state, archived flag and enrolment (`UserQuery::ranges`). With a search,
+//! the total is the sum of weights over the search index's prefix range
+//! (see `usher_core::search`), and a page is found one of two ways,
+//! whichever the total says is cheaper: from the search index (cost grows
+//! with the number of matches), or by walking users in email order and
+//! testing each one's search blob (cost grows with how rare matches are).
+//! The walk gives up after a bounded number of rows, and the index path
+//! finishes the job.
 
 use crate::conn::DbResult;
 use crate::rows::{USER_COLUMNS, stored_user};
@@ -41,6 +44,9 @@ fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
         parts.push("archived = ?".to_owned());
         args.push(Value::Integer(i64::from(a)));
     }
+    if let Some(m) = b.mfa {
+        parts.push(format!("mfa_enrolled = {}", i64::from(m)));
+    }
     match b.expiry {
         Expiry::Any => {}
         Expiry::Live => {
@@ -59,12 +65,14 @@ fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
     }
 }
 
-/// The index that reads a branch in email order.
+/// The index that reads a branch of [`UserQuery::ranges`] in email order.
 fn index_for(b: &Branch) -> &'static str {
-    match (b.state, b.archived, b.expiry) {
-        (Some(_), _, Expiry::Expired) => "users_pending_expiry",
-        (Some(_), Some(_), _) => "users_state_order",
-        _ => "users_email",
+    if b.expiry == Expiry::Expired {
+        "users_pending_expiry"
+    } else if b.is_unfiltered() {
+        "users_email"
+    } else {
+        "users_filter_order"
     }
 }
 
@@ -78,21 +86,19 @@ fn scalar(c: &Connection, sql: &str, args: &[Value]) -> DbResult<i64> {
 
 /// Pending invitations already expired but not yet swept (optionally only
 /// those matching a search): the sweep keeps this set small.
-fn unswept(
-    c: &Connection,
-    tk: i64,
-    archived: Option<bool>,
-    now: i64,
-    needle: Option<&str>,
-) -> DbResult<i64> {
+fn unswept(c: &Connection, tk: i64, b: &Branch, now: i64, needle: Option<&str>) -> DbResult<i64> {
     let mut args = vec![Value::Integer(tk), Value::Integer(now)];
     let mut sql = String::from(
         "SELECT COUNT(*) FROM users INDEXED BY users_pending_expiry \
          WHERE tenant_key = ? AND state = 1 AND invitation_expires_at <= ?",
     );
-    if let Some(a) = archived {
+    if let Some(a) = b.archived {
         sql.push_str(" AND archived = ?");
         args.push(Value::Integer(i64::from(a)));
+    }
+    if let Some(m) = b.mfa {
+        sql.push_str(" AND mfa_enrolled = ?");
+        args.push(Value::Integer(i64::from(m)));
     }
     if let Some(n) = needle {
         sql.push_str(" AND instr(search_blob, ?) > 0");
@@ -102,25 +108,41 @@ fn unswept(
 }
 
 /// Sums a count over the query's branches: `stored` counts users by stored
-/// state and archived flag; pending invitations past their expiry but not
-/// yet swept move from pending to expired.
+/// state, archived flag and enrolment; pending invitations past their
+/// expiry but not yet swept move from pending to expired.
 fn count_branches(
     c: &Connection,
     tk: i64,
     q: &UserQuery,
     needle: Option<&str>,
-    stored: impl Fn(Option<UserState>, Option<bool>) -> DbResult<i64>,
+    stored: impl Fn(Option<UserState>, Option<bool>, Option<bool>) -> DbResult<i64>,
 ) -> DbResult<i64> {
     let now = to_micros(q.now);
     let mut total = 0;
     for b in q.branches() {
         total += match b.expiry {
-            Expiry::Any => stored(b.state, b.archived)?,
-            Expiry::Live => stored(b.state, b.archived)? - unswept(c, tk, b.archived, now, needle)?,
-            Expiry::Expired => unswept(c, tk, b.archived, now, needle)?,
+            Expiry::Any => stored(b.state, b.archived, b.mfa)?,
+            Expiry::Live => stored(b.state, b.archived, b.mfa)? - unswept(c, tk, &b, now, needle)?,
+            Expiry::Expired => unswept(c, tk, &b, now, needle)?,
         };
     }
     Ok(total)
+}
+
+/// A sum over an aggregate of everyone (`all`, e.g. `user_counts`) or of
+/// enrolled users only (`enrolled`, e.g. `mfa_counts`) by the mfa filter:
+/// users without a second factor are the difference. `sum` reads one table.
+fn by_mfa(
+    mfa: Option<bool>,
+    all: &str,
+    enrolled: &str,
+    sum: impl Fn(&str) -> DbResult<i64>,
+) -> DbResult<i64> {
+    match mfa {
+        None => sum(all),
+        Some(true) => sum(enrolled),
+        Some(false) => Ok(sum(all)? - sum(enrolled)?),
+    }
 }
 
 fn state_filters(
@@ -139,13 +161,15 @@ fn state_filters(
     }
 }
 
-/// The exact number of users matching the state and archived filters.
+/// The exact number of users matching the state, archived and mfa filters.
 fn count_plain(c: &Connection, tk: i64, q: &UserQuery) -> DbResult<i64> {
-    count_branches(c, tk, q, None, |state, archived| {
-        let mut args = vec![Value::Integer(tk)];
-        let mut sql = String::from("SELECT SUM(n) FROM user_counts WHERE tenant_key = ?");
-        state_filters(&mut sql, &mut args, state, archived);
-        scalar(c, &sql, &args)
+    count_branches(c, tk, q, None, |state, archived, mfa| {
+        by_mfa(mfa, "user_counts", "mfa_counts", |table| {
+            let mut args = vec![Value::Integer(tk)];
+            let mut sql = format!("SELECT SUM(n) FROM {table} WHERE tenant_key = ?");
+            state_filters(&mut sql, &mut args, state, archived);
+            scalar(c, &sql, &args)
+        })
     })
 }
 
@@ -187,14 +211,16 @@ fn count_search(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbR
         );
     };
     let needle = p.needle();
-    count_branches(c, tk, q, Some(&needle), |state, archived| {
-        let mut args = vec![Value::Integer(tk), Value::Integer(i64::from(level))];
-        let range = search_range(p, &mut args).replace("term", "head");
-        let mut sql = format!(
-            "SELECT SUM(n) FROM search_heads WHERE tenant_key = ? AND level = ? AND {range}"
-        );
-        state_filters(&mut sql, &mut args, state, archived);
-        scalar(c, &sql, &args)
+    count_branches(c, tk, q, Some(&needle), |state, archived, mfa| {
+        by_mfa(mfa, "search_heads", "mfa_search_heads", |table| {
+            let mut args = vec![Value::Integer(tk), Value::Integer(i64::from(level))];
+            let range = search_range(p, &mut args).replace("term", "head");
+            let mut sql = format!(
+                "SELECT SUM(n) FROM {table} WHERE tenant_key = ? AND level = ? AND {range}"
+            );
+            state_filters(&mut sql, &mut args, state, archived);
+            scalar(c, &sql, &args)
+        })
     })
 }
 
@@ -228,7 +254,7 @@ fn walk_branch(
     needle: Option<&str>,
 ) -> DbResult<Option<Vec<User>>> {
     if let Some(n) = needle
-        && is_unfiltered(b)
+        && b.is_unfiltered()
     {
         return walk_blobs(c, tk, tenant_id, dir, bound, want, n);
     }
@@ -266,10 +292,6 @@ fn walk_branch(
         }
     }
     Ok(Some(out))
-}
-
-fn is_unfiltered(b: &Branch) -> bool {
-    b.state.is_none() && b.archived.is_none() && b.expiry == Expiry::Any
 }
 
 /// A search walk without state filters: reads (email, blob) pairs from the
@@ -415,7 +437,7 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
     let mut found = match &q.search {
         None => {
             let mut all = Vec::new();
-            for b in q.branches() {
+            for b in q.ranges() {
                 all.extend(
                     walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?
                         .unwrap_or_default(),
@@ -429,7 +451,8 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
             // (filtered branches) than when the covering index holds the
             // blob (measured with `usher bench` at a million users).
             let population = count_plain(c, tk, q)?.max(1);
-            let row_cost = if q.branches().iter().all(is_unfiltered) {
+            let ranges = q.ranges();
+            let row_cost = if ranges.iter().all(Branch::is_unfiltered) {
                 1.0
             } else {
                 10.0
@@ -439,9 +462,9 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
             let walked = if walk_pays {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
-                for b in q.branches() {
+                for b in &ranges {
                     match (
-                        walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, Some(&needle))?,
+                        walk_branch(c, tk, tenant_id, b, now, dir, bound, want, Some(&needle))?,
                         all.as_mut(),
                     ) {
                         (Some(users), Some(acc)) => acc.extend(users),

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_sessions.sql"),
     ),
     (5, "factors", include_str!("../migrations/0005_factors.sql")),
+    (
+        6,
+        "mfa_filter",
+        include_str!("../migrations/0006_mfa_filter.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, FieldError, Missing, ValidationErrors};
-use usher_core::search::{head_rows, rows_for_terms, search_blob, terms_from_blob};
+use usher_core::search::{HeadRow, head_rows, rows_for_terms, search_blob, terms_from_blob};
 use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -70,7 +70,7 @@ fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
         .execute(params![tk, name.to_ascii_lowercase(), key])
         .db()?;
     }
-    count(c, tk, u.stored_state, u.archived, 1).db()?;
+    count(c, tk, u, 1).db()?;
     Ok(key)
 }
 
@@ -105,6 +105,7 @@ struct Indexed<'a> {
     archived: bool,
     expires: Option<i64>,
     email_norm: &'a str,
+    mfa: bool,
 }
 
 impl<'a> Indexed<'a> {
@@ -116,21 +117,23 @@ impl<'a> Indexed<'a> {
             archived: u.archived,
             expires: opt_micros(u.invitation_expires_at),
             email_norm: u.email.normalized(),
+            mfa: u.mfa_enrolled,
         }
     }
 }
 
 /// Adds (`sign` 1) or removes (`sign` -1) a user's search rows and their
-/// contribution to the aggregated heads.
+/// contribution to the aggregated heads (and to the enrolled users' heads
+/// if the user is enrolled).
 fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResult<()> {
     let rows = rows_for_terms(terms_from_blob(ix.blob));
     if sign > 0 {
         // One statement for all rows: far cheaper than one per row.
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
-            "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) VALUES {values}"
+            "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, mfa_enrolled) VALUES {values}"
         );
-        let mut args: Vec<Value> = Vec::with_capacity(rows.len() * 8);
+        let mut args: Vec<Value> = Vec::with_capacity(rows.len() * 9);
         for r in &rows {
             args.extend([
                 Value::Integer(tk),
@@ -141,6 +144,7 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
                 Value::Integer(i64::from(ix.archived)),
                 ix.expires.map_or(Value::Null, Value::Integer),
                 Value::Text(ix.email_norm.to_owned()),
+                Value::Integer(i64::from(ix.mfa)),
             ]);
         }
         if !rows.is_empty() {
@@ -155,12 +159,29 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
         }
     }
     let heads = head_rows(&rows);
+    add_heads(c, "search_heads", tk, ix, &heads, sign)?;
+    if ix.mfa {
+        add_heads(c, "mfa_search_heads", tk, ix, &heads, sign)?;
+    }
+    Ok(())
+}
+
+/// Adds `sign` times a user's heads to `table` (`search_heads` or
+/// `mfa_search_heads`), under the user's state and archived flag.
+fn add_heads(
+    c: &Connection,
+    table: &str,
+    tk: i64,
+    ix: &Indexed<'_>,
+    heads: &[HeadRow],
+    sign: i64,
+) -> DbResult<()> {
     if heads.is_empty() {
         return Ok(());
     }
     let values = vec!["(?, ?, ?, ?, ?, ?)"; heads.len()].join(", ");
     let sql = format!(
-        "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES {values} \
+        "INSERT INTO {table} (tenant_key, level, head, state, archived, n) VALUES {values} \
          ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
     );
     let mut args: Vec<Value> = Vec::with_capacity(heads.len() * 6);
@@ -168,7 +189,7 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
         args.extend([
             Value::Integer(tk),
             Value::Integer(i64::from(h.level)),
-            Value::Text(h.head),
+            Value::Text(h.head.clone()),
             Value::Integer(i64::from(ix.state.code())),
             Value::Integer(i64::from(ix.archived)),
             Value::Integer(sign * h.weight),
@@ -178,12 +199,68 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
     Ok(())
 }
 
-fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) -> DbResult<()> {
-    c.prepare_cached(
-        "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n",
-    )?
+/// Where a user is counted: its stored state, archived flag and whether it
+/// is enrolled (`mfa_counts` counts only those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    state: UserState,
+    archived: bool,
+    mfa: bool,
+}
+
+impl Tally {
+    fn of(u: &User) -> Self {
+        Self {
+            state: u.stored_state,
+            archived: u.archived,
+            mfa: u.mfa_enrolled,
+        }
+    }
+}
+
+fn add_count(
+    c: &Connection,
+    table: &str,
+    tk: i64,
+    state: UserState,
+    archived: bool,
+    delta: i64,
+) -> DbResult<()> {
+    c.prepare_cached(&format!(
+        "INSERT INTO {table} (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n"
+    ))?
     .execute(params![tk, state.code(), archived, delta])?;
+    Ok(())
+}
+
+/// Adds `delta` users at `t` to the counters.
+fn count_at(c: &Connection, tk: i64, t: Tally, delta: i64) -> DbResult<()> {
+    add_count(c, "user_counts", tk, t.state, t.archived, delta)?;
+    if t.mfa {
+        add_count(c, "mfa_counts", tk, t.state, t.archived, delta)?;
+    }
+    Ok(())
+}
+
+fn count(c: &Connection, tk: i64, u: &User, delta: i64) -> DbResult<()> {
+    count_at(c, tk, Tally::of(u), delta)
+}
+
+/// Moves one user's count from `old` to `new`.
+fn recount(c: &Connection, tk: i64, old: Tally, new: Tally) -> DbResult<()> {
+    if (old.state, old.archived) != (new.state, new.archived) {
+        add_count(c, "user_counts", tk, old.state, old.archived, -1)?;
+        add_count(c, "user_counts", tk, new.state, new.archived, 1)?;
+    }
+    if old != new {
+        if old.mfa {
+            add_count(c, "mfa_counts", tk, old.state, old.archived, -1)?;
+        }
+        if new.mfa {
+            add_count(c, "mfa_counts", tk, new.state, new.archived, 1)?;
+        }
+    }
     Ok(())
 }
 
@@ -235,6 +312,7 @@ pub(crate) fn update_row(
     let old = &before.user;
     let filters_changed = old.stored_state != u.stored_state
         || old.archived != u.archived
+        || old.mfa_enrolled != u.mfa_enrolled
         || old.invitation_expires_at != u.invitation_expires_at
         || old.email.normalized() != u.email.normalized();
     if filters_changed || before.search_blob != blob {
@@ -269,11 +347,57 @@ pub(crate) fn update_row(
                 .db()?;
         }
     }
-    if (old.stored_state, old.archived) != (u.stored_state, u.archived) {
-        count(c, tk, old.stored_state, old.archived, -1).db()?;
-        count(c, tk, u.stored_state, u.archived, 1).db()?;
-    }
+    recount(c, tk, Tally::of(old), Tally::of(u)).db()?;
     Ok(())
+}
+
+/// Sets a user's derived `mfa_enrolled` (the factor writes keep it) and
+/// moves the user into or out of the enrolled users' aggregates: the flag
+/// on its search rows, `mfa_search_heads` and `mfa_counts`. Not a change of
+/// the user's own fields: no new version.
+pub(crate) fn set_mfa_enrolled(c: &Connection, tk: i64, key: i64, enrolled: bool) -> DbResult<()> {
+    type Row = (i64, bool, bool, String, String, Option<i64>);
+    let (state, archived, was, blob, email_norm, expires): Row = c
+        .prepare_cached(
+            "SELECT state, archived, mfa_enrolled, search_blob, email_norm, invitation_expires_at \
+             FROM users WHERE key = ?1",
+        )?
+        .query_row([key], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+    if was == enrolled {
+        return Ok(());
+    }
+    let state =
+        UserState::from_code(state).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, state))?;
+    c.prepare_cached("UPDATE users SET mfa_enrolled = ?2 WHERE key = ?1")?
+        .execute(params![key, enrolled])?;
+    let rows = rows_for_terms(terms_from_blob(&blob));
+    let mut flag = c.prepare_cached(
+        "UPDATE user_search SET mfa_enrolled = ?4 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+    )?;
+    for r in &rows {
+        flag.execute(params![tk, r.term, key, enrolled])?;
+    }
+    let ix = Indexed {
+        key,
+        blob: &blob,
+        state,
+        archived,
+        expires,
+        email_norm: &email_norm,
+        mfa: enrolled,
+    };
+    let sign = if enrolled { 1 } else { -1 };
+    add_heads(c, "mfa_search_heads", tk, &ix, &head_rows(&rows), sign)?;
+    add_count(c, "mfa_counts", tk, state, archived, sign)
 }
 
 fn insert_link(
@@ -502,31 +626,39 @@ pub(crate) fn delete(
             .db()?
             .execute([stored.key])
             .db()?;
-        count(c, tk, stored.user.stored_state, stored.user.archived, -1).db()?;
+        count(c, tk, &stored.user, -1).db()?;
         Ok(stored.user)
     })
 }
 
 /// A pending invitation the sweep marks expired: key, tenant key, archived,
-/// search blob, normalised email, expiry.
-type DueInvitation = (i64, i64, bool, String, String, Option<i64>);
+/// search blob, normalised email, expiry, enrolled.
+type DueInvitation = (i64, i64, bool, String, String, Option<i64>, bool);
 
 /// Marks pending invitations past their expiry as expired. Not a change a
 /// client can see (reads already derive the state), so versions stay.
 pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> Result<u64, Error> {
     let due: Vec<DueInvitation> = c
         .prepare_cached(
-            "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at FROM users \
-             WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
+            "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at, mfa_enrolled \
+             FROM users WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
         )
         .db()?
         .query_map(params![to_micros(now), limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .db()?
         .collect::<DbResult<_>>()
         .db()?;
-    for (key, tk, archived, blob, email_norm, expires) in &due {
+    for (key, tk, archived, blob, email_norm, expires, mfa) in &due {
         c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1")
             .db()?
             .execute([key])
@@ -538,12 +670,21 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
             archived: *archived,
             expires: *expires,
             email_norm,
+            mfa: *mfa,
         };
         index_search(c, *tk, &ix, -1).db()?;
         ix.state = UserState::ExpiredInvitation;
         index_search(c, *tk, &ix, 1).db()?;
-        count(c, *tk, UserState::PendingInvitation, *archived, -1).db()?;
-        count(c, *tk, UserState::ExpiredInvitation, *archived, 1).db()?;
+        let pending = Tally {
+            state: UserState::PendingInvitation,
+            archived: *archived,
+            mfa: *mfa,
+        };
+        let expired = Tally {
+            state: UserState::ExpiredInvitation,
+            ..pending
+        };
+        recount(c, *tk, pending, expired).db()?;
     }
     Ok(due.len() as u64)
 }

@@ -750,6 +750,7 @@ async fn seed(
                 search: None,
                 state: None,
                 archived: None,
+                mfa: None,
                 limit: 1,
                 cursor: Cursor::First,
                 now,

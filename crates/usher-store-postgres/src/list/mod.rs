@@ -2,16 +2,18 @@
 //! one REPEATABLE READ snapshot. The algorithm is the SQLite store's (see
 //! its `list.rs`), so that both backends answer every query alike.
 //!
-//! Without a search, totals come from the per-state counters and a page is
-//! a range of an index in email order. With a search, the total comes from
-//! the aggregated search heads (prefixes of up to eight characters) or is
-//! the sum of weights over the search index's prefix range (see
-//! `usher_core::search`), and a page is found one of two ways, whichever the
-//! total says is cheaper: from the search index (cost grows with the
-//! number of matches), or by walking users in email order and testing each
-//! one's search blob (cost grows with how rare matches are). The walk gives
-//! up after a bounded number of rows, and the index path finishes the job.
-//! The totals are in [`totals`].
+//! Without a search, totals come from the per-state counters (those of
+//! enrolled users for the mfa filter; users without a second factor are the
+//! difference) and a page merges ranges of an index in email order, one per
+//! state, archived flag and enrolment (`UserQuery::ranges`), read in one
+//! statement. With a search, the total comes from the aggregated search
+//! heads (prefixes of up to eight characters) or is the sum of weights over
+//! the search index's prefix range (see `usher_core::search`), and a page is
+//! found one of two ways, whichever the total says is cheaper: from the
+//! search index (cost grows with the number of matches), or by walking
+//! users in email order and testing each one's search blob (cost grows with
+//! how rare matches are). The walk gives up after a bounded number of rows,
+//! and the index path finishes the job. The totals are in [`totals`].
 
 mod totals;
 
@@ -89,6 +91,17 @@ pub(super) fn push_branch(qb: &mut QueryBuilder<Postgres>, b: &Branch, now: Offs
     if let Some(a) = b.archived {
         qb.push(" AND archived = ").push_bind(a);
     }
+    // A literal, not a parameter: it is what lets PostgreSQL use the
+    // partial index user_search_mfa.
+    match b.mfa {
+        Some(true) => {
+            qb.push(" AND mfa_enrolled");
+        }
+        Some(false) => {
+            qb.push(" AND NOT mfa_enrolled");
+        }
+        None => {}
+    }
     match b.expiry {
         Expiry::Any => {}
         Expiry::Live => {
@@ -147,17 +160,29 @@ impl Scan<'_> {
             .collect()
     }
 
-    /// Up to `want` users of one branch from the bound on.
-    async fn walk(&self, c: &mut PgConnection, b: &Branch) -> Result<Vec<User>, StoreError> {
-        let mut qb = QueryBuilder::new(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_key = "
-        ));
-        qb.push_bind(self.tk).push(" AND ");
-        push_branch(&mut qb, b, self.now);
-        Bound::push(self.bound, &mut qb);
-        self.push_order(&mut qb, self.want);
+    /// Up to `want` users of each branch from the bound on, in one round
+    /// trip: each branch is its own index range, read with its own limit.
+    async fn walk(
+        &self,
+        c: &mut PgConnection,
+        branches: &[Branch],
+    ) -> Result<Vec<User>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        for (i, b) in branches.iter().enumerate() {
+            if i > 0 {
+                qb.push(" UNION ALL ");
+            }
+            qb.push(concat!(
+                "(SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_key = "
+            ));
+            qb.push_bind(self.tk).push(" AND ");
+            push_branch(&mut qb, b, self.now);
+            Bound::push(self.bound, &mut qb);
+            self.push_order(&mut qb, self.want);
+            qb.push(")");
+        }
         let rows = qb.build().fetch_all(c).await.map_err(unavailable)?;
         self.users(&rows)
     }
@@ -316,10 +341,7 @@ async fn page(
     };
     let mut found = match &q.search {
         None => {
-            let mut all = Vec::new();
-            for b in q.branches() {
-                all.extend(scan.walk(c, &b).await?);
-            }
+            let all = scan.walk(c, &q.ranges()).await?;
             merge(all, dir, scan.want)
         }
         Some(p) => {
@@ -330,7 +352,7 @@ async fn page(
             let walked = if walk_pays {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
-                for b in q.branches() {
+                for b in q.ranges() {
                     match (scan.walk_search(c, &b, &needle).await?, all.as_mut()) {
                         (Some(users), Some(acc)) => acc.extend(users),
                         _ => {
