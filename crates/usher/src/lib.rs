@@ -5,6 +5,7 @@
 pub mod app;
 pub mod bench;
 mod bench_auth;
+mod bench_mfa;
 pub mod cli;
 pub mod config;
 pub mod mailer;
