@@ -205,10 +205,13 @@ pub struct Branch {
 impl Branch {
     /// Whether the branch is every user: read from the email index.
     pub fn is_unfiltered(&self) -> bool {
-        self.state.is_none()
-            && self.archived.is_none()
-            && self.mfa.is_none()
-            && self.expiry == Expiry::Any
+        self.spans_states() && self.mfa.is_none()
+    }
+
+    /// Whether the branch filters at most by `mfa`: every state, archived
+    /// or not, so a walk of all users in email order tests it row by row.
+    pub fn spans_states(&self) -> bool {
+        self.state.is_none() && self.archived.is_none() && self.expiry == Expiry::Any
     }
 }
 
@@ -264,6 +267,18 @@ impl UserQuery {
             }
         }
         out
+    }
+
+    /// The branches a search walks, testing each user's search terms in
+    /// email order: one walk of every user when the query filters at most
+    /// by `mfa` (tested with the terms), else [`UserQuery::ranges`].
+    pub fn walks(&self) -> Vec<Branch> {
+        let branches = self.branches();
+        if branches.iter().all(Branch::spans_states) {
+            branches
+        } else {
+            self.ranges()
+        }
     }
 
     /// The branches a page is read from: [`UserQuery::branches`] with every
@@ -333,6 +348,18 @@ mod branch_tests {
             && b.state.is_some()
             && b.archived.is_some()
             && b.expiry == Expiry::Any));
+    }
+
+    #[test]
+    fn a_search_with_the_mfa_filter_alone_is_one_walk_of_every_user() {
+        let q = q(None, None, Some(false));
+        assert_eq!(q.walks(), q.branches());
+        assert!(q.walks()[0].spans_states() && !q.walks()[0].is_unfiltered());
+        let filtered = super::UserQuery {
+            archived: Some(true),
+            ..q
+        };
+        assert_eq!(filtered.walks(), filtered.ranges());
     }
 
     #[test]

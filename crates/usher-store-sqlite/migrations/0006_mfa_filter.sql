@@ -9,9 +9,18 @@
 -- (`mfa=false&state=active` in a tenant where nearly everyone enrolled is
 -- the compliance question). Lists without the mfa filter read both mfa
 -- ranges of each state and merge them (usher_core::listing::UserQuery::ranges).
--- Building it reads every user once, here, during the migration.
+-- Building it reads every user once, here, during the migration (0.2 s at
+-- 200,000 users).
 DROP INDEX users_state_order;
 CREATE INDEX users_filter_order ON users (tenant_key, state, archived, mfa_enrolled, email_norm);
+
+-- A search with the mfa filter alone walks users in email order like one
+-- without filters (usher_store_sqlite::list::walk_blobs); with the flag
+-- in the covering index it is tested there too, without visiting the
+-- users table. Same entries as before, one byte longer; rebuilding it
+-- took 0.35 s at 200,000 users.
+DROP INDEX users_email_search;
+CREATE INDEX users_email_search ON users (tenant_key, email_norm, search_blob, mfa_enrolled);
 
 -- Exact counts of enrolled users per state, beside user_counts (which
 -- counts everyone): `mfa=true` totals read this, `mfa=false` the

@@ -254,9 +254,9 @@ fn walk_branch(
     needle: Option<&str>,
 ) -> DbResult<Option<Vec<User>>> {
     if let Some(n) = needle
-        && b.is_unfiltered()
+        && b.spans_states()
     {
-        return walk_blobs(c, tk, tenant_id, dir, bound, want, n);
+        return walk_blobs(c, tk, tenant_id, dir, bound, want, n, b.mfa);
     }
     let mut args = vec![Value::Integer(tk)];
     let cond = branch_cond(b, now, &mut args);
@@ -294,9 +294,10 @@ fn walk_branch(
     Ok(Some(out))
 }
 
-/// A search walk without state filters: reads (email, blob) pairs from the
-/// covering index `users_email_search`, dozens to a page, and fetches only
-/// the users that match.
+/// A search walk without state filters (at most the mfa filter): reads
+/// (email, blob, mfa flag) from the covering index `users_email_search`,
+/// dozens to a page, and fetches only the users that match.
+#[allow(clippy::too_many_arguments)]
 fn walk_blobs(
     c: &Connection,
     tk: i64,
@@ -305,12 +306,14 @@ fn walk_blobs(
     bound: Option<&str>,
     want: usize,
     needle: &str,
+    mfa: Option<bool>,
 ) -> DbResult<Option<Vec<User>>> {
     let mut args = vec![Value::Integer(tk)];
     let ks = keyset(dir, bound, &mut args);
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
     let sql = format!(
-        "SELECT key, search_blob FROM users INDEXED BY users_email_search WHERE tenant_key = ?{ks} ORDER BY email_norm {order}"
+        "SELECT key, search_blob, mfa_enrolled FROM users INDEXED BY users_email_search \
+         WHERE tenant_key = ?{ks} ORDER BY email_norm {order}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
@@ -320,6 +323,11 @@ fn walk_blobs(
         seen += 1;
         if seen > WALK_CAP {
             return Ok(None);
+        }
+        if let Some(m) = mfa
+            && r.get::<_, bool>(2)? != m
+        {
+            continue;
         }
         if r.get_ref(1)?.as_str().unwrap_or("").contains(needle) {
             keys.push(r.get::<_, i64>(0)?);
@@ -446,30 +454,43 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
             merge(all, dir, want)
         }
         Some(p) => {
-            // Index cost ~ total; walk cost ~ want × population / total
-            // rows, each much dearer when it has to visit the users table
-            // (filtered branches) than when the covering index holds the
-            // blob (measured with `usher bench` at a million users).
-            let population = count_plain(c, tk, q)?.max(1);
-            let ranges = q.ranges();
-            let row_cost = if ranges.iter().all(Branch::is_unfiltered) {
-                1.0
-            } else {
-                10.0
+            // Index cost ~ the search rows of the prefix (with the filters
+            // but whatever the mfa filter, which is tested row by row);
+            // walk cost ~ want × population / total rows, each much dearer
+            // when it has to visit the users table (ranges of filtered
+            // branches) than when the covering index holds the blob and
+            // the mfa flag (measured with `usher bench`).
+            let walks = q.walks();
+            let whole = walks.iter().all(Branch::spans_states);
+            let everyone = UserQuery {
+                mfa: None,
+                ..q.clone()
             };
-            let walk_pays =
-                (total as f64) * (total as f64) > row_cost * (want as f64) * (population as f64);
+            let population = if whole {
+                count_plain(c, tk, &everyone)?
+            } else {
+                count_plain(c, tk, q)?
+            }
+            .max(1);
+            let index_rows = if q.mfa.is_some() {
+                count_search(c, tk, &everyone, p)?.max(total)
+            } else {
+                total
+            };
+            let row_cost = if whole { 1.0 } else { 10.0 };
+            let walk_pays = (total as f64) * (index_rows as f64)
+                > row_cost * (want as f64) * (population as f64);
             let walked = if walk_pays {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
-                for b in &ranges {
-                    match (
-                        walk_branch(c, tk, tenant_id, b, now, dir, bound, want, Some(&needle))?,
-                        all.as_mut(),
-                    ) {
-                        (Some(users), Some(acc)) => acc.extend(users),
-                        _ => all = None,
-                    }
+                for b in &walks {
+                    match walk_branch(c, tk, tenant_id, b, now, dir, bound, want, Some(&needle))? {
+                        Some(users) => all.as_mut().map(|a| a.extend(users)),
+                        None => {
+                            all = None;
+                            break;
+                        }
+                    };
                 }
                 all.map(|a| merge(a, dir, want))
             } else {

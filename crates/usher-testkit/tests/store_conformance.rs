@@ -60,6 +60,8 @@ const SQLITE_BEFORE_0006: &str = "
     ALTER TABLE user_search DROP COLUMN mfa_enrolled;
     DROP INDEX users_filter_order;
     CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);
+    DROP INDEX users_email_search;
+    CREATE INDEX users_email_search ON users (tenant_key, email_norm, search_blob);
     DELETE FROM schema_migrations WHERE version = 6;";
 
 const POSTGRES_BEFORE_0006: &str = "

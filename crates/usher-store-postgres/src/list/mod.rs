@@ -345,14 +345,31 @@ async fn page(
             merge(all, dir, scan.want)
         }
         Some(p) => {
-            // Index cost ~ total; walk cost ~ want × population / total.
-            let population = totals::count_plain(c, tk, q).await?.max(1);
+            // Index cost ~ the search rows of the prefix (with the filters
+            // but whatever the mfa filter, which is tested row by row);
+            // walk cost ~ want × population / total.
+            let walks = q.walks();
+            let everyone = UserQuery {
+                mfa: None,
+                ..q.clone()
+            };
+            let population = if walks.iter().all(Branch::spans_states) {
+                totals::count_plain(c, tk, &everyone).await?
+            } else {
+                totals::count_plain(c, tk, q).await?
+            }
+            .max(1);
+            let index_rows = if q.mfa.is_some() {
+                totals::count_search(c, tk, &everyone, p).await?.max(total)
+            } else {
+                total
+            };
             let walk_pays =
-                (total as f64) * (total as f64) > (scan.want as f64) * (population as f64);
+                (total as f64) * (index_rows as f64) > (scan.want as f64) * (population as f64);
             let walked = if walk_pays {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
-                for b in q.ranges() {
+                for b in walks {
                     match (scan.walk_search(c, &b, &needle).await?, all.as_mut()) {
                         (Some(users), Some(acc)) => acc.extend(users),
                         _ => {
