@@ -839,7 +839,7 @@ async fn seed(
         for (k, u) in batch.iter().enumerate() {
             let enrols = crate::bench_mfa::enrols(i + k, u);
             if enrols {
-                to_enrol.push(u.id);
+                to_enrol.push(u.email.normalized().to_owned());
                 expected.mfa += 1;
                 expected.mfa_active += u64::from(u.stored_state == UserState::Active);
             }
@@ -882,11 +882,31 @@ async fn seed(
             args.users as f64 / secs
         );
     }
-    if insert {
+    // Also a database seeded before the mfa filter existed: its users enrol now.
+    let mfa_query = usher_core::listing::UserQuery {
+        search: None,
+        state: None,
+        archived: None,
+        mfa: Some(true),
+        limit: 1,
+        cursor: Cursor::First,
+        now,
+    };
+    let enrolled = services
+        .store
+        .list_users(tenant.id, &mfa_query)
+        .await?
+        .total;
+    if enrolled == 0 && expected.mfa > 0 {
+        let mut ids = Vec::with_capacity(to_enrol.len());
+        for email in &to_enrol {
+            let user = services.store.user_by_email(tenant.id, email).await?;
+            ids.push(user.context("a seeded user is missing")?.id);
+        }
         let secs = crate::bench_mfa::enrol(
             services.store.clone(),
             tenant.id,
-            to_enrol,
+            ids,
             args.concurrency,
             now,
         )
