@@ -238,8 +238,37 @@ fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str 
     }
 }
 
-/// Up to `want` users of one branch from `bound` on, in `dir` order; with a
-/// needle, only users whose blob holds it, giving up (None) after
+/// The (email, key) of up to `want` users of one range of
+/// [`UserQuery::ranges`] from `bound` on, in `dir` order: read from the
+/// range's index alone (but for the invitation expiry of pending ones).
+#[allow(clippy::too_many_arguments)]
+fn range_keys(
+    c: &Connection,
+    tk: i64,
+    b: &Branch,
+    now: i64,
+    dir: Dir,
+    bound: Option<&str>,
+    want: usize,
+) -> DbResult<Vec<(String, i64)>> {
+    let mut args = vec![Value::Integer(tk)];
+    let cond = branch_cond(b, now, &mut args);
+    let ks = keyset(dir, bound, &mut args);
+    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT email_norm, key FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} \
+         ORDER BY email_norm {order} LIMIT {want}",
+        index_for(b)
+    );
+    c.prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect()
+}
+
+/// Up to `want` users of one branch of [`UserQuery::walks`] from `bound`
+/// on, in `dir` order, whose blob holds `needle`, giving up (None) after
 /// [`WALK_CAP`] rows.
 #[allow(clippy::too_many_arguments)]
 fn walk_branch(
@@ -251,24 +280,17 @@ fn walk_branch(
     dir: Dir,
     bound: Option<&str>,
     want: usize,
-    needle: Option<&str>,
+    needle: &str,
 ) -> DbResult<Option<Vec<User>>> {
-    if let Some(n) = needle
-        && b.spans_states()
-    {
-        return walk_blobs(c, tk, tenant_id, dir, bound, want, n, b.mfa);
+    if b.spans_states() {
+        return walk_blobs(c, tk, tenant_id, dir, bound, want, needle, b.mfa);
     }
     let mut args = vec![Value::Integer(tk)];
     let cond = branch_cond(b, now, &mut args);
     let ks = keyset(dir, bound, &mut args);
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
-    let limit = if needle.is_some() {
-        String::new()
-    } else {
-        format!(" LIMIT {want}")
-    };
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} ORDER BY email_norm {order}{limit}",
+        "SELECT {USER_COLUMNS} FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} ORDER BY email_norm {order}",
         index_for(b)
     );
     let mut stmt = c.prepare_cached(&sql)?;
@@ -276,15 +298,13 @@ fn walk_branch(
     let mut out = Vec::new();
     let mut seen = 0usize;
     while let Some(r) = rows.next()? {
-        if let Some(n) = needle {
-            seen += 1;
-            if seen > WALK_CAP {
-                return Ok(None);
-            }
-            let blob = r.get_ref(22)?.as_str().unwrap_or("");
-            if !blob.contains(n) {
-                continue;
-            }
+        seen += 1;
+        if seen > WALK_CAP {
+            return Ok(None);
+        }
+        let blob = r.get_ref(22)?.as_str().unwrap_or("");
+        if !blob.contains(needle) {
+            continue;
         }
         out.push(stored_user(r, tenant_id)?.user);
         if out.len() >= want {
@@ -444,14 +464,19 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
     let now = to_micros(q.now);
     let mut found = match &q.search {
         None => {
-            let mut all = Vec::new();
+            // The first keys of every range from its index alone, then the
+            // rows of the page only.
+            let mut keys = Vec::new();
             for b in q.ranges() {
-                all.extend(
-                    walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?
-                        .unwrap_or_default(),
-                );
+                keys.extend(range_keys(c, tk, &b, now, dir, bound, want)?);
             }
-            merge(all, dir, want)
+            keys.sort();
+            if dir == Dir::Desc {
+                keys.reverse();
+            }
+            keys.truncate(want);
+            let keys: Vec<i64> = keys.into_iter().map(|(_, k)| k).collect();
+            users_by_keys(c, tenant_id, &keys)?
         }
         Some(p) => {
             // Index cost ~ the search rows of the prefix (with the filters
@@ -484,7 +509,7 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
                 for b in &walks {
-                    match walk_branch(c, tk, tenant_id, b, now, dir, bound, want, Some(&needle))? {
+                    match walk_branch(c, tk, tenant_id, b, now, dir, bound, want, &needle)? {
                         Some(users) => all.as_mut().map(|a| a.extend(users)),
                         None => {
                             all = None;
