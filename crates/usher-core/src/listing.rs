@@ -189,6 +189,29 @@ pub enum Expiry {
     Expired,
 }
 
+/// Where a search page is read from (see [`UserQuery::search_path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPath {
+    /// Every user in email order (the query's branches, each spanning all
+    /// states), testing the search terms and the mfa flag.
+    WalkAll,
+    /// The query's [`UserQuery::ranges`] in email order, testing the terms.
+    WalkRanges,
+    /// The search index's rows of the prefix, sorted by email.
+    Index,
+}
+
+/// What a store measured one step of a walk to cost, in search-index rows.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkCosts {
+    /// A user read walking every user (SQLite reads the covering index).
+    pub all_row: f64,
+    /// A user read walking one range (SQLite visits the users table).
+    pub range_row: f64,
+    /// Starting the walk of one range (PostgreSQL: a round trip).
+    pub range: f64,
+}
+
 /// One conjunction of stored-column conditions. A query's filters become a
 /// union of branches: [`UserQuery::branches`] as few as the counters can
 /// total, [`UserQuery::ranges`] each of which a store can read in email
@@ -269,16 +292,38 @@ impl UserQuery {
         out
     }
 
-    /// The branches a search walks, testing each user's search terms in
-    /// email order: one walk of every user when the query filters at most
-    /// by `mfa` (tested with the terms), else [`UserQuery::ranges`].
-    pub fn walks(&self) -> Vec<Branch> {
-        let branches = self.branches();
-        if branches.iter().all(Branch::spans_states) {
-            branches
-        } else {
-            self.ranges()
+    /// The cheapest way to a search page of `want` users, estimated in rows
+    /// read from what the stores count cheaply: the search's `total` with
+    /// every filter, `index_rows` (the search rows of the prefix with the
+    /// filters but whatever the mfa filter: what the index path reads),
+    /// `everyone` (users in the tenant) and `filtered` (users matching the
+    /// filters, the search aside). A walk reads users in email order and
+    /// tests their search terms until `want` match: all users (only when
+    /// the query filters at most by `mfa`, tested row by row) or only the
+    /// exact [`UserQuery::ranges`].
+    pub fn search_path(
+        &self,
+        total: u64,
+        index_rows: u64,
+        everyone: u64,
+        filtered: u64,
+        want: usize,
+        costs: WalkCosts,
+    ) -> SearchPath {
+        let per_match = want as f64 / total.max(1) as f64;
+        let ranges = costs.range_row * per_match * filtered as f64
+            + costs.range * self.ranges().len() as f64;
+        let mut best = (SearchPath::Index, index_rows as f64);
+        if ranges < best.1 {
+            best = (SearchPath::WalkRanges, ranges);
         }
+        if self.branches().iter().all(Branch::spans_states) {
+            let all = costs.all_row * per_match * everyone as f64;
+            if all <= best.1 {
+                best = (SearchPath::WalkAll, all);
+            }
+        }
+        best.0
     }
 
     /// The branches a page is read from: [`UserQuery::branches`] with every
@@ -350,16 +395,45 @@ mod branch_tests {
             && b.expiry == Expiry::Any));
     }
 
+    const SQLITE: WalkCosts = WalkCosts {
+        all_row: 1.0,
+        range_row: 10.0,
+        range: 0.0,
+    };
+
     #[test]
-    fn a_search_with_the_mfa_filter_alone_is_one_walk_of_every_user() {
+    fn a_dense_search_walks_every_user_when_only_mfa_filters() {
+        // 9,000 matches among 180,000 users without a factor, 200,000 in all.
         let q = q(None, None, Some(false));
-        assert_eq!(q.walks(), q.branches());
-        assert!(q.walks()[0].spans_states() && !q.walks()[0].is_unfiltered());
-        let filtered = super::UserQuery {
-            archived: Some(true),
-            ..q
+        assert_eq!(
+            q.search_path(9_000, 10_000, 200_000, 180_000, 21, SQLITE),
+            SearchPath::WalkAll
+        );
+        // With a state, only the ranges can be walked.
+        let active = UserQuery {
+            state: Some(UserState::Active),
+            ..q.clone()
         };
-        assert_eq!(filtered.walks(), filtered.ranges());
+        assert_eq!(
+            active.search_path(9_000, 10_000, 200_000, 120_000, 21, SQLITE),
+            SearchPath::WalkRanges
+        );
+    }
+
+    #[test]
+    fn a_rare_filter_walks_its_exact_ranges_and_a_rare_search_reads_the_index() {
+        // 1,460 enrolled matches among 10,000 enrolled users of a million:
+        // walking everyone would read 14,000 users, the ranges 1,400.
+        let q = q(None, None, Some(true));
+        assert_eq!(
+            q.search_path(1_460, 146_000, 1_000_000, 10_000, 21, SQLITE),
+            SearchPath::WalkRanges
+        );
+        // Eight matches: the index.
+        assert_eq!(
+            q.search_path(8, 36, 1_000_000, 10_000, 21, SQLITE),
+            SearchPath::Index
+        );
     }
 
     #[test]

@@ -19,13 +19,22 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::collections::{HashMap, HashSet};
 use usher_core::clock::to_micros;
-use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
+use usher_core::listing::{Branch, Cursor, Expiry, Page, SearchPath, UserQuery, WalkCosts};
 use usher_core::search::{SearchPrefix, head_level};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
 /// Rows a search walk examines per branch before handing over to the index.
 const WALK_CAP: usize = 10_000;
+
+/// A walk of every user reads the covering index `users_email_search`; a
+/// walk of a range visits the users table for each user, about ten times
+/// dearer; starting one is a prepared statement in this process.
+const COSTS: WalkCosts = WalkCosts {
+    all_row: 1.0,
+    range_row: 10.0,
+    range: 0.0,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -479,33 +488,35 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
             users_by_keys(c, tenant_id, &keys)?
         }
         Some(p) => {
-            // Index cost ~ the search rows of the prefix (with the filters
-            // but whatever the mfa filter, which is tested row by row);
-            // walk cost ~ want × population / total rows, each much dearer
-            // when it has to visit the users table (ranges of filtered
-            // branches) than when the covering index holds the blob and
-            // the mfa flag (measured with `usher bench`).
-            let walks = q.walks();
-            let whole = walks.iter().all(Branch::spans_states);
-            let everyone = UserQuery {
-                mfa: None,
-                ..q.clone()
+            // The rows each way reads, from counters: the index path every
+            // search row of the prefix (with the filters but whatever the
+            // mfa filter, tested row by row), a walk want × population /
+            // total users, each much dearer when it visits the users table
+            // (a range) than when the covering index holds the blob and the
+            // mfa flag (all users) (measured with `usher bench`).
+            let filtered = count_plain(c, tk, q)?.max(0) as u64;
+            let (everyone, index_rows) = match q.mfa {
+                None => (filtered, total as u64),
+                Some(_) => {
+                    let unfiltered = UserQuery {
+                        mfa: None,
+                        ..q.clone()
+                    };
+                    (
+                        count_plain(c, tk, &unfiltered)?.max(0) as u64,
+                        count_search(c, tk, &unfiltered, p)?.max(total) as u64,
+                    )
+                }
             };
-            let population = if whole {
-                count_plain(c, tk, &everyone)?
+            let walks =
+                match q.search_path(total as u64, index_rows, everyone, filtered, want, COSTS) {
+                    SearchPath::WalkAll => q.branches(),
+                    SearchPath::WalkRanges => q.ranges(),
+                    SearchPath::Index => Vec::new(),
+                };
+            let walked = if walks.is_empty() {
+                None
             } else {
-                count_plain(c, tk, q)?
-            }
-            .max(1);
-            let index_rows = if q.mfa.is_some() {
-                count_search(c, tk, &everyone, p)?.max(total)
-            } else {
-                total
-            };
-            let row_cost = if whole { 1.0 } else { 10.0 };
-            let walk_pays = (total as f64) * (index_rows as f64)
-                > row_cost * (want as f64) * (population as f64);
-            let walked = if walk_pays {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
                 for b in &walks {
@@ -518,8 +529,6 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
                     };
                 }
                 all.map(|a| merge(a, dir, want))
-            } else {
-                None
             };
             match walked {
                 Some(users) => users,

@@ -18,19 +18,30 @@
 mod totals;
 
 use crate::error::unavailable;
-use crate::rows::{USER_COLUMN_COUNT, stored_user, user_columns};
+use crate::rows::{stored_user, user_columns};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use usher_core::StoreError;
-use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
+use usher_core::listing::{Branch, Cursor, Expiry, Page, SearchPath, UserQuery, WalkCosts};
 use usher_core::search::SearchPrefix;
 use usher_core::user::User;
 use uuid::Uuid;
 
 /// Rows a search walk examines per branch before handing over to the index.
-const WALK_CAP: i64 = 10_000;
+const WALK_CAP: usize = 10_000;
+
+/// The most rows one batch of a search walk reads.
+const WALK_BATCH: usize = 2_000;
+
+/// Every row of a walk is a heap row, walking all users or a range; a range
+/// costs a round trip (at least) to start.
+const COSTS: WalkCosts = WalkCosts {
+    all_row: 1.0,
+    range_row: 1.0,
+    range: 100.0,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -187,44 +198,82 @@ impl Scan<'_> {
         self.users(&rows)
     }
 
-    /// Like [`Scan::walk`], keeping only users whose blob holds `needle`,
-    /// and giving up (None) once more than [`WALK_CAP`] rows were examined
-    /// before `want` matches were found. The walk runs in the database:
-    /// `row_number` counts the rows examined, and the first row past the cap
-    /// is let through as a marker. The outer query orders by the column the
-    /// window already follows (not by the row number, which PostgreSQL would
-    /// sort), so the scan streams and stops after at most `WALK_CAP + want`
-    /// rows.
+    /// Up to `want` users of one branch from the bound on whose blob holds
+    /// `needle`, giving up (None) once more than [`WALK_CAP`] rows were
+    /// examined before `want` matches were found. Reads (key, email, hit)
+    /// in email order in batches, starting with the `expect`ed number of
+    /// rows and doubling: each batch is a short `LIMIT`, which PostgreSQL
+    /// answers from an index in email order whatever the branch's filter.
+    /// (Numbering the whole branch with a window function in one query let
+    /// it sort the whole branch instead when the filter was selective, as
+    /// `mfa_enrolled` is.) Then the matching users' rows.
     async fn walk_search(
         &self,
         c: &mut PgConnection,
         b: &Branch,
         needle: &str,
+        expect: usize,
     ) -> Result<Option<Vec<User>>, StoreError> {
-        let mut qb = QueryBuilder::new(concat!(
-            "SELECT * FROM (SELECT ",
-            user_columns!(),
-            ", row_number() OVER (ORDER BY email_norm "
-        ));
-        qb.push(self.dir.sql());
-        qb.push(") AS examined, strpos(search_blob, ")
-            .push_bind(needle.to_owned());
-        qb.push(") > 0 AS hit, email_norm FROM users WHERE tenant_key = ")
-            .push_bind(self.tk)
-            .push(" AND ");
-        push_branch(&mut qb, b, self.now);
-        Bound::push(self.bound, &mut qb);
-        qb.push(") walk WHERE hit OR examined > ")
-            .push_bind(WALK_CAP);
-        self.push_order(&mut qb, self.want);
-        let rows = qb.build().fetch_all(c).await.map_err(unavailable)?;
-        for r in &rows {
-            let examined: i64 = r.try_get(USER_COLUMN_COUNT).map_err(unavailable)?;
-            if examined > WALK_CAP {
-                return Ok(None);
+        let mut keys: Vec<i64> = Vec::new();
+        let mut examined = 0;
+        let mut bound = self.bound.cloned();
+        let mut batch = expect.clamp(self.want, WALK_BATCH);
+        loop {
+            let mut qb = QueryBuilder::new("SELECT key, email_norm, strpos(search_blob, ");
+            qb.push_bind(needle.to_owned())
+                .push(") > 0 FROM users WHERE tenant_key = ")
+                .push_bind(self.tk)
+                .push(" AND ");
+            push_branch(&mut qb, b, self.now);
+            Bound::push(bound.as_ref(), &mut qb);
+            self.push_order(&mut qb, batch);
+            let rows: Vec<(i64, String, bool)> = qb
+                .build_query_as()
+                .fetch_all(&mut *c)
+                .await
+                .map_err(unavailable)?;
+            let exhausted = rows.len() < batch;
+            bound = rows.last().map(|(_, e, _)| Bound::new(self.dir, e));
+            for (key, _, hit) in rows {
+                examined += 1;
+                if examined > WALK_CAP {
+                    return Ok(None);
+                }
+                if hit {
+                    keys.push(key);
+                    if keys.len() >= self.want {
+                        return self.users_by_keys(c, &keys).await.map(Some);
+                    }
+                }
             }
+            if exhausted {
+                return self.users_by_keys(c, &keys).await.map(Some);
+            }
+            batch = (batch * 2).min(WALK_BATCH);
         }
-        self.users(&rows).map(Some)
+    }
+
+    /// The users with these keys, in the order of `keys`.
+    async fn users_by_keys(
+        &self,
+        c: &mut PgConnection,
+        keys: &[i64],
+    ) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE key = ANY($1)"
+        ))
+        .bind(keys)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(unavailable)?;
+        let mut by_key: HashMap<i64, User> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let s = stored_user(r, self.tenant_id)?;
+            by_key.insert(s.key, s.user);
+        }
+        Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
     }
 
     /// Up to `want` matching users from the search index.
@@ -265,21 +314,7 @@ impl Scan<'_> {
             }
         }
         keys.truncate(self.want);
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE key = ANY($1)"
-        ))
-        .bind(&keys)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(unavailable)?;
-        let mut by_key: HashMap<i64, User> = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let s = stored_user(r, self.tenant_id)?;
-            by_key.insert(s.key, s.user);
-        }
-        Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
+        self.users_by_keys(c, &keys).await
     }
 }
 
@@ -345,32 +380,51 @@ async fn page(
             merge(all, dir, scan.want)
         }
         Some(p) => {
-            // Index cost ~ the search rows of the prefix (with the filters
-            // but whatever the mfa filter, which is tested row by row);
-            // walk cost ~ want × population / total.
-            let walks = q.walks();
-            let everyone = UserQuery {
-                mfa: None,
-                ..q.clone()
+            // The rows each way reads, from counters: the index path every
+            // search row of the prefix (with the filters but whatever the
+            // mfa filter, tested row by row), a walk want × population /
+            // total users.
+            let filtered = totals::count_plain(c, tk, q).await?.max(0) as u64;
+            let (everyone, index_rows) = match q.mfa {
+                None => (filtered, total as u64),
+                Some(_) => {
+                    let unfiltered = UserQuery {
+                        mfa: None,
+                        ..q.clone()
+                    };
+                    (
+                        totals::count_plain(c, tk, &unfiltered).await?.max(0) as u64,
+                        totals::count_search(c, tk, &unfiltered, p)
+                            .await?
+                            .max(total) as u64,
+                    )
+                }
             };
-            let population = if walks.iter().all(Branch::spans_states) {
-                totals::count_plain(c, tk, &everyone).await?
-            } else {
-                totals::count_plain(c, tk, q).await?
-            }
-            .max(1);
-            let index_rows = if q.mfa.is_some() {
-                totals::count_search(c, tk, &everyone, p).await?.max(total)
-            } else {
-                total
+            let path = q.search_path(
+                total as u64,
+                index_rows,
+                everyone,
+                filtered,
+                scan.want,
+                COSTS,
+            );
+            let (walks, population) = match path {
+                SearchPath::WalkAll => (q.branches(), everyone),
+                SearchPath::WalkRanges => (q.ranges(), filtered),
+                SearchPath::Index => (Vec::new(), 0),
             };
-            let walk_pays =
-                (total as f64) * (index_rows as f64) > (scan.want as f64) * (population as f64);
-            let walked = if walk_pays {
+            // Rows a walk is expected to read before `want` matches.
+            let expect = (scan.want as u64 * population / total.max(1) as u64) as usize * 5 / 4;
+            let walked = if walks.is_empty() {
+                None
+            } else {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
                 for b in walks {
-                    match (scan.walk_search(c, &b, &needle).await?, all.as_mut()) {
+                    match (
+                        scan.walk_search(c, &b, &needle, expect).await?,
+                        all.as_mut(),
+                    ) {
                         (Some(users), Some(acc)) => acc.extend(users),
                         _ => {
                             all = None;
@@ -379,8 +433,6 @@ async fn page(
                     }
                 }
                 all.map(|a| merge(a, dir, scan.want))
-            } else {
-                None
             };
             match walked {
                 Some(users) => users,
