@@ -296,16 +296,17 @@ impl UserQuery {
     /// read from what the stores count cheaply: the search's `total` with
     /// every filter, `index_rows` (the search rows of the prefix with the
     /// filters but whatever the mfa filter: what the index path reads),
-    /// `everyone` (users in the tenant) and `filtered` (users matching the
-    /// filters, the search aside). A walk reads users in email order and
-    /// tests their search terms until `want` match: all users (only when
-    /// the query filters at most by `mfa`, tested row by row) or only the
-    /// exact [`UserQuery::ranges`].
+    /// `walked` (the users a walk of all users reads: everyone, or only the
+    /// enrolled ones for `mfa=true`, which have an index of their own) and
+    /// `filtered` (users matching the filters, the search aside). A walk
+    /// reads users in email order and tests their search terms until `want`
+    /// match: all users (only when the query filters at most by `mfa`,
+    /// tested row by row) or only the exact [`UserQuery::ranges`].
     pub fn search_path(
         &self,
         total: u64,
         index_rows: u64,
-        everyone: u64,
+        walked: u64,
         filtered: u64,
         want: usize,
         costs: WalkCosts,
@@ -318,7 +319,7 @@ impl UserQuery {
             best = (SearchPath::WalkRanges, ranges);
         }
         if self.branches().iter().all(Branch::spans_states) {
-            let all = costs.all_row * per_match * everyone as f64;
+            let all = costs.all_row * per_match * walked as f64;
             if all <= best.1 {
                 best = (SearchPath::WalkAll, all);
             }
@@ -422,12 +423,22 @@ mod branch_tests {
 
     #[test]
     fn a_rare_filter_walks_its_exact_ranges_and_a_rare_search_reads_the_index() {
-        // 1,460 enrolled matches among 10,000 enrolled users of a million:
-        // walking everyone would read 14,000 users, the ranges 1,400.
-        let q = q(None, None, Some(true));
+        // 1,460 matches without a factor among 10,000 such users of a
+        // million: walking everyone would read 14,000 users, the ranges
+        // 1,400.
+        let q = q(None, None, Some(false));
         assert_eq!(
             q.search_path(1_460, 146_000, 1_000_000, 10_000, 21, SQLITE),
             SearchPath::WalkRanges
+        );
+        // Enrolled users have an index of their own to walk.
+        let enrolled = UserQuery {
+            mfa: Some(true),
+            ..q.clone()
+        };
+        assert_eq!(
+            enrolled.search_path(1_460, 146_000, 10_000, 10_000, 21, SQLITE),
+            SearchPath::WalkAll
         );
         // Eight matches: the index.
         assert_eq!(

@@ -15,6 +15,11 @@
 DROP INDEX users_state_order;
 CREATE INDEX users_filter_order ON users (tenant_key, state, archived, mfa_enrolled, email_norm);
 
+-- Enrolled users in email order: a search with `mfa=true` (most often a
+-- minority) walks just them. Writes of users without a second factor do
+-- not touch it.
+CREATE INDEX users_mfa_email ON users (tenant_key, email_norm) WHERE mfa_enrolled;
+
 -- Exact counts of enrolled users per state, beside user_counts (which
 -- counts everyone): `mfa=true` totals read this, `mfa=false` the
 -- difference. Only writes of enrolled users (and enrolment itself) touch

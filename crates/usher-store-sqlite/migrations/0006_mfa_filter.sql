@@ -22,6 +22,11 @@ CREATE INDEX users_filter_order ON users (tenant_key, state, archived, mfa_enrol
 DROP INDEX users_email_search;
 CREATE INDEX users_email_search ON users (tenant_key, email_norm, search_blob, mfa_enrolled);
 
+-- The same for enrolled users only, so that a search with `mfa=true` (most
+-- often a minority) walks just them. Writes of users without a second
+-- factor do not touch it.
+CREATE INDEX users_mfa_search ON users (tenant_key, email_norm, search_blob) WHERE mfa_enrolled = 1;
+
 -- Exact counts of enrolled users per state, beside user_counts (which
 -- counts everyone): `mfa=true` totals read this, `mfa=false` the
 -- difference. Only writes of enrolled users (and enrolment itself) touch

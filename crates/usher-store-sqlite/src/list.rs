@@ -325,6 +325,7 @@ fn walk_branch(
 
 /// A search walk without state filters (at most the mfa filter): reads
 /// (email, blob, mfa flag) from the covering index `users_email_search`,
+/// or for enrolled users (email, blob) from theirs, `users_mfa_search`,
 /// dozens to a page, and fetches only the users that match.
 #[allow(clippy::too_many_arguments)]
 fn walk_blobs(
@@ -340,9 +341,14 @@ fn walk_blobs(
     let mut args = vec![Value::Integer(tk)];
     let ks = keyset(dir, bound, &mut args);
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    // The partial index serves only a query that says its condition.
+    let (index, only) = match mfa {
+        Some(true) => ("users_mfa_search", " AND mfa_enrolled = 1"),
+        _ => ("users_email_search", ""),
+    };
     let sql = format!(
-        "SELECT key, search_blob, mfa_enrolled FROM users INDEXED BY users_email_search \
-         WHERE tenant_key = ?{ks} ORDER BY email_norm {order}"
+        "SELECT key, search_blob, mfa_enrolled FROM users INDEXED BY {index} \
+         WHERE tenant_key = ?{only}{ks} ORDER BY email_norm {order}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
@@ -508,12 +514,17 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
                     )
                 }
             };
-            let walks =
-                match q.search_path(total as u64, index_rows, everyone, filtered, want, COSTS) {
-                    SearchPath::WalkAll => q.branches(),
-                    SearchPath::WalkRanges => q.ranges(),
-                    SearchPath::Index => Vec::new(),
-                };
+            // Enrolled users have an index of their own (users_mfa_search).
+            let all = if q.mfa == Some(true) {
+                filtered
+            } else {
+                everyone
+            };
+            let walks = match q.search_path(total as u64, index_rows, all, filtered, want, COSTS) {
+                SearchPath::WalkAll => q.branches(),
+                SearchPath::WalkRanges => q.ranges(),
+                SearchPath::Index => Vec::new(),
+            };
             let walked = if walks.is_empty() {
                 None
             } else {

@@ -62,12 +62,14 @@ const SQLITE_BEFORE_0006: &str = "
     CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);
     DROP INDEX users_email_search;
     CREATE INDEX users_email_search ON users (tenant_key, email_norm, search_blob);
+    DROP INDEX users_mfa_search;
     DELETE FROM schema_migrations WHERE version = 6;";
 
 const POSTGRES_BEFORE_0006: &str = "
     DROP TABLE mfa_counts;
     DROP TABLE mfa_search_heads;
     DROP INDEX user_search_mfa;
+    DROP INDEX users_mfa_email;
     ALTER TABLE user_search DROP COLUMN mfa_enrolled;
     DROP INDEX users_filter_order;
     CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);

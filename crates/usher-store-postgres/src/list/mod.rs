@@ -400,16 +400,15 @@ async fn page(
                     )
                 }
             };
-            let path = q.search_path(
-                total as u64,
-                index_rows,
-                everyone,
-                filtered,
-                scan.want,
-                COSTS,
-            );
+            // Enrolled users have an index of their own (users_mfa_email).
+            let all = if q.mfa == Some(true) {
+                filtered
+            } else {
+                everyone
+            };
+            let path = q.search_path(total as u64, index_rows, all, filtered, scan.want, COSTS);
             let (walks, population) = match path {
-                SearchPath::WalkAll => (q.branches(), everyone),
+                SearchPath::WalkAll => (q.branches(), all),
                 SearchPath::WalkRanges => (q.ranges(), filtered),
                 SearchPath::Index => (Vec::new(), 0),
             };
