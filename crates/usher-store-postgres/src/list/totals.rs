@@ -46,7 +46,16 @@ async fn unswept(
             .push_bind(n.to_owned())
             .push(") > 0");
     }
-    scalar(c, qb).await
+    // Planned with this request's values (an unnamed statement): a generic
+    // plan cannot tell that few invitations expired before `now`, and read
+    // every pending one instead of the partial index on their expiry.
+    let v: Option<i64> = qb
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(c)
+        .await
+        .map_err(unavailable)?;
+    Ok(v.unwrap_or(0))
 }
 
 /// Where totals by stored state and archived flag come from.
