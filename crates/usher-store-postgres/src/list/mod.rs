@@ -433,7 +433,28 @@ async fn page(
     };
     let mut found = match &q.search {
         None => {
-            let all = scan.walk(c, &q.ranges()).await?;
+            // Filtered by mfa alone, one read in email order beats one per
+            // state and archived flag: enrolled users have an index of
+            // their own (users_mfa_email), and the others are read from the
+            // email index skipping enrolled ones, unless they are so rare
+            // that the ranges read fewer rows.
+            let ranges = q.ranges();
+            let branches = q.branches();
+            let one_read = match q.mfa {
+                Some(false) if branches.iter().all(Branch::spans_states) => {
+                    let everyone = UserQuery {
+                        mfa: None,
+                        ..q.clone()
+                    };
+                    let everyone = totals::count_plain(c, tk, &everyone).await?;
+                    total.saturating_mul(ranges.len() as i64) > everyone
+                }
+                Some(true) => branches.iter().all(Branch::spans_states),
+                _ => false,
+            };
+            let all = scan
+                .walk(c, if one_read { &branches } else { &ranges })
+                .await?;
             merge(all, dir, scan.want)
         }
         Some(p) => {
