@@ -218,27 +218,33 @@ impl Tally {
     }
 }
 
+/// Adds `delta` to a counter of `user_counts`, or of `mfa_counts` (enrolled
+/// users only) when `enrolled`.
 fn add_count(
     c: &Connection,
-    table: &str,
+    enrolled: bool,
     tk: i64,
     state: UserState,
     archived: bool,
     delta: i64,
 ) -> DbResult<()> {
-    c.prepare_cached(&format!(
-        "INSERT INTO {table} (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+    let sql = if enrolled {
+        "INSERT INTO mfa_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n"
-    ))?
-    .execute(params![tk, state.code(), archived, delta])?;
+    } else {
+        "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n"
+    };
+    c.prepare_cached(sql)?
+        .execute(params![tk, state.code(), archived, delta])?;
     Ok(())
 }
 
 /// Adds `delta` users at `t` to the counters.
 fn count_at(c: &Connection, tk: i64, t: Tally, delta: i64) -> DbResult<()> {
-    add_count(c, "user_counts", tk, t.state, t.archived, delta)?;
+    add_count(c, false, tk, t.state, t.archived, delta)?;
     if t.mfa {
-        add_count(c, "mfa_counts", tk, t.state, t.archived, delta)?;
+        add_count(c, true, tk, t.state, t.archived, delta)?;
     }
     Ok(())
 }
@@ -250,15 +256,15 @@ fn count(c: &Connection, tk: i64, u: &User, delta: i64) -> DbResult<()> {
 /// Moves one user's count from `old` to `new`.
 fn recount(c: &Connection, tk: i64, old: Tally, new: Tally) -> DbResult<()> {
     if (old.state, old.archived) != (new.state, new.archived) {
-        add_count(c, "user_counts", tk, old.state, old.archived, -1)?;
-        add_count(c, "user_counts", tk, new.state, new.archived, 1)?;
+        add_count(c, false, tk, old.state, old.archived, -1)?;
+        add_count(c, false, tk, new.state, new.archived, 1)?;
     }
     if old != new {
         if old.mfa {
-            add_count(c, "mfa_counts", tk, old.state, old.archived, -1)?;
+            add_count(c, true, tk, old.state, old.archived, -1)?;
         }
         if new.mfa {
-            add_count(c, "mfa_counts", tk, new.state, new.archived, 1)?;
+            add_count(c, true, tk, new.state, new.archived, 1)?;
         }
     }
     Ok(())
@@ -397,7 +403,7 @@ pub(crate) fn set_mfa_enrolled(c: &Connection, tk: i64, key: i64, enrolled: bool
     };
     let sign = if enrolled { 1 } else { -1 };
     add_heads(c, "mfa_search_heads", tk, &ix, &head_rows(&rows), sign)?;
-    add_count(c, "mfa_counts", tk, state, archived, sign)
+    add_count(c, true, tk, state, archived, sign)
 }
 
 fn insert_link(
