@@ -125,6 +125,9 @@ pub struct UserQuery {
     pub search: Option<SearchPrefix>,
     pub state: Option<UserState>,
     pub archived: Option<bool>,
+    /// Only users with (`true`) or without (`false`) a confirmed second
+    /// factor: the derived `mfa_enrolled`.
+    pub mfa: Option<bool>,
     pub limit: u32,
     pub cursor: Cursor,
     /// The instant against which invitation expiry is judged.
@@ -186,35 +189,79 @@ pub enum Expiry {
     Expired,
 }
 
-/// One conjunction of stored-column conditions. A state filter becomes a
-/// union of branches, each of which a store can read in email order from
-/// one index range (except `Expiry::Expired`, a small set it sorts).
+/// Where a search page is read from (see [`UserQuery::search_path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPath {
+    /// Every user in email order (the query's branches, each spanning all
+    /// states), testing the search terms and the mfa flag.
+    WalkAll,
+    /// The query's [`UserQuery::ranges`] in email order, testing the terms.
+    WalkRanges,
+    /// The search index's rows of the prefix, sorted by email.
+    Index,
+}
+
+/// What a store measured one step of a walk to cost, in search-index rows.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkCosts {
+    /// A user read walking every user (SQLite reads the covering index).
+    pub all_row: f64,
+    /// A user read walking one range (SQLite visits the users table).
+    pub range_row: f64,
+    /// Starting the walk of one range (PostgreSQL: a round trip).
+    pub range: f64,
+}
+
+/// One conjunction of stored-column conditions. A query's filters become a
+/// union of branches: [`UserQuery::branches`] as few as the counters can
+/// total, [`UserQuery::ranges`] each of which a store can read in email
+/// order from one index range (except `Expiry::Expired`, a small set it
+/// sorts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Branch {
     pub state: Option<UserState>,
     pub archived: Option<bool>,
+    pub mfa: Option<bool>,
     pub expiry: Expiry,
 }
 
+impl Branch {
+    /// Whether the branch is every user: read from the email index.
+    pub fn is_unfiltered(&self) -> bool {
+        self.spans_states() && self.mfa.is_none()
+    }
+
+    /// Whether the branch filters at most by `mfa`: every state, archived
+    /// or not, so a walk of all users in email order tests it row by row.
+    pub fn spans_states(&self) -> bool {
+        self.state.is_none() && self.archived.is_none() && self.expiry == Expiry::Any
+    }
+}
+
 impl UserQuery {
-    /// The branches whose union is the query's state and archived filter.
+    /// The branches whose union is the query's state, archived and mfa
+    /// filter, each one the stores can total from their counters.
     pub fn branches(&self) -> Vec<Branch> {
+        let mfa = self.mfa;
         let Some(state) = self.state else {
             return match self.archived {
                 // Every stored state in turn: the stores keep one index in
-                // (state, archived, email) order instead of a second one in
-                // (archived, email) order that each write would also touch.
+                // (state, archived, mfa_enrolled, email) order instead of a
+                // second one in (archived, email) order that each write
+                // would also touch.
                 Some(a) => UserState::ALL
                     .into_iter()
                     .map(|s| Branch {
                         state: Some(s),
                         archived: Some(a),
+                        mfa,
                         expiry: Expiry::Any,
                     })
                     .collect(),
                 None => vec![Branch {
                     state: None,
                     archived: None,
+                    mfa,
                     expiry: Expiry::Any,
                 }],
             };
@@ -228,6 +275,7 @@ impl UserQuery {
             let b = |state, expiry| Branch {
                 state: Some(state),
                 archived: Some(a),
+                mfa,
                 expiry,
             };
             match state {
@@ -242,5 +290,190 @@ impl UserQuery {
             }
         }
         out
+    }
+
+    /// The cheapest way to a search page of `want` users, estimated in rows
+    /// read from what the stores count cheaply: the search's `total` with
+    /// every filter, `index_rows` (the search rows of the prefix with the
+    /// filters but whatever the mfa filter: what the index path reads),
+    /// `walked` (the users a walk of all users reads: everyone, or only the
+    /// enrolled ones for `mfa=true`, which have an index of their own) and
+    /// `filtered` (users matching the filters, the search aside). A walk
+    /// reads users in email order and tests their search terms until `want`
+    /// match: all users (only when the query filters at most by `mfa`,
+    /// tested row by row) or only the exact [`UserQuery::ranges`].
+    pub fn search_path(
+        &self,
+        total: u64,
+        index_rows: u64,
+        walked: u64,
+        filtered: u64,
+        want: usize,
+        costs: WalkCosts,
+    ) -> SearchPath {
+        let per_match = want as f64 / total.max(1) as f64;
+        let ranges = costs.range_row * per_match * filtered as f64
+            + costs.range * self.ranges().len() as f64;
+        let mut best = (SearchPath::Index, index_rows as f64);
+        if ranges < best.1 {
+            best = (SearchPath::WalkRanges, ranges);
+        }
+        if self.branches().iter().all(Branch::spans_states) {
+            let all = costs.all_row * per_match * walked as f64;
+            if all <= best.1 {
+                best = (SearchPath::WalkAll, all);
+            }
+        }
+        best.0
+    }
+
+    /// The branches a page is read from: [`UserQuery::branches`] with every
+    /// filtered branch pinned to one state, one archived flag and one mfa
+    /// value, so that each is one range of the stores' index in (state,
+    /// archived, mfa_enrolled, email) order. The unfiltered branch stays
+    /// whole (the email index), and so do expired invitations not yet
+    /// swept (read from the expiry index and sorted).
+    pub fn ranges(&self) -> Vec<Branch> {
+        let mut out = Vec::new();
+        for b in self.branches() {
+            if b.is_unfiltered() || b.expiry == Expiry::Expired {
+                out.push(b);
+                continue;
+            }
+            let states = b.state.map_or(UserState::ALL.to_vec(), |s| vec![s]);
+            let archived = b.archived.map_or(vec![false, true], |a| vec![a]);
+            let mfa = b.mfa.map_or(vec![false, true], |m| vec![m]);
+            for &s in &states {
+                for &a in &archived {
+                    for &m in &mfa {
+                        out.push(Branch {
+                            state: Some(s),
+                            archived: Some(a),
+                            mfa: Some(m),
+                            expiry: b.expiry,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+
+    fn q(state: Option<UserState>, archived: Option<bool>, mfa: Option<bool>) -> UserQuery {
+        UserQuery {
+            search: None,
+            state,
+            archived,
+            mfa,
+            limit: 20,
+            cursor: Cursor::First,
+            now: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn no_filter_is_one_unfiltered_branch_and_one_range() {
+        let q = q(None, None, None);
+        assert_eq!(q.branches().len(), 1);
+        assert_eq!(q.ranges(), q.branches());
+        assert!(q.ranges()[0].is_unfiltered());
+    }
+
+    #[test]
+    fn the_mfa_filter_alone_is_counted_once_and_read_from_every_state_range() {
+        let q = q(None, None, Some(true));
+        assert_eq!(q.branches().len(), 1);
+        let ranges = q.ranges();
+        assert_eq!(ranges.len(), UserState::ALL.len() * 2);
+        assert!(ranges.iter().all(|b| b.mfa == Some(true)
+            && b.state.is_some()
+            && b.archived.is_some()
+            && b.expiry == Expiry::Any));
+    }
+
+    const SQLITE: WalkCosts = WalkCosts {
+        all_row: 1.0,
+        range_row: 10.0,
+        range: 0.0,
+    };
+
+    #[test]
+    fn a_dense_search_walks_every_user_when_only_mfa_filters() {
+        // 9,000 matches among 180,000 users without a factor, 200,000 in all.
+        let q = q(None, None, Some(false));
+        assert_eq!(
+            q.search_path(9_000, 10_000, 200_000, 180_000, 21, SQLITE),
+            SearchPath::WalkAll
+        );
+        // With a state, only the ranges can be walked.
+        let active = UserQuery {
+            state: Some(UserState::Active),
+            ..q.clone()
+        };
+        assert_eq!(
+            active.search_path(9_000, 10_000, 200_000, 120_000, 21, SQLITE),
+            SearchPath::WalkRanges
+        );
+    }
+
+    #[test]
+    fn a_rare_filter_walks_its_exact_ranges_and_a_rare_search_reads_the_index() {
+        // 1,460 matches without a factor among 10,000 such users of a
+        // million: walking everyone would read 14,000 users, the ranges
+        // 1,400.
+        let q = q(None, None, Some(false));
+        assert_eq!(
+            q.search_path(1_460, 146_000, 1_000_000, 10_000, 21, SQLITE),
+            SearchPath::WalkRanges
+        );
+        // Enrolled users have an index of their own to walk.
+        let enrolled = UserQuery {
+            mfa: Some(true),
+            ..q.clone()
+        };
+        assert_eq!(
+            enrolled.search_path(1_460, 146_000, 10_000, 10_000, 21, SQLITE),
+            SearchPath::WalkAll
+        );
+        // Eight matches: the index.
+        assert_eq!(
+            q.search_path(8, 36, 1_000_000, 10_000, 21, SQLITE),
+            SearchPath::Index
+        );
+    }
+
+    #[test]
+    fn ranges_split_by_mfa_only_where_the_query_does_not() {
+        let active = q(Some(UserState::Active), None, None);
+        assert_eq!(active.branches().len(), 2);
+        assert_eq!(active.ranges().len(), 4);
+        let enrolled = q(Some(UserState::Active), Some(false), Some(false));
+        assert_eq!(
+            enrolled.ranges(),
+            vec![Branch {
+                state: Some(UserState::Active),
+                archived: Some(false),
+                mfa: Some(false),
+                expiry: Expiry::Any,
+            }]
+        );
+    }
+
+    #[test]
+    fn unswept_expired_invitations_stay_one_range_with_the_mfa_filter() {
+        let q = q(Some(UserState::ExpiredInvitation), Some(true), Some(true));
+        let ranges = q.ranges();
+        assert_eq!(ranges.len(), 2);
+        assert!(ranges.contains(&Branch {
+            state: Some(UserState::PendingInvitation),
+            archived: Some(true),
+            mfa: Some(true),
+            expiry: Expiry::Expired,
+        }));
     }
 }

@@ -31,6 +31,8 @@ pub struct ExportQuery {
     pub state: Option<String>,
     /// As in the user list.
     pub archived: Option<String>,
+    /// As in the user list.
+    pub mfa: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +130,7 @@ pub async fn export_users(
         search: q.search,
         state: q.state,
         archived: q.archived,
+        mfa: q.mfa,
         ..ListParams::default()
     };
     let name = if format == Format::Csv {

@@ -29,6 +29,8 @@ pub struct ListUsersQuery {
     pub state: Option<String>,
     /// `true` or `false`.
     pub archived: Option<String>,
+    /// `true`: only users with a confirmed second factor (`mfa_enrolled`); `false`: only users without one.
+    pub mfa: Option<String>,
     /// Page size, 1 to 200 (default 20).
     pub limit: Option<String>,
     /// Opaque cursor from a previous page's links.
@@ -112,6 +114,7 @@ pub async fn list_users(
         search: q.search.clone(),
         state: q.state.clone(),
         archived: q.archived.clone(),
+        mfa: q.mfa.clone(),
         limit,
         cursor: q.cursor.clone(),
     };
@@ -128,6 +131,7 @@ pub async fn list_users(
             ("search", q.search.as_deref()),
             ("state", q.state.as_deref()),
             ("archived", q.archived.as_deref()),
+            ("mfa", q.mfa.as_deref()),
             ("limit", limit_s.as_deref()),
         ],
         &page,

@@ -129,7 +129,7 @@ async fn insert_chunk(
             attr_names.push(name.to_ascii_lowercase());
             attr_users.push(key);
         }
-        counts.add(tk, u.stored_state, u.archived, 1);
+        counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
     }
     search.insert(c, tk).await.db()?;
     if !attr_names.is_empty() {
@@ -157,12 +157,13 @@ struct SearchRows {
     archived: Vec<bool>,
     expires: Vec<Option<time::OffsetDateTime>>,
     emails: Vec<String>,
+    mfa: Vec<bool>,
 }
 
 impl SearchRows {
     fn add(&mut self, counts: &mut Counts, tk: i64, key: i64, u: &User, blob: &str) {
         let rows = crate::user_rows::search_rows(blob);
-        counts.add_search(tk, &rows, u.stored_state, u.archived, 1);
+        counts.add_search(tk, &rows, u.stored_state, u.archived, u.mfa_enrolled, 1);
         for row in rows {
             self.user_keys.push(key);
             self.terms.push(row.term);
@@ -171,14 +172,16 @@ impl SearchRows {
             self.archived.push(u.archived);
             self.expires.push(u.invitation_expires_at);
             self.emails.push(u.email.normalized().to_owned());
+            self.mfa.push(u.mfa_enrolled);
         }
     }
 
     async fn insert(self, c: &mut PgConnection, tk: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO user_search (tenant_key, user_key, term, weight, state, archived, invitation_expires_at, email_norm) \
+            "INSERT INTO user_search (tenant_key, user_key, term, weight, state, archived, invitation_expires_at, email_norm, \
+             mfa_enrolled) \
              SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::smallint[], $5::smallint[], $6::boolean[], \
-             $7::timestamptz[], $8::text[])",
+             $7::timestamptz[], $8::text[], $9::boolean[])",
         )
         .bind(tk)
         .bind(self.user_keys)
@@ -188,6 +191,7 @@ impl SearchRows {
         .bind(self.archived)
         .bind(self.expires)
         .bind(self.emails)
+        .bind(self.mfa)
         .execute(c)
         .await?;
         Ok(())

@@ -26,17 +26,19 @@ async fn lock_user(c: &mut PgConnection, tk: i64, user_id: Uuid) -> Result<i64, 
 }
 
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
-/// exists (a derived flag: no new version).
-async fn sync_enrolled(c: &mut PgConnection, user_key: i64) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE users SET mfa_enrolled = EXISTS (SELECT 1 FROM factors \
-         WHERE user_key = $1 AND kind = 'totp' AND confirmed) WHERE key = $1",
+/// exists (a derived flag: no new version), and the list's aggregates of
+/// enrolled users with it. The caller holds the user's row lock.
+async fn sync_enrolled(w: &mut Write, tk: i64, user_key: i64) -> Result<(), Error> {
+    let enrolled: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM factors WHERE user_key = $1 AND kind = 'totp' AND confirmed)",
     )
     .bind(user_key)
-    .execute(&mut *c)
+    .fetch_one(&mut *w.tx)
     .await
     .db()?;
-    Ok(())
+    crate::user_rows::set_mfa_enrolled(&mut w.tx, &mut w.counts, tk, user_key, enrolled)
+        .await
+        .db()
 }
 
 pub(crate) async fn list(
@@ -124,7 +126,7 @@ pub(crate) async fn add(
                 .await
                 .db()?;
         }
-        sync_enrolled(&mut w.tx, key).await?;
+        sync_enrolled(&mut w, tk, key).await?;
         w.draft.details["factor_id"] = f.id.to_string().into();
         w.draft.details["kind"] = f.kind.as_str().into();
         Ok(())
@@ -158,7 +160,7 @@ pub(crate) async fn confirm(
         if n == 0 {
             return Err(Error::NotFound(Missing::Factor));
         }
-        sync_enrolled(&mut w.tx, key).await?;
+        sync_enrolled(&mut w, tk, key).await?;
         w.draft.details["factor_id"] = factor_id.to_string().into();
         Ok(())
     }
@@ -269,7 +271,7 @@ pub(crate) async fn delete(
             .execute(&mut *w.tx)
             .await
             .db()?;
-        sync_enrolled(&mut w.tx, key).await?;
+        sync_enrolled(&mut w, tk, key).await?;
         w.draft.details["factor_id"] = id.to_string().into();
         Ok(())
     }

@@ -23,9 +23,6 @@ macro_rules! user_columns {
 }
 pub(crate) use user_columns;
 
-/// How many columns [`user_columns!`] names; a query may select more after them.
-pub(crate) const USER_COLUMN_COUNT: usize = 23;
-
 /// A user with what the store needs to rewrite its rows.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredUser {

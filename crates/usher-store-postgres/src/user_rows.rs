@@ -68,7 +68,7 @@ pub(crate) async fn insert(
         .await
         .db()?;
     index_attributes(c, tk, key, &names).await.db()?;
-    counts.add(tk, u.stored_state, u.archived, 1);
+    counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
     Ok(key)
 }
 
@@ -123,14 +123,15 @@ async fn insert_search_rows(
     blob: &str,
 ) -> Result<(), sqlx::Error> {
     let rows = search_rows(blob);
-    counts.add_search(tk, &rows, u.stored_state, u.archived, 1);
+    counts.add_search(tk, &rows, u.stored_state, u.archived, u.mfa_enrolled, 1);
     let (terms, weights): (Vec<String>, Vec<i16>) = rows
         .into_iter()
         .map(|r| (r.term, i16::from(r.weight)))
         .unzip();
     sqlx::query(
-        "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) \
-         SELECT $1, t.term, $2, t.weight, $3, $4, $5, $6 FROM UNNEST($7::text[], $8::smallint[]) AS t (term, weight)",
+        "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, \
+         mfa_enrolled) \
+         SELECT $1, t.term, $2, t.weight, $3, $4, $5, $6, $9 FROM UNNEST($7::text[], $8::smallint[]) AS t (term, weight)",
     )
     .bind(tk)
     .bind(key)
@@ -140,6 +141,7 @@ async fn insert_search_rows(
     .bind(u.email.normalized())
     .bind(terms)
     .bind(weights)
+    .bind(u.mfa_enrolled)
     .execute(c)
     .await?;
     Ok(())
@@ -160,6 +162,7 @@ async fn delete_search_rows(
         &rows,
         stored.user.stored_state,
         stored.user.archived,
+        stored.user.mfa_enrolled,
         -1,
     );
     let terms: Vec<String> = rows.into_iter().map(|r| r.term).collect();
@@ -271,6 +274,7 @@ pub(crate) async fn update(
     .map_err(constraint)?;
     let filters_changed = old.stored_state != u.stored_state
         || old.archived != u.archived
+        || old.mfa_enrolled != u.mfa_enrolled
         || old.invitation_expires_at != u.invitation_expires_at
         || old.email.normalized() != u.email.normalized();
     if filters_changed || before.search_blob != blob {
@@ -288,9 +292,10 @@ pub(crate) async fn update(
         unindex_attributes(c, tk, before.key, &removed).await.db()?;
         index_attributes(c, tk, before.key, &added).await.db()?;
     }
-    if (old.stored_state, old.archived) != (u.stored_state, u.archived) {
-        counts.add(tk, old.stored_state, old.archived, -1);
-        counts.add(tk, u.stored_state, u.archived, 1);
+    let place = |u: &User| (u.stored_state, u.archived, u.mfa_enrolled);
+    if place(old) != place(u) {
+        counts.add(tk, old.stored_state, old.archived, old.mfa_enrolled, -1);
+        counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
     }
     Ok(())
 }
@@ -314,7 +319,8 @@ pub(crate) async fn delete(
         .bind(stored.key)
         .execute(&mut *c)
         .await?;
-    counts.add(tk, stored.user.stored_state, stored.user.archived, -1);
+    let u = &stored.user;
+    counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, -1);
     Ok(())
 }
 
@@ -408,6 +414,7 @@ pub(crate) struct Expiring {
     pub(crate) tenant_key: i64,
     pub(crate) archived: bool,
     pub(crate) search_blob: String,
+    pub(crate) mfa: bool,
 }
 
 /// Marks users expired (they are locked by the caller): their rows, their
@@ -425,11 +432,11 @@ pub(crate) async fn expire(
     let (mut tks, mut terms, mut user_keys) = (Vec::new(), Vec::new(), Vec::new());
     for u in users {
         let rows = search_rows(&u.search_blob);
-        let (tk, archived) = (u.tenant_key, u.archived);
-        counts.add_search(tk, &rows, UserState::PendingInvitation, archived, -1);
-        counts.add_search(tk, &rows, UserState::ExpiredInvitation, archived, 1);
-        counts.add(tk, UserState::PendingInvitation, archived, -1);
-        counts.add(tk, UserState::ExpiredInvitation, archived, 1);
+        let (tk, archived, mfa) = (u.tenant_key, u.archived, u.mfa);
+        counts.add_search(tk, &rows, UserState::PendingInvitation, archived, mfa, -1);
+        counts.add_search(tk, &rows, UserState::ExpiredInvitation, archived, mfa, 1);
+        counts.add(tk, UserState::PendingInvitation, archived, mfa, -1);
+        counts.add(tk, UserState::ExpiredInvitation, archived, mfa, 1);
         for row in rows {
             tks.push(tk);
             terms.push(row.term);
@@ -446,5 +453,48 @@ pub(crate) async fn expire(
     .bind(user_keys)
     .execute(c)
     .await?;
+    Ok(())
+}
+
+/// Sets a user's derived `mfa_enrolled` (the factor writes keep it; the
+/// caller holds the user's row lock) and moves the user into or out of the
+/// enrolled users' aggregates: the flag on its search rows,
+/// `mfa_search_heads` and `mfa_counts`. Not a change of the user's own
+/// fields: no new version.
+pub(crate) async fn set_mfa_enrolled(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    tk: i64,
+    key: i64,
+    enrolled: bool,
+) -> Result<(), sqlx::Error> {
+    let (state, archived, was, blob): (i16, bool, bool, String) = sqlx::query_as(
+        "SELECT state, archived, mfa_enrolled, search_blob FROM users WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_one(&mut *c)
+    .await?;
+    if was == enrolled {
+        return Ok(());
+    }
+    let state = UserState::from_code(i64::from(state))
+        .ok_or_else(|| sqlx::Error::Decode(format!("user {key} has an unknown state").into()))?;
+    sqlx::query("UPDATE users SET mfa_enrolled = $2 WHERE key = $1")
+        .bind(key)
+        .bind(enrolled)
+        .execute(&mut *c)
+        .await?;
+    let rows = search_rows(&blob);
+    let terms: Vec<String> = rows.iter().map(|r| r.term.clone()).collect();
+    sqlx::query(
+        "UPDATE user_search SET mfa_enrolled = $4 WHERE tenant_key = $1 AND term = ANY($2) AND user_key = $3",
+    )
+    .bind(tk)
+    .bind(terms)
+    .bind(key)
+    .bind(enrolled)
+    .execute(c)
+    .await?;
+    counts.enrol(tk, &rows, state, archived, if enrolled { 1 } else { -1 });
     Ok(())
 }

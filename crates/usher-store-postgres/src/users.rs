@@ -206,8 +206,8 @@ pub(crate) async fn sweep_expired(
         .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
         .await
         .map_err(unavailable)?;
-    let due: Vec<(i64, i64, bool, String)> = sqlx::query_as(
-        "SELECT key, tenant_key, archived, search_blob FROM users \
+    let due: Vec<(i64, i64, bool, String, bool)> = sqlx::query_as(
+        "SELECT key, tenant_key, archived, search_blob, mfa_enrolled FROM users \
          WHERE state = 1 AND invitation_expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
     )
     .bind(now)
@@ -218,11 +218,12 @@ pub(crate) async fn sweep_expired(
     let due: Vec<user_rows::Expiring> = due
         .into_iter()
         .map(
-            |(key, tenant_key, archived, search_blob)| user_rows::Expiring {
+            |(key, tenant_key, archived, search_blob, mfa)| user_rows::Expiring {
                 key,
                 tenant_key,
                 archived,
                 search_blob,
+                mfa,
             },
         )
         .collect();

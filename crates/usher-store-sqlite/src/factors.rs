@@ -13,14 +13,15 @@ use usher_core::token::SecretHash;
 use uuid::Uuid;
 
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
-/// exists (a derived flag: no new version).
-fn sync_enrolled(c: &Connection, user_key: i64) -> DbResult<()> {
-    c.prepare_cached(
-        "UPDATE users SET mfa_enrolled = EXISTS (SELECT 1 FROM factors \
-         WHERE user_key = ?1 AND kind = 'totp' AND confirmed = 1) WHERE key = ?1",
-    )?
-    .execute([user_key])?;
-    Ok(())
+/// exists (a derived flag: no new version), and the list's aggregates of
+/// enrolled users with it.
+fn sync_enrolled(c: &Connection, tk: i64, user_key: i64) -> DbResult<()> {
+    let enrolled: bool = c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM factors WHERE user_key = ?1 AND kind = 'totp' AND confirmed = 1)",
+        )?
+        .query_row([user_key], |r| r.get(0))?;
+    crate::users::set_mfa_enrolled(c, tk, user_key, enrolled)
 }
 
 pub(crate) fn list(c: &Connection, tk: i64, user_id: Uuid) -> DbResult<Vec<FactorSecret>> {
@@ -95,7 +96,7 @@ pub(crate) fn add(
                 .execute(params![f.id.as_bytes().as_slice(), h.0.as_slice()])
                 .db()?;
         }
-        sync_enrolled(c, key).db()?;
+        sync_enrolled(c, tk, key).db()?;
         draft.details["factor_id"] = f.id.to_string().into();
         draft.details["kind"] = f.kind.as_str().into();
         Ok(())
@@ -123,7 +124,7 @@ pub(crate) fn confirm(
         if n == 0 {
             return Err(Error::NotFound(Missing::Factor));
         }
-        sync_enrolled(c, key).db()?;
+        sync_enrolled(c, tk, key).db()?;
         draft.details["factor_id"] = factor_id.to_string().into();
         Ok(())
     })
@@ -215,7 +216,7 @@ pub(crate) fn delete(
             .db()?
             .execute([id.as_bytes().as_slice()])
             .db()?;
-        sync_enrolled(c, key).db()?;
+        sync_enrolled(c, tk, key).db()?;
         draft.details["factor_id"] = id.to_string().into();
         Ok(())
     })

@@ -1,14 +1,17 @@
 //! Listing and searching users: exact totals and keyset pages, all read in
 //! one snapshot.
 //!
-//! Without a search, totals come from the per-state counters and a page is
-//! a range of an index in email order. With a search, the total is the sum
-//! of weights over the search index's prefix range (see
-//! `usher_core::search`), and a page is found one of two ways, whichever the
-//! total says is cheaper: from the search index (cost grows with the
-//! number of matches), or by walking users in email order and testing each
-//! one's search blob (cost grows with how rare matches are). The walk gives
-//! up after a bounded number of rows, and the index path finishes the job.
+//! Without a search, totals come from the per-state counters (those of
+//! enrolled users for the mfa filter; users without a second factor are the
+//! difference) and a page merges ranges of an index in email order, one per
+//! state, archived flag and enrolment (`UserQuery::ranges`). With a search,
+//! the total is the sum of weights over the search index's prefix range
+//! (see `usher_core::search`), and a page is found one of two ways,
+//! whichever the total says is cheaper: from the search index (cost grows
+//! with the number of matches), or by walking users in email order and
+//! testing each one's search blob (cost grows with how rare matches are).
+//! The walk gives up after a bounded number of rows, and the index path
+//! finishes the job.
 
 use crate::conn::DbResult;
 use crate::rows::{USER_COLUMNS, stored_user};
@@ -16,13 +19,23 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::collections::{HashMap, HashSet};
 use usher_core::clock::to_micros;
-use usher_core::listing::{Branch, Cursor, Expiry, Page, UserQuery};
+use usher_core::listing::{Branch, Cursor, Expiry, Page, SearchPath, UserQuery, WalkCosts};
 use usher_core::search::{SearchPrefix, head_level};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
 /// Rows a search walk examines per branch before handing over to the index.
 const WALK_CAP: usize = 10_000;
+
+/// A walk of every user reads the covering index `users_email_search`; a
+/// walk of a range visits the users table for each user, about ten times
+/// dearer; starting one (a statement and a seek) costs about as much as
+/// fifty rows of the index (measured with `usher bench`).
+const COSTS: WalkCosts = WalkCosts {
+    all_row: 1.0,
+    range_row: 10.0,
+    range: 50.0,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -40,6 +53,9 @@ fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
     if let Some(a) = b.archived {
         parts.push("archived = ?".to_owned());
         args.push(Value::Integer(i64::from(a)));
+    }
+    if let Some(m) = b.mfa {
+        parts.push(format!("mfa_enrolled = {}", i64::from(m)));
     }
     match b.expiry {
         Expiry::Any => {}
@@ -59,12 +75,14 @@ fn branch_cond(b: &Branch, now: i64, args: &mut Vec<Value>) -> String {
     }
 }
 
-/// The index that reads a branch in email order.
+/// The index that reads a branch of [`UserQuery::ranges`] in email order.
 fn index_for(b: &Branch) -> &'static str {
-    match (b.state, b.archived, b.expiry) {
-        (Some(_), _, Expiry::Expired) => "users_pending_expiry",
-        (Some(_), Some(_), _) => "users_state_order",
-        _ => "users_email",
+    if b.expiry == Expiry::Expired {
+        "users_pending_expiry"
+    } else if b.is_unfiltered() {
+        "users_email"
+    } else {
+        "users_filter_order"
     }
 }
 
@@ -78,21 +96,19 @@ fn scalar(c: &Connection, sql: &str, args: &[Value]) -> DbResult<i64> {
 
 /// Pending invitations already expired but not yet swept (optionally only
 /// those matching a search): the sweep keeps this set small.
-fn unswept(
-    c: &Connection,
-    tk: i64,
-    archived: Option<bool>,
-    now: i64,
-    needle: Option<&str>,
-) -> DbResult<i64> {
+fn unswept(c: &Connection, tk: i64, b: &Branch, now: i64, needle: Option<&str>) -> DbResult<i64> {
     let mut args = vec![Value::Integer(tk), Value::Integer(now)];
     let mut sql = String::from(
         "SELECT COUNT(*) FROM users INDEXED BY users_pending_expiry \
          WHERE tenant_key = ? AND state = 1 AND invitation_expires_at <= ?",
     );
-    if let Some(a) = archived {
+    if let Some(a) = b.archived {
         sql.push_str(" AND archived = ?");
         args.push(Value::Integer(i64::from(a)));
+    }
+    if let Some(m) = b.mfa {
+        sql.push_str(" AND mfa_enrolled = ?");
+        args.push(Value::Integer(i64::from(m)));
     }
     if let Some(n) = needle {
         sql.push_str(" AND instr(search_blob, ?) > 0");
@@ -102,25 +118,41 @@ fn unswept(
 }
 
 /// Sums a count over the query's branches: `stored` counts users by stored
-/// state and archived flag; pending invitations past their expiry but not
-/// yet swept move from pending to expired.
+/// state, archived flag and enrolment; pending invitations past their
+/// expiry but not yet swept move from pending to expired.
 fn count_branches(
     c: &Connection,
     tk: i64,
     q: &UserQuery,
     needle: Option<&str>,
-    stored: impl Fn(Option<UserState>, Option<bool>) -> DbResult<i64>,
+    stored: impl Fn(Option<UserState>, Option<bool>, Option<bool>) -> DbResult<i64>,
 ) -> DbResult<i64> {
     let now = to_micros(q.now);
     let mut total = 0;
     for b in q.branches() {
         total += match b.expiry {
-            Expiry::Any => stored(b.state, b.archived)?,
-            Expiry::Live => stored(b.state, b.archived)? - unswept(c, tk, b.archived, now, needle)?,
-            Expiry::Expired => unswept(c, tk, b.archived, now, needle)?,
+            Expiry::Any => stored(b.state, b.archived, b.mfa)?,
+            Expiry::Live => stored(b.state, b.archived, b.mfa)? - unswept(c, tk, &b, now, needle)?,
+            Expiry::Expired => unswept(c, tk, &b, now, needle)?,
         };
     }
     Ok(total)
+}
+
+/// A sum over an aggregate of everyone (`all`, e.g. `user_counts`) or of
+/// enrolled users only (`enrolled`, e.g. `mfa_counts`) by the mfa filter:
+/// users without a second factor are the difference. `sum` reads one table.
+fn by_mfa(
+    mfa: Option<bool>,
+    all: &str,
+    enrolled: &str,
+    sum: impl Fn(&str) -> DbResult<i64>,
+) -> DbResult<i64> {
+    match mfa {
+        None => sum(all),
+        Some(true) => sum(enrolled),
+        Some(false) => Ok(sum(all)? - sum(enrolled)?),
+    }
 }
 
 fn state_filters(
@@ -139,13 +171,15 @@ fn state_filters(
     }
 }
 
-/// The exact number of users matching the state and archived filters.
+/// The exact number of users matching the state, archived and mfa filters.
 fn count_plain(c: &Connection, tk: i64, q: &UserQuery) -> DbResult<i64> {
-    count_branches(c, tk, q, None, |state, archived| {
-        let mut args = vec![Value::Integer(tk)];
-        let mut sql = String::from("SELECT SUM(n) FROM user_counts WHERE tenant_key = ?");
-        state_filters(&mut sql, &mut args, state, archived);
-        scalar(c, &sql, &args)
+    count_branches(c, tk, q, None, |state, archived, mfa| {
+        by_mfa(mfa, "user_counts", "mfa_counts", |table| {
+            let mut args = vec![Value::Integer(tk)];
+            let mut sql = format!("SELECT SUM(n) FROM {table} WHERE tenant_key = ?");
+            state_filters(&mut sql, &mut args, state, archived);
+            scalar(c, &sql, &args)
+        })
     })
 }
 
@@ -187,14 +221,16 @@ fn count_search(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbR
         );
     };
     let needle = p.needle();
-    count_branches(c, tk, q, Some(&needle), |state, archived| {
-        let mut args = vec![Value::Integer(tk), Value::Integer(i64::from(level))];
-        let range = search_range(p, &mut args).replace("term", "head");
-        let mut sql = format!(
-            "SELECT SUM(n) FROM search_heads WHERE tenant_key = ? AND level = ? AND {range}"
-        );
-        state_filters(&mut sql, &mut args, state, archived);
-        scalar(c, &sql, &args)
+    count_branches(c, tk, q, Some(&needle), |state, archived, mfa| {
+        by_mfa(mfa, "search_heads", "mfa_search_heads", |table| {
+            let mut args = vec![Value::Integer(tk), Value::Integer(i64::from(level))];
+            let range = search_range(p, &mut args).replace("term", "head");
+            let mut sql = format!(
+                "SELECT SUM(n) FROM {table} WHERE tenant_key = ? AND level = ? AND {range}"
+            );
+            state_filters(&mut sql, &mut args, state, archived);
+            scalar(c, &sql, &args)
+        })
     })
 }
 
@@ -212,8 +248,37 @@ fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str 
     }
 }
 
-/// Up to `want` users of one branch from `bound` on, in `dir` order; with a
-/// needle, only users whose blob holds it, giving up (None) after
+/// The (email, key) of up to `want` users of one range of
+/// [`UserQuery::ranges`] from `bound` on, in `dir` order: read from the
+/// range's index alone (but for the invitation expiry of pending ones).
+#[allow(clippy::too_many_arguments)]
+fn range_keys(
+    c: &Connection,
+    tk: i64,
+    b: &Branch,
+    now: i64,
+    dir: Dir,
+    bound: Option<&str>,
+    want: usize,
+) -> DbResult<Vec<(String, i64)>> {
+    let mut args = vec![Value::Integer(tk)];
+    let cond = branch_cond(b, now, &mut args);
+    let ks = keyset(dir, bound, &mut args);
+    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT email_norm, key FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} \
+         ORDER BY email_norm {order} LIMIT {want}",
+        index_for(b)
+    );
+    c.prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect()
+}
+
+/// Up to `want` users of one branch of [`UserQuery::walks`] from `bound`
+/// on, in `dir` order, whose blob holds `needle`, giving up (None) after
 /// [`WALK_CAP`] rows.
 #[allow(clippy::too_many_arguments)]
 fn walk_branch(
@@ -225,70 +290,19 @@ fn walk_branch(
     dir: Dir,
     bound: Option<&str>,
     want: usize,
-    needle: Option<&str>,
+    needle: &str,
 ) -> DbResult<Option<Vec<User>>> {
-    if let Some(n) = needle
-        && is_unfiltered(b)
-    {
-        return walk_blobs(c, tk, tenant_id, dir, bound, want, n);
+    if b.spans_states() {
+        return walk_blobs(c, tk, tenant_id, dir, bound, want, needle, b.mfa);
     }
     let mut args = vec![Value::Integer(tk)];
     let cond = branch_cond(b, now, &mut args);
     let ks = keyset(dir, bound, &mut args);
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
-    let limit = if needle.is_some() {
-        String::new()
-    } else {
-        format!(" LIMIT {want}")
-    };
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} ORDER BY email_norm {order}{limit}",
+        "SELECT key, search_blob FROM users INDEXED BY {} WHERE tenant_key = ? AND {cond}{ks} \
+         ORDER BY email_norm {order}",
         index_for(b)
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
-    let mut out = Vec::new();
-    let mut seen = 0usize;
-    while let Some(r) = rows.next()? {
-        if let Some(n) = needle {
-            seen += 1;
-            if seen > WALK_CAP {
-                return Ok(None);
-            }
-            let blob = r.get_ref(22)?.as_str().unwrap_or("");
-            if !blob.contains(n) {
-                continue;
-            }
-        }
-        out.push(stored_user(r, tenant_id)?.user);
-        if out.len() >= want {
-            break;
-        }
-    }
-    Ok(Some(out))
-}
-
-fn is_unfiltered(b: &Branch) -> bool {
-    b.state.is_none() && b.archived.is_none() && b.expiry == Expiry::Any
-}
-
-/// A search walk without state filters: reads (email, blob) pairs from the
-/// covering index `users_email_search`, dozens to a page, and fetches only
-/// the users that match.
-fn walk_blobs(
-    c: &Connection,
-    tk: i64,
-    tenant_id: Uuid,
-    dir: Dir,
-    bound: Option<&str>,
-    want: usize,
-    needle: &str,
-) -> DbResult<Option<Vec<User>>> {
-    let mut args = vec![Value::Integer(tk)];
-    let ks = keyset(dir, bound, &mut args);
-    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
-    let sql = format!(
-        "SELECT key, search_blob FROM users INDEXED BY users_email_search WHERE tenant_key = ?{ks} ORDER BY email_norm {order}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
@@ -298,6 +312,57 @@ fn walk_blobs(
         seen += 1;
         if seen > WALK_CAP {
             return Ok(None);
+        }
+        if r.get_ref(1)?.as_str().unwrap_or("").contains(needle) {
+            keys.push(r.get::<_, i64>(0)?);
+            if keys.len() >= want {
+                break;
+            }
+        }
+    }
+    users_by_keys(c, tenant_id, &keys).map(Some)
+}
+
+/// A search walk without state filters (at most the mfa filter): reads
+/// (email, blob, mfa flag) from the covering index `users_email_search`,
+/// or for enrolled users (email, blob) from theirs, `users_mfa_search`,
+/// dozens to a page, and fetches only the users that match.
+#[allow(clippy::too_many_arguments)]
+fn walk_blobs(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    dir: Dir,
+    bound: Option<&str>,
+    want: usize,
+    needle: &str,
+    mfa: Option<bool>,
+) -> DbResult<Option<Vec<User>>> {
+    let mut args = vec![Value::Integer(tk)];
+    let ks = keyset(dir, bound, &mut args);
+    let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
+    // The partial index serves only a query that says its condition.
+    let (index, only) = match mfa {
+        Some(true) => ("users_mfa_search", " AND mfa_enrolled = 1"),
+        _ => ("users_email_search", ""),
+    };
+    let sql = format!(
+        "SELECT key, search_blob, mfa_enrolled FROM users INDEXED BY {index} \
+         WHERE tenant_key = ?{only}{ks} ORDER BY email_norm {order}"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut keys = Vec::new();
+    let mut seen = 0usize;
+    while let Some(r) = rows.next()? {
+        seen += 1;
+        if seen > WALK_CAP {
+            return Ok(None);
+        }
+        if let Some(m) = mfa
+            && r.get::<_, bool>(2)? != m
+        {
+            continue;
         }
         if r.get_ref(1)?.as_str().unwrap_or("").contains(needle) {
             keys.push(r.get::<_, i64>(0)?);
@@ -414,43 +479,67 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
     let now = to_micros(q.now);
     let mut found = match &q.search {
         None => {
-            let mut all = Vec::new();
-            for b in q.branches() {
-                all.extend(
-                    walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, None)?
-                        .unwrap_or_default(),
-                );
+            // The first keys of every range from its index alone, then the
+            // rows of the page only.
+            let mut keys = Vec::new();
+            for b in q.ranges() {
+                keys.extend(range_keys(c, tk, &b, now, dir, bound, want)?);
             }
-            merge(all, dir, want)
+            keys.sort();
+            if dir == Dir::Desc {
+                keys.reverse();
+            }
+            keys.truncate(want);
+            let keys: Vec<i64> = keys.into_iter().map(|(_, k)| k).collect();
+            users_by_keys(c, tenant_id, &keys)?
         }
         Some(p) => {
-            // Index cost ~ total; walk cost ~ want × population / total
-            // rows, each much dearer when it has to visit the users table
-            // (filtered branches) than when the covering index holds the
-            // blob (measured with `usher bench` at a million users).
-            let population = count_plain(c, tk, q)?.max(1);
-            let row_cost = if q.branches().iter().all(is_unfiltered) {
-                1.0
-            } else {
-                10.0
+            // The rows each way reads, from counters: the index path every
+            // search row of the prefix (with the filters but whatever the
+            // mfa filter, tested row by row), a walk want × population /
+            // total users, each much dearer when it visits the users table
+            // (a range) than when the covering index holds the blob and the
+            // mfa flag (all users) (measured with `usher bench`).
+            let filtered = count_plain(c, tk, q)?.max(0) as u64;
+            let (everyone, index_rows) = match q.mfa {
+                None => (filtered, total as u64),
+                Some(_) => {
+                    let unfiltered = UserQuery {
+                        mfa: None,
+                        ..q.clone()
+                    };
+                    (
+                        count_plain(c, tk, &unfiltered)?.max(0) as u64,
+                        count_search(c, tk, &unfiltered, p)?.max(total) as u64,
+                    )
+                }
             };
-            let walk_pays =
-                (total as f64) * (total as f64) > row_cost * (want as f64) * (population as f64);
-            let walked = if walk_pays {
+            // Enrolled users have an index of their own (users_mfa_search).
+            let all = if q.mfa == Some(true) {
+                filtered
+            } else {
+                everyone
+            };
+            let walks = match q.search_path(total as u64, index_rows, all, filtered, want, COSTS) {
+                SearchPath::WalkAll => q.branches(),
+                SearchPath::WalkRanges => q.ranges(),
+                SearchPath::Index => Vec::new(),
+            };
+            let walked = if walks.is_empty() {
+                None
+            } else {
                 let needle = p.needle();
                 let mut all = Some(Vec::new());
-                for b in q.branches() {
-                    match (
-                        walk_branch(c, tk, tenant_id, &b, now, dir, bound, want, Some(&needle))?,
-                        all.as_mut(),
-                    ) {
-                        (Some(users), Some(acc)) => acc.extend(users),
-                        _ => all = None,
-                    }
+                for b in &walks {
+                    match walk_branch(c, tk, tenant_id, b, now, dir, bound, want, &needle)? {
+                        Some(users) => all.as_mut().map(|a| a.extend(users)),
+                        None => {
+                            all = None;
+                            break;
+                        }
+                    };
                 }
                 all.map(|a| merge(a, dir, want))
-            } else {
-                None
             };
             match walked {
                 Some(users) => users,

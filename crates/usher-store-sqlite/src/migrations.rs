@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "factors", include_str!("../migrations/0005_factors.sql")),
     (
+        6,
+        "mfa_filter",
+        include_str!("../migrations/0006_mfa_filter.sql"),
+    ),
+    (
         7,
         "bulk_processes",
         include_str!("../migrations/0007_bulk_processes.sql"),

@@ -87,7 +87,7 @@ pub(crate) fn insert_row_deferred(
         .execute(params![tk, name.to_ascii_lowercase(), key])
         .db()?;
     }
-    totals.count(u.stored_state, u.archived, 1);
+    totals.count(Tally::of(u), 1);
     Ok(key)
 }
 
@@ -122,6 +122,7 @@ struct Indexed<'a> {
     archived: bool,
     expires: Option<i64>,
     email_norm: &'a str,
+    mfa: bool,
 }
 
 impl<'a> Indexed<'a> {
@@ -133,12 +134,14 @@ impl<'a> Indexed<'a> {
             archived: u.archived,
             expires: opt_micros(u.invitation_expires_at),
             email_norm: u.email.normalized(),
+            mfa: u.mfa_enrolled,
         }
     }
 }
 
 /// Adds (`sign` 1) or removes (`sign` -1) a user's search rows and their
-/// contribution to the aggregated heads.
+/// contribution to the aggregated heads (and to the enrolled users' heads
+/// if the user is enrolled).
 fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResult<()> {
     let mut totals = Totals::default();
     index_search_rows(c, tk, ix, sign, &mut totals)?;
@@ -167,6 +170,7 @@ fn index_search_rows(
                 archived: ix.archived,
                 expires: ix.expires,
                 email_norm: ix.email_norm.to_owned(),
+                mfa: ix.mfa,
             });
         }
     } else {
@@ -178,20 +182,25 @@ fn index_search_rows(
         }
     }
     for h in head_rows(&rows) {
-        *totals
-            .heads
-            .entry((h.level, h.head, ix.state.code(), ix.archived))
-            .or_default() += sign * h.weight;
+        let key = |mfa| (mfa, h.level, h.head.clone(), ix.state.code(), ix.archived);
+        *totals.heads.entry(key(false)).or_default() += sign * h.weight;
+        // Enrolled users' heads are counted once more, for mfa=true searches.
+        if ix.mfa {
+            *totals.heads.entry(key(true)).or_default() += sign * h.weight;
+        }
     }
     Ok(())
 }
 
-/// Changes to the aggregates (per-state counters, search heads) collected
+/// Changes to the aggregates (per-state counters and search heads, each
+/// also for enrolled users alone) and the search rows to insert, collected
 /// over one or many users and written in few statements.
 #[derive(Debug, Default)]
 pub(crate) struct Totals {
-    counts: BTreeMap<(i16, bool), i64>,
-    heads: BTreeMap<(u8, String, i16, bool), i64>,
+    /// By (enrolled users' table, state, archived).
+    counts: BTreeMap<(bool, i16, bool), i64>,
+    /// By (enrolled users' table, level, head, state, archived).
+    heads: BTreeMap<(bool, u8, String, i16, bool), i64>,
     search: Vec<SearchInsert>,
 }
 
@@ -205,22 +214,34 @@ struct SearchInsert {
     archived: bool,
     expires: Option<i64>,
     email_norm: String,
+    mfa: bool,
 }
 
 impl Totals {
-    pub(crate) fn count(&mut self, state: UserState, archived: bool, delta: i64) {
-        *self.counts.entry((state.code(), archived)).or_default() += delta;
+    /// Adds `delta` users at `t` (and to the enrolled users' counter when
+    /// `t` is enrolled).
+    fn count(&mut self, t: Tally, delta: i64) {
+        *self
+            .counts
+            .entry((false, t.state.code(), t.archived))
+            .or_default() += delta;
+        if t.mfa {
+            *self
+                .counts
+                .entry((true, t.state.code(), t.archived))
+                .or_default() += delta;
+        }
     }
 
     /// Writes the collected changes (rows 100 or 200 per statement).
     pub(crate) fn flush(mut self, c: &Connection, tk: i64) -> DbResult<()> {
         self.search.sort_unstable();
         for part in self.search.chunks(100) {
-            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
             let sql = format!(
-                "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm) VALUES {values}"
+                "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, mfa_enrolled) VALUES {values}"
             );
-            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 8);
+            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 9);
             for r in part {
                 args.extend([
                     Value::Integer(tk),
@@ -231,49 +252,119 @@ impl Totals {
                     Value::Integer(i64::from(r.archived)),
                     r.expires.map_or(Value::Null, Value::Integer),
                     Value::Text(r.email_norm.clone()),
+                    Value::Integer(i64::from(r.mfa)),
                 ]);
             }
             c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
         }
-        for ((state, archived), n) in self.counts {
+        for ((enrolled, state, archived), n) in self.counts {
             if n != 0 {
-                c.prepare_cached(
-                    "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n",
-                )?
-                .execute(params![tk, state, archived, n])?;
+                add_count(c, enrolled, tk, state, archived, n)?;
             }
         }
-        let heads: Vec<_> = self.heads.into_iter().filter(|(_, n)| *n != 0).collect();
-        for part in heads.chunks(200) {
-            let values = vec!["(?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO search_heads (tenant_key, level, head, state, archived, n) VALUES {values} \
-                 ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
-            );
-            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 6);
-            for ((level, head, state, archived), n) in part {
-                args.extend([
-                    Value::Integer(tk),
-                    Value::Integer(i64::from(*level)),
-                    Value::Text(head.clone()),
-                    Value::Integer(i64::from(*state)),
-                    Value::Integer(i64::from(*archived)),
-                    Value::Integer(*n),
-                ]);
+        for table in [false, true] {
+            let heads: Vec<_> = self
+                .heads
+                .iter()
+                .filter(|((t, ..), n)| *t == table && **n != 0)
+                .collect();
+            let name = if table {
+                "mfa_search_heads"
+            } else {
+                "search_heads"
+            };
+            for part in heads.chunks(200) {
+                let values = vec!["(?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
+                let sql = format!(
+                    "INSERT INTO {name} (tenant_key, level, head, state, archived, n) VALUES {values} \
+                     ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
+                );
+                let mut args: Vec<Value> = Vec::with_capacity(part.len() * 6);
+                for ((_, level, head, state, archived), n) in part {
+                    args.extend([
+                        Value::Integer(tk),
+                        Value::Integer(i64::from(*level)),
+                        Value::Text(head.clone()),
+                        Value::Integer(i64::from(*state)),
+                        Value::Integer(i64::from(*archived)),
+                        Value::Integer(**n),
+                    ]);
+                }
+                c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
             }
-            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
         }
         Ok(())
     }
 }
 
-fn count(c: &Connection, tk: i64, state: UserState, archived: bool, delta: i64) -> DbResult<()> {
-    c.prepare_cached(
+/// Where a user is counted: its stored state, archived flag and whether it
+/// is enrolled (`mfa_counts` counts only those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    state: UserState,
+    archived: bool,
+    mfa: bool,
+}
+
+impl Tally {
+    fn of(u: &User) -> Self {
+        Self {
+            state: u.stored_state,
+            archived: u.archived,
+            mfa: u.mfa_enrolled,
+        }
+    }
+}
+
+/// Adds `delta` to a counter of `user_counts`, or of `mfa_counts` (enrolled
+/// users only) when `enrolled`.
+fn add_count(
+    c: &Connection,
+    enrolled: bool,
+    tk: i64,
+    state: i16,
+    archived: bool,
+    delta: i64,
+) -> DbResult<()> {
+    let sql = if enrolled {
+        "INSERT INTO mfa_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n"
+    } else {
         "INSERT INTO user_counts (tenant_key, state, archived, n) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n",
-    )?
-    .execute(params![tk, state.code(), archived, delta])?;
+         ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = n + excluded.n"
+    };
+    c.prepare_cached(sql)?
+        .execute(params![tk, state, archived, delta])?;
+    Ok(())
+}
+
+/// Adds `delta` users at `t` to the counters.
+fn count_at(c: &Connection, tk: i64, t: Tally, delta: i64) -> DbResult<()> {
+    add_count(c, false, tk, t.state.code(), t.archived, delta)?;
+    if t.mfa {
+        add_count(c, true, tk, t.state.code(), t.archived, delta)?;
+    }
+    Ok(())
+}
+
+fn count(c: &Connection, tk: i64, u: &User, delta: i64) -> DbResult<()> {
+    count_at(c, tk, Tally::of(u), delta)
+}
+
+/// Moves one user's count from `old` to `new`.
+fn recount(c: &Connection, tk: i64, old: Tally, new: Tally) -> DbResult<()> {
+    if (old.state, old.archived) != (new.state, new.archived) {
+        add_count(c, false, tk, old.state.code(), old.archived, -1)?;
+        add_count(c, false, tk, new.state.code(), new.archived, 1)?;
+    }
+    if old != new {
+        if old.mfa {
+            add_count(c, true, tk, old.state.code(), old.archived, -1)?;
+        }
+        if new.mfa {
+            add_count(c, true, tk, new.state.code(), new.archived, 1)?;
+        }
+    }
     Ok(())
 }
 
@@ -325,6 +416,7 @@ pub(crate) fn update_row(
     let old = &before.user;
     let filters_changed = old.stored_state != u.stored_state
         || old.archived != u.archived
+        || old.mfa_enrolled != u.mfa_enrolled
         || old.invitation_expires_at != u.invitation_expires_at
         || old.email.normalized() != u.email.normalized();
     if filters_changed || before.search_blob != blob {
@@ -359,11 +451,65 @@ pub(crate) fn update_row(
                 .db()?;
         }
     }
-    if (old.stored_state, old.archived) != (u.stored_state, u.archived) {
-        count(c, tk, old.stored_state, old.archived, -1).db()?;
-        count(c, tk, u.stored_state, u.archived, 1).db()?;
-    }
+    recount(c, tk, Tally::of(old), Tally::of(u)).db()?;
     Ok(())
+}
+
+/// Sets a user's derived `mfa_enrolled` (the factor writes keep it) and
+/// moves the user into or out of the enrolled users' aggregates: the flag
+/// on its search rows, `mfa_search_heads` and `mfa_counts`. Not a change of
+/// the user's own fields: no new version.
+pub(crate) fn set_mfa_enrolled(c: &Connection, tk: i64, key: i64, enrolled: bool) -> DbResult<()> {
+    type Row = (i64, bool, bool, String, String, Option<i64>);
+    let (state, archived, was, blob, email_norm, expires): Row = c
+        .prepare_cached(
+            "SELECT state, archived, mfa_enrolled, search_blob, email_norm, invitation_expires_at \
+             FROM users WHERE key = ?1",
+        )?
+        .query_row([key], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+    if was == enrolled {
+        return Ok(());
+    }
+    let state =
+        UserState::from_code(state).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, state))?;
+    c.prepare_cached("UPDATE users SET mfa_enrolled = ?2 WHERE key = ?1")?
+        .execute(params![key, enrolled])?;
+    let rows = rows_for_terms(terms_from_blob(&blob));
+    let mut flag = c.prepare_cached(
+        "UPDATE user_search SET mfa_enrolled = ?4 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+    )?;
+    for r in &rows {
+        flag.execute(params![tk, r.term, key, enrolled])?;
+    }
+    let ix = Indexed {
+        key,
+        blob: &blob,
+        state,
+        archived,
+        expires,
+        email_norm: &email_norm,
+        mfa: enrolled,
+    };
+    let sign = if enrolled { 1 } else { -1 };
+    let mut totals = Totals::default();
+    for h in head_rows(&rows) {
+        let key = (true, h.level, h.head, ix.state.code(), ix.archived);
+        *totals.heads.entry(key).or_default() += sign * h.weight;
+    }
+    *totals
+        .counts
+        .entry((true, state.code(), archived))
+        .or_default() += sign;
+    totals.flush(c, tk)
 }
 
 fn insert_link(
@@ -608,31 +754,39 @@ pub(crate) fn delete(
             .db()?
             .execute([stored.key])
             .db()?;
-        count(c, tk, stored.user.stored_state, stored.user.archived, -1).db()?;
+        count(c, tk, &stored.user, -1).db()?;
         Ok(stored.user)
     })
 }
 
 /// A pending invitation the sweep marks expired: key, tenant key, archived,
-/// search blob, normalised email, expiry.
-type DueInvitation = (i64, i64, bool, String, String, Option<i64>);
+/// search blob, normalised email, expiry, enrolled.
+type DueInvitation = (i64, i64, bool, String, String, Option<i64>, bool);
 
 /// Marks pending invitations past their expiry as expired. Not a change a
 /// client can see (reads already derive the state), so versions stay.
 pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> Result<u64, Error> {
     let due: Vec<DueInvitation> = c
         .prepare_cached(
-            "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at FROM users \
-             WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
+            "SELECT key, tenant_key, archived, search_blob, email_norm, invitation_expires_at, mfa_enrolled \
+             FROM users WHERE state = 1 AND invitation_expires_at <= ?1 LIMIT ?2",
         )
         .db()?
         .query_map(params![to_micros(now), limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .db()?
         .collect::<DbResult<_>>()
         .db()?;
-    for (key, tk, archived, blob, email_norm, expires) in &due {
+    for (key, tk, archived, blob, email_norm, expires, mfa) in &due {
         c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1")
             .db()?
             .execute([key])
@@ -644,12 +798,21 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
             archived: *archived,
             expires: *expires,
             email_norm,
+            mfa: *mfa,
         };
         index_search(c, *tk, &ix, -1).db()?;
         ix.state = UserState::ExpiredInvitation;
         index_search(c, *tk, &ix, 1).db()?;
-        count(c, *tk, UserState::PendingInvitation, *archived, -1).db()?;
-        count(c, *tk, UserState::ExpiredInvitation, *archived, 1).db()?;
+        let pending = Tally {
+            state: UserState::PendingInvitation,
+            archived: *archived,
+            mfa: *mfa,
+        };
+        let expired = Tally {
+            state: UserState::ExpiredInvitation,
+            ..pending
+        };
+        recount(c, *tk, pending, expired).db()?;
     }
     Ok(due.len() as u64)
 }

@@ -51,3 +51,70 @@ fn a_test_database_url_names_the_new_database() {
         "postgres://h:5432/t3"
     );
 }
+
+/// Puts a database back to how migration 0005 left it, as far as the mfa
+/// filter goes: its aggregates, the search rows' flag and the list index.
+const SQLITE_BEFORE_0006: &str = "
+    DROP TABLE mfa_counts;
+    DROP TABLE mfa_search_heads;
+    ALTER TABLE user_search DROP COLUMN mfa_enrolled;
+    DROP INDEX users_filter_order;
+    CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);
+    DROP INDEX users_email_search;
+    CREATE INDEX users_email_search ON users (tenant_key, email_norm, search_blob);
+    DROP INDEX users_mfa_search;
+    DELETE FROM schema_migrations WHERE version = 6;";
+
+const POSTGRES_BEFORE_0006: &str = "
+    DROP TABLE mfa_counts;
+    DROP TABLE mfa_search_heads;
+    DROP INDEX user_search_mfa;
+    DROP INDEX users_mfa_email;
+    ALTER TABLE user_search DROP COLUMN mfa_enrolled;
+    DROP INDEX users_filter_order;
+    CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);
+    DELETE FROM schema_migrations WHERE version = 6;";
+
+/// Migration 0006 on a database that already holds enrolled users builds
+/// the aggregates the writes would have kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migration_0006_backfills_the_mfa_aggregates() {
+    use usher_testkit::conformance::mfa::{assert_mfa_answers, seed_enrolled_people};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("usher.db");
+    let store = SqliteStore::open(&path).expect("opening a fresh SQLite store");
+    let (tenant, users) = seed_enrolled_people(&store).await;
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .and_then(|c| c.execute_batch(SQLITE_BEFORE_0006))
+        .expect("undoing migration 0006");
+    let store = SqliteStore::open(&path).expect("migrating again");
+    assert_mfa_answers(&store, tenant, &users).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_0006_backfills_the_mfa_aggregates() {
+    use sqlx::Connection;
+    use usher_testkit::conformance::mfa::{assert_mfa_answers, seed_enrolled_people};
+    let Some(db) = fresh_database().await else {
+        println!("skipped: PostgreSQL is not available here");
+        return;
+    };
+    let store = PostgresStore::connect(db.url())
+        .await
+        .expect("connecting the PostgreSQL store");
+    let (tenant, users) = seed_enrolled_people(&store).await;
+    drop(store);
+    let mut c = sqlx::PgConnection::connect(db.url())
+        .await
+        .expect("connecting");
+    sqlx::raw_sql(POSTGRES_BEFORE_0006)
+        .execute(&mut c)
+        .await
+        .expect("undoing migration 0006");
+    c.close().await.expect("closing");
+    let store = PostgresStore::connect(db.url())
+        .await
+        .expect("migrating again");
+    assert_mfa_answers(&store, tenant, &users).await;
+}

@@ -1,8 +1,9 @@
 //! `usher bench`: seeds a tenant with many users through the store's batch
-//! path, then measures over real HTTP on loopback what an administrator
-//! feels: list and search pages (first, middle, last, filtered, prefix
-//! searches) with exact totals, and single-user creates with concurrent
-//! clients.
+//! path (and enrols some in a second factor through the factor writes, see
+//! `bench_mfa`), then measures over real HTTP on loopback what an
+//! administrator feels: list and search pages (first, middle, last,
+//! filtered, prefix searches, the mfa filter) with exact totals, and
+//! single-user creates with concurrent clients.
 
 use crate::Application;
 use crate::config::{Config, SecretString};
@@ -543,6 +544,12 @@ struct Expected {
     active: u64,
     expired: u64,
     prefix: BTreeMap<String, u64>,
+    /// Users with a second factor: all, active, and blocked ones without.
+    mfa: u64,
+    mfa_active: u64,
+    blocked_without_mfa: u64,
+    /// Users with a second factor matching each prefix.
+    prefix_mfa: BTreeMap<String, u64>,
 }
 
 const PREFIXES: &[&str] = &[
@@ -662,6 +669,37 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Some(expected.expired),
         ),
         ("archived=true".into(), "archived=true".into(), None),
+        ("mfa=true".into(), "mfa=true".into(), Some(expected.mfa)),
+        (
+            "mfa=true, last page".into(),
+            "mfa=true&cursor=last".into(),
+            Some(expected.mfa),
+        ),
+        (
+            "mfa=false".into(),
+            "mfa=false".into(),
+            Some(n - expected.mfa),
+        ),
+        (
+            "mfa=false, last page".into(),
+            "mfa=false&cursor=last".into(),
+            Some(n - expected.mfa),
+        ),
+        (
+            "mfa=true&state=active".into(),
+            "mfa=true&state=active".into(),
+            Some(expected.mfa_active),
+        ),
+        (
+            "mfa=false&state=active".into(),
+            "mfa=false&state=active".into(),
+            Some(expected.active - expected.mfa_active),
+        ),
+        (
+            "mfa=false&state=blocked (rare)".into(),
+            "mfa=false&state=blocked".into(),
+            Some(expected.blocked_without_mfa),
+        ),
     ];
     for p in PREFIXES {
         let q = form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>();
@@ -674,6 +712,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             format!("search {p:?}, last page"),
             format!("search={q}&cursor=last"),
             expected.prefix.get(*p).copied(),
+        ));
+    }
+    for p in ["ma", "jo", "sakura.tanaka"] {
+        let q = form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>();
+        let all = expected.prefix.get(p).copied();
+        let with = expected.prefix_mfa.get(p).copied();
+        scenarios.push((
+            format!("search {p:?}, mfa=true"),
+            format!("search={q}&mfa=true"),
+            with,
+        ));
+        scenarios.push((
+            format!("search {p:?}, mfa=false"),
+            format!("search={q}&mfa=false"),
+            all.zip(with).map(|(a, w)| a - w),
         ));
     }
     // The second page of the commonest prefix, through its own next link.
@@ -762,6 +815,7 @@ async fn seed(
                 search: None,
                 state: None,
                 archived: None,
+                mfa: None,
                 limit: 1,
                 cursor: Cursor::First,
                 now,
@@ -787,12 +841,23 @@ async fn seed(
     let ctx = AuditContext::new(Actor::system());
     let prefixes: Vec<String> = PREFIXES.iter().map(|p| fold_case(p)).collect();
     let mut counts = vec![0u64; prefixes.len()];
+    let mut counts_mfa = vec![0u64; prefixes.len()];
+    let mut to_enrol = Vec::new();
     let mut i = 0;
     while i < args.users {
         let batch: Vec<User> = (i..(i + 10_000).min(args.users))
             .map(|j| seeded_user(j, tenant.id, &mut rng, now))
             .collect();
-        for u in &batch {
+        for (k, u) in batch.iter().enumerate() {
+            let enrols = crate::bench_mfa::enrols(i + k, u);
+            if enrols {
+                to_enrol.push(u.email.normalized().to_owned());
+                expected.mfa += 1;
+                expected.mfa_active += u64::from(u.stored_state == UserState::Active);
+            }
+            if u.stored_state == UserState::Blocked && !enrols {
+                expected.blocked_without_mfa += 1;
+            }
             expected.emails.push(u.email.normalized().to_owned());
             if u.stored_state == UserState::Active {
                 expected.active += 1;
@@ -804,6 +869,7 @@ async fn seed(
             for (k, p) in prefixes.iter().enumerate() {
                 if terms.iter().any(|t| t.starts_with(p.as_str())) {
                     counts[k] += 1;
+                    counts_mfa[k] += u64::from(enrols);
                 }
             }
         }
@@ -828,8 +894,44 @@ async fn seed(
             args.users as f64 / secs
         );
     }
-    for (p, c) in PREFIXES.iter().zip(counts) {
+    // Also a database seeded before the mfa filter existed: its users enrol now.
+    let mfa_query = usher_core::listing::UserQuery {
+        search: None,
+        state: None,
+        archived: None,
+        mfa: Some(true),
+        limit: 1,
+        cursor: Cursor::First,
+        now,
+    };
+    let enrolled = services
+        .store
+        .list_users(tenant.id, &mfa_query)
+        .await?
+        .total;
+    if enrolled == 0 && expected.mfa > 0 {
+        let mut ids = Vec::with_capacity(to_enrol.len());
+        for email in &to_enrol {
+            let user = services.store.user_by_email(tenant.id, email).await?;
+            ids.push(user.context("a seeded user is missing")?.id);
+        }
+        let secs = crate::bench_mfa::enrol(
+            services.store.clone(),
+            tenant.id,
+            ids,
+            args.concurrency,
+            now,
+        )
+        .await?;
+        println!(
+            "enrolled {} of them in a second factor through the factor writes in {secs:.1} s ({:.0} users/s)",
+            expected.mfa,
+            expected.mfa as f64 / secs
+        );
+    }
+    for ((p, c), m) in PREFIXES.iter().zip(counts).zip(counts_mfa) {
         expected.prefix.insert((*p).to_owned(), c);
+        expected.prefix_mfa.insert((*p).to_owned(), m);
     }
     Ok(expected)
 }

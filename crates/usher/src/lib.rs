@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_auth;
 mod bench_bulk;
 mod bench_import;
+mod bench_mfa;
 pub mod cli;
 pub mod config;
 pub mod mailer;

@@ -20,6 +20,7 @@ pub struct ListParams {
     pub search: Option<String>,
     pub state: Option<String>,
     pub archived: Option<String>,
+    pub mfa: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -59,10 +60,22 @@ impl ListParams {
                 ));
             }
         };
+        let mfa = match self.mfa.as_deref() {
+            None | Some("") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "invalid_mfa_filter",
+                    "mfa must be true or false",
+                ));
+            }
+        };
         Ok(UserQuery {
             search,
             state,
             archived,
+            mfa,
             limit: parse_limit(self.limit)?,
             cursor: Cursor::decode(self.cursor.as_deref())?,
             now,
@@ -74,6 +87,7 @@ impl ListParams {
             "search": self.search,
             "state": self.state,
             "archived": self.archived,
+            "mfa": self.mfa,
             "limit": self.limit,
             "cursor": self.cursor,
         })

@@ -1,13 +1,15 @@
 //! The exact totals of a list or a search, from the aggregates the writes
-//! keep (counters per state, search heads) where they can answer, else
-//! from the search rows.
+//! keep (counters per state, search heads, and their twins counting only
+//! users with a second factor) where they can answer, else from the search
+//! rows. Users without a second factor are counted as everyone minus those
+//! with one.
 
 use super::{push_branches, push_search_range};
 use crate::error::unavailable;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use usher_core::StoreError;
-use usher_core::listing::{Expiry, UserQuery};
+use usher_core::listing::{Branch, Expiry, UserQuery};
 use usher_core::search::{SearchPrefix, head_level};
 use usher_core::user::UserState;
 
@@ -25,7 +27,7 @@ async fn scalar(c: &mut PgConnection, mut qb: QueryBuilder<Postgres>) -> Result<
 async fn unswept(
     c: &mut PgConnection,
     tk: i64,
-    archived: Option<bool>,
+    b: &Branch,
     now: OffsetDateTime,
     needle: Option<&str>,
 ) -> Result<i64, StoreError> {
@@ -33,15 +35,27 @@ async fn unswept(
     qb.push_bind(tk)
         .push(" AND state = 1 AND invitation_expires_at <= ")
         .push_bind(now);
-    if let Some(a) = archived {
+    if let Some(a) = b.archived {
         qb.push(" AND archived = ").push_bind(a);
+    }
+    if let Some(m) = b.mfa {
+        qb.push(" AND mfa_enrolled = ").push_bind(m);
     }
     if let Some(n) = needle {
         qb.push(" AND strpos(search_blob, ")
             .push_bind(n.to_owned())
             .push(") > 0");
     }
-    scalar(c, qb).await
+    // Planned with this request's values (an unnamed statement): a generic
+    // plan cannot tell that few invitations expired before `now`, and read
+    // every pending one instead of the partial index on their expiry.
+    let v: Option<i64> = qb
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(c)
+        .await
+        .map_err(unavailable)?;
+    Ok(v.unwrap_or(0))
 }
 
 /// Where totals by stored state and archived flag come from.
@@ -54,41 +68,65 @@ enum Tally<'a> {
 }
 
 impl Tally<'_> {
+    /// The table counting everyone and the one counting only users with a
+    /// second factor.
+    fn tables(self) -> (&'static str, &'static str) {
+        match self {
+            Tally::Users => ("user_counts", "mfa_counts"),
+            Tally::Heads { .. } => ("search_heads", "mfa_search_heads"),
+        }
+    }
+
+    /// A scalar subquery summing `table` over the tally's rows.
+    fn push_sum(
+        self,
+        qb: &mut QueryBuilder<Postgres>,
+        table: &'static str,
+        tk: i64,
+        state: Option<UserState>,
+        archived: Option<bool>,
+    ) {
+        // SUM over bigint is numeric; the cast keeps it an integer.
+        qb.push("(SELECT COALESCE(SUM(n), 0)::bigint FROM ")
+            .push(table)
+            .push(" WHERE tenant_key = ")
+            .push_bind(tk);
+        if let Tally::Heads { level, prefix } = self {
+            qb.push(" AND level = ")
+                .push_bind(i16::from(level))
+                .push(" AND head >= ")
+                .push_bind(prefix.lower().to_owned());
+            if let Some(u) = prefix.upper() {
+                qb.push(" AND head < ").push_bind(u);
+            }
+        }
+        if let Some(s) = state {
+            qb.push(" AND state = ").push_bind(s.code());
+        }
+        if let Some(a) = archived {
+            qb.push(" AND archived = ").push_bind(a);
+        }
+        qb.push(")");
+    }
+
     async fn sum(
         self,
         c: &mut PgConnection,
         tk: i64,
         state: Option<UserState>,
         archived: Option<bool>,
+        mfa: Option<bool>,
     ) -> Result<i64, StoreError> {
-        // SUM over bigint is numeric; the cast keeps it an integer.
-        let mut qb = match self {
-            Tally::Users => {
-                let mut qb =
-                    QueryBuilder::new("SELECT SUM(n)::bigint FROM user_counts WHERE tenant_key = ");
-                qb.push_bind(tk);
-                qb
+        let (all, enrolled) = self.tables();
+        let mut qb = QueryBuilder::new("SELECT ");
+        match mfa {
+            None => self.push_sum(&mut qb, all, tk, state, archived),
+            Some(true) => self.push_sum(&mut qb, enrolled, tk, state, archived),
+            Some(false) => {
+                self.push_sum(&mut qb, all, tk, state, archived);
+                qb.push(" - ");
+                self.push_sum(&mut qb, enrolled, tk, state, archived);
             }
-            Tally::Heads { level, prefix } => {
-                let mut qb = QueryBuilder::new(
-                    "SELECT SUM(n)::bigint FROM search_heads WHERE tenant_key = ",
-                );
-                qb.push_bind(tk)
-                    .push(" AND level = ")
-                    .push_bind(i16::from(level))
-                    .push(" AND head >= ")
-                    .push_bind(prefix.lower().to_owned());
-                if let Some(u) = prefix.upper() {
-                    qb.push(" AND head < ").push_bind(u);
-                }
-                qb
-            }
-        };
-        if let Some(s) = state {
-            qb.push(" AND state = ").push_bind(s.code());
-        }
-        if let Some(a) = archived {
-            qb.push(" AND archived = ").push_bind(a);
         }
         scalar(c, qb).await
     }
@@ -107,12 +145,12 @@ async fn count_branches(
     let mut total = 0;
     for b in q.branches() {
         total += match b.expiry {
-            Expiry::Any => tally.sum(c, tk, b.state, b.archived).await?,
+            Expiry::Any => tally.sum(c, tk, b.state, b.archived, b.mfa).await?,
             Expiry::Live => {
-                tally.sum(c, tk, b.state, b.archived).await?
-                    - unswept(c, tk, b.archived, q.now, needle).await?
+                tally.sum(c, tk, b.state, b.archived, b.mfa).await?
+                    - unswept(c, tk, &b, q.now, needle).await?
             }
-            Expiry::Expired => unswept(c, tk, b.archived, q.now, needle).await?,
+            Expiry::Expired => unswept(c, tk, &b, q.now, needle).await?,
         };
     }
     Ok(total)
@@ -140,10 +178,39 @@ pub(super) async fn count_search(
         let tally = Tally::Heads { level, prefix: p };
         return count_branches(c, tk, q, tally, Some(&p.needle())).await;
     }
+    if q.mfa == Some(false) {
+        // Everyone minus the enrolled: two index-only scans (the primary
+        // key, then the partial index user_search_mfa), where testing the
+        // flag row by row would visit the table for every search row.
+        let everyone = UserQuery {
+            mfa: None,
+            ..q.clone()
+        };
+        let enrolled = UserQuery {
+            mfa: Some(true),
+            ..q.clone()
+        };
+        return Ok(count_rows(c, tk, &everyone, p).await? - count_rows(c, tk, &enrolled, p).await?);
+    }
+    count_rows(c, tk, q, p).await
+}
+
+/// The sum of weights over the search rows of a prefix range.
+async fn count_rows(
+    c: &mut PgConnection,
+    tk: i64,
+    q: &UserQuery,
+    p: &SearchPrefix,
+) -> Result<i64, StoreError> {
     let mut qb =
         QueryBuilder::new("SELECT SUM(weight)::bigint FROM user_search WHERE tenant_key = ");
     qb.push_bind(tk);
     push_search_range(&mut qb, p);
+    if q.mfa == Some(true) {
+        // Said once outside the branches too, so that the planner sees at
+        // a glance that the partial index user_search_mfa answers.
+        qb.push(" AND mfa_enrolled");
+    }
     qb.push(" AND ");
     push_branches(&mut qb, q);
     scalar(c, qb).await

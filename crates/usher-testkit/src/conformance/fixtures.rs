@@ -415,6 +415,7 @@ pub fn query(now: OffsetDateTime) -> UserQuery {
         search: None,
         state: None,
         archived: None,
+        mfa: None,
         limit: 20,
         cursor: Cursor::First,
         now,
@@ -430,6 +431,7 @@ pub fn prefix(s: &str) -> SearchPrefix {
 pub fn matches(user: &User, q: &UserQuery) -> bool {
     q.state.is_none_or(|s| user.state(q.now) == s)
         && q.archived.is_none_or(|a| user.archived == a)
+        && q.mfa.is_none_or(|m| user.mfa_enrolled == m)
         && q.search
             .as_ref()
             .is_none_or(|p| user_terms(user).iter().any(|t| t.starts_with(p.lower())))

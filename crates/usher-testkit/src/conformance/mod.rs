@@ -23,6 +23,7 @@ pub mod changes;
 pub mod factors;
 pub mod fixtures;
 pub mod listing;
+pub mod mfa;
 pub mod paging;
 pub mod passwords;
 pub mod search;
@@ -134,6 +135,10 @@ macro_rules! store_conformance_tests {
             search::a_search_with_thousands_of_matches_counts_and_pages_exactly,
             search::a_search_with_few_matches_among_thousands_finds_exactly_them,
             search::a_search_follows_edits_deletes_and_attribute_purges,
+
+            mfa::the_mfa_filter_combines_with_state_and_archived_and_follows_the_clock,
+            mfa::edits_deletes_and_enrolment_keep_the_mfa_totals_exact,
+            mfa::a_search_with_the_mfa_filter_counts_and_pages_exactly,
 
             attributes::a_created_attribute_is_listed_with_every_field,
             attributes::an_attribute_name_differing_only_in_case_is_refused_with_attribute_exists,

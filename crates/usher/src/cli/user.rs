@@ -96,6 +96,9 @@ pub struct ListUsers {
     /// true or false.
     #[arg(long)]
     archived: Option<String>,
+    /// true (only users with a confirmed second factor) or false.
+    #[arg(long)]
+    mfa: Option<String>,
     /// Page size, 1 to 200.
     #[arg(long)]
     limit: Option<i64>,
@@ -216,6 +219,7 @@ async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
         search: l.search.clone(),
         state: l.state.clone(),
         archived: l.archived.clone(),
+        mfa: l.mfa.clone(),
         limit: l.limit,
         cursor: l.cursor.clone(),
     };

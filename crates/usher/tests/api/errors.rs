@@ -117,6 +117,8 @@ async fn bad_query_parameters_are_400_with_their_own_codes() {
         ("search=a", "search_too_short"),
         ("state=sleeping", "invalid_state_filter"),
         ("archived=maybe", "invalid_archived_filter"),
+        ("mfa=yes", "invalid_mfa_filter"),
+        ("mfa=TRUE", "invalid_mfa_filter"),
         ("cursor=garbage", "invalid_cursor"),
     ] {
         let res = app.get(&format!("{USERS}?{q}")).await;
@@ -126,6 +128,18 @@ async fn bad_query_parameters_are_400_with_their_own_codes() {
     let long = "a".repeat(101);
     let res = app.get(&format!("{USERS}?search={long}")).await;
     assert_eq!(body(res).await["code"], "search_too_long");
+    // A problem document that names the parameter.
+    let res = app.get(&format!("{USERS}?state=active&mfa=yes")).await;
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let problem = body(res).await;
+    assert_eq!(problem["status"], 400);
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with("mfa "),
+        "{problem}"
+    );
 }
 
 #[tokio::test]

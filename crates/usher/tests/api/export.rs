@@ -117,6 +117,14 @@ async fn an_export_streams_every_user_as_csv_or_json_lines() {
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][1], "zzz@x.example");
 
+    let (status, _, text) = export(&app, "mfa=true").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        csv::Reader::from_reader(text.as_bytes()).records().count(),
+        0,
+        "no one enrolled"
+    );
+
     // JSON Lines: the users as the API shows them, values untouched.
     let (status, kind, text) = export(&app, "format=jsonl&search=aaa").await;
     assert_eq!(status, 200);
@@ -142,7 +150,7 @@ async fn an_export_streams_every_user_as_csv_or_json_lines() {
     )
     .await;
     let events = audit["items"].as_array().unwrap();
-    assert_eq!(events.len(), 6, "{audit}");
+    assert_eq!(events.len(), 7, "{audit}");
     assert!(
         events
             .iter()

@@ -1,5 +1,6 @@
 //! Listing and searching through links, with exact totals.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use time::Duration;
@@ -199,4 +200,121 @@ async fn pages_stay_correct_while_users_come_and_go() {
         all["items"][6]["email"].as_str()
     );
     assert!(!e2.contains(&sixth["email"].as_str().unwrap().to_owned()));
+}
+
+/// Logs `email` in (creating the user with a password) and enrols a TOTP
+/// app through the end-user API, as a person would. Answers the user's id.
+async fn enrolled_user(app: &TestApp, email: &str) -> String {
+    let tokens = app
+        .login_as("default", email, "correct horse battery")
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let auth = |path: &str| format!("/api/v1/tenants/default/auth/{path}");
+    let res = app
+        .as_user(Method::POST, &auth("totp"), access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let secret = body(res).await["secret"].as_str().unwrap().to_owned();
+    let secret = usher_core::mfa::TotpSecret::from_base32(&secret).unwrap();
+    let step = usher_core::mfa::totp_step(app.clock_now().unix_timestamp());
+    let res = app
+        .as_user(Method::POST, &auth("totp/confirm"), access)
+        .json(&json!({"code": usher_core::mfa::totp_code(&secret, step)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let found = body(app.get(&format!("{USERS}?search={email}")).await).await;
+    assert_eq!(found["items"][0]["mfa_enrolled"], true);
+    found["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+fn total(page: &Value) -> u64 {
+    page["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn the_mfa_filter_lists_users_with_or_without_a_second_factor_with_links_that_keep_it() {
+    let app = TestApp::spawn().await;
+    // Twelve without a factor (four active, two of them Annas), three with.
+    seed(&app, 12).await;
+    let mut enrolled = Vec::new();
+    for i in 0..3 {
+        enrolled.push(enrolled_user(&app, &format!("ann.mfa{i}@x.example")).await);
+    }
+    let with = body(app.get(&format!("{USERS}?mfa=true")).await).await;
+    assert_eq!(total(&with), 3);
+    assert_eq!(
+        emails(&with),
+        [
+            "ann.mfa0@x.example",
+            "ann.mfa1@x.example",
+            "ann.mfa2@x.example"
+        ]
+    );
+    let without = body(app.get(&format!("{USERS}?mfa=false&limit=200")).await).await;
+    assert_eq!(total(&without), 12);
+    assert!(
+        without["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["mfa_enrolled"] == false)
+    );
+
+    // Pages of two: every link keeps the filter, and they lead through
+    // exactly the enrolled users.
+    let first = body(app.get(&format!("{USERS}?mfa=true&limit=2")).await).await;
+    for which in ["first", "next", "last"] {
+        let l = link(&first, which).unwrap();
+        assert!(
+            l.contains("mfa=true") && l.contains("limit=2"),
+            "{which}: {l}"
+        );
+    }
+    assert!(first["links"]["prev"].is_null());
+    let second = body(app.get(&link(&first, "next").unwrap()).await).await;
+    assert_eq!(emails(&second), ["ann.mfa2@x.example"]);
+    assert_eq!(total(&second), 3);
+    assert!(second["links"]["next"].is_null());
+    assert_eq!(
+        emails(&body(app.get(&link(&second, "prev").unwrap()).await).await),
+        ["ann.mfa0@x.example", "ann.mfa1@x.example"]
+    );
+    let last = body(app.get(&link(&first, "last").unwrap()).await).await;
+    assert_eq!(emails(&last), ["ann.mfa1@x.example", "ann.mfa2@x.example"]);
+
+    // With the state, archived and search filters.
+    let count = |q: &'static str| {
+        let app = &app;
+        async move { total(&body(app.get(&format!("{USERS}?{q}")).await).await) }
+    };
+    assert_eq!(count("mfa=true&state=active").await, 3);
+    assert_eq!(count("mfa=false&state=active").await, 4);
+    assert_eq!(count("mfa=true&state=not_invited").await, 0);
+    assert_eq!(count("mfa=true&search=ann").await, 3);
+    assert_eq!(count("mfa=false&search=ann").await, 2);
+    assert_eq!(count("mfa=true&search=ann.mfa1").await, 1);
+    let empty = body(app.get(&format!("{USERS}?mfa=true&state=blocked")).await).await;
+    assert_eq!((total(&empty), emails(&empty).len()), (0, 0));
+    assert!(empty["links"]["prev"].is_null() && empty["links"]["next"].is_null());
+    app.post(&format!("{USERS}/{}/archive", enrolled[1]), &json!({}))
+        .await;
+    assert_eq!(count("mfa=true&archived=true").await, 1);
+    assert_eq!(count("mfa=true&archived=false").await, 2);
+    assert_eq!(count("mfa=false&archived=true").await, 0);
+    let archived = body(
+        app.get(&format!(
+            "{USERS}?mfa=true&archived=true&state=active&search=ann"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(emails(&archived), ["ann.mfa1@x.example"]);
+    // Deleting an enrolled user takes it out of the count.
+    app.delete(&format!("{USERS}/{}", enrolled[0])).await;
+    assert_eq!(count("mfa=true").await, 2);
+    assert_eq!(count("mfa=false").await, 12);
 }

@@ -105,3 +105,28 @@ fn documented_request_bodies_list_the_fields_the_domain_reads() {
         "documented but unknown to the domain: {unknown:?}"
     );
 }
+
+#[test]
+fn the_user_list_documents_every_filter_it_reads() {
+    let doc: Value = serde_json::to_value(usher_http::openapi()).unwrap();
+    let params = doc["paths"]["/api/v1/tenants/{tenant}/users"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let query: Vec<&str> = params
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        query,
+        ["search", "state", "archived", "mfa", "limit", "cursor"]
+    );
+    let mfa = params.iter().find(|p| p["name"] == "mfa").unwrap();
+    assert_eq!(mfa["required"], false);
+    assert!(
+        mfa["description"]
+            .as_str()
+            .unwrap()
+            .contains("second factor")
+    );
+}
