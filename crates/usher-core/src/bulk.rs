@@ -20,7 +20,7 @@ pub const MAX_ROWS: usize = 100_000;
 /// The largest file accepted.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// Rows run in one transaction.
-pub const CHUNK_ROWS: usize = 500;
+pub const CHUNK_ROWS: usize = 1000;
 /// The longest note.
 pub const MAX_NOTE_CHARS: usize = 1000;
 

@@ -17,7 +17,7 @@ pub const MAX_ROWS: usize = 1_000_000;
 /// The largest file accepted.
 pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
 /// Rows written in one transaction (all or nothing).
-pub const BATCH_ROWS: usize = 2000;
+pub const BATCH_ROWS: usize = 5000;
 
 /// The keys a row may carry besides the profile fields.
 pub const EXTRA_KEYS: [&str; 3] = ["state", "password_hash", "totp_secret"];

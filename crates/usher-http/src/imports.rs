@@ -148,7 +148,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
 /// scrypt; rehashed to argon2id at the first login) and
 /// `totp_secret` (base32). A row whose external id or email names a stored
 /// user updates it; others create users. Rows are written in batches of
-/// 2,000, each whole or not at all; the answer lists every bad row.
+/// 5,000, each whole or not at all; the answer lists every bad row.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/imports", tag = "users",
     params(("tenant" = String, Path, description = "Tenant slug"), ImportQuery),
     request_body(content((String = "text/csv"), (String = "application/x-ndjson"))),

@@ -71,9 +71,8 @@ fn check(
     let mut stored = HashMap::new();
     let (mut emails, mut usernames, mut externals) =
         (HashSet::new(), HashSet::new(), HashSet::new());
-    let mut email_q = c
-        .prepare_cached("SELECT id FROM users WHERE tenant_key = ?1 AND email_norm = ?2")
-        .db()?;
+    // The batch's emails in a few statements rather than one per entry.
+    let holders = email_holders(c, tk, entries)?;
     let mut username_q = c
         .prepare_cached("SELECT id FROM users WHERE tenant_key = ?1 AND username_norm = ?2")
         .db()?;
@@ -106,10 +105,7 @@ fn check(
             }
         }
         let email = u.email.normalized();
-        let found: Option<Vec<u8>> = email_q
-            .query_row(params![tk, email], |r| r.get(0))
-            .optional()
-            .db()?;
+        let found = holders.get(email).cloned();
         if !emails.insert(email.to_owned()) || other(found, u.id) {
             refuse(taken("email_taken", "email", "email"));
             continue;
@@ -155,6 +151,39 @@ fn check(
         }
     }
     Ok((refusals, stored))
+}
+
+/// Who holds each of the batch's emails now (normalised email → user id).
+fn email_holders(
+    c: &Connection,
+    tk: i64,
+    entries: &[ImportEntry],
+) -> Result<HashMap<String, Vec<u8>>, Error> {
+    const PART: usize = 500;
+    let mut holders = HashMap::new();
+    for part in entries.chunks(PART) {
+        let marks = vec!["?"; part.len()].join(", ");
+        let sql = format!(
+            "SELECT email_norm, id FROM users WHERE tenant_key = ? AND email_norm IN ({marks})"
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(part.len() + 1);
+        args.push(rusqlite::types::Value::Integer(tk));
+        args.extend(
+            part.iter()
+                .map(|e| rusqlite::types::Value::Text(e.user.email.normalized().to_owned())),
+        );
+        let mut q = c.prepare_cached(&sql).db()?;
+        let found = q
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .db()?;
+        for row in found {
+            let (email, id) = row.db()?;
+            holders.insert(email, id);
+        }
+    }
+    Ok(holders)
 }
 
 /// Writes one checked entry; answers whether it created a user.

@@ -240,8 +240,8 @@ async fn json_lines_a_dry_run_and_bad_rows() {
 async fn batches_are_written_whole_or_not_at_all() {
     let (app, _) = setup().await;
     let mut file = String::from("email\n");
-    for i in 0..2500 {
-        if i == 2300 {
+    for i in 0..6000 {
+        if i == 5300 {
             file.push_str("broken\n");
         } else {
             file.push_str(&format!("u{i:04}@batch.example\n"));
@@ -251,11 +251,11 @@ async fn batches_are_written_whole_or_not_at_all() {
     let (status, report) = import(&app, "", "text/csv", &file).await;
     assert_eq!(status, 200);
     assert_eq!(report["batches"], 2);
-    assert_eq!(report["created"], 2000, "{report}");
+    assert_eq!(report["created"], 5000, "{report}");
     assert_eq!(report["failed_batches"], 1);
-    assert_eq!(report["skipped_rows"], 499);
-    assert_eq!(report["errors"][0]["line"], 2302);
-    assert_eq!(total(&app).await, before + 2000);
+    assert_eq!(report["skipped_rows"], 999);
+    assert_eq!(report["errors"][0]["line"], 5302);
+    assert_eq!(total(&app).await, before + 5000);
 
     // Whole-file problems are refused outright.
     let (status, problem) = import(&app, "", "text/csv", "first_name\nAnn\n").await;
