@@ -98,31 +98,230 @@ fn file_error(message: impl Into<String>) -> Error {
     Error::bad_request("invalid_import_file", message)
 }
 
-/// Reads a file of either format. Errors of the whole file answer `Err`.
+/// Reads a whole file of either format. Errors of the whole file answer
+/// `Err`.
 pub fn read(format: ImportFormat, bytes: &[u8]) -> Result<ReadFile, Error> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::TooLarge(format!(
-            "the file is larger than {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(file_error("the file is not UTF-8 text"));
-    };
-    let file = match format {
-        ImportFormat::Csv => read_csv(text)?,
-        ImportFormat::JsonLines => read_json_lines(text)?,
-    };
-    if file.rows.len() + file.errors.len() > MAX_ROWS {
-        return Err(Error::TooLarge(format!(
-            "the file has more than {MAX_ROWS} rows"
-        )));
+    let mut reader = Reader::new(format, bytes)?;
+    let mut file = ReadFile::default();
+    loop {
+        let before = file.rows.len() + file.errors.len();
+        reader.next_batch(usize::MAX, &mut file);
+        if file.rows.len() + file.errors.len() == before {
+            break;
+        }
     }
     if file.rows.is_empty() && file.errors.is_empty() {
         return Err(file_error("the file has no rows"));
     }
     Ok(file)
+}
+
+/// Reads a file batch by batch, so that the first batch can be written
+/// while the rest is still being read.
+pub struct Reader<'a> {
+    source: Source<'a>,
+    /// Rows the file holds at most (its lines, less a CSV header).
+    estimate: u64,
+}
+
+impl std::fmt::Debug for Reader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("estimate", &self.estimate)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Source<'a> {
+    Csv {
+        records: csv::StringRecordsIntoIter<&'a [u8]>,
+        headers: Vec<String>,
+        lines: Lines<'a>,
+    },
+    JsonLines(std::iter::Enumerate<std::str::Lines<'a>>),
+}
+
+impl<'a> Reader<'a> {
+    /// Checks what concerns the whole file (size, encoding, the CSV header,
+    /// the number of lines) before any row is read.
+    pub fn new(format: ImportFormat, bytes: &'a [u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(Error::TooLarge(format!(
+                "the file is larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            )));
+        }
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(file_error("the file is not UTF-8 text"));
+        };
+        // Every row takes a line at least: more lines than the limit allows
+        // rows (and a header) are refused before anything is written.
+        let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+        if newlines > MAX_ROWS + 1 {
+            return Err(Error::TooLarge(format!(
+                "the file has more than {MAX_ROWS} rows"
+            )));
+        }
+        let source = match format {
+            ImportFormat::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(true)
+                    .from_reader(text.as_bytes());
+                let headers = csv_headers(&mut reader)?;
+                Source::Csv {
+                    records: reader.into_records(),
+                    headers,
+                    lines: Lines::of(text.as_bytes()),
+                }
+            }
+            ImportFormat::JsonLines => Source::JsonLines(text.lines().enumerate()),
+        };
+        let estimate = match format {
+            ImportFormat::Csv => newlines.saturating_sub(1),
+            ImportFormat::JsonLines => newlines.max(1),
+        } as u64;
+        Ok(Self { source, estimate })
+    }
+
+    /// Rows the file holds at most, for a progress bar.
+    pub fn estimate(&self) -> u64 {
+        self.estimate
+    }
+
+    /// Adds up to `max` more rows (readable or not) to `into`; none when
+    /// the file is done.
+    pub fn next_batch(&mut self, max: usize, into: &mut ReadFile) {
+        let mut taken = 0;
+        while taken < max {
+            let next = match &mut self.source {
+                Source::Csv {
+                    records,
+                    headers,
+                    lines,
+                } => match records.next() {
+                    None => break,
+                    Some(r) => csv_row(r, headers, lines),
+                },
+                Source::JsonLines(lines) => match lines.next() {
+                    None => break,
+                    Some((i, line)) => json_row(i as u32 + 1, line),
+                },
+            };
+            match next {
+                None => {}
+                Some(Ok(row)) => {
+                    into.rows.push(row);
+                    taken += 1;
+                }
+                Some(Err(e)) => {
+                    into.errors.push(e);
+                    taken += 1;
+                }
+            }
+        }
+    }
+}
+
+fn csv_headers(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, Error> {
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| file_error(format!("the header row cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for h in &headers {
+        if h.is_empty() {
+            return Err(file_error("a column of the header row has no name"));
+        }
+        if !seen.insert(h.to_ascii_lowercase()) {
+            return Err(file_error(format!("the column {h} appears twice")));
+        }
+    }
+    if !headers.iter().any(|h| h.eq_ignore_ascii_case("email")) {
+        return Err(file_error("the header row must name an email column"));
+    }
+    Ok(headers)
+}
+
+/// One CSV record as a row; `None` for a blank one.
+fn csv_row(
+    record: csv::Result<csv::StringRecord>,
+    headers: &[String],
+    lines: &Lines<'_>,
+) -> Option<Result<RawRow, RowError>> {
+    let record = match record {
+        Ok(r) => r,
+        Err(e) => {
+            let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+            return Some(Err(RowError::new(
+                line,
+                None,
+                "unreadable_row",
+                format!("the row cannot be read: {e}"),
+            )));
+        }
+    };
+    let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+    if record.iter().all(|c| c.trim().is_empty()) {
+        return None;
+    }
+    if record.len() > headers.len() {
+        return Some(Err(RowError::new(
+            line,
+            None,
+            "too_many_cells",
+            format!(
+                "the row has {} cells but the header names {} columns",
+                record.len(),
+                headers.len()
+            ),
+        )));
+    }
+    let mut object = Map::new();
+    let mut attributes = Map::new();
+    for (h, cell) in headers.iter().zip(record.iter()) {
+        if cell.is_empty() {
+            continue;
+        }
+        let value = Value::String(unneutralise(cell).to_owned());
+        match h.strip_prefix("attributes.") {
+            Some(name) => {
+                attributes.insert(name.to_owned(), value);
+            }
+            None => {
+                object.insert(h.to_ascii_lowercase(), value);
+            }
+        }
+    }
+    if !attributes.is_empty() {
+        object.insert("attributes".into(), Value::Object(attributes));
+    }
+    Some(Ok(RawRow { line, object }))
+}
+
+/// One JSON Lines line as a row; `None` for a blank one.
+fn json_row(n: u32, line: &str) -> Option<Result<RawRow, RowError>> {
+    if line.trim().is_empty() {
+        return None;
+    }
+    Some(match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(object)) => Ok(RawRow { line: n, object }),
+        Ok(_) => Err(RowError::new(
+            n,
+            None,
+            "not_an_object",
+            "each line must be one JSON object",
+        )),
+        Err(e) => Err(RowError::new(
+            n,
+            None,
+            "malformed_json",
+            format!("the line is not valid JSON: {e}"),
+        )),
+    })
 }
 
 /// A cell without the `'` a spreadsheet export put before a formula sign.
@@ -170,112 +369,6 @@ impl<'a> Lines<'a> {
         }
         (self.newlines.partition_point(|nl| *nl < at) + 1) as u32
     }
-}
-
-fn read_csv(text: &str) -> Result<ReadFile, Error> {
-    let lines = Lines::of(text.as_bytes());
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| file_error(format!("the header row cannot be read: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    for h in &headers {
-        if h.is_empty() {
-            return Err(file_error("a column of the header row has no name"));
-        }
-        if !seen.insert(h.to_ascii_lowercase()) {
-            return Err(file_error(format!("the column {h} appears twice")));
-        }
-    }
-    if !headers.iter().any(|h| h.eq_ignore_ascii_case("email")) {
-        return Err(file_error("the header row must name an email column"));
-    }
-    let mut file = ReadFile::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-                file.errors.push(RowError::new(
-                    line,
-                    None,
-                    "unreadable_row",
-                    format!("the row cannot be read: {e}"),
-                ));
-                continue;
-            }
-        };
-        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if record.len() > headers.len() {
-            file.errors.push(RowError::new(
-                line,
-                None,
-                "too_many_cells",
-                format!(
-                    "the row has {} cells but the header names {} columns",
-                    record.len(),
-                    headers.len()
-                ),
-            ));
-            continue;
-        }
-        let mut object = Map::new();
-        let mut attributes = Map::new();
-        for (h, cell) in headers.iter().zip(record.iter()) {
-            if cell.is_empty() {
-                continue;
-            }
-            let value = Value::String(unneutralise(cell).to_owned());
-            match h.strip_prefix("attributes.") {
-                Some(name) => {
-                    attributes.insert(name.to_owned(), value);
-                }
-                None => {
-                    object.insert(h.to_ascii_lowercase(), value);
-                }
-            }
-        }
-        if !attributes.is_empty() {
-            object.insert("attributes".into(), Value::Object(attributes));
-        }
-        file.rows.push(RawRow { line, object });
-    }
-    Ok(file)
-}
-
-fn read_json_lines(text: &str) -> Result<ReadFile, Error> {
-    let mut file = ReadFile::default();
-    for (i, line) in text.lines().enumerate() {
-        let n = i as u32 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(object)) => file.rows.push(RawRow { line: n, object }),
-            Ok(_) => file.errors.push(RowError::new(
-                n,
-                None,
-                "not_an_object",
-                "each line must be one JSON object",
-            )),
-            Err(e) => file.errors.push(RowError::new(
-                n,
-                None,
-                "malformed_json",
-                format!("the line is not valid JSON: {e}"),
-            )),
-        }
-    }
-    Ok(file)
 }
 
 /// The state an imported user gets.

@@ -10,7 +10,7 @@
 use super::Services;
 use crate::audit::AuditContext;
 use crate::error::Error;
-use crate::import::{BATCH_ROWS, ImportFormat, ImportState, RawRow, RowError, read};
+use crate::import::{BATCH_ROWS, ImportFormat, ImportState, RawRow, ReadFile, Reader, RowError};
 use crate::mfa::TotpSecret;
 use crate::store::{Effects, ImportEntry, LinkKind};
 use crate::tenant::Tenant;
@@ -184,60 +184,53 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.import")
             .details(json!({"dry_run": request.dry_run}));
-        let file = match read(request.format, &request.file) {
-            Ok(f) => f,
+        let mut reader = match Reader::new(request.format, &request.file) {
+            Ok(r) => r,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
-        drop(request.file);
+        let mut first = ReadFile::default();
+        reader.next_batch(BATCH_ROWS, &mut first);
+        if first.rows.is_empty() && first.errors.is_empty() {
+            let e = Error::bad_request("invalid_import_file", "the file has no rows");
+            return Err(self.refuse(draft, e).await);
+        }
         let attrs = self.attribute_set(tenant).await?;
-        let total = (file.rows.len() + file.errors.len()) as u64;
+        let estimate = reader.estimate();
         let mut report = ImportReport {
             dry_run: request.dry_run,
-            rows: total,
             ..ImportReport::default()
         };
-        // Batches of rows in file order; an unreadable row counts in the
-        // batch its line falls in.
-        let mut read_errors = file.errors;
-        read_errors.sort_by_key(|e| e.line);
-        let mut read_errors = read_errors.into_iter().peekable();
-        let mut rows = file.rows.into_iter().peekable();
-        let mut batches: Vec<(Vec<RawRow>, Vec<RowError>)> = Vec::new();
-        while rows.peek().is_some() || read_errors.peek().is_some() {
-            let mut batch = Vec::new();
-            let mut errors = Vec::new();
-            while batch.len() + errors.len() < BATCH_ROWS {
-                let next_row = rows.peek().map(|r| r.line);
-                let next_error = read_errors.peek().map(|e| e.line);
-                match (next_row, next_error) {
-                    (Some(r), Some(e)) if e < r => errors.extend(read_errors.next()),
-                    (Some(_), _) => batch.extend(rows.next()),
-                    (None, Some(_)) => errors.extend(read_errors.next()),
-                    (None, None) => break,
-                }
-            }
-            batches.push((batch, errors));
-        }
-        report.batches = batches.len() as u64;
         let mut seen = Seen::default();
         let mut done = 0u64;
         let mut errors: Vec<RowError> = Vec::new();
+        let mut first = Some(first);
+        let mut number = 0u64;
         let mut in_flight: Option<(Prepared, u64)> = None;
-        let mut batches = batches.into_iter().enumerate();
         loop {
-            let next = batches.next();
+            // The next batch is read and checked while the store writes the
+            // one before.
             let prepare = async {
-                match next {
-                    Some((i, (rows, read_errors))) => self
-                        .prepare_batch(tenant, &attrs, &mut seen, rows, read_errors)
-                        .await
-                        .map(|p| Some((p, i as u64 + 1))),
-                    None => Ok(None),
+                let batch = match first.take() {
+                    Some(b) => b,
+                    None => {
+                        let mut b = ReadFile::default();
+                        reader.next_batch(BATCH_ROWS, &mut b);
+                        b
+                    }
+                };
+                if batch.rows.is_empty() && batch.errors.is_empty() {
+                    return Ok(None);
                 }
+                number += 1;
+                let mut read_errors = batch.errors;
+                read_errors.sort_by_key(|e| e.line);
+                self.prepare_batch(tenant, &attrs, &mut seen, batch.rows, read_errors)
+                    .await
+                    .map(|p| Some((p, number)))
             };
             let (written, prepared) = match in_flight.take() {
-                Some((batch, number)) => {
-                    let write = self.write_batch(tenant, ctx, batch, number, request.dry_run);
+                Some((batch, n)) => {
+                    let write = self.write_batch(tenant, ctx, batch, n, request.dry_run);
                     let (w, p) = tokio::join!(write, prepare);
                     (Some(w), p?)
                 }
@@ -253,13 +246,15 @@ impl Services {
                 }
                 errors.extend(batch_errors);
                 done += rows;
-                progress(done, total);
+                progress(done, estimate.max(done));
             }
             match prepared {
                 Some(p) => in_flight = Some(p),
                 None => break,
             }
         }
+        report.rows = done;
+        report.batches = number;
         let mut bad: Vec<u32> = errors.iter().map(|e| e.line).collect();
         bad.sort_unstable();
         bad.dedup();
