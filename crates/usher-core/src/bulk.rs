@@ -68,6 +68,20 @@ impl BulkAction {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
+
+    /// The lifecycle action this is, for the six that are one.
+    pub fn lifecycle(self) -> Option<crate::user::Action> {
+        use crate::user::Action;
+        match self {
+            BulkAction::Block => Some(Action::Block),
+            BulkAction::Unblock => Some(Action::Unblock),
+            BulkAction::Disable => Some(Action::Disable),
+            BulkAction::Enable => Some(Action::Enable),
+            BulkAction::Archive => Some(Action::Archive),
+            BulkAction::SendInvitation => Some(Action::SendInvitation),
+            BulkAction::Delete | BulkAction::PasswordReset | BulkAction::RevokeSessions => None,
+        }
+    }
 }
 
 /// Where a bulk process is in its life.

@@ -564,6 +564,27 @@ pub struct BulkChange {
     pub error: Option<String>,
 }
 
+impl BulkChange {
+    /// A move of process `id` from one of `from` to `to`, at `now`.
+    pub fn new(
+        tenant_id: Uuid,
+        id: Uuid,
+        from: &[BulkState],
+        to: BulkState,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            tenant_id,
+            id,
+            from: from.to_vec(),
+            to,
+            now,
+            started_by: None,
+            error: None,
+        }
+    }
+}
+
 /// What one row of a bulk run does.
 #[derive(Debug)]
 pub struct BulkStep {

@@ -52,11 +52,7 @@ pub async fn create_attribute(
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "attribute.create", e)
-                .await
-                .into());
+            return Err(admin.refused(&state, "attribute.create", e).await);
         }
     };
     let def = state
@@ -100,11 +96,7 @@ pub async fn delete_attribute(
     let purge = match purge {
         Ok(p) => p,
         Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "attribute.delete", e)
-                .await
-                .into());
+            return Err(admin.refused(&state, "attribute.delete", e).await);
         }
     };
     state

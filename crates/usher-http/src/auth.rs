@@ -39,13 +39,19 @@ pub fn request_context(parts: &Parts, state: &AppState, actor: Actor) -> AuditCo
     let mut ctx = AuditContext::new(actor);
     let proxies = &state.services.options().trusted_proxies;
     ctx.client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        // The forwarded chain is read only when a proxy is configured: other
+        // requests pay nothing for it.
+        let forwarded = if proxies.is_empty() {
+            None
+        } else {
+            let hops: Vec<&str> = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!hops.is_empty()).then(|| hops.join(","))
+        };
         proxies.client(c.0.ip(), forwarded.as_deref()).to_string()
     });
     ctx.request_id = parts
@@ -96,6 +102,18 @@ pub(crate) async fn tenant_slug(parts: &mut Parts, state: &AppState) -> Result<S
 pub struct TenantAdmin {
     pub tenant: Tenant,
     pub ctx: AuditContext,
+}
+
+impl TenantAdmin {
+    /// Records a request of this admin refused before the service read it
+    /// (a bad body or query), and answers it.
+    pub(crate) async fn refused(&self, state: &AppState, action: &str, e: Error) -> ApiError {
+        state
+            .services
+            .refuse_request(&self.ctx, Some(&self.tenant), action, e)
+            .await
+            .into()
+    }
 }
 
 impl FromRequestParts<AppState> for TenantAdmin {

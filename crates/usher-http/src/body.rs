@@ -34,16 +34,21 @@ impl JsonBody {
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The body's media type, lowercase and without parameters (empty when
+/// none is given).
+pub fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|m| {
-            let m = m.trim().to_ascii_lowercase();
-            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-        })
-        .unwrap_or(false)
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let m = media_type(headers);
+    m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
 }
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {

@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
-use crate::error::{ApiError, ApiResult};
+use crate::body::{QueryParams, int_param, media_type};
+use crate::error::ApiResult;
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::body::Bytes;
@@ -231,24 +231,6 @@ pub struct StartRequest {
     pub confirm_delete: Option<bool>,
 }
 
-async fn refused(state: &AppState, admin: &TenantAdmin, action: &str, e: Error) -> ApiError {
-    state
-        .services
-        .refuse_request(&admin.ctx, Some(&admin.tenant), action, e)
-        .await
-        .into()
-}
-
-fn media_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 fn too_large() -> Error {
     Error::TooLarge(format!(
         "the file may be at most {} MiB",
@@ -352,7 +334,7 @@ pub async fn upload(
     let headers = req.headers().clone();
     let upload = match read_upload(&headers, req).await {
         Ok(u) => u,
-        Err(e) => return Err(refused(&state, &admin, "bulk.create", e).await),
+        Err(e) => return Err(admin.refused(&state, "bulk.create", e).await),
     };
     let done = state
         .services
@@ -419,7 +401,7 @@ pub async fn list(
     let parsed = q.and_then(|q| Ok((bounded("limit", q.limit.as_ref(), 1, 100, 20)?, q.before)));
     let (limit, before) = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(refused(&state, &admin, "bulk.list", e).await),
+        Err(e) => return Err(admin.refused(&state, "bulk.list", e).await),
     };
     let items = state
         .services
@@ -474,7 +456,7 @@ pub async fn rows(
     });
     let (after, limit) = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(refused(&state, &admin, "bulk.rows", e).await),
+        Err(e) => return Err(admin.refused(&state, "bulk.rows", e).await),
     };
     let (p, rows) = state
         .services
@@ -512,7 +494,7 @@ pub async fn start(
 ) -> ApiResult<(StatusCode, Json<BulkProcessResponse>)> {
     let confirm = match confirm_delete(&body) {
         Ok(c) => c,
-        Err(e) => return Err(refused(&state, &admin, "bulk.start", e).await),
+        Err(e) => return Err(admin.refused(&state, "bulk.start", e).await),
     };
     let p = state
         .services

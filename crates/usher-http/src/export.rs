@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::TenantAdmin;
 use crate::body::QueryParams;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::schema::{CommonErrors, UserResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -118,12 +118,7 @@ pub async fn export_users(
     let (format, q) = match parsed {
         Ok(v) => v,
         Err(e) => {
-            let e: ApiError = state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "user.export", e)
-                .await
-                .into();
-            return Err(e);
+            return Err(admin.refused(&state, "user.export", e).await);
         }
     };
     let params = ListParams {

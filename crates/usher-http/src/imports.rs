@@ -4,12 +4,11 @@
 
 use crate::AppState;
 use crate::auth::TenantAdmin;
-use crate::body::parse_query;
+use crate::body::{media_type, parse_query};
 use crate::error::ApiResult;
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::header;
 use serde::{Deserialize, Serialize};
 use usher_core::Error;
 use usher_core::import::{ImportFormat, MAX_FILE_BYTES};
@@ -90,14 +89,7 @@ impl From<ImportReport> for ImportResponse {
 
 async fn read_request(req: Request) -> Result<ImportRequest, Error> {
     let q: ImportQuery = parse_query(req.uri().query().unwrap_or(""))?;
-    let media = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = media_type(req.headers());
     let format = match q.format.as_deref() {
         Some(f) => ImportFormat::parse(f).ok_or_else(|| {
             Error::bad_request("invalid_parameter", "format must be csv or jsonl")
@@ -164,11 +156,7 @@ pub async fn import(
     let request = match read_request(req).await {
         Ok(r) => r,
         Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "user.import", e)
-                .await
-                .into());
+            return Err(admin.refused(&state, "user.import", e).await);
         }
     };
     let report = state

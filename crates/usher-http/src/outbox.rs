@@ -95,11 +95,7 @@ pub async fn list_outbox(
     let (q, limit) = match parsed {
         Ok(v) => v,
         Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "outbox.list", e)
-                .await
-                .into());
+            return Err(admin.refused(&state, "outbox.list", e).await);
         }
     };
     let page = state

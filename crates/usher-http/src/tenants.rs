@@ -109,11 +109,7 @@ pub async fn update_settings(
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, Some(&admin.tenant), "tenant.settings.update", e)
-                .await
-                .into());
+            return Err(admin.refused(&state, "tenant.settings.update", e).await);
         }
     };
     let tenant = state

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::TenantAdmin;
 use crate::body::{JsonBody, QueryParams, int_param};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::paging::links;
 use crate::precondition::{IfMatch, etag};
 use crate::schema::{
@@ -42,19 +42,6 @@ fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
     (status, [(header::ETAG, etag(user.version))], Json(body)).into_response()
 }
 
-async fn refused(
-    state: &AppState,
-    admin: &TenantAdmin,
-    action: &str,
-    e: usher_core::Error,
-) -> ApiError {
-    state
-        .services
-        .refuse_request(&admin.ctx, Some(&admin.tenant), action, e)
-        .await
-        .into()
-}
-
 /// Create a user.
 ///
 /// Creates the user `pending_invitation` (default), `not_invited`
@@ -75,7 +62,7 @@ pub async fn create_user(
 ) -> ApiResult<Response> {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return Err(refused(&state, &admin, "user.create", e).await),
+        Err(e) => return Err(admin.refused(&state, "user.create", e).await),
     };
     let user = state
         .services
@@ -104,11 +91,11 @@ pub async fn list_users(
 ) -> ApiResult<Json<UserList>> {
     let q = match q {
         Ok(q) => q,
-        Err(e) => return Err(refused(&state, &admin, "user.list", e).await),
+        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
     };
     let limit = match int_param("limit", q.limit.as_ref()) {
         Ok(l) => l,
-        Err(e) => return Err(refused(&state, &admin, "user.list", e).await),
+        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
     };
     let params = ListParams {
         search: q.search.clone(),
@@ -185,7 +172,7 @@ pub async fn update_user(
 ) -> ApiResult<Response> {
     let (body, if_match) = match (body, if_match) {
         (Ok(b), Ok(m)) => (b, m),
-        (Err(e), _) | (_, Err(e)) => return Err(refused(&state, &admin, "user.update", e).await),
+        (Err(e), _) | (_, Err(e)) => return Err(admin.refused(&state, "user.update", e).await),
     };
     let user = state
         .services
@@ -211,7 +198,7 @@ pub async fn delete_user(
 ) -> ApiResult<StatusCode> {
     let if_match = match if_match {
         Ok(m) => m,
-        Err(e) => return Err(refused(&state, &admin, "user.delete", e).await),
+        Err(e) => return Err(admin.refused(&state, "user.delete", e).await),
     };
     state
         .services
@@ -229,7 +216,7 @@ async fn act(
 ) -> ApiResult<Response> {
     let if_match = match if_match {
         Ok(m) => m,
-        Err(e) => return Err(refused(&state, &admin, action.audit_name(), e).await),
+        Err(e) => return Err(admin.refused(&state, action.audit_name(), e).await),
     };
     let user = state
         .services
@@ -325,7 +312,7 @@ pub async fn reset_password(
 ) -> ApiResult<Response> {
     let if_match = match if_match {
         Ok(m) => m,
-        Err(e) => return Err(refused(&state, &admin, "user.password_reset", e).await),
+        Err(e) => return Err(admin.refused(&state, "user.password_reset", e).await),
     };
     let user = state
         .services

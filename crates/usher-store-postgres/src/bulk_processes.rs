@@ -37,7 +37,8 @@ macro_rules! select_processes {
 macro_rules! select_rows {
     ($condition:literal) => {
         concat!(
-            "SELECT line, reference, first_name, last_name, email, user_id, version, processed, ",
+            "SELECT line, reference, first_name, last_name, email, user_id, version, ",
+            "coalesce(outcome = 'processed', false) AS processed, ",
             "outcome, message FROM bulk_rows WHERE process_id = $1 AND line > $2 ",
             $condition,
             " ORDER BY line LIMIT $3"
@@ -334,12 +335,10 @@ async fn run_in(
             skipped += 1;
         }
         sqlx::query(
-            "UPDATE bulk_rows SET processed = $3, outcome = $4, message = $5 \
-             WHERE process_id = $1 AND line = $2",
+            "UPDATE bulk_rows SET outcome = $3, message = $4 WHERE process_id = $1 AND line = $2",
         )
         .bind(process_id)
         .bind(step.line as i32)
-        .bind(done)
         .bind(outcome)
         .bind(message)
         .execute(&mut *c)

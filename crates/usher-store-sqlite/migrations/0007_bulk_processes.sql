@@ -20,8 +20,9 @@ CREATE TABLE bulk_processes (
 CREATE INDEX bulk_processes_tenant ON bulk_processes (tenant_key, id);
 CREATE INDEX bulk_processes_running ON bulk_processes (state) WHERE state = 'running';
 
--- One row per line of the file. `outcome` stays NULL until the row has run;
--- it is written in the transaction that runs the row.
+-- One row per line of the file. `outcome` stays NULL until the row has run
+-- ('processed' when its action was carried out); it is written in the
+-- transaction that runs the row.
 CREATE TABLE bulk_rows (
     process_id BLOB    NOT NULL REFERENCES bulk_processes(id) ON DELETE CASCADE,
     line       INTEGER NOT NULL,
@@ -31,7 +32,6 @@ CREATE TABLE bulk_rows (
     email      TEXT,
     user_id    BLOB,
     version    INTEGER,
-    processed  INTEGER NOT NULL DEFAULT 0,
     outcome    TEXT,
     message    TEXT,
     PRIMARY KEY (process_id, line)

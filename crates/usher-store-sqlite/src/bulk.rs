@@ -85,7 +85,7 @@ pub(crate) fn rows(
 ) -> DbResult<Vec<BulkRow>> {
     let filter = if pending { "AND outcome IS NULL" } else { "" };
     c.prepare_cached(&format!(
-        "SELECT line, reference, first_name, last_name, email, user_id, version, processed, outcome, message \
+        "SELECT line, reference, first_name, last_name, email, user_id, version, outcome = 'processed', outcome, message \
          FROM bulk_rows WHERE process_id = ?1 AND line > ?2 {filter} ORDER BY line LIMIT ?3"
     ))?
     .query_map(
@@ -104,7 +104,7 @@ pub(crate) fn rows(
                     .map(|b| uuid(&b))
                     .transpose()?,
                 version: r.get(6)?,
-                processed: r.get(7)?,
+                processed: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
                 outcome: r.get(8)?,
                 message: r.get(9)?,
             })
@@ -267,11 +267,10 @@ pub(crate) fn run(
             skipped += 1;
         }
         c.prepare_cached(
-            "UPDATE bulk_rows SET processed = ?3, outcome = ?4, message = ?5 \
-             WHERE process_id = ?1 AND line = ?2",
+            "UPDATE bulk_rows SET outcome = ?3, message = ?4 WHERE process_id = ?1 AND line = ?2",
         )
         .db()?
-        .execute(params![pid, step.line, done, outcome, message])
+        .execute(params![pid, step.line, outcome, message])
         .db()?;
     }
     c.prepare_cached(

@@ -17,7 +17,6 @@ use crate::error::{Error, FieldError, Missing, StoreError, ValidationErrors};
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::User;
-use crate::user::state::Action;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -254,13 +253,14 @@ impl Services {
             return Err(self.refuse(draft, e).await);
         }
         let change = BulkChange {
-            tenant_id: tenant.id,
-            id: p.id,
-            from: vec![BulkState::Uploaded],
-            to: BulkState::Running,
-            now: self.clock.now(),
             started_by: Some(ctx.actor.to_stored()),
-            error: None,
+            ..BulkChange::new(
+                tenant.id,
+                p.id,
+                &[BulkState::Uploaded],
+                BulkState::Running,
+                self.clock.now(),
+            )
         };
         let p = self.store.move_bulk(change, draft).await?;
         self.spawn_bulk(tenant.clone(), p.id);
@@ -276,15 +276,13 @@ impl Services {
     ) -> Result<BulkProcess, Error> {
         let draft = self.draft(ctx, Some(tenant), "bulk.cancel");
         let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
-        let change = BulkChange {
-            tenant_id: tenant.id,
-            id: p.id,
-            from: vec![BulkState::Uploaded, BulkState::Running],
-            to: BulkState::Cancelled,
-            now: self.clock.now(),
-            started_by: None,
-            error: None,
-        };
+        let change = BulkChange::new(
+            tenant.id,
+            p.id,
+            &[BulkState::Uploaded, BulkState::Running],
+            BulkState::Cancelled,
+            self.clock.now(),
+        );
         self.store.move_bulk(change, draft).await
     }
 
@@ -390,15 +388,13 @@ impl Services {
         let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
             return Ok(());
         };
-        let change = BulkChange {
-            tenant_id: tenant.id,
+        let change = BulkChange::new(
+            tenant.id,
             id,
-            from: vec![BulkState::Running],
-            to: BulkState::Completed,
-            now: self.clock.now(),
-            started_by: None,
-            error: None,
-        };
+            &[BulkState::Running],
+            BulkState::Completed,
+            self.clock.now(),
+        );
         let draft = self
             .draft(
                 &AuditContext::new(Actor::system()),
@@ -418,13 +414,14 @@ impl Services {
 
     async fn fail_bulk(&self, tenant: &Tenant, id: Uuid, e: &Error) {
         let change = BulkChange {
-            tenant_id: tenant.id,
-            id,
-            from: vec![BulkState::Running],
-            to: BulkState::Failed,
-            now: self.clock.now(),
-            started_by: None,
             error: Some(e.to_string()),
+            ..BulkChange::new(
+                tenant.id,
+                id,
+                &[BulkState::Running],
+                BulkState::Failed,
+                self.clock.now(),
+            )
         };
         let draft = self
             .draft(
@@ -505,16 +502,7 @@ impl Services {
         draft: AuditDraft,
     ) -> BulkOp {
         let version = Some(user.version);
-        let single = match action {
-            BulkAction::Block => Some(Action::Block),
-            BulkAction::Unblock => Some(Action::Unblock),
-            BulkAction::Disable => Some(Action::Disable),
-            BulkAction::Enable => Some(Action::Enable),
-            BulkAction::Archive => Some(Action::Archive),
-            BulkAction::SendInvitation => Some(Action::SendInvitation),
-            _ => None,
-        };
-        if let Some(a) = single {
+        if let Some(a) = action.lifecycle() {
             return BulkOp::Write(self.action_write(tenant, user.id, version, a, draft));
         }
         match action {
@@ -546,15 +534,10 @@ impl Services {
 
 /// The audit action of a row: the same as the single action's.
 fn audit_action(action: BulkAction) -> &'static str {
-    match action {
-        BulkAction::Block => Action::Block.audit_name(),
-        BulkAction::Unblock => Action::Unblock.audit_name(),
-        BulkAction::Disable => Action::Disable.audit_name(),
-        BulkAction::Enable => Action::Enable.audit_name(),
-        BulkAction::Archive => Action::Archive.audit_name(),
-        BulkAction::SendInvitation => Action::SendInvitation.audit_name(),
-        BulkAction::PasswordReset => "user.password_reset",
-        BulkAction::RevokeSessions => "session.revoke_all",
-        BulkAction::Delete => "user.delete",
+    match (action, action.lifecycle()) {
+        (_, Some(a)) => a.audit_name(),
+        (BulkAction::PasswordReset, _) => "user.password_reset",
+        (BulkAction::RevokeSessions, _) => "session.revoke_all",
+        _ => "user.delete",
     }
 }

@@ -10,7 +10,7 @@ use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSec
 use crate::mfa::{self, TotpSecret};
 use crate::session;
 use crate::tenant::Tenant;
-use crate::token::Secret;
+use crate::token::{Secret, SecretHash};
 use crate::user::{User, UserState};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -22,11 +22,6 @@ pub fn invalid_code() -> Error {
         code: "invalid_code",
         message: "the code is not valid; use a current code from your authenticator app or an unused recovery code".into(),
     }
-}
-
-/// A login challenge that can still be answered.
-fn live(c: &Challenge, tenant: &Tenant, now: OffsetDateTime) -> bool {
-    c.tenant_id == tenant.id && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS
 }
 
 fn has_authenticator(factors: &[FactorSecret]) -> bool {
@@ -45,6 +40,21 @@ pub struct Enrolment {
 }
 
 impl Services {
+    /// The login challenge an `mfa_token` names, while it can still be
+    /// answered in `tenant`, and the token's hash.
+    async fn live_challenge(
+        &self,
+        tenant: &Tenant,
+        mfa_token: &str,
+        now: OffsetDateTime,
+    ) -> Result<(SecretHash, Option<Challenge>), Error> {
+        let hash = Secret::from_string(mfa_token.to_owned()).hash();
+        let challenge = self.store.find_challenge(&hash).await?.filter(|c| {
+            c.tenant_id == tenant.id && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS
+        });
+        Ok((hash, challenge))
+    }
+
     /// Starts a TOTP enrolment for the caller: a new secret, confirmed by
     /// the first code from it (replacing an earlier unconfirmed one).
     pub async fn enrol_totp(
@@ -71,10 +81,9 @@ impl Services {
     ) -> Result<Enrolment, Error> {
         let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), "factor.totp.enrol");
-        let hash = Secret::from_string(mfa_token.to_owned()).hash();
-        let user = match self.store.find_challenge(&hash).await? {
-            Some(c) if live(&c, tenant, now) => self.store.get_user(tenant.id, c.user_id).await?,
-            _ => None,
+        let user = match self.live_challenge(tenant, mfa_token, now).await?.1 {
+            Some(c) => self.store.get_user(tenant.id, c.user_id).await?,
+            None => None,
         };
         let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
             return Err(self.refuse(draft, invalid_token()).await);
@@ -215,9 +224,8 @@ impl Services {
     ) -> Result<SignedIn, Error> {
         let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), "user.login.second_factor");
-        let hash = Secret::from_string(mfa_token.to_owned()).hash();
-        let challenge = self.store.find_challenge(&hash).await?;
-        let Some(challenge) = challenge.filter(|c| live(c, tenant, now)) else {
+        let (hash, challenge) = self.live_challenge(tenant, mfa_token, now).await?;
+        let Some(challenge) = challenge else {
             return Err(self.refuse(draft, invalid_token()).await);
         };
         let draft = draft.target("user", challenge.user_id);

@@ -164,8 +164,18 @@ struct Prepared {
     rows: u64,
 }
 
-/// What the store said of a batch.
-type Written = Result<Vec<(u32, Error)>, Error>;
+/// How one batch went.
+#[derive(Default)]
+struct Written {
+    /// Rows of the file in the batch.
+    rows: u64,
+    created: u64,
+    updated: u64,
+    /// Good rows not written because a row of the batch was bad.
+    skipped: u64,
+    failed: bool,
+    errors: Vec<RowError>,
+}
 
 impl Services {
     /// Imports a file; `progress` hears the rows done after each batch.
@@ -236,16 +246,14 @@ impl Services {
                 }
                 None => (None, prepare.await?),
             };
-            if let Some((outcome, batch_errors)) = written {
-                let (rows, counts) = outcome?;
-                report.created += counts.0;
-                report.updated += counts.1;
-                report.skipped_rows += counts.2;
-                if counts.3 {
-                    report.failed_batches += 1;
-                }
-                errors.extend(batch_errors);
-                done += rows;
+            if let Some(w) = written {
+                let w = w?;
+                report.created += w.created;
+                report.updated += w.updated;
+                report.skipped_rows += w.skipped;
+                report.failed_batches += u64::from(w.failed);
+                errors.extend(w.errors);
+                done += w.rows;
                 progress(done, estimate.max(done));
             }
             match prepared {
@@ -361,9 +369,7 @@ impl Services {
         })
     }
 
-    /// Writes one prepared batch, unless a row of it is bad. Answers the
-    /// rows it covered and (created, updated, good rows not written,
-    /// failed), with every error of the batch.
+    /// Writes one prepared batch, unless a row of it is bad.
     async fn write_batch(
         &self,
         tenant: &Tenant,
@@ -371,39 +377,55 @@ impl Services {
         batch: Prepared,
         number: u64,
         dry_run: bool,
-    ) -> (Result<(u64, (u64, u64, u64, bool)), Error>, Vec<RowError>) {
+    ) -> Result<Written, Error> {
         let Prepared {
             entries,
             mut errors,
             rows,
         } = batch;
         if !errors.is_empty() {
-            let skipped = entries.len() as u64;
-            return (Ok((rows, (0, 0, skipped, true))), errors);
+            return Ok(Written {
+                rows,
+                skipped: entries.len() as u64,
+                failed: true,
+                errors,
+                ..Written::default()
+            });
         }
         if entries.is_empty() {
-            return (Ok((rows, (0, 0, 0, false))), errors);
+            return Ok(Written {
+                rows,
+                ..Written::default()
+            });
         }
-        let creates = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
-        let updates = entries.len() as u64 - creates;
+        let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
+        let updated = entries.len() as u64 - created;
         let draft = self
             .draft(ctx, Some(tenant), "user.import")
             .details(json!({"batch": number}));
-        let refused: Written = self
+        let refused = self
             .store
             .import_users(tenant.id, entries, dry_run, draft)
-            .await;
-        match refused {
-            Ok(r) if r.is_empty() => (Ok((rows, (creates, updates, 0, false))), errors),
-            Ok(r) => {
-                let skipped = creates + updates - r.len() as u64;
-                for (line, e) in r {
-                    errors.extend(RowError::from_error(line, &e));
-                }
-                (Ok((rows, (0, 0, skipped, true))), errors)
-            }
-            Err(e) => (Err(e), errors),
+            .await?;
+        if refused.is_empty() {
+            return Ok(Written {
+                rows,
+                created,
+                updated,
+                ..Written::default()
+            });
         }
+        let skipped = created + updated - refused.len() as u64;
+        for (line, e) in refused {
+            errors.extend(RowError::from_error(line, &e));
+        }
+        Ok(Written {
+            rows,
+            skipped,
+            failed: true,
+            errors,
+            ..Written::default()
+        })
     }
 
     /// The entry that writes one checked row: a new user, or the stored one
