@@ -20,6 +20,8 @@ pub struct UserResponse {
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// The name to show (SCIM `displayName`).
+    pub display_name: Option<String>,
     pub phone: Option<String>,
     pub personal_email: Option<String>,
     pub username: Option<String>,
@@ -59,6 +61,7 @@ impl UserResponse {
             email: u.email.as_str().to_owned(),
             first_name: s(u.first_name.as_ref().map(|v| v.as_str())),
             last_name: s(u.last_name.as_ref().map(|v| v.as_str())),
+            display_name: s(u.display_name.as_ref().map(|v| v.as_str())),
             phone: s(u.phone.as_ref().map(|v| v.as_str())),
             personal_email: s(u.personal_email.as_ref().map(|v| v.as_str())),
             username: s(u.username.as_ref().map(|v| v.as_str())),
@@ -110,6 +113,8 @@ pub struct CreateUserRequest {
     pub first_name: Option<String>,
     /// At most 100 characters.
     pub last_name: Option<String>,
+    /// The name to show, at most 150 characters.
+    pub display_name: Option<String>,
     /// E.164, e.g. `+4915112345678`.
     pub phone: Option<String>,
     pub personal_email: Option<String>,
@@ -133,6 +138,7 @@ pub struct UpdateUserRequest {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    pub display_name: Option<String>,
     pub phone: Option<String>,
     pub personal_email: Option<String>,
     pub username: Option<String>,

@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bulk_processes",
         include_str!("../migrations/0007_bulk_processes.sql"),
     ),
+    (
+        8,
+        "display_name",
+        include_str!("../migrations/0008_display_name.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -18,7 +18,7 @@ macro_rules! user_columns {
     () => {
         "key, id, email, first_name, last_name, phone, personal_email, username, language, state, \
          invitation_expires_at, archived, source, external_id, attributes, created_at, updated_at, \
-         signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, version, search_blob"
+         signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, version, search_blob, display_name"
     };
 }
 pub(crate) use user_columns;
@@ -55,6 +55,7 @@ fn read(r: &PgRow, tenant_id: Uuid) -> Result<Option<StoredUser>, sqlx::Error> {
         email: Email::from_stored(r.try_get(2)?),
         first_name: text(3)?.map(PersonName::from_stored),
         last_name: text(4)?.map(PersonName::from_stored),
+        display_name: text(23)?.map(PersonName::from_stored),
         phone: text(5)?.map(Phone::from_stored),
         personal_email: text(6)?.map(Email::from_stored),
         username: text(7)?.map(Username::from_stored),

@@ -12,7 +12,7 @@ use uuid::Uuid;
 pub(crate) const USER_COLUMNS: &str = "key, id, email, first_name, last_name, phone, personal_email, \
      username, language, state, invitation_expires_at, archived, source, external_id, attributes, \
      created_at, updated_at, signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, \
-     version, search_blob";
+     version, search_blob, display_name";
 
 /// A user with what the store needs to rewrite its rows.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ pub(crate) fn stored_user(r: &Row<'_>, tenant_id: Uuid) -> DbResult<StoredUser> 
         email: Email::from_stored(r.get(2)?),
         first_name: r.get::<_, Option<String>>(3)?.map(PersonName::from_stored),
         last_name: r.get::<_, Option<String>>(4)?.map(PersonName::from_stored),
+        display_name: r.get::<_, Option<String>>(23)?.map(PersonName::from_stored),
         phone: r.get::<_, Option<String>>(5)?.map(Phone::from_stored),
         personal_email: r.get::<_, Option<String>>(6)?.map(Email::from_stored),
         username: r.get::<_, Option<String>>(7)?.map(Username::from_stored),

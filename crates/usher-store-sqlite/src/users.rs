@@ -45,8 +45,8 @@ pub(crate) fn insert_row_deferred(
         "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
          username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
          attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
-         last_failed_login_at, mfa_enrolled, version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+         last_failed_login_at, mfa_enrolled, version, display_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     )
     .db()?
     .execute(params![
@@ -75,6 +75,7 @@ pub(crate) fn insert_row_deferred(
         opt_micros(u.last_failed_login_at),
         u.mfa_enrolled,
         u.version,
+        u.display_name.as_ref().map(|v| v.as_str()),
     ])
     .map_err(constraint)?;
     let key = c.last_insert_rowid();
@@ -385,7 +386,7 @@ pub(crate) fn update_row(
          personal_email = ?7, username = ?8, username_norm = ?9, language = ?10, state = ?11, \
          invitation_expires_at = ?12, archived = ?13, external_id = ?14, attributes = ?15, search_blob = ?16, \
          updated_at = ?17, signup_completed_at = ?18, last_login_at = ?19, last_failed_login_at = ?20, \
-         mfa_enrolled = ?21, version = ?22 WHERE key = ?1",
+         mfa_enrolled = ?21, version = ?22, display_name = ?23 WHERE key = ?1",
     )
     .db()?
     .execute(params![
@@ -411,6 +412,7 @@ pub(crate) fn update_row(
         opt_micros(u.last_failed_login_at),
         u.mfa_enrolled,
         u.version,
+        u.display_name.as_ref().map(|v| v.as_str()),
     ])
     .map_err(constraint)?;
     let old = &before.user;

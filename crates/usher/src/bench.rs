@@ -514,6 +514,7 @@ pub(crate) fn seeded_user(
         email: Email::from_stored(email),
         first_name: PersonName::parse("f", first, 50).ok(),
         last_name: PersonName::parse("l", last, 100).ok(),
+        display_name: None,
         phone,
         personal_email: None,
         username,

@@ -474,6 +474,7 @@ impl Services {
                     email: n.email,
                     first_name: n.first_name,
                     last_name: n.last_name,
+                    display_name: n.display_name,
                     phone: n.phone,
                     personal_email: n.personal_email,
                     username: n.username,

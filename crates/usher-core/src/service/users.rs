@@ -145,6 +145,7 @@ impl Services {
             email: new.email,
             first_name: new.first_name,
             last_name: new.last_name,
+            display_name: new.display_name,
             phone: new.phone,
             personal_email: new.personal_email,
             username: new.username,

@@ -167,6 +167,8 @@ string_newtype_common!(PersonName);
 impl PersonName {
     pub const FIRST_MAX: usize = 50;
     pub const LAST_MAX: usize = 100;
+    /// A display name (SCIM `displayName`).
+    pub const DISPLAY_MAX: usize = 150;
 
     pub fn parse(field: &str, input: &str, max: usize) -> Result<Self, FieldError> {
         let v: String = input.trim().nfc().collect();

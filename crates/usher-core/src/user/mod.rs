@@ -24,6 +24,9 @@ pub struct User {
     pub email: Email,
     pub first_name: Option<PersonName>,
     pub last_name: Option<PersonName>,
+    /// The name to show (SCIM `displayName`), set by the admin or the
+    /// provisioning client.
+    pub display_name: Option<PersonName>,
     pub phone: Option<Phone>,
     pub personal_email: Option<Email>,
     pub username: Option<Username>,
@@ -77,6 +80,11 @@ impl User {
             json!(after.first_name),
         );
         field("last_name", json!(self.last_name), json!(after.last_name));
+        field(
+            "display_name",
+            json!(self.display_name),
+            json!(after.display_name),
+        );
         field("phone", json!(self.phone), json!(after.phone));
         field(
             "personal_email",
@@ -145,6 +153,7 @@ pub struct NewUser {
     pub email: Email,
     pub first_name: Option<PersonName>,
     pub last_name: Option<PersonName>,
+    pub display_name: Option<PersonName>,
     pub phone: Option<Phone>,
     pub personal_email: Option<Email>,
     pub username: Option<Username>,
@@ -160,6 +169,7 @@ struct ProfileFields {
     email: Patch<Email>,
     first_name: Patch<PersonName>,
     last_name: Patch<PersonName>,
+    display_name: Patch<PersonName>,
     phone: Patch<Phone>,
     personal_email: Patch<Email>,
     username: Patch<Username>,
@@ -194,6 +204,9 @@ fn read_profile(r: &mut ObjectReader, attrs: &AttributeSet) -> ProfileFields {
     let last_name = parse_field(r, "last_name", |f, s| {
         PersonName::parse(f, s, PersonName::LAST_MAX)
     });
+    let display_name = parse_field(r, "display_name", |f, s| {
+        PersonName::parse(f, s, PersonName::DISPLAY_MAX)
+    });
     let phone = parse_field(r, "phone", Phone::parse);
     let personal_email = parse_field(r, "personal_email", Email::parse);
     let username = parse_field(r, "username", Username::parse);
@@ -207,6 +220,7 @@ fn read_profile(r: &mut ObjectReader, attrs: &AttributeSet) -> ProfileFields {
         email,
         first_name,
         last_name,
+        display_name,
         phone,
         personal_email,
         username,
@@ -246,6 +260,7 @@ impl NewUser {
             email,
             first_name: p.first_name.into_option(),
             last_name: p.last_name.into_option(),
+            display_name: p.display_name.into_option(),
             phone: p.phone.into_option(),
             personal_email: p.personal_email.into_option(),
             username: p.username.into_option(),
@@ -268,6 +283,7 @@ pub struct UserPatch {
     email: Patch<Email>,
     first_name: Patch<PersonName>,
     last_name: Patch<PersonName>,
+    display_name: Patch<PersonName>,
     phone: Patch<Phone>,
     personal_email: Patch<Email>,
     username: Patch<Username>,
@@ -294,6 +310,7 @@ impl UserPatch {
             email: p.email,
             first_name: p.first_name,
             last_name: p.last_name,
+            display_name: p.display_name,
             phone: p.phone,
             personal_email: p.personal_email,
             username: p.username,
@@ -310,6 +327,7 @@ impl UserPatch {
         }
         self.first_name.apply_to(&mut user.first_name);
         self.last_name.apply_to(&mut user.last_name);
+        self.display_name.apply_to(&mut user.display_name);
         self.phone.apply_to(&mut user.phone);
         self.personal_email.apply_to(&mut user.personal_email);
         self.username.apply_to(&mut user.username);
@@ -479,6 +497,7 @@ pub(crate) mod tests {
             email: Email::parse("email", "ann@example.com").unwrap(),
             first_name: Some(PersonName::parse("f", "Ann", 50).unwrap()),
             last_name: Some(PersonName::parse("l", "Lee", 100).unwrap()),
+            display_name: None,
             phone: Some(Phone::parse("p", "+4915112345678").unwrap()),
             personal_email: None,
             username: None,

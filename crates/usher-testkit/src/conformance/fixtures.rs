@@ -105,6 +105,7 @@ impl UserBuilder {
                 email: Email::parse("email", email).expect("a valid email"),
                 first_name: None,
                 last_name: None,
+                display_name: None,
                 phone: None,
                 personal_email: None,
                 username: None,
