@@ -220,21 +220,29 @@ impl SearchPrefix {
     /// incremented (UTF-8 byte order is code point order). `None` when no
     /// string bounds it (a prefix of U+10FFFF only).
     pub fn upper(&self) -> Option<String> {
-        let mut chars: Vec<char> = self.folded.chars().collect();
-        while let Some(last) = chars.pop() {
-            let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-            if let Some(c) = next {
-                chars.push(c);
-                return Some(chars.into_iter().collect());
-            }
-        }
-        None
+        prefix_upper(&self.folded)
     }
 
     /// What to look for in a search blob.
     pub fn needle(&self) -> String {
         format!("{BLOB_SEPARATOR}{}", self.folded)
     }
+}
+
+/// The least string above every string that starts with `prefix`: the
+/// prefix with its last character incremented (UTF-8 byte order is code
+/// point order). `None` when no string bounds it (a prefix of U+10FFFF
+/// only, or the empty prefix).
+pub fn prefix_upper(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(c) = next {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 #[cfg(test)]

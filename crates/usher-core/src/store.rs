@@ -15,6 +15,7 @@ use crate::error::{Error, StoreError};
 use crate::factor::{Challenge, FactorSecret, NewFactor};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
 use crate::mail::{MailState, OutboxEntry, OutgoingMail};
+use crate::scim::query::UserSearch;
 use crate::session::{
     NewSession, Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind,
 };
@@ -260,6 +261,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         tenant_id: Uuid,
         query: &UserQuery,
     ) -> Result<Page<User>, StoreError>;
+    /// The users a SCIM query selects (one window of them, in its order)
+    /// and how many match in all, read in one snapshot. The condition is
+    /// evaluated by the database, never by loading users to test them.
+    async fn search_users(
+        &self,
+        tenant_id: Uuid,
+        search: &UserSearch,
+    ) -> Result<(u64, Vec<User>), StoreError>;
     /// Materialises `expired_invitation` for pending invitations past their
     /// expiry (at most `limit` users); answers how many changed. Reads do
     /// not depend on it; it keeps counting expired invitations cheap.

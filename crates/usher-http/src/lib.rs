@@ -21,6 +21,7 @@ mod pages;
 mod paging;
 pub mod precondition;
 pub mod schema;
+mod scim;
 mod sessions;
 mod tenants;
 mod users;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(pages::routes())
     .merge(login_pages::routes())
+    .merge(scim::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
     .method_not_allowed_fallback(|| async {
         error::ApiError::new(

@@ -23,6 +23,7 @@ mod list;
 mod migrations;
 mod outbox;
 mod rows;
+mod scim;
 mod sessions;
 mod tenants;
 mod user_rows;
@@ -341,6 +342,15 @@ impl Store for PostgresStore {
     ) -> Result<Page<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         list::list_users(self.pool(), tk, tenant_id, query).await
+    }
+
+    async fn search_users(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<User>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        scim::search_users(self.pool(), tk, tenant_id, search).await
     }
 
     async fn sweep_expired_invitations(

@@ -30,6 +30,7 @@ pub(crate) fn open(path: &Path) -> DbResult<Connection> {
     c.pragma_update(None, "cache_size", -65_536)?; // 64 MiB per connection
     c.pragma_update(None, "temp_store", "MEMORY")?;
     c.set_prepared_statement_cache_capacity(128);
+    crate::scim::register_functions(&c)?;
     Ok(c)
 }
 

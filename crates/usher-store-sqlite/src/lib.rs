@@ -16,6 +16,7 @@ mod list;
 mod migrations;
 mod outbox;
 mod rows;
+mod scim;
 mod sessions;
 mod tenants;
 mod users;
@@ -412,6 +413,17 @@ impl Store for SqliteStore {
         let tk = self.tenant_key(tenant_id).await?;
         let query = query.clone();
         self.read(move |c| list::list_users(c, tk, tenant_id, &query))
+            .await
+    }
+
+    async fn search_users(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<User>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let search = search.clone();
+        self.read(move |c| scim::search_users(c, tk, tenant_id, &search))
             .await
     }
 

@@ -16,13 +16,18 @@ mod eval;
 mod filter;
 mod lexer;
 mod parser;
+mod patch;
 mod path;
+pub mod query;
+pub mod resource;
+pub mod schemas;
 #[cfg(test)]
 mod tests;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, ValuePath};
 pub use error::{ParseError, ParseErrorKind};
 pub use eval::matches;
+pub use patch::{OpKind, PatchOp, PatchSchema, apply_patch, parse_patch};
 pub use path::PatchPath;
 
 /// Longest filter or path accepted, in bytes (4 KiB; Entra ID and Okta send

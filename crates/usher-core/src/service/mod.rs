@@ -10,6 +10,7 @@ mod cache;
 mod factors;
 mod import;
 mod links;
+mod scim;
 mod sessions;
 mod tenants;
 mod tokens;
@@ -24,6 +25,7 @@ pub use sessions::{
     ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,
     user_blocked,
 };
+pub use scim::{ScimPage, ScimQuery};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;

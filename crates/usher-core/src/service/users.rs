@@ -130,7 +130,6 @@ impl Services {
         new: NewUser,
     ) -> Result<User, Error> {
         let now = self.clock.now();
-        let id = Uuid::now_v7();
         let (state, pending) = if new.activate {
             (UserState::Active, None)
         } else if new.send_invitation {
@@ -139,6 +138,39 @@ impl Services {
         } else {
             (UserState::NotInvited, None)
         };
+        let signed_up = new.activate;
+        self.insert_user(tenant, ctx, new, state, pending, signed_up, json!({}))
+            .await
+    }
+
+    /// Creates a user directly in `state` (SCIM: `active`, or `disabled`
+    /// for `active: false`), its signup counted as completed so that an
+    /// enable makes it active. `details` go to the audit event.
+    pub(crate) async fn create_user_in_state(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        new: NewUser,
+        state: UserState,
+        details: Value,
+    ) -> Result<User, Error> {
+        self.insert_user(tenant, ctx, new, state, None, true, details)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        new: NewUser,
+        state: UserState,
+        pending: Option<super::links::PendingLink>,
+        signed_up: bool,
+        mut details: Value,
+    ) -> Result<User, Error> {
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
         let user = User {
             id,
             tenant_id: tenant.id,
@@ -158,7 +190,7 @@ impl Services {
             attributes: new.attributes,
             created_at: now,
             updated_at: now,
-            signup_completed_at: new.activate.then_some(now),
+            signup_completed_at: signed_up.then_some(now),
             last_login_at: None,
             last_failed_login_at: None,
             mfa_enrolled: false,
@@ -167,9 +199,12 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.create")
             .target("user", id)
-            .details(
-                json!({"email": user.email, "state": state, "invitation_sent": pending.is_some()}),
-            );
+            .details({
+                details["email"] = json!(user.email);
+                details["state"] = json!(state);
+                details["invitation_sent"] = json!(pending.is_some());
+                details
+            });
         let effects = pending.map(|p| p.into_effects(&user)).unwrap_or_default();
         self.store.create_user(user, effects, draft).await
     }

@@ -1,0 +1,365 @@
+//! SCIM's user operations, on the same validation and writes as the admin
+//! API: a SCIM body is read into the admin API's fields
+//! ([`crate::scim::resource::read_user`]) and then checked by the same
+//! parsers, custom attribute rules included. Each write is one store
+//! operation with its audit event, in the SCIM token's name.
+
+use super::Services;
+use crate::audit::AuditContext;
+use crate::error::{Error, Missing};
+use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
+use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
+use crate::scim::schemas::{MAX_RESULTS, UserPatchSchema};
+use crate::scim::{AttrPath, Filter, apply_patch, parse_patch};
+use crate::store::{Effects, UserWrite};
+use crate::tenant::Tenant;
+use crate::user::state::{Action, transition};
+use crate::user::{NewUser, User, UserPatch, UserState};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The query of a SCIM list or search, as it arrives.
+#[derive(Debug, Clone, Default)]
+pub struct ScimQuery {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    /// 1-based; values below 1 are read as 1 (RFC 7644 §3.4.2.4).
+    pub start_index: Option<i64>,
+    /// Negative values are read as 0; more than [`MAX_RESULTS`] as that.
+    pub count: Option<i64>,
+}
+
+/// One page of a SCIM query.
+#[derive(Debug, Clone)]
+pub struct ScimPage {
+    pub total: u64,
+    pub start_index: u64,
+    pub users: Vec<User>,
+}
+
+/// How many times a PATCH is retried when another write changed the user
+/// between reading it and writing the result.
+const PATCH_ATTEMPTS: usize = 3;
+
+fn invalid_filter(message: impl Into<String>) -> Error {
+    Error::bad_request("invalid_filter", message)
+}
+
+impl Services {
+    /// How the tenant's custom attributes show in SCIM.
+    pub async fn scim_extensions(&self, tenant: &Tenant) -> Result<ExtensionNames, Error> {
+        let attrs = self.attribute_set(tenant).await?;
+        let names: Vec<String> = attrs
+            .definitions()
+            .map(|d| d.name.as_str().to_owned())
+            .collect();
+        Ok(ExtensionNames::new(&names))
+    }
+
+    async fn attribute_names(&self, tenant: &Tenant) -> Result<Vec<String>, Error> {
+        Ok(self
+            .attribute_set(tenant)
+            .await?
+            .definitions()
+            .map(|d| d.name.as_str().to_owned())
+            .collect())
+    }
+
+    /// The resource of a user as this tenant's SCIM endpoint shows it.
+    pub async fn scim_resource(&self, tenant: &Tenant, base: &str, user: &User) -> Result<Value, Error> {
+        let ext = self.scim_extensions(tenant).await?;
+        Ok(user_resource(user, self.clock.now(), base, &ext))
+    }
+
+    fn parse_query(q: &ScimQuery, names: &[String]) -> Result<UserSearch, Error> {
+        let attrs = Attributes { names };
+        let cond = match q.filter.as_deref().map(str::trim) {
+            None | Some("") => Cond::Const(true),
+            Some(text) => {
+                let filter = Filter::parse(text).map_err(|e| invalid_filter(e.to_string()))?;
+                lower_user_filter(&filter, attrs).map_err(|e| invalid_filter(e.0))?
+            }
+        };
+        let sort = match q.sort_by.as_deref().map(str::trim) {
+            None | Some("") => SortKey::Id,
+            Some(text) => {
+                let path = parse_attr_path(text)?;
+                user_sort_key(&path, attrs).map_err(|e| Error::bad_request("invalid_sort", e.0))?
+            }
+        };
+        let descending = match q.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("ascending") => false,
+            Some("descending") => true,
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "invalid_sort",
+                    "sortOrder must be ascending or descending",
+                ));
+            }
+        };
+        let start = q.start_index.unwrap_or(1).max(1);
+        let count = q.count.unwrap_or(i64::from(MAX_RESULTS)).clamp(0, i64::from(MAX_RESULTS));
+        Ok(UserSearch {
+            cond,
+            sort,
+            descending,
+            offset: u64::try_from(start - 1).unwrap_or(0),
+            limit: u32::try_from(count).unwrap_or(0),
+        })
+    }
+
+    /// A SCIM list or search of users, audited like the admin API's.
+    pub async fn scim_list_users(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        q: &ScimQuery,
+    ) -> Result<ScimPage, Error> {
+        let action = if q.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+            "user.search"
+        } else {
+            "user.list"
+        };
+        let mut details = json!({
+            "via": "scim",
+            "filter": q.filter,
+            "sort_by": q.sort_by,
+            "sort_order": q.sort_order,
+            "start_index": q.start_index,
+            "count": q.count,
+        });
+        let draft = self.draft(ctx, Some(tenant), action);
+        let names = self.attribute_names(tenant).await?;
+        let search = match Self::parse_query(q, &names) {
+            Ok(s) => s,
+            Err(e) => return Err(self.refuse(draft.details(details), e).await),
+        };
+        let (total, users) = self.store.search_users(tenant.id, &search).await?;
+        details["returned"] = json!(users.len());
+        details["total"] = json!(total);
+        self.store.append_audit(draft.details(details)).await?;
+        Ok(ScimPage {
+            total,
+            start_index: search.offset + 1,
+            users,
+        })
+    }
+
+    /// One user by id, audited as a view. Anything that is not the id of
+    /// a user of the tenant is not found.
+    pub async fn scim_get_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<User, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "user.view")
+            .details(json!({"via": "scim"}));
+        let Ok(uid) = Uuid::parse_str(id) else {
+            return Err(self
+                .refuse(draft.details(json!({"via": "scim", "id": id})), Error::NotFound(Missing::User))
+                .await);
+        };
+        let draft = draft.target("user", uid);
+        match self.store.get_user(tenant.id, uid).await? {
+            Some(user) => {
+                self.store.append_audit(draft).await?;
+                Ok(user)
+            }
+            None => Err(self.refuse(draft, Error::NotFound(Missing::User)).await),
+        }
+    }
+
+    /// Creates a user from a SCIM User resource: `active` (the default)
+    /// or, with `active: false`, disabled. No invitation is sent: the
+    /// provisioning client owns the account, and the user signs in through
+    /// it or sets a password through a reset link.
+    pub async fn scim_create_user(&self, tenant: &Tenant, ctx: &AuditContext, body: &Value) -> Result<User, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "user.create")
+            .details(json!({"via": "scim"}));
+        let ext = self.scim_extensions(tenant).await?;
+        let attrs = self.attribute_set(tenant).await?;
+        let parsed = read_user(body, &ext).and_then(|input| {
+            let mut fields = input.fields;
+            // A create leaves unset what the body does not give.
+            fields.retain(|_, v| !v.is_null());
+            if let Some(Value::Object(a)) = fields.get_mut("attributes") {
+                a.retain(|_, v| !v.is_null());
+            }
+            fields.insert("activate".into(), json!(true));
+            NewUser::from_json(Value::Object(fields), &attrs).map(|n| (n, input.active))
+        });
+        let (new, active) = match parsed {
+            Ok(p) => p,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let state = if active == Some(false) {
+            UserState::Disabled
+        } else {
+            UserState::Active
+        };
+        self.create_user_in_state(tenant, ctx, new, state, json!({"via": "scim"}))
+            .await
+    }
+
+    /// Replaces a user with a SCIM User resource (PUT).
+    pub async fn scim_replace_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        body: &Value,
+    ) -> Result<User, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "user.update")
+            .details(json!({"via": "scim", "method": "PUT"}));
+        let Ok(uid) = Uuid::parse_str(id) else {
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        };
+        let draft = draft.target("user", uid);
+        let ext = self.scim_extensions(tenant).await?;
+        let input = match read_user(body, &ext) {
+            Ok(i) => i,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let write = match self.replacement(tenant, uid, if_match, input, draft.clone()).await {
+            Ok(w) => w,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        self.store.modify_user(write).await
+    }
+
+    /// Applies a SCIM PATCH to a user: the operations are applied to the
+    /// resource as stored, and the result replaces the user in one write
+    /// under the version they were applied to.
+    pub async fn scim_patch_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        body: &Value,
+    ) -> Result<User, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "user.update")
+            .details(json!({"via": "scim", "method": "PATCH"}));
+        let Ok(uid) = Uuid::parse_str(id) else {
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        };
+        let draft = draft.target("user", uid);
+        let ops = match parse_patch(body) {
+            Ok(o) => o,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let ext = self.scim_extensions(tenant).await?;
+        let schema = UserPatchSchema { ext: &ext };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(current) = self.store.get_user(tenant.id, uid).await? else {
+                return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+            };
+            if let Some(v) = if_match
+                && v != current.version
+            {
+                return Err(self
+                    .refuse(draft, Error::VersionMismatch { current: current.version })
+                    .await);
+            }
+            let mut resource = user_resource(&current, self.clock.now(), "", &ext);
+            let prepared = apply_patch(&mut resource, &ops, &schema)
+                .and_then(|()| read_user(&resource, &ext));
+            let input = match prepared {
+                Ok(i) => i,
+                Err(e) => return Err(self.refuse(draft, e).await),
+            };
+            let write = match self
+                .replacement(tenant, uid, Some(current.version), input, draft.clone())
+                .await
+            {
+                Ok(w) => w,
+                Err(e) => return Err(self.refuse(draft, e).await),
+            };
+            match self.store.modify_user(write).await {
+                // Someone else wrote in between: apply the operations again
+                // to what they left, unless the client named a version.
+                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// The write that makes user `uid` what `input` describes: its fields
+    /// replaced and, when `active` says so, disabled or enabled with it.
+    async fn replacement(
+        &self,
+        tenant: &Tenant,
+        uid: Uuid,
+        if_match: Option<i64>,
+        input: UserInput,
+        draft: crate::audit::AuditDraft,
+    ) -> Result<UserWrite, Error> {
+        let attrs = self.attribute_set(tenant).await?;
+        let patch = UserPatch::from_json(Value::Object(input.fields), &attrs)?;
+        let now = self.clock.now();
+        let active = input.active;
+        Ok(UserWrite {
+            tenant_id: tenant.id,
+            user_id: uid,
+            if_match,
+            now,
+            mutation: Box::new(move |user: &mut User| {
+                patch.apply(user);
+                let mut effects = Effects::default();
+                let disabled = user.state(now) == UserState::Disabled;
+                let action = match active {
+                    Some(false) if !disabled => Some(Action::Disable),
+                    Some(true) if disabled => Some(Action::Enable),
+                    _ => None,
+                };
+                if let Some(action) = action {
+                    let next = transition(
+                        action,
+                        user.state(now),
+                        user.archived,
+                        user.signup_completed_at.is_some(),
+                    )?;
+                    user.invitation_expires_at = None;
+                    if action == Action::Disable {
+                        effects.revoke_access = true;
+                    }
+                    user.stored_state = next;
+                }
+                Ok(effects)
+            }),
+            audit: draft,
+        })
+    }
+
+    /// Deletes a user (SCIM DELETE); an id that is not a UUID is not found.
+    pub async fn scim_delete_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<User, Error> {
+        if Uuid::parse_str(id).is_err() {
+            let draft = self
+                .draft(ctx, Some(tenant), "user.delete")
+                .details(json!({"via": "scim", "id": id}));
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        }
+        self.delete_user(tenant, ctx, id, if_match).await
+    }
+}
+
+/// A `sortBy` value: an attribute path, possibly URN-qualified.
+fn parse_attr_path(text: &str) -> Result<AttrPath, Error> {
+    match crate::scim::PatchPath::parse(text) {
+        Ok(crate::scim::PatchPath::Attr(p)) => Ok(p),
+        _ => Err(Error::bad_request(
+            "invalid_sort",
+            format!("sortBy must name an attribute such as userName or meta.created, not {text:?}"),
+        )),
+    }
+}

@@ -1,0 +1,814 @@
+//! The SCIM 2.0 service provider at `/scim/v2/{tenant}` (RFC 7643, RFC
+//! 7644): discovery, `/Users`, and `/.search`. Requests are authenticated
+//! with the tenant's SCIM tokens; every answer is `application/scim+json`,
+//! errors are RFC 7644 §3.12 error bodies. The work is done by the same
+//! services as the admin API's (`usher_core::service::scim`).
+
+use crate::AppState;
+use crate::auth::{bearer, request_context, tenant_slug};
+use crate::body::JsonBody;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use usher_core::Error;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::error::Missing;
+use usher_core::scim::resource::{ERROR_URN, LIST_URN, SEARCH_URN, member, scim_field};
+use usher_core::scim::{PatchPath, schemas};
+use usher_core::service::ScimQuery;
+use usher_core::tenant::Tenant;
+use usher_core::token::TokenScope;
+use usher_core::user::User;
+
+const SCIM_JSON: &str = "application/scim+json; charset=utf-8";
+
+/// A SCIM error answer (RFC 7644 §3.12).
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: String,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+        }
+    }
+
+    fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, None, detail)
+    }
+
+    fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "this endpoint is read-only; only GET is allowed",
+        )
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": [ERROR_URN],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        let mut res = scim_json(self.status, &body);
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// The `scimType` of a request error code from the services.
+fn scim_type_of(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invalid_filter" => "invalidFilter",
+        "invalid_path" => "invalidPath",
+        "no_target" => "noTarget",
+        "mutability" => "mutability",
+        "too_many" => "tooMany",
+        "invalid_syntax" | "invalid_json" | "invalid_body" | "empty_body" => "invalidSyntax",
+        "invalid_sort" | "invalid_value" | "invalid_parameter" => "invalidValue",
+        _ => return None,
+    })
+}
+
+impl From<Error> for ScimError {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::Validation(v) => {
+                let parts: Vec<String> = v
+                    .0
+                    .iter()
+                    .map(|f| format!("{}: {}", scim_field(&f.field), f.message))
+                    .collect();
+                ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    parts.join("; "),
+                )
+            }
+            Error::BadRequest { code, message } => ScimError::new(
+                StatusCode::BAD_REQUEST,
+                scim_type_of(code).or(Some("invalidValue")),
+                message.clone(),
+            ),
+            Error::NotFound(Missing::User) => ScimError::not_found("no user with this id"),
+            Error::NotFound(_) => ScimError::not_found("not found"),
+            Error::Conflict { code, message, .. } if code.ends_with("_taken") => {
+                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message.clone())
+            }
+            Error::Conflict { message, .. } => {
+                ScimError::new(StatusCode::CONFLICT, None, message.clone())
+            }
+            Error::VersionMismatch { .. } => ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                format!("{e}: read it again and retry"),
+            ),
+            Error::Forbidden(m) | Error::Denied { message: m, .. } => {
+                ScimError::new(StatusCode::FORBIDDEN, None, m.clone())
+            }
+            Error::Unauthorized { message, .. } => {
+                ScimError::new(StatusCode::UNAUTHORIZED, None, message.clone())
+            }
+            Error::TooManyAttempts { .. } => {
+                ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, e.to_string())
+            }
+            Error::TooLarge(m) => ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, m.clone()),
+            Error::UnsupportedMediaType(m) => ScimError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+                format!("{m} (or application/scim+json)"),
+            ),
+            Error::Store(s) => {
+                tracing::error!(error = %s, "storage failure behind a SCIM request");
+                ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "an internal error occurred")
+            }
+        }
+    }
+}
+
+type ScimResult<T> = Result<T, ScimError>;
+
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    (status, [(header::CONTENT_TYPE, SCIM_JSON)], text).into_response()
+}
+
+/// A SCIM client: a SCIM token of the tenant in the path.
+#[derive(Debug, Clone)]
+pub struct ScimClient {
+    pub tenant: Tenant,
+    pub ctx: AuditContext,
+    /// `{public_url}/scim/v2/{tenant}`, the base of `meta.location`.
+    pub base: String,
+}
+
+impl FromRequestParts<AppState> for ScimClient {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            ScimError::new(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "send a SCIM token of this tenant as Authorization: Bearer <token>",
+            )
+        };
+        let presented = bearer(parts).ok_or_else(unauthorized)?;
+        let token = state
+            .services
+            .authenticate_token(presented)
+            .await
+            .map_err(ScimError::from)?
+            .ok_or_else(unauthorized)?;
+        let slug = tenant_slug(parts, state)
+            .await
+            .map_err(|_| ScimError::not_found("no such tenant"))?;
+        let hidden = || ScimError::not_found("no such tenant");
+        let tenant = match state.services.find_tenant(&slug).await {
+            Ok(t) => t,
+            Err(Error::NotFound(_)) => return Err(hidden()),
+            Err(e) => return Err(e.into()),
+        };
+        // A token of another tenant learns nothing about this one.
+        if token.tenant_id != Some(tenant.id) {
+            return Err(hidden());
+        }
+        if token.scope != TokenScope::Scim {
+            return Err(ScimError::new(
+                StatusCode::FORBIDDEN,
+                None,
+                "this endpoint takes SCIM tokens (usher token create --tenant T --scim)",
+            ));
+        }
+        let ctx = request_context(parts, state, Actor::token(token.id, &token.name));
+        let base = format!(
+            "{}/scim/v2/{}",
+            state.services.options().public_url,
+            tenant.slug
+        );
+        Ok(ScimClient { tenant, ctx, base })
+    }
+}
+
+/// Query parameters of lists and single reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListParams {
+    filter: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+fn int_param(name: &str, v: Option<&String>) -> ScimResult<Option<i64>> {
+    match v.map(|s| s.trim()) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{name} must be an integer"),
+            )
+        }),
+    }
+}
+
+/// `attributes` / `excludedAttributes`: comma-separated attribute paths.
+#[derive(Debug, Default, Clone)]
+struct Projection {
+    attributes: Vec<String>,
+    excluded: Vec<String>,
+}
+
+fn split_list(v: Option<&str>) -> Vec<String> {
+    v.map(|s| {
+        s.split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Where an attribute path points in a resource: the extension object
+/// (None for the core schema), the attribute, and its sub-attribute.
+fn path_parts(path: &str) -> Option<(Option<String>, String, Option<String>)> {
+    let Ok(PatchPath::Attr(p)) = PatchPath::parse(path) else {
+        return None;
+    };
+    let uri = p.uri.clone();
+    let is_core = |u: &str| u.to_ascii_lowercase().starts_with("urn:ietf:params:scim:schemas:core:");
+    match uri {
+        Some(u) if !is_core(&u) => Some((Some(u), p.name, p.sub_attr)),
+        _ => Some((None, p.name, p.sub_attr)),
+    }
+}
+
+fn key_in(obj: &Map<String, Value>, name: &str) -> Option<String> {
+    obj.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+/// The value `attributes=` keeps for one path: (the extension key holding
+/// it, if any; the attribute's key; the value, cut to the sub-attribute).
+fn pick(
+    r: &Map<String, Value>,
+    ext: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+) -> Option<(Option<String>, String, Value)> {
+    let (holder, src) = match ext {
+        Some(u) => {
+            let k = key_in(r, u)?;
+            (Some(k.clone()), r.get(&k)?.as_object()?)
+        }
+        None => (None, r),
+    };
+    let k = key_in(src, name)?;
+    let value = match (sub, &src[&k]) {
+        (None, v) => v.clone(),
+        (Some(s), Value::Object(o)) => {
+            let sk = key_in(o, s)?;
+            let mut m = Map::new();
+            m.insert(sk.clone(), o[&sk].clone());
+            Value::Object(m)
+        }
+        (Some(s), Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .filter_map(|it| {
+                    let o = it.as_object()?;
+                    let sk = key_in(o, s)?;
+                    let mut m = Map::new();
+                    m.insert(sk.clone(), o[&sk].clone());
+                    Some(Value::Object(m))
+                })
+                .collect(),
+        ),
+        (Some(_), _) => return None,
+    };
+    Some((holder, k, value))
+}
+
+impl Projection {
+    fn apply(&self, resource: Value) -> Value {
+        let Value::Object(mut r) = resource else {
+            return resource;
+        };
+        if !self.attributes.is_empty() {
+            let mut out = Map::new();
+            for k in ["schemas", "id"] {
+                if let Some(v) = r.get(k) {
+                    out.insert(k.to_owned(), v.clone());
+                }
+            }
+            for path in &self.attributes {
+                let Some((ext, name, sub)) = path_parts(path) else {
+                    continue;
+                };
+                // A whole extension named by its URN.
+                let full = match &ext {
+                    Some(u) => format!("{u}:{name}"),
+                    None => name.clone(),
+                };
+                if let Some(k) = key_in(&r, &full).filter(|_| full.contains(':')) {
+                    out.insert(k.clone(), r[&k].clone());
+                    continue;
+                }
+                let Some((holder, key, value)) = pick(&r, ext.as_deref(), &name, sub.as_deref()) else {
+                    continue;
+                };
+                let dst = match holder {
+                    Some(h) => match out.entry(h).or_insert_with(|| Value::Object(Map::new())) {
+                        Value::Object(o) => o,
+                        _ => continue,
+                    },
+                    None => &mut out,
+                };
+                match (dst.get_mut(&key), value) {
+                    (Some(Value::Object(have)), Value::Object(more)) => have.extend(more),
+                    (_, value) => {
+                        dst.insert(key, value);
+                    }
+                }
+            }
+            r = out;
+        }
+        for path in &self.excluded {
+            let Some((ext, name, sub)) = path_parts(path) else {
+                continue;
+            };
+            let full = match &ext {
+                Some(u) => format!("{u}:{name}"),
+                None => name.clone(),
+            };
+            if full.contains(':')
+                && let Some(k) = key_in(&r, &full)
+            {
+                r.remove(&k);
+                continue;
+            }
+            let holder = match &ext {
+                Some(u) => match key_in(&r, u) {
+                    Some(k) => match r.get_mut(&k) {
+                        Some(Value::Object(o)) => o,
+                        _ => continue,
+                    },
+                    None => continue,
+                },
+                None => &mut r,
+            };
+            let Some(k) = key_in(holder, &name) else { continue };
+            if matches!(k.as_str(), "id" | "schemas") {
+                continue;
+            }
+            match sub {
+                None => {
+                    holder.remove(&k);
+                }
+                Some(s) => match holder.get_mut(&k) {
+                    Some(Value::Object(o)) => {
+                        if let Some(sk) = key_in(o, &s) {
+                            o.remove(&sk);
+                        }
+                    }
+                    Some(Value::Array(items)) => {
+                        for it in items {
+                            if let Value::Object(o) = it
+                                && let Some(sk) = key_in(o, &s)
+                            {
+                                o.remove(&sk);
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+        // Extensions emptied by the projection go, with their URN.
+        let empty: Vec<String> = r
+            .iter()
+            .filter(|(k, v)| k.starts_with("urn:") && v.as_object().is_some_and(Map::is_empty))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &empty {
+            r.remove(k);
+        }
+        if let Some(Value::Array(s)) = r.get_mut("schemas") {
+            s.retain(|u| !u.as_str().is_some_and(|u| empty.iter().any(|e| e == u)));
+        }
+        Value::Object(r)
+    }
+}
+
+fn projection(attributes: Option<&str>, excluded: Option<&str>) -> Projection {
+    Projection {
+        attributes: split_list(attributes),
+        excluded: split_list(excluded),
+    }
+}
+
+/// Reads a JSON body, answering SCIM errors.
+fn body_of(body: JsonBody) -> ScimResult<Value> {
+    body.0.map_err(ScimError::from)
+}
+
+fn if_match(headers: &HeaderMap) -> ScimResult<Option<i64>> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => {
+            let text = v.to_str().map_err(|_| {
+                ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), "If-Match must be ASCII")
+            })?;
+            crate::precondition::parse_if_match(text).map_err(ScimError::from)
+        }
+    }
+}
+
+/// Whether `If-None-Match` names the current version (a GET then answers
+/// 304).
+fn not_modified(headers: &HeaderMap, version: i64) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || crate::precondition::parse_if_match(t).ok().flatten() == Some(version)
+            })
+        })
+}
+
+async fn user_reply(
+    state: &AppState,
+    client: &ScimClient,
+    status: StatusCode,
+    user: &User,
+    proj: &Projection,
+) -> ScimResult<Response> {
+    let resource = state
+        .services
+        .scim_resource(&client.tenant, &client.base, user)
+        .await?;
+    let location = resource["meta"]["location"].as_str().unwrap_or("").to_owned();
+    let mut res = scim_json(status, &proj.apply(resource));
+    res.headers_mut()
+        .insert(header::ETAG, crate::precondition::etag(user.version));
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&location)
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn list_reply(
+    state: &AppState,
+    client: &ScimClient,
+    q: &ScimQuery,
+    proj: &Projection,
+) -> ScimResult<Response> {
+    let page = state
+        .services
+        .scim_list_users(&client.tenant, &client.ctx, q)
+        .await?;
+    let mut resources = Vec::with_capacity(page.users.len());
+    for u in &page.users {
+        let r = state
+            .services
+            .scim_resource(&client.tenant, &client.base, u)
+            .await?;
+        resources.push(proj.apply(r));
+    }
+    let body = json!({
+        "schemas": [LIST_URN],
+        "totalResults": page.total,
+        "startIndex": page.start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(p): Query<ListParams>,
+) -> ScimResult<Response> {
+    let q = ScimQuery {
+        filter: p.filter.clone(),
+        sort_by: p.sort_by.clone(),
+        sort_order: p.sort_order.clone(),
+        start_index: int_param("startIndex", p.start_index.as_ref())?,
+        count: int_param("count", p.count.as_ref())?,
+    };
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    list_reply(&state, &client, &q, &proj).await
+}
+
+/// A `SearchRequest` body (`POST /.search`, `POST /Users/.search`).
+fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)> {
+    let Value::Object(o) = body else {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "the body must be a SearchRequest object",
+        ));
+    };
+    let schemas_ok = match member(o, "schemas") {
+        Some(Value::Array(s)) => s
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_URN))),
+        _ => false,
+    };
+    if !schemas_ok {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            format!("schemas must list {SEARCH_URN}"),
+        ));
+    }
+    let text = |k: &str| -> ScimResult<Option<String>> {
+        match member(o, k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{k} must be a string"),
+            )),
+        }
+    };
+    let int = |k: &str| -> ScimResult<Option<i64>> {
+        match member(o, k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+            Some(_) => Err(ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{k} must be an integer"),
+            )),
+        }
+    };
+    let list = |k: &str| -> ScimResult<Vec<String>> {
+        match member(o, k) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str().map(str::to_owned).ok_or_else(|| {
+                        ScimError::new(
+                            StatusCode::BAD_REQUEST,
+                            Some("invalidValue"),
+                            format!("{k} must be an array of attribute names"),
+                        )
+                    })
+                })
+                .collect(),
+            Some(Value::String(s)) => Ok(split_list(Some(s))),
+            Some(_) => Err(ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{k} must be an array of attribute names"),
+            )),
+        }
+    };
+    let q = ScimQuery {
+        filter: text("filter")?,
+        sort_by: text("sortBy")?,
+        sort_order: text("sortOrder")?,
+        start_index: int("startIndex")?,
+        count: int("count")?,
+    };
+    let proj = Projection {
+        attributes: list("attributes")?,
+        excluded: list("excludedAttributes")?,
+    };
+    Ok((q, proj))
+}
+
+async fn search_users(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let (q, proj) = search_request(&body)?;
+    list_reply(&state, &client, &q, &proj).await
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(p): Query<ListParams>,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let user = state
+        .services
+        .scim_create_user(&client.tenant, &client.ctx, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    user_reply(&state, &client, StatusCode::CREATED, &user, &proj).await
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let user = state
+        .services
+        .scim_get_user(&client.tenant, &client.ctx, &id)
+        .await?;
+    if not_modified(&headers, user.version) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut()
+            .insert(header::ETAG, crate::precondition::etag(user.version));
+        return Ok(res);
+    }
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    user_reply(&state, &client, StatusCode::OK, &user, &proj).await
+}
+
+async fn replace_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    let body = body_of(body)?;
+    let user = state
+        .services
+        .scim_replace_user(&client.tenant, &client.ctx, &id, version, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    user_reply(&state, &client, StatusCode::OK, &user, &proj).await
+}
+
+async fn patch_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    let body = body_of(body)?;
+    let user = state
+        .services
+        .scim_patch_user(&client.tenant, &client.ctx, &id, version, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    user_reply(&state, &client, StatusCode::OK, &user, &proj).await
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    state
+        .services
+        .scim_delete_user(&client.tenant, &client.ctx, &id, version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn list_of(resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_URN],
+        "totalResults": resources.len(),
+        "startIndex": 1,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+async fn service_provider_config(client: ScimClient) -> Response {
+    scim_json(StatusCode::OK, &schemas::service_provider_config(&client.base))
+}
+
+async fn resource_types(State(state): State<AppState>, client: ScimClient) -> ScimResult<Response> {
+    let ext = state.services.scim_extensions(&client.tenant).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_of(schemas::resource_types(&client.base, &ext)),
+    ))
+}
+
+async fn resource_type(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+) -> ScimResult<Response> {
+    let ext = state.services.scim_extensions(&client.tenant).await?;
+    schemas::resource_types(&client.base, &ext)
+        .into_iter()
+        .find(|r| r["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&id)))
+        .map(|r| scim_json(StatusCode::OK, &r))
+        .ok_or_else(|| ScimError::not_found("no resource type of this name; see /ResourceTypes"))
+}
+
+async fn all_schemas(State(state): State<AppState>, client: ScimClient) -> ScimResult<Response> {
+    let ext = state.services.scim_extensions(&client.tenant).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_of(schemas::schemas(&client.base, &ext)),
+    ))
+}
+
+async fn one_schema(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+) -> ScimResult<Response> {
+    let ext = state.services.scim_extensions(&client.tenant).await?;
+    schemas::schemas(&client.base, &ext)
+        .into_iter()
+        .find(|s| s["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&id)))
+        .map(|s| scim_json(StatusCode::OK, &s))
+        .ok_or_else(|| ScimError::not_found("no schema with this id; see /Schemas"))
+}
+
+async fn read_only() -> ScimError {
+    ScimError::method_not_allowed()
+}
+
+async fn unknown_endpoint() -> ScimError {
+    ScimError::not_found("no such SCIM endpoint; see /ResourceTypes")
+}
+
+async fn method_not_allowed() -> ScimError {
+    ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "this method is not allowed on this endpoint",
+    )
+}
+
+/// A read-only discovery endpoint: every write method is 405.
+fn discovery<H, T>(h: H) -> axum::routing::MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    get(h)
+        .post(read_only)
+        .put(read_only)
+        .patch(read_only)
+        .delete(read_only)
+}
+
+/// The SCIM routes, nested under `/scim/v2/{tenant}`.
+pub(crate) fn routes() -> Router<AppState> {
+    let tenant = Router::new()
+        .route("/Users", get(list_users).post(create_user))
+        .route("/Users/.search", post(search_users))
+        .route(
+            "/Users/{id}",
+            get(get_user)
+                .put(replace_user)
+                .patch(patch_user)
+                .delete(delete_user),
+        )
+        .route("/.search", post(search_users))
+        .route("/ServiceProviderConfig", discovery(service_provider_config))
+        .route("/ResourceTypes", discovery(resource_types))
+        .route("/ResourceTypes/{id}", discovery(resource_type))
+        .route("/Schemas", discovery(all_schemas))
+        .route("/Schemas/{id}", discovery(one_schema))
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new().nest("/scim/v2/{tenant}", tenant)
+}

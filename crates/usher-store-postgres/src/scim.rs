@@ -1,0 +1,241 @@
+//! SCIM queries of users: a [`Cond`] rendered as SQL over the users table.
+//!
+//! The same rules as the SQLite store's rendering: `userName` is the union
+//! of the username and email indexes; text compares in code point order
+//! (`COLLATE "C"`, which `email_norm` and `username_norm` have, so their
+//! ranges are index ranges); an unset value matches no comparison, and
+//! under `not` a NULL test counts as false. Case-insensitive tests of
+//! columns not stored folded use `lower()`, which folds like Rust's case
+//! folding for everything but a few special cases (ß, final sigma).
+
+use crate::error::unavailable;
+use crate::rows::{stored_user, user_columns};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use usher_core::StoreError;
+use usher_core::scim::query::{Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch};
+use usher_core::search::prefix_upper;
+use usher_core::user::{User, UserState};
+use uuid::Uuid;
+
+type Sql = QueryBuilder<Postgres>;
+
+fn column(c: TextColumn) -> &'static str {
+    match c {
+        TextColumn::EmailNorm => "email_norm",
+        TextColumn::UsernameNorm => "username_norm",
+        TextColumn::UserName => "coalesce(username_norm, email_norm)",
+        TextColumn::PersonalEmail => "personal_email",
+        TextColumn::FirstName => "first_name",
+        TextColumn::LastName => "last_name",
+        TextColumn::DisplayName => "display_name",
+        TextColumn::Phone => "phone",
+        TextColumn::ExternalId => "external_id",
+        TextColumn::Language => "language",
+    }
+}
+
+fn text_sql(text: &Text, fold: bool) -> String {
+    let raw = match text {
+        Text::Column(c) => column(*c).to_owned(),
+        // Defined names are `[A-Za-z0-9_]{1,30}`: safe as a literal key.
+        Text::Attribute(name) if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            format!("(attributes ->> '{name}')")
+        }
+        Text::Attribute(_) => "NULL::text".to_owned(),
+    };
+    let stored_folded = matches!(
+        text,
+        Text::Column(TextColumn::EmailNorm | TextColumn::UsernameNorm | TextColumn::UserName)
+    );
+    if fold && !stored_folded {
+        format!("lower({raw})")
+    } else {
+        raw
+    }
+}
+
+fn compare(sql: &mut Sql, x: &str, op: TextOp, value: &str) {
+    let v = value.to_owned();
+    let cmp = |sql: &mut Sql, op: &str, v: String| {
+        sql.push(format!("({x} COLLATE \"C\" {op} "));
+        sql.push_bind(v);
+        sql.push(")");
+    };
+    match op {
+        TextOp::Eq => cmp(sql, "=", v),
+        TextOp::Ne => cmp(sql, "<>", v),
+        TextOp::Gt => cmp(sql, ">", v),
+        TextOp::Ge => cmp(sql, ">=", v),
+        TextOp::Lt => cmp(sql, "<", v),
+        TextOp::Le => cmp(sql, "<=", v),
+        TextOp::Co => {
+            sql.push(format!("(strpos({x}, "));
+            sql.push_bind(v);
+            sql.push(") > 0)");
+        }
+        TextOp::Sw => match prefix_upper(value) {
+            Some(upper) => {
+                sql.push("(");
+                cmp(sql, ">=", v);
+                sql.push(" AND ");
+                cmp(sql, "<", upper);
+                sql.push(")");
+            }
+            None => cmp(sql, ">=", v),
+        },
+        TextOp::Ew => {
+            let n = value.chars().count();
+            if n == 0 {
+                sql.push(format!("({x} IS NOT NULL)"));
+                return;
+            }
+            sql.push(format!("(right({x}, {n}) = "));
+            sql.push_bind(v);
+            sql.push(")");
+        }
+    }
+}
+
+fn render(sql: &mut Sql, cond: &Cond) {
+    let list = |sql: &mut Sql, parts: &[Cond], sep: &str| {
+        sql.push("(");
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                sql.push(sep);
+            }
+            render(sql, p);
+        }
+        sql.push(")");
+    };
+    match cond {
+        Cond::Const(true) => {
+            sql.push("TRUE");
+        }
+        Cond::Const(false) => {
+            sql.push("FALSE");
+        }
+        Cond::And(parts) => list(sql, parts, " AND "),
+        Cond::Or(parts) => list(sql, parts, " OR "),
+        Cond::Not(inner) => {
+            sql.push("NOT coalesce(");
+            render(sql, inner);
+            sql.push(", FALSE)");
+        }
+        Cond::Present(text) => {
+            let x = text_sql(text, false);
+            sql.push(format!("({x} IS NOT NULL AND {x} <> '')"));
+        }
+        Cond::Text {
+            text: Text::Column(TextColumn::UserName),
+            op,
+            value,
+            ..
+        } => {
+            sql.push("(");
+            compare(sql, "username_norm", *op, value);
+            sql.push(" OR (username_norm IS NULL AND ");
+            compare(sql, "email_norm", *op, value);
+            sql.push("))");
+        }
+        Cond::Text {
+            text,
+            op,
+            value,
+            fold,
+        } => {
+            let x = text_sql(text, *fold);
+            compare(sql, &x, *op, value);
+        }
+        Cond::Time { column, op, value } => {
+            let col = match column {
+                TimeColumn::CreatedAt => "created_at",
+                TimeColumn::UpdatedAt => "updated_at",
+            };
+            let op = match op {
+                OrderOp::Eq => "=",
+                OrderOp::Ne => "<>",
+                OrderOp::Gt => ">",
+                OrderOp::Ge => ">=",
+                OrderOp::Lt => "<",
+                OrderOp::Le => "<=",
+            };
+            sql.push(format!("({col} {op} "));
+            sql.push_bind(*value);
+            sql.push(")");
+        }
+        Cond::Id(id) => {
+            sql.push("(id = ");
+            sql.push_bind(*id);
+            sql.push(")");
+        }
+        Cond::Active(active) => {
+            let op = if *active { "<>" } else { "=" };
+            sql.push(format!("(state {op} {})", UserState::Disabled.code()));
+        }
+    }
+}
+
+fn order_by(sort: &SortKey, descending: bool) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    match sort {
+        SortKey::Id => format!("id {dir}"),
+        SortKey::Time(TimeColumn::CreatedAt) => format!("created_at {dir}, id {dir}"),
+        SortKey::Time(TimeColumn::UpdatedAt) => format!("updated_at {dir}, id {dir}"),
+        SortKey::Text(text) => {
+            let fold = !matches!(text, Text::Column(TextColumn::ExternalId));
+            let x = text_sql(text, fold);
+            // Unset values last when ascending (RFC 7644 §3.4.2.3).
+            let nulls = if descending { "NULLS FIRST" } else { "NULLS LAST" };
+            format!("{x} COLLATE \"C\" {dir} {nulls}, id {dir}")
+        }
+    }
+}
+
+fn filtered(head: &str, tk: i64, cond: &Cond) -> Sql {
+    let mut sql = QueryBuilder::new(head);
+    sql.push(" FROM users WHERE tenant_key = ");
+    sql.push_bind(tk);
+    sql.push(" AND ");
+    render(&mut sql, cond);
+    sql
+}
+
+/// The total of matches and one window of them, in one snapshot.
+pub(crate) async fn search_users(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserSearch,
+) -> Result<(u64, Vec<User>), StoreError> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+        .map_err(unavailable)?;
+    let mut count = filtered("SELECT count(*)", tk, &q.cond);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    let mut users = Vec::new();
+    if q.limit > 0 && q.offset < total {
+        let mut page = filtered(concat!("SELECT ", user_columns!()), tk, &q.cond);
+        page.push(" ORDER BY ");
+        page.push(order_by(&q.sort, q.descending));
+        page.push(" LIMIT ");
+        page.push_bind(i64::from(q.limit));
+        page.push(" OFFSET ");
+        page.push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+        let rows = page
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        for r in &rows {
+            users.push(stored_user(r, tenant_id)?.user);
+        }
+    }
+    tx.commit().await.map_err(unavailable)?;
+    Ok((total, users))
+}
