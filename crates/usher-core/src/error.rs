@@ -82,6 +82,7 @@ pub enum Missing {
     Session,
     Factor,
     BulkProcess,
+    Group,
 }
 
 impl Missing {
@@ -94,6 +95,7 @@ impl Missing {
             Missing::Session => "session_not_found",
             Missing::Factor => "factor_not_found",
             Missing::BulkProcess => "bulk_process_not_found",
+            Missing::Group => "group_not_found",
         }
     }
 }

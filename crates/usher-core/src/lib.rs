@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod factor;
 pub mod geoip;
+pub mod group;
 pub mod import;
 pub mod input;
 pub mod listing;

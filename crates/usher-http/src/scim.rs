@@ -111,8 +111,9 @@ impl From<Error> for ScimError {
                 message.clone(),
             ),
             Error::NotFound(Missing::User) => ScimError::not_found("no user with this id"),
+            Error::NotFound(Missing::Group) => ScimError::not_found("no group with this id"),
             Error::NotFound(_) => ScimError::not_found("not found"),
-            Error::Conflict { code, message, .. } if code.ends_with("_taken") => {
+            Error::Conflict { code, message, .. } if code.ends_with("_taken") || *code == "attribute_exists" => {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message.clone())
             }
             Error::Conflict { message, .. } => {
@@ -517,13 +518,7 @@ async fn list_users(
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = ScimQuery {
-        filter: p.filter.clone(),
-        sort_by: p.sort_by.clone(),
-        sort_order: p.sort_order.clone(),
-        start_index: int_param("startIndex", p.start_index.as_ref())?,
-        count: int_param("count", p.count.as_ref())?,
-    };
+    let q = query_of(&p)?;
     let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
     list_reply(&state, &client, &q, &proj).await
 }
@@ -691,6 +686,244 @@ async fn patch_user(
     user_reply(&state, &client, StatusCode::OK, &user, &proj).await
 }
 
+fn group_reply(client: &ScimClient, status: StatusCode, group: &usher_core::group::Group, proj: &Projection) -> Response {
+    let resource = usher_core::scim::resource::group_resource(group, &client.base);
+    let location = resource["meta"]["location"].as_str().unwrap_or("").to_owned();
+    let mut res = scim_json(status, &proj.apply(resource));
+    res.headers_mut()
+        .insert(header::ETAG, crate::precondition::etag(group.version));
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&location)
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+fn query_of(p: &ListParams) -> ScimResult<ScimQuery> {
+    Ok(ScimQuery {
+        filter: p.filter.clone(),
+        sort_by: p.sort_by.clone(),
+        sort_order: p.sort_order.clone(),
+        start_index: int_param("startIndex", p.start_index.as_ref())?,
+        count: int_param("count", p.count.as_ref())?,
+    })
+}
+
+async fn group_list_reply(
+    state: &AppState,
+    client: &ScimClient,
+    q: &ScimQuery,
+    proj: &Projection,
+) -> ScimResult<Response> {
+    let page = state
+        .services
+        .list_groups(&client.tenant, &client.ctx, q)
+        .await?;
+    let resources: Vec<Value> = page
+        .groups
+        .iter()
+        .map(|g| proj.apply(usher_core::scim::resource::group_resource(g, &client.base)))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_URN],
+            "totalResults": page.total,
+            "startIndex": page.start_index,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+async fn list_groups(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(p): Query<ListParams>,
+) -> ScimResult<Response> {
+    let q = query_of(&p)?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    group_list_reply(&state, &client, &q, &proj).await
+}
+
+async fn search_groups(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let (q, proj) = search_request(&body)?;
+    group_list_reply(&state, &client, &q, &proj).await
+}
+
+/// `POST /.search` at the root: users and groups together (RFC 7644
+/// §3.4.3), users first; the window (`startIndex`, `count`) runs over the
+/// users and then the groups. A filter that names attributes of only one
+/// of them selects nothing of the other.
+async fn search_all(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let (q, proj) = search_request(&body)?;
+    let start = q.start_index.unwrap_or(1).max(1);
+    let count = q
+        .count
+        .unwrap_or(i64::from(schemas::MAX_RESULTS))
+        .clamp(0, i64::from(schemas::MAX_RESULTS));
+    let mut refused = None;
+    let users = match state
+        .services
+        .scim_list_users(&client.tenant, &client.ctx, &q)
+        .await
+    {
+        Ok(p) => Some(p),
+        Err(e) if e.code() == "invalid_filter" => {
+            refused = Some(e);
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut resources = Vec::new();
+    let mut total = 0u64;
+    if let Some(users) = &users {
+        total += users.total;
+        for u in &users.users {
+            let r = state
+                .services
+                .scim_resource(&client.tenant, &client.base, u)
+                .await?;
+            resources.push(proj.apply(r));
+        }
+    }
+    // The groups' part of the window starts where the users ran out.
+    let users_total = users
+        .as_ref()
+        .map_or(0, |u| i64::try_from(u.total).unwrap_or(i64::MAX));
+    let room = count - i64::try_from(resources.len()).unwrap_or(0);
+    let gq = ScimQuery {
+        start_index: Some((start - users_total).max(1)),
+        count: Some(if start + count - 1 > users_total { room.max(0) } else { 0 }),
+        ..q.clone()
+    };
+    match state
+        .services
+        .list_groups(&client.tenant, &client.ctx, &gq)
+        .await
+    {
+        Ok(groups) => {
+            total += groups.total;
+            for g in &groups.groups {
+                resources.push(proj.apply(usher_core::scim::resource::group_resource(g, &client.base)));
+            }
+        }
+        Err(e) if e.code() == "invalid_filter" => {
+            if users.is_none() {
+                return Err(refused.unwrap_or(e).into());
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_URN],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(p): Query<ListParams>,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let group = state
+        .services
+        .create_group(&client.tenant, &client.ctx, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    Ok(group_reply(&client, StatusCode::CREATED, &group, &proj))
+}
+
+async fn get_group(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let group = state
+        .services
+        .get_group(&client.tenant, &client.ctx, &id)
+        .await?;
+    if not_modified(&headers, group.version) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut()
+            .insert(header::ETAG, crate::precondition::etag(group.version));
+        return Ok(res);
+    }
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    Ok(group_reply(&client, StatusCode::OK, &group, &proj))
+}
+
+async fn replace_group(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    let body = body_of(body)?;
+    let group = state
+        .services
+        .replace_group(&client.tenant, &client.ctx, &id, version, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    Ok(group_reply(&client, StatusCode::OK, &group, &proj))
+}
+
+async fn patch_group(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    Query(p): Query<ListParams>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    let body = body_of(body)?;
+    let group = state
+        .services
+        .patch_group(&client.tenant, &client.ctx, &id, version, &body)
+        .await?;
+    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    Ok(group_reply(&client, StatusCode::OK, &group, &proj))
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let version = if_match(&headers)?;
+    state
+        .services
+        .delete_group(&client.tenant, &client.ctx, &id, version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn delete_user(
     State(state): State<AppState>,
     client: ScimClient,
@@ -802,7 +1035,16 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(patch_user)
                 .delete(delete_user),
         )
-        .route("/.search", post(search_users))
+        .route("/Groups", get(list_groups).post(create_group))
+        .route("/Groups/.search", post(search_groups))
+        .route(
+            "/Groups/{id}",
+            get(get_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(delete_group),
+        )
+        .route("/.search", post(search_all))
         .route("/ServiceProviderConfig", discovery(service_provider_config))
         .route("/ResourceTypes", discovery(resource_types))
         .route("/ResourceTypes/{id}", discovery(resource_type))

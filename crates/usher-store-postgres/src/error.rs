@@ -10,7 +10,13 @@ const UNIQUE_VIOLATION: &str = "23505";
 
 /// The constraints and unique indexes (named in the migrations) whose
 /// violation a client caused, with the conflict each one means.
-const CONFLICTS: [(&str, &str, Option<&str>, &str); 6] = [
+const CONFLICTS: [(&str, &str, Option<&str>, &str); 7] = [
+    (
+        "groups_name",
+        "group_name_taken",
+        Some("displayName"),
+        "a group with this name already exists",
+    ),
     (
         "users_email",
         "email_taken",

@@ -17,6 +17,7 @@ mod bulk_processes;
 mod counts;
 mod error;
 mod factors;
+mod groups;
 mod import;
 mod links;
 mod list;
@@ -351,6 +352,65 @@ impl Store for PostgresStore {
     ) -> Result<(u64, Vec<User>), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         scim::search_users(self.pool(), tk, tenant_id, search).await
+    }
+
+    async fn create_group(
+        &self,
+        group: usher_core::group::Group,
+        audit: AuditDraft,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(group.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { groups::create(&pool, tk, group, audit).await }).await
+    }
+
+    async fn get_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Option<usher_core::group::Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        groups::get(self.pool(), tk, tenant_id, group_id).await
+    }
+
+    async fn search_groups(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<usher_core::group::Group>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        groups::search(self.pool(), tk, tenant_id, search).await
+    }
+
+    async fn modify_group(
+        &self,
+        write: usher_core::group::GroupWrite,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { groups::modify(&pool, tk, write).await }).await
+    }
+
+    async fn delete_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+        if_match: Option<i64>,
+        audit: AuditDraft,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { groups::delete(&pool, tk, tenant_id, group_id, if_match, audit).await })
+            .await
+    }
+
+    async fn user_groups(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<usher_core::group::Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        groups::of_user(self.pool(), tk, tenant_id, user_id).await
     }
 
     async fn sweep_expired_invitations(

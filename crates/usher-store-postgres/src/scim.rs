@@ -31,6 +31,7 @@ fn column(c: TextColumn) -> &'static str {
         TextColumn::Phone => "phone",
         TextColumn::ExternalId => "external_id",
         TextColumn::Language => "language",
+        TextColumn::GroupName => "name_norm",
     }
 }
 
@@ -45,7 +46,12 @@ fn text_sql(text: &Text, fold: bool) -> String {
     };
     let stored_folded = matches!(
         text,
-        Text::Column(TextColumn::EmailNorm | TextColumn::UsernameNorm | TextColumn::UserName)
+        Text::Column(
+            TextColumn::EmailNorm
+                | TextColumn::UsernameNorm
+                | TextColumn::UserName
+                | TextColumn::GroupName
+        )
     );
     if fold && !stored_folded {
         format!("lower({raw})")
@@ -172,10 +178,22 @@ fn render(sql: &mut Sql, cond: &Cond) {
             let op = if *active { "<>" } else { "=" };
             sql.push(format!("(state {op} {})", UserState::Disabled.code()));
         }
+        // Only group conditions name members; `groups.key` is the row.
+        Cond::Member(None) => {
+            sql.push("EXISTS (SELECT 1 FROM group_members m WHERE m.group_key = groups.key)");
+        }
+        Cond::Member(Some(id)) => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM group_members m JOIN users u ON u.key = m.user_key \
+                 WHERE m.group_key = groups.key AND u.id = ",
+            );
+            sql.push_bind(*id);
+            sql.push(")");
+        }
     }
 }
 
-fn order_by(sort: &SortKey, descending: bool) -> String {
+pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
     match sort {
         SortKey::Id => format!("id {dir}"),
@@ -192,8 +210,13 @@ fn order_by(sort: &SortKey, descending: bool) -> String {
 }
 
 fn filtered(head: &str, tk: i64, cond: &Cond) -> Sql {
+    filtered_on(head, "users", tk, cond)
+}
+
+/// `head FROM table WHERE tenant_key = tk AND cond`.
+pub(crate) fn filtered_on(head: &str, table: &str, tk: i64, cond: &Cond) -> Sql {
     let mut sql = QueryBuilder::new(head);
-    sql.push(" FROM users WHERE tenant_key = ");
+    sql.push(format!(" FROM {table} WHERE tenant_key = "));
     sql.push_bind(tk);
     sql.push(" AND ");
     render(&mut sql, cond);

@@ -10,6 +10,7 @@ mod bulk;
 mod checkpoint;
 mod conn;
 mod factors;
+mod groups;
 mod import;
 mod links;
 mod list;
@@ -32,6 +33,7 @@ use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::bulk::{BulkProcess, BulkRow};
 use usher_core::factor::{Challenge, FactorSecret, NewFactor};
+use usher_core::group::{Group, GroupWrite};
 use usher_core::listing::{AuditQuery, Page, UserQuery};
 use usher_core::mail::OutboxEntry;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
@@ -425,6 +427,57 @@ impl Store for SqliteStore {
         let search = search.clone();
         self.read(move |c| scim::search_users(c, tk, tenant_id, &search))
             .await
+    }
+
+    async fn create_group(&self, group: Group, audit: AuditDraft) -> Result<Group, Error> {
+        let tk = self.tenant_key(group.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| groups::create(c, tk, group, audit))
+            .await
+    }
+
+    async fn get_group(&self, tenant_id: Uuid, group_id: Uuid) -> Result<Option<Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| groups::get(c, tk, tenant_id, group_id)).await
+    }
+
+    async fn search_groups(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<Group>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let search = search.clone();
+        self.read(move |c| groups::search(c, tk, tenant_id, &search))
+            .await
+    }
+
+    async fn modify_group(&self, write: GroupWrite) -> Result<Group, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| groups::modify(c, tk, write))
+            .await
+    }
+
+    async fn delete_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+        if_match: Option<i64>,
+        audit: AuditDraft,
+    ) -> Result<Group, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| groups::delete(c, tk, tenant_id, group_id, if_match, audit))
+            .await
+    }
+
+    async fn user_groups(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Vec<Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| groups::of_user(c, tk, tenant_id, user_id)).await
     }
 
     async fn sweep_expired_invitations(

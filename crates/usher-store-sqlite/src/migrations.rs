@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "display_name",
         include_str!("../migrations/0008_display_name.sql"),
     ),
+    (9, "groups", include_str!("../migrations/0009_groups.sql")),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

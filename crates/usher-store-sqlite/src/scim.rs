@@ -36,9 +36,9 @@ pub(crate) fn register_functions(c: &Connection) -> DbResult<()> {
     )
 }
 
-struct Sql {
-    text: String,
-    params: Vec<Value>,
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) params: Vec<Value>,
 }
 
 impl Sql {
@@ -60,6 +60,7 @@ fn column(c: TextColumn) -> &'static str {
         TextColumn::Phone => "phone",
         TextColumn::ExternalId => "external_id",
         TextColumn::Language => "language",
+        TextColumn::GroupName => "name_norm",
     }
 }
 
@@ -76,7 +77,12 @@ fn text_sql(text: &Text, fold: bool) -> String {
     };
     let stored_folded = matches!(
         text,
-        Text::Column(TextColumn::EmailNorm | TextColumn::UsernameNorm | TextColumn::UserName)
+        Text::Column(
+            TextColumn::EmailNorm
+                | TextColumn::UsernameNorm
+                | TextColumn::UserName
+                | TextColumn::GroupName
+        )
     );
     if fold && !stored_folded {
         format!("usher_fold({raw})")
@@ -173,10 +179,31 @@ fn render(sql: &mut Sql, cond: &Cond) -> String {
             let op = if *active { "<>" } else { "=" };
             format!("state {op} {}", UserState::Disabled.code())
         }
+        // Only group conditions name members; `groups.key` is the row.
+        Cond::Member(None) => {
+            "EXISTS (SELECT 1 FROM group_members m WHERE m.group_key = groups.key)".into()
+        }
+        Cond::Member(Some(id)) => {
+            let id = sql.param(Value::Blob(id.as_bytes().to_vec()));
+            format!(
+                "EXISTS (SELECT 1 FROM group_members m JOIN users u ON u.key = m.user_key \
+                 WHERE m.group_key = groups.key AND u.id = {id})"
+            )
+        }
     }
 }
 
-fn order_by(sort: &SortKey, descending: bool) -> String {
+/// `cond` as SQL, its parameters numbered after the tenant's key (`?1`).
+pub(crate) fn where_clause(cond: &Cond, tk: i64) -> Sql {
+    let mut sql = Sql {
+        text: String::new(),
+        params: vec![Value::Integer(tk)],
+    };
+    sql.text = render(&mut sql, cond);
+    sql
+}
+
+pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
     match sort {
         SortKey::Id => format!("id {dir}"),
@@ -199,13 +226,8 @@ pub(crate) fn search_users(
     tenant_id: Uuid,
     q: &UserSearch,
 ) -> DbResult<(u64, Vec<User>)> {
-    let mut sql = Sql {
-        text: String::new(),
-        params: vec![Value::Integer(tk)],
-    };
-    let cond = render(&mut sql, &q.cond);
+    let sql = where_clause(&q.cond, tk);
     let order = order_by(&q.sort, q.descending);
-    sql.text = cond;
     c.execute_batch("BEGIN")?;
     let result = window(c, tenant_id, q, &sql, &order);
     // Read only: ending the snapshot cannot lose anything, even after an error.

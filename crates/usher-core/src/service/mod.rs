@@ -8,6 +8,7 @@ mod audit;
 mod bulk;
 mod cache;
 mod factors;
+mod groups;
 mod import;
 mod links;
 mod scim;
@@ -25,6 +26,7 @@ pub use sessions::{
     ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,
     user_blocked,
 };
+pub use groups::GroupPage;
 pub use scim::{ScimPage, ScimQuery};
 pub use users::ListParams;
 

@@ -1,0 +1,277 @@
+//! Groups: SCIM's `/Groups` and the admin API's read-only views of them.
+//! Every read and write is audited like a user's, as `group.*`.
+
+use super::Services;
+use super::scim::ScimQuery;
+use crate::audit::AuditContext;
+use crate::error::{Error, Missing};
+use crate::group::{Group, GroupWrite};
+use crate::scim::query::{Cond, SortKey, UserSearch, group_sort_key, lower_group_filter};
+use crate::scim::resource::{group_resource, read_group};
+use crate::scim::schemas::{GroupPatchSchema, MAX_RESULTS};
+use crate::scim::{Filter, PatchPath, apply_patch, parse_patch};
+use crate::tenant::Tenant;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// One page of groups.
+#[derive(Debug, Clone)]
+pub struct GroupPage {
+    pub total: u64,
+    pub start_index: u64,
+    pub groups: Vec<Group>,
+}
+
+const PATCH_ATTEMPTS: usize = 3;
+
+fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
+    let cond = match q.filter.as_deref().map(str::trim) {
+        None | Some("") => Cond::Const(true),
+        Some(text) => {
+            let f = Filter::parse(text).map_err(|e| Error::bad_request("invalid_filter", e.to_string()))?;
+            lower_group_filter(&f).map_err(|e| Error::bad_request("invalid_filter", e.0))?
+        }
+    };
+    let sort = match q.sort_by.as_deref().map(str::trim) {
+        None | Some("") => SortKey::Id,
+        Some(text) => match PatchPath::parse(text) {
+            Ok(PatchPath::Attr(p)) => {
+                group_sort_key(&p).map_err(|e| Error::bad_request("invalid_sort", e.0))?
+            }
+            _ => {
+                return Err(Error::bad_request(
+                    "invalid_sort",
+                    format!("sortBy must name an attribute such as displayName, not {text:?}"),
+                ));
+            }
+        },
+    };
+    let descending = match q.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("ascending") => false,
+        Some("descending") => true,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "invalid_sort",
+                "sortOrder must be ascending or descending",
+            ));
+        }
+    };
+    let start = q.start_index.unwrap_or(1).max(1);
+    let count = q.count.unwrap_or(i64::from(MAX_RESULTS)).clamp(0, i64::from(MAX_RESULTS));
+    Ok(UserSearch {
+        cond,
+        sort,
+        descending,
+        offset: u64::try_from(start - 1).unwrap_or(0),
+        limit: u32::try_from(count).unwrap_or(0),
+    })
+}
+
+impl Services {
+    /// A SCIM list or search of groups (also the admin API's `GET /groups`).
+    pub async fn list_groups(&self, tenant: &Tenant, ctx: &AuditContext, q: &ScimQuery) -> Result<GroupPage, Error> {
+        let action = if q.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+            "group.search"
+        } else {
+            "group.list"
+        };
+        let mut details = json!({
+            "filter": q.filter,
+            "sort_by": q.sort_by,
+            "start_index": q.start_index,
+            "count": q.count,
+        });
+        let draft = self.draft(ctx, Some(tenant), action);
+        let search = match group_query(q) {
+            Ok(s) => s,
+            Err(e) => return Err(self.refuse(draft.details(details), e).await),
+        };
+        let (total, groups) = self.store.search_groups(tenant.id, &search).await?;
+        details["returned"] = json!(groups.len());
+        details["total"] = json!(total);
+        self.store.append_audit(draft.details(details)).await?;
+        Ok(GroupPage {
+            total,
+            start_index: search.offset + 1,
+            groups,
+        })
+    }
+
+    /// One group, audited as a view; anything but a group's id is not found.
+    pub async fn get_group(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<Group, Error> {
+        let draft = self.draft(ctx, Some(tenant), "group.view");
+        let Ok(gid) = Uuid::parse_str(id) else {
+            return Err(self
+                .refuse(draft.details(json!({"id": id})), Error::NotFound(Missing::Group))
+                .await);
+        };
+        let draft = draft.target("group", gid);
+        match self.store.get_group(tenant.id, gid).await? {
+            Some(g) => {
+                self.store.append_audit(draft).await?;
+                Ok(g)
+            }
+            None => Err(self.refuse(draft, Error::NotFound(Missing::Group)).await),
+        }
+    }
+
+    /// The groups a user is a member of (`GET /users/{id}/groups`).
+    pub async fn user_groups(&self, tenant: &Tenant, ctx: &AuditContext, user_id: &str) -> Result<Vec<Group>, Error> {
+        let draft = self.draft(ctx, Some(tenant), "user.groups");
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
+        };
+        let draft = draft.target("user", uid);
+        if self.store.get_user(tenant.id, uid).await?.is_none() {
+            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
+        }
+        let groups = self.store.user_groups(tenant.id, uid).await?;
+        self.store
+            .append_audit(draft.details(json!({"returned": groups.len()})))
+            .await?;
+        Ok(groups)
+    }
+
+    /// Creates a group from a SCIM Group resource.
+    pub async fn create_group(&self, tenant: &Tenant, ctx: &AuditContext, body: &Value) -> Result<Group, Error> {
+        let draft = self.draft(ctx, Some(tenant), "group.create");
+        let input = match read_group(body) {
+            Ok(i) => i,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let mut group = Group {
+            id,
+            tenant_id: tenant.id,
+            display_name: input.display_name.clone(),
+            external_id: None,
+            members: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        input.apply(&mut group);
+        self.store
+            .create_group(group, draft.target("group", id))
+            .await
+    }
+
+    /// Replaces a group with a SCIM Group resource (PUT).
+    pub async fn replace_group(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        body: &Value,
+    ) -> Result<Group, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "group.update")
+            .details(json!({"method": "PUT"}));
+        let Ok(gid) = Uuid::parse_str(id) else {
+            return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
+        };
+        let draft = draft.target("group", gid);
+        let input = match read_group(body) {
+            Ok(i) => i,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        self.store
+            .modify_group(GroupWrite {
+                tenant_id: tenant.id,
+                group_id: gid,
+                if_match,
+                now: self.clock.now(),
+                mutation: Box::new(move |g| {
+                    input.apply(g);
+                    Ok(())
+                }),
+                audit: draft,
+            })
+            .await
+    }
+
+    /// Applies a SCIM PATCH to a group, atomically (see
+    /// [`Services::scim_patch_user`]).
+    pub async fn patch_group(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+        body: &Value,
+    ) -> Result<Group, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), "group.update")
+            .details(json!({"method": "PATCH"}));
+        let Ok(gid) = Uuid::parse_str(id) else {
+            return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
+        };
+        let draft = draft.target("group", gid);
+        let ops = match parse_patch(body) {
+            Ok(o) => o,
+            Err(e) => return Err(self.refuse(draft, e).await),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(current) = self.store.get_group(tenant.id, gid).await? else {
+                return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
+            };
+            if let Some(v) = if_match
+                && v != current.version
+            {
+                return Err(self
+                    .refuse(draft, Error::VersionMismatch { current: current.version })
+                    .await);
+            }
+            let mut resource = group_resource(&current, "");
+            let input = match apply_patch(&mut resource, &ops, &GroupPatchSchema)
+                .and_then(|()| read_group(&resource))
+            {
+                Ok(i) => i,
+                Err(e) => return Err(self.refuse(draft, e).await),
+            };
+            let write = GroupWrite {
+                tenant_id: tenant.id,
+                group_id: gid,
+                if_match: Some(current.version),
+                now: self.clock.now(),
+                mutation: Box::new(move |g| {
+                    input.apply(g);
+                    Ok(())
+                }),
+                audit: draft.clone(),
+            };
+            match self.store.modify_group(write).await {
+                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn delete_group(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<Group, Error> {
+        let draft = self.draft(ctx, Some(tenant), "group.delete");
+        let Ok(gid) = Uuid::parse_str(id) else {
+            return Err(self
+                .refuse(draft.details(json!({"id": id})), Error::NotFound(Missing::Group))
+                .await);
+        };
+        self.store
+            .delete_group(tenant.id, gid, if_match, draft.target("group", gid))
+            .await
+    }
+
+    /// The Group resource of `group` under `base`.
+    pub fn group_resource(&self, group: &Group, base: &str) -> Value {
+        group_resource(group, base)
+    }
+}
