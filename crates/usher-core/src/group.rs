@@ -201,7 +201,10 @@ mod tests {
         assert!(GroupName::parse("n", "   ").is_err());
         assert!(GroupName::parse("n", &"x".repeat(257)).is_err());
         assert!(GroupName::parse("n", "a\nb").is_err());
-        assert_eq!(GroupName::parse("n", "ÄRGER").unwrap().normalized(), "ärger");
+        assert_eq!(
+            GroupName::parse("n", "ÄRGER").unwrap().normalized(),
+            "ärger"
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ use crate::audit::{AuditDraft, StoredLink};
 use crate::bulk::{BulkProcess, BulkRow, BulkState};
 use crate::error::{Error, StoreError};
 use crate::factor::{Challenge, FactorSecret, NewFactor};
+use crate::group::{Group, GroupWrite};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
 use crate::mail::{MailState, OutboxEntry, OutgoingMail};
-use crate::group::{Group, GroupWrite};
 use crate::scim::query::UserSearch;
 use crate::session::{
     NewSession, Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind,
@@ -285,7 +285,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// tenant are left out. Refuses with `group_name_taken` when another
     /// group has the name (ignoring case).
     async fn create_group(&self, group: Group, audit: AuditDraft) -> Result<Group, Error>;
-    async fn get_group(&self, tenant_id: Uuid, group_id: Uuid) -> Result<Option<Group>, StoreError>;
+    async fn get_group(&self, tenant_id: Uuid, group_id: Uuid)
+    -> Result<Option<Group>, StoreError>;
     /// The groups a SCIM query selects (a [`UserSearch`] whose condition
     /// speaks of groups) and how many match, in one snapshot.
     async fn search_groups(

@@ -12,6 +12,7 @@ mod docs;
 pub mod error;
 mod export;
 mod factors;
+mod groups;
 mod i18n;
 mod imports;
 mod login_pages;
@@ -58,6 +59,7 @@ pub struct AppState {
         (name = "tenants", description = "Tenants and their settings"),
         (name = "mail", description = "The outbox of invitation and reset mails"),
         (name = "auth", description = "End-user authentication"),
+        (name = "groups", description = "Groups, kept by provisioning clients over SCIM"),
         (name = "bulk", description = "Bulk processes: one action over the users a CSV file names"),
         (name = "operations", description = "Health and readiness")
     )
@@ -131,6 +133,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk::rows))
         .routes(routes!(bulk::start))
         .routes(routes!(bulk::cancel))
+        .routes(routes!(groups::list_groups))
+        .routes(routes!(groups::user_groups))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

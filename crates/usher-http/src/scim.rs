@@ -84,7 +84,7 @@ fn scim_type_of(code: &str) -> Option<&'static str> {
         "no_target" => "noTarget",
         "mutability" => "mutability",
         "too_many" => "tooMany",
-        "invalid_syntax" | "invalid_json" | "invalid_body" | "empty_body" => "invalidSyntax",
+        "invalid_syntax" | "malformed_json" | "invalid_body" => "invalidSyntax",
         "invalid_sort" | "invalid_value" | "invalid_parameter" => "invalidValue",
         _ => return None,
     })
@@ -94,11 +94,10 @@ impl From<Error> for ScimError {
     fn from(e: Error) -> Self {
         match &e {
             Error::Validation(v) => {
-                let parts: Vec<String> = v
-                    .0
-                    .iter()
-                    .map(|f| format!("{}: {}", scim_field(&f.field), f.message))
-                    .collect();
+                let parts: Vec<String> =
+                    v.0.iter()
+                        .map(|f| format!("{}: {}", scim_field(&f.field), f.message))
+                        .collect();
                 ScimError::new(
                     StatusCode::BAD_REQUEST,
                     Some("invalidValue"),
@@ -113,7 +112,9 @@ impl From<Error> for ScimError {
             Error::NotFound(Missing::User) => ScimError::not_found("no user with this id"),
             Error::NotFound(Missing::Group) => ScimError::not_found("no group with this id"),
             Error::NotFound(_) => ScimError::not_found("not found"),
-            Error::Conflict { code, message, .. } if code.ends_with("_taken") || *code == "attribute_exists" => {
+            Error::Conflict { code, message, .. }
+                if code.ends_with("_taken") || *code == "attribute_exists" =>
+            {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message.clone())
             }
             Error::Conflict { message, .. } => {
@@ -141,7 +142,11 @@ impl From<Error> for ScimError {
             ),
             Error::Store(s) => {
                 tracing::error!(error = %s, "storage failure behind a SCIM request");
-                ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "an internal error occurred")
+                ScimError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "an internal error occurred",
+                )
             }
         }
     }
@@ -166,7 +171,10 @@ pub struct ScimClient {
 impl FromRequestParts<AppState> for ScimClient {
     type Rejection = ScimError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let unauthorized = || {
             ScimError::new(
                 StatusCode::UNAUTHORIZED,
@@ -191,7 +199,7 @@ impl FromRequestParts<AppState> for ScimClient {
             Err(e) => return Err(e.into()),
         };
         // A token of another tenant learns nothing about this one.
-        if token.tenant_id != Some(tenant.id) {
+        if token.tenant_id.is_some_and(|t| t != tenant.id) {
             return Err(hidden());
         }
         if token.scope != TokenScope::Scim {
@@ -261,7 +269,10 @@ fn path_parts(path: &str) -> Option<(Option<String>, String, Option<String>)> {
         return None;
     };
     let uri = p.uri.clone();
-    let is_core = |u: &str| u.to_ascii_lowercase().starts_with("urn:ietf:params:scim:schemas:core:");
+    let is_core = |u: &str| {
+        u.to_ascii_lowercase()
+            .starts_with("urn:ietf:params:scim:schemas:core:")
+    };
     match uri {
         Some(u) if !is_core(&u) => Some((Some(u), p.name, p.sub_attr)),
         _ => Some((None, p.name, p.sub_attr)),
@@ -338,7 +349,8 @@ impl Projection {
                     out.insert(k.clone(), r[&k].clone());
                     continue;
                 }
-                let Some((holder, key, value)) = pick(&r, ext.as_deref(), &name, sub.as_deref()) else {
+                let Some((holder, key, value)) = pick(&r, ext.as_deref(), &name, sub.as_deref())
+                else {
                     continue;
                 };
                 let dst = match holder {
@@ -381,7 +393,9 @@ impl Projection {
                 },
                 None => &mut r,
             };
-            let Some(k) = key_in(holder, &name) else { continue };
+            let Some(k) = key_in(holder, &name) else {
+                continue;
+            };
             if matches!(k.as_str(), "id" | "schemas") {
                 continue;
             }
@@ -417,8 +431,20 @@ impl Projection {
         for k in &empty {
             r.remove(k);
         }
+        // `schemas` lists the core schema and the extensions still shown.
+        let shown: Vec<String> = r
+            .keys()
+            .filter(|k| k.starts_with("urn:"))
+            .cloned()
+            .collect();
         if let Some(Value::Array(s)) = r.get_mut("schemas") {
-            s.retain(|u| !u.as_str().is_some_and(|u| empty.iter().any(|e| e == u)));
+            s.retain(|u| {
+                u.as_str().is_some_and(|u| {
+                    u.to_ascii_lowercase()
+                        .starts_with("urn:ietf:params:scim:schemas:core:")
+                        || shown.iter().any(|e| e == u)
+                })
+            });
         }
         Value::Object(r)
     }
@@ -441,7 +467,11 @@ fn if_match(headers: &HeaderMap) -> ScimResult<Option<i64>> {
         None => Ok(None),
         Some(v) => {
             let text = v.to_str().map_err(|_| {
-                ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), "If-Match must be ASCII")
+                ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    "If-Match must be ASCII",
+                )
             })?;
             crate::precondition::parse_if_match(text).map_err(ScimError::from)
         }
@@ -473,7 +503,10 @@ async fn user_reply(
         .services
         .scim_resource(&client.tenant, &client.base, user)
         .await?;
-    let location = resource["meta"]["location"].as_str().unwrap_or("").to_owned();
+    let location = resource["meta"]["location"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     let mut res = scim_json(status, &proj.apply(resource));
     res.headers_mut()
         .insert(header::ETAG, crate::precondition::etag(user.version));
@@ -533,9 +566,10 @@ fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)> {
         ));
     };
     let schemas_ok = match member(o, "schemas") {
-        Some(Value::Array(s)) => s
-            .iter()
-            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_URN))),
+        Some(Value::Array(s)) => s.iter().any(|s| {
+            s.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_URN))
+        }),
         _ => false,
     };
     if !schemas_ok {
@@ -686,9 +720,17 @@ async fn patch_user(
     user_reply(&state, &client, StatusCode::OK, &user, &proj).await
 }
 
-fn group_reply(client: &ScimClient, status: StatusCode, group: &usher_core::group::Group, proj: &Projection) -> Response {
+fn group_reply(
+    client: &ScimClient,
+    status: StatusCode,
+    group: &usher_core::group::Group,
+    proj: &Projection,
+) -> Response {
     let resource = usher_core::scim::resource::group_resource(group, &client.base);
-    let location = resource["meta"]["location"].as_str().unwrap_or("").to_owned();
+    let location = resource["meta"]["location"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     let mut res = scim_json(status, &proj.apply(resource));
     res.headers_mut()
         .insert(header::ETAG, crate::precondition::etag(group.version));
@@ -805,7 +847,11 @@ async fn search_all(
     let room = count - i64::try_from(resources.len()).unwrap_or(0);
     let gq = ScimQuery {
         start_index: Some((start - users_total).max(1)),
-        count: Some(if start + count - 1 > users_total { room.max(0) } else { 0 }),
+        count: Some(if start + count - 1 > users_total {
+            room.max(0)
+        } else {
+            0
+        }),
         ..q.clone()
     };
     match state
@@ -816,7 +862,8 @@ async fn search_all(
         Ok(groups) => {
             total += groups.total;
             for g in &groups.groups {
-                resources.push(proj.apply(usher_core::scim::resource::group_resource(g, &client.base)));
+                resources
+                    .push(proj.apply(usher_core::scim::resource::group_resource(g, &client.base)));
             }
         }
         Err(e) if e.code() == "invalid_filter" => {
@@ -924,6 +971,308 @@ async fn delete_group(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// One operation of a `/Bulk` request, as read.
+struct BulkOp {
+    method: String,
+    path: String,
+    bulk_id: Option<String>,
+    version: Option<i64>,
+    data: Option<Value>,
+}
+
+fn bulk_error(
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: impl Into<String>,
+) -> ScimError {
+    ScimError::new(status, scim_type, detail)
+}
+
+fn read_bulk(body: &Value) -> ScimResult<(Vec<BulkOp>, Option<usize>)> {
+    let invalid = |d: String| bulk_error(StatusCode::BAD_REQUEST, Some("invalidSyntax"), d);
+    let Value::Object(o) = body else {
+        return Err(invalid("the body must be a BulkRequest object".into()));
+    };
+    let schemas_ok = match member(o, "schemas") {
+        Some(Value::Array(s)) => s.iter().any(|s| {
+            s.as_str().is_some_and(|s| {
+                s.eq_ignore_ascii_case(usher_core::scim::resource::BULK_REQUEST_URN)
+            })
+        }),
+        _ => false,
+    };
+    if !schemas_ok {
+        return Err(invalid(format!(
+            "schemas must list {}",
+            usher_core::scim::resource::BULK_REQUEST_URN
+        )));
+    }
+    let fail_on_errors = match member(o, "failOnErrors") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n >= 1) => {
+            usize::try_from(n.as_u64().unwrap_or(1)).ok()
+        }
+        Some(_) => return Err(invalid("failOnErrors must be a positive integer".into())),
+    };
+    let Some(Value::Array(ops)) = member(o, "Operations") else {
+        return Err(invalid("Operations must be an array".into()));
+    };
+    if ops.len() > schemas::BULK_MAX_OPERATIONS {
+        return Err(bulk_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("tooMany"),
+            format!(
+                "a bulk request may carry at most {} operations",
+                schemas::BULK_MAX_OPERATIONS
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        let n = i + 1;
+        let Value::Object(op) = op else {
+            return Err(invalid(format!("operation {n} is not an object")));
+        };
+        let method = member(op, "method")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase)
+            .filter(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "operation {n}: method must be POST, PUT, PATCH or DELETE"
+                ))
+            })?;
+        let path = member(op, "path")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(format!("operation {n}: path is required")))?;
+        let bulk_id = member(op, "bulkId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if method == "POST" && bulk_id.is_none() {
+            return Err(invalid(format!("operation {n}: a POST needs a bulkId")));
+        }
+        let version = match member(op, "version").and_then(Value::as_str) {
+            Some(v) => crate::precondition::parse_if_match(v).map_err(ScimError::from)?,
+            None => None,
+        };
+        let data = member(op, "data").cloned();
+        if method != "DELETE" && data.is_none() {
+            return Err(invalid(format!("operation {n}: {method} needs data")));
+        }
+        out.push(BulkOp {
+            method,
+            path,
+            bulk_id,
+            version,
+            data,
+        });
+    }
+    Ok((out, fail_on_errors))
+}
+
+/// Resolves `bulkId:<id>` segments of an operation's path.
+fn resolve_path(
+    path: &str,
+    ids: &std::collections::HashMap<String, String>,
+) -> Result<String, String> {
+    let mut out = Vec::new();
+    for seg in path.split('/') {
+        match seg.strip_prefix("bulkId:") {
+            Some(r) => out.push(ids.get(r).cloned().ok_or_else(|| r.to_owned())?),
+            None => out.push(seg.to_owned()),
+        }
+    }
+    Ok(out.join("/"))
+}
+
+/// Replaces `bulkId:<id>` references with the ids created so far;
+/// answers the first reference that is not resolved yet.
+fn resolve_refs(v: &mut Value, ids: &std::collections::HashMap<String, String>) -> Option<String> {
+    match v {
+        Value::String(s) => match s.strip_prefix("bulkId:") {
+            Some(r) => match ids.get(r) {
+                Some(id) => {
+                    *s = id.clone();
+                    None
+                }
+                None => Some(r.to_owned()),
+            },
+            None => None,
+        },
+        Value::Array(items) => items.iter_mut().find_map(|i| resolve_refs(i, ids)),
+        Value::Object(o) => o.values_mut().find_map(|i| resolve_refs(i, ids)),
+        _ => None,
+    }
+}
+
+/// What one bulk operation did: its status, and the resource's location
+/// and version (or the error body).
+async fn run_bulk_op(
+    state: &AppState,
+    client: &ScimClient,
+    op: &BulkOp,
+    path: &str,
+    data: Option<&Value>,
+) -> Result<(StatusCode, String, i64), ScimError> {
+    let s = &state.services;
+    let (t, ctx) = (&client.tenant, &client.ctx);
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let kind = parts.next().unwrap_or("");
+    let id = parts.next();
+    let null = Value::Null;
+    let body = data.unwrap_or(&null);
+    let user = |u: User| (format!("{}/Users/{}", client.base, u.id), u.version);
+    let group =
+        |g: usher_core::group::Group| (format!("{}/Groups/{}", client.base, g.id), g.version);
+    let (status, (location, version)) = match (op.method.as_str(), kind, id) {
+        ("POST", "Users", None) => (
+            StatusCode::CREATED,
+            user(s.scim_create_user(t, ctx, body).await?),
+        ),
+        ("POST", "Groups", None) => (
+            StatusCode::CREATED,
+            group(s.create_group(t, ctx, body).await?),
+        ),
+        ("PUT", "Users", Some(id)) => (
+            StatusCode::OK,
+            user(s.scim_replace_user(t, ctx, id, op.version, body).await?),
+        ),
+        ("PUT", "Groups", Some(id)) => (
+            StatusCode::OK,
+            group(s.replace_group(t, ctx, id, op.version, body).await?),
+        ),
+        ("PATCH", "Users", Some(id)) => (
+            StatusCode::OK,
+            user(s.scim_patch_user(t, ctx, id, op.version, body).await?),
+        ),
+        ("PATCH", "Groups", Some(id)) => (
+            StatusCode::OK,
+            group(s.patch_group(t, ctx, id, op.version, body).await?),
+        ),
+        ("DELETE", "Users", Some(id)) => (
+            StatusCode::NO_CONTENT,
+            user(s.scim_delete_user(t, ctx, id, op.version).await?),
+        ),
+        ("DELETE", "Groups", Some(id)) => (
+            StatusCode::NO_CONTENT,
+            group(s.delete_group(t, ctx, id, op.version).await?),
+        ),
+        _ => {
+            return Err(bulk_error(
+                StatusCode::BAD_REQUEST,
+                Some("invalidPath"),
+                format!(
+                    "{} {path}: not an operation of /Bulk (POST /Users, PUT|PATCH|DELETE /Users/{{id}}, the same for /Groups)",
+                    op.method
+                ),
+            ));
+        }
+    };
+    Ok((status, location, version))
+}
+
+/// `POST /Bulk` (RFC 7644 §3.7): the operations in order, each through
+/// the same service as on its own endpoint; `bulkId:` references to
+/// resources created in the same request are resolved, in whatever order
+/// they were given; after `failOnErrors` errors the rest are not run.
+async fn bulk(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: JsonBody,
+) -> ScimResult<Response> {
+    let body = body_of(body)?;
+    let (ops, fail_on_errors) = read_bulk(&body)?;
+    let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut results: Vec<Option<Value>> = vec![None; ops.len()];
+    let mut errors = 0usize;
+    let mut pending: Vec<usize> = (0..ops.len()).collect();
+    'passes: loop {
+        let mut progressed = false;
+        let mut waiting = Vec::new();
+        for &i in &pending {
+            let op = &ops[i];
+            let mut data = op.data.clone();
+            let path = resolve_path(&op.path, &ids);
+            let unresolved = data.as_mut().and_then(|d| resolve_refs(d, &ids));
+            let Ok(path) = path else {
+                waiting.push(i);
+                continue;
+            };
+            if unresolved.is_some() {
+                waiting.push(i);
+                continue;
+            }
+            progressed = true;
+            let mut entry = json!({"method": op.method});
+            if let Some(b) = &op.bulk_id {
+                entry["bulkId"] = json!(b);
+            }
+            match run_bulk_op(&state, &client, op, &path, data.as_ref()).await {
+                Ok((status, location, version)) => {
+                    if let (Some(b), Some(id)) = (&op.bulk_id, location.rsplit('/').next()) {
+                        ids.insert(b.clone(), id.to_owned());
+                    }
+                    entry["location"] = json!(location);
+                    if status != StatusCode::NO_CONTENT {
+                        entry["version"] = json!(usher_core::scim::resource::version_tag(version));
+                    }
+                    entry["status"] = json!(status.as_u16().to_string());
+                }
+                Err(e) => {
+                    errors += 1;
+                    entry["status"] = json!(e.status.as_u16().to_string());
+                    let mut err = json!({
+                        "schemas": [ERROR_URN],
+                        "status": e.status.as_u16().to_string(),
+                        "detail": e.detail,
+                    });
+                    if let Some(t) = e.scim_type {
+                        err["scimType"] = json!(t);
+                    }
+                    entry["response"] = err;
+                }
+            }
+            results[i] = Some(entry);
+            if fail_on_errors.is_some_and(|n| errors >= n) {
+                break 'passes;
+            }
+        }
+        pending = waiting;
+        if pending.is_empty() || !progressed {
+            break;
+        }
+    }
+    // References that never resolved: to a bulkId no operation created.
+    if fail_on_errors.is_none_or(|n| errors < n) {
+        for &i in &pending {
+            let op = &ops[i];
+            let mut entry = json!({
+                "method": op.method,
+                "status": "409",
+                "response": {
+                    "schemas": [ERROR_URN],
+                    "status": "409",
+                    "scimType": "invalidValue",
+                    "detail": "refers to a bulkId that no operation of this request created",
+                },
+            });
+            if let Some(b) = &op.bulk_id {
+                entry["bulkId"] = json!(b);
+            }
+            results[i] = Some(entry);
+        }
+    }
+    let operations: Vec<Value> = results.into_iter().flatten().collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [usher_core::scim::resource::BULK_RESPONSE_URN],
+            "Operations": operations,
+        }),
+    ))
+}
+
 async fn delete_user(
     State(state): State<AppState>,
     client: ScimClient,
@@ -949,7 +1298,10 @@ fn list_of(resources: Vec<Value>) -> Value {
 }
 
 async fn service_provider_config(client: ScimClient) -> Response {
-    scim_json(StatusCode::OK, &schemas::service_provider_config(&client.base))
+    scim_json(
+        StatusCode::OK,
+        &schemas::service_provider_config(&client.base),
+    )
 }
 
 async fn resource_types(State(state): State<AppState>, client: ScimClient) -> ScimResult<Response> {
@@ -968,7 +1320,11 @@ async fn resource_type(
     let ext = state.services.scim_extensions(&client.tenant).await?;
     schemas::resource_types(&client.base, &ext)
         .into_iter()
-        .find(|r| r["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&id)))
+        .find(|r| {
+            r["id"]
+                .as_str()
+                .is_some_and(|i| i.eq_ignore_ascii_case(&id))
+        })
         .map(|r| scim_json(StatusCode::OK, &r))
         .ok_or_else(|| ScimError::not_found("no resource type of this name; see /ResourceTypes"))
 }
@@ -989,7 +1345,11 @@ async fn one_schema(
     let ext = state.services.scim_extensions(&client.tenant).await?;
     schemas::schemas(&client.base, &ext)
         .into_iter()
-        .find(|s| s["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&id)))
+        .find(|s| {
+            s["id"]
+                .as_str()
+                .is_some_and(|i| i.eq_ignore_ascii_case(&id))
+        })
         .map(|s| scim_json(StatusCode::OK, &s))
         .ok_or_else(|| ScimError::not_found("no schema with this id; see /Schemas"))
 }
@@ -1045,6 +1405,7 @@ pub(crate) fn routes() -> Router<AppState> {
                 .delete(delete_group),
         )
         .route("/.search", post(search_all))
+        .route("/Bulk", post(bulk))
         .route("/ServiceProviderConfig", discovery(service_provider_config))
         .route("/ResourceTypes", discovery(resource_types))
         .route("/ResourceTypes/{id}", discovery(resource_type))

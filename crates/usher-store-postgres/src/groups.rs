@@ -25,7 +25,9 @@ fn read_row(r: &PgRow, tenant_id: Uuid) -> Result<(i64, Group), sqlx::Error> {
             id: r.try_get(1)?,
             tenant_id,
             display_name: GroupName::from_stored(r.try_get(2)?),
-            external_id: r.try_get::<Option<String>, _>(3)?.map(ExternalId::from_stored),
+            external_id: r
+                .try_get::<Option<String>, _>(3)?
+                .map(ExternalId::from_stored),
             members: Vec::new(),
             created_at: r.try_get::<OffsetDateTime, _>(4)?,
             updated_at: r.try_get::<OffsetDateTime, _>(5)?,
@@ -70,7 +72,12 @@ async fn load(
     Ok(Some((key, g)))
 }
 
-pub(crate) async fn get(pool: &PgPool, tk: i64, tenant_id: Uuid, id: Uuid) -> Result<Option<Group>, StoreError> {
+pub(crate) async fn get(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Group>, StoreError> {
     let mut c = pool.acquire().await.map_err(unavailable)?;
     Ok(load(&mut c, tk, tenant_id, id, false)
         .await
@@ -87,7 +94,11 @@ async fn user_keys(c: &mut PgConnection, tk: i64, ids: &[Uuid]) -> Result<Vec<i6
         .await
 }
 
-async fn add_members(c: &mut PgConnection, group_key: i64, keys: &[i64]) -> Result<(), sqlx::Error> {
+async fn add_members(
+    c: &mut PgConnection,
+    group_key: i64,
+    keys: &[i64],
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO group_members (group_key, user_key) SELECT $1, k FROM UNNEST($2::bigint[]) AS k \
          ON CONFLICT DO NOTHING",
@@ -99,13 +110,23 @@ async fn add_members(c: &mut PgConnection, group_key: i64, keys: &[i64]) -> Resu
     .map(|_| ())
 }
 
-pub(crate) async fn create(pool: &PgPool, tk: i64, group: Group, audit: AuditDraft) -> Result<Group, Error> {
+pub(crate) async fn create(
+    pool: &PgPool,
+    tk: i64,
+    group: Group,
+    audit: AuditDraft,
+) -> Result<Group, Error> {
     let mut w = Write::begin(pool, audit).await?;
     let result = create_in(&mut w.tx, &mut w.draft, tk, group).await;
     w.finish(result).await
 }
 
-async fn create_in(c: &mut PgConnection, draft: &mut AuditDraft, tk: i64, group: Group) -> Result<Group, Error> {
+async fn create_in(
+    c: &mut PgConnection,
+    draft: &mut AuditDraft,
+    tk: i64,
+    group: Group,
+) -> Result<Group, Error> {
     let key: i64 = sqlx::query_scalar(
         "INSERT INTO groups (id, tenant_key, display_name, name_norm, external_id, created_at, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING key",
@@ -250,7 +271,11 @@ pub(crate) async fn search(
         page.push_bind(i64::from(q.limit));
         page.push(" OFFSET ");
         page.push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
-        let rows = page.build().fetch_all(&mut *tx).await.map_err(unavailable)?;
+        let rows = page
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
         for r in &rows {
             let (key, mut g) = read_row(r, tenant_id).map_err(unavailable)?;
             g.members = members(&mut tx, key).await.map_err(unavailable)?;
@@ -261,7 +286,12 @@ pub(crate) async fn search(
     Ok((total, groups))
 }
 
-pub(crate) async fn of_user(pool: &PgPool, tk: i64, tenant_id: Uuid, user_id: Uuid) -> Result<Vec<Group>, StoreError> {
+pub(crate) async fn of_user(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<Group>, StoreError> {
     let mut c = pool.acquire().await.map_err(unavailable)?;
     let rows = sqlx::query(
         "SELECT g.key, g.id, g.display_name, g.external_id, g.created_at, g.updated_at, g.version \

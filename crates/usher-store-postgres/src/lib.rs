@@ -400,8 +400,10 @@ impl Store for PostgresStore {
     ) -> Result<usher_core::group::Group, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         let pool = self.pool().clone();
-        detached(async move { groups::delete(&pool, tk, tenant_id, group_id, if_match, audit).await })
-            .await
+        detached(
+            async move { groups::delete(&pool, tk, tenant_id, group_id, if_match, audit).await },
+        )
+        .await
     }
 
     async fn user_groups(

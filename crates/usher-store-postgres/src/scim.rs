@@ -12,7 +12,9 @@ use crate::error::unavailable;
 use crate::rows::{stored_user, user_columns};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use usher_core::StoreError;
-use usher_core::scim::query::{Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch};
+use usher_core::scim::query::{
+    Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch,
+};
 use usher_core::search::prefix_upper;
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -203,7 +205,11 @@ pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
             let fold = !matches!(text, Text::Column(TextColumn::ExternalId));
             let x = text_sql(text, fold);
             // Unset values last when ascending (RFC 7644 §3.4.2.3).
-            let nulls = if descending { "NULLS FIRST" } else { "NULLS LAST" };
+            let nulls = if descending {
+                "NULLS FIRST"
+            } else {
+                "NULLS LAST"
+            };
             format!("{x} COLLATE \"C\" {dir} {nulls}, id {dir}")
         }
     }

@@ -48,7 +48,9 @@ fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid) -> DbResult<Option<(
         .prepare_cached(&format!(
             "SELECT {GROUP_COLUMNS} FROM groups WHERE tenant_key = ?1 AND id = ?2"
         ))?
-        .query_row(params![tk, id.as_bytes().as_slice()], |r| read_row(r, tenant_id))
+        .query_row(params![tk, id.as_bytes().as_slice()], |r| {
+            read_row(r, tenant_id)
+        })
         .optional()?;
     match found {
         Some((key, mut g)) => {
@@ -63,7 +65,12 @@ pub(crate) fn get(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid) -> DbResul
     Ok(load(c, tk, tenant_id, id)?.map(|(_, g)| g))
 }
 
-fn name_taken(c: &Connection, tk: i64, name: &GroupName, other_than: Option<i64>) -> Result<bool, Error> {
+fn name_taken(
+    c: &Connection,
+    tk: i64,
+    name: &GroupName,
+    other_than: Option<i64>,
+) -> Result<bool, Error> {
     let key: Option<i64> = c
         .prepare_cached("SELECT key FROM groups WHERE tenant_key = ?1 AND name_norm = ?2")
         .db()?
@@ -81,7 +88,9 @@ fn user_keys(c: &Connection, tk: i64, ids: &[Uuid]) -> Result<Vec<i64>, Error> {
     let mut keys = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(k) = stmt
-            .query_row(params![tk, id.as_bytes().as_slice()], |r| r.get::<_, i64>(0))
+            .query_row(params![tk, id.as_bytes().as_slice()], |r| {
+                r.get::<_, i64>(0)
+            })
             .optional()
             .db()?
         {
@@ -103,7 +112,12 @@ fn add_members(c: &Connection, group_key: i64, user_keys: &[i64]) -> Result<(), 
     Ok(())
 }
 
-pub(crate) fn create(c: &Connection, tk: i64, group: Group, audit: AuditDraft) -> Result<Group, Error> {
+pub(crate) fn create(
+    c: &Connection,
+    tk: i64,
+    group: Group,
+    audit: AuditDraft,
+) -> Result<Group, Error> {
     audited(c, audit, |c, draft| {
         if name_taken(c, tk, &group.display_name, None)? {
             return Err(group_name_taken());
@@ -165,8 +179,16 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: GroupWrite) -> Result<Group
         // Members as the store can keep them: users of the tenant.
         let wanted = user_keys(c, tk, &after.members)?;
         let have = user_keys(c, tk, &before.members)?;
-        let added: Vec<i64> = wanted.iter().filter(|k| !have.contains(k)).copied().collect();
-        let removed: Vec<i64> = have.iter().filter(|k| !wanted.contains(k)).copied().collect();
+        let added: Vec<i64> = wanted
+            .iter()
+            .filter(|k| !have.contains(k))
+            .copied()
+            .collect();
+        let removed: Vec<i64> = have
+            .iter()
+            .filter(|k| !wanted.contains(k))
+            .copied()
+            .collect();
         add_members(c, key, &added)?;
         let mut stmt = c
             .prepare_cached("DELETE FROM group_members WHERE group_key = ?1 AND user_key = ?2")
@@ -239,7 +261,10 @@ pub(crate) fn search(
     c.execute_batch("BEGIN")?;
     let result = (|| -> DbResult<(u64, Vec<Group>)> {
         let total: i64 = c.query_row(
-            &format!("SELECT count(*) FROM groups WHERE tenant_key = ?1 AND {}", sql.text),
+            &format!(
+                "SELECT count(*) FROM groups WHERE tenant_key = ?1 AND {}",
+                sql.text
+            ),
             rusqlite::params_from_iter(sql.params.iter()),
             |r| r.get(0),
         )?;
@@ -257,7 +282,9 @@ pub(crate) fn search(
             sql.text
         ))?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| read_row(r, tenant_id))?
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                read_row(r, tenant_id)
+            })?
             .collect::<DbResult<Vec<(i64, Group)>>>()?;
         let mut groups = Vec::with_capacity(rows.len());
         for (key, mut g) in rows {
@@ -272,14 +299,21 @@ pub(crate) fn search(
     Ok(out)
 }
 
-pub(crate) fn of_user(c: &Connection, tk: i64, tenant_id: Uuid, user_id: Uuid) -> DbResult<Vec<Group>> {
+pub(crate) fn of_user(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> DbResult<Vec<Group>> {
     let mut stmt = c.prepare_cached(
         "SELECT g.key, g.id, g.display_name, g.external_id, g.created_at, g.updated_at, g.version \
          FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key \
          WHERE u.tenant_key = ?1 AND u.id = ?2 ORDER BY g.name_norm",
     )?;
     let rows = stmt
-        .query_map(params![tk, user_id.as_bytes().as_slice()], |r| read_row(r, tenant_id))?
+        .query_map(params![tk, user_id.as_bytes().as_slice()], |r| {
+            read_row(r, tenant_id)
+        })?
         .collect::<DbResult<Vec<(i64, Group)>>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, mut g) in rows {

@@ -437,9 +437,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_group(&self, tenant_id: Uuid, group_id: Uuid) -> Result<Option<Group>, StoreError> {
+    async fn get_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Option<Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        self.read(move |c| groups::get(c, tk, tenant_id, group_id)).await
+        self.read(move |c| groups::get(c, tk, tenant_id, group_id))
+            .await
     }
 
     async fn search_groups(
@@ -477,7 +482,8 @@ impl Store for SqliteStore {
 
     async fn user_groups(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Vec<Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        self.read(move |c| groups::of_user(c, tk, tenant_id, user_id)).await
+        self.read(move |c| groups::of_user(c, tk, tenant_id, user_id))
+            .await
     }
 
     async fn sweep_expired_invitations(

@@ -17,7 +17,9 @@ use crate::rows::{USER_COLUMNS, stored_user};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use usher_core::clock::to_micros;
-use usher_core::scim::query::{Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch};
+use usher_core::scim::query::{
+    Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch,
+};
 use usher_core::search::prefix_upper;
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -99,7 +101,10 @@ fn compare(sql: &mut Sql, x: &str, op: TextOp, value: &str) -> String {
         TextOp::Ge => format!("{x} >= {}", sql.param(Value::Text(value.to_owned()))),
         TextOp::Lt => format!("{x} < {}", sql.param(Value::Text(value.to_owned()))),
         TextOp::Le => format!("{x} <= {}", sql.param(Value::Text(value.to_owned()))),
-        TextOp::Co => format!("instr({x}, {}) > 0", sql.param(Value::Text(value.to_owned()))),
+        TextOp::Co => format!(
+            "instr({x}, {}) > 0",
+            sql.param(Value::Text(value.to_owned()))
+        ),
         TextOp::Sw => {
             let lower = sql.param(Value::Text(value.to_owned()));
             match prefix_upper(value) {
@@ -246,7 +251,10 @@ fn window(
 ) -> DbResult<(u64, Vec<User>)> {
     let params = rusqlite::params_from_iter(sql.params.iter());
     let total: i64 = c.query_row(
-        &format!("SELECT count(*) FROM users WHERE tenant_key = ?1 AND {}", sql.text),
+        &format!(
+            "SELECT count(*) FROM users WHERE tenant_key = ?1 AND {}",
+            sql.text
+        ),
         params,
         |r| r.get(0),
     )?;

@@ -49,12 +49,16 @@ pub fn scim_error(code: &'static str, detail: impl Into<String>) -> Error {
 /// Parses a `PatchOp` message.
 pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, Error> {
     let Value::Object(obj) = body else {
-        return Err(scim_error("invalid_syntax", "the body must be a PatchOp JSON object"));
+        return Err(scim_error(
+            "invalid_syntax",
+            "the body must be a PatchOp JSON object",
+        ));
     };
     let schemas_ok = match member(obj, "schemas") {
-        Some(Value::Array(s)) => s
-            .iter()
-            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_URN))),
+        Some(Value::Array(s)) => s.iter().any(|s| {
+            s.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_URN))
+        }),
         _ => false,
     };
     if !schemas_ok {
@@ -82,9 +86,15 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, Error> {
     for (i, op) in ops.iter().enumerate() {
         let n = i + 1;
         let Value::Object(o) = op else {
-            return Err(scim_error("invalid_syntax", format!("operation {n} is not an object")));
+            return Err(scim_error(
+                "invalid_syntax",
+                format!("operation {n} is not an object"),
+            ));
         };
-        let kind = match member(o, "op").and_then(Value::as_str).map(str::to_ascii_lowercase) {
+        let kind = match member(o, "op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+        {
             Some(k) if k == "add" => OpKind::Add,
             Some(k) if k == "replace" => OpKind::Replace,
             Some(k) if k == "remove" => OpKind::Remove,
@@ -117,7 +127,14 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, Error> {
         if kind != OpKind::Remove && value.is_none() {
             return Err(scim_error(
                 "invalid_value",
-                format!("operation {n}: {} needs a value", if kind == OpKind::Add { "add" } else { "replace" }),
+                format!(
+                    "operation {n}: {} needs a value",
+                    if kind == OpKind::Add {
+                        "add"
+                    } else {
+                        "replace"
+                    }
+                ),
             ));
         }
         if kind == OpKind::Remove && path.is_none() {
@@ -158,7 +175,10 @@ pub fn apply_patch(
     schema: &dyn PatchSchema,
 ) -> Result<(), Error> {
     let Value::Object(root) = resource else {
-        return Err(scim_error("invalid_syntax", "the resource is not an object"));
+        return Err(scim_error(
+            "invalid_syntax",
+            "the resource is not an object",
+        ));
     };
     for (i, op) in ops.iter().enumerate() {
         apply_one(root, op, schema).map_err(|e| match e {
@@ -203,8 +223,12 @@ fn locate(
     }
     let extension = match uri {
         None => None,
-        Some(u) if u.eq_ignore_ascii_case(super::resource::USER_URN)
-            || u.eq_ignore_ascii_case(super::resource::GROUP_URN) => None,
+        Some(u)
+            if u.eq_ignore_ascii_case(super::resource::USER_URN)
+                || u.eq_ignore_ascii_case(super::resource::GROUP_URN) =>
+        {
+            None
+        }
         Some(u) => Some(
             schema
                 .extensions()
@@ -222,19 +246,15 @@ fn locate(
             .ok_or_else(|| scim_error("invalid_path", format!("unknown attribute {full}")))?,
     };
     if extension.is_none() && schema.read_only(&name) {
-        return Err(scim_error(
-            "mutability",
-            format!("{name} is read-only"),
-        ));
+        return Err(scim_error("mutability", format!("{name} is read-only")));
     }
-    let sub = match sub {
-        Some(s) => Some(
-            schema
-                .canonical(Some(&name), s)
-                .ok_or_else(|| scim_error("invalid_path", format!("unknown attribute {name}.{s}")))?,
-        ),
-        None => None,
-    };
+    let sub =
+        match sub {
+            Some(s) => Some(schema.canonical(Some(&name), s).ok_or_else(|| {
+                scim_error("invalid_path", format!("unknown attribute {name}.{s}"))
+            })?),
+            None => None,
+        };
     Ok(Location {
         extension,
         name,
@@ -280,7 +300,11 @@ fn key_of(obj: &Map<String, Value>, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-fn apply_one(root: &mut Map<String, Value>, op: &PatchOp, schema: &dyn PatchSchema) -> Result<(), Error> {
+fn apply_one(
+    root: &mut Map<String, Value>,
+    op: &PatchOp,
+    schema: &dyn PatchSchema,
+) -> Result<(), Error> {
     match (&op.path, op.op) {
         (None, OpKind::Remove) => Err(scim_error("no_target", "remove needs a path")),
         (None, kind) => {
@@ -297,7 +321,10 @@ fn apply_one(root: &mut Map<String, Value>, op: &PatchOp, schema: &dyn PatchSche
                     PatchPath::Attr(super::ast::AttrPath::new(k.clone()))
                 };
                 let PatchPath::Attr(p) = path else {
-                    return Err(scim_error("invalid_path", format!("{k} is not an attribute name")));
+                    return Err(scim_error(
+                        "invalid_path",
+                        format!("{k} is not an attribute name"),
+                    ));
                 };
                 let loc = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?;
                 set(root, &loc, v.clone(), kind, schema)?;
@@ -318,23 +345,42 @@ fn apply_one(root: &mut Map<String, Value>, op: &PatchOp, schema: &dyn PatchSche
             if !schema.multi_valued(&loc.name) || loc.extension.is_some() {
                 return Err(scim_error(
                     "invalid_path",
-                    format!("{} is not multi-valued; a [filter] needs a multi-valued attribute", loc.name),
+                    format!(
+                        "{} is not multi-valued; a [filter] needs a multi-valued attribute",
+                        loc.name
+                    ),
                 ));
             }
             let sub = match sub_attr {
                 Some(s) => Some(schema.canonical(Some(&loc.name), s).ok_or_else(|| {
-                    scim_error("invalid_path", format!("unknown attribute {}.{s}", loc.name))
+                    scim_error(
+                        "invalid_path",
+                        format!("unknown attribute {}.{s}", loc.name),
+                    )
                 })?),
                 None => None,
             };
-            filtered(root, &loc.name, &path.filter, sub.as_deref(), kind, op.value.as_ref(), schema)
+            filtered(
+                root,
+                &loc.name,
+                &path.filter,
+                sub.as_deref(),
+                kind,
+                op.value.as_ref(),
+                schema,
+            )
         }
     }
 }
 
 /// Merges `value` into the complex attribute `target` (sub-attributes not
 /// named are left as they are).
-fn merge_object(target: &mut Value, value: Map<String, Value>, parent: &str, schema: &dyn PatchSchema) {
+fn merge_object(
+    target: &mut Value,
+    value: Map<String, Value>,
+    parent: &str,
+    schema: &dyn PatchSchema,
+) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
@@ -363,7 +409,10 @@ fn set(
     // The whole extension: merge its attributes.
     if loc.name.is_empty() {
         let Value::Object(values) = value else {
-            return Err(scim_error("invalid_value", "an extension's value must be an object"));
+            return Err(scim_error(
+                "invalid_value",
+                "an extension's value must be an object",
+            ));
         };
         for (k, v) in values {
             // Clients (scim2-tester) send the extension with its own
@@ -372,9 +421,9 @@ fn set(
                 continue;
             }
             let ext = loc.extension.unwrap_or_default();
-            let name = schema
-                .canonical(Some(ext), &k)
-                .ok_or_else(|| scim_error("invalid_path", format!("unknown attribute {ext}:{k}")))?;
+            let name = schema.canonical(Some(ext), &k).ok_or_else(|| {
+                scim_error("invalid_path", format!("unknown attribute {ext}:{k}"))
+            })?;
             let key = key_of(obj, &name);
             obj.insert(key, v);
         }

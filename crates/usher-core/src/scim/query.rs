@@ -224,7 +224,10 @@ pub fn user_sort_key(path: &AttrPath, attrs: Attributes<'_>) -> Result<SortKey, 
 
 /// What an attribute path names in the record.
 enum Target {
-    Text { text: Text, case_exact: bool },
+    Text {
+        text: Text,
+        case_exact: bool,
+    },
     Time(TimeColumn),
     Id,
     Active,
@@ -361,10 +364,7 @@ impl Lowering<'_> {
     /// A value filter tested on one element; the element must exist.
     fn element_filter(&self, f: &Filter, e: &Element) -> Result<Cond, LowerError> {
         let inner = self.element_cond(f, e)?;
-        Ok(Cond::and(vec![
-            Cond::Present(Text::Column(e.value)),
-            inner,
-        ]))
+        Ok(Cond::and(vec![Cond::Present(Text::Column(e.value)), inner]))
     }
 
     fn element_cond(&self, f: &Filter, e: &Element) -> Result<Cond, LowerError> {
@@ -412,7 +412,9 @@ impl Lowering<'_> {
                 },
                 Sub::Primary => {
                     let want = bool_value(value).ok_or_else(|| {
-                        LowerError(format!("{path} is a boolean; compare it with true or false"))
+                        LowerError(format!(
+                            "{path} is a boolean; compare it with true or false"
+                        ))
                     })?;
                     match op {
                         CompareOp::Eq => Cond::Const(e.primary == want),
@@ -467,9 +469,10 @@ impl Lowering<'_> {
                     .ok_or_else(unknown);
             }
             Some(u) if u == ENTERPRISE_URN.to_ascii_lowercase() => {
-                if sub.is_some() || !super::resource::ENTERPRISE_ATTRIBUTES
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(&path.name))
+                if sub.is_some()
+                    || !super::resource::ENTERPRISE_ATTRIBUTES
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(&path.name))
                 {
                     return Err(unknown());
                 }
@@ -528,14 +531,21 @@ impl Lowering<'_> {
         })
     }
 
-    fn compare(&self, path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Cond, LowerError> {
+    fn compare(
+        &self,
+        path: &AttrPath,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Result<Cond, LowerError> {
         if matches!(value, CompValue::Null) {
             // `eq null` is "absent", `ne null` "present" (as the evaluator).
             let present = self.present(path)?;
             return match op {
                 CompareOp::Eq => Ok(Cond::not(present)),
                 CompareOp::Ne => Ok(present),
-                _ => Err(LowerError(format!("null can only be compared with eq or ne ({path})"))),
+                _ => Err(LowerError(format!(
+                    "null can only be compared with eq or ne ({path})"
+                ))),
             };
         }
         match self.resolve(path)? {
@@ -559,27 +569,37 @@ impl Lowering<'_> {
             )),
             Target::Fixed(s) => match value {
                 CompValue::String(v) => Ok(Cond::Const(compare_fixed(s, op, v, false))),
-                _ => Err(LowerError(format!("{path} is a string; compare it with a quoted value"))),
+                _ => Err(LowerError(format!(
+                    "{path} is a string; compare it with a quoted value"
+                ))),
             },
             Target::Active => {
                 let want = bool_value(value).ok_or_else(|| {
-                    LowerError(format!("{path} is a boolean; compare it with true or false"))
+                    LowerError(format!(
+                        "{path} is a boolean; compare it with true or false"
+                    ))
                 })?;
                 match op {
                     CompareOp::Eq => Ok(Cond::Active(want)),
                     CompareOp::Ne => Ok(Cond::Active(!want)),
-                    _ => Err(LowerError(format!("{path} is a boolean: only eq, ne and pr apply"))),
+                    _ => Err(LowerError(format!(
+                        "{path} is a boolean: only eq, ne and pr apply"
+                    ))),
                 }
             }
             Target::Id => {
                 let CompValue::String(s) = value else {
-                    return Err(LowerError("id is a string; compare it with a quoted value".into()));
+                    return Err(LowerError(
+                        "id is a string; compare it with a quoted value".into(),
+                    ));
                 };
                 let id = Uuid::parse_str(s).ok();
                 match op {
                     CompareOp::Eq => Ok(id.map_or(Cond::Const(false), Cond::Id)),
                     CompareOp::Ne => Ok(id.map_or(Cond::Const(true), |id| Cond::not(Cond::Id(id)))),
-                    _ => Err(LowerError("id can be compared with eq, ne and pr only".into())),
+                    _ => Err(LowerError(
+                        "id can be compared with eq, ne and pr only".into(),
+                    )),
                 }
             }
             Target::Time(column) => {
@@ -655,24 +675,41 @@ enum Sub {
 /// `meta` times.
 pub fn lower_group_filter(filter: &Filter) -> Result<Cond, LowerError> {
     Ok(match filter {
-        Filter::And(parts) => Cond::and(parts.iter().map(lower_group_filter).collect::<Result<_, _>>()?),
-        Filter::Or(parts) => Cond::or(parts.iter().map(lower_group_filter).collect::<Result<_, _>>()?),
+        Filter::And(parts) => Cond::and(
+            parts
+                .iter()
+                .map(lower_group_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(parts) => Cond::or(
+            parts
+                .iter()
+                .map(lower_group_filter)
+                .collect::<Result<_, _>>()?,
+        ),
         Filter::Not(inner) => Cond::not(lower_group_filter(inner)?),
         Filter::ValuePath(vp) => {
             if !vp.attr.name.eq_ignore_ascii_case("members") || vp.attr.sub_attr.is_some() {
-                return Err(LowerError(format!("{} is not a multi-valued attribute of groups", vp.attr)));
+                return Err(LowerError(format!(
+                    "{} is not a multi-valued attribute of groups",
+                    vp.attr
+                )));
             }
             lower_member_filter(&vp.filter)?
         }
         Filter::Present(path) => match group_target(path)? {
             GroupTarget::Members => Cond::Member(None),
-            GroupTarget::Text(TextColumn::ExternalId) => Cond::Present(Text::Column(TextColumn::ExternalId)),
+            GroupTarget::Text(TextColumn::ExternalId) => {
+                Cond::Present(Text::Column(TextColumn::ExternalId))
+            }
             _ => Cond::Const(true),
         },
         Filter::Compare { path, op, value } => match group_target(path)? {
             GroupTarget::Text(column) => {
                 let CompValue::String(v) = value else {
-                    return Err(LowerError(format!("{path} is a string; compare it with a quoted value")));
+                    return Err(LowerError(format!(
+                        "{path} is a string; compare it with a quoted value"
+                    )));
                 };
                 let fold = column == TextColumn::GroupName;
                 Cond::Text {
@@ -685,17 +722,25 @@ pub fn lower_group_filter(filter: &Filter) -> Result<Cond, LowerError> {
             GroupTarget::Members => member_compare(path, *op, value)?,
             GroupTarget::Id => {
                 let CompValue::String(s) = value else {
-                    return Err(LowerError("id is a string; compare it with a quoted value".into()));
+                    return Err(LowerError(
+                        "id is a string; compare it with a quoted value".into(),
+                    ));
                 };
                 let id = Uuid::parse_str(s).ok();
                 match op {
                     CompareOp::Eq => id.map_or(Cond::Const(false), Cond::Id),
                     CompareOp::Ne => id.map_or(Cond::Const(true), |id| Cond::not(Cond::Id(id))),
-                    _ => return Err(LowerError("id can be compared with eq, ne and pr only".into())),
+                    _ => {
+                        return Err(LowerError(
+                            "id can be compared with eq, ne and pr only".into(),
+                        ));
+                    }
                 }
             }
             GroupTarget::Time(column) => {
-                let users = Lowering { attrs: Attributes { names: &[] } };
+                let users = Lowering {
+                    attrs: Attributes { names: &[] },
+                };
                 let meta = AttrPath::new("meta").with_sub_attr(match column {
                     TimeColumn::CreatedAt => "created",
                     TimeColumn::UpdatedAt => "lastModified",
@@ -704,7 +749,11 @@ pub fn lower_group_filter(filter: &Filter) -> Result<Cond, LowerError> {
             }
             GroupTarget::Fixed(s) => match value {
                 CompValue::String(v) => Cond::Const(compare_fixed(s, *op, v, false)),
-                _ => return Err(LowerError(format!("{path} is a string; compare it with a quoted value"))),
+                _ => {
+                    return Err(LowerError(format!(
+                        "{path} is a string; compare it with a quoted value"
+                    )));
+                }
             },
         },
     })
@@ -725,21 +774,25 @@ fn group_target(path: &AttrPath) -> Result<GroupTarget, LowerError> {
         Some(u) if u == super::resource::GROUP_URN.to_ascii_lowercase() => {}
         Some(_) => return Err(unknown()),
     }
-    Ok(match (path.name_key().as_str(), path.sub_attr_key().as_deref()) {
-        ("id", None) => GroupTarget::Id,
-        ("displayname", None) => GroupTarget::Text(TextColumn::GroupName),
-        ("externalid", None) => GroupTarget::Text(TextColumn::ExternalId),
-        ("members", None | Some("value")) => GroupTarget::Members,
-        ("meta", Some("created")) => GroupTarget::Time(TimeColumn::CreatedAt),
-        ("meta", Some("lastmodified")) => GroupTarget::Time(TimeColumn::UpdatedAt),
-        ("meta", Some("resourcetype")) => GroupTarget::Fixed("Group"),
-        _ => return Err(unknown()),
-    })
+    Ok(
+        match (path.name_key().as_str(), path.sub_attr_key().as_deref()) {
+            ("id", None) => GroupTarget::Id,
+            ("displayname", None) => GroupTarget::Text(TextColumn::GroupName),
+            ("externalid", None) => GroupTarget::Text(TextColumn::ExternalId),
+            ("members", None | Some("value")) => GroupTarget::Members,
+            ("meta", Some("created")) => GroupTarget::Time(TimeColumn::CreatedAt),
+            ("meta", Some("lastmodified")) => GroupTarget::Time(TimeColumn::UpdatedAt),
+            ("meta", Some("resourcetype")) => GroupTarget::Fixed("Group"),
+            _ => return Err(unknown()),
+        },
+    )
 }
 
 fn member_compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Cond, LowerError> {
     let CompValue::String(s) = value else {
-        return Err(LowerError(format!("{path} holds user ids; compare it with a quoted id")));
+        return Err(LowerError(format!(
+            "{path} holds user ids; compare it with a quoted id"
+        )));
     };
     let id = Uuid::parse_str(s).ok();
     match op {
@@ -751,8 +804,18 @@ fn member_compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<C
 /// `members[value eq "…"]`, and `type eq "User"` beside it.
 fn lower_member_filter(f: &Filter) -> Result<Cond, LowerError> {
     Ok(match f {
-        Filter::And(parts) => Cond::and(parts.iter().map(lower_member_filter).collect::<Result<_, _>>()?),
-        Filter::Or(parts) => Cond::or(parts.iter().map(lower_member_filter).collect::<Result<_, _>>()?),
+        Filter::And(parts) => Cond::and(
+            parts
+                .iter()
+                .map(lower_member_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(parts) => Cond::or(
+            parts
+                .iter()
+                .map(lower_member_filter)
+                .collect::<Result<_, _>>()?,
+        ),
         Filter::Compare { path, op, value } if path.uri.is_none() && path.sub_attr.is_none() => {
             match path.name_key().as_str() {
                 "value" => member_compare(path, *op, value)?,
@@ -760,10 +823,18 @@ fn lower_member_filter(f: &Filter) -> Result<Cond, LowerError> {
                     CompValue::String(v) => Cond::Const(compare_fixed("User", *op, v, false)),
                     _ => return Err(LowerError("type is a string".into())),
                 },
-                _ => return Err(LowerError(format!("members[{path} …]: filter members by value or type"))),
+                _ => {
+                    return Err(LowerError(format!(
+                        "members[{path} …]: filter members by value or type"
+                    )));
+                }
             }
         }
-        _ => return Err(LowerError("members[…] takes value eq \"<id>\" (and type)".into())),
+        _ => {
+            return Err(LowerError(
+                "members[…] takes value eq \"<id>\" (and type)".into(),
+            ));
+        }
     })
 }
 
@@ -841,8 +912,10 @@ mod tests {
     #[test]
     fn extension_attributes_need_a_definition() {
         assert_eq!(
-            lower("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"R&D\"")
-                .unwrap(),
+            lower(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"R&D\""
+            )
+            .unwrap(),
             folded(Text::Attribute("department".into()), TextOp::Eq, "r&d")
         );
         assert!(
@@ -855,7 +928,10 @@ mod tests {
 
     #[test]
     fn constants_fold_away() {
-        assert_eq!(lower("meta.resourceType eq \"User\"").unwrap(), Cond::Const(true));
+        assert_eq!(
+            lower("meta.resourceType eq \"User\"").unwrap(),
+            Cond::Const(true)
+        );
         assert_eq!(lower("not (userName pr)").unwrap(), Cond::Const(false));
         assert_eq!(lower("id eq \"not-a-uuid\"").unwrap(), Cond::Const(false));
         assert_eq!(

@@ -237,14 +237,22 @@ fn elements<'v>(
                 match item {
                     Value::Object(o) => out.push(o),
                     Value::Null => {}
-                    _ => errors.add(name, "invalid_type", "must be an array of objects with a value"),
+                    _ => errors.add(
+                        name,
+                        "invalid_type",
+                        "must be an array of objects with a value",
+                    ),
                 }
             }
             out
         }
         Some(Value::Object(o)) => vec![o],
         Some(_) => {
-            errors.add(name, "invalid_type", "must be an array of objects with a value");
+            errors.add(
+                name,
+                "invalid_type",
+                "must be an array of objects with a value",
+            );
             Vec::new()
         }
     }
@@ -292,8 +300,11 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
     // The login email: the primary email, else the work one, else the
     // first; a second address is the personal email.
     let emails = elements(obj, "emails", &mut errors);
-    let mut with_value: Vec<&Map<String, Value>> =
-        emails.iter().copied().filter(|e| element_value(e).is_some()).collect();
+    let mut with_value: Vec<&Map<String, Value>> = emails
+        .iter()
+        .copied()
+        .filter(|e| element_value(e).is_some())
+        .collect();
     if with_value.len() > 2 {
         errors.add(
             "emails",
@@ -304,7 +315,11 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
     let main = with_value
         .iter()
         .position(|e| is_primary(e))
-        .or_else(|| with_value.iter().position(|e| kind_of(e).as_deref() == Some("work")))
+        .or_else(|| {
+            with_value
+                .iter()
+                .position(|e| kind_of(e).as_deref() == Some("work"))
+        })
         .or(if with_value.is_empty() { None } else { Some(0) });
     let main_email = main.map(|i| with_value.remove(i)).and_then(element_value);
     let personal = with_value.first().and_then(|e| element_value(e));
@@ -312,12 +327,9 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
     match (&main_email, &user_name) {
         (Some(email), Some(u)) => {
             fields.insert("email".into(), json!(email));
-            let same = crate::user::fields::fold_case(email.trim())
-                == crate::user::fields::fold_case(u);
-            fields.insert(
-                "username".into(),
-                if same { Value::Null } else { json!(u) },
-            );
+            let same =
+                crate::user::fields::fold_case(email.trim()) == crate::user::fields::fold_case(u);
+            fields.insert("username".into(), if same { Value::Null } else { json!(u) });
         }
         (None, Some(u)) if u.contains('@') => {
             fields.insert("email".into(), json!(u));
@@ -339,14 +351,24 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(n)) => n.clone(),
         Some(_) => {
-            errors.add("name", "invalid_type", "must be an object with givenName and familyName");
+            errors.add(
+                "name",
+                "invalid_type",
+                "must be an object with givenName and familyName",
+            );
             Map::new()
         }
     };
     let given = string_at(&name, "givenName", "name.givenName", &mut errors);
     let family = string_at(&name, "familyName", "name.familyName", &mut errors);
-    fields.insert("first_name".into(), given.map_or(Value::Null, Value::String));
-    fields.insert("last_name".into(), family.map_or(Value::Null, Value::String));
+    fields.insert(
+        "first_name".into(),
+        given.map_or(Value::Null, Value::String),
+    );
+    fields.insert(
+        "last_name".into(),
+        family.map_or(Value::Null, Value::String),
+    );
 
     let display = string_at(obj, "displayName", "displayName", &mut errors);
     fields.insert(
@@ -542,7 +564,7 @@ pub fn read_group(body: &Value) -> Result<crate::group::GroupInput, Error> {
     let external_id = string_at(obj, "externalId", "externalId", &mut errors);
     let members: Vec<uuid::Uuid> = elements(obj, "members", &mut errors)
         .into_iter()
-        .filter(|m| !kind_of(m).is_some_and(|k| k == "group"))
+        .filter(|m| kind_of(m).is_none_or(|k| k != "group"))
         .filter_map(|m| match member(m, "value") {
             Some(Value::String(s)) => uuid::Uuid::parse_str(s.trim()).ok(),
             _ => None,
@@ -595,7 +617,10 @@ mod tests {
         assert_eq!(input.fields["email"], json!("ada@example.com"));
         assert_eq!(input.fields["personal_email"], json!("home@example.org"));
         assert_eq!(input.fields["username"], json!("ada"));
-        assert_eq!(input.fields["attributes"], json!({"department": "R&D", "badge": "17"}));
+        assert_eq!(
+            input.fields["attributes"],
+            json!({"department": "R&D", "badge": "17"})
+        );
         assert_eq!(input.active, Some(false));
     }
 

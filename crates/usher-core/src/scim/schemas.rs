@@ -5,9 +5,7 @@
 //! the tenant's own custom attributes.
 
 use super::patch::PatchSchema;
-use super::resource::{
-    ENTERPRISE_URN, ExtensionNames, GROUP_URN, USER_URN, USHER_USER_URN,
-};
+use super::resource::{ENTERPRISE_URN, ExtensionNames, GROUP_URN, USER_URN, USHER_USER_URN};
 use serde_json::{Value, json};
 
 /// Most operations in one `/Bulk` request, and its largest body.
@@ -393,7 +391,10 @@ impl PatchSchema for UserPatchSchema<'_> {
     fn canonical(&self, parent: Option<&str>, name: &str) -> Option<String> {
         match parent {
             None => {
-                let all: Vec<Attr> = common_attributes().into_iter().chain(user_attributes()).collect();
+                let all: Vec<Attr> = common_attributes()
+                    .into_iter()
+                    .chain(user_attributes())
+                    .collect();
                 find_attr(&all, name).map(|a| a.name.to_owned())
             }
             Some(p) if p.eq_ignore_ascii_case(ENTERPRISE_URN) => self
@@ -442,7 +443,10 @@ impl PatchSchema for GroupPatchSchema {
     fn canonical(&self, parent: Option<&str>, name: &str) -> Option<String> {
         match parent {
             None => {
-                let all: Vec<Attr> = common_attributes().into_iter().chain(group_attributes()).collect();
+                let all: Vec<Attr> = common_attributes()
+                    .into_iter()
+                    .chain(group_attributes())
+                    .collect();
                 find_attr(&all, name).map(|a| a.name.to_owned())
             }
             Some(p) => {

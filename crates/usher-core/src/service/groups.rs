@@ -28,7 +28,8 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
     let cond = match q.filter.as_deref().map(str::trim) {
         None | Some("") => Cond::Const(true),
         Some(text) => {
-            let f = Filter::parse(text).map_err(|e| Error::bad_request("invalid_filter", e.to_string()))?;
+            let f = Filter::parse(text)
+                .map_err(|e| Error::bad_request("invalid_filter", e.to_string()))?;
             lower_group_filter(&f).map_err(|e| Error::bad_request("invalid_filter", e.0))?
         }
     };
@@ -46,7 +47,12 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
             }
         },
     };
-    let descending = match q.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let descending = match q
+        .sort_order
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("") | Some("ascending") => false,
         Some("descending") => true,
         Some(_) => {
@@ -57,7 +63,10 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
         }
     };
     let start = q.start_index.unwrap_or(1).max(1);
-    let count = q.count.unwrap_or(i64::from(MAX_RESULTS)).clamp(0, i64::from(MAX_RESULTS));
+    let count = q
+        .count
+        .unwrap_or(i64::from(MAX_RESULTS))
+        .clamp(0, i64::from(MAX_RESULTS));
     Ok(UserSearch {
         cond,
         sort,
@@ -69,7 +78,12 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
 
 impl Services {
     /// A SCIM list or search of groups (also the admin API's `GET /groups`).
-    pub async fn list_groups(&self, tenant: &Tenant, ctx: &AuditContext, q: &ScimQuery) -> Result<GroupPage, Error> {
+    pub async fn list_groups(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        q: &ScimQuery,
+    ) -> Result<GroupPage, Error> {
         let action = if q.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
             "group.search"
         } else {
@@ -97,12 +111,32 @@ impl Services {
         })
     }
 
+    /// How many groups the tenant has (for the last page's position).
+    pub async fn count_groups(&self, tenant: &Tenant) -> Result<u64, Error> {
+        let search = UserSearch {
+            cond: Cond::Const(true),
+            sort: SortKey::Id,
+            descending: false,
+            offset: 0,
+            limit: 0,
+        };
+        Ok(self.store.search_groups(tenant.id, &search).await?.0)
+    }
+
     /// One group, audited as a view; anything but a group's id is not found.
-    pub async fn get_group(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<Group, Error> {
+    pub async fn get_group(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+    ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), "group.view");
         let Ok(gid) = Uuid::parse_str(id) else {
             return Err(self
-                .refuse(draft.details(json!({"id": id})), Error::NotFound(Missing::Group))
+                .refuse(
+                    draft.details(json!({"id": id})),
+                    Error::NotFound(Missing::Group),
+                )
                 .await);
         };
         let draft = draft.target("group", gid);
@@ -116,7 +150,12 @@ impl Services {
     }
 
     /// The groups a user is a member of (`GET /users/{id}/groups`).
-    pub async fn user_groups(&self, tenant: &Tenant, ctx: &AuditContext, user_id: &str) -> Result<Vec<Group>, Error> {
+    pub async fn user_groups(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+    ) -> Result<Vec<Group>, Error> {
         let draft = self.draft(ctx, Some(tenant), "user.groups");
         let uid = match Self::parse_user_id(user_id) {
             Ok(id) => id,
@@ -134,7 +173,12 @@ impl Services {
     }
 
     /// Creates a group from a SCIM Group resource.
-    pub async fn create_group(&self, tenant: &Tenant, ctx: &AuditContext, body: &Value) -> Result<Group, Error> {
+    pub async fn create_group(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: &Value,
+    ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), "group.create");
         let input = match read_group(body) {
             Ok(i) => i,
@@ -224,7 +268,12 @@ impl Services {
                 && v != current.version
             {
                 return Err(self
-                    .refuse(draft, Error::VersionMismatch { current: current.version })
+                    .refuse(
+                        draft,
+                        Error::VersionMismatch {
+                            current: current.version,
+                        },
+                    )
                     .await);
             }
             let mut resource = group_resource(&current, "");
@@ -246,7 +295,8 @@ impl Services {
                 audit: draft.clone(),
             };
             match self.store.modify_group(write).await {
-                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
+                Err(Error::VersionMismatch { .. })
+                    if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
                 other => return other,
             }
         }
@@ -262,7 +312,10 @@ impl Services {
         let draft = self.draft(ctx, Some(tenant), "group.delete");
         let Ok(gid) = Uuid::parse_str(id) else {
             return Err(self
-                .refuse(draft.details(json!({"id": id})), Error::NotFound(Missing::Group))
+                .refuse(
+                    draft.details(json!({"id": id})),
+                    Error::NotFound(Missing::Group),
+                )
                 .await);
         };
         self.store

@@ -20,14 +20,14 @@ mod users;
 pub use audit::{AuditParams, ChainReport, VerifyReport};
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
+pub use groups::GroupPage;
 pub use import::{ImportReport, ImportRequest};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
+pub use scim::{ScimPage, ScimQuery};
 pub use sessions::{
     ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,
     user_blocked,
 };
-pub use groups::GroupPage;
-pub use scim::{ScimPage, ScimQuery};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;

@@ -67,7 +67,12 @@ impl Services {
     }
 
     /// The resource of a user as this tenant's SCIM endpoint shows it.
-    pub async fn scim_resource(&self, tenant: &Tenant, base: &str, user: &User) -> Result<Value, Error> {
+    pub async fn scim_resource(
+        &self,
+        tenant: &Tenant,
+        base: &str,
+        user: &User,
+    ) -> Result<Value, Error> {
         let ext = self.scim_extensions(tenant).await?;
         Ok(user_resource(user, self.clock.now(), base, &ext))
     }
@@ -88,7 +93,12 @@ impl Services {
                 user_sort_key(&path, attrs).map_err(|e| Error::bad_request("invalid_sort", e.0))?
             }
         };
-        let descending = match q.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let descending = match q
+            .sort_order
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("") | Some("ascending") => false,
             Some("descending") => true,
             Some(_) => {
@@ -99,7 +109,10 @@ impl Services {
             }
         };
         let start = q.start_index.unwrap_or(1).max(1);
-        let count = q.count.unwrap_or(i64::from(MAX_RESULTS)).clamp(0, i64::from(MAX_RESULTS));
+        let count = q
+            .count
+            .unwrap_or(i64::from(MAX_RESULTS))
+            .clamp(0, i64::from(MAX_RESULTS));
         Ok(UserSearch {
             cond,
             sort,
@@ -148,13 +161,21 @@ impl Services {
 
     /// One user by id, audited as a view. Anything that is not the id of
     /// a user of the tenant is not found.
-    pub async fn scim_get_user(&self, tenant: &Tenant, ctx: &AuditContext, id: &str) -> Result<User, Error> {
+    pub async fn scim_get_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        id: &str,
+    ) -> Result<User, Error> {
         let draft = self
             .draft(ctx, Some(tenant), "user.view")
             .details(json!({"via": "scim"}));
         let Ok(uid) = Uuid::parse_str(id) else {
             return Err(self
-                .refuse(draft.details(json!({"via": "scim", "id": id})), Error::NotFound(Missing::User))
+                .refuse(
+                    draft.details(json!({"via": "scim", "id": id})),
+                    Error::NotFound(Missing::User),
+                )
                 .await);
         };
         let draft = draft.target("user", uid);
@@ -171,7 +192,12 @@ impl Services {
     /// or, with `active: false`, disabled. No invitation is sent: the
     /// provisioning client owns the account, and the user signs in through
     /// it or sets a password through a reset link.
-    pub async fn scim_create_user(&self, tenant: &Tenant, ctx: &AuditContext, body: &Value) -> Result<User, Error> {
+    pub async fn scim_create_user(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: &Value,
+    ) -> Result<User, Error> {
         let draft = self
             .draft(ctx, Some(tenant), "user.create")
             .details(json!({"via": "scim"}));
@@ -221,7 +247,10 @@ impl Services {
             Ok(i) => i,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
-        let write = match self.replacement(tenant, uid, if_match, input, draft.clone()).await {
+        let write = match self
+            .replacement(tenant, uid, if_match, input, draft.clone())
+            .await
+        {
             Ok(w) => w,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
@@ -262,12 +291,17 @@ impl Services {
                 && v != current.version
             {
                 return Err(self
-                    .refuse(draft, Error::VersionMismatch { current: current.version })
+                    .refuse(
+                        draft,
+                        Error::VersionMismatch {
+                            current: current.version,
+                        },
+                    )
                     .await);
             }
             let mut resource = user_resource(&current, self.clock.now(), "", &ext);
-            let prepared = apply_patch(&mut resource, &ops, &schema)
-                .and_then(|()| read_user(&resource, &ext));
+            let prepared =
+                apply_patch(&mut resource, &ops, &schema).and_then(|()| read_user(&resource, &ext));
             let input = match prepared {
                 Ok(i) => i,
                 Err(e) => return Err(self.refuse(draft, e).await),
@@ -282,7 +316,8 @@ impl Services {
             match self.store.modify_user(write).await {
                 // Someone else wrote in between: apply the operations again
                 // to what they left, unless the client named a version.
-                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
+                Err(Error::VersionMismatch { .. })
+                    if if_match.is_none() && attempt < PATCH_ATTEMPTS => {}
                 other => return other,
             }
         }

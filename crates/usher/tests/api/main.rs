@@ -20,6 +20,7 @@ mod listing;
 mod login_pages;
 mod matrix;
 mod openapi;
+mod scim;
 mod sessions;
 mod tenants;
 mod users;
