@@ -16,8 +16,8 @@ db="${1:-sqlite://$workdir/usher.db}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 admin="scim-check-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 if ! command -v scim2 >/dev/null || ! command -v scim-sanity >/dev/null; then
-  python3 -m pip install -q scim2-cli scim2-tester scim-sanity 2>/dev/null \
-    || python3 -m pip install -q --break-system-packages scim2-cli scim2-tester scim-sanity
+  python3 -m pip install -q scim2-cli==0.6.0 scim2-tester==0.5.2 scim-sanity==0.7.4 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages scim2-cli==0.6.0 scim2-tester==0.5.2 scim-sanity==0.7.4
 fi
 
 cargo build -q --bin usher

@@ -159,6 +159,17 @@ fn scim_json(status: StatusCode, body: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, SCIM_JSON)], text).into_response()
 }
 
+/// Audits a request refused before the services read it (a body, query
+/// or header that could not be read) and answers the refusal.
+macro_rules! checked {
+    ($state:expr, $client:expr, $action:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return Err($client.refused(&$state, $action, err).await),
+        }
+    };
+}
+
 /// A SCIM client: a SCIM token of the tenant in the path.
 #[derive(Debug, Clone)]
 pub struct ScimClient {
@@ -166,6 +177,32 @@ pub struct ScimClient {
     pub ctx: AuditContext,
     /// `{public_url}/scim/v2/{tenant}`, the base of `meta.location`.
     pub base: String,
+}
+
+impl ScimClient {
+    /// Records a request refused before any service saw it, and answers it.
+    async fn refused(&self, state: &AppState, action: &str, e: ScimError) -> ScimError {
+        let code = match e.scim_type {
+            Some("invalidSyntax") => "invalid_syntax",
+            Some("invalidFilter") => "invalid_filter",
+            Some("invalidPath") => "invalid_path",
+            Some("tooMany") => "too_many",
+            _ => "invalid_value",
+        };
+        let err = match e.status {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(e.detail.clone()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(e.detail.clone()),
+            _ => Error::bad_request(code, e.detail.clone()),
+        };
+        match state
+            .services
+            .refuse_request(&self.ctx, Some(&self.tenant), action, err)
+            .await
+        {
+            Error::Store(s) => Error::Store(s).into(),
+            _ => e,
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ScimClient {
@@ -551,7 +588,7 @@ async fn list_users(
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = query_of(&p)?;
+    let q = checked!(state, client, "user.list", query_of(&p));
     let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
     list_reply(&state, &client, &q, &proj).await
 }
@@ -643,8 +680,8 @@ async fn search_users(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
-    let (q, proj) = search_request(&body)?;
+    let body = checked!(state, client, "user.search", body_of(body));
+    let (q, proj) = checked!(state, client, "user.search", search_request(&body));
     list_reply(&state, &client, &q, &proj).await
 }
 
@@ -654,7 +691,7 @@ async fn create_user(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
+    let body = checked!(state, client, "user.create", body_of(body));
     let user = state
         .services
         .scim_create_user(&client.tenant, &client.ctx, &body)
@@ -692,8 +729,8 @@ async fn replace_user(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
-    let body = body_of(body)?;
+    let version = checked!(state, client, "user.update", if_match(&headers));
+    let body = checked!(state, client, "user.update", body_of(body));
     let user = state
         .services
         .scim_replace_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -710,8 +747,8 @@ async fn patch_user(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
-    let body = body_of(body)?;
+    let version = checked!(state, client, "user.update", if_match(&headers));
+    let body = checked!(state, client, "user.update", body_of(body));
     let user = state
         .services
         .scim_patch_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -784,7 +821,7 @@ async fn list_groups(
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = query_of(&p)?;
+    let q = checked!(state, client, "group.list", query_of(&p));
     let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
     group_list_reply(&state, &client, &q, &proj).await
 }
@@ -794,8 +831,8 @@ async fn search_groups(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
-    let (q, proj) = search_request(&body)?;
+    let body = checked!(state, client, "group.search", body_of(body));
+    let (q, proj) = checked!(state, client, "group.search", search_request(&body));
     group_list_reply(&state, &client, &q, &proj).await
 }
 
@@ -808,8 +845,8 @@ async fn search_all(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
-    let (q, proj) = search_request(&body)?;
+    let body = checked!(state, client, "user.search", body_of(body));
+    let (q, proj) = checked!(state, client, "user.search", search_request(&body));
     let start = q.start_index.unwrap_or(1).max(1);
     let count = q
         .count
@@ -891,7 +928,7 @@ async fn create_group(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
+    let body = checked!(state, client, "group.create", body_of(body));
     let group = state
         .services
         .create_group(&client.tenant, &client.ctx, &body)
@@ -929,8 +966,8 @@ async fn replace_group(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
-    let body = body_of(body)?;
+    let version = checked!(state, client, "group.update", if_match(&headers));
+    let body = checked!(state, client, "group.update", body_of(body));
     let group = state
         .services
         .replace_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -947,8 +984,8 @@ async fn patch_group(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
-    let body = body_of(body)?;
+    let version = checked!(state, client, "group.update", if_match(&headers));
+    let body = checked!(state, client, "group.update", body_of(body));
     let group = state
         .services
         .patch_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -963,7 +1000,7 @@ async fn delete_group(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
+    let version = checked!(state, client, "group.delete", if_match(&headers));
     state
         .services
         .delete_group(&client.tenant, &client.ctx, &id, version)
@@ -1181,8 +1218,8 @@ async fn bulk(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = body_of(body)?;
-    let (ops, fail_on_errors) = read_bulk(&body)?;
+    let body = checked!(state, client, "scim.bulk", body_of(body));
+    let (ops, fail_on_errors) = checked!(state, client, "scim.bulk", read_bulk(&body));
     let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut errors = 0usize;
@@ -1279,7 +1316,7 @@ async fn delete_user(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let version = if_match(&headers)?;
+    let version = checked!(state, client, "user.delete", if_match(&headers));
     state
         .services
         .scim_delete_user(&client.tenant, &client.ctx, &id, version)

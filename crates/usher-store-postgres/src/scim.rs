@@ -1,7 +1,7 @@
 //! SCIM queries of users: a [`Cond`] rendered as SQL over the users table.
 //!
-//! The same rules as the SQLite store's rendering: `userName` is the union
-//! of the username and email indexes; text compares in code point order
+//! The same rules as the SQLite store's rendering: `userName` has an index
+//! of its own (`users_user_name`); text compares in code point order
 //! (`COLLATE "C"`, which `email_norm` and `username_norm` have, so their
 //! ranges are index ranges); an unset value matches no comparison, and
 //! under `not` a NULL test counts as false. Case-insensitive tests of
@@ -64,8 +64,15 @@ fn text_sql(text: &Text, fold: bool) -> String {
 
 fn compare(sql: &mut Sql, x: &str, op: TextOp, value: &str) {
     let v = value.to_owned();
+    // userName's expression already sorts bytewise and must stay as the
+    // index users_user_name has it.
+    let collate = if x == column(TextColumn::UserName) {
+        ""
+    } else {
+        " COLLATE \"C\""
+    };
     let cmp = |sql: &mut Sql, op: &str, v: String| {
-        sql.push(format!("({x} COLLATE \"C\" {op} "));
+        sql.push(format!("({x}{collate} {op} "));
         sql.push_bind(v);
         sql.push(")");
     };
@@ -134,18 +141,6 @@ fn render(sql: &mut Sql, cond: &Cond) {
             sql.push(format!("({x} IS NOT NULL AND {x} <> '')"));
         }
         Cond::Text {
-            text: Text::Column(TextColumn::UserName),
-            op,
-            value,
-            ..
-        } => {
-            sql.push("(");
-            compare(sql, "username_norm", *op, value);
-            sql.push(" OR (username_norm IS NULL AND ");
-            compare(sql, "email_norm", *op, value);
-            sql.push("))");
-        }
-        Cond::Text {
             text,
             op,
             value,
@@ -201,6 +196,10 @@ pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
         SortKey::Id => format!("id {dir}"),
         SortKey::Time(TimeColumn::CreatedAt) => format!("created_at {dir}, id {dir}"),
         SortKey::Time(TimeColumn::UpdatedAt) => format!("updated_at {dir}, id {dir}"),
+        // Never unset, and indexed (users_user_name).
+        SortKey::Text(Text::Column(TextColumn::UserName)) => {
+            format!("coalesce(username_norm, email_norm) {dir}, id {dir}")
+        }
         SortKey::Text(text) => {
             let fold = !matches!(text, Text::Column(TextColumn::ExternalId));
             let x = text_sql(text, fold);

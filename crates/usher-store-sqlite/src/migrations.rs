@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0008_display_name.sql"),
     ),
     (9, "groups", include_str!("../migrations/0009_groups.sql")),
+    (
+        10,
+        "user_name_index",
+        include_str!("../migrations/0010_user_name_index.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

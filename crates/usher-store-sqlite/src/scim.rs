@@ -1,8 +1,9 @@
 //! SCIM queries of users: a [`Cond`] rendered as SQL over the users table.
 //!
-//! `userName` (the username where set, else the email) is the union of two
-//! indexed columns, so `userName eq` and `userName sw` read two index
-//! ranges (SQLite's OR optimisation); `sw` on any column is a range of
+//! `userName` (the username where set, else the email) has an index of its
+//! own (`users_user_name`), so `userName eq` and `userName sw` read one
+//! index range, and pages in userName order (the default) read only their
+//! rows; `sw` on any column is a range of
 //! code points (the BINARY collation compares UTF-8 bytes, which is code
 //! point order). Case-insensitive tests of columns that are not stored
 //! folded go through `usher_fold`, the same Unicode case folding the
@@ -144,17 +145,6 @@ fn render(sql: &mut Sql, cond: &Cond) -> String {
             format!("({x} IS NOT NULL AND {x} <> '')")
         }
         Cond::Text {
-            text: Text::Column(TextColumn::UserName),
-            op,
-            value,
-            ..
-        } => {
-            // Two indexed branches instead of one expression over both.
-            let by_username = compare(sql, "username_norm", *op, value);
-            let by_email = compare(sql, "email_norm", *op, value);
-            format!("({by_username} OR (username_norm IS NULL AND {by_email}))")
-        }
-        Cond::Text {
             text,
             op,
             value,
@@ -214,6 +204,11 @@ pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
         SortKey::Id => format!("id {dir}"),
         SortKey::Time(TimeColumn::CreatedAt) => format!("created_at {dir}, id {dir}"),
         SortKey::Time(TimeColumn::UpdatedAt) => format!("updated_at {dir}, id {dir}"),
+        // Never unset, and indexed (users_user_name) with the row's key
+        // after it: pages are ranges of the index.
+        SortKey::Text(Text::Column(TextColumn::UserName)) => {
+            format!("coalesce(username_norm, email_norm) {dir}, key {dir}")
+        }
         SortKey::Text(text) => {
             let fold = !matches!(text, Text::Column(TextColumn::ExternalId));
             let x = text_sql(text, fold);

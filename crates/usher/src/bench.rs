@@ -35,13 +35,13 @@ pub struct BenchArgs {
     users: usize,
     /// Single-user creates measured over HTTP.
     #[arg(long, default_value_t = 20_000)]
-    creates: usize,
+    pub(crate) creates: usize,
     /// Concurrent HTTP clients creating users.
     #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Requests measured per list or search scenario.
     #[arg(long, default_value_t = 300)]
-    samples: usize,
+    pub(crate) samples: usize,
     /// SQLite file to use; kept afterwards and reused when it already holds
     /// the seeded users. Default: a fresh file in a temporary directory.
     #[arg(long)]
@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// Users in the timed import; 0 skips it.
     #[arg(long, default_value_t = 100_000)]
     pub(crate) import_users: usize,
+    /// Also measure SCIM: filtered lists of /Users and `--creates` SCIM
+    /// creates.
+    #[arg(long)]
+    pub(crate) scim: bool,
 }
 
 const FIRST: &[&str] = &[
@@ -542,6 +546,8 @@ struct Expected {
     /// the same file created over HTTP (they match none of the filters).
     total: u64,
     emails: Vec<String>,
+    /// SCIM `userName`s (the username where set, else the email), folded.
+    user_names: Vec<String>,
     active: u64,
     expired: u64,
     prefix: BTreeMap<String, u64>,
@@ -784,6 +790,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         h.value_at_quantile(0.5) as f64 / 1000.0,
         h.value_at_quantile(0.99) as f64 / 1000.0
     );
+    if args.scim {
+        crate::bench_scim::run(
+            &services,
+            &tenant,
+            &client,
+            port,
+            &expected.emails,
+            &expected.user_names,
+            &args,
+        )
+        .await?;
+    }
     if args.login_users > 0 {
         crate::bench_auth::run(&services, &client, port, &args).await?;
     }
@@ -860,6 +878,11 @@ async fn seed(
                 expected.blocked_without_mfa += 1;
             }
             expected.emails.push(u.email.normalized().to_owned());
+            expected.user_names.push(
+                u.username
+                    .as_ref()
+                    .map_or_else(|| u.email.normalized().to_owned(), |n| n.normalized()),
+            );
             if u.stored_state == UserState::Active {
                 expected.active += 1;
             }

@@ -8,6 +8,7 @@ mod bench_auth;
 mod bench_bulk;
 mod bench_import;
 mod bench_mfa;
+mod bench_scim;
 pub mod cli;
 pub mod config;
 pub mod mailer;

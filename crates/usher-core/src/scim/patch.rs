@@ -165,6 +165,12 @@ pub trait PatchSchema {
     fn extensions(&self) -> Vec<&'static str>;
     /// Whether a string attribute compares case-exactly (for value filters).
     fn case_exact(&self, parent: &str, sub: &str) -> bool;
+    /// Whether an attribute the schema does not have is one of RFC 7643's
+    /// that Usher does not store (`title`, `addresses`, `name.formatted`,
+    /// the enterprise `manager`, …): operations on it are skipped, as the
+    /// attribute is ignored in a POST or PUT body (Entra ID sends them).
+    /// Names are given as written; `extension` is the URN, if any.
+    fn unstored(&self, extension: Option<&str>, name: &str, sub: Option<&str>) -> bool;
 }
 
 /// Applies `ops` to `resource` in order. Nothing is kept on error: the
@@ -199,7 +205,25 @@ struct Location {
     sub: Option<String>,
 }
 
+/// Where a path points, or `None` for an attribute Usher does not store
+/// (the operation is skipped).
 fn locate(
+    uri: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+    schema: &dyn PatchSchema,
+) -> Result<Option<Location>, Error> {
+    let ext = uri.filter(|u| {
+        !u.eq_ignore_ascii_case(super::resource::USER_URN)
+            && !u.eq_ignore_ascii_case(super::resource::GROUP_URN)
+    });
+    if schema.unstored(ext, name, sub) {
+        return Ok(None);
+    }
+    locate_stored(uri, name, sub, schema).map(Some)
+}
+
+fn locate_stored(
     uri: Option<&str>,
     name: &str,
     sub: Option<&str>,
@@ -326,22 +350,37 @@ fn apply_one(
                         format!("{k} is not an attribute name"),
                     ));
                 };
-                let loc = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?;
-                set(root, &loc, v.clone(), kind, schema)?;
+                if let Some(loc) = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?
+                {
+                    set(root, &loc, v.clone(), kind, schema)?;
+                }
             }
             Ok(())
         }
         (Some(PatchPath::Attr(p)), OpKind::Remove) => {
-            let loc = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?;
-            remove(root, &loc, op.value.as_ref(), schema)
+            match locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)? {
+                Some(loc) => remove(root, &loc, op.value.as_ref(), schema),
+                None => Ok(()),
+            }
         }
         (Some(PatchPath::Attr(p)), kind) => {
-            let loc = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?;
+            let Some(loc) = locate(p.uri.as_deref(), &p.name, p.sub_attr.as_deref(), schema)?
+            else {
+                return Ok(());
+            };
             let value = op.value.clone().unwrap_or(Value::Null);
             set(root, &loc, value, kind, schema)
         }
         (Some(PatchPath::Value { path, sub_attr }), kind) => {
-            let loc = locate(path.attr.uri.as_deref(), &path.attr.name, None, schema)?;
+            let Some(loc) = locate(
+                path.attr.uri.as_deref(),
+                &path.attr.name,
+                sub_attr.as_deref(),
+                schema,
+            )?
+            else {
+                return Ok(());
+            };
             if !schema.multi_valued(&loc.name) || loc.extension.is_some() {
                 return Err(scim_error(
                     "invalid_path",

@@ -377,18 +377,15 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
     );
 
     let phones = elements(obj, "phoneNumbers", &mut errors);
-    let phone = phones
-        .iter()
-        .find(|e| is_primary(e) && element_value(e).is_some())
-        .or_else(|| phones.iter().find(|e| element_value(e).is_some()))
+    // Usher keeps one number: the primary one, else the mobile one (the
+    // number a text message reaches), else the first. Entra ID sends its
+    // work and mobile numbers as two values.
+    let with_phone = || phones.iter().filter(|e| element_value(e).is_some());
+    let phone = with_phone()
+        .find(|e| is_primary(e))
+        .or_else(|| with_phone().find(|e| kind_of(e).as_deref() == Some("mobile")))
+        .or_else(|| with_phone().next())
         .and_then(|e| element_value(e));
-    if phones.iter().filter(|e| element_value(e).is_some()).count() > 1 {
-        errors.add(
-            "phoneNumbers",
-            "too_many_phone_numbers",
-            "Usher keeps one phone number",
-        );
-    }
     fields.insert("phone".into(), phone.map_or(Value::Null, Value::String));
 
     let external_id = string_at(obj, "externalId", "externalId", &mut errors);

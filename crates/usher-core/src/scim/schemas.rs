@@ -377,6 +377,47 @@ pub fn service_provider_config(base: &str) -> Value {
     })
 }
 
+/// RFC 7643's User attributes Usher does not keep (§4.1, §4.3).
+const UNSTORED_USER: [&str; 15] = [
+    "nickName",
+    "profileUrl",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "password",
+    "ims",
+    "photos",
+    "addresses",
+    "groups",
+    "entitlements",
+    "roles",
+    "x509Certificates",
+];
+
+/// Sub-attributes of `name` Usher does not keep.
+const UNSTORED_NAME: [&str; 4] = [
+    "formatted",
+    "middleName",
+    "honorificPrefix",
+    "honorificSuffix",
+];
+
+/// RFC 7643's enterprise attributes (§4.3).
+const ENTERPRISE_ALL: [&str; 6] = [
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+    "manager",
+];
+
+fn listed(list: &[&str], name: &str) -> bool {
+    list.iter().any(|a| a.eq_ignore_ascii_case(name))
+}
+
 /// What PATCH needs of the User schema of one tenant.
 #[derive(Debug)]
 pub struct UserPatchSchema<'a> {
@@ -390,6 +431,8 @@ fn find_attr<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a Attr> {
 impl PatchSchema for UserPatchSchema<'_> {
     fn canonical(&self, parent: Option<&str>, name: &str) -> Option<String> {
         match parent {
+            // phoneNumbers is kept though not advertised (docs/scim.md).
+            None if name.eq_ignore_ascii_case("phoneNumbers") => Some("phoneNumbers".to_owned()),
             None => {
                 let all: Vec<Attr> = common_attributes()
                     .into_iter()
@@ -409,6 +452,16 @@ impl PatchSchema for UserPatchSchema<'_> {
                 .iter()
                 .find(|n| n.eq_ignore_ascii_case(name))
                 .cloned(),
+            // Sub-attributes of the multi-valued attributes, advertised or
+            // not: `primary` picks the login email, `type` the personal one.
+            Some(p)
+                if p.eq_ignore_ascii_case("emails") || p.eq_ignore_ascii_case("phoneNumbers") =>
+            {
+                ["value", "type", "primary", "display"]
+                    .into_iter()
+                    .find(|s| s.eq_ignore_ascii_case(name))
+                    .map(str::to_owned)
+            }
             Some(p) => {
                 let all = user_attributes();
                 find_attr(&all, p)
@@ -432,6 +485,27 @@ impl PatchSchema for UserPatchSchema<'_> {
 
     fn case_exact(&self, _parent: &str, _sub: &str) -> bool {
         false
+    }
+
+    fn unstored(&self, extension: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+        match extension {
+            None => {
+                listed(&UNSTORED_USER, name)
+                    || (name.eq_ignore_ascii_case("name")
+                        && sub.is_some_and(|s| listed(&UNSTORED_NAME, s)))
+            }
+            // The enterprise attributes the tenant keeps no custom
+            // attribute for, and `manager` (a reference Usher does not keep).
+            Some(u) if u.eq_ignore_ascii_case(ENTERPRISE_URN) => {
+                listed(&ENTERPRISE_ALL, name)
+                    && !self
+                        .ext
+                        .enterprise
+                        .iter()
+                        .any(|(s, _)| s.eq_ignore_ascii_case(name))
+            }
+            Some(_) => false,
+        }
     }
 }
 
@@ -472,5 +546,9 @@ impl PatchSchema for GroupPatchSchema {
 
     fn case_exact(&self, parent: &str, sub: &str) -> bool {
         parent.eq_ignore_ascii_case("members") && sub.eq_ignore_ascii_case("value")
+    }
+
+    fn unstored(&self, _extension: Option<&str>, _name: &str, _sub: Option<&str>) -> bool {
+        false
     }
 }

@@ -86,8 +86,12 @@ impl Services {
                 lower_user_filter(&filter, attrs).map_err(|e| invalid_filter(e.0))?
             }
         };
+        // userName order by default: it is indexed, so a page of a filter
+        // on userName reads only its rows however many users match.
         let sort = match q.sort_by.as_deref().map(str::trim) {
-            None | Some("") => SortKey::Id,
+            None | Some("") => SortKey::Text(crate::scim::query::Text::Column(
+                crate::scim::query::TextColumn::UserName,
+            )),
             Some(text) => {
                 let path = parse_attr_path(text)?;
                 user_sort_key(&path, attrs).map_err(|e| Error::bad_request("invalid_sort", e.0))?

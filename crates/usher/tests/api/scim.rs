@@ -679,7 +679,7 @@ async fn patch_applies_every_operation_or_none() {
     // One bad operation among good ones: nothing changes.
     let before = body(s.get(&path).await).await;
     for ops in [
-        json!([{"op": "replace", "path": "displayName", "value": "New"}, {"op": "replace", "path": "nickName", "value": "x"}]),
+        json!([{"op": "replace", "path": "displayName", "value": "New"}, {"op": "replace", "path": "shoeSize", "value": "x"}]),
         json!([{"op": "replace", "path": "displayName", "value": "New"}, {"op": "remove"}]),
         json!([{"op": "replace", "path": "displayName", "value": "New"}, {"op": "replace", "path": "name.givenName", "value": "x".repeat(51)}]),
         json!([{"op": "replace", "path": "displayName", "value": "New"}, {"op": "replace", "path": "id", "value": "x"}]),
@@ -694,7 +694,7 @@ async fn patch_applies_every_operation_or_none() {
     let codes: Vec<String> = {
         let mut out = Vec::new();
         for ops in [
-            json!([{"op": "replace", "path": "nickName", "value": "x"}]),
+            json!([{"op": "replace", "path": "shoeSize", "value": "x"}]),
             json!([{"op": "remove"}]),
             json!([{"op": "replace", "path": "id", "value": "x"}]),
             json!([{"op": "add", "path": "emails[type eq ", "value": "x"}]),
@@ -1019,4 +1019,61 @@ async fn scim_writes_are_audited_in_the_tokens_name() {
         items[1]["details"]["changes"]["display_name"],
         json!({"from": null, "to": "A"})
     );
+}
+
+#[tokio::test]
+async fn what_entra_id_sends_for_attributes_usher_does_not_keep_is_skipped() {
+    let s = Scim::new().await;
+    // Entra ID's default attribute mapping, as it creates a user: title,
+    // addresses, preferredLanguage, name.formatted, a work and a mobile
+    // number, and an enterprise manager and department the tenant keeps
+    // no custom attribute for.
+    let u = s
+        .user(json!({
+            "schemas": [USER, ENTERPRISE],
+            "externalId": "0a1b",
+            "userName": "ria@contoso.example",
+            "active": "True",
+            "displayName": "Ria",
+            "title": "Engineer",
+            "preferredLanguage": "en-US",
+            "name": {"formatted": "Ria K", "givenName": "Ria", "familyName": "K"},
+            "emails": [{"primary": true, "type": "work", "value": "ria@contoso.example"}],
+            "addresses": [{"type": "work", "locality": "Oslo"}],
+            "phoneNumbers": [{"type": "work", "value": "+47 22 00 00 00"}, {"type": "mobile", "value": "+47 400 00 000"}],
+            ENTERPRISE: {"department": "R&D", "manager": {"value": "ffff"}},
+        }))
+        .await;
+    assert_eq!(u["phoneNumbers"], json!([{"value": "+4740000000"}]));
+    assert_eq!(u["name"], json!({"givenName": "Ria", "familyName": "K"}));
+    assert!(u.get("title").is_none() && u.get(ENTERPRISE).is_none());
+    // And as it updates one: operations on those attributes are skipped,
+    // the others applied.
+    let path = format!("/Users/{}", id(&u));
+    let res = s
+        .patch(
+            &path,
+            json!([
+                {"op": "Replace", "path": "title", "value": "Lead"},
+                {"op": "Replace", "path": "name.formatted", "value": "Ria Kay"},
+                {"op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Bergen"},
+                {"op": "Replace", "path": format!("{ENTERPRISE}:manager"), "value": "abcd"},
+                {"op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": "Ops"},
+                {"op": "Replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+47 400 11 111"},
+                {"op": "Replace", "path": "displayName", "value": "Ria Kay"},
+            ]),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let v = body(res).await;
+    assert_eq!(v["displayName"], "Ria Kay");
+    assert_eq!(v["phoneNumbers"], json!([{"value": "+4740011111"}]));
+    // An attribute RFC 7643 does not have is still an error.
+    let res = s
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "shoeSize", "value": "42"}]),
+        )
+        .await;
+    assert_eq!(body(res).await["scimType"], "invalidPath");
 }

@@ -1,0 +1,203 @@
+//! The SCIM part of `usher bench`: filtered lists over `/scim/v2/bench/Users`
+//! at the seeded size (prefix, equality and value-path filters, with the
+//! exact totals checked against the seeded data), then single-user SCIM
+//! creates from concurrent clients, each durable and audited.
+
+use crate::bench::BenchArgs;
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::service::Services;
+use usher_core::tenant::Tenant;
+use usher_core::token::TokenScope;
+use uuid::Uuid;
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+pub(crate) async fn run(
+    services: &Services,
+    tenant: &Tenant,
+    client: &reqwest::Client,
+    port: u16,
+    emails: &[String],
+    user_names: &[String],
+    args: &BenchArgs,
+) -> anyhow::Result<()> {
+    let ctx = AuditContext::new(Actor::system());
+    let (_, secret) = services
+        .create_token(&ctx, Some(tenant), TokenScope::Scim, "bench-scim")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let auth = format!("Bearer {}", secret.expose());
+    let base = format!("http://127.0.0.1:{port}/scim/v2/{}", tenant.slug);
+    let starting = |p: &str| user_names.iter().filter(|e| e.starts_with(p)).count() as u64;
+    let emails_starting = |p: &str| emails.iter().filter(|e| e.starts_with(p)).count() as u64;
+    let some = user_names
+        .get(user_names.len() / 3)
+        .cloned()
+        .unwrap_or_else(|| "nobody@bench.example".into());
+    let scenarios: Vec<(String, String, Option<u64>)> = vec![
+        (
+            "userName sw \"ab\"".into(),
+            "userName sw \"ab\"".into(),
+            Some(starting("ab")),
+        ),
+        (
+            "userName sw \"jo\"".into(),
+            "userName sw \"jo\"".into(),
+            Some(starting("jo")),
+        ),
+        (
+            "userName sw \"mary.\"".into(),
+            "userName sw \"mary.\"".into(),
+            Some(starting("mary.")),
+        ),
+        (
+            "userName sw \"james.smith\"".into(),
+            "userName sw \"james.smith\"".into(),
+            Some(starting("james.smith")),
+        ),
+        (
+            "userName eq (one user)".into(),
+            format!("userName eq \"{some}\""),
+            Some(1),
+        ),
+        (
+            "emails[type eq \"work\" and value sw \"jo\"]".into(),
+            "emails[type eq \"work\" and value sw \"jo\"]".into(),
+            Some(emails_starting("jo")),
+        ),
+        (
+            "externalId eq (none)".into(),
+            "externalId eq \"nope\"".into(),
+            Some(0),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, filter, want) in scenarios {
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", &filter)
+            .append_pair("count", "20")
+            .finish();
+        let url = format!("{base}/Users?{q}");
+        let mut h = Histogram::<u64>::new(3)?;
+        let mut total = 0;
+        for i in 0..args.samples + 5 {
+            let t = Instant::now();
+            let res = client
+                .get(&url)
+                .header("authorization", &auth)
+                .send()
+                .await?;
+            let status = res.status();
+            let body: Value = res.json().await?;
+            let took = t.elapsed();
+            if !status.is_success() {
+                bail!("GET {url} answered {status}: {body}");
+            }
+            total = body["totalResults"].as_u64().unwrap_or(u64::MAX);
+            if let Some(w) = want
+                && total != w
+            {
+                bail!("{name}: totalResults {total}, expected {w}");
+            }
+            if i >= 5 {
+                h.record(took.as_micros() as u64)?;
+            }
+        }
+        rows.push((name, total, h));
+    }
+    println!();
+    println!("| SCIM filter (count 20) | totalResults | p50 ms | p99 ms | max ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, total, h) in &rows {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "| {} | {total} | {:.2} | {:.2} | {:.2} |",
+            name.replace('|', "\\|"),
+            ms(0.5),
+            ms(0.99),
+            h.max() as f64 / 1000.0
+        );
+    }
+
+    let (rate, h) = creates(client, &base, &auth, args.creates, args.concurrency).await?;
+    println!();
+    println!("| SCIM creates | clients | creates/s | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| POST /scim/v2/{{tenant}}/Users (durable, audited) | {} | {rate:.0} | {:.2} | {:.2} |",
+        args.concurrency,
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0
+    );
+    Ok(())
+}
+
+async fn creates(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    total: usize,
+    concurrency: usize,
+) -> anyhow::Result<(f64, Histogram<u64>)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let run = Uuid::now_v7().simple().to_string();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, next, url, auth, run) = (
+            client.clone(),
+            next.clone(),
+            format!("{base}/Users"),
+            auth.to_owned(),
+            run.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut h = Histogram::<u64>::new(3)?;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let email = format!("scim.{i}.{run}@bench.example");
+                let body = json!({
+                    "schemas": [USER],
+                    "userName": email,
+                    "externalId": format!("ext-{i}-{run}"),
+                    "name": {"givenName": "Scim", "familyName": format!("Load{i}")},
+                    "emails": [{"value": email, "type": "work", "primary": true}],
+                    "active": true,
+                });
+                let t = Instant::now();
+                let res = client
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .header("content-type", "application/scim+json")
+                    .body(body.to_string())
+                    .send()
+                    .await?;
+                let status = res.status();
+                let _ = res.bytes().await?;
+                if status.as_u16() != 201 {
+                    bail!("SCIM create answered {status}");
+                }
+                h.record(t.elapsed().as_micros() as u64)?;
+            }
+            Ok::<_, anyhow::Error>(h)
+        }));
+    }
+    let mut all = Histogram::<u64>::new(3)?;
+    for t in tasks {
+        all.add(t.await.context("a client task failed")??)?;
+    }
+    let secs = started
+        .elapsed()
+        .as_secs_f64()
+        .max(Duration::from_micros(1).as_secs_f64());
+    Ok((total as f64 / secs, all))
+}
