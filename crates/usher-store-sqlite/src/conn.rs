@@ -29,6 +29,8 @@ pub(crate) fn open(path: &Path) -> DbResult<Connection> {
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     c.pragma_update(None, "cache_size", -65_536)?; // 64 MiB per connection
     c.pragma_update(None, "temp_store", "MEMORY")?;
+    // A WAL restarted from its beginning is cut back to 64 MiB on disk.
+    c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     c.set_prepared_statement_cache_capacity(128);
     crate::scim::register_functions(&c)?;
     Ok(c)

@@ -171,7 +171,10 @@ async fn creates(
                     "externalId": format!("ext-{i}-{run}"),
                     "name": {"givenName": "Scim", "familyName": format!("Load{i}")},
                     "emails": [{"value": email, "type": "work", "primary": true}],
-                    "active": true,
+                    // Disabled: the same write as an active user, and a
+                    // later run on the same file still finds the seeded
+                    // totals of active users.
+                    "active": false,
                 });
                 let t = Instant::now();
                 let res = client
