@@ -269,6 +269,23 @@ struct ListParams {
     excluded_attributes: Option<String>,
 }
 
+impl ListParams {
+    fn projection(&self) -> Projection {
+        projection(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
+    }
+}
+
+/// 304 for a GET whose `If-None-Match` names the current version.
+fn not_modified_reply(version: i64) -> Response {
+    let mut res = StatusCode::NOT_MODIFIED.into_response();
+    res.headers_mut()
+        .insert(header::ETAG, crate::precondition::etag(version));
+    res
+}
+
 fn int_param(name: &str, v: Option<&String>) -> ScimResult<Option<i64>> {
     match v.map(|s| s.trim()) {
         None | Some("") => Ok(None),
@@ -589,7 +606,7 @@ async fn list_users(
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
     let q = checked!(state, client, "user.list", query_of(&p));
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     list_reply(&state, &client, &q, &proj).await
 }
 
@@ -696,7 +713,7 @@ async fn create_user(
         .services
         .scim_create_user(&client.tenant, &client.ctx, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     user_reply(&state, &client, StatusCode::CREATED, &user, &proj).await
 }
 
@@ -712,12 +729,9 @@ async fn get_user(
         .scim_get_user(&client.tenant, &client.ctx, &id)
         .await?;
     if not_modified(&headers, user.version) {
-        let mut res = StatusCode::NOT_MODIFIED.into_response();
-        res.headers_mut()
-            .insert(header::ETAG, crate::precondition::etag(user.version));
-        return Ok(res);
+        return Ok(not_modified_reply(user.version));
     }
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     user_reply(&state, &client, StatusCode::OK, &user, &proj).await
 }
 
@@ -735,7 +749,7 @@ async fn replace_user(
         .services
         .scim_replace_user(&client.tenant, &client.ctx, &id, version, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     user_reply(&state, &client, StatusCode::OK, &user, &proj).await
 }
 
@@ -753,7 +767,7 @@ async fn patch_user(
         .services
         .scim_patch_user(&client.tenant, &client.ctx, &id, version, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     user_reply(&state, &client, StatusCode::OK, &user, &proj).await
 }
 
@@ -822,7 +836,7 @@ async fn list_groups(
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
     let q = checked!(state, client, "group.list", query_of(&p));
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     group_list_reply(&state, &client, &q, &proj).await
 }
 
@@ -933,7 +947,7 @@ async fn create_group(
         .services
         .create_group(&client.tenant, &client.ctx, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     Ok(group_reply(&client, StatusCode::CREATED, &group, &proj))
 }
 
@@ -949,12 +963,9 @@ async fn get_group(
         .get_group(&client.tenant, &client.ctx, &id)
         .await?;
     if not_modified(&headers, group.version) {
-        let mut res = StatusCode::NOT_MODIFIED.into_response();
-        res.headers_mut()
-            .insert(header::ETAG, crate::precondition::etag(group.version));
-        return Ok(res);
+        return Ok(not_modified_reply(group.version));
     }
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     Ok(group_reply(&client, StatusCode::OK, &group, &proj))
 }
 
@@ -972,7 +983,7 @@ async fn replace_group(
         .services
         .replace_group(&client.tenant, &client.ctx, &id, version, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     Ok(group_reply(&client, StatusCode::OK, &group, &proj))
 }
 
@@ -990,7 +1001,7 @@ async fn patch_group(
         .services
         .patch_group(&client.tenant, &client.ctx, &id, version, &body)
         .await?;
-    let proj = projection(p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    let proj = p.projection();
     Ok(group_reply(&client, StatusCode::OK, &group, &proj))
 }
 

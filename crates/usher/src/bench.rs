@@ -780,7 +780,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
 
-    let (rate, h) = creates(&client, &base, &auth, args.creates, args.concurrency).await?;
+    let user = |i: usize, run: &str| json!({"email": format!("load.{i}.{run}@bench.example"), "first_name": "Load", "last_name": format!("Test{i}"), "send_invitation": false});
+    let url = format!("{base}/users");
+    let (rate, h) = creates(&client, &url, &auth, args.creates, args.concurrency, user).await?;
     println!();
     println!("| single-user creates over HTTP | clients | creates/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|");
@@ -960,12 +962,15 @@ async fn seed(
     Ok(expected)
 }
 
-async fn creates(
+/// `total` creates from `concurrency` clients POSTing `body(i, run)` to
+/// `url`: the rate, and the latencies.
+pub(crate) async fn creates(
     client: &reqwest::Client,
-    base: &str,
+    url: &str,
     auth: &str,
     total: usize,
     concurrency: usize,
+    body: fn(usize, &str) -> Value,
 ) -> anyhow::Result<(f64, Histogram<u64>)> {
     let next = Arc::new(AtomicUsize::new(0));
     let run = Uuid::now_v7().simple().to_string();
@@ -975,7 +980,7 @@ async fn creates(
         let (client, next, url, auth, run) = (
             client.clone(),
             next.clone(),
-            format!("{base}/users"),
+            url.to_owned(),
             auth.to_owned(),
             run.clone(),
         );
@@ -986,9 +991,14 @@ async fn creates(
                 if i >= total {
                     break;
                 }
-                let body = json!({"email": format!("load.{i}.{run}@bench.example"), "first_name": "Load", "last_name": format!("Test{i}"), "send_invitation": false});
+                let body = body(i, &run);
                 let t = Instant::now();
-                let res = client.post(&url).header("authorization", &auth).json(&body).send().await?;
+                let res = client
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .json(&body)
+                    .send()
+                    .await?;
                 let status = res.status();
                 let _ = res.bytes().await?;
                 if status.as_u16() != 201 {

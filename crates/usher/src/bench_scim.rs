@@ -4,17 +4,14 @@
 //! creates from concurrent clients, each durable and audited.
 
 use crate::bench::BenchArgs;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::Services;
 use usher_core::tenant::Tenant;
 use usher_core::token::TokenScope;
-use uuid::Uuid;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
@@ -125,7 +122,22 @@ pub(crate) async fn run(
         );
     }
 
-    let (rate, h) = creates(client, &base, &auth, args.creates, args.concurrency).await?;
+    // Disabled: the same write as an active user, and a later run on the
+    // same file still finds the seeded totals of active users.
+    let user = |i: usize, run: &str| {
+        let email = format!("scim.{i}.{run}@bench.example");
+        json!({
+            "schemas": [USER],
+            "userName": email,
+            "externalId": format!("ext-{i}-{run}"),
+            "name": {"givenName": "Scim", "familyName": format!("Load{i}")},
+            "emails": [{"value": email, "type": "work", "primary": true}],
+            "active": false,
+        })
+    };
+    let url = format!("{base}/Users");
+    let (rate, h) =
+        crate::bench::creates(client, &url, &auth, args.creates, args.concurrency, user).await?;
     println!();
     println!("| SCIM creates | clients | creates/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|");
@@ -136,71 +148,4 @@ pub(crate) async fn run(
         h.value_at_quantile(0.99) as f64 / 1000.0
     );
     Ok(())
-}
-
-async fn creates(
-    client: &reqwest::Client,
-    base: &str,
-    auth: &str,
-    total: usize,
-    concurrency: usize,
-) -> anyhow::Result<(f64, Histogram<u64>)> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let run = Uuid::now_v7().simple().to_string();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (client, next, url, auth, run) = (
-            client.clone(),
-            next.clone(),
-            format!("{base}/Users"),
-            auth.to_owned(),
-            run.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut h = Histogram::<u64>::new(3)?;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let email = format!("scim.{i}.{run}@bench.example");
-                let body = json!({
-                    "schemas": [USER],
-                    "userName": email,
-                    "externalId": format!("ext-{i}-{run}"),
-                    "name": {"givenName": "Scim", "familyName": format!("Load{i}")},
-                    "emails": [{"value": email, "type": "work", "primary": true}],
-                    // Disabled: the same write as an active user, and a
-                    // later run on the same file still finds the seeded
-                    // totals of active users.
-                    "active": false,
-                });
-                let t = Instant::now();
-                let res = client
-                    .post(&url)
-                    .header("authorization", &auth)
-                    .header("content-type", "application/scim+json")
-                    .body(body.to_string())
-                    .send()
-                    .await?;
-                let status = res.status();
-                let _ = res.bytes().await?;
-                if status.as_u16() != 201 {
-                    bail!("SCIM create answered {status}");
-                }
-                h.record(t.elapsed().as_micros() as u64)?;
-            }
-            Ok::<_, anyhow::Error>(h)
-        }));
-    }
-    let mut all = Histogram::<u64>::new(3)?;
-    for t in tasks {
-        all.add(t.await.context("a client task failed")??)?;
-    }
-    let secs = started
-        .elapsed()
-        .as_secs_f64()
-        .max(Duration::from_micros(1).as_secs_f64());
-    Ok((total as f64 / secs, all))
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Missing};
 use crate::group::{Group, GroupWrite};
 use crate::scim::query::{Cond, SortKey, UserSearch, group_sort_key, lower_group_filter};
 use crate::scim::resource::{group_resource, read_group};
-use crate::scim::schemas::{GroupPatchSchema, MAX_RESULTS};
+use crate::scim::schemas::GroupPatchSchema;
 use crate::scim::{Filter, PatchPath, apply_patch, parse_patch};
 use crate::tenant::Tenant;
 use serde_json::{Value, json};
@@ -47,33 +47,7 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
             }
         },
     };
-    let descending = match q
-        .sort_order
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") | Some("ascending") => false,
-        Some("descending") => true,
-        Some(_) => {
-            return Err(Error::bad_request(
-                "invalid_sort",
-                "sortOrder must be ascending or descending",
-            ));
-        }
-    };
-    let start = q.start_index.unwrap_or(1).max(1);
-    let count = q
-        .count
-        .unwrap_or(i64::from(MAX_RESULTS))
-        .clamp(0, i64::from(MAX_RESULTS));
-    Ok(UserSearch {
-        cond,
-        sort,
-        descending,
-        offset: u64::try_from(start - 1).unwrap_or(0),
-        limit: u32::try_from(count).unwrap_or(0),
-    })
+    q.search(cond, sort)
 }
 
 impl Services {

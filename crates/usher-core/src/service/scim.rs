@@ -30,6 +30,34 @@ pub struct ScimQuery {
     pub count: Option<i64>,
 }
 
+impl ScimQuery {
+    /// The query with its condition and sort key: `sortOrder` read, and the
+    /// window (`startIndex`, `count`) bounded as RFC 7644 §3.4.2.4 says.
+    pub(crate) fn search(&self, cond: Cond, sort: SortKey) -> Result<UserSearch, Error> {
+        let order = self.sort_order.as_deref().map(str::to_ascii_lowercase);
+        let descending = match order.as_deref() {
+            None | Some("") | Some("ascending") => false,
+            Some("descending") => true,
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "invalid_sort",
+                    "sortOrder must be ascending or descending",
+                ));
+            }
+        };
+        let start = self.start_index.unwrap_or(1).max(1);
+        let max = i64::from(MAX_RESULTS);
+        let count = self.count.unwrap_or(max).clamp(0, max);
+        Ok(UserSearch {
+            cond,
+            sort,
+            descending,
+            offset: u64::try_from(start - 1).unwrap_or(0),
+            limit: u32::try_from(count).unwrap_or(0),
+        })
+    }
+}
+
 /// One page of a SCIM query.
 #[derive(Debug, Clone)]
 pub struct ScimPage {
@@ -97,33 +125,7 @@ impl Services {
                 user_sort_key(&path, attrs).map_err(|e| Error::bad_request("invalid_sort", e.0))?
             }
         };
-        let descending = match q
-            .sort_order
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("") | Some("ascending") => false,
-            Some("descending") => true,
-            Some(_) => {
-                return Err(Error::bad_request(
-                    "invalid_sort",
-                    "sortOrder must be ascending or descending",
-                ));
-            }
-        };
-        let start = q.start_index.unwrap_or(1).max(1);
-        let count = q
-            .count
-            .unwrap_or(i64::from(MAX_RESULTS))
-            .clamp(0, i64::from(MAX_RESULTS));
-        Ok(UserSearch {
-            cond,
-            sort,
-            descending,
-            offset: u64::try_from(start - 1).unwrap_or(0),
-            limit: u32::try_from(count).unwrap_or(0),
-        })
+        q.search(cond, sort)
     }
 
     /// A SCIM list or search of users, audited like the admin API's.
