@@ -508,6 +508,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // --- bulk processes ---
 
+    /// Rows a bulk run gives [`Store::run_bulk`] at once (one transaction).
+    fn bulk_chunk_rows(&self) -> usize {
+        crate::bulk::CHUNK_ROWS
+    }
+
     /// Stores an uploaded process with all its rows (malformed ones with
     /// their outcome already set).
     async fn create_bulk(

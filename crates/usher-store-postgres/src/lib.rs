@@ -354,6 +354,14 @@ impl Store for PostgresStore {
         scim::search_users(self.pool(), tk, tenant_id, search).await
     }
 
+    /// A chunk holds the tenant's audit chain head until it commits, and
+    /// every other audited request of the tenant (views included) waits
+    /// for it, within the 10 s lock timeout: 1,000 rows took 7 s on a
+    /// loaded 2-core machine, 200 take under 2.
+    fn bulk_chunk_rows(&self) -> usize {
+        200
+    }
+
     async fn create_group(
         &self,
         group: usher_core::group::Group,

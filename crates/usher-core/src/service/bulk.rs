@@ -1,7 +1,7 @@
 //! Bulk processes: upload a CSV file naming users, start the action over
 //! them in the background, follow its progress row by row, cancel it.
 //!
-//! Rows run in chunks of [`CHUNK_ROWS`], each chunk one transaction that
+//! Rows run in chunks (`Store::bulk_chunk_rows`), each chunk one transaction that
 //! also records every row's outcome; a process found `running` when Usher
 //! starts (after a crash or a restart) carries on with its first row
 //! without an outcome. Every row is audited like the single action, in the
@@ -10,8 +10,8 @@
 use super::Services;
 use crate::audit::{Actor, AuditContext, AuditDraft};
 use crate::bulk::{
-    BulkAction, BulkProcess, BulkRow, BulkState, CHUNK_ROWS, LineError, MAX_NOTE_CHARS, RowKey,
-    parse_csv, row_matches,
+    BulkAction, BulkProcess, BulkRow, BulkState, LineError, MAX_NOTE_CHARS, RowKey, parse_csv,
+    row_matches,
 };
 use crate::error::{Error, FieldError, Missing, StoreError, ValidationErrors};
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
@@ -376,7 +376,7 @@ impl Services {
     ) -> Result<Option<(Vec<BulkStep>, u32)>, Error> {
         let rows = self
             .store
-            .bulk_rows(p.id, after, CHUNK_ROWS as u32, true)
+            .bulk_rows(p.id, after, self.store.bulk_chunk_rows() as u32, true)
             .await?;
         let Some(last) = rows.last().map(|r| r.line) else {
             return Ok(None);
