@@ -582,14 +582,13 @@ async fn list_reply(
         .services
         .scim_list_users(&client.tenant, &client.ctx, q)
         .await?;
-    let mut resources = Vec::with_capacity(page.users.len());
-    for u in &page.users {
-        let r = state
-            .services
-            .scim_resource(&client.tenant, &client.base, u)
-            .await?;
-        resources.push(proj.apply(r));
-    }
+    let resources: Vec<Value> = state
+        .services
+        .scim_resources(&client.tenant, &client.base, &page.users)
+        .await?
+        .into_iter()
+        .map(|r| proj.apply(r))
+        .collect();
     let body = json!({
         "schemas": [LIST_URN],
         "totalResults": page.total,
@@ -883,13 +882,11 @@ async fn search_all(
     let mut total = 0u64;
     if let Some(users) = &users {
         total += users.total;
-        for u in &users.users {
-            let r = state
-                .services
-                .scim_resource(&client.tenant, &client.base, u)
-                .await?;
-            resources.push(proj.apply(r));
-        }
+        let shown = state
+            .services
+            .scim_resources(&client.tenant, &client.base, &users.users)
+            .await?;
+        resources.extend(shown.into_iter().map(|r| proj.apply(r)));
     }
     // The groups' part of the window starts where the users ran out.
     let users_total = users

@@ -2,7 +2,7 @@
 //! a name taken meanwhile by another writer is the unique index's refusal.
 
 use crate::error::{DbExt, constraint, unavailable};
-use crate::scim::{filtered_on, order_by};
+use crate::scim::{snapshot, window};
 use crate::write::Write;
 use serde_json::json;
 use sqlx::postgres::PgRow;
@@ -251,39 +251,26 @@ pub(crate) async fn search(
     tenant_id: Uuid,
     q: &UserSearch,
 ) -> Result<(u64, Vec<Group>), StoreError> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .await
-        .map_err(unavailable)?;
-    let mut count = filtered_on("SELECT count(*)", "groups", tk, &q.cond);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    let mut groups = Vec::new();
-    if q.limit > 0 && q.offset < total {
-        let mut page = filtered_on(&format!("SELECT {GROUP_COLUMNS}"), "groups", tk, &q.cond);
-        page.push(" ORDER BY ");
-        page.push(order_by(&q.sort, q.descending));
-        page.push(" LIMIT ");
-        page.push_bind(i64::from(q.limit));
-        page.push(" OFFSET ");
-        page.push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
-        let rows = page
-            .build()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        for r in &rows {
-            let (key, mut g) = read_row(r, tenant_id).map_err(unavailable)?;
-            g.members = members(&mut tx, key).await.map_err(unavailable)?;
-            groups.push(g);
-        }
-    }
+    let mut tx = snapshot(pool).await?;
+    let (total, rows) = window(&mut tx, "groups", GROUP_COLUMNS, tk, q).await?;
+    let groups = with_members(&mut tx, &rows, tenant_id).await?;
     tx.commit().await.map_err(unavailable)?;
     Ok((total, groups))
+}
+
+/// The groups of `rows`, with their members.
+async fn with_members(
+    c: &mut PgConnection,
+    rows: &[PgRow],
+    tenant_id: Uuid,
+) -> Result<Vec<Group>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (key, mut g) = read_row(r, tenant_id).map_err(unavailable)?;
+        g.members = members(c, key).await.map_err(unavailable)?;
+        out.push(g);
+    }
+    Ok(out)
 }
 
 pub(crate) async fn of_user(
@@ -303,11 +290,5 @@ pub(crate) async fn of_user(
     .fetch_all(&mut *c)
     .await
     .map_err(unavailable)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let (key, mut g) = read_row(r, tenant_id).map_err(unavailable)?;
-        g.members = members(&mut c, key).await.map_err(unavailable)?;
-        out.push(g);
-    }
-    Ok(out)
+    with_members(&mut c, &rows, tenant_id).await
 }

@@ -10,7 +10,8 @@
 
 use crate::error::unavailable;
 use crate::rows::{stored_user, user_columns};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 use usher_core::StoreError;
 use usher_core::scim::query::{
     Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch,
@@ -214,12 +215,8 @@ pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
     }
 }
 
-fn filtered(head: &str, tk: i64, cond: &Cond) -> Sql {
-    filtered_on(head, "users", tk, cond)
-}
-
 /// `head FROM table WHERE tenant_key = tk AND cond`.
-pub(crate) fn filtered_on(head: &str, table: &str, tk: i64, cond: &Cond) -> Sql {
+fn filtered_on(head: &str, table: &str, tk: i64, cond: &Cond) -> Sql {
     let mut sql = QueryBuilder::new(head);
     sql.push(format!(" FROM {table} WHERE tenant_key = "));
     sql.push_bind(tk);
@@ -228,42 +225,56 @@ pub(crate) fn filtered_on(head: &str, table: &str, tk: i64, cond: &Cond) -> Sql 
     sql
 }
 
-/// The total of matches and one window of them, in one snapshot.
+/// A read-only transaction with one snapshot for a total and its window.
+pub(crate) async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+        .map_err(unavailable)
+}
+
+/// The total of the rows of `table` (`users` or `groups`) that `q`
+/// selects, and one window of them with `columns`.
+pub(crate) async fn window(
+    c: &mut PgConnection,
+    table: &str,
+    columns: &str,
+    tk: i64,
+    q: &UserSearch,
+) -> Result<(u64, Vec<PgRow>), StoreError> {
+    let mut count = filtered_on("SELECT count(*)", table, tk, &q.cond);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *c)
+        .await
+        .map_err(unavailable)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    if q.limit == 0 || q.offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let mut page = filtered_on(&format!("SELECT {columns}"), table, tk, &q.cond);
+    page.push(" ORDER BY ");
+    page.push(order_by(&q.sort, q.descending));
+    page.push(" LIMIT ");
+    page.push_bind(i64::from(q.limit));
+    page.push(" OFFSET ");
+    page.push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let rows = page.build().fetch_all(&mut *c).await.map_err(unavailable)?;
+    Ok((total, rows))
+}
+
+/// The total of matching users and one window of them, in one snapshot.
 pub(crate) async fn search_users(
     pool: &PgPool,
     tk: i64,
     tenant_id: Uuid,
     q: &UserSearch,
 ) -> Result<(u64, Vec<User>), StoreError> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .await
-        .map_err(unavailable)?;
-    let mut count = filtered("SELECT count(*)", tk, &q.cond);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    let mut users = Vec::new();
-    if q.limit > 0 && q.offset < total {
-        let mut page = filtered(concat!("SELECT ", user_columns!()), tk, &q.cond);
-        page.push(" ORDER BY ");
-        page.push(order_by(&q.sort, q.descending));
-        page.push(" LIMIT ");
-        page.push_bind(i64::from(q.limit));
-        page.push(" OFFSET ");
-        page.push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
-        let rows = page
-            .build()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        for r in &rows {
-            users.push(stored_user(r, tenant_id)?.user);
-        }
-    }
+    let mut tx = snapshot(pool).await?;
+    let (total, rows) = window(&mut tx, "users", user_columns!(), tk, q).await?;
+    let users = rows
+        .iter()
+        .map(|r| stored_user(r, tenant_id).map(|s| s.user))
+        .collect::<Result<Vec<User>, StoreError>>()?;
     tx.commit().await.map_err(unavailable)?;
     Ok((total, users))
 }

@@ -2,8 +2,7 @@
 
 use crate::conn::{DbExt, DbResult, audited};
 use crate::rows::uuid;
-use crate::scim::{order_by, where_clause};
-use rusqlite::types::Value;
+use crate::scim::search_rows;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 use usher_core::Error;
@@ -256,47 +255,26 @@ pub(crate) fn search(
     tenant_id: Uuid,
     q: &UserSearch,
 ) -> DbResult<(u64, Vec<Group>)> {
-    let sql = where_clause(&q.cond, tk);
-    let order = order_by(&q.sort, q.descending);
-    c.execute_batch("BEGIN")?;
-    let result = (|| -> DbResult<(u64, Vec<Group>)> {
-        let total: i64 = c.query_row(
-            &format!(
-                "SELECT count(*) FROM groups WHERE tenant_key = ?1 AND {}",
-                sql.text
-            ),
-            rusqlite::params_from_iter(sql.params.iter()),
-            |r| r.get(0),
-        )?;
-        let total = u64::try_from(total).unwrap_or(0);
-        if q.limit == 0 || q.offset >= total {
-            return Ok((total, Vec::new()));
-        }
-        let mut params = sql.params.clone();
-        params.push(Value::Integer(i64::from(q.limit)));
-        let limit = params.len();
-        params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-        let offset = params.len();
-        let mut stmt = c.prepare(&format!(
-            "SELECT {GROUP_COLUMNS} FROM groups WHERE tenant_key = ?1 AND {} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}",
-            sql.text
-        ))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                read_row(r, tenant_id)
-            })?
-            .collect::<DbResult<Vec<(i64, Group)>>>()?;
-        let mut groups = Vec::with_capacity(rows.len());
-        for (key, mut g) in rows {
+    let (total, groups) = search_rows(
+        c,
+        "groups",
+        GROUP_COLUMNS,
+        tk,
+        q,
+        |r| read_row(r, tenant_id),
+        with_members,
+    )?;
+    Ok((total, groups.into_iter().map(|(_, g)| g).collect()))
+}
+
+/// `rows` with their members read.
+fn with_members(c: &Connection, rows: Vec<(i64, Group)>) -> DbResult<Vec<(i64, Group)>> {
+    rows.into_iter()
+        .map(|(key, mut g)| {
             g.members = members(c, key)?;
-            groups.push(g);
-        }
-        Ok((total, groups))
-    })();
-    let end = c.execute_batch("COMMIT");
-    let out = result?;
-    end?;
-    Ok(out)
+            Ok((key, g))
+        })
+        .collect()
 }
 
 pub(crate) fn of_user(
@@ -315,10 +293,5 @@ pub(crate) fn of_user(
             read_row(r, tenant_id)
         })?
         .collect::<DbResult<Vec<(i64, Group)>>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (key, mut g) in rows {
-        g.members = members(c, key)?;
-        out.push(g);
-    }
-    Ok(out)
+    Ok(with_members(c, rows)?.into_iter().map(|(_, g)| g).collect())
 }

@@ -219,17 +219,23 @@ pub(crate) fn order_by(sort: &SortKey, descending: bool) -> String {
     }
 }
 
-/// The total of matches and one window of them, in one snapshot.
-pub(crate) fn search_users(
+/// The total of the rows of `table` (`users` or `groups`) that `q`
+/// selects, and one window of them read with `columns` and `read`, in one
+/// snapshot (with `finish` run on the window inside it).
+pub(crate) fn search_rows<T>(
     c: &Connection,
+    table: &str,
+    columns: &str,
     tk: i64,
-    tenant_id: Uuid,
     q: &UserSearch,
-) -> DbResult<(u64, Vec<User>)> {
+    read: impl FnMut(&rusqlite::Row<'_>) -> DbResult<T>,
+    finish: impl FnOnce(&Connection, Vec<T>) -> DbResult<Vec<T>>,
+) -> DbResult<(u64, Vec<T>)> {
     let sql = where_clause(&q.cond, tk);
     let order = order_by(&q.sort, q.descending);
     c.execute_batch("BEGIN")?;
-    let result = window(c, tenant_id, q, &sql, &order);
+    let result = window(c, table, columns, q, &sql, &order, read)
+        .and_then(|(total, rows)| Ok((total, finish(c, rows)?)));
     // Read only: ending the snapshot cannot lose anything, even after an error.
     let end = c.execute_batch("COMMIT");
     let out = result?;
@@ -237,20 +243,21 @@ pub(crate) fn search_users(
     Ok(out)
 }
 
-fn window(
+fn window<T>(
     c: &Connection,
-    tenant_id: Uuid,
+    table: &str,
+    columns: &str,
     q: &UserSearch,
     sql: &Sql,
     order: &str,
-) -> DbResult<(u64, Vec<User>)> {
-    let params = rusqlite::params_from_iter(sql.params.iter());
+    read: impl FnMut(&rusqlite::Row<'_>) -> DbResult<T>,
+) -> DbResult<(u64, Vec<T>)> {
     let total: i64 = c.query_row(
         &format!(
-            "SELECT count(*) FROM users WHERE tenant_key = ?1 AND {}",
+            "SELECT count(*) FROM {table} WHERE tenant_key = ?1 AND {}",
             sql.text
         ),
-        params,
+        rusqlite::params_from_iter(sql.params.iter()),
         |r| r.get(0),
     )?;
     let total = u64::try_from(total).unwrap_or(0);
@@ -263,13 +270,29 @@ fn window(
     params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
     let offset = params.len();
     let mut stmt = c.prepare(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE tenant_key = ?1 AND {} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}",
+        "SELECT {columns} FROM {table} WHERE tenant_key = ?1 AND {} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}",
         sql.text
     ))?;
-    let users = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-            stored_user(r, tenant_id).map(|s| s.user)
-        })?
-        .collect::<DbResult<Vec<User>>>()?;
-    Ok((total, users))
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), read)?
+        .collect::<DbResult<Vec<T>>>()?;
+    Ok((total, rows))
+}
+
+/// The total of matching users and one window of them, in one snapshot.
+pub(crate) fn search_users(
+    c: &Connection,
+    tk: i64,
+    tenant_id: Uuid,
+    q: &UserSearch,
+) -> DbResult<(u64, Vec<User>)> {
+    search_rows(
+        c,
+        "users",
+        USER_COLUMNS,
+        tk,
+        q,
+        |r| stored_user(r, tenant_id).map(|s| s.user),
+        |_, users| Ok(users),
+    )
 }

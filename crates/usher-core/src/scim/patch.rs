@@ -554,11 +554,8 @@ fn remove(
     let Some(obj) = container(root, loc.extension, false) else {
         return Ok(());
     };
+    // The whole extension: its attributes go (and with them its URN).
     if loc.name.is_empty() {
-        if let Some(ext) = loc.extension {
-            let key = key_of(obj, ext);
-            let _ = key;
-        }
         obj.clear();
         return Ok(());
     }

@@ -385,20 +385,18 @@ impl Lowering<'_> {
             Filter::ValuePath(_) => {
                 return Err(LowerError("value filters do not nest".into()));
             }
-            Filter::Present(p) => match self.sub_attr(p, e)? {
+            Filter::Present(p) => match self.sub_attr(p)? {
                 Sub::Value => Cond::Present(Text::Column(e.value)),
                 Sub::Type => Cond::Const(e.kind.is_some()),
                 Sub::Primary => Cond::Const(e.primary),
             },
-            Filter::Compare { path, op, value } => match self.sub_attr(path, e)? {
-                Sub::Value => self.text_compare(
+            Filter::Compare { path, op, value } => match self.sub_attr(path)? {
+                Sub::Value => text_cond(
                     Text::Column(e.value),
                     e.value != TextColumn::Phone,
-                    false,
                     *op,
                     value,
-                    path,
-                )?,
+                ),
                 Sub::Type => match (e.kind, value) {
                     (Some(kind), CompValue::String(s)) => {
                         Cond::Const(compare_fixed(kind, *op, s, false))
@@ -430,7 +428,7 @@ impl Lowering<'_> {
         })
     }
 
-    fn sub_attr(&self, p: &AttrPath, _e: &Element) -> Result<Sub, LowerError> {
+    fn sub_attr(&self, p: &AttrPath) -> Result<Sub, LowerError> {
         if p.uri.is_some() || p.sub_attr.is_some() {
             return Err(LowerError(format!(
                 "{p}: inside [ ] name a sub-attribute such as value or type"
@@ -549,23 +547,19 @@ impl Lowering<'_> {
             };
         }
         match self.resolve(path)? {
-            Target::Text { text, case_exact } => {
-                self.text_compare(text, !case_exact, false, op, value, path)
-            }
+            Target::Text { text, case_exact } => Ok(text_cond(text, !case_exact, op, value)),
             Target::Multi(m) => Ok(Cond::or(
                 m.elements()
                     .into_iter()
                     .map(|e| {
-                        self.text_compare(
+                        text_cond(
                             Text::Column(e.value),
                             e.value != TextColumn::Phone,
-                            false,
                             op,
                             value,
-                            path,
                         )
                     })
-                    .collect::<Result<_, _>>()?,
+                    .collect(),
             )),
             Target::Fixed(s) => match value {
                 CompValue::String(v) => Ok(Cond::Const(compare_fixed(s, op, v, false))),
@@ -587,80 +581,84 @@ impl Lowering<'_> {
                     ))),
                 }
             }
-            Target::Id => {
-                let CompValue::String(s) = value else {
-                    return Err(LowerError(
-                        "id is a string; compare it with a quoted value".into(),
-                    ));
-                };
-                let id = Uuid::parse_str(s).ok();
-                match op {
-                    CompareOp::Eq => Ok(id.map_or(Cond::Const(false), Cond::Id)),
-                    CompareOp::Ne => Ok(id.map_or(Cond::Const(true), |id| Cond::not(Cond::Id(id)))),
-                    _ => Err(LowerError(
-                        "id can be compared with eq, ne and pr only".into(),
-                    )),
-                }
-            }
-            Target::Time(column) => {
-                let CompValue::String(s) = value else {
-                    return Err(LowerError(format!(
-                        "{path} is a dateTime; compare it with a quoted RFC 3339 time"
-                    )));
-                };
-                let at = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-                    LowerError(format!(
-                        "{path} is a dateTime; \"{s}\" is not an RFC 3339 time such as 2026-01-31T12:00:00Z"
-                    ))
-                })?;
-                let op = match op {
-                    CompareOp::Eq => OrderOp::Eq,
-                    CompareOp::Ne => OrderOp::Ne,
-                    CompareOp::Gt => OrderOp::Gt,
-                    CompareOp::Ge => OrderOp::Ge,
-                    CompareOp::Lt => OrderOp::Lt,
-                    CompareOp::Le => OrderOp::Le,
-                    _ => {
-                        return Err(LowerError(format!(
-                            "{path} is a dateTime: co, sw and ew do not apply"
-                        )));
-                    }
-                };
-                Ok(Cond::Time {
-                    column,
-                    op,
-                    value: at,
-                })
-            }
+            Target::Id => id_compare(op, value),
+            Target::Time(column) => time_compare(path, column, op, value),
         }
     }
+}
 
-    fn text_compare(
-        &self,
-        text: Text,
-        fold: bool,
-        _case_exact_override: bool,
-        op: CompareOp,
-        value: &CompValue,
-        path: &AttrPath,
-    ) -> Result<Cond, LowerError> {
-        let s = match value {
-            CompValue::String(s) => s.clone(),
-            // Entra ID and Okta send numbers and booleans unquoted now and
-            // then for string attributes (employeeNumber eq 42).
-            CompValue::Number(n) => n.to_string(),
-            CompValue::Bool(b) => b.to_string(),
-            CompValue::Null => String::new(),
-        };
-        let _ = path;
-        let value = if fold { fold_case(&s) } else { s };
-        Ok(Cond::Text {
-            text,
-            op: text_op(op),
-            value,
-            fold,
-        })
+/// A string comparison; `fold` compares case-folded. Entra ID and Okta
+/// send numbers and booleans unquoted now and then for string attributes
+/// (`employeeNumber eq 42`): they are compared as their text.
+fn text_cond(text: Text, fold: bool, op: CompareOp, value: &CompValue) -> Cond {
+    let s = match value {
+        CompValue::String(s) => s.clone(),
+        CompValue::Number(n) => n.to_string(),
+        CompValue::Bool(b) => b.to_string(),
+        CompValue::Null => String::new(),
+    };
+    Cond::Text {
+        text,
+        op: text_op(op),
+        value: if fold { fold_case(&s) } else { s },
+        fold,
     }
+}
+
+/// `id eq` / `id ne` (of users or groups); an id that is no UUID matches
+/// nothing.
+fn id_compare(op: CompareOp, value: &CompValue) -> Result<Cond, LowerError> {
+    let CompValue::String(s) = value else {
+        return Err(LowerError(
+            "id is a string; compare it with a quoted value".into(),
+        ));
+    };
+    let id = Uuid::parse_str(s).ok();
+    match op {
+        CompareOp::Eq => Ok(id.map_or(Cond::Const(false), Cond::Id)),
+        CompareOp::Ne => Ok(id.map_or(Cond::Const(true), |id| Cond::not(Cond::Id(id)))),
+        _ => Err(LowerError(
+            "id can be compared with eq, ne and pr only".into(),
+        )),
+    }
+}
+
+/// A comparison of `meta.created` or `meta.lastModified` with an RFC 3339
+/// time.
+fn time_compare(
+    path: &AttrPath,
+    column: TimeColumn,
+    op: CompareOp,
+    value: &CompValue,
+) -> Result<Cond, LowerError> {
+    let CompValue::String(s) = value else {
+        return Err(LowerError(format!(
+            "{path} is a dateTime; compare it with a quoted RFC 3339 time"
+        )));
+    };
+    let at = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        LowerError(format!(
+            "{path} is a dateTime; \"{s}\" is not an RFC 3339 time such as 2026-01-31T12:00:00Z"
+        ))
+    })?;
+    let op = match op {
+        CompareOp::Eq => OrderOp::Eq,
+        CompareOp::Ne => OrderOp::Ne,
+        CompareOp::Gt => OrderOp::Gt,
+        CompareOp::Ge => OrderOp::Ge,
+        CompareOp::Lt => OrderOp::Lt,
+        CompareOp::Le => OrderOp::Le,
+        _ => {
+            return Err(LowerError(format!(
+                "{path} is a dateTime: co, sw and ew do not apply"
+            )));
+        }
+    };
+    Ok(Cond::Time {
+        column,
+        op,
+        value: at,
+    })
 }
 
 enum Sub {
@@ -697,56 +695,38 @@ pub fn lower_group_filter(filter: &Filter) -> Result<Cond, LowerError> {
             }
             lower_member_filter(&vp.filter)?
         }
-        Filter::Present(path) => match group_target(path)? {
-            GroupTarget::Members => Cond::Member(None),
-            GroupTarget::Text(TextColumn::ExternalId) => {
-                Cond::Present(Text::Column(TextColumn::ExternalId))
+        Filter::Present(path) => group_present(path)?,
+        // `eq null` is "absent", `ne null` "present" (as the evaluator).
+        Filter::Compare {
+            path,
+            op,
+            value: CompValue::Null,
+        } => match op {
+            CompareOp::Eq => Cond::not(group_present(path)?),
+            CompareOp::Ne => group_present(path)?,
+            _ => {
+                return Err(LowerError(format!(
+                    "null can only be compared with eq or ne ({path})"
+                )));
             }
-            _ => Cond::Const(true),
         },
         Filter::Compare { path, op, value } => match group_target(path)? {
             GroupTarget::Text(column) => {
-                let CompValue::String(v) = value else {
+                if !matches!(value, CompValue::String(_)) {
                     return Err(LowerError(format!(
                         "{path} is a string; compare it with a quoted value"
                     )));
-                };
-                let fold = column == TextColumn::GroupName;
-                Cond::Text {
-                    text: Text::Column(column),
-                    op: text_op(*op),
-                    value: if fold { fold_case(v) } else { v.clone() },
-                    fold,
                 }
+                text_cond(
+                    Text::Column(column),
+                    column == TextColumn::GroupName,
+                    *op,
+                    value,
+                )
             }
             GroupTarget::Members => member_compare(path, *op, value)?,
-            GroupTarget::Id => {
-                let CompValue::String(s) = value else {
-                    return Err(LowerError(
-                        "id is a string; compare it with a quoted value".into(),
-                    ));
-                };
-                let id = Uuid::parse_str(s).ok();
-                match op {
-                    CompareOp::Eq => id.map_or(Cond::Const(false), Cond::Id),
-                    CompareOp::Ne => id.map_or(Cond::Const(true), |id| Cond::not(Cond::Id(id))),
-                    _ => {
-                        return Err(LowerError(
-                            "id can be compared with eq, ne and pr only".into(),
-                        ));
-                    }
-                }
-            }
-            GroupTarget::Time(column) => {
-                let users = Lowering {
-                    attrs: Attributes { names: &[] },
-                };
-                let meta = AttrPath::new("meta").with_sub_attr(match column {
-                    TimeColumn::CreatedAt => "created",
-                    TimeColumn::UpdatedAt => "lastModified",
-                });
-                users.compare(&meta, *op, value)?
-            }
+            GroupTarget::Id => id_compare(*op, value)?,
+            GroupTarget::Time(column) => time_compare(path, column, *op, value)?,
             GroupTarget::Fixed(s) => match value {
                 CompValue::String(v) => Cond::Const(compare_fixed(s, *op, v, false)),
                 _ => {
@@ -756,6 +736,17 @@ pub fn lower_group_filter(filter: &Filter) -> Result<Cond, LowerError> {
                 }
             },
         },
+    })
+}
+
+/// `pr` on a group attribute.
+fn group_present(path: &AttrPath) -> Result<Cond, LowerError> {
+    Ok(match group_target(path)? {
+        GroupTarget::Members => Cond::Member(None),
+        GroupTarget::Text(TextColumn::ExternalId) => {
+            Cond::Present(Text::Column(TextColumn::ExternalId))
+        }
+        _ => Cond::Const(true),
     })
 }
 

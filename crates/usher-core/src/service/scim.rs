@@ -77,12 +77,7 @@ fn invalid_filter(message: impl Into<String>) -> Error {
 impl Services {
     /// How the tenant's custom attributes show in SCIM.
     pub async fn scim_extensions(&self, tenant: &Tenant) -> Result<ExtensionNames, Error> {
-        let attrs = self.attribute_set(tenant).await?;
-        let names: Vec<String> = attrs
-            .definitions()
-            .map(|d| d.name.as_str().to_owned())
-            .collect();
-        Ok(ExtensionNames::new(&names))
+        Ok(ExtensionNames::new(&self.attribute_names(tenant).await?))
     }
 
     async fn attribute_names(&self, tenant: &Tenant) -> Result<Vec<String>, Error> {
@@ -103,6 +98,21 @@ impl Services {
     ) -> Result<Value, Error> {
         let ext = self.scim_extensions(tenant).await?;
         Ok(user_resource(user, self.clock.now(), base, &ext))
+    }
+
+    /// The resources of `users`, the tenant's extensions read once.
+    pub async fn scim_resources(
+        &self,
+        tenant: &Tenant,
+        base: &str,
+        users: &[User],
+    ) -> Result<Vec<Value>, Error> {
+        let ext = self.scim_extensions(tenant).await?;
+        let now = self.clock.now();
+        Ok(users
+            .iter()
+            .map(|u| user_resource(u, now, base, &ext))
+            .collect())
     }
 
     fn parse_query(q: &ScimQuery, names: &[String]) -> Result<UserSearch, Error> {
