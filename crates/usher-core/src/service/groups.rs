@@ -105,15 +105,7 @@ impl Services {
         id: &str,
     ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), "group.view");
-        let Ok(gid) = Uuid::parse_str(id) else {
-            return Err(self
-                .refuse(
-                    draft.details(json!({"id": id})),
-                    Error::NotFound(Missing::Group),
-                )
-                .await);
-        };
-        let draft = draft.target("group", gid);
+        let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         match self.store.get_group(tenant.id, gid).await? {
             Some(g) => {
                 self.store.append_audit(draft).await?;
@@ -188,10 +180,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "group.update")
             .details(json!({"method": "PUT"}));
-        let Ok(gid) = Uuid::parse_str(id) else {
-            return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
-        };
-        let draft = draft.target("group", gid);
+        let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         let input = match read_group(body) {
             Ok(i) => i,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -224,10 +213,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "group.update")
             .details(json!({"method": "PATCH"}));
-        let Ok(gid) = Uuid::parse_str(id) else {
-            return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
-        };
-        let draft = draft.target("group", gid);
+        let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         let ops = match parse_patch(body) {
             Ok(o) => o,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -284,16 +270,9 @@ impl Services {
         if_match: Option<i64>,
     ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), "group.delete");
-        let Ok(gid) = Uuid::parse_str(id) else {
-            return Err(self
-                .refuse(
-                    draft.details(json!({"id": id})),
-                    Error::NotFound(Missing::Group),
-                )
-                .await);
-        };
+        let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         self.store
-            .delete_group(tenant.id, gid, if_match, draft.target("group", gid))
+            .delete_group(tenant.id, gid, if_match, draft)
             .await
     }
 

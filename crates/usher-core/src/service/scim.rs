@@ -5,7 +5,7 @@
 //! operation with its audit event, in the SCIM token's name.
 
 use super::Services;
-use crate::audit::AuditContext;
+use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
 use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
@@ -87,6 +87,26 @@ impl Services {
             .definitions()
             .map(|d| d.name.as_str().to_owned())
             .collect())
+    }
+
+    /// The id a SCIM request names, with `draft` targeting that `kind` of
+    /// record; an id that is no UUID names nothing, and is refused (and
+    /// audited, with the id) as not found.
+    pub(crate) async fn scim_target(
+        &self,
+        draft: AuditDraft,
+        kind: &'static str,
+        missing: Missing,
+        id: &str,
+    ) -> Result<(Uuid, AuditDraft), Error> {
+        match Uuid::parse_str(id) {
+            Ok(uid) => Ok((uid, draft.target(kind, uid))),
+            Err(_) => {
+                let mut draft = draft;
+                draft.details["id"] = json!(id);
+                Err(self.refuse(draft, Error::NotFound(missing)).await)
+            }
+        }
     }
 
     /// The resource of a user as this tenant's SCIM endpoint shows it.
@@ -186,15 +206,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.view")
             .details(json!({"via": "scim"}));
-        let Ok(uid) = Uuid::parse_str(id) else {
-            return Err(self
-                .refuse(
-                    draft.details(json!({"via": "scim", "id": id})),
-                    Error::NotFound(Missing::User),
-                )
-                .await);
-        };
-        let draft = draft.target("user", uid);
+        let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         match self.store.get_user(tenant.id, uid).await? {
             Some(user) => {
                 self.store.append_audit(draft).await?;
@@ -254,10 +266,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.update")
             .details(json!({"via": "scim", "method": "PUT"}));
-        let Ok(uid) = Uuid::parse_str(id) else {
-            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
-        };
-        let draft = draft.target("user", uid);
+        let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ext = self.scim_extensions(tenant).await?;
         let input = match read_user(body, &ext) {
             Ok(i) => i,
@@ -287,10 +296,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), "user.update")
             .details(json!({"via": "scim", "method": "PATCH"}));
-        let Ok(uid) = Uuid::parse_str(id) else {
-            return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
-        };
-        let draft = draft.target("user", uid);
+        let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ops = match parse_patch(body) {
             Ok(o) => o,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -347,7 +353,7 @@ impl Services {
         uid: Uuid,
         if_match: Option<i64>,
         input: UserInput,
-        draft: crate::audit::AuditDraft,
+        draft: AuditDraft,
     ) -> Result<UserWrite, Error> {
         let attrs = self.attribute_set(tenant).await?;
         let patch = UserPatch::from_json(Value::Object(input.fields), &attrs)?;
