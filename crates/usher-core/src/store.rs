@@ -17,6 +17,7 @@ use crate::group::{Group, GroupWrite};
 use crate::listing::{AuditQuery, Cursor, Page, UserQuery};
 use crate::mail::{MailState, OutboxEntry, OutgoingMail};
 use crate::scim::query::UserSearch;
+use crate::search::UserIndex;
 use crate::session::{
     NewSession, Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind,
 };
@@ -567,7 +568,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Writes one batch of an import, every entry or none: answers the
     /// refusals by line (nothing written then, the attempt audited as
     /// refused) or none. A `dry_run` does all the work and checks and then
-    /// keeps nothing but its audit event.
+    /// keeps nothing but its audit event. The entries come in email order.
     async fn import_users(
         &self,
         tenant_id: Uuid,
@@ -592,6 +593,32 @@ pub struct ImportEntry {
     pub totp_secret: Option<Vec<u8>>,
     /// An invitation to send (its link and mail).
     pub effects: Effects,
+    /// The search index of `user`, made with the entry (see
+    /// [`ImportEntry::new`]).
+    pub index: UserIndex,
+}
+
+impl ImportEntry {
+    /// An entry with its user's search index worked out.
+    pub fn new(
+        line: u32,
+        user: User,
+        replaces: Option<i64>,
+        password_hash: Option<String>,
+        totp_secret: Option<Vec<u8>>,
+        effects: Effects,
+    ) -> Self {
+        let index = UserIndex::of(&user);
+        Self {
+            line,
+            user,
+            replaces,
+            password_hash,
+            totp_secret,
+            effects,
+            index,
+        }
+    }
 }
 
 /// A bulk process changing state.

@@ -3,7 +3,7 @@
 
 use crate::conn::{DbExt, DbResult};
 use crate::rows::{self, StoredUser};
-use crate::users::{Totals, apply_effects, insert_row_deferred, load, update_row};
+use crate::users::{Totals, UserInserts, apply_effects, load, update_row};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -186,9 +186,28 @@ fn email_holders(
     Ok(holders)
 }
 
+/// The statements an import's entries are written with, prepared once.
+struct Writes<'c> {
+    users: UserInserts<'c>,
+    password: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> Writes<'c> {
+    fn new(c: &'c Connection) -> DbResult<Self> {
+        Ok(Self {
+            users: UserInserts::new(c)?,
+            password: c.prepare_cached(
+                "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+            )?,
+        })
+    }
+}
+
 /// Writes one checked entry; answers whether it created a user.
 fn write_entry(
     c: &Connection,
+    w: &mut Writes<'_>,
     tk: i64,
     e: ImportEntry,
     before: Option<&StoredUser>,
@@ -197,20 +216,16 @@ fn write_entry(
 ) -> Result<bool, Error> {
     let now = e.user.updated_at;
     let (key, created) = match before {
-        None => (insert_row_deferred(c, tk, &e.user, totals)?, true),
+        None => (w.users.insert(tk, &e.user, e.index, totals)?, true),
         Some(before) => {
             update_row(c, tk, before, &e.user)?;
             (before.key, false)
         }
     };
     if let Some(hash) = &e.password_hash {
-        c.prepare_cached(
-            "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-        )
-        .db()?
-        .execute(params![key, hash, to_micros(now)])
-        .db()?;
+        w.password
+            .execute(params![key, hash, to_micros(now)])
+            .db()?;
     }
     if let Some(secret) = &e.totp_secret {
         c.prepare_cached("DELETE FROM factors WHERE user_key = ?1 AND kind = 'totp'")
@@ -258,15 +273,12 @@ pub(crate) fn import(
         updated = entries.len() as u64 - created;
     } else {
         let mut totals = Totals::default();
-        // In email order, the new rows go into the email-ordered indexes
-        // one after the other.
-        let mut entries = entries;
-        entries.sort_by(|a, b| a.user.email.normalized().cmp(b.user.email.normalized()));
+        let mut writes = Writes::new(c).db()?;
         for e in entries {
             let before = stored.get(&e.user.id);
             // Everything that could refuse was checked: what fails now is
             // the store, and the whole write is rolled back.
-            match write_entry(c, tk, e, before, &mut totals, &mut audit) {
+            match write_entry(c, &mut writes, tk, e, before, &mut totals, &mut audit) {
                 Ok(true) => created += 1,
                 Ok(false) => updated += 1,
                 Err(Error::Store(s)) => return Err(Error::Store(s)),

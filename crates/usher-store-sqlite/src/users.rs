@@ -3,15 +3,17 @@
 
 use crate::conn::{DbExt, DbResult, audited, constraint};
 use crate::rows::{self, StoredUser};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{CachedStatement, Connection, ToSql, params};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, FieldError, Missing, ValidationErrors};
-use usher_core::search::{head_rows, rows_for_terms, search_blob, terms_from_blob};
+use usher_core::search::{
+    HeadRow, SearchRow, UserIndex, head_rows, rows_for_terms, search_blob, terms_from_blob,
+};
 use usher_core::store::{DeleteGuard, Effects, NewLink, UserWrite};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -24,72 +26,88 @@ fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
 pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error> {
     check_attribute_names(c, tk, u)?;
     let mut totals = Totals::default();
-    let key = insert_row_deferred(c, tk, u, &mut totals)?;
+    let key = UserInserts::new(c)
+        .db()?
+        .insert(tk, u, UserIndex::of(u), &mut totals)?;
     totals.flush(c, tk).db()?;
     Ok(key)
 }
 
-/// Inserts a user's row, search rows and attribute index entries, adding
-/// its share of the aggregates (counters, search heads) to `totals` for the
-/// caller to write once for many users. The attribute names must have been
-/// checked.
-pub(crate) fn insert_row_deferred(
-    c: &Connection,
-    tk: i64,
-    u: &User,
-    totals: &mut Totals,
-) -> Result<i64, Error> {
-    let blob = search_blob(u);
-    let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
-    c.prepare_cached(
-        "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
-         username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
-         attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
-         last_failed_login_at, mfa_enrolled, version, display_name) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-    )
-    .db()?
-    .execute(params![
-        u.id.as_bytes().as_slice(),
-        tk,
-        u.email.as_str(),
-        u.email.normalized(),
-        u.first_name.as_ref().map(|v| v.as_str()),
-        u.last_name.as_ref().map(|v| v.as_str()),
-        u.phone.as_ref().map(|v| v.as_str()),
-        u.personal_email.as_ref().map(|v| v.as_str()),
-        u.username.as_ref().map(|v| v.as_str()),
-        u.username.as_ref().map(|v| v.normalized()),
-        u.language.as_str(),
-        u.stored_state.code(),
-        opt_micros(u.invitation_expires_at),
-        u.archived,
-        u.source,
-        u.external_id.as_ref().map(|v| v.as_str()),
-        attributes,
-        blob,
-        to_micros(u.created_at),
-        to_micros(u.updated_at),
-        opt_micros(u.signup_completed_at),
-        opt_micros(u.last_login_at),
-        opt_micros(u.last_failed_login_at),
-        u.mfa_enrolled,
-        u.version,
-        u.display_name.as_ref().map(|v| v.as_str()),
-    ])
-    .map_err(constraint)?;
-    let key = c.last_insert_rowid();
-    index_search_rows(c, tk, &Indexed::of(key, &blob, u), 1, totals).db()?;
-    for name in u.attributes.keys() {
-        c.prepare_cached(
-            "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
-        )
-        .db()?
-        .execute(params![tk, name.to_ascii_lowercase(), key])
-        .db()?;
+/// The statements that insert users, prepared once for a batch of them.
+pub(crate) struct UserInserts<'c> {
+    user: CachedStatement<'c>,
+    attribute: CachedStatement<'c>,
+}
+
+impl<'c> UserInserts<'c> {
+    pub(crate) fn new(c: &'c Connection) -> DbResult<Self> {
+        Ok(Self {
+            user: c.prepare_cached(
+                "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
+                 username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
+                 attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
+                 last_failed_login_at, mfa_enrolled, version, display_name) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+            )?,
+            attribute: c.prepare_cached(
+                "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
+            )?,
+        })
     }
-    totals.count(Tally::of(u), 1);
-    Ok(key)
+
+    /// Inserts a user's row, search rows and attribute index entries, adding
+    /// its share of the aggregates (counters, search heads) to `totals` for
+    /// the caller to write once for many users. `index` is `u`'s; the attribute
+    /// names must have been checked.
+    pub(crate) fn insert(
+        &mut self,
+        tk: i64,
+        u: &User,
+        index: UserIndex,
+        totals: &mut Totals,
+    ) -> Result<i64, Error> {
+        let UserIndex { blob, rows, heads } = index;
+        let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
+        let key = self
+            .user
+            .insert(params![
+                u.id.as_bytes().as_slice(),
+                tk,
+                u.email.as_str(),
+                u.email.normalized(),
+                u.first_name.as_ref().map(|v| v.as_str()),
+                u.last_name.as_ref().map(|v| v.as_str()),
+                u.phone.as_ref().map(|v| v.as_str()),
+                u.personal_email.as_ref().map(|v| v.as_str()),
+                u.username.as_ref().map(|v| v.as_str()),
+                u.username.as_ref().map(|v| v.normalized()),
+                u.language.as_str(),
+                u.stored_state.code(),
+                opt_micros(u.invitation_expires_at),
+                u.archived,
+                u.source,
+                u.external_id.as_ref().map(|v| v.as_str()),
+                attributes,
+                &blob,
+                to_micros(u.created_at),
+                to_micros(u.updated_at),
+                opt_micros(u.signup_completed_at),
+                opt_micros(u.last_login_at),
+                opt_micros(u.last_failed_login_at),
+                u.mfa_enrolled,
+                u.version,
+                u.display_name.as_ref().map(|v| v.as_str()),
+            ])
+            .map_err(constraint)?;
+        totals.add(&Indexed::of(key, &blob, u), rows, heads);
+        for name in u.attributes.keys() {
+            self.attribute
+                .execute(params![tk, name.to_ascii_lowercase(), key])
+                .db()?;
+        }
+        totals.count(Tally::of(u), 1);
+        Ok(key)
+    }
 }
 
 /// Refuses values of attributes whose definition was removed after the
@@ -159,37 +177,18 @@ fn index_search_rows(
     totals: &mut Totals,
 ) -> DbResult<()> {
     let rows = rows_for_terms(terms_from_blob(ix.blob));
+    let heads = head_rows(&rows);
     if sign > 0 {
-        // Written by `Totals::flush`, sorted by term: many users' rows then
-        // go into the index in its order instead of at random places.
-        for r in &rows {
-            totals.search.push(SearchInsert {
-                term: r.term.clone(),
-                user_key: ix.key,
-                weight: i64::from(r.weight),
-                state: ix.state.code(),
-                archived: ix.archived,
-                expires: ix.expires,
-                email_norm: ix.email_norm.to_owned(),
-                mfa: ix.mfa,
-            });
-        }
-    } else {
-        let mut stmt = c.prepare_cached(
-            "DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
-        )?;
-        for r in &rows {
-            stmt.execute(params![tk, r.term, ix.key])?;
-        }
+        totals.add(ix, rows, heads);
+        return Ok(());
     }
-    for h in head_rows(&rows) {
-        let key = |mfa| (mfa, h.level, h.head.clone(), ix.state.code(), ix.archived);
-        *totals.heads.entry(key(false)).or_default() += sign * h.weight;
-        // Enrolled users' heads are counted once more, for mfa=true searches.
-        if ix.mfa {
-            *totals.heads.entry(key(true)).or_default() += sign * h.weight;
-        }
+    let mut stmt = c.prepare_cached(
+        "DELETE FROM user_search WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+    )?;
+    for r in &rows {
+        stmt.execute(params![tk, r.term, ix.key])?;
     }
+    totals.add_heads(ix, heads, -1);
     Ok(())
 }
 
@@ -201,12 +200,14 @@ pub(crate) struct Totals {
     /// By (enrolled users' table, state, archived).
     counts: BTreeMap<(bool, i16, bool), i64>,
     /// By (enrolled users' table, level, head, state, archived).
-    heads: BTreeMap<(bool, u8, String, i16, bool), i64>,
+    /// Hashed, not ordered: an import adds a dozen heads per user, and
+    /// [`Totals::flush`] sorts the few distinct ones once.
+    heads: foldhash::HashMap<(bool, u8, String, i16, bool), i64>,
     search: Vec<SearchInsert>,
 }
 
-/// A search row waiting to be inserted.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A search row waiting to be inserted; the user's rows share one email.
+#[derive(Debug)]
 struct SearchInsert {
     term: String,
     user_key: i64,
@@ -214,11 +215,53 @@ struct SearchInsert {
     state: i16,
     archived: bool,
     expires: Option<i64>,
-    email_norm: String,
+    email_norm: Rc<str>,
     mfa: bool,
 }
 
 impl Totals {
+    /// Adds a new user's search rows (written by [`Totals::flush`], sorted
+    /// by term: many users' rows then go into the index in its order
+    /// instead of at random places) and its share of the heads.
+    fn add(&mut self, ix: &Indexed<'_>, rows: Vec<SearchRow>, heads: Vec<HeadRow>) {
+        let email: Rc<str> = Rc::from(ix.email_norm);
+        self.search.extend(rows.into_iter().map(|r| SearchInsert {
+            term: r.term,
+            user_key: ix.key,
+            weight: i64::from(r.weight),
+            state: ix.state.code(),
+            archived: ix.archived,
+            expires: ix.expires,
+            email_norm: Rc::clone(&email),
+            mfa: ix.mfa,
+        }));
+        self.add_heads(ix, heads, 1);
+    }
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) a user's heads; an
+    /// enrolled user's are counted once more, for mfa=true searches.
+    fn add_heads(&mut self, ix: &Indexed<'_>, heads: Vec<HeadRow>, sign: i64) {
+        let state = ix.state.code();
+        let mut add = |key: (bool, u8, String, i16, bool), n: i64| match self.heads.get_mut(&key) {
+            Some(sum) => *sum += n,
+            None => {
+                self.heads.insert(key, n);
+            }
+        };
+        for h in heads {
+            if ix.mfa {
+                add(
+                    (true, h.level, h.head.clone(), state, ix.archived),
+                    sign * h.weight,
+                );
+            }
+            add(
+                (false, h.level, h.head, state, ix.archived),
+                sign * h.weight,
+            );
+        }
+    }
+
     /// Adds `delta` users at `t` (and to the enrolled users' counter when
     /// `t` is enrolled).
     fn count(&mut self, t: Tally, delta: i64) {
@@ -236,27 +279,34 @@ impl Totals {
 
     /// Writes the collected changes (rows 100 or 200 per statement).
     pub(crate) fn flush(mut self, c: &Connection, tk: i64) -> DbResult<()> {
-        self.search.sort_unstable();
+        // By the terms' first 16 bytes: the order SQLite keeps them in, up
+        // to ties, at a fraction of the cost of comparing whole strings.
+        self.search.sort_by_cached_key(|r| {
+            let mut head = [0u8; 16];
+            let n = r.term.len().min(16);
+            head[..n].copy_from_slice(&r.term.as_bytes()[..n]);
+            u128::from_be_bytes(head)
+        });
         for part in self.search.chunks(100) {
             let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
             let sql = format!(
                 "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, mfa_enrolled) VALUES {values}"
             );
-            let mut args: Vec<Value> = Vec::with_capacity(part.len() * 9);
+            let mut args: Vec<&dyn ToSql> = Vec::with_capacity(part.len() * 9);
             for r in part {
                 args.extend([
-                    Value::Integer(tk),
-                    Value::Text(r.term.clone()),
-                    Value::Integer(r.user_key),
-                    Value::Integer(r.weight),
-                    Value::Integer(i64::from(r.state)),
-                    Value::Integer(i64::from(r.archived)),
-                    r.expires.map_or(Value::Null, Value::Integer),
-                    Value::Text(r.email_norm.clone()),
-                    Value::Integer(i64::from(r.mfa)),
+                    &tk as &dyn ToSql,
+                    &r.term,
+                    &r.user_key,
+                    &r.weight,
+                    &r.state,
+                    &r.archived,
+                    &r.expires,
+                    &r.email_norm,
+                    &r.mfa,
                 ]);
             }
-            c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+            c.prepare_cached(&sql)?.execute(&args[..])?;
         }
         for ((enrolled, state, archived), n) in self.counts {
             if n != 0 {
@@ -264,11 +314,12 @@ impl Totals {
             }
         }
         for table in [false, true] {
-            let heads: Vec<_> = self
+            let mut heads: Vec<_> = self
                 .heads
                 .iter()
                 .filter(|((t, ..), n)| *t == table && **n != 0)
                 .collect();
+            heads.sort_unstable();
             let name = if table {
                 "mfa_search_heads"
             } else {
@@ -280,18 +331,11 @@ impl Totals {
                     "INSERT INTO {name} (tenant_key, level, head, state, archived, n) VALUES {values} \
                      ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
                 );
-                let mut args: Vec<Value> = Vec::with_capacity(part.len() * 6);
+                let mut args: Vec<&dyn ToSql> = Vec::with_capacity(part.len() * 6);
                 for ((_, level, head, state, archived), n) in part {
-                    args.extend([
-                        Value::Integer(tk),
-                        Value::Integer(i64::from(*level)),
-                        Value::Text(head.clone()),
-                        Value::Integer(i64::from(*state)),
-                        Value::Integer(i64::from(*archived)),
-                        Value::Integer(**n),
-                    ]);
+                    args.extend([&tk as &dyn ToSql, level, head, state, archived, *n]);
                 }
-                c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+                c.prepare_cached(&sql)?.execute(&args[..])?;
             }
         }
         Ok(())
@@ -614,12 +658,13 @@ pub(crate) fn insert_batch(
         check_batch_unique(c, tk, &batch)?;
         let mut checked = std::collections::HashSet::new();
         let mut totals = Totals::default();
+        let mut inserts = UserInserts::new(c).db()?;
         for u in &batch {
             // Each distinct set of attribute names is checked once.
             if checked.insert(u.attributes.keys().collect::<Vec<_>>()) {
                 check_attribute_names(c, tk, u)?;
             }
-            insert_row_deferred(c, tk, u, &mut totals)?;
+            inserts.insert(tk, u, UserIndex::of(u), &mut totals)?;
         }
         totals.flush(c, tk).db()?;
         draft.details["inserted"] = json!(batch.len());

@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+// glibc's allocator serialises a thread's frees of memory another thread
+// allocated (an import's rows are built on the runtime and dropped on the
+// SQLite writer); mimalloc frees those without taking a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = usher::cli::Cli::parse();

@@ -362,6 +362,10 @@ impl Services {
                 Err(e) => errors.extend(e),
             }
         }
+        // In email order, a batch's new rows go into the stores'
+        // email-ordered indexes one after the other (sorted here, while the
+        // store still writes the batch before).
+        entries.sort_by(|a, b| a.user.email.normalized().cmp(b.user.email.normalized()));
         Ok(Prepared {
             entries,
             errors,
@@ -512,13 +516,13 @@ impl Services {
         if c.totp_secret.is_some() {
             user.mfa_enrolled = true;
         }
-        Ok(ImportEntry {
-            line: c.line,
+        Ok(ImportEntry::new(
+            c.line,
             user,
             replaces,
-            password_hash: c.password_hash,
-            totp_secret: c.totp_secret,
+            c.password_hash,
+            c.totp_secret,
             effects,
-        })
+        ))
     }
 }
