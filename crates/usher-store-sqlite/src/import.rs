@@ -3,8 +3,8 @@
 
 use crate::conn::{DbExt, DbResult};
 use crate::rows::{self, StoredUser};
-use crate::users::{Totals, UserInserts, apply_effects, load, update_row};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::users::{Totals, UserInserts, apply_effects, insert_rows, load, update_row};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use usher_core::audit::AuditDraft;
@@ -186,21 +186,33 @@ fn email_holders(
     Ok(holders)
 }
 
-/// The statements an import's entries are written with, prepared once.
+/// How an import's entries are written: the users' inserts prepared once,
+/// their password hashes collected and written at the end, many a
+/// statement.
 struct Writes<'c> {
     users: UserInserts<'c>,
-    password: rusqlite::CachedStatement<'c>,
+    /// (user key, hash, updated at).
+    passwords: Vec<(i64, String, i64)>,
 }
 
 impl<'c> Writes<'c> {
     fn new(c: &'c Connection) -> DbResult<Self> {
         Ok(Self {
             users: UserInserts::new(c)?,
-            password: c.prepare_cached(
-                "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-            )?,
+            passwords: Vec::new(),
         })
+    }
+
+    fn finish(self, c: &Connection) -> DbResult<()> {
+        insert_rows(
+            c,
+            "user_credentials (user_key, password_hash, updated_at)",
+            "ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+            3,
+            300,
+            &self.passwords,
+            |(key, hash, at), args| args.extend([key as &dyn ToSql, hash, at]),
+        )
     }
 }
 
@@ -222,10 +234,8 @@ fn write_entry(
             (before.key, false)
         }
     };
-    if let Some(hash) = &e.password_hash {
-        w.password
-            .execute(params![key, hash, to_micros(now)])
-            .db()?;
+    if let Some(hash) = e.password_hash {
+        w.passwords.push((key, hash, to_micros(now)));
     }
     if let Some(secret) = &e.totp_secret {
         c.prepare_cached("DELETE FROM factors WHERE user_key = ?1 AND kind = 'totp'")
@@ -290,6 +300,7 @@ pub(crate) fn import(
                 }
             }
         }
+        writes.finish(c).db()?;
         totals.flush(c, tk).db()?;
     }
     audit.details["created"] = json!(created);

@@ -36,7 +36,6 @@ pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error
 /// The statements that insert users, prepared once for a batch of them.
 pub(crate) struct UserInserts<'c> {
     user: CachedStatement<'c>,
-    attribute: CachedStatement<'c>,
 }
 
 impl<'c> UserInserts<'c> {
@@ -48,9 +47,6 @@ impl<'c> UserInserts<'c> {
                  attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
                  last_failed_login_at, mfa_enrolled, version, display_name) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-            )?,
-            attribute: c.prepare_cached(
-                "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)",
             )?,
         })
     }
@@ -100,11 +96,11 @@ impl<'c> UserInserts<'c> {
             ])
             .map_err(constraint)?;
         totals.add(&Indexed::of(key, &blob, u), rows, heads);
-        for name in u.attributes.keys() {
-            self.attribute
-                .execute(params![tk, name.to_ascii_lowercase(), key])
-                .db()?;
-        }
+        totals.attributes.extend(
+            u.attributes
+                .keys()
+                .map(|name| (name.to_ascii_lowercase(), key)),
+        );
         totals.count(Tally::of(u), 1);
         Ok(key)
     }
@@ -192,6 +188,32 @@ fn index_search_rows(
     Ok(())
 }
 
+/// Inserts `rows` with `INSERT {into} VALUES (…), (…) {tail}`, `per` rows
+/// to a statement, each row's `width` values pushed by `bind`: thousands of
+/// rows then cost a few statements instead of one each.
+pub(crate) fn insert_rows<'a, R>(
+    c: &Connection,
+    into: &str,
+    tail: &str,
+    width: usize,
+    per: usize,
+    rows: &'a [R],
+    bind: impl Fn(&'a R, &mut Vec<&'a dyn ToSql>),
+) -> DbResult<()> {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(per * width);
+    for part in rows.chunks(per) {
+        let values = vec![row.as_str(); part.len()].join(", ");
+        args.clear();
+        for r in part {
+            bind(r, &mut args);
+        }
+        c.prepare_cached(&format!("INSERT INTO {into} VALUES {values} {tail}"))?
+            .execute(&args[..])?;
+    }
+    Ok(())
+}
+
 /// Changes to the aggregates (per-state counters and search heads, each
 /// also for enrolled users alone) and the search rows to insert, collected
 /// over one or many users and written in few statements.
@@ -204,6 +226,8 @@ pub(crate) struct Totals {
     /// [`Totals::flush`] sorts the few distinct ones once.
     heads: foldhash::HashMap<(bool, u8, String, i16, bool), i64>,
     search: Vec<SearchInsert>,
+    /// New attribute index entries: (lower-case name, user key).
+    attributes: Vec<(String, i64)>,
 }
 
 /// A search row waiting to be inserted; the user's rows share one email.
@@ -287,13 +311,14 @@ impl Totals {
             head[..n].copy_from_slice(&r.term.as_bytes()[..n]);
             u128::from_be_bytes(head)
         });
-        for part in self.search.chunks(100) {
-            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, mfa_enrolled) VALUES {values}"
-            );
-            let mut args: Vec<&dyn ToSql> = Vec::with_capacity(part.len() * 9);
-            for r in part {
+        insert_rows(
+            c,
+            "user_search (tenant_key, term, user_key, weight, state, archived, invitation_expires_at, email_norm, mfa_enrolled)",
+            "",
+            9,
+            100,
+            &self.search,
+            |r, args| {
                 args.extend([
                     &tk as &dyn ToSql,
                     &r.term,
@@ -304,10 +329,19 @@ impl Totals {
                     &r.expires,
                     &r.email_norm,
                     &r.mfa,
-                ]);
-            }
-            c.prepare_cached(&sql)?.execute(&args[..])?;
-        }
+                ])
+            },
+        )?;
+        self.attributes.sort_unstable();
+        insert_rows(
+            c,
+            "user_attribute_index (tenant_key, name_key, user_key)",
+            "",
+            3,
+            300,
+            &self.attributes,
+            |(name, key), args| args.extend([&tk as &dyn ToSql, name, key]),
+        )?;
         for ((enrolled, state, archived), n) in self.counts {
             if n != 0 {
                 add_count(c, enrolled, tk, state, archived, n)?;
@@ -325,18 +359,17 @@ impl Totals {
             } else {
                 "search_heads"
             };
-            for part in heads.chunks(200) {
-                let values = vec!["(?, ?, ?, ?, ?, ?)"; part.len()].join(", ");
-                let sql = format!(
-                    "INSERT INTO {name} (tenant_key, level, head, state, archived, n) VALUES {values} \
-                     ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n"
-                );
-                let mut args: Vec<&dyn ToSql> = Vec::with_capacity(part.len() * 6);
-                for ((_, level, head, state, archived), n) in part {
-                    args.extend([&tk as &dyn ToSql, level, head, state, archived, *n]);
-                }
-                c.prepare_cached(&sql)?.execute(&args[..])?;
-            }
+            insert_rows(
+                c,
+                &format!("{name} (tenant_key, level, head, state, archived, n)"),
+                "ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = n + excluded.n",
+                6,
+                200,
+                &heads,
+                |((_, level, head, state, archived), n), args| {
+                    args.extend([&tk as &dyn ToSql, level, head, state, archived, *n])
+                },
+            )?;
         }
         Ok(())
     }
