@@ -228,6 +228,9 @@ pub(crate) fn run(
     }
     let pid = process_id.as_bytes().to_vec();
     let (mut processed, mut skipped) = (0u32, 0u32);
+    // The rows' changes to counters and search heads, written once for the
+    // chunk: users moving between the same states share most of them.
+    let mut totals = crate::users::Totals::default();
     for step in steps {
         let waiting = c
             .prepare_cached(
@@ -244,7 +247,9 @@ pub(crate) fn run(
                 crate::audit::append(c, audit.failed_with(&refusal)).db()?;
                 Err(refusal)
             }
-            BulkOp::Write(write) => crate::users::modify(c, tk, write).map(|_| ()),
+            BulkOp::Write(write) => {
+                crate::users::modify_deferred(c, tk, write, &mut totals).map(|_| ())
+            }
             BulkOp::Delete {
                 user_id,
                 if_match,
@@ -273,6 +278,7 @@ pub(crate) fn run(
         .execute(params![pid, step.line, outcome, message])
         .db()?;
     }
+    totals.flush(c, tk).db()?;
     c.prepare_cached(
         "UPDATE bulk_processes SET processed = processed + ?2, skipped = skipped + ?3 WHERE id = ?1",
     )

@@ -3,7 +3,7 @@
 
 use crate::conn::{DbExt, DbResult};
 use crate::rows::{self, StoredUser};
-use crate::users::{Totals, UserInserts, apply_effects, insert_rows, load, update_row};
+use crate::users::{Totals, UserInserts, apply_effects, insert_rows, load, update_row_deferred};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -230,7 +230,7 @@ fn write_entry(
     let (key, created) = match before {
         None => (w.users.insert(tk, &e.user, e.index, totals)?, true),
         Some(before) => {
-            update_row(c, tk, before, &e.user)?;
+            update_row_deferred(c, tk, before, &e.user, totals)?;
             (before.key, false)
         }
     };

@@ -3,6 +3,7 @@
 
 use crate::conn::{DbExt, DbResult, audited, constraint};
 use crate::rows::{self, StoredUser};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, ToSql, params};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -161,6 +162,44 @@ fn index_search(c: &Connection, tk: i64, ix: &Indexed<'_>, sign: i64) -> DbResul
     let mut totals = Totals::default();
     index_search_rows(c, tk, ix, sign, &mut totals)?;
     totals.flush(c, tk)
+}
+
+/// Moves a user's search rows from `old` (as stored) to `new`. When only
+/// the filter columns changed (a state action: the same terms), the rows
+/// are updated where they are, one seek each, instead of deleted and
+/// inserted again; the heads move in `totals`.
+fn reindex_search(
+    c: &Connection,
+    tk: i64,
+    old: &Indexed<'_>,
+    new: &Indexed<'_>,
+    totals: &mut Totals,
+) -> DbResult<()> {
+    if old.blob != new.blob {
+        index_search_rows(c, tk, old, -1, totals)?;
+        return index_search_rows(c, tk, new, 1, totals);
+    }
+    let rows = rows_for_terms(terms_from_blob(new.blob));
+    let mut stmt = c.prepare_cached(
+        "UPDATE user_search SET state = ?4, archived = ?5, invitation_expires_at = ?6, \
+         email_norm = ?7, mfa_enrolled = ?8 WHERE tenant_key = ?1 AND term = ?2 AND user_key = ?3",
+    )?;
+    for r in &rows {
+        stmt.execute(params![
+            tk,
+            r.term,
+            new.key,
+            new.state.code(),
+            new.archived,
+            new.expires,
+            new.email_norm,
+            new.mfa
+        ])?;
+    }
+    let heads = head_rows(&rows);
+    totals.add_heads(old, heads.clone(), -1);
+    totals.add_heads(new, heads, 1);
+    Ok(())
 }
 
 /// Adds or removes a user's search rows, leaving its share of the heads in
@@ -446,6 +485,53 @@ fn recount(c: &Connection, tk: i64, old: Tally, new: Tally) -> DbResult<()> {
     Ok(())
 }
 
+/// The columns of a user's row an update may change, with their values.
+fn columns(u: &User, blob: &str) -> [(&'static str, SqlValue); 22] {
+    let text = |v: Option<&str>| v.map_or(SqlValue::Null, |v| SqlValue::Text(v.to_owned()));
+    let time =
+        |t: Option<OffsetDateTime>| t.map_or(SqlValue::Null, |t| SqlValue::Integer(to_micros(t)));
+    let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
+    [
+        ("email", text(Some(u.email.as_str()))),
+        ("email_norm", text(Some(u.email.normalized()))),
+        (
+            "first_name",
+            text(u.first_name.as_ref().map(|v| v.as_str())),
+        ),
+        ("last_name", text(u.last_name.as_ref().map(|v| v.as_str()))),
+        ("phone", text(u.phone.as_ref().map(|v| v.as_str()))),
+        (
+            "personal_email",
+            text(u.personal_email.as_ref().map(|v| v.as_str())),
+        ),
+        ("username", text(u.username.as_ref().map(|v| v.as_str()))),
+        (
+            "username_norm",
+            text(u.username.as_ref().map(|v| v.normalized()).as_deref()),
+        ),
+        ("language", text(Some(u.language.as_str()))),
+        ("state", SqlValue::Integer(i64::from(u.stored_state.code()))),
+        ("invitation_expires_at", time(u.invitation_expires_at)),
+        ("archived", SqlValue::Integer(i64::from(u.archived))),
+        (
+            "external_id",
+            text(u.external_id.as_ref().map(|v| v.as_str())),
+        ),
+        ("attributes", SqlValue::Text(attributes)),
+        ("search_blob", text(Some(blob))),
+        ("updated_at", time(Some(u.updated_at))),
+        ("signup_completed_at", time(u.signup_completed_at)),
+        ("last_login_at", time(u.last_login_at)),
+        ("last_failed_login_at", time(u.last_failed_login_at)),
+        ("mfa_enrolled", SqlValue::Integer(i64::from(u.mfa_enrolled))),
+        ("version", SqlValue::Integer(u.version)),
+        (
+            "display_name",
+            text(u.display_name.as_ref().map(|v| v.as_str())),
+        ),
+    ]
+}
+
 /// Rewrites a changed user's row and what derives from it.
 pub(crate) fn update_row(
     c: &Connection,
@@ -453,60 +539,62 @@ pub(crate) fn update_row(
     before: &StoredUser,
     u: &User,
 ) -> Result<(), Error> {
+    let mut totals = Totals::default();
+    update_row_deferred(c, tk, before, u, &mut totals)?;
+    totals.flush(c, tk).db()
+}
+
+/// [`update_row`], leaving the changes to counters and heads in `totals`
+/// for the caller to write once for many users.
+pub(crate) fn update_row_deferred(
+    c: &Connection,
+    tk: i64,
+    before: &StoredUser,
+    u: &User,
+    totals: &mut Totals,
+) -> Result<(), Error> {
     if before.user.attributes.keys().ne(u.attributes.keys()) {
         check_attribute_names(c, tk, u)?;
     }
     let blob = search_blob(u);
-    let attributes = serde_json::to_string(&u.attributes).unwrap_or_else(|_| "{}".into());
-    c.prepare_cached(
-        "UPDATE users SET email = ?2, email_norm = ?3, first_name = ?4, last_name = ?5, phone = ?6, \
-         personal_email = ?7, username = ?8, username_norm = ?9, language = ?10, state = ?11, \
-         invitation_expires_at = ?12, archived = ?13, external_id = ?14, attributes = ?15, search_blob = ?16, \
-         updated_at = ?17, signup_completed_at = ?18, last_login_at = ?19, last_failed_login_at = ?20, \
-         mfa_enrolled = ?21, version = ?22, display_name = ?23 WHERE key = ?1",
-    )
-    .db()?
-    .execute(params![
-        before.key,
-        u.email.as_str(),
-        u.email.normalized(),
-        u.first_name.as_ref().map(|v| v.as_str()),
-        u.last_name.as_ref().map(|v| v.as_str()),
-        u.phone.as_ref().map(|v| v.as_str()),
-        u.personal_email.as_ref().map(|v| v.as_str()),
-        u.username.as_ref().map(|v| v.as_str()),
-        u.username.as_ref().map(|v| v.normalized()),
-        u.language.as_str(),
-        u.stored_state.code(),
-        opt_micros(u.invitation_expires_at),
-        u.archived,
-        u.external_id.as_ref().map(|v| v.as_str()),
-        attributes,
-        blob,
-        to_micros(u.updated_at),
-        opt_micros(u.signup_completed_at),
-        opt_micros(u.last_login_at),
-        opt_micros(u.last_failed_login_at),
-        u.mfa_enrolled,
-        u.version,
-        u.display_name.as_ref().map(|v| v.as_str()),
-    ])
-    .map_err(constraint)?;
     let old = &before.user;
+    // Only the columns that changed are set: SQLite rewrites every index
+    // on a column an UPDATE sets, so a state action that set them all
+    // rewrote the email, name and search indexes too.
+    let was = columns(old, &before.search_blob);
+    let is = columns(u, &blob);
+    let mut sql = String::from("UPDATE users SET ");
+    let mut args: Vec<&dyn ToSql> = vec![&before.key];
+    for ((name, new), (_, stored)) in is.iter().zip(&was) {
+        if new != stored {
+            if args.len() > 1 {
+                sql.push_str(", ");
+            }
+            args.push(new);
+            sql.push_str(&format!("{name} = ?{}", args.len()));
+        }
+    }
+    if args.len() > 1 {
+        sql.push_str(" WHERE key = ?1");
+        c.prepare_cached(&sql)
+            .db()?
+            .execute(&args[..])
+            .map_err(constraint)?;
+    }
     let filters_changed = old.stored_state != u.stored_state
         || old.archived != u.archived
         || old.mfa_enrolled != u.mfa_enrolled
         || old.invitation_expires_at != u.invitation_expires_at
         || old.email.normalized() != u.email.normalized();
     if filters_changed || before.search_blob != blob {
-        index_search(
+        reindex_search(
             c,
             tk,
             &Indexed::of(before.key, &before.search_blob, old),
-            -1,
+            &Indexed::of(before.key, &blob, u),
+            totals,
         )
         .db()?;
-        index_search(c, tk, &Indexed::of(before.key, &blob, u), 1).db()?;
     }
     if old.attributes.keys().ne(u.attributes.keys()) {
         for name in old
@@ -530,7 +618,8 @@ pub(crate) fn update_row(
                 .db()?;
         }
     }
-    recount(c, tk, Tally::of(old), Tally::of(u)).db()?;
+    totals.count(Tally::of(old), -1);
+    totals.count(Tally::of(u), 1);
     Ok(())
 }
 
@@ -769,6 +858,21 @@ pub(crate) fn load(
 }
 
 pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, Error> {
+    let mut totals = Totals::default();
+    let user = modify_deferred(c, tk, write, &mut totals)?;
+    totals.flush(c, tk).db()?;
+    Ok(user)
+}
+
+/// [`modify`], leaving the changes to counters and heads in `totals` (a
+/// bulk process writes them once for a chunk of users). A refused write
+/// leaves nothing in them: it is refused before its first change.
+pub(crate) fn modify_deferred(
+    c: &Connection,
+    tk: i64,
+    write: UserWrite,
+    totals: &mut Totals,
+) -> Result<User, Error> {
     let UserWrite {
         tenant_id,
         user_id,
@@ -787,9 +891,9 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: UserWrite) -> Result<User, 
         if !changes.is_empty() {
             user.version += 1;
             user.updated_at = now;
-            update_row(c, tk, &before, &user)?;
+            update_row_deferred(c, tk, &before, &user, totals)?;
         } else if before.user.activity_differs(&user) {
-            update_row(c, tk, &before, &user)?;
+            update_row_deferred(c, tk, &before, &user, totals)?;
         }
         apply_effects(c, tk, before.key, user.id, &effects, now, draft).db()?;
         Ok(user)
@@ -871,7 +975,7 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
             .db()?
             .execute([key])
             .db()?;
-        let mut ix = Indexed {
+        let ix = Indexed {
             key: *key,
             blob,
             state: UserState::PendingInvitation,
@@ -880,9 +984,13 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
             email_norm,
             mfa: *mfa,
         };
-        index_search(c, *tk, &ix, -1).db()?;
-        ix.state = UserState::ExpiredInvitation;
-        index_search(c, *tk, &ix, 1).db()?;
+        let expired = Indexed {
+            state: UserState::ExpiredInvitation,
+            ..ix
+        };
+        let mut totals = Totals::default();
+        reindex_search(c, *tk, &ix, &expired, &mut totals).db()?;
+        totals.flush(c, *tk).db()?;
         let pending = Tally {
             state: UserState::PendingInvitation,
             archived: *archived,

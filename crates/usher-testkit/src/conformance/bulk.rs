@@ -3,6 +3,7 @@
 
 use super::changes::write;
 use super::fixtures::*;
+use super::paging::assert_query_answers;
 use std::sync::Arc;
 use usher_core::Store;
 use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
@@ -295,6 +296,24 @@ pub async fn a_bulk_chunk_runs_each_row_once_with_its_outcome_and_audit(store: A
         rows[1].message.as_deref(),
         Some("the user is already blocked")
     );
+    // A chunk writes its rows' counters and search heads together at its
+    // end: totals and searches by state answer the users as they now are.
+    let bob_now = store
+        .get_user(t.id, bob.id)
+        .await
+        .expect("get")
+        .expect("bob");
+    let universe = [ann_now.clone(), bob_now];
+    for search in [None, Some("ann"), Some("an"), Some("example")] {
+        for state in std::iter::once(None).chain(UserState::ALL.into_iter().map(Some)) {
+            let mut q = query(at(4));
+            q.search = search.map(prefix);
+            q.state = state;
+            q.limit = 1;
+            let what = format!("after the chunk: search {search:?}, state {state:?}");
+            assert_query_answers(&*store, t.id, &universe, &q, &what).await;
+        }
+    }
     let events = events_since(&*store, t.id, before).await;
     assert_eq!(events.len(), 3, "one event per row");
     assert_success_event(&events[0], "user.block");
