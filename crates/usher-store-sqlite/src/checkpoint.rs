@@ -37,11 +37,8 @@ fn run(conn: Connection, stop: Receiver<()>) {
 fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
     // Once every frame is copied and no reader needs the WAL, the writer's
     // next transaction starts the WAL over from its beginning (and
-    // `journal_size_limit` cuts the file back to 64 MiB). Known limit:
-    // under writes that never pause (seeding a million users) that moment
-    // does not come and the WAL keeps growing (20 GB), slowing reads. A
-    // RESTART checkpoint past 256 MiB bounded it but stalled the writer
-    // behind readers (creates at 1M users: 3,000/s -> 1,360/s, p99 103 ms),
-    // so it is not done; see docs/reliability.md.
+    // `journal_size_limit` cuts the file back to 64 MiB). Under writes that
+    // never pause that moment does not come; the writer then finishes the
+    // copy itself between two commits (writer.rs, `CATCH_UP_WAL_BYTES`).
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
 }
