@@ -176,7 +176,7 @@ fn blob_of(terms: &[String]) -> String {
 /// its row, its index rows and their heads. This is most of the CPU a
 /// user's insert costs, so a batch (an import) has it made while the store
 /// is still writing the batch before, not on the store's one writer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserIndex {
     pub blob: String,
     pub rows: Vec<SearchRow>,

@@ -34,7 +34,7 @@ pub(crate) fn insert_row(c: &Connection, tk: i64, u: &User) -> Result<i64, Error
     Ok(key)
 }
 
-/// The statements that insert users, prepared once for a batch of them.
+/// The statement that inserts users, prepared once for a batch of them.
 pub(crate) struct UserInserts<'c> {
     user: CachedStatement<'c>,
 }
@@ -240,15 +240,21 @@ pub(crate) fn insert_rows<'a, R>(
     bind: impl Fn(&'a R, &mut Vec<&'a dyn ToSql>),
 ) -> DbResult<()> {
     let row = format!("({})", vec!["?"; width].join(", "));
-    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(per * width);
+    // Every chunk but the last has the same text: made when the length
+    // changes, so once for all the full chunks (and never for no rows).
+    let (mut text, mut text_rows) = (String::new(), 0);
+    let mut args: Vec<&dyn ToSql> = Vec::new();
     for part in rows.chunks(per) {
-        let values = vec![row.as_str(); part.len()].join(", ");
+        if part.len() != text_rows {
+            let values = vec![row.as_str(); part.len()].join(", ");
+            text = format!("INSERT INTO {into} VALUES {values} {tail}");
+            text_rows = part.len();
+        }
         args.clear();
         for r in part {
             bind(r, &mut args);
         }
-        c.prepare_cached(&format!("INSERT INTO {into} VALUES {values} {tail}"))?
-            .execute(&args[..])?;
+        c.prepare_cached(&text)?.execute(&args[..])?;
     }
     Ok(())
 }
@@ -431,6 +437,15 @@ impl Tally {
             mfa: u.mfa_enrolled,
         }
     }
+
+    /// Where the user whose search rows `ix` describes is counted.
+    fn at(ix: &Indexed<'_>) -> Self {
+        Self {
+            state: ix.state,
+            archived: ix.archived,
+            mfa: ix.mfa,
+        }
+    }
 }
 
 /// Adds `delta` to a counter of `user_counts`, or of `mfa_counts` (enrolled
@@ -466,23 +481,6 @@ fn count_at(c: &Connection, tk: i64, t: Tally, delta: i64) -> DbResult<()> {
 
 fn count(c: &Connection, tk: i64, u: &User, delta: i64) -> DbResult<()> {
     count_at(c, tk, Tally::of(u), delta)
-}
-
-/// Moves one user's count from `old` to `new`.
-fn recount(c: &Connection, tk: i64, old: Tally, new: Tally) -> DbResult<()> {
-    if (old.state, old.archived) != (new.state, new.archived) {
-        add_count(c, false, tk, old.state.code(), old.archived, -1)?;
-        add_count(c, false, tk, new.state.code(), new.archived, 1)?;
-    }
-    if old != new {
-        if old.mfa {
-            add_count(c, true, tk, old.state.code(), old.archived, -1)?;
-        }
-        if new.mfa {
-            add_count(c, true, tk, new.state.code(), new.archived, 1)?;
-        }
-    }
-    Ok(())
 }
 
 /// The columns of a user's row an update may change, with their values.
@@ -970,6 +968,8 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
         .db()?
         .collect::<DbResult<_>>()
         .db()?;
+    // The due users' counters and heads, by tenant, written once at the end.
+    let mut totals: BTreeMap<i64, Totals> = BTreeMap::new();
     for (key, tk, archived, blob, email_norm, expires, mfa) in &due {
         c.prepare_cached("UPDATE users SET state = 2 WHERE key = ?1")
             .db()?
@@ -988,19 +988,13 @@ pub(crate) fn sweep_expired(c: &Connection, now: OffsetDateTime, limit: u32) -> 
             state: UserState::ExpiredInvitation,
             ..ix
         };
-        let mut totals = Totals::default();
-        reindex_search(c, *tk, &ix, &expired, &mut totals).db()?;
-        totals.flush(c, *tk).db()?;
-        let pending = Tally {
-            state: UserState::PendingInvitation,
-            archived: *archived,
-            mfa: *mfa,
-        };
-        let expired = Tally {
-            state: UserState::ExpiredInvitation,
-            ..pending
-        };
-        recount(c, *tk, pending, expired).db()?;
+        let totals = totals.entry(*tk).or_default();
+        reindex_search(c, *tk, &ix, &expired, totals).db()?;
+        totals.count(Tally::at(&ix), -1);
+        totals.count(Tally::at(&expired), 1);
+    }
+    for (tk, totals) in totals {
+        totals.flush(c, tk).db()?;
     }
     Ok(due.len() as u64)
 }
