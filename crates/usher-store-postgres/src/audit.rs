@@ -6,11 +6,13 @@
 //! that it is held only until the commit right after.
 
 use crate::error::{has_nul, unavailable};
+use crate::{PostgresStore, detached};
+use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use usher_core::StoreError;
 use usher_core::audit::{AuditDraft, GENESIS_HASH, StoredLink};
 use usher_core::listing::{AuditQuery, Cursor, Page};
-use usher_core::store::ChainHead;
+use usher_core::store::{AuditStore, ChainHead};
 use uuid::Uuid;
 
 /// Locks a chain's head and answers its sequence number and hash.
@@ -201,4 +203,38 @@ pub(crate) async fn links(
         .map(link)
         .collect::<Result<_, _>>()
         .map_err(unavailable)
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        detached(async move {
+            let w = crate::write::Write::begin(&pool, draft).await?;
+            w.finish(Ok(())).await
+        })
+        .await
+        .map_err(crate::error::into_store)
+    }
+
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError> {
+        list(self.pool(), chain, query).await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        heads(self.pool()).await
+    }
+
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError> {
+        links(self.pool(), chain, after, limit).await
+    }
 }

@@ -2,8 +2,10 @@
 //! a name taken meanwhile by another writer is the unique index's refusal.
 
 use crate::error::{DbExt, constraint, unavailable};
-use crate::scim::{snapshot, window};
+use crate::users::search::{snapshot, window};
 use crate::write::Write;
+use crate::{PostgresStore, detached};
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -12,6 +14,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::error::Missing;
 use usher_core::group::{Group, GroupName, GroupWrite, group_diff};
 use usher_core::scim::query::UserSearch;
+use usher_core::store::GroupStore;
 use usher_core::user::fields::ExternalId;
 use usher_core::{Error, StoreError};
 use uuid::Uuid;
@@ -291,4 +294,65 @@ pub(crate) async fn of_user(
     .await
     .map_err(unavailable)?;
     with_members(&mut c, &rows, tenant_id).await
+}
+
+#[async_trait]
+impl GroupStore for PostgresStore {
+    async fn create_group(
+        &self,
+        group: usher_core::group::Group,
+        audit: AuditDraft,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(group.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { create(&pool, tk, group, audit).await }).await
+    }
+
+    async fn get_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Option<usher_core::group::Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        get(self.pool(), tk, tenant_id, group_id).await
+    }
+
+    async fn search_groups(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<usher_core::group::Group>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        crate::groups::search(self.pool(), tk, tenant_id, search).await
+    }
+
+    async fn modify_group(
+        &self,
+        write: usher_core::group::GroupWrite,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { modify(&pool, tk, write).await }).await
+    }
+
+    async fn delete_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+        if_match: Option<i64>,
+        audit: AuditDraft,
+    ) -> Result<usher_core::group::Group, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { delete(&pool, tk, tenant_id, group_id, if_match, audit).await }).await
+    }
+
+    async fn user_groups(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<usher_core::group::Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        of_user(self.pool(), tk, tenant_id, user_id).await
+    }
 }

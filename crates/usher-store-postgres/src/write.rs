@@ -9,8 +9,8 @@
 //! everything is rolled back.
 
 use crate::audit;
-use crate::counts::Counts;
 use crate::error::{DbExt, unavailable};
+use crate::users::counts::Counts;
 use sqlx::{PgPool, Postgres, Transaction};
 use usher_core::Error;
 use usher_core::audit::AuditDraft;

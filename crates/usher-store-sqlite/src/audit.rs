@@ -6,8 +6,12 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use usher_core::audit::{AuditDraft, AuditEvent, GENESIS_HASH, StoredLink};
 use usher_core::clock::to_micros;
 use usher_core::listing::{AuditQuery, Cursor, Page};
-use usher_core::store::ChainHead;
+use usher_core::store::{AuditStore, ChainHead};
 use uuid::Uuid;
+
+use crate::SqliteStore;
+use async_trait::async_trait;
+use usher_core::StoreError;
 
 /// Seals `draft` as the next event of its chain and stores it. Runs on the
 /// writer, so no other append can interleave.
@@ -124,7 +128,7 @@ pub(crate) fn heads(c: &Connection) -> DbResult<Vec<ChainHead>> {
     c.prepare_cached("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")?
         .query_map([], |r| {
             Ok(ChainHead {
-                chain: crate::rows::uuid(&r.get::<_, Vec<u8>>(0)?)?,
+                chain: crate::conn::uuid(&r.get::<_, Vec<u8>>(0)?)?,
                 seq: r.get(1)?,
                 hash: r.get(2)?,
             })
@@ -141,4 +145,33 @@ pub(crate) fn links(
     c.prepare_cached("SELECT seq, payload, hash FROM audit_events WHERE chain = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?
         .query_map(params![chain.as_bytes().as_slice(), after, limit], link)?
         .collect()
+}
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        self.write(move |c| append(c, draft).map(|_| ())).await
+    }
+
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError> {
+        let query = query.clone();
+        self.read(move |c| list(c, chain, &query)).await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        self.read(heads).await
+    }
+
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError> {
+        self.read(move |c| links(c, chain, after, limit)).await
+    }
 }

@@ -32,7 +32,7 @@ pub(crate) fn open(path: &Path) -> DbResult<Connection> {
     // A WAL restarted from its beginning is cut back to 64 MiB on disk.
     c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     c.set_prepared_statement_cache_capacity(128);
-    crate::scim::register_functions(&c)?;
+    crate::users::search::register_functions(&c)?;
     Ok(c)
 }
 
@@ -227,4 +227,14 @@ pub(crate) fn audited<T>(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A column whose stored value Usher cannot have written.
+pub(crate) fn corrupt(what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Null)
+}
+
+/// Reads a 16-byte UUID column.
+pub(crate) fn uuid(bytes: &[u8]) -> DbResult<Uuid> {
+    Uuid::from_slice(bytes).map_err(|_| corrupt("uuid"))
 }

@@ -1,18 +1,21 @@
 //! Groups and their members.
 
-use crate::conn::{DbExt, DbResult, audited};
-use crate::rows::uuid;
-use crate::scim::search_rows;
+use crate::conn::{DbExt, DbResult, audited, uuid};
+use crate::users::search::search_rows;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
-use usher_core::Error;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::Missing;
 use usher_core::group::{Group, GroupName, GroupWrite, group_diff, group_name_taken};
 use usher_core::scim::query::UserSearch;
 use usher_core::user::fields::ExternalId;
+use usher_core::{Error, StoreError};
 use uuid::Uuid;
+
+use crate::SqliteStore;
+use async_trait::async_trait;
+use usher_core::store::GroupStore;
 
 const GROUP_COLUMNS: &str = "key, id, display_name, external_id, created_at, updated_at, version";
 
@@ -294,4 +297,59 @@ pub(crate) fn of_user(
         })?
         .collect::<DbResult<Vec<(i64, Group)>>>()?;
     Ok(with_members(c, rows)?.into_iter().map(|(_, g)| g).collect())
+}
+
+#[async_trait]
+impl GroupStore for SqliteStore {
+    async fn create_group(&self, group: Group, audit: AuditDraft) -> Result<Group, Error> {
+        let tk = self.tenant_key(group.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| create(c, tk, group, audit))
+            .await
+    }
+
+    async fn get_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Option<Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| get(c, tk, tenant_id, group_id)).await
+    }
+
+    async fn search_groups(
+        &self,
+        tenant_id: Uuid,
+        search: &usher_core::scim::query::UserSearch,
+    ) -> Result<(u64, Vec<Group>), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let query = search.clone();
+        self.read(move |c| crate::groups::search(c, tk, tenant_id, &query))
+            .await
+    }
+
+    async fn modify_group(&self, write: GroupWrite) -> Result<Group, Error> {
+        let tk = self.tenant_key(write.tenant_id).await?;
+        self.inner.writer.write(move |c| modify(c, tk, write)).await
+    }
+
+    async fn delete_group(
+        &self,
+        tenant_id: Uuid,
+        group_id: Uuid,
+        if_match: Option<i64>,
+        audit: AuditDraft,
+    ) -> Result<Group, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| delete(c, tk, tenant_id, group_id, if_match, audit))
+            .await
+    }
+
+    async fn user_groups(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Vec<Group>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| of_user(c, tk, tenant_id, user_id)).await
+    }
 }

@@ -1,0 +1,37 @@
+//! The audit log: one hash chain per tenant (and one global chain).
+
+use crate::audit::{AuditDraft, StoredLink};
+use crate::error::StoreError;
+use crate::listing::{AuditQuery, Page};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+/// The head of one audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub chain: Uuid,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Appending to and reading the audit chains.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event that records no change of its own (a view, a list,
+    /// a refusal decided before reaching the store).
+    async fn append_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
+    /// Events of a chain (the tenant id, or nil for global), newest first.
+    async fn list_audit(
+        &self,
+        chain: Uuid,
+        query: &AuditQuery,
+    ) -> Result<Page<StoredLink>, StoreError>;
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
+    /// Raw events of one chain with `seq > after`, ascending, for verification.
+    async fn audit_links(
+        &self,
+        chain: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLink>, StoreError>;
+}

@@ -1,0 +1,59 @@
+//! The storage contract. Every backend implements [`Store`]: one trait per
+//! aggregate ([`TenantStore`], [`UserStore`], [`GroupStore`],
+//! [`LinkStore`], [`SessionStore`], [`BulkStore`], [`AuditStore`]), each in
+//! the module of the same name here and in both store crates. The shared
+//! conformance suite (`usher-testkit`) holds them to the same behaviour.
+//! Through `Arc<dyn Store>` every method is at hand; code that holds a
+//! concrete store brings the aggregate traits into scope with
+//! `use usher_core::store::prelude::*`.
+//!
+//! Methods are whole operations, each one transaction: a write and the audit
+//! event that records it commit together or not at all. A method that takes
+//! an [`AuditDraft`] records it with outcome `success` when it succeeds and
+//! with outcome `refused` (and the error's code) when it answers a refusal
+//! such as a taken email or a forbidden transition — in which case nothing
+//! else was written. After a [`StoreError`] nothing is promised.
+
+mod audit;
+mod bulk;
+mod groups;
+mod links;
+mod sessions;
+mod tenants;
+mod users;
+
+pub use audit::{AuditStore, ChainHead};
+pub use bulk::{BulkChange, BulkOp, BulkStep, BulkStore, ImportEntry};
+pub use groups::GroupStore;
+pub use links::{LinkKind, LinkRecord, LinkStore, MailOutcome, NewLink, OutboxQuery, Redemption};
+pub use sessions::SessionStore;
+pub use tenants::TenantStore;
+pub use users::{DeleteGuard, Effects, PasswordWrite, UserMutation, UserStore, UserWrite};
+
+use crate::error::StoreError;
+use async_trait::async_trait;
+
+/// A whole store: every aggregate, and a health check.
+#[async_trait]
+pub trait Store:
+    TenantStore
+    + UserStore
+    + GroupStore
+    + LinkStore
+    + SessionStore
+    + BulkStore
+    + AuditStore
+    + std::fmt::Debug
+    + 'static
+{
+    /// Answers once the database can serve requests.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The aggregate traits, for calling store methods on a concrete store.
+pub mod prelude {
+    pub use super::{
+        AuditStore as _, BulkStore as _, GroupStore as _, LinkStore as _, SessionStore as _, Store,
+        TenantStore as _, UserStore as _,
+    };
+}

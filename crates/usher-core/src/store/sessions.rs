@@ -1,0 +1,127 @@
+//! End-user sessions and refresh tokens, the login throttle, second
+//! factors and the challenges of logins waiting for one. Sessions are
+//! opened through [`super::UserStore::modify_user`] with
+//! [`super::Effects::new_session`].
+
+use crate::audit::AuditDraft;
+use crate::error::{Error, StoreError};
+use crate::factor::{Challenge, FactorSecret, NewFactor};
+use crate::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
+use crate::token::SecretHash;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Sessions, the throttle and second factors.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// The session a session or access token belongs to, expired or not.
+    async fn find_session(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<SessionMatch>, StoreError>;
+    /// Records that the session was used at `now`.
+    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Replaces a current refresh token (and the access token) with the
+    /// next ones; a token already replaced ends its session. Exactly one of
+    /// two concurrent uses of one token rotates it.
+    async fn rotate_refresh(
+        &self,
+        rotation: Rotation,
+        audit: AuditDraft,
+    ) -> Result<RotationOutcome, Error>;
+    /// A user's sessions not yet expired at `now`, newest first.
+    async fn list_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Ends one session of the user (`Some`) or all of them; answers how
+    /// many ended. An unknown session id is `Error::NotFound`.
+    async fn end_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
+
+    // --- login throttle ---
+
+    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError>;
+    /// Counts one more failure for `key`; answers the new record.
+    async fn throttle_failure(
+        &self,
+        tenant_id: Uuid,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Throttle, StoreError>;
+    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError>;
+
+    // --- second factors ---
+
+    /// A user's factors with what verifying them needs, oldest first.
+    async fn list_factors(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<FactorSecret>, StoreError>;
+    /// Stores a factor: a TOTP factor replaces the user's unconfirmed one,
+    /// a set of recovery codes the older set.
+    async fn add_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        new: NewFactor,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Marks a TOTP factor confirmed, its first code's step spent.
+    async fn confirm_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Uuid,
+        step: i64,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Spends `step` of a TOTP factor if it is later than the last one
+    /// spent; of concurrent uses of one step exactly one answers true.
+    async fn use_totp_step(
+        &self,
+        factor_id: Uuid,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Spends an unused recovery code of the user; true if it was unused.
+    async fn use_recovery_code(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Removes a factor (`Some`) or the user's recovery codes (`None`).
+    /// The last confirmed TOTP factor of a user is refused with
+    /// `last_second_factor`; an unknown factor is `factor_not_found`.
+    async fn delete_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+
+    /// Stores a login's wait for its second factor.
+    async fn create_challenge(
+        &self,
+        hash: &SecretHash,
+        challenge: Challenge,
+    ) -> Result<(), StoreError>;
+    async fn find_challenge(&self, hash: &SecretHash) -> Result<Option<Challenge>, StoreError>;
+    /// Counts a wrong code; answers the attempts so far.
+    async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError>;
+    /// Removes the challenge; true for exactly one of concurrent callers.
+    async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError>;
+}

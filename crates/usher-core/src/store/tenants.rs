@@ -1,0 +1,68 @@
+//! Tenants, their settings and custom attribute definitions, and the API
+//! tokens that act on them.
+
+use crate::attribute::AttributeDefinition;
+use crate::audit::AuditDraft;
+use crate::error::{Error, StoreError};
+use crate::tenant::{NewTenant, Tenant, TenantSettings};
+use crate::token::{ApiToken, SecretHash};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Tenants, API tokens and custom attribute definitions.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates a tenant (`slug_taken` when the slug exists).
+    async fn create_tenant(
+        &self,
+        tenant: NewTenant,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    async fn update_tenant_settings(
+        &self,
+        tenant_id: Uuid,
+        settings: TenantSettings,
+        audit: AuditDraft,
+    ) -> Result<Tenant, Error>;
+
+    // --- API tokens ---
+
+    async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error>;
+    async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError>;
+    /// Makes `token` the only super-admin token named like it (the
+    /// bootstrap token follows `USHER_BOOTSTRAP_TOKEN` across restarts).
+    async fn replace_named_super_token(
+        &self,
+        token: ApiToken,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+
+    // --- custom attributes ---
+
+    async fn list_attributes(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Vec<AttributeDefinition>, StoreError>;
+    /// Refuses with `attribute_exists` when the name is taken (ignoring case).
+    async fn create_attribute(
+        &self,
+        tenant_id: Uuid,
+        def: AttributeDefinition,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Removes a definition. While users hold values, refuses with
+    /// `attribute_in_use` unless `purge`, which removes the values too
+    /// (bumping those users' versions). Answers the number of values purged.
+    async fn delete_attribute(
+        &self,
+        tenant_id: Uuid,
+        name: &str,
+        purge: bool,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
+}

@@ -1,0 +1,178 @@
+//! Imports: a batch of users created or replaced in one transaction, each
+//! in its own savepoint so that every refusal of the batch is found, then
+//! kept whole or not at all.
+
+use crate::audit;
+use crate::error::{DbExt, unavailable};
+use crate::users::counts::Counts;
+use crate::users::ops::load;
+use crate::users::rows::stored_user;
+use crate::users::{effects, write};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use usher_core::StoreError;
+use usher_core::audit::AuditDraft;
+use usher_core::error::Error;
+use usher_core::store::ImportEntry;
+use usher_core::user::User;
+use uuid::Uuid;
+
+pub(crate) async fn match_users(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    emails: &[String],
+    external_ids: &[String],
+) -> Result<Vec<User>, StoreError> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        crate::users::rows::user_columns!(),
+        " FROM users WHERE tenant_key = $1 AND (email_norm = ANY($2) ",
+        "OR (source = 'local' AND external_id = ANY($3)))"
+    ))
+    .bind(tk)
+    .bind(emails)
+    .bind(external_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    found
+        .iter()
+        .map(|r| stored_user(r, tenant_id).map(|s| s.user))
+        .collect()
+}
+
+/// Writes one entry; answers whether it created a user.
+async fn write_entry(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    tk: i64,
+    tenant_id: Uuid,
+    e: ImportEntry,
+    draft: &mut AuditDraft,
+) -> Result<bool, Error> {
+    let now = e.user.updated_at;
+    let (key, created) = match e.replaces {
+        None => (write::insert(c, counts, tk, &e.user).await?, true),
+        Some(version) => {
+            let before = load(c, tk, tenant_id, e.user.id, Some(version)).await?;
+            write::update(c, counts, tk, &before, &e.user).await?;
+            (before.key, false)
+        }
+    };
+    if let Some(hash) = &e.password_hash {
+        sqlx::query(
+            "INSERT INTO user_credentials (user_key, password_hash, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_key) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    }
+    if let Some(secret) = &e.totp_secret {
+        sqlx::query("DELETE FROM factors WHERE user_key = $1 AND kind = 'totp'")
+            .bind(key)
+            .execute(&mut *c)
+            .await
+            .db()?;
+        sqlx::query(
+            "INSERT INTO factors (id, tenant_key, user_key, kind, label, secret, confirmed, created_at) \
+             VALUES ($1, $2, $3, 'totp', 'Authenticator app (imported)', $4, true, $5)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(tk)
+        .bind(key)
+        .bind(secret.as_slice())
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    }
+    effects::apply_effects(c, tk, key, e.user.id, &e.effects, now, draft)
+        .await
+        .db()?;
+    Ok(created)
+}
+
+pub(crate) async fn import(
+    pool: &PgPool,
+    tk: i64,
+    tenant_id: Uuid,
+    entries: Vec<ImportEntry>,
+    dry_run: bool,
+    mut draft: AuditDraft,
+) -> Result<Vec<(u32, Error)>, Error> {
+    let first = entries.first().map(|e| e.line);
+    let last = entries.last().map(|e| e.line);
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await
+        .db()?;
+    let mut counts = Counts::default();
+    let mut refusals = Vec::new();
+    let (mut created, mut updated) = (0u64, 0u64);
+    for e in entries {
+        let line = e.line;
+        sqlx::raw_sql("SAVEPOINT entry")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let mut mine = Counts::default();
+        match write_entry(&mut tx, &mut mine, tk, tenant_id, e, &mut draft).await {
+            Ok(made) => {
+                if made {
+                    created += 1;
+                } else {
+                    updated += 1;
+                }
+                counts.merge(mine);
+                sqlx::raw_sql("RELEASE SAVEPOINT entry")
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+            Err(err) if err.is_refusal() => {
+                refusals.push((line, err));
+                sqlx::raw_sql("ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry")
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+            Err(err) => {
+                if let Err(r) = tx.rollback().await {
+                    tracing::warn!(error = %unavailable(r), "rolling back an import batch failed");
+                }
+                return Err(err);
+            }
+        }
+    }
+    draft.details["first_line"] = json!(first);
+    draft.details["last_line"] = json!(last);
+    draft.details["dry_run"] = json!(dry_run);
+    if !refusals.is_empty() || dry_run {
+        tx.rollback().await.db()?;
+        tx = pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await
+            .db()?;
+    } else {
+        counts.flush(&mut tx).await.db()?;
+    }
+    let draft = match refusals.first() {
+        Some((_, e)) => {
+            draft.details["refused_rows"] = json!(refusals.len());
+            draft.failed_with(e)
+        }
+        None => {
+            draft.details["created"] = json!(created);
+            draft.details["updated"] = json!(updated);
+            draft
+        }
+    };
+    audit::append(&mut tx, draft).await.db()?;
+    tx.commit().await.db()?;
+    Ok(refusals)
+}

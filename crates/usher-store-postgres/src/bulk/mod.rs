@@ -1,0 +1,99 @@
+//! Bulk processes and imports ([`BulkStore`]).
+
+mod import;
+mod processes;
+
+use crate::PostgresStore;
+use async_trait::async_trait;
+use usher_core::audit::AuditDraft;
+use usher_core::bulk::{BulkProcess, BulkRow};
+use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry};
+use usher_core::user::User;
+use usher_core::{Error, StoreError};
+use uuid::Uuid;
+
+#[async_trait]
+impl BulkStore for PostgresStore {
+    /// A chunk holds the tenant's audit chain head until it commits, and
+    /// every other audited request of the tenant (views included) waits
+    /// for it, within the 10 s lock timeout: 1,000 rows took 7 s on a
+    /// loaded 2-core machine, 200 take under 2.
+    fn bulk_chunk_rows(&self) -> usize {
+        200
+    }
+
+    async fn create_bulk(
+        &self,
+        process: BulkProcess,
+        rows: Vec<BulkRow>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(process.tenant_id).await?;
+        processes::create(self.pool(), tk, process, rows, audit).await
+    }
+
+    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        processes::get(self.pool(), tk, id).await
+    }
+
+    async fn list_bulk(
+        &self,
+        tenant_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<BulkProcess>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        processes::list(self.pool(), tk, before, limit).await
+    }
+
+    async fn bulk_rows(
+        &self,
+        process_id: Uuid,
+        after_line: u32,
+        limit: u32,
+        pending: bool,
+    ) -> Result<Vec<BulkRow>, StoreError> {
+        processes::rows(self.pool(), process_id, after_line, limit, pending).await
+    }
+
+    async fn move_bulk(&self, change: BulkChange, audit: AuditDraft) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(change.tenant_id).await?;
+        processes::move_state(self.pool(), tk, change, audit).await
+    }
+
+    async fn run_bulk(
+        &self,
+        tenant_id: Uuid,
+        process_id: Uuid,
+        steps: Vec<BulkStep>,
+    ) -> Result<BulkProcess, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        processes::run(self.pool(), tk, process_id, steps).await
+    }
+
+    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        processes::running(self.pool()).await
+    }
+
+    async fn match_users(
+        &self,
+        tenant_id: Uuid,
+        emails: Vec<String>,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<User>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        import::match_users(self.pool(), tk, tenant_id, &emails, &external_ids).await
+    }
+
+    async fn import_users(
+        &self,
+        tenant_id: Uuid,
+        entries: Vec<ImportEntry>,
+        dry_run: bool,
+        audit: AuditDraft,
+    ) -> Result<Vec<(u32, Error)>, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        import::import(self.pool(), tk, tenant_id, entries, dry_run, audit).await
+    }
+}

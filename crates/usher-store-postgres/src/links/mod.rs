@@ -1,0 +1,68 @@
+//! Links, password hashes and the outbox ([`LinkStore`]).
+
+pub(crate) mod link;
+pub(crate) mod outbox;
+
+use crate::{PostgresStore, detached};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::listing::Page;
+use usher_core::mail::OutboxEntry;
+use usher_core::store::{LinkRecord, LinkStore, MailOutcome, OutboxQuery, Redemption};
+use usher_core::token::SecretHash;
+use usher_core::user::User;
+use usher_core::{Error, StoreError};
+use uuid::Uuid;
+
+#[async_trait]
+impl LinkStore for PostgresStore {
+    async fn find_link(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError> {
+        link::find(self.pool(), hash).await
+    }
+
+    async fn redeem_link(&self, redemption: Redemption) -> Result<User, Error> {
+        let tk = self.tenant_key(redemption.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { link::redeem(&pool, tk, redemption).await }).await
+    }
+
+    async fn password_hash(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        link::password_hash(self.pool(), tk, user_id).await
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant_id: Uuid,
+        query: &OutboxQuery,
+    ) -> Result<Page<OutboxEntry>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        outbox::list(self.pool(), tk, query).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::claim(self.pool(), now, lease_until, limit).await
+    }
+
+    async fn finish_mail(
+        &self,
+        id: Uuid,
+        outcome: MailOutcome,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        detached(async move { outbox::finish(&pool, id, outcome, audit).await })
+            .await
+            .map_err(crate::error::into_store)
+    }
+}

@@ -1,0 +1,171 @@
+//! Sessions, the login throttle and second factors ([`SessionStore`]).
+
+pub(crate) mod factors;
+pub(crate) mod session;
+mod throttle;
+
+use crate::{PostgresStore, detached};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::factor::{Challenge, FactorSecret, NewFactor};
+use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
+use usher_core::store::SessionStore;
+use usher_core::token::SecretHash;
+use usher_core::{Error, StoreError};
+use uuid::Uuid;
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn find_session(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<SessionMatch>, StoreError> {
+        session::find(self.pool(), kind, hash).await
+    }
+
+    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+        session::touch(self.pool(), session_id, now).await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotation: Rotation,
+        audit: AuditDraft,
+    ) -> Result<RotationOutcome, Error> {
+        let tk = self.tenant_key(rotation.tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { session::rotate(&pool, tk, rotation, audit).await }).await
+    }
+
+    async fn list_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        session::list(self.pool(), tk, user_id, now).await
+    }
+
+    async fn end_sessions(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { session::end(&pool, tk, user_id, session_id, audit).await }).await
+    }
+
+    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::throttle(self.pool(), tk, key).await
+    }
+
+    async fn throttle_failure(
+        &self,
+        tenant_id: Uuid,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Throttle, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::throttle_failure(self.pool(), tk, key, now).await
+    }
+
+    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::throttle_clear(self.pool(), tk, key).await
+    }
+
+    async fn list_factors(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<FactorSecret>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        factors::list(self.pool(), tk, user_id).await
+    }
+
+    async fn add_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        new: NewFactor,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::add(&pool, tk, user_id, new, audit).await }).await
+    }
+
+    async fn confirm_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Uuid,
+        step: i64,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::confirm(&pool, tk, user_id, factor_id, step, audit).await })
+            .await
+    }
+
+    async fn use_totp_step(
+        &self,
+        factor_id: Uuid,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        factors::use_step(self.pool(), factor_id, step, now).await
+    }
+
+    async fn use_recovery_code(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        factors::use_code(self.pool(), tk, user_id, hash, now).await
+    }
+
+    async fn delete_factor(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        factor_id: Option<Uuid>,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { factors::delete(&pool, tk, user_id, factor_id, audit).await }).await
+    }
+
+    async fn create_challenge(
+        &self,
+        hash: &SecretHash,
+        challenge: Challenge,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(challenge.tenant_id).await?;
+        factors::create_challenge(self.pool(), tk, hash, &challenge).await
+    }
+
+    async fn find_challenge(&self, hash: &SecretHash) -> Result<Option<Challenge>, StoreError> {
+        factors::find_challenge(self.pool(), hash).await
+    }
+
+    async fn challenge_failed(&self, hash: &SecretHash) -> Result<u32, StoreError> {
+        factors::challenge_failed(self.pool(), hash).await
+    }
+
+    async fn end_challenge(&self, hash: &SecretHash) -> Result<bool, StoreError> {
+        factors::end_challenge(self.pool(), hash).await
+    }
+}

@@ -1,0 +1,97 @@
+//! What a change to a user entails besides its own fields: links, mails,
+//! sessions and password hashes, written in the same transaction.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::store::{Effects, NewLink};
+use uuid::Uuid;
+
+/// Stores a link, replacing any older link of its kind.
+pub(crate) async fn insert_link(
+    c: &mut PgConnection,
+    tk: i64,
+    user_key: i64,
+    link: &NewLink,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM links WHERE user_key = $1 AND kind = $2")
+        .bind(user_key)
+        .bind(link.kind.as_str())
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO links (id, tenant_key, user_key, kind, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tk)
+    .bind(user_key)
+    .bind(link.kind.as_str())
+    .bind(&link.hash.0[..])
+    .bind(now)
+    .bind(link.expires_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Ends everything that grants access: links, the mails carrying them, and
+/// (once they exist) sessions and refresh tokens.
+pub(crate) async fn revoke_access(
+    c: &mut PgConnection,
+    user_key: i64,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM links WHERE user_key = $1")
+        .bind(user_key)
+        .execute(&mut *c)
+        .await?;
+    crate::sessions::session::end_all(c, user_key).await?;
+    crate::links::outbox::cancel_queued(
+        c,
+        user_id,
+        None,
+        "cancelled: the user's access was revoked",
+    )
+    .await
+}
+
+/// Carries out what the domain asked for besides the user's own fields,
+/// noting a password write in the audit event.
+pub(crate) async fn apply_effects(
+    c: &mut PgConnection,
+    tk: i64,
+    user_key: i64,
+    user_id: Uuid,
+    effects: &Effects,
+    now: OffsetDateTime,
+    draft: &mut AuditDraft,
+) -> Result<(), sqlx::Error> {
+    if effects.revoke_access {
+        revoke_access(c, user_key, user_id).await?;
+    } else if effects.end_sessions {
+        crate::sessions::session::end_all(c, user_key).await?;
+    }
+    if let Some(link) = &effects.new_link {
+        // The older link dies with its mail, if that is still waiting.
+        crate::links::outbox::cancel_queued(
+            c,
+            user_id,
+            Some(link.kind),
+            "cancelled: a newer link was sent",
+        )
+        .await?;
+        insert_link(c, tk, user_key, link, now).await?;
+    }
+    if let Some(mail) = &effects.mail {
+        crate::links::outbox::enqueue(c, tk, mail).await?;
+    }
+    if let Some(session) = &effects.new_session {
+        crate::sessions::session::insert(c, tk, user_key, session).await?;
+    }
+    if let Some(write) = &effects.password {
+        let outcome = crate::links::link::write_password(c, user_key, write, now).await?;
+        draft.details["password_hash"] = serde_json::json!(outcome);
+    }
+    Ok(())
+}

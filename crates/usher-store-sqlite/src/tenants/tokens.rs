@@ -1,0 +1,105 @@
+//! API tokens: stored by the hash of their secret.
+
+use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
+use crate::tenants::key_of;
+use rusqlite::{Connection, OptionalExtension, params};
+use usher_core::audit::AuditDraft;
+use usher_core::clock::{from_micros, to_micros};
+use usher_core::error::{Error, Missing};
+use usher_core::token::{ApiToken, SecretHash, TokenScope};
+use uuid::Uuid;
+
+fn tenant_key_or_null(c: &Connection, id: Option<Uuid>) -> Result<Option<i64>, Error> {
+    match id {
+        None => Ok(None),
+        Some(id) => key_of(c, id)
+            .db()?
+            .map(Some)
+            .ok_or(Error::NotFound(Missing::Tenant)),
+    }
+}
+
+fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
+    let tk = tenant_key_or_null(c, token.tenant_id)?;
+    c.prepare_cached("INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .db()?
+        .execute(params![
+            token.id.as_bytes().as_slice(),
+            tk,
+            token.scope.as_str(),
+            token.name,
+            token.hash.0.as_slice(),
+            to_micros(token.created_at)
+        ])
+        .map_err(constraint)?;
+    Ok(())
+}
+
+pub(crate) fn create_token(
+    c: &Connection,
+    token: ApiToken,
+    audit: AuditDraft,
+) -> Result<(), Error> {
+    audited(c, audit, |c, _| insert_token(c, &token))
+}
+
+pub(crate) fn replace_named_super_token(
+    c: &Connection,
+    token: ApiToken,
+    audit: AuditDraft,
+) -> Result<(), Error> {
+    audited(c, audit, |c, draft| {
+        let same: Option<Vec<u8>> = c
+            .prepare_cached(
+                "SELECT id FROM api_tokens WHERE tenant_key IS NULL AND name = ?1 AND hash = ?2",
+            )
+            .db()?
+            .query_row(params![token.name, token.hash.0.as_slice()], |r| r.get(0))
+            .optional()
+            .db()?;
+        if same.is_some() {
+            draft.details = serde_json::json!({"changed": false});
+            return Ok(());
+        }
+        // Refuse a secret another token uses before changing anything.
+        let taken = c
+            .prepare_cached("SELECT 1 FROM api_tokens WHERE hash = ?1")
+            .db()?
+            .exists([token.hash.0.as_slice()])
+            .db()?;
+        if taken {
+            return Err(Error::Conflict {
+                code: "token_exists",
+                field: None,
+                message: "a token with this secret already exists".into(),
+            });
+        }
+        c.prepare_cached("DELETE FROM api_tokens WHERE tenant_key IS NULL AND name = ?1")
+            .db()?
+            .execute([&token.name])
+            .db()?;
+        draft.details = serde_json::json!({"changed": true});
+        insert_token(c, &token)
+    })
+}
+
+pub(crate) fn token_by_hash(c: &Connection, hash: &SecretHash) -> DbResult<Option<ApiToken>> {
+    c.prepare_cached(
+        "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at FROM api_tokens k \
+         LEFT JOIN tenants t ON t.key = k.tenant_key WHERE k.hash = ?1",
+    )?
+    .query_row([hash.0.as_slice()], |r| {
+        let tenant: Option<Vec<u8>> = r.get(1)?;
+        let scope: String = r.get(2)?;
+        let hash: Vec<u8> = r.get(4)?;
+        Ok(ApiToken {
+            id: uuid(&r.get::<_, Vec<u8>>(0)?)?,
+            tenant_id: tenant.as_deref().map(uuid).transpose()?,
+            scope: TokenScope::parse(&scope).ok_or(rusqlite::Error::InvalidQuery)?,
+            name: r.get(3)?,
+            hash: SecretHash::from_slice(&hash).ok_or(rusqlite::Error::InvalidQuery)?,
+            created_at: from_micros(r.get(5)?),
+        })
+    })
+    .optional()
+}

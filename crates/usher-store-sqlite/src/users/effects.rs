@@ -1,0 +1,90 @@
+//! What a change to a user entails besides its own fields: links, mails,
+//! sessions and password hashes, written in the same transaction.
+
+use crate::conn::DbResult;
+use rusqlite::{Connection, params};
+use serde_json::json;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::clock::to_micros;
+use usher_core::store::{Effects, NewLink};
+use uuid::Uuid;
+
+fn insert_link(
+    c: &Connection,
+    tk: i64,
+    user_key: i64,
+    link: &NewLink,
+    now: OffsetDateTime,
+) -> DbResult<()> {
+    c.prepare_cached("DELETE FROM links WHERE user_key = ?1 AND kind = ?2")?
+        .execute(params![user_key, link.kind.as_str()])?;
+    c.prepare_cached(
+        "INSERT INTO links (id, tenant_key, user_key, kind, hash, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        Uuid::now_v7().as_bytes().as_slice(),
+        tk,
+        user_key,
+        link.kind.as_str(),
+        link.hash.0.as_slice(),
+        to_micros(now),
+        to_micros(link.expires_at)
+    ])?;
+    Ok(())
+}
+
+/// Ends everything that grants access: links, the mails carrying them,
+/// sessions and their refresh tokens.
+pub(crate) fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
+    c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
+        .execute([user_key])?;
+    crate::sessions::session::end_all(c, user_key)?;
+    crate::links::outbox::cancel_queued(
+        c,
+        user_id,
+        None,
+        "cancelled: the user's access was revoked",
+    )?;
+    Ok(())
+}
+
+/// Carries out what the domain asked for besides the user's own fields,
+/// noting a password write in the audit event.
+pub(crate) fn apply_effects(
+    c: &Connection,
+    tk: i64,
+    user_key: i64,
+    user_id: Uuid,
+    effects: &Effects,
+    now: OffsetDateTime,
+    draft: &mut AuditDraft,
+) -> DbResult<()> {
+    if effects.revoke_access {
+        revoke_access(c, user_key, user_id)?;
+    } else if effects.end_sessions {
+        crate::sessions::session::end_all(c, user_key)?;
+    }
+    if let Some(link) = &effects.new_link {
+        // The older link dies with its mail, if that is still waiting.
+        crate::links::outbox::cancel_queued(
+            c,
+            user_id,
+            Some(link.kind),
+            "cancelled: a newer link was sent",
+        )?;
+        insert_link(c, tk, user_key, link, now)?;
+    }
+    if let Some(mail) = &effects.mail {
+        crate::links::outbox::enqueue(c, tk, mail)?;
+    }
+    if let Some(session) = &effects.new_session {
+        crate::sessions::session::insert(c, tk, user_key, session)?;
+    }
+    if let Some(write) = &effects.password {
+        let outcome = crate::links::link::write_password(c, user_key, write, now)?;
+        draft.details["password_hash"] = json!(outcome);
+    }
+    Ok(())
+}
