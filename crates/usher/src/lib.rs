@@ -1,14 +1,9 @@
 //! The `usher` binary's library: configuration, the application that
-//! `usher serve` runs (and tests start on port 0), the command line and the
-//! benchmark.
+//! `usher serve` runs (and tests start on port 0) and the command line.
+//! The benchmark is not here but in the binary (`src/bench/`), so that the
+//! server and the tests do not link it.
 
 pub mod app;
-pub mod bench;
-mod bench_auth;
-mod bench_bulk;
-mod bench_import;
-mod bench_mfa;
-mod bench_scim;
 pub mod cli;
 pub mod config;
 pub mod mailer;

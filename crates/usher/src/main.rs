@@ -1,4 +1,7 @@
-//! `usher`: parse the command line, start logging, run.
+//! `usher`: parse the command line, start logging, run. The benchmark's
+//! module tree (`bench`) is the binary's own, not the library's.
+
+mod bench;
 
 use clap::Parser;
 
@@ -12,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> std::process::ExitCode {
     let cli = usher::cli::Cli::parse();
     usher::init_logging();
-    match usher::cli::run(cli).await {
+    match usher::cli::run(cli, bench::run).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod bench;
 mod import;
 mod outbox;
 mod tenant;
@@ -11,11 +12,14 @@ mod user;
 
 use crate::config::{Config, EXAMPLE, ServeArgs, StoreArgs};
 use clap::{Parser, Subcommand};
+use std::future::Future;
 use std::sync::Arc;
 use usher_core::SystemClock;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::Services;
 use usher_core::tenant::Tenant;
+
+pub use bench::BenchArgs;
 
 /// Usher: the identity lifecycle service.
 #[derive(Debug, Parser)]
@@ -68,7 +72,7 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Measure throughput and latency over HTTP on loopback.
-    Bench(crate::bench::BenchArgs),
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,7 +120,13 @@ pub(crate) fn explain(e: usher_core::Error) -> anyhow::Error {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs a command. `bench` runs `usher bench`: the binary passes it in, so
+/// that the benchmark stays out of the library the server and tests link.
+pub async fn run<B, F>(cli: Cli, bench: B) -> anyhow::Result<()>
+where
+    B: FnOnce(BenchArgs) -> F,
+    F: Future<Output = anyhow::Result<()>>,
+{
     match cli.command {
         Command::Serve(serve) => {
             let config = Config::resolve(&cli.store, &serve)?;
@@ -146,7 +156,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{EXAMPLE}");
             Ok(())
         }
-        Command::Bench(args) => crate::bench::run(args).await,
+        Command::Bench(args) => bench(args).await,
     }
 }
 

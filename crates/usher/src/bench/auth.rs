@@ -2,7 +2,8 @@
 //! made through the store (an invitation redeemed with one precomputed
 //! argon2id hash), then measured over HTTP with concurrent clients.
 
-use crate::bench::{BenchArgs, seeded_user};
+use super::report;
+use super::seed::seeded_user;
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+use usher::cli::BenchArgs;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::password::NormalizedPassword;
 use usher_core::service::Services;
@@ -171,7 +173,7 @@ async fn post(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Resul
     Ok(body)
 }
 
-pub(crate) async fn run(
+pub(super) async fn run(
     services: &Services,
     client: &reqwest::Client,
     port: u16,
@@ -225,25 +227,20 @@ pub(crate) async fn run(
     .await?;
 
     let p = services.hasher.params();
-    println!();
-    println!(
-        "| auth over HTTP ({n} users, argon2id m={} KiB t={} p={}) | clients | per second | p50 ms | p99 ms |",
-        p.m_kib, p.t, p.p
-    );
-    println!("|---|---:|---:|---:|---:|");
-    for (name, rate, h) in [
-        ("POST /auth/login (password)", login_rate, login_h),
-        (
-            "POST /auth/token (refresh rotation)",
-            refresh_rate,
-            refresh_h,
+    report::rates(
+        &format!(
+            "| auth over HTTP ({n} users, argon2id m={} KiB t={} p={}) | clients | per second | p50 ms | p99 ms |",
+            p.m_kib, p.t, p.p
         ),
-    ] {
-        println!(
-            "| {name} | {clients} | {rate:.0} | {:.2} | {:.2} |",
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0
-        );
-    }
+        clients,
+        &[
+            ("POST /auth/login (password)", login_rate, &login_h),
+            (
+                "POST /auth/token (refresh rotation)",
+                refresh_rate,
+                &refresh_h,
+            ),
+        ],
+    );
     Ok(())
 }

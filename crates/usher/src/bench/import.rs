@@ -3,17 +3,17 @@
 //! the same service `POST /imports` and `usher import` use, timed whole
 //! (reading, checking, matching and writing).
 
-use crate::bench::BenchArgs;
 use anyhow::bail;
 use serde_json::json;
 use std::time::Instant;
+use usher::cli::BenchArgs;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::import::ImportFormat;
 use usher_core::password::NormalizedPassword;
 use usher_core::service::{ImportRequest, Services};
 use uuid::Uuid;
 
-pub(crate) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result<()> {
+pub(super) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result<()> {
     let n = args.import_users;
     let ctx = AuditContext::new(Actor::system());
     let slug = format!(
@@ -24,14 +24,7 @@ pub(crate) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result
         .create_tenant(&ctx, json!({"slug": slug, "name": "Import benchmark"}))
         .await
         .map_err(|e| anyhow::anyhow!("creating the tenant {slug}: {e:?}"))?;
-    services
-        .create_attribute(
-            &tenant,
-            &ctx,
-            json!({"name": "department", "label": "Department", "max_length": 100}),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    super::seed::department_attribute(services, &tenant, &ctx).await?;
     let hash = services
         .hasher
         .hash(NormalizedPassword::normalize("bench import password"))

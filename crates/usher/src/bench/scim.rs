@@ -3,11 +3,10 @@
 //! exact totals checked against the seeded data), then single-user SCIM
 //! creates from concurrent clients, each durable and audited.
 
-use crate::bench::BenchArgs;
-use anyhow::bail;
-use hdrhistogram::Histogram;
-use serde_json::{Value, json};
-use std::time::Instant;
+use super::load::{Scenario, creates, page};
+use super::report;
+use serde_json::json;
+use usher::cli::BenchArgs;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::Services;
 use usher_core::tenant::Tenant;
@@ -15,7 +14,7 @@ use usher_core::token::TokenScope;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
-pub(crate) async fn run(
+pub(super) async fn run(
     services: &Services,
     tenant: &Tenant,
     client: &reqwest::Client,
@@ -81,46 +80,14 @@ pub(crate) async fn run(
             .append_pair("count", "20")
             .finish();
         let url = format!("{base}/Users?{q}");
-        let mut h = Histogram::<u64>::new(3)?;
-        let mut total = 0;
-        for i in 0..args.samples + 5 {
-            let t = Instant::now();
-            let res = client
-                .get(&url)
-                .header("authorization", &auth)
-                .send()
-                .await?;
-            let status = res.status();
-            let body: Value = res.json().await?;
-            let took = t.elapsed();
-            if !status.is_success() {
-                bail!("GET {url} answered {status}: {body}");
-            }
-            total = body["totalResults"].as_u64().unwrap_or(u64::MAX);
-            if let Some(w) = want
-                && total != w
-            {
-                bail!("{name}: totalResults {total}, expected {w}");
-            }
-            if i >= 5 {
-                h.record(took.as_micros() as u64)?;
-            }
-        }
-        rows.push((name, total, h));
+        let scenario = Scenario { name, url, want };
+        let (total, h) = page(client, &auth, &scenario, "totalResults", args.samples).await?;
+        rows.push((scenario.name, total, h));
     }
-    println!();
-    println!("| SCIM filter (count 20) | totalResults | p50 ms | p99 ms | max ms |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, total, h) in &rows {
-        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-        println!(
-            "| {} | {total} | {:.2} | {:.2} | {:.2} |",
-            name.replace('|', "\\|"),
-            ms(0.5),
-            ms(0.99),
-            h.max() as f64 / 1000.0
-        );
-    }
+    report::pages(
+        "| SCIM filter (count 20) | totalResults | p50 ms | p99 ms | max ms |",
+        &rows,
+    );
 
     // Disabled: the same write as an active user, and a later run on the
     // same file still finds the seeded totals of active users.
@@ -136,16 +103,11 @@ pub(crate) async fn run(
         })
     };
     let url = format!("{base}/Users");
-    let (rate, h) =
-        crate::bench::creates(client, &url, &auth, args.creates, args.concurrency, user).await?;
-    println!();
-    println!("| SCIM creates | clients | creates/s | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| POST /scim/v2/{{tenant}}/Users (durable, audited) | {} | {rate:.0} | {:.2} | {:.2} |",
+    let (rate, h) = creates(client, &url, &auth, args.creates, args.concurrency, user).await?;
+    report::rates(
+        "| SCIM creates | clients | creates/s | p50 ms | p99 ms |",
         args.concurrency,
-        h.value_at_quantile(0.5) as f64 / 1000.0,
-        h.value_at_quantile(0.99) as f64 / 1000.0
+        &[("POST /scim/v2/{tenant}/Users (durable, audited)", rate, &h)],
     );
     Ok(())
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 /// Whether the `i`-th seeded user enrols: one active user in ten (a
 /// minority, as usual) and every blocked user but one in fifty, which
 /// leaves `mfa=false&state=blocked` a rare set inside a larger state.
-pub(crate) fn enrols(i: usize, u: &User) -> bool {
+pub(super) fn enrols(i: usize, u: &User) -> bool {
     match u.stored_state {
         UserState::Active => i % 10 == 3,
         UserState::Blocked => i % 50 != 7,
@@ -25,7 +25,7 @@ pub(crate) fn enrols(i: usize, u: &User) -> bool {
 
 /// Enrols `users` with `clients` concurrent writers; answers the seconds
 /// it took.
-pub(crate) async fn enrol(
+pub(super) async fn enrol(
     store: Arc<dyn Store>,
     tenant: Uuid,
     users: Vec<Uuid>,

@@ -2,12 +2,12 @@
 //! each hold a session, then a bulk block and a bulk disable (which ends
 //! the sessions) over all of them, timed from start to completed over HTTP.
 
-use crate::bench::BenchArgs;
 use anyhow::{Context, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use usher::cli::BenchArgs;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::service::Services;
 use usher_core::session::{NewSession, SESSION_TTL, Session};
@@ -29,7 +29,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
     let mut rng = StdRng::seed_from_u64(7);
     let users: Vec<User> = (0..n)
         .map(|i| {
-            let mut u = crate::bench::seeded_user(i, tenant.id, &mut rng, now);
+            let mut u = super::seed::seeded_user(i, tenant.id, &mut rng, now);
             u.email = Email::from_stored(format!("bulk.{i}@bench.example"));
             u.stored_state = UserState::Active;
             u.invitation_expires_at = None;
@@ -153,7 +153,7 @@ async fn timed(
     }
 }
 
-pub(crate) async fn run(
+pub(super) async fn run(
     services: &Services,
     client: &reqwest::Client,
     port: u16,

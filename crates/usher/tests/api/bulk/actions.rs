@@ -1,0 +1,142 @@
+//! Every bulk action does what the single action does.
+
+use super::{act, finished, get_user, rows, start, upload_csv, upload_form, user};
+use reqwest::Method;
+use serde_json::{Value, json};
+use usher_testkit::app::{TestApp, json as body};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// What a user must look like after an action.
+type Check = Box<dyn Fn(&Value) -> bool>;
+
+#[tokio::test]
+async fn every_action_runs_like_the_single_action() {
+    let app = TestApp::spawn().await;
+    let id = |u: &Value| u["id"].as_str().unwrap().to_owned();
+    let active = |e: &'static str| {
+        let app = &app;
+        async move { user(app, e, json!({})).await }
+    };
+    let blocked = active("blocked@x.example").await;
+    act(&app, &id(&blocked), "block").await;
+    let disabled = active("disabled@x.example").await;
+    act(&app, &id(&disabled), "disable").await;
+    let fresh = app
+        .create_user(
+            "default",
+            json!({"email": "fresh@x.example", "send_invitation": false}),
+        )
+        .await;
+    let signed_in = app.login_as("default", "signed@x.example", PASSWORD).await;
+    let signed_user = body(
+        app.get("/api/v1/tenants/default/users?search=signed@x")
+            .await,
+    )
+    .await["items"][0]
+        .clone();
+    let doomed = active("doomed@x.example").await;
+
+    let cases: Vec<(&str, String, Check)> = vec![
+        (
+            "block",
+            id(&active("a1@x.example").await),
+            Box::new(|u| u["state"] == "blocked"),
+        ),
+        (
+            "unblock",
+            id(&blocked),
+            Box::new(|u| u["state"] == "active"),
+        ),
+        (
+            "disable",
+            id(&active("a2@x.example").await),
+            Box::new(|u| u["state"] == "disabled"),
+        ),
+        (
+            "enable",
+            id(&disabled),
+            Box::new(|u| u["state"] == "active"),
+        ),
+        (
+            "archive",
+            id(&active("a3@x.example").await),
+            Box::new(|u| u["archived"] == true),
+        ),
+        (
+            "send_invitation",
+            id(&fresh),
+            Box::new(|u| u["state"] == "pending_invitation"),
+        ),
+        (
+            "password_reset",
+            id(&active("a4@x.example").await),
+            Box::new(|u| u["state"] == "active"),
+        ),
+        (
+            "revoke_sessions",
+            id(&signed_user),
+            Box::new(|u| u["state"] == "active"),
+        ),
+    ];
+    for (action, uid, check) in cases {
+        let csv = format!("id\n{uid}\n");
+        let fields = [("action", action), ("validate", "false"), ("note", "")];
+        let (status, up) = upload_form(&app, &fields, Some(&csv)).await;
+        assert_eq!(status, 201, "{action}: {up}");
+        let pid = up["id"].as_str().unwrap().to_owned();
+        let (status, _) = start(&app, &pid, json!({})).await;
+        assert_eq!(status, 202, "{action}");
+        let done = finished(&app, &pid).await;
+        assert_eq!(
+            done["processed"],
+            1,
+            "{action}: {:?}",
+            rows(&app, &pid).await
+        );
+        let (_, u) = get_user(&app, &uid).await;
+        assert!(check(&u), "{action}: {u}");
+    }
+    // The invitation and the reset went out as mail.
+    let outbox = body(app.get("/api/v1/tenants/default/outbox?limit=200").await).await;
+    let kinds: Vec<(&str, &str)> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["recipient"].as_str().unwrap(),
+                m["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("fresh@x.example", "invitation")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("a4@x.example", "password_reset")),
+        "{kinds:?}"
+    );
+    // Revoking sessions ended the user's session at once.
+    let token = signed_in["access_token"].as_str().unwrap();
+    let me = app
+        .as_user(Method::GET, "/api/v1/tenants/default/auth/me", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+
+    // Deleting needs an explicit confirmation at start.
+    let csv = format!("email\n{}\n", doomed["email"].as_str().unwrap());
+    let (_, up) = upload_csv(&app, "action=delete", &csv).await;
+    let pid = up["id"].as_str().unwrap().to_owned();
+    let (status, problem) = start(&app, &pid, json!({})).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "confirm_delete");
+    assert_eq!(problem["errors"][0]["code"], "confirmation_required");
+    let (status, _) = start(&app, &pid, json!({"confirm_delete": true})).await;
+    assert_eq!(status, 202);
+    assert_eq!(finished(&app, &pid).await["processed"], 1);
+    assert_eq!(get_user(&app, &id(&doomed)).await.0, 404);
+}
