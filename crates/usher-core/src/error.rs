@@ -190,6 +190,16 @@ impl Error {
         }
     }
 
+    /// Refuses with `version_mismatch` unless `if_match` (the version an
+    /// `If-Match` named, if any) is `current`: the one optimistic
+    /// concurrency check of every store and service.
+    pub fn check_version(if_match: Option<i64>, current: i64) -> Result<(), Error> {
+        match if_match {
+            Some(v) if v != current => Err(Error::VersionMismatch { current }),
+            _ => Ok(()),
+        }
+    }
+
     /// True when the caller's request was refused (as opposed to Usher failing).
     pub fn is_refusal(&self) -> bool {
         !matches!(self, Error::Store(_))

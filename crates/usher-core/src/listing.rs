@@ -86,10 +86,37 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The page a keyset read at `cursor` found: `window` holds up to
+    /// `limit + 1` items, in list order when the read went forwards (the
+    /// first page, or after a key) and in reverse when it went backwards
+    /// (before a key, or the last page). The one item past `limit` is not
+    /// shown; it only tells that more exist in the read's direction. `key`
+    /// gives an item's sort key, which the neighbouring pages' cursors carry.
+    pub fn from_window(
+        mut window: Vec<T>,
+        limit: usize,
+        total: u64,
+        cursor: &Cursor,
+        key: impl Fn(&T) -> String,
+    ) -> Self {
+        let overflow = window.len() > limit;
+        window.truncate(limit);
+        if matches!(cursor, Cursor::Before(_) | Cursor::Last) {
+            window.reverse();
+        }
+        let (more_before, more_after) = match cursor {
+            Cursor::First => (false, overflow),
+            Cursor::After(_) => (true, overflow),
+            Cursor::Before(_) => (overflow, true),
+            Cursor::Last => (overflow, false),
+        };
+        Self::assemble(window, total, cursor, more_before, more_after, key)
+    }
+
     /// Builds the links of a page from what the store saw. `items` are in
     /// ascending order; `more_before`/`more_after` say whether items exist
     /// beyond the first and last of them. `key` gives an item's sort key.
-    pub fn assemble(
+    fn assemble(
         items: Vec<T>,
         total: u64,
         cursor: &Cursor,

@@ -109,7 +109,7 @@ pub(crate) async fn list(
     let key = |l: &StoredLink| l.seq.to_string();
     let filters = [&q.actor, &q.target, &q.action];
     if filters.iter().any(|f| f.as_deref().is_some_and(has_nul)) {
-        return Ok(Page::assemble(Vec::new(), 0, &cursor, false, false, key));
+        return Ok(Page::from_window(Vec::new(), 0, 0, &cursor, key));
     }
     // One snapshot for the total and the page.
     let mut tx = pool
@@ -146,28 +146,16 @@ pub(crate) async fn list(
         .await
         .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(link)
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    let overflow = items.len() > q.limit as usize;
-    items.truncate(q.limit as usize);
-    if !descending {
-        items.reverse();
-    }
-    let (more_before, more_after) = match cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         items,
+        q.limit as usize,
         total as u64,
         &cursor,
-        more_before,
-        more_after,
         key,
     ))
 }

@@ -170,13 +170,7 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: GroupWrite) -> Result<
             .await
             .db()?
             .ok_or(Error::NotFound(Missing::Group))?;
-        if let Some(v) = if_match
-            && v != before.version
-        {
-            return Err(Error::VersionMismatch {
-                current: before.version,
-            });
-        }
+        Error::check_version(if_match, before.version)?;
         let mut after = before.clone();
         mutation(&mut after)?;
         let wanted = user_keys(c, tk, &after.members).await.db()?;
@@ -227,13 +221,7 @@ pub(crate) async fn delete(
             .await
             .db()?
             .ok_or(Error::NotFound(Missing::Group))?;
-        if let Some(v) = if_match
-            && v != group.version
-        {
-            return Err(Error::VersionMismatch {
-                current: group.version,
-            });
-        }
+        Error::check_version(if_match, group.version)?;
         w.draft.details["display_name"] = json!(group.display_name.as_str());
         w.draft.details["members"] = json!(group.members.len());
         sqlx::query("DELETE FROM groups WHERE key = $1")

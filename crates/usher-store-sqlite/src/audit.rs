@@ -96,30 +96,18 @@ pub(crate) fn list(c: &Connection, chain: Uuid, q: &AuditQuery) -> DbResult<Page
     let mut page_args = args.clone();
     page_args.extend(args_bound);
     page_args.push(Value::Integer(i64::from(q.limit) + 1));
-    let mut items: Vec<StoredLink> = c
+    let items: Vec<StoredLink> = c
         .prepare_cached(&format!(
             "SELECT seq, payload, hash FROM audit_events WHERE {filter}{bound} ORDER BY seq {order} LIMIT ?"
         ))?
         .query_map(params_from_iter(page_args.iter()), link)?
         .collect::<DbResult<_>>()?;
     c.execute_batch("COMMIT")?;
-    let overflow = items.len() > q.limit as usize;
-    items.truncate(q.limit as usize);
-    if !descending {
-        items.reverse();
-    }
-    let (more_before, more_after) = match cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         items,
+        q.limit as usize,
         total as u64,
         &cursor,
-        more_before,
-        more_after,
         |l| l.seq.to_string(),
     ))
 }

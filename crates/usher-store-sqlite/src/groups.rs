@@ -164,13 +164,7 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: GroupWrite) -> Result<Group
         let (key, before) = load(c, tk, tenant_id, group_id)
             .db()?
             .ok_or(Error::NotFound(Missing::Group))?;
-        if let Some(v) = if_match
-            && v != before.version
-        {
-            return Err(Error::VersionMismatch {
-                current: before.version,
-            });
-        }
+        Error::check_version(if_match, before.version)?;
         let mut after = before.clone();
         mutation(&mut after)?;
         if after.display_name.normalized() != before.display_name.normalized()
@@ -234,13 +228,7 @@ pub(crate) fn delete(
         let (key, group) = load(c, tk, tenant_id, group_id)
             .db()?
             .ok_or(Error::NotFound(Missing::Group))?;
-        if let Some(v) = if_match
-            && v != group.version
-        {
-            return Err(Error::VersionMismatch {
-                current: group.version,
-            });
-        }
+        Error::check_version(if_match, group.version)?;
         draft.details["display_name"] = json!(group.display_name.as_str());
         draft.details["members"] = json!(group.members.len());
         c.prepare_cached("DELETE FROM groups WHERE key = ?1")

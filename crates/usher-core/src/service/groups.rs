@@ -224,17 +224,8 @@ impl Services {
             let Some(current) = self.store.get_group(tenant.id, gid).await? else {
                 return Err(self.refuse(draft, Error::NotFound(Missing::Group)).await);
             };
-            if let Some(v) = if_match
-                && v != current.version
-            {
-                return Err(self
-                    .refuse(
-                        draft,
-                        Error::VersionMismatch {
-                            current: current.version,
-                        },
-                    )
-                    .await);
+            if let Err(e) = Error::check_version(if_match, current.version) {
+                return Err(self.refuse(draft, e).await);
             }
             let mut resource = group_resource(&current, "");
             let input = match apply_patch(&mut resource, &ops, &GroupPatchSchema)

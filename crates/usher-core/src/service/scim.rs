@@ -309,17 +309,8 @@ impl Services {
             let Some(current) = self.store.get_user(tenant.id, uid).await? else {
                 return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
             };
-            if let Some(v) = if_match
-                && v != current.version
-            {
-                return Err(self
-                    .refuse(
-                        draft,
-                        Error::VersionMismatch {
-                            current: current.version,
-                        },
-                    )
-                    .await);
+            if let Err(e) = Error::check_version(if_match, current.version) {
+                return Err(self.refuse(draft, e).await);
             }
             let mut resource = user_resource(&current, self.clock.now(), "", &ext);
             let prepared =

@@ -152,28 +152,16 @@ pub(crate) async fn list(
         .await
         .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(entry)
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    let overflow = items.len() > query.limit as usize;
-    items.truncate(query.limit as usize);
-    if !descending {
-        items.reverse();
-    }
-    let (more_before, more_after) = match query.cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         items,
+        query.limit as usize,
         total as u64,
         &query.cursor,
-        more_before,
-        more_after,
         |e| e.mail.id.to_string(),
     ))
 }

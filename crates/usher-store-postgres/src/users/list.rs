@@ -412,7 +412,7 @@ async fn page(
     }
     .max(0);
     if total == 0 {
-        return Ok(Page::assemble(Vec::new(), 0, &q.cursor, false, false, key));
+        return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
     }
     let (dir, bound) = match &q.cursor {
         Cursor::First => (Dir::Asc, None),
@@ -429,7 +429,7 @@ async fn page(
         bound: bound.as_ref(),
         want: limit + 1,
     };
-    let mut found = match &q.search {
+    let found = match &q.search {
         None => {
             // Filtered by mfa alone, one read in email order beats one per
             // state and archived flag: enrolled users have an index of
@@ -515,23 +515,11 @@ async fn page(
             }
         }
     };
-    let overflow = found.len() > limit;
-    found.truncate(limit);
-    if dir == Dir::Desc {
-        found.reverse();
-    }
-    let (more_before, more_after) = match q.cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         found,
+        limit,
         total as u64,
         &q.cursor,
-        more_before,
-        more_after,
         key,
     ))
 }

@@ -55,13 +55,7 @@ pub(crate) async fn load(
     let stored = rows::user_by_id(c, tk, tenant_id, id, true)
         .await?
         .ok_or(Error::NotFound(Missing::User))?;
-    if let Some(v) = if_match
-        && v != stored.user.version
-    {
-        return Err(Error::VersionMismatch {
-            current: stored.user.version,
-        });
-    }
+    Error::check_version(if_match, stored.user.version)?;
     Ok(stored)
 }
 

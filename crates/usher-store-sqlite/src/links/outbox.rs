@@ -124,28 +124,16 @@ pub(crate) fn list(c: &Connection, tk: i64, q: &OutboxQuery) -> DbResult<Page<Ou
         bound_sql.unwrap_or(""),
         if descending { "DESC" } else { "ASC" }
     );
-    let mut items: Vec<OutboxEntry> = c
+    let items: Vec<OutboxEntry> = c
         .prepare_cached(&sql)?
         .query_map(params_from_iter(page_args.iter()), entry)?
         .collect::<DbResult<_>>()?;
     c.execute_batch("COMMIT")?;
-    let overflow = items.len() > q.limit as usize;
-    items.truncate(q.limit as usize);
-    if !descending {
-        items.reverse();
-    }
-    let (more_before, more_after) = match q.cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         items,
+        q.limit as usize,
         total as u64,
         &q.cursor,
-        more_before,
-        more_after,
         |e| e.mail.id.to_string(),
     ))
 }

@@ -340,7 +340,7 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
     }
     .max(0);
     if total == 0 {
-        return Ok(Page::assemble(Vec::new(), 0, &q.cursor, false, false, key));
+        return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
     }
     let (dir, bound) = match &q.cursor {
         Cursor::First => (Dir::Asc, None),
@@ -351,7 +351,7 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
     let limit = q.limit as usize;
     let want = limit + 1;
     let now = to_micros(q.now);
-    let mut found = match &q.search {
+    let found = match &q.search {
         None => {
             // The first keys of every range from its index alone, then the
             // rows of the page only.
@@ -421,23 +421,11 @@ fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Pag
             }
         }
     };
-    let overflow = found.len() > limit;
-    found.truncate(limit);
-    if dir == Dir::Desc {
-        found.reverse();
-    }
-    let (more_before, more_after) = match q.cursor {
-        Cursor::First => (false, overflow),
-        Cursor::After(_) => (true, overflow),
-        Cursor::Before(_) => (overflow, true),
-        Cursor::Last => (overflow, false),
-    };
-    Ok(Page::assemble(
+    Ok(Page::from_window(
         found,
+        limit,
         total as u64,
         &q.cursor,
-        more_before,
-        more_after,
         key,
     ))
 }

@@ -42,13 +42,7 @@ pub(crate) fn load(
     let stored = rows::user_by_id(c, tk, tenant_id, id)
         .db()?
         .ok_or(Error::NotFound(Missing::User))?;
-    if let Some(v) = if_match
-        && v != stored.user.version
-    {
-        return Err(Error::VersionMismatch {
-            current: stored.user.version,
-        });
-    }
+    Error::check_version(if_match, stored.user.version)?;
     Ok(stored)
 }
 
