@@ -3,7 +3,8 @@
 //! factors (never a user's last one).
 
 use super::Services;
-use super::sessions::{ClientContext, SessionCaller, SignedIn, invalid_token};
+use super::login::{ClientContext, SignedIn};
+use super::sessions::{SessionCaller, invalid_token};
 use crate::audit::{AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};

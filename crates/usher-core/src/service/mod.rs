@@ -11,6 +11,7 @@ mod factors;
 mod groups;
 mod import;
 mod links;
+mod login;
 mod scim;
 mod sessions;
 mod tenants;
@@ -23,11 +24,9 @@ pub use factors::{Enrolment, invalid_code};
 pub use groups::GroupPage;
 pub use import::{ImportReport, ImportRequest};
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
+pub use login::{ClientContext, LoginOutcome, SignedIn, invalid_credentials, user_blocked};
 pub use scim::{ScimPage, ScimQuery};
-pub use sessions::{
-    ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_credentials, invalid_token,
-    user_blocked,
-};
+pub use sessions::{SessionCaller, invalid_token};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;

@@ -18,9 +18,12 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod audit_writes;
 pub mod bulk;
 pub mod changes;
+pub mod deletes;
 pub mod factors;
+pub mod filters;
 pub mod fixtures;
 pub mod listing;
 pub mod mfa;
@@ -30,6 +33,7 @@ pub mod scim;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
+pub mod totals;
 pub mod users;
 
 use std::future::Future;
@@ -112,10 +116,10 @@ macro_rules! store_conformance_tests {
             changes::disabling_with_revoke_access_ends_the_invitation,
             changes::a_new_invitation_link_moves_the_expiry_the_list_judges_by,
             changes::concurrent_edits_naming_the_same_version_let_exactly_one_win,
-            changes::deleting_a_user_removes_it_and_frees_its_email_username_and_external_id,
-            changes::a_refusing_delete_guard_keeps_the_user_and_records_a_refused_event,
-            changes::deleting_with_a_stale_if_match_is_refused_with_version_mismatch,
-            changes::deleting_an_unknown_user_is_refused_with_user_not_found,
+            deletes::deleting_a_user_removes_it_and_frees_its_email_username_and_external_id,
+            deletes::a_refusing_delete_guard_keeps_the_user_and_records_a_refused_event,
+            deletes::deleting_with_a_stale_if_match_is_refused_with_version_mismatch,
+            deletes::deleting_an_unknown_user_is_refused_with_user_not_found,
 
             listing::users_are_listed_in_order_of_their_case_folded_email,
             listing::a_page_holds_at_most_limit_users_and_the_exact_total,
@@ -123,12 +127,12 @@ macro_rules! store_conformance_tests {
             listing::going_back_from_a_page_and_forward_again_returns_the_same_page,
             listing::an_empty_list_has_a_total_of_zero_and_no_links,
             listing::a_cursor_past_either_end_answers_an_empty_page_with_a_way_back,
-            listing::filtering_by_state_and_archived_lists_exactly_the_matching_users,
-            listing::an_invitation_counts_as_expired_from_its_deadline_on,
-            listing::the_sweep_marks_expired_invitations_and_every_filter_answers_the_same,
-            listing::the_sweep_changes_at_most_limit_users_per_call,
-            listing::totals_stay_exact_through_edits_actions_and_deletes,
-            listing::pages_stay_correct_while_users_are_created_and_deleted_between_requests,
+            filters::filtering_by_state_and_archived_lists_exactly_the_matching_users,
+            filters::an_invitation_counts_as_expired_from_its_deadline_on,
+            filters::the_sweep_marks_expired_invitations_and_every_filter_answers_the_same,
+            filters::the_sweep_changes_at_most_limit_users_per_call,
+            totals::totals_stay_exact_through_edits_actions_and_deletes,
+            totals::pages_stay_correct_while_users_are_created_and_deleted_between_requests,
 
             search::search_finds_a_prefix_of_any_search_field_ignoring_case,
             search::a_user_matching_several_terms_is_counted_and_listed_once,
@@ -153,8 +157,8 @@ macro_rules! store_conformance_tests {
             audit::audit_links_resume_after_a_sequence_number_and_respect_the_limit,
             audit::audit_events_are_listed_newest_first_with_exact_totals_and_cursors,
             audit::audit_events_filter_by_actor_target_action_and_time,
-            audit::every_write_records_exactly_one_event_of_its_outcome,
-            audit::concurrent_writes_keep_every_chain_gapless_and_verifiable,
+            audit_writes::every_write_records_exactly_one_event_of_its_outcome,
+            audit_writes::concurrent_writes_keep_every_chain_gapless_and_verifiable,
 
             passwords::a_user_created_with_a_password_hash_holds_it_verbatim,
             passwords::a_password_write_with_an_edit_replaces_the_hash_and_not_the_version,
