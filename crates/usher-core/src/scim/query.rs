@@ -15,11 +15,11 @@
 //! values that exist, and attributes are case-insensitive unless the schema
 //! says `caseExact` (`id`, `externalId`, `meta.version`).
 
-use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use super::resource::{ENTERPRISE_URN, USER_URN, USHER_USER_URN};
 use crate::user::fields::fold_case;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use usher_scim::{AttrPath, CompValue, CompareOp, Filter};
 use uuid::Uuid;
 
 /// A text column of the users table.

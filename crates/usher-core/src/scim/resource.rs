@@ -28,16 +28,15 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub use usher_scim::urn::{
+    BULK_REQUEST_URN, BULK_RESPONSE_URN, ENTERPRISE_URN, ERROR_URN, GROUP_URN, LIST_URN, PATCH_URN,
+    SEARCH_URN, USER_URN,
+};
+pub use usher_scim::{lenient_bool, member};
+
+/// Usher's own extension, which shows every custom attribute the
+/// enterprise extension does not.
 pub const USHER_USER_URN: &str = "urn:usher:params:scim:schemas:extension:2.0:User";
-pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-pub const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-pub const BULK_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 
 /// The enterprise extension's string attributes Usher can keep, each in
 /// the custom attribute of the same name (compared ignoring case).
@@ -182,26 +181,6 @@ pub struct UserInput {
     pub fields: Map<String, Value>,
     /// `active`, when the body says.
     pub active: Option<bool>,
-}
-
-/// Looks up a member of a JSON object ignoring the case of its name
-/// (SCIM attribute names and URNs are case-insensitive).
-pub fn member<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-/// A boolean as SCIM clients send it: `true`, or Entra ID's `"True"`.
-pub fn lenient_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    }
 }
 
 /// A string attribute of the body: absent and `null` are `None`.
