@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use usher_core::scim::{AttrPath, Filter, PatchPath, matches};
+use usher_scim::{AttrPath, Filter, PatchPath, matches};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

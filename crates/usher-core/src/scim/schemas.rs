@@ -4,9 +4,9 @@
 //! case rules. Only what Usher stores is advertised; the extensions carry
 //! the tenant's own custom attributes.
 
-use super::patch::PatchSchema;
 use super::resource::{ENTERPRISE_URN, ExtensionNames, GROUP_URN, USER_URN, USHER_USER_URN};
 use serde_json::{Value, json};
+use usher_scim::PatchSchema;
 
 /// Most operations in one `/Bulk` request, and its largest body.
 pub const BULK_MAX_OPERATIONS: usize = 1000;

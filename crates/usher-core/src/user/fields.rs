@@ -8,17 +8,10 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
-/// Unicode default case folding of NFC-normalised text: the form in which
-/// emails, usernames and search terms are compared.
-pub fn fold_case(s: &str) -> String {
-    // ASCII is already in NFC and folds to its lower case; most emails,
-    // names and search terms take this path.
-    if s.is_ascii() {
-        return s.to_ascii_lowercase();
-    }
-    let nfc: String = s.nfc().collect();
-    caseless::default_case_fold_str(&nfc).nfc().collect()
-}
+// The form in which emails, usernames and search terms are compared. SCIM
+// filters compare that way too, and its reference evaluator lives in
+// usher-scim, so the one definition is there.
+pub use usher_scim::fold_case;
 
 fn char_len(s: &str) -> usize {
     s.chars().count()

@@ -1,7 +1,7 @@
 //! The evaluator over SCIM resources in JSON.
 
 use super::parse;
-use crate::scim::{AttrPath, matches};
+use crate::{AttrPath, matches};
 use serde_json::{Value, json};
 use std::cell::RefCell;
 

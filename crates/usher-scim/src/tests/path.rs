@@ -2,7 +2,7 @@
 //! their errors.
 
 use super::{cmp, path, s, value_path};
-use crate::scim::{AttrPath, CompValue, CompareOp, Filter, ParseErrorKind, PatchPath, ValuePath};
+use crate::{AttrPath, CompValue, CompareOp, Filter, ParseErrorKind, PatchPath, ValuePath};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 

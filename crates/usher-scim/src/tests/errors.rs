@@ -1,7 +1,7 @@
 //! Malformed filters: each is refused as `invalidFilter`, with the position
 //! of the problem and what was expected.
 
-use crate::scim::{Filter, MAX_DEPTH, MAX_INPUT_BYTES, ParseError, ParseErrorKind};
+use crate::{Filter, MAX_DEPTH, MAX_INPUT_BYTES, ParseError, ParseErrorKind};
 
 /// The error for `src`, which must not parse.
 fn error(src: &str) -> ParseError {

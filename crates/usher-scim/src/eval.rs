@@ -23,8 +23,9 @@
 //!   null` a present one.
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
-use crate::user::fields::fold_case;
-use serde_json::{Map, Number, Value};
+use crate::fold::fold_case;
+use crate::lenient::member;
+use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -110,7 +111,7 @@ impl Eval<'_> {
         let mut exact: [Option<bool>; 2] = [None, None];
         found.into_iter().any(|v| {
             let (v, implied) = match v {
-                Value::Object(map) if absolute.sub_attr.is_none() => match get(map, "value") {
+                Value::Object(map) if absolute.sub_attr.is_none() => match member(map, "value") {
                     Some(inner) => (inner, true),
                     None => return op == CompareOp::Ne,
                 },
@@ -187,7 +188,7 @@ fn values<'v>(node: &'v Value, path: &AttrPath, at_root: bool) -> Vec<&'v Value>
         return Vec::new();
     };
     let container = match (&path.uri, at_root) {
-        (Some(uri), true) => match get(node, uri) {
+        (Some(uri), true) => match member(node, uri) {
             Some(Value::Object(extension)) => extension,
             _ if starts_with_ignore_case(uri, CORE_SCHEMA_PREFIX) => node,
             _ => return Vec::new(),
@@ -195,7 +196,7 @@ fn values<'v>(node: &'v Value, path: &AttrPath, at_root: bool) -> Vec<&'v Value>
         _ => node,
     };
     let mut out = Vec::new();
-    let Some(top) = get(container, &path.name) else {
+    let Some(top) = member(container, &path.name) else {
         return out;
     };
     for v in flatten(top) {
@@ -203,7 +204,7 @@ fn values<'v>(node: &'v Value, path: &AttrPath, at_root: bool) -> Vec<&'v Value>
             None => out.push(v),
             Some(sub) => {
                 if let Value::Object(map) = v
-                    && let Some(inner) = get(map, sub)
+                    && let Some(inner) = member(map, sub)
                 {
                     out.extend(flatten(inner));
                 }
@@ -219,15 +220,6 @@ fn flatten(v: &Value) -> Vec<&Value> {
         Value::Array(items) => items.iter().collect(),
         v => vec![v],
     }
-}
-
-/// A member by case-insensitive name, the exact spelling first.
-fn get<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {

@@ -3,7 +3,7 @@
 //! to the same tree. (The `scim_filter` fuzz target checks the same on
 //! arbitrary bytes.)
 
-use crate::scim::{AttrPath, CompValue, CompareOp, Filter, PatchPath, ValuePath, matches};
+use crate::{AttrPath, CompValue, CompareOp, Filter, PatchPath, ValuePath, matches};
 use proptest::prelude::*;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Filters that parse, and the trees they parse to.
 
 use super::{cmp, n, parse, path, pr, s, value_path};
-use crate::scim::{AttrPath, CompValue, CompareOp, Filter, MAX_DEPTH};
+use crate::{AttrPath, CompValue, CompareOp, Filter, MAX_DEPTH};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
