@@ -15,6 +15,7 @@ pub mod export;
 pub mod factor;
 pub mod geoip;
 pub mod group;
+pub mod ids;
 pub mod import;
 pub mod input;
 pub mod listing;
