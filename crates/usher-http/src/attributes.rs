@@ -1,9 +1,10 @@
 //! `/api/v1/tenants/{tenant}/attributes`: custom attribute definitions.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{JsonBody, QueryParams};
 use crate::paging::single_page;
 use crate::schema::{
     AttributeList, AttributeResponse, BodyErrors, CommonErrors, CreateAttributeRequest,
@@ -49,12 +50,7 @@ pub async fn create_attribute(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(admin.refused(&state, "attribute.create", e).await);
-        }
-    };
+    let body = admin.accept(&state, "attribute.create", body).await?;
     let def = state
         .services
         .create_attribute(&admin.tenant, &admin.ctx, body)
@@ -93,12 +89,7 @@ pub async fn delete_attribute(
         )),
         Err(e) => Err(e),
     };
-    let purge = match purge {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(admin.refused(&state, "attribute.delete", e).await);
-        }
-    };
+    let purge = admin.accept(&state, "attribute.delete", purge).await?;
     state
         .services
         .delete_attribute(&admin.tenant, &admin.ctx, &name, purge)

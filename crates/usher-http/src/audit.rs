@@ -1,9 +1,10 @@
 //! `/api/v1/tenants/{tenant}/audit`: the audit log, newest first.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{QueryParams, int_param};
 use crate::paging::links;
 use crate::schema::{AuditEventResponse, AuditList, CommonErrors};
 use axum::Json;
@@ -69,20 +70,10 @@ pub async fn list_audit(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListAuditQuery>,
 ) -> ApiResult<Json<AuditList>> {
-    let refuse = |e| async {
-        state
-            .services
-            .refuse_request(&admin.ctx, Some(&admin.tenant), "audit.list", e)
-            .await
-    };
-    let q = match q {
-        Ok(q) => q,
-        Err(e) => return Err(refuse(e).await.into()),
-    };
-    let limit = match int_param("limit", q.limit.as_ref()) {
-        Ok(l) => l,
-        Err(e) => return Err(refuse(e).await.into()),
-    };
+    let q = admin.accept(&state, "audit.list", q).await?;
+    let limit = admin
+        .accept(&state, "audit.list", int_param("limit", q.limit.as_ref()))
+        .await?;
     let params = AuditParams {
         actor: q.actor.clone(),
         target: q.target.clone(),

@@ -2,9 +2,10 @@
 //! users, start the action over them, follow it row by row, cancel it.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param, media_type};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{QueryParams, int_param, media_type};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::body::Bytes;
@@ -253,7 +254,7 @@ fn flag(name: &str, v: Option<&str>) -> Result<bool, Error> {
 async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Error> {
     match media_type(headers).as_str() {
         "text/csv" | "application/csv" => {
-            let q: UploadQuery = crate::body::parse_query(req.uri().query().unwrap_or(""))?;
+            let q: UploadQuery = crate::extract::parse_query(req.uri().query().unwrap_or(""))?;
             let file: Bytes = axum::body::to_bytes(req.into_body(), MAX_FILE_BYTES + 1)
                 .await
                 .map_err(|_| too_large())?;
@@ -332,10 +333,9 @@ pub async fn upload(
     req: Request,
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
-    let upload = match read_upload(&headers, req).await {
-        Ok(u) => u,
-        Err(e) => return Err(admin.refused(&state, "bulk.create", e).await),
-    };
+    let upload = admin
+        .accept(&state, "bulk.create", read_upload(&headers, req).await)
+        .await?;
     let done = state
         .services
         .upload_bulk(&admin.tenant, &admin.ctx, upload)
@@ -399,10 +399,7 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<BulkProcessList>> {
     let parsed = q.and_then(|q| Ok((bounded("limit", q.limit.as_ref(), 1, 100, 20)?, q.before)));
-    let (limit, before) = match parsed {
-        Ok(v) => v,
-        Err(e) => return Err(admin.refused(&state, "bulk.list", e).await),
-    };
+    let (limit, before) = admin.accept(&state, "bulk.list", parsed).await?;
     let items = state
         .services
         .list_bulk(&admin.tenant, &admin.ctx, before.as_deref(), limit as u32)
@@ -454,10 +451,7 @@ pub async fn rows(
             bounded("limit", q.limit.as_ref(), 1, 1000, 100)?,
         ))
     });
-    let (after, limit) = match parsed {
-        Ok(v) => v,
-        Err(e) => return Err(admin.refused(&state, "bulk.rows", e).await),
-    };
+    let (after, limit) = admin.accept(&state, "bulk.rows", parsed).await?;
     let (p, rows) = state
         .services
         .bulk_rows(&admin.tenant, &admin.ctx, &id, after as u32, limit as u32)
@@ -492,10 +486,9 @@ pub async fn start(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<BulkProcessResponse>)> {
-    let confirm = match confirm_delete(&body) {
-        Ok(c) => c,
-        Err(e) => return Err(admin.refused(&state, "bulk.start", e).await),
-    };
+    let confirm = admin
+        .accept(&state, "bulk.start", confirm_delete(&body))
+        .await?;
     let p = state
         .services
         .start_bulk(&admin.tenant, &admin.ctx, &id, confirm)
@@ -508,7 +501,7 @@ fn confirm_delete(body: &Bytes) -> Result<bool, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(false);
     }
-    let v = crate::body::parse_json(body)?;
+    let v = crate::extract::parse_json(body)?;
     let mut r = usher_core::input::ObjectReader::new(v).map_err(Error::Validation)?;
     let confirm = r.bool("confirm_delete");
     let errors = r.finish();

@@ -2,11 +2,13 @@
 //! step of a login, and the factors admins list and remove.
 
 use crate::AppState;
-use crate::auth::{TenantAdmin, Visitor};
-use crate::body::JsonBody;
 use crate::error::ApiResult;
+use crate::extract::JsonBody;
+use crate::extract::{
+    AuditedCaller, SessionUser, TenantAdmin, TenantVisitor, Visitor, client_context,
+};
 use crate::schema::{BodyErrors, CommonErrors};
-use crate::sessions::{SessionUser, TokenResponse, refused, user_agent, visitor_tenant};
+use crate::sessions::TokenResponse;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -108,20 +110,19 @@ pub struct FactorList {
         BodyErrors))]
 pub async fn login_mfa(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
     let action = "user.login.second_factor";
-    let tenant = visitor_tenant(&state, &ctx, &slug, action).await?;
-    let [token, code] = match body.required_strings(["mfa_token", "code"]) {
-        Ok(v) => v,
-        Err(e) => return Err(refused(&state, &ctx, &tenant, action, e).await),
-    };
+    let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
+    let read = body.required_strings(["mfa_token", "code"]);
+    let [token, code] = visitor.accept(&state, action, read).await?;
+    let TenantVisitor { tenant, ctx } = &visitor;
     let signed = state
         .services
-        .login_second_factor(&tenant, &ctx, &token, &code, user_agent(&headers))
+        .login_second_factor(tenant, ctx, &token, &code, client_context(&headers))
         .await?;
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))
 }
@@ -152,19 +153,17 @@ pub struct LoginEnrolmentRequest {
         BodyErrors))]
 pub async fn login_enrol_totp(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<EnrolmentResponse>)> {
     let action = "factor.totp.enrol";
-    let tenant = visitor_tenant(&state, &ctx, &slug, action).await?;
-    let [token] = match body.required_strings(["mfa_token"]) {
-        Ok(v) => v,
-        Err(e) => return Err(refused(&state, &ctx, &tenant, action, e).await),
-    };
+    let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
+    let read = body.required_strings(["mfa_token"]);
+    let [token] = visitor.accept(&state, action, read).await?;
     let e = state
         .services
-        .enrol_totp_at_login(&tenant, &ctx, &token)
+        .enrol_totp_at_login(&visitor.tenant, &visitor.ctx, &token)
         .await?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
@@ -218,10 +217,9 @@ pub async fn confirm_totp(
     body: JsonBody,
 ) -> ApiResult<StatusCode> {
     let action = "factor.totp.confirm";
-    let [code] = match body.required_strings(["code"]) {
-        Ok(v) => v,
-        Err(e) => return Err(refused(&state, &me.ctx, &me.tenant, action, e).await),
-    };
+    let [code] = me
+        .accept(&state, action, body.required_strings(["code"]))
+        .await?;
     state
         .services
         .confirm_totp(&me.tenant, &me.ctx, &me.caller, &code)

@@ -3,9 +3,10 @@
 //! at all, with a report of every bad row by line.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{media_type, parse_query};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{media_type, parse_query};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::extract::{Request, State};
@@ -153,12 +154,9 @@ pub async fn import(
     admin: TenantAdmin,
     req: Request,
 ) -> ApiResult<Json<ImportResponse>> {
-    let request = match read_request(req).await {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(admin.refused(&state, "user.import", e).await);
-        }
-    };
+    let request = admin
+        .accept(&state, "user.import", read_request(req).await)
+        .await?;
     let report = state
         .services
         .import_users(&admin.tenant, &admin.ctx, request, &|_, _| {})

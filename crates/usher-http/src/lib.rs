@@ -4,13 +4,12 @@
 
 mod attributes;
 mod audit;
-pub mod auth;
 mod auth_api;
-pub mod body;
 mod bulk;
 mod docs;
 pub mod error;
 mod export;
+mod extract;
 mod factors;
 mod groups;
 mod i18n;
@@ -20,7 +19,6 @@ mod ops;
 mod outbox;
 mod pages;
 mod paging;
-pub mod precondition;
 pub mod schema;
 mod scim;
 mod sessions;

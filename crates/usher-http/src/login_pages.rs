@@ -10,13 +10,13 @@
 //! the tenant's pages; every form repeats the CSRF token of its cookie.
 
 use crate::AppState;
-use crate::auth::{Visitor, tenant_slug};
+use crate::extract::client_context;
+use crate::extract::{Visitor, tenant_slug};
 use crate::i18n::{LoginWords, login_words, negotiate};
 use crate::pages::{
     cookie, csrf_from_cookie, csrf_matches, field, form_fields, html, layout, new_csrf,
     secure_attr, set_cookie, set_csrf_cookie,
 };
-use crate::sessions::user_agent;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
@@ -366,7 +366,7 @@ async fn submit_login(
             &ctx,
             email,
             field(&fields, "password"),
-            user_agent(&headers),
+            client_context(&headers),
         )
         .await;
     match outcome {
@@ -454,7 +454,7 @@ async fn submit_code(
             &ctx,
             get("mfa_token"),
             get("code"),
-            user_agent(&headers),
+            client_context(&headers),
         )
         .await;
     match outcome {

@@ -2,9 +2,10 @@
 //! links while undelivered — how an operator without SMTP hands them over.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{QueryParams, int_param};
 use crate::paging::links;
 use crate::schema::{CommonErrors, Links};
 use axum::Json;
@@ -92,12 +93,7 @@ pub async fn list_outbox(
     QueryParams(q): QueryParams<ListOutboxQuery>,
 ) -> ApiResult<Json<MailList>> {
     let parsed = q.and_then(|q| int_param("limit", q.limit.as_ref()).map(|l| (q, l)));
-    let (q, limit) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(admin.refused(&state, "outbox.list", e).await);
-        }
-    };
+    let (q, limit) = admin.accept(&state, "outbox.list", parsed).await?;
     let page = state
         .services
         .list_outbox(

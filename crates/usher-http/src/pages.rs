@@ -7,7 +7,7 @@
 //! Forms carry a CSRF token that must match a `SameSite=Strict` cookie.
 
 use crate::AppState;
-use crate::auth::Visitor;
+use crate::extract::Visitor;
 use crate::i18n::{Words, negotiate, words};
 use axum::Router;
 use axum::body::Bytes;

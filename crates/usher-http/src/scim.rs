@@ -5,38 +5,37 @@
 //! services as the admin API's (`usher_core::service::scim`).
 
 use crate::AppState;
-use crate::auth::{bearer, request_context, tenant_slug};
-use crate::body::JsonBody;
+use crate::extract::{JsonBody, ScimClient};
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use usher_core::Error;
-use usher_core::audit::{Actor, AuditContext};
 use usher_core::error::Missing;
 use usher_core::scim::resource::{ERROR_URN, LIST_URN, SEARCH_URN, member, scim_field};
 use usher_core::scim::{PatchPath, schemas};
 use usher_core::service::ScimQuery;
-use usher_core::tenant::Tenant;
-use usher_core::token::TokenScope;
 use usher_core::user::User;
 
 const SCIM_JSON: &str = "application/scim+json; charset=utf-8";
 
 /// A SCIM error answer (RFC 7644 §3.12).
 #[derive(Debug)]
-pub struct ScimError {
+pub(crate) struct ScimError {
     status: StatusCode,
     scim_type: Option<&'static str>,
     detail: String,
 }
 
 impl ScimError {
-    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        scim_type: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             scim_type,
@@ -44,8 +43,24 @@ impl ScimError {
         }
     }
 
-    fn not_found(detail: impl Into<String>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, None, detail)
+    }
+
+    /// The domain error a refusal is audited as.
+    pub(crate) fn to_domain(&self) -> Error {
+        let code = match self.scim_type {
+            Some("invalidSyntax") => "invalid_syntax",
+            Some("invalidFilter") => "invalid_filter",
+            Some("invalidPath") => "invalid_path",
+            Some("tooMany") => "too_many",
+            _ => "invalid_value",
+        };
+        match self.status {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(self.detail.clone()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(self.detail.clone()),
+            _ => Error::bad_request(code, self.detail.clone()),
+        }
     }
 
     fn method_not_allowed() -> Self {
@@ -152,108 +167,11 @@ impl From<Error> for ScimError {
     }
 }
 
-type ScimResult<T> = Result<T, ScimError>;
+pub(crate) type ScimResult<T> = Result<T, ScimError>;
 
 fn scim_json(status: StatusCode, body: &Value) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
     (status, [(header::CONTENT_TYPE, SCIM_JSON)], text).into_response()
-}
-
-/// Audits a request refused before the services read it (a body, query
-/// or header that could not be read) and answers the refusal.
-macro_rules! checked {
-    ($state:expr, $client:expr, $action:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => return Err($client.refused(&$state, $action, err).await),
-        }
-    };
-}
-
-/// A SCIM client: a SCIM token of the tenant in the path.
-#[derive(Debug, Clone)]
-pub struct ScimClient {
-    pub tenant: Tenant,
-    pub ctx: AuditContext,
-    /// `{public_url}/scim/v2/{tenant}`, the base of `meta.location`.
-    pub base: String,
-}
-
-impl ScimClient {
-    /// Records a request refused before any service saw it, and answers it.
-    async fn refused(&self, state: &AppState, action: &str, e: ScimError) -> ScimError {
-        let code = match e.scim_type {
-            Some("invalidSyntax") => "invalid_syntax",
-            Some("invalidFilter") => "invalid_filter",
-            Some("invalidPath") => "invalid_path",
-            Some("tooMany") => "too_many",
-            _ => "invalid_value",
-        };
-        let err = match e.status {
-            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(e.detail.clone()),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(e.detail.clone()),
-            _ => Error::bad_request(code, e.detail.clone()),
-        };
-        match state
-            .services
-            .refuse_request(&self.ctx, Some(&self.tenant), action, err)
-            .await
-        {
-            Error::Store(s) => Error::Store(s).into(),
-            _ => e,
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for ScimClient {
-    type Rejection = ScimError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let unauthorized = || {
-            ScimError::new(
-                StatusCode::UNAUTHORIZED,
-                None,
-                "send a SCIM token of this tenant as Authorization: Bearer <token>",
-            )
-        };
-        let presented = bearer(parts).ok_or_else(unauthorized)?;
-        let token = state
-            .services
-            .authenticate_token(presented)
-            .await
-            .map_err(ScimError::from)?
-            .ok_or_else(unauthorized)?;
-        let slug = tenant_slug(parts, state)
-            .await
-            .map_err(|_| ScimError::not_found("no such tenant"))?;
-        let hidden = || ScimError::not_found("no such tenant");
-        let tenant = match state.services.find_tenant(&slug).await {
-            Ok(t) => t,
-            Err(Error::NotFound(_)) => return Err(hidden()),
-            Err(e) => return Err(e.into()),
-        };
-        // A token of another tenant learns nothing about this one.
-        if token.tenant_id.is_some_and(|t| t != tenant.id) {
-            return Err(hidden());
-        }
-        if token.scope != TokenScope::Scim {
-            return Err(ScimError::new(
-                StatusCode::FORBIDDEN,
-                None,
-                "this endpoint takes SCIM tokens (usher token create --tenant T --scim)",
-            ));
-        }
-        let ctx = request_context(parts, state, Actor::token(token.id, &token.name));
-        let base = format!(
-            "{}/scim/v2/{}",
-            state.services.options().public_url,
-            tenant.slug
-        );
-        Ok(ScimClient { tenant, ctx, base })
-    }
 }
 
 /// Query parameters of lists and single reads.
@@ -282,7 +200,7 @@ impl ListParams {
 fn not_modified_reply(version: i64) -> Response {
     let mut res = StatusCode::NOT_MODIFIED.into_response();
     res.headers_mut()
-        .insert(header::ETAG, crate::precondition::etag(version));
+        .insert(header::ETAG, crate::extract::etag(version));
     res
 }
 
@@ -527,7 +445,7 @@ fn if_match(headers: &HeaderMap) -> ScimResult<Option<i64>> {
                     "If-Match must be ASCII",
                 )
             })?;
-            crate::precondition::parse_if_match(text).map_err(ScimError::from)
+            crate::extract::parse_if_match(text).map_err(ScimError::from)
         }
     }
 }
@@ -541,7 +459,7 @@ fn not_modified(headers: &HeaderMap, version: i64) -> bool {
         .is_some_and(|v| {
             v.split(',').any(|t| {
                 let t = t.trim();
-                t == "*" || crate::precondition::parse_if_match(t).ok().flatten() == Some(version)
+                t == "*" || crate::extract::parse_if_match(t).ok().flatten() == Some(version)
             })
         })
 }
@@ -563,7 +481,7 @@ async fn user_reply(
         .to_owned();
     let mut res = scim_json(status, &proj.apply(resource));
     res.headers_mut()
-        .insert(header::ETAG, crate::precondition::etag(user.version));
+        .insert(header::ETAG, crate::extract::etag(user.version));
     if status == StatusCode::CREATED
         && let Ok(v) = HeaderValue::from_str(&location)
     {
@@ -604,7 +522,7 @@ async fn list_users(
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = checked!(state, client, "user.list", query_of(&p));
+    let q = client.accept(&state, "user.list", query_of(&p)).await?;
     let proj = p.projection();
     list_reply(&state, &client, &q, &proj).await
 }
@@ -696,8 +614,10 @@ async fn search_users(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "user.search", body_of(body));
-    let (q, proj) = checked!(state, client, "user.search", search_request(&body));
+    let body = client.accept(&state, "user.search", body_of(body)).await?;
+    let (q, proj) = client
+        .accept(&state, "user.search", search_request(&body))
+        .await?;
     list_reply(&state, &client, &q, &proj).await
 }
 
@@ -707,7 +627,7 @@ async fn create_user(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "user.create", body_of(body));
+    let body = client.accept(&state, "user.create", body_of(body)).await?;
     let user = state
         .services
         .scim_create_user(&client.tenant, &client.ctx, &body)
@@ -742,8 +662,10 @@ async fn replace_user(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "user.update", if_match(&headers));
-    let body = checked!(state, client, "user.update", body_of(body));
+    let version = client
+        .accept(&state, "user.update", if_match(&headers))
+        .await?;
+    let body = client.accept(&state, "user.update", body_of(body)).await?;
     let user = state
         .services
         .scim_replace_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -760,8 +682,10 @@ async fn patch_user(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "user.update", if_match(&headers));
-    let body = checked!(state, client, "user.update", body_of(body));
+    let version = client
+        .accept(&state, "user.update", if_match(&headers))
+        .await?;
+    let body = client.accept(&state, "user.update", body_of(body)).await?;
     let user = state
         .services
         .scim_patch_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -783,7 +707,7 @@ fn group_reply(
         .to_owned();
     let mut res = scim_json(status, &proj.apply(resource));
     res.headers_mut()
-        .insert(header::ETAG, crate::precondition::etag(group.version));
+        .insert(header::ETAG, crate::extract::etag(group.version));
     if status == StatusCode::CREATED
         && let Ok(v) = HeaderValue::from_str(&location)
     {
@@ -834,7 +758,7 @@ async fn list_groups(
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = checked!(state, client, "group.list", query_of(&p));
+    let q = client.accept(&state, "group.list", query_of(&p)).await?;
     let proj = p.projection();
     group_list_reply(&state, &client, &q, &proj).await
 }
@@ -844,8 +768,10 @@ async fn search_groups(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "group.search", body_of(body));
-    let (q, proj) = checked!(state, client, "group.search", search_request(&body));
+    let body = client.accept(&state, "group.search", body_of(body)).await?;
+    let (q, proj) = client
+        .accept(&state, "group.search", search_request(&body))
+        .await?;
     group_list_reply(&state, &client, &q, &proj).await
 }
 
@@ -858,8 +784,10 @@ async fn search_all(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "user.search", body_of(body));
-    let (q, proj) = checked!(state, client, "user.search", search_request(&body));
+    let body = client.accept(&state, "user.search", body_of(body)).await?;
+    let (q, proj) = client
+        .accept(&state, "user.search", search_request(&body))
+        .await?;
     let start = q.start_index.unwrap_or(1).max(1);
     let count = q
         .count
@@ -939,7 +867,7 @@ async fn create_group(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "group.create", body_of(body));
+    let body = client.accept(&state, "group.create", body_of(body)).await?;
     let group = state
         .services
         .create_group(&client.tenant, &client.ctx, &body)
@@ -974,8 +902,10 @@ async fn replace_group(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "group.update", if_match(&headers));
-    let body = checked!(state, client, "group.update", body_of(body));
+    let version = client
+        .accept(&state, "group.update", if_match(&headers))
+        .await?;
+    let body = client.accept(&state, "group.update", body_of(body)).await?;
     let group = state
         .services
         .replace_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -992,8 +922,10 @@ async fn patch_group(
     headers: HeaderMap,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "group.update", if_match(&headers));
-    let body = checked!(state, client, "group.update", body_of(body));
+    let version = client
+        .accept(&state, "group.update", if_match(&headers))
+        .await?;
+    let body = client.accept(&state, "group.update", body_of(body)).await?;
     let group = state
         .services
         .patch_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -1008,7 +940,9 @@ async fn delete_group(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "group.delete", if_match(&headers));
+    let version = client
+        .accept(&state, "group.delete", if_match(&headers))
+        .await?;
     state
         .services
         .delete_group(&client.tenant, &client.ctx, &id, version)
@@ -1098,7 +1032,7 @@ fn read_bulk(body: &Value) -> ScimResult<(Vec<BulkOp>, Option<usize>)> {
             return Err(invalid(format!("operation {n}: a POST needs a bulkId")));
         }
         let version = match member(op, "version").and_then(Value::as_str) {
-            Some(v) => crate::precondition::parse_if_match(v).map_err(ScimError::from)?,
+            Some(v) => crate::extract::parse_if_match(v).map_err(ScimError::from)?,
             None => None,
         };
         let data = member(op, "data").cloned();
@@ -1226,8 +1160,8 @@ async fn bulk(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = checked!(state, client, "scim.bulk", body_of(body));
-    let (ops, fail_on_errors) = checked!(state, client, "scim.bulk", read_bulk(&body));
+    let body = client.accept(&state, "scim.bulk", body_of(body)).await?;
+    let (ops, fail_on_errors) = client.accept(&state, "scim.bulk", read_bulk(&body)).await?;
     let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut errors = 0usize;
@@ -1324,7 +1258,9 @@ async fn delete_user(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let version = checked!(state, client, "user.delete", if_match(&headers));
+    let version = client
+        .accept(&state, "user.delete", if_match(&headers))
+        .await?;
     state
         .services
         .scim_delete_user(&client.tenant, &client.ctx, &id, version)

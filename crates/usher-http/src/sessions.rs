@@ -2,62 +2,21 @@
 //! and the sessions admins see and end (`…/users/{id}/sessions`).
 
 use crate::AppState;
-use crate::auth::{TenantAdmin, Visitor, bearer, request_context, tenant_slug};
-use crate::body::JsonBody;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::extract::{
+    AuditedCaller, JsonBody, SessionUser, TenantAdmin, TenantVisitor, Visitor, client_context,
+};
 use crate::schema::{BodyErrors, CommonErrors, UserResponse};
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Serialize;
 use time::OffsetDateTime;
-use usher_core::Error;
-use usher_core::audit::{Actor, AuditContext};
-use usher_core::service::{ClientContext, LoginOutcome, SessionCaller, SignedIn, invalid_token};
+use usher_core::service::{LoginOutcome, SignedIn};
 use usher_core::session::Session;
-use usher_core::tenant::Tenant;
 use usher_core::useragent::Platform;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// A user holding a session of the tenant in the path, by session or
-/// access token.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub tenant: Tenant,
-    pub caller: SessionCaller,
-    pub ctx: AuditContext,
-}
-
-impl FromRequestParts<AppState> for SessionUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let rejected = || ApiError::from(invalid_token());
-        let presented = bearer(parts).map(str::to_owned).ok_or_else(rejected)?;
-        let slug = tenant_slug(parts, state).await?;
-        let tenant = match state.services.find_tenant(&slug).await {
-            Ok(t) => t,
-            Err(Error::NotFound(_)) => return Err(rejected()),
-            Err(e) => return Err(e.into()),
-        };
-        let caller = state
-            .services
-            .authenticate_session(&tenant, &presented)
-            .await?;
-        let actor = Actor::user(caller.user.id, caller.user.email.as_str());
-        let ctx = request_context(parts, state, actor);
-        Ok(SessionUser {
-            tenant,
-            caller,
-            ctx,
-        })
-    }
-}
 
 /// The body of a login.
 #[derive(Debug, ToSchema)]
@@ -226,47 +185,6 @@ pub struct EndedResponse {
     pub ended: u64,
 }
 
-pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> ClientContext {
-    ClientContext {
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
-}
-
-/// Records a request refused before the service read it, and answers it.
-pub(crate) async fn refused(
-    state: &AppState,
-    ctx: &AuditContext,
-    tenant: &Tenant,
-    action: &str,
-    e: Error,
-) -> ApiError {
-    state
-        .services
-        .refuse_request(ctx, Some(tenant), action, e)
-        .await
-        .into()
-}
-
-pub(crate) async fn visitor_tenant(
-    state: &AppState,
-    ctx: &AuditContext,
-    slug: &str,
-    action: &str,
-) -> ApiResult<Tenant> {
-    match state.services.find_tenant(slug).await {
-        Ok(t) => Ok(t),
-        Err(Error::NotFound(m)) => Err(state
-            .services
-            .refuse_request(ctx, None, action, Error::NotFound(m))
-            .await
-            .into()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Log in with email and password.
 ///
 /// Every failure answers 401 `invalid_credentials`, whatever failed. A
@@ -287,19 +205,18 @@ pub(crate) async fn visitor_tenant(
         BodyErrors))]
 pub async fn login(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Json<LoginResponse>> {
-    let tenant = visitor_tenant(&state, &ctx, &slug, "user.login").await?;
-    let [email, password] = match body.required_strings(["email", "password"]) {
-        Ok(v) => v,
-        Err(e) => return Err(refused(&state, &ctx, &tenant, "user.login", e).await),
-    };
+    let visitor = TenantVisitor::find(&state, visitor, &slug, "user.login").await?;
+    let read = body.required_strings(["email", "password"]);
+    let [email, password] = visitor.accept(&state, "user.login", read).await?;
+    let TenantVisitor { tenant, ctx } = &visitor;
     let outcome = state
         .services
-        .login(&tenant, &ctx, &email, &password, user_agent(&headers))
+        .login(tenant, ctx, &email, &password, client_context(&headers))
         .await?;
     Ok(Json(match outcome {
         LoginOutcome::SignedIn(signed) => {
@@ -334,16 +251,15 @@ pub async fn login(
         BodyErrors))]
 pub async fn refresh(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
-    let tenant = visitor_tenant(&state, &ctx, &slug, "session.refresh").await?;
-    let [token] = match body.required_strings(["refresh_token"]) {
-        Ok(v) => v,
-        Err(e) => return Err(refused(&state, &ctx, &tenant, "session.refresh", e).await),
-    };
-    let signed = state.services.refresh(&tenant, &ctx, &token).await?;
+    let visitor = TenantVisitor::find(&state, visitor, &slug, "session.refresh").await?;
+    let read = body.required_strings(["refresh_token"]);
+    let [token] = visitor.accept(&state, "session.refresh", read).await?;
+    let TenantVisitor { tenant, ctx } = &visitor;
+    let signed = state.services.refresh(tenant, ctx, &token).await?;
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))
 }
 

@@ -1,9 +1,10 @@
 //! `/api/v1/tenants` (super-admins) and a tenant's own record and settings.
 
 use crate::AppState;
-use crate::auth::{SuperAdmin, TenantAdmin};
-use crate::body::JsonBody;
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::JsonBody;
+use crate::extract::{SuperAdmin, TenantAdmin};
 use crate::paging::single_page;
 use crate::schema::{
     BodyErrors, CommonErrors, CreateTenantRequest, SettingsResponse, TenantList, TenantResponse,
@@ -43,16 +44,7 @@ pub async fn create_tenant(
     admin: SuperAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, None, "tenant.create", e)
-                .await
-                .into());
-        }
-    };
+    let body = admin.accept(&state, "tenant.create", body).await?;
     let tenant = state.services.create_tenant(&admin.ctx, body).await?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);
     Ok((
@@ -106,12 +98,7 @@ pub async fn update_settings(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<SettingsResponse>> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(admin.refused(&state, "tenant.settings.update", e).await);
-        }
-    };
+    let body = admin.accept(&state, "tenant.settings.update", body).await?;
     let tenant = state
         .services
         .update_settings(&admin.tenant, &admin.ctx, body)

@@ -2,11 +2,12 @@
 //! delete, and the lifecycle actions.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{JsonBody, QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::AuditedCaller;
+use crate::extract::TenantAdmin;
+use crate::extract::{IfMatch, etag};
+use crate::extract::{JsonBody, QueryParams, int_param};
 use crate::paging::links;
-use crate::precondition::{IfMatch, etag};
 use crate::schema::{
     BodyErrors, CommonErrors, CreateUserRequest, UpdateUserRequest, UserList, UserResponse,
 };
@@ -60,10 +61,7 @@ pub async fn create_user(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return Err(admin.refused(&state, "user.create", e).await),
-    };
+    let body = admin.accept(&state, "user.create", body).await?;
     let user = state
         .services
         .create_user(&admin.tenant, &admin.ctx, body)
@@ -89,14 +87,10 @@ pub async fn list_users(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let q = match q {
-        Ok(q) => q,
-        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
-    };
-    let limit = match int_param("limit", q.limit.as_ref()) {
-        Ok(l) => l,
-        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
-    };
+    let q = admin.accept(&state, "user.list", q).await?;
+    let limit = admin
+        .accept(&state, "user.list", int_param("limit", q.limit.as_ref()))
+        .await?;
     let params = ListParams {
         search: q.search.clone(),
         state: q.state.clone(),
@@ -170,10 +164,9 @@ pub async fn update_user(
     IfMatch(if_match): IfMatch,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let (body, if_match) = match (body, if_match) {
-        (Ok(b), Ok(m)) => (b, m),
-        (Err(e), _) | (_, Err(e)) => return Err(admin.refused(&state, "user.update", e).await),
-    };
+    // A bad body is named before a bad If-Match.
+    let read = body.and_then(|b| if_match.map(|m| (b, m)));
+    let (body, if_match) = admin.accept(&state, "user.update", read).await?;
     let user = state
         .services
         .edit_user(&admin.tenant, &admin.ctx, &id, if_match, body)
@@ -196,10 +189,7 @@ pub async fn delete_user(
     Path((_, id)): Path<(String, String)>,
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<StatusCode> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, "user.delete", e).await),
-    };
+    let if_match = admin.accept(&state, "user.delete", if_match).await?;
     state
         .services
         .delete_user(&admin.tenant, &admin.ctx, &id, if_match)
@@ -214,10 +204,7 @@ async fn act(
     if_match: Result<Option<i64>, usher_core::Error>,
     action: Action,
 ) -> ApiResult<Response> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, action.audit_name(), e).await),
-    };
+    let if_match = admin.accept(&state, action.audit_name(), if_match).await?;
     let user = state
         .services
         .act_on_user(&admin.tenant, &admin.ctx, &id, if_match, action)
@@ -310,10 +297,9 @@ pub async fn reset_password(
     Path((_, id)): Path<(String, String)>,
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<Response> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, "user.password_reset", e).await),
-    };
+    let if_match = admin
+        .accept(&state, "user.password_reset", if_match)
+        .await?;
     let user = state
         .services
         .request_password_reset(&admin.tenant, &admin.ctx, &id, if_match)
