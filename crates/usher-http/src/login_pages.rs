@@ -10,8 +10,7 @@
 //! the tenant's pages; every form repeats the CSRF token of its cookie.
 
 use crate::AppState;
-use crate::extract::client_context;
-use crate::extract::{Visitor, tenant_slug};
+use crate::extract::{Visitor, client_context, tenant_slug};
 use crate::i18n::{LoginWords, login_words, negotiate};
 use crate::pages::{
     cookie, csrf_from_cookie, csrf_matches, field, form_fields, html, layout, new_csrf,

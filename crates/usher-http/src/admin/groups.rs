@@ -3,9 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::AuditedCaller;
-use crate::extract::TenantAdmin;
-use crate::extract::{QueryParams, int_param};
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::{links, single_page};
 use crate::schema::{CommonErrors, Links};
 use axum::Json;
@@ -142,7 +140,7 @@ pub async fn list_groups(
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)")),
     responses((status = 200, description = "The user's groups, by name", body = GroupList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn user_groups(
+pub async fn list_user_groups(
     State(state): State<AppState>,
     admin: TenantAdmin,
     Path((_, id)): Path<(String, String)>,

@@ -1,6 +1,5 @@
-//! The end-user auth API (JSON) under `/api/v1/tenants/{tenant}/auth`:
-//! redeeming invitation and password-reset links, for apps that draw their
-//! own pages.
+//! Redeeming invitation and password-reset links with a new password
+//! (`…/auth/invitations/accept`, `…/auth/password-reset/complete`).
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

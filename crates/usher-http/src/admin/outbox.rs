@@ -3,9 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::AuditedCaller;
-use crate::extract::TenantAdmin;
-use crate::extract::{QueryParams, int_param};
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::links;
 use crate::schema::{CommonErrors, Links};
 use axum::Json;
@@ -87,7 +85,7 @@ pub struct MailList {
     params(("tenant" = String, Path, description = "Tenant slug"), ListOutboxQuery),
     responses((status = 200, description = "A page of mails, newest first", body = MailList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_outbox(
+pub async fn list_outbox_mails(
     State(state): State<AppState>,
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListOutboxQuery>,

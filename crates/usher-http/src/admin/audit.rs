@@ -2,19 +2,47 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::AuditedCaller;
-use crate::extract::TenantAdmin;
-use crate::extract::{QueryParams, int_param};
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::links;
-use crate::schema::{AuditEventResponse, AuditList, CommonErrors};
+use crate::schema::{CommonErrors, Links};
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use usher_core::audit::StoredLink;
 use usher_core::service::AuditParams;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// One audit event: the sealed payload plus its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventResponse {
+    pub id: Uuid,
+    pub seq: i64,
+    pub occurred_at: String,
+    #[schema(value_type = Object)]
+    pub actor: serde_json::Value,
+    pub action: String,
+    #[schema(value_type = Option<Object>)]
+    pub target: serde_json::Value,
+    /// `success`, `refused` or `failed`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A page of audit events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditEventResponse>,
+    pub total: u64,
+    pub links: Links,
+}
 
 /// Query of `GET /audit`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -65,7 +93,7 @@ fn event(link: &StoredLink) -> AuditEventResponse {
     params(("tenant" = String, Path, description = "Tenant slug"), ListAuditQuery),
     responses((status = 200, description = "A page of events, newest first", body = AuditList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_audit(
+pub async fn list_audit_events(
     State(state): State<AppState>,
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListAuditQuery>,

@@ -4,9 +4,7 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::AuditedCaller;
-use crate::extract::QueryParams;
-use crate::extract::TenantAdmin;
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin};
 use crate::schema::{CommonErrors, UserResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::State;

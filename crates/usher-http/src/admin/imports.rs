@@ -4,9 +4,7 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::AuditedCaller;
-use crate::extract::TenantAdmin;
-use crate::extract::{media_type, parse_query};
+use crate::extract::{AuditedCaller, TenantAdmin, media_type, parse_query};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::extract::{Request, State};
@@ -149,7 +147,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
         (status = 400, description = "Not a usable file (invalid_import_file) or a bad parameter", body = crate::error::Problem, content_type = "application/problem+json"),
         CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn import(
+pub async fn import_users(
     State(state): State<AppState>,
     admin: TenantAdmin,
     req: Request,
