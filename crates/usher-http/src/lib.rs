@@ -7,8 +7,6 @@ mod auth_api;
 mod docs;
 pub mod error;
 mod extract;
-mod i18n;
-mod login_pages;
 mod ops;
 mod pages;
 mod paging;
@@ -55,7 +53,6 @@ pub fn router(state: AppState) -> Router {
         axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
     )
     .merge(pages::routes())
-    .merge(login_pages::routes())
     .merge(scim::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
     .method_not_allowed_fallback(|| async {
