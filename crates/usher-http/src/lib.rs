@@ -4,8 +4,9 @@
 
 mod admin;
 mod auth_api;
+mod console;
 mod docs;
-pub mod error;
+mod error;
 mod extract;
 mod ops;
 mod pages;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(pages::routes())
     .merge(scim::routes())
+    .merge(console::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
     .method_not_allowed_fallback(|| async {
         error::ApiError::new(

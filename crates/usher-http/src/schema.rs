@@ -88,7 +88,7 @@ impl UserResponse {
 
 /// Links to the first, previous, next and last pages (`null` when absent).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Links {
+pub(crate) struct Links {
     pub first: Option<String>,
     pub prev: Option<String>,
     pub next: Option<String>,
@@ -148,7 +148,7 @@ impl From<&TenantSettings> for SettingsResponse {
 
 /// One session as admins and its user see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionResponse {
+pub(crate) struct SessionResponse {
     pub id: Uuid,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -195,7 +195,7 @@ impl SessionResponse {
 
 /// Sessions of one platform.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionGroup {
+pub(crate) struct SessionGroup {
     pub platform: &'static str,
     pub items: Vec<SessionResponse>,
 }
@@ -203,7 +203,7 @@ pub struct SessionGroup {
 /// A user's live sessions, newest first, and the same grouped by platform
 /// (groups in the order desktop, mobile, tablet, other; empty ones left out).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionList {
+pub(crate) struct SessionList {
     pub total: usize,
     pub groups: Vec<SessionGroup>,
 }
@@ -231,7 +231,7 @@ pub(crate) fn session_list(sessions: Vec<Session>, current: Option<Uuid>) -> Ses
 /// Error answers any authenticated admin call can give.
 #[derive(Debug, IntoResponses)]
 #[allow(dead_code)]
-pub enum CommonErrors {
+pub(crate) enum CommonErrors {
     /// The request is malformed (query parameters, If-Match, JSON syntax).
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
@@ -252,7 +252,7 @@ pub enum CommonErrors {
 /// Error answers of calls that take a JSON body.
 #[derive(Debug, IntoResponses)]
 #[allow(dead_code)]
-pub enum BodyErrors {
+pub(crate) enum BodyErrors {
     /// The body is larger than 1 MiB.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
