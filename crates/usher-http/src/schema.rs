@@ -1,7 +1,11 @@
-//! Response bodies and the documented shapes of request bodies. Request
-//! bodies are read field by field by the domain (so that every bad field is
-//! reported at once); the types here describe them for `/openapi.json`, and
-//! a test checks they list the same fields the domain reads.
+//! The bodies shared beyond one resource: a user and a tenant with its
+//! settings (the CLI prints them as the API shows them), a page's links,
+//! a user's sessions as admins and the user see them, and the error
+//! answers every handler documents. A resource's own bodies live in its
+//! module. Request bodies are read field by field by the domain (so that
+//! every bad field is reported at once); their types only describe them
+//! for `/openapi.json`, and a test checks they list the fields the domain
+//! reads.
 
 use crate::error::Problem;
 use serde::Serialize;

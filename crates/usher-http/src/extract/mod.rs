@@ -1,9 +1,9 @@
 //! Every request extractor, for every surface. Authorization is a type:
 //! the extractor a handler receives ([`TenantAdmin`], [`SuperAdmin`],
 //! [`SessionUser`], [`ScimClient`], a [`Visitor`], the pages' [`Page`])
-//! decides what it may do.
-//! Bodies, query strings and `If-Match` are read without rejecting, so that
-//! a malformed request is still audited ([`AuditedCaller::accept`]).
+//! decides what it may do. Bodies, query strings and `If-Match` are read
+//! without rejecting, so that a malformed request is still audited
+//! ([`AuditedCaller::accept`]).
 
 mod admin;
 mod body;

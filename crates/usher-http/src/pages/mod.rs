@@ -1,6 +1,6 @@
 //! The server-rendered end-user pages under `/t/{tenant}/…`, usable without
 //! JavaScript: redeeming invitation and reset links ([`links`]), logging in
-//! with a second step ([`login`]), and the signed-in user's sessions
+//! ([`login`]) with a second step ([`mfa`]), and the signed-in user's sessions
 //! ([`sessions`]). They call the same services as the JSON auth API, so
 //! answers, timing, throttle and audit are the same. Every form repeats the
 //! CSRF token of a `SameSite=Strict` cookie; the words are in [`i18n`].
@@ -9,6 +9,7 @@ mod i18n;
 mod kit;
 mod links;
 mod login;
+mod mfa;
 mod sessions;
 
 pub(crate) use i18n::negotiate;
