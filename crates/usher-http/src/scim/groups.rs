@@ -3,7 +3,7 @@
 
 use super::error::ScimResult;
 use super::reply::{group_list_reply, group_reply, not_modified_reply};
-use super::request::{ListParams, body_of, if_match, not_modified, query_of, search_request};
+use super::request::{ListParams, accept_search, body_of, if_match, not_modified, query_of};
 use crate::AppState;
 use crate::extract::{JsonBody, ScimClient};
 use axum::extract::{Path, Query, State};
@@ -25,10 +25,7 @@ pub(super) async fn search_groups(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = client.accept(&state, "group.search", body_of(body)).await?;
-    let (q, proj) = client
-        .accept(&state, "group.search", search_request(&body))
-        .await?;
+    let (q, proj) = accept_search(&state, &client, "group.search", body).await?;
     group_list_reply(&state, &client, &q, &proj).await
 }
 

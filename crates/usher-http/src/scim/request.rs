@@ -4,7 +4,8 @@
 
 use super::error::{ScimError, ScimResult};
 use super::projection::{Projection, projection, split_list};
-use crate::extract::{JsonBody, parse_if_match};
+use crate::AppState;
+use crate::extract::{JsonBody, ScimClient, parse_if_match};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
@@ -92,7 +93,7 @@ pub(super) fn not_modified(headers: &HeaderMap, version: i64) -> bool {
 }
 
 /// A `SearchRequest` body (`POST /.search`, `POST /Users/.search`).
-pub(super) fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)> {
+fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)> {
     let Value::Object(o) = body else {
         return Err(ScimError::new(
             StatusCode::BAD_REQUEST,
@@ -171,4 +172,16 @@ pub(super) fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)
         excluded: list("excludedAttributes")?,
     };
     Ok((q, proj))
+}
+
+/// The `SearchRequest` of a `.search` endpoint, or its refusal, audited as
+/// `action`.
+pub(super) async fn accept_search(
+    state: &AppState,
+    client: &ScimClient,
+    action: &str,
+    body: JsonBody,
+) -> ScimResult<(ScimQuery, Projection)> {
+    let body = client.accept(state, action, body_of(body)).await?;
+    client.accept(state, action, search_request(&body)).await
 }

@@ -2,7 +2,7 @@
 
 use super::error::ScimResult;
 use super::reply::{list_response, scim_json};
-use super::request::{body_of, search_request};
+use super::request::accept_search;
 use crate::AppState;
 use crate::extract::{JsonBody, ScimClient};
 use axum::extract::State;
@@ -21,10 +21,7 @@ pub(super) async fn search_resources(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = client.accept(&state, "user.search", body_of(body)).await?;
-    let (q, proj) = client
-        .accept(&state, "user.search", search_request(&body))
-        .await?;
+    let (q, proj) = accept_search(&state, &client, "user.search", body).await?;
     let start = q.start_index.unwrap_or(1).max(1);
     let count = q
         .count
