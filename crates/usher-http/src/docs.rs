@@ -4,7 +4,42 @@
 //! written into the document here, in one place, so that clients (and
 //! schemathesis) know exactly what is valid.
 
+use crate::error;
 use serde_json::{Value, json};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Usher", description = "Identity lifecycle service: the admin REST API."),
+    modifiers(&BearerAuth),
+    components(schemas(error::Problem, error::ProblemField)),
+    tags(
+        (name = "users", description = "Users and their lifecycle"),
+        (name = "attributes", description = "Custom attribute definitions"),
+        (name = "audit", description = "The audit log"),
+        (name = "tenants", description = "Tenants and their settings"),
+        (name = "mail", description = "The outbox of invitation and reset mails"),
+        (name = "auth", description = "End-user authentication"),
+        (name = "groups", description = "Groups, kept by provisioning clients over SCIM"),
+        (name = "bulk", description = "Bulk processes: one action over the users a CSV file names"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
 
 const SLUG: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
 const ATTRIBUTE_NAME: &str = "^[A-Za-z0-9_]{1,30}$";
@@ -101,8 +136,13 @@ fn or_empty(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
 }
 
+/// The document as served: generated, then refined.
+pub(crate) fn served(doc: &OpenApiDoc) -> Value {
+    refine(serde_json::to_value(doc).unwrap_or_default())
+}
+
 /// Applies the constraints above to a generated document.
-pub fn refine(mut doc: Value) -> Value {
+fn refine(mut doc: Value) -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(ops) = item.as_object_mut() else {
@@ -162,4 +202,26 @@ pub fn refine(mut doc: Value) -> Value {
         }
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn no_two_operations_share_an_operation_id() {
+        let doc = crate::openapi();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let here = format!("{} {path}", method.to_uppercase());
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(!id.is_empty(), "{here} has no operationId");
+                if let Some(other) = seen.insert(id.to_owned(), here.clone()) {
+                    panic!("operationId {id} names both {other} and {here}");
+                }
+            }
+        }
+        assert!(seen.len() > 50, "only {} operations were read", seen.len());
+    }
 }

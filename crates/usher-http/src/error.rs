@@ -81,14 +81,6 @@ impl ApiError {
     pub fn not_found_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
 }
 
 fn store_failure(e: &StoreError) -> ApiError {

@@ -1,4 +1,5 @@
-//! Operations endpoints: liveness, readiness and the API description.
+//! Operations endpoints: liveness and readiness. (`/openapi.json` is
+//! served by the router, from the same route table.)
 
 use crate::AppState;
 use axum::Json;
@@ -6,6 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The operations routes.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_liveness))
+        .routes(routes!(check_readiness))
+}
 
 /// Health of the process or its dependencies.
 #[derive(Debug, Serialize, ToSchema)]
@@ -17,7 +27,7 @@ pub struct Health {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Alive", body = Health)))]
-pub async fn healthz() -> Json<Health> {
+pub async fn check_liveness() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
@@ -25,7 +35,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready", body = Health),
         (status = 503, description = "The database does not answer", body = Health)))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+pub async fn check_readiness(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.services.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
         Err(e) => {

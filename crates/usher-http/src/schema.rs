@@ -1,15 +1,20 @@
-//! Response bodies and the documented shapes of request bodies. Request
-//! bodies are read field by field by the domain (so that every bad field is
-//! reported at once); the types here describe them for `/openapi.json`, and
-//! a test checks they list the same fields the domain reads.
+//! The bodies shared beyond one resource: a user and a tenant with its
+//! settings (the CLI prints them as the API shows them), a page's links,
+//! a user's sessions as admins and the user see them, and the error
+//! answers every handler documents. A resource's own bodies live in its
+//! module. Request bodies are read field by field by the domain (so that
+//! every bad field is reported at once); their types only describe them
+//! for `/openapi.json`, and a test checks they list the fields the domain
+//! reads.
 
 use crate::error::Problem;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use usher_core::attribute::AttributeDefinition;
+use usher_core::session::Session;
 use usher_core::tenant::{Tenant, TenantSettings};
 use usher_core::user::User;
+use usher_core::useragent::Platform;
 use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
@@ -87,110 +92,11 @@ impl UserResponse {
 
 /// Links to the first, previous, next and last pages (`null` when absent).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Links {
+pub(crate) struct Links {
     pub first: Option<String>,
     pub prev: Option<String>,
     pub next: Option<String>,
     pub last: Option<String>,
-}
-
-/// A page of users.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub items: Vec<UserResponse>,
-    /// The exact number of users matching the query.
-    pub total: u64,
-    pub links: Links,
-}
-
-/// The body of `POST /users`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct CreateUserRequest {
-    /// The login name; unique per tenant ignoring case.
-    pub email: String,
-    /// At most 50 characters.
-    pub first_name: Option<String>,
-    /// At most 100 characters.
-    pub last_name: Option<String>,
-    /// The name to show, at most 150 characters.
-    pub display_name: Option<String>,
-    /// E.164, e.g. `+4915112345678`.
-    pub phone: Option<String>,
-    pub personal_email: Option<String>,
-    /// Unique per tenant ignoring case.
-    pub username: Option<String>,
-    /// `en` (default), `de` or `fr`.
-    pub language: Option<String>,
-    pub external_id: Option<String>,
-    /// Values of the tenant's custom attributes.
-    pub attributes: Option<BTreeMap<String, String>>,
-    /// Send an invitation (default true).
-    pub send_invitation: Option<bool>,
-    /// Create the user directly `active` (SSO-only users, SCIM, imports).
-    pub activate: Option<bool>,
-}
-
-/// The body of `PATCH /users/{id}`: a JSON merge patch (absent = keep, `null` = unset).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct UpdateUserRequest {
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub display_name: Option<String>,
-    pub phone: Option<String>,
-    pub personal_email: Option<String>,
-    pub username: Option<String>,
-    pub language: Option<String>,
-    pub external_id: Option<String>,
-    /// Attribute values to set; `null` removes one.
-    pub attributes: Option<BTreeMap<String, Option<String>>>,
-}
-
-/// A custom attribute definition.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttributeResponse {
-    pub name: String,
-    pub label: String,
-    pub max_length: u16,
-    pub regex: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-impl From<&AttributeDefinition> for AttributeResponse {
-    fn from(d: &AttributeDefinition) -> Self {
-        Self {
-            name: d.name.as_str().to_owned(),
-            label: d.label.clone(),
-            max_length: d.max_length,
-            regex: d.regex.clone(),
-            created_at: d.created_at,
-        }
-    }
-}
-
-/// The body of `POST /attributes`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct CreateAttributeRequest {
-    /// `^[A-Za-z0-9_]{1,30}$`, unique ignoring case.
-    pub name: String,
-    /// 1 to 120 characters.
-    pub label: String,
-    /// 1 to 1000 (default 1000).
-    pub max_length: Option<u16>,
-    /// A regular expression a value must match as a whole.
-    pub regex: Option<String>,
-}
-
-/// The custom attribute definitions of a tenant.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttributeList {
-    pub items: Vec<AttributeResponse>,
-    pub total: u64,
-    pub links: Links,
 }
 
 /// A tenant.
@@ -214,23 +120,6 @@ impl From<&Tenant> for TenantResponse {
             created_at: t.created_at,
         }
     }
-}
-
-/// The tenants.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TenantList {
-    pub items: Vec<TenantResponse>,
-    pub total: u64,
-    pub links: Links,
-}
-
-/// The body of `POST /api/v1/tenants`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct CreateTenantRequest {
-    /// `^[a-z0-9][a-z0-9-]{0,62}$`
-    pub slug: String,
-    pub name: Option<String>,
 }
 
 /// A tenant's settings.
@@ -261,52 +150,92 @@ impl From<&TenantSettings> for SettingsResponse {
     }
 }
 
-/// The body of `PATCH /settings`: a merge patch of the settings.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct UpdateSettingsRequest {
-    pub invitation_ttl_hours: Option<u32>,
-    pub reset_ttl_hours: Option<u32>,
-    pub password_min_length: Option<u32>,
-    pub mfa: Option<String>,
-    pub require_disable_before_delete: Option<bool>,
-    pub min_search_length: Option<u32>,
-}
-
-/// One audit event: the sealed payload plus its hash.
+/// One session as admins and its user see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventResponse {
+pub(crate) struct SessionResponse {
     pub id: Uuid,
-    pub seq: i64,
-    pub occurred_at: String,
-    #[schema(value_type = Object)]
-    pub actor: serde_json::Value,
-    pub action: String,
-    #[schema(value_type = Option<Object>)]
-    pub target: serde_json::Value,
-    /// `success`, `refused` or `failed`.
-    pub outcome: String,
-    pub reason: Option<String>,
-    pub client_ip: Option<String>,
-    pub request_id: Option<String>,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub prev_hash: String,
-    pub hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: OffsetDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// `desktop`, `mobile`, `tablet` or `other`.
+    pub platform: &'static str,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    /// City and country, where a GeoIP database is configured.
+    pub location: Option<String>,
+    /// True for the session making the request (own sessions only).
+    pub current: bool,
 }
 
-/// A page of audit events, newest first.
+impl SessionResponse {
+    pub(crate) fn new(s: Session, current: Option<Uuid>) -> Self {
+        Self {
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            ip: s.ip,
+            user_agent: s.user_agent,
+            platform: s.client.platform.as_str(),
+            os: s.client.os,
+            os_version: s.client.os_version,
+            browser: s.client.browser,
+            browser_version: s.client.browser_version,
+            location: s.location,
+            current: current == Some(s.id),
+        }
+    }
+}
+
+/// Sessions of one platform.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuditList {
-    pub items: Vec<AuditEventResponse>,
-    pub total: u64,
-    pub links: Links,
+pub(crate) struct SessionGroup {
+    pub platform: &'static str,
+    pub items: Vec<SessionResponse>,
+}
+
+/// A user's live sessions, newest first, and the same grouped by platform
+/// (groups in the order desktop, mobile, tablet, other; empty ones left out).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SessionList {
+    pub total: usize,
+    pub groups: Vec<SessionGroup>,
+}
+
+pub(crate) fn session_list(sessions: Vec<Session>, current: Option<Uuid>) -> SessionList {
+    let total = sessions.len();
+    let mut groups: Vec<SessionGroup> = Platform::ALL
+        .into_iter()
+        .map(|p| SessionGroup {
+            platform: p.as_str(),
+            items: Vec::new(),
+        })
+        .collect();
+    for s in sessions {
+        let i = Platform::ALL
+            .iter()
+            .position(|p| *p == s.client.platform)
+            .unwrap_or(Platform::ALL.len() - 1);
+        groups[i].items.push(SessionResponse::new(s, current));
+    }
+    groups.retain(|g| !g.items.is_empty());
+    SessionList { total, groups }
 }
 
 /// Error answers any authenticated admin call can give.
 #[derive(Debug, IntoResponses)]
 #[allow(dead_code)]
-pub enum CommonErrors {
+pub(crate) enum CommonErrors {
     /// The request is malformed (query parameters, If-Match, JSON syntax).
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
@@ -327,7 +256,7 @@ pub enum CommonErrors {
 /// Error answers of calls that take a JSON body.
 #[derive(Debug, IntoResponses)]
 #[allow(dead_code)]
-pub enum BodyErrors {
+pub(crate) enum BodyErrors {
     /// The body is larger than 1 MiB.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),

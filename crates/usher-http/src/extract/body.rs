@@ -11,11 +11,11 @@ use serde_json::Value;
 use usher_core::Error;
 
 /// The largest JSON body the admin API reads.
-pub const MAX_JSON_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_JSON_BODY: usize = 1024 * 1024;
 
 /// A JSON body, or the reason it could not be read.
 #[derive(Debug)]
-pub struct JsonBody(pub Result<Value, Error>);
+pub(crate) struct JsonBody(pub Result<Value, Error>);
 
 impl JsonBody {
     /// The string fields `names` of a JSON object body, all required; every
@@ -36,7 +36,7 @@ impl JsonBody {
 
 /// The body's media type, lowercase and without parameters (empty when
 /// none is given).
-pub fn media_type(headers: &HeaderMap) -> String {
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,7 +75,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
 /// Parses JSON text, refusing invalid UTF-8, bad syntax and nesting deeper
 /// than serde_json's recursion limit with one clear code.
-pub fn parse_json(bytes: &Bytes) -> Result<Value, Error> {
+pub(crate) fn parse_json(bytes: &Bytes) -> Result<Value, Error> {
     if bytes.is_empty() {
         return Err(Error::bad_request(
             "malformed_json",
@@ -112,7 +112,7 @@ impl Classify for serde_json::Error {
 
 /// Query parameters, or the reason they could not be read.
 #[derive(Debug)]
-pub struct QueryParams<T>(pub Result<T, Error>);
+pub(crate) struct QueryParams<T>(pub Result<T, Error>);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
     type Rejection = std::convert::Infallible;
@@ -124,7 +124,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 }
 
 /// Reads a query string into `T` (every value a string).
-pub fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
+pub(crate) fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
     // Repeated keys keep the last value; every value is a string and each
     // handler parses its own, so only the structure can fail here.
     let map: serde_json::Map<String, Value> = form_urlencoded::parse(q.as_bytes())
@@ -139,7 +139,7 @@ pub fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
 }
 
 /// Reads an optional integer parameter.
-pub fn int_param(name: &'static str, v: Option<&String>) -> Result<Option<i64>, Error> {
+pub(crate) fn int_param(name: &'static str, v: Option<&String>) -> Result<Option<i64>, Error> {
     match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => s.parse::<i64>().map(Some).map_err(|_| {

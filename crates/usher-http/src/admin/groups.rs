@@ -2,9 +2,8 @@
 //! provisioning clients keep over SCIM, read-only in the admin API.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::{links, single_page};
 use crate::schema::{CommonErrors, Links};
 use axum::Json;
@@ -91,22 +90,17 @@ pub async fn list_groups(
         let cursor = Cursor::decode(q.cursor.as_deref())?;
         Ok((limit, cursor))
     });
-    let (limit, cursor) = match parsed {
-        Ok(p) => p,
-        Err(e) => return Err(admin.refused(&state, "group.list", e).await),
-    };
+    let (limit, cursor) = admin.accept(&state, "group.list", parsed).await?;
     let offset = match &cursor {
-        Cursor::First => 0,
-        Cursor::After(k) => match k.parse::<u64>() {
-            Ok(o) => o,
-            Err(_) => return Err(admin.refused(&state, "group.list", bad_cursor()).await),
-        },
+        Cursor::First => Ok(0),
+        Cursor::After(k) => k.parse::<u64>().map_err(|_| bad_cursor()),
         Cursor::Last => {
             let total = state.services.count_groups(&admin.tenant).await?;
-            total.saturating_sub(1) / u64::from(limit) * u64::from(limit)
+            Ok(total.saturating_sub(1) / u64::from(limit) * u64::from(limit))
         }
-        Cursor::Before(_) => return Err(admin.refused(&state, "group.list", bad_cursor()).await),
+        Cursor::Before(_) => Err(bad_cursor()),
     };
+    let offset = admin.accept(&state, "group.list", offset).await?;
     let query = ScimQuery {
         sort_by: Some("displayName".into()),
         start_index: Some(i64::try_from(offset).unwrap_or(i64::MAX).saturating_add(1)),
@@ -146,7 +140,7 @@ pub async fn list_groups(
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)")),
     responses((status = 200, description = "The user's groups, by name", body = GroupList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn user_groups(
+pub async fn list_user_groups(
     State(state): State<AppState>,
     admin: TenantAdmin,
     Path((_, id)): Path<(String, String)>,

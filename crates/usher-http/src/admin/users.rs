@@ -2,22 +2,73 @@
 //! delete, and the lifecycle actions.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{JsonBody, QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, IfMatch, JsonBody, QueryParams, TenantAdmin, etag, int_param};
 use crate::paging::links;
-use crate::precondition::{IfMatch, etag};
-use crate::schema::{
-    BodyErrors, CommonErrors, CreateUserRequest, UpdateUserRequest, UserList, UserResponse,
-};
+use crate::schema::{BodyErrors, CommonErrors, Links, UserResponse};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use usher_core::service::ListParams;
-use usher_core::user::{Action, User};
-use utoipa::IntoParams;
+use usher_core::user::User;
+use utoipa::{IntoParams, ToSchema};
+
+/// A page of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserResponse>,
+    /// The exact number of users matching the query.
+    pub total: u64,
+    pub links: Links,
+}
+
+/// The body of `POST /users`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateUserRequest {
+    /// The login name; unique per tenant ignoring case.
+    pub email: String,
+    /// At most 50 characters.
+    pub first_name: Option<String>,
+    /// At most 100 characters.
+    pub last_name: Option<String>,
+    /// The name to show, at most 150 characters.
+    pub display_name: Option<String>,
+    /// E.164, e.g. `+4915112345678`.
+    pub phone: Option<String>,
+    pub personal_email: Option<String>,
+    /// Unique per tenant ignoring case.
+    pub username: Option<String>,
+    /// `en` (default), `de` or `fr`.
+    pub language: Option<String>,
+    pub external_id: Option<String>,
+    /// Values of the tenant's custom attributes.
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// Send an invitation (default true).
+    pub send_invitation: Option<bool>,
+    /// Create the user directly `active` (SSO-only users, SCIM, imports).
+    pub activate: Option<bool>,
+}
+
+/// The body of `PATCH /users/{id}`: a JSON merge patch (absent = keep, `null` = unset).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateUserRequest {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub personal_email: Option<String>,
+    pub username: Option<String>,
+    pub language: Option<String>,
+    pub external_id: Option<String>,
+    /// Attribute values to set; `null` removes one.
+    pub attributes: Option<BTreeMap<String, Option<String>>>,
+}
 
 /// Query of `GET /users`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -37,7 +88,7 @@ pub struct ListUsersQuery {
     pub cursor: Option<String>,
 }
 
-fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
+pub(super) fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
     let body = UserResponse::new(user, state.services.clock.now());
     (status, [(header::ETAG, etag(user.version))], Json(body)).into_response()
 }
@@ -60,10 +111,7 @@ pub async fn create_user(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return Err(admin.refused(&state, "user.create", e).await),
-    };
+    let body = admin.accept(&state, "user.create", body).await?;
     let user = state
         .services
         .create_user(&admin.tenant, &admin.ctx, body)
@@ -89,14 +137,10 @@ pub async fn list_users(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let q = match q {
-        Ok(q) => q,
-        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
-    };
-    let limit = match int_param("limit", q.limit.as_ref()) {
-        Ok(l) => l,
-        Err(e) => return Err(admin.refused(&state, "user.list", e).await),
-    };
+    let q = admin.accept(&state, "user.list", q).await?;
+    let limit = admin
+        .accept(&state, "user.list", int_param("limit", q.limit.as_ref()))
+        .await?;
     let params = ListParams {
         search: q.search.clone(),
         state: q.state.clone(),
@@ -170,10 +214,9 @@ pub async fn update_user(
     IfMatch(if_match): IfMatch,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let (body, if_match) = match (body, if_match) {
-        (Ok(b), Ok(m)) => (b, m),
-        (Err(e), _) | (_, Err(e)) => return Err(admin.refused(&state, "user.update", e).await),
-    };
+    // A bad body is named before a bad If-Match.
+    let read = body.and_then(|b| if_match.map(|m| (b, m)));
+    let (body, if_match) = admin.accept(&state, "user.update", read).await?;
     let user = state
         .services
         .edit_user(&admin.tenant, &admin.ctx, &id, if_match, body)
@@ -196,127 +239,10 @@ pub async fn delete_user(
     Path((_, id)): Path<(String, String)>,
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<StatusCode> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, "user.delete", e).await),
-    };
+    let if_match = admin.accept(&state, "user.delete", if_match).await?;
     state
         .services
         .delete_user(&admin.tenant, &admin.ctx, &id, if_match)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn act(
-    state: AppState,
-    admin: TenantAdmin,
-    id: String,
-    if_match: Result<Option<i64>, usher_core::Error>,
-    action: Action,
-) -> ApiResult<Response> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, action.audit_name(), e).await),
-    };
-    let user = state
-        .services
-        .act_on_user(&admin.tenant, &admin.ctx, &id, if_match, action)
-        .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
-}
-
-macro_rules! action_handler {
-    ($name:ident, $path:literal, $action:expr, $summary:literal, $conflict:literal) => {
-        #[doc = $summary]
-        #[utoipa::path(post, path = $path, tag = "users",
-            params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
-                ("If-Match" = Option<String>, Header, description = "ETag of the version acted on")),
-            responses((status = 200, description = "The user after the action", body = UserResponse,
-                    headers(("ETag" = String, description = "W/\"<version>\""))),
-                (status = 409, description = $conflict, body = crate::error::Problem, content_type = "application/problem+json"),
-                (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
-                CommonErrors),
-            security(("bearer" = [])))]
-        pub async fn $name(
-            State(state): State<AppState>,
-            admin: TenantAdmin,
-            Path((_, id)): Path<(String, String)>,
-            IfMatch(if_match): IfMatch,
-        ) -> ApiResult<Response> {
-            act(state, admin, id, if_match, $action).await
-        }
-    };
-}
-
-action_handler!(
-    block_user,
-    "/api/v1/tenants/{tenant}/users/{id}/block",
-    Action::Block,
-    "Block an active user: no new logins or refreshes.",
-    "already_blocked or invalid_state"
-);
-action_handler!(
-    unblock_user,
-    "/api/v1/tenants/{tenant}/users/{id}/unblock",
-    Action::Unblock,
-    "Unblock a blocked user.",
-    "not_blocked"
-);
-action_handler!(
-    disable_user,
-    "/api/v1/tenants/{tenant}/users/{id}/disable",
-    Action::Disable,
-    "Disable a user: every session, token and link ends at once.",
-    "already_disabled"
-);
-action_handler!(
-    enable_user,
-    "/api/v1/tenants/{tenant}/users/{id}/enable",
-    Action::Enable,
-    "Enable a disabled user (active if signup was completed, else not_invited).",
-    "not_disabled"
-);
-action_handler!(
-    archive_user,
-    "/api/v1/tenants/{tenant}/users/{id}/archive",
-    Action::Archive,
-    "Archive an active or blocked user; their next login unarchives them.",
-    "already_archived or invalid_state"
-);
-action_handler!(
-    invite_user,
-    "/api/v1/tenants/{tenant}/users/{id}/invitation",
-    Action::SendInvitation,
-    "Send or resend the invitation; a new link replaces any older one.",
-    "invalid_state: signup already completed"
-);
-
-/// Send a password-reset link to an active or blocked user.
-///
-/// The current password keeps working until the new one is set; a new link
-/// invalidates older ones.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{id}/password-reset", tag = "users",
-    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version acted on")),
-    responses((status = 200, description = "The user; the link is in the outbox", body = UserResponse,
-            headers(("ETag" = String, description = "W/\"<version>\""))),
-        (status = 409, description = "invalid_state: not active or blocked", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an older version", body = crate::error::Problem, content_type = "application/problem+json"),
-        CommonErrors),
-    security(("bearer" = [])))]
-pub async fn reset_password(
-    State(state): State<AppState>,
-    admin: TenantAdmin,
-    Path((_, id)): Path<(String, String)>,
-    IfMatch(if_match): IfMatch,
-) -> ApiResult<Response> {
-    let if_match = match if_match {
-        Ok(m) => m,
-        Err(e) => return Err(admin.refused(&state, "user.password_reset", e).await),
-    };
-    let user = state
-        .services
-        .request_password_reset(&admin.tenant, &admin.ctx, &id, if_match)
-        .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
 }

@@ -1,11 +1,9 @@
-//! The end-user auth API (JSON) under `/api/v1/tenants/{tenant}/auth`:
-//! redeeming invitation and password-reset links, for apps that draw their
-//! own pages.
+//! Redeeming invitation and password-reset links with a new password
+//! (`…/auth/invitations/accept`, `…/auth/password-reset/complete`).
 
 use crate::AppState;
-use crate::auth::Visitor;
-use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor};
 use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -57,7 +55,7 @@ fn read(body: serde_json::Value) -> Result<(String, String), Error> {
 
 async fn redeem(
     state: AppState,
-    ctx: usher_core::audit::AuditContext,
+    Visitor(ctx): Visitor,
     slug: String,
     body: Result<serde_json::Value, Error>,
     kind: LinkKind,
@@ -68,20 +66,13 @@ async fn redeem(
         .find_tenant(&slug)
         .await
         .map_err(|_| ApiError::from(invalid_link()))?;
-    let (token, password) = match body.and_then(read) {
-        Ok(v) => v,
-        Err(e) => {
-            let action = "link.redeem";
-            return Err(state
-                .services
-                .refuse_request(&ctx, Some(&tenant), action, e)
-                .await
-                .into());
-        }
-    };
+    let visitor = TenantVisitor { tenant, ctx };
+    let (token, password) = visitor
+        .accept(&state, "link.redeem", body.and_then(read))
+        .await?;
     state
         .services
-        .redeem_link(&tenant, &ctx, kind, &token, &password)
+        .redeem_link(&visitor.tenant, &visitor.ctx, kind, &token, &password)
         .await?;
     Ok(Json(RedeemResponse {
         status: match kind {
@@ -104,11 +95,11 @@ async fn redeem(
         BodyErrors))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<RedeemResponse>> {
-    redeem(state, ctx, slug, body, LinkKind::Invitation).await
+    redeem(state, visitor, slug, body, LinkKind::Invitation).await
 }
 
 /// Complete a password reset.
@@ -124,9 +115,9 @@ pub async fn accept_invitation(
         BodyErrors))]
 pub async fn complete_password_reset(
     State(state): State<AppState>,
-    Visitor(ctx): Visitor,
+    visitor: Visitor,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<RedeemResponse>> {
-    redeem(state, ctx, slug, body, LinkKind::PasswordReset).await
+    redeem(state, visitor, slug, body, LinkKind::PasswordReset).await
 }

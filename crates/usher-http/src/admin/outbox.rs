@@ -2,9 +2,8 @@
 //! links while undelivered — how an operator without SMTP hands them over.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::links;
 use crate::schema::{CommonErrors, Links};
 use axum::Json;
@@ -86,18 +85,13 @@ pub struct MailList {
     params(("tenant" = String, Path, description = "Tenant slug"), ListOutboxQuery),
     responses((status = 200, description = "A page of mails, newest first", body = MailList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_outbox(
+pub async fn list_outbox_mails(
     State(state): State<AppState>,
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListOutboxQuery>,
 ) -> ApiResult<Json<MailList>> {
     let parsed = q.and_then(|q| int_param("limit", q.limit.as_ref()).map(|l| (q, l)));
-    let (q, limit) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(admin.refused(&state, "outbox.list", e).await);
-        }
-    };
+    let (q, limit) = admin.accept(&state, "outbox.list", parsed).await?;
     let page = state
         .services
         .list_outbox(

@@ -1,18 +1,45 @@
 //! `/api/v1/tenants` (super-admins) and a tenant's own record and settings.
 
 use crate::AppState;
-use crate::auth::{SuperAdmin, TenantAdmin};
-use crate::body::JsonBody;
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, JsonBody, SuperAdmin, TenantAdmin};
 use crate::paging::single_page;
-use crate::schema::{
-    BodyErrors, CommonErrors, CreateTenantRequest, SettingsResponse, TenantList, TenantResponse,
-    UpdateSettingsRequest,
-};
+use crate::schema::{BodyErrors, CommonErrors, Links, SettingsResponse, TenantResponse};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The tenants.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantList {
+    pub items: Vec<TenantResponse>,
+    pub total: u64,
+    pub links: Links,
+}
+
+/// The body of `POST /api/v1/tenants`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateTenantRequest {
+    /// `^[a-z0-9][a-z0-9-]{0,62}$`
+    pub slug: String,
+    pub name: Option<String>,
+}
+
+/// The body of `PATCH /settings`: a merge patch of the settings.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateSettingsRequest {
+    pub invitation_ttl_hours: Option<u32>,
+    pub reset_ttl_hours: Option<u32>,
+    pub password_min_length: Option<u32>,
+    pub mfa: Option<String>,
+    pub require_disable_before_delete: Option<bool>,
+    pub min_search_length: Option<u32>,
+}
 
 /// List tenants (super-admin).
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
@@ -43,16 +70,7 @@ pub async fn create_tenant(
     admin: SuperAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(state
-                .services
-                .refuse_request(&admin.ctx, None, "tenant.create", e)
-                .await
-                .into());
-        }
-    };
+    let body = admin.accept(&state, "tenant.create", body).await?;
     let tenant = state.services.create_tenant(&admin.ctx, body).await?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);
     Ok((
@@ -84,7 +102,7 @@ pub async fn get_tenant(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "The settings", body = SettingsResponse), CommonErrors),
     security(("bearer" = [])))]
-pub async fn get_settings(
+pub async fn get_tenant_settings(
     State(state): State<AppState>,
     admin: TenantAdmin,
 ) -> ApiResult<Json<SettingsResponse>> {
@@ -101,17 +119,12 @@ pub async fn get_settings(
     request_body(content = UpdateSettingsRequest, content_type = "application/merge-patch+json"),
     responses((status = 200, description = "The new settings", body = SettingsResponse), CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn update_settings(
+pub async fn update_tenant_settings(
     State(state): State<AppState>,
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<SettingsResponse>> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(admin.refused(&state, "tenant.settings.update", e).await);
-        }
-    };
+    let body = admin.accept(&state, "tenant.settings.update", body).await?;
     let tenant = state
         .services
         .update_settings(&admin.tenant, &admin.ctx, body)

@@ -1,19 +1,48 @@
 //! `/api/v1/tenants/{tenant}/audit`: the audit log, newest first.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{QueryParams, int_param};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param};
 use crate::paging::links;
-use crate::schema::{AuditEventResponse, AuditList, CommonErrors};
+use crate::schema::{CommonErrors, Links};
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use usher_core::audit::StoredLink;
 use usher_core::service::AuditParams;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// One audit event: the sealed payload plus its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventResponse {
+    pub id: Uuid,
+    pub seq: i64,
+    pub occurred_at: String,
+    #[schema(value_type = Object)]
+    pub actor: serde_json::Value,
+    pub action: String,
+    #[schema(value_type = Option<Object>)]
+    pub target: serde_json::Value,
+    /// `success`, `refused` or `failed`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A page of audit events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditEventResponse>,
+    pub total: u64,
+    pub links: Links,
+}
 
 /// Query of `GET /audit`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -64,25 +93,15 @@ fn event(link: &StoredLink) -> AuditEventResponse {
     params(("tenant" = String, Path, description = "Tenant slug"), ListAuditQuery),
     responses((status = 200, description = "A page of events, newest first", body = AuditList), CommonErrors),
     security(("bearer" = [])))]
-pub async fn list_audit(
+pub async fn list_audit_events(
     State(state): State<AppState>,
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListAuditQuery>,
 ) -> ApiResult<Json<AuditList>> {
-    let refuse = |e| async {
-        state
-            .services
-            .refuse_request(&admin.ctx, Some(&admin.tenant), "audit.list", e)
-            .await
-    };
-    let q = match q {
-        Ok(q) => q,
-        Err(e) => return Err(refuse(e).await.into()),
-    };
-    let limit = match int_param("limit", q.limit.as_ref()) {
-        Ok(l) => l,
-        Err(e) => return Err(refuse(e).await.into()),
-    };
+    let q = admin.accept(&state, "audit.list", q).await?;
+    let limit = admin
+        .accept(&state, "audit.list", int_param("limit", q.limit.as_ref()))
+        .await?;
     let params = AuditParams {
         actor: q.actor.clone(),
         target: q.target.clone(),

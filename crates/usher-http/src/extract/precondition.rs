@@ -7,10 +7,10 @@ use usher_core::Error;
 
 /// The version named by `If-Match`: `None` when absent or `*`.
 #[derive(Debug)]
-pub struct IfMatch(pub Result<Option<i64>, Error>);
+pub(crate) struct IfMatch(pub Result<Option<i64>, Error>);
 
 /// Parses `W/"7"`, `"7"` or `*`.
-pub fn parse_if_match(v: &str) -> Result<Option<i64>, Error> {
+pub(crate) fn parse_if_match(v: &str) -> Result<Option<i64>, Error> {
     let v = v.trim();
     if v == "*" {
         return Ok(None);
@@ -47,7 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-pub fn etag(version: i64) -> HeaderValue {
+pub(crate) fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("W/\"{version}\""))
         .unwrap_or(HeaderValue::from_static("W/\"0\""))
 }

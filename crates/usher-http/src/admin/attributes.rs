@@ -1,20 +1,64 @@
 //! `/api/v1/tenants/{tenant}/attributes`: custom attribute definitions.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, JsonBody, QueryParams, TenantAdmin};
 use crate::paging::single_page;
-use crate::schema::{
-    AttributeList, AttributeResponse, BodyErrors, CommonErrors, CreateAttributeRequest,
-};
+use crate::schema::{BodyErrors, CommonErrors, Links};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use usher_core::Error;
-use utoipa::IntoParams;
+use usher_core::attribute::AttributeDefinition;
+use utoipa::{IntoParams, ToSchema};
+
+/// A custom attribute definition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttributeResponse {
+    pub name: String,
+    pub label: String,
+    pub max_length: u16,
+    pub regex: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<&AttributeDefinition> for AttributeResponse {
+    fn from(d: &AttributeDefinition) -> Self {
+        Self {
+            name: d.name.as_str().to_owned(),
+            label: d.label.clone(),
+            max_length: d.max_length,
+            regex: d.regex.clone(),
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// The body of `POST /attributes`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateAttributeRequest {
+    /// `^[A-Za-z0-9_]{1,30}$`, unique ignoring case.
+    pub name: String,
+    /// 1 to 120 characters.
+    pub label: String,
+    /// 1 to 1000 (default 1000).
+    pub max_length: Option<u16>,
+    /// A regular expression a value must match as a whole.
+    pub regex: Option<String>,
+}
+
+/// The custom attribute definitions of a tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttributeList {
+    pub items: Vec<AttributeResponse>,
+    pub total: u64,
+    pub links: Links,
+}
 
 /// List the custom attribute definitions.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/attributes", tag = "attributes",
@@ -49,12 +93,7 @@ pub async fn create_attribute(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(admin.refused(&state, "attribute.create", e).await);
-        }
-    };
+    let body = admin.accept(&state, "attribute.create", body).await?;
     let def = state
         .services
         .create_attribute(&admin.tenant, &admin.ctx, body)
@@ -93,12 +132,7 @@ pub async fn delete_attribute(
         )),
         Err(e) => Err(e),
     };
-    let purge = match purge {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(admin.refused(&state, "attribute.delete", e).await);
-        }
-    };
+    let purge = admin.accept(&state, "attribute.delete", purge).await?;
     state
         .services
         .delete_attribute(&admin.tenant, &admin.ctx, &name, purge)

@@ -3,9 +3,8 @@
 //! that a million users never sit in memory at once.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::QueryParams;
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin};
 use crate::schema::{CommonErrors, UserResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -115,12 +114,7 @@ pub async fn export_users(
         };
         Ok((format, q))
     });
-    let (format, q) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(admin.refused(&state, "user.export", e).await);
-        }
-    };
+    let (format, q) = admin.accept(&state, "user.export", parsed).await?;
     let params = ListParams {
         search: q.search,
         state: q.state,

@@ -3,9 +3,8 @@
 //! at all, with a report of every bad row by line.
 
 use crate::AppState;
-use crate::auth::TenantAdmin;
-use crate::body::{media_type, parse_query};
 use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, TenantAdmin, media_type, parse_query};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::extract::{Request, State};
@@ -148,17 +147,14 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
         (status = 400, description = "Not a usable file (invalid_import_file) or a bad parameter", body = crate::error::Problem, content_type = "application/problem+json"),
         CommonErrors, BodyErrors),
     security(("bearer" = [])))]
-pub async fn import(
+pub async fn import_users(
     State(state): State<AppState>,
     admin: TenantAdmin,
     req: Request,
 ) -> ApiResult<Json<ImportResponse>> {
-    let request = match read_request(req).await {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(admin.refused(&state, "user.import", e).await);
-        }
-    };
+    let request = admin
+        .accept(&state, "user.import", read_request(req).await)
+        .await?;
     let report = state
         .services
         .import_users(&admin.tenant, &admin.ctx, request, &|_, _| {})

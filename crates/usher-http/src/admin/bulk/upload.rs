@@ -1,0 +1,204 @@
+//! `POST /api/v1/tenants/{tenant}/bulk-processes`: a CSV file (a `text/csv`
+//! body with the fields in the query string, or a multipart form) read,
+//! checked and stored as a process waiting to be started.
+
+use super::responses::BulkProcessResponse;
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{AuditedCaller, TenantAdmin, media_type, parse_query};
+use crate::schema::{BodyErrors, CommonErrors};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use usher_core::Error;
+use usher_core::bulk::{LineError, MAX_FILE_BYTES};
+use usher_core::service::BulkUpload;
+use utoipa::{IntoParams, ToSchema};
+
+/// The form of a multipart upload (the same fields go in the query string
+/// of a `text/csv` upload).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct BulkUploadForm {
+    /// The CSV file: a header row with `id` or `email`, optionally
+    /// `first_name`, `last_name` and `email` to check.
+    #[schema(format = Binary)]
+    pub file: String,
+    /// block, unblock, disable, enable, archive, delete, send_invitation,
+    /// password_reset or revoke_sessions.
+    pub action: String,
+    /// `true` to check the file's names and email against the users.
+    pub validate: Option<bool>,
+    /// A note kept with the process (at most 1,000 characters).
+    pub note: Option<String>,
+}
+
+/// Query of a `text/csv` upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The action (required for a `text/csv` upload).
+    pub action: Option<String>,
+    /// `true` to check the file's names and email against the users.
+    pub validate: Option<String>,
+    /// A note kept with the process.
+    pub note: Option<String>,
+}
+
+/// A row of the file that could not be read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MalformedRow {
+    pub line: u32,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The answer to an upload: the stored process and the rows it will skip.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadResponse {
+    #[serde(flatten)]
+    pub process: BulkProcessResponse,
+    pub malformed_rows: Vec<MalformedRow>,
+}
+
+fn too_large() -> Error {
+    Error::TooLarge(format!(
+        "the file may be at most {} MiB",
+        MAX_FILE_BYTES / (1024 * 1024)
+    ))
+}
+
+fn flag(name: &str, v: Option<&str>) -> Result<bool, Error> {
+    match v.map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Error::bad_request(
+            "invalid_parameter",
+            format!("{name} must be true or false"),
+        )),
+    }
+}
+
+/// Reads the upload from a `text/csv` body or a multipart form.
+async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Error> {
+    match media_type(headers).as_str() {
+        "text/csv" | "application/csv" => {
+            let q: UploadQuery = parse_query(req.uri().query().unwrap_or(""))?;
+            let file: Bytes = axum::body::to_bytes(req.into_body(), MAX_FILE_BYTES + 1)
+                .await
+                .map_err(|_| too_large())?;
+            Ok(BulkUpload {
+                action: q.action,
+                validate: flag("validate", q.validate.as_deref())?,
+                note: q.note,
+                file: file.to_vec(),
+            })
+        }
+        "multipart/form-data" => {
+            let boundary = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| multer::parse_boundary(v).ok())
+                .ok_or_else(|| {
+                    Error::bad_request("invalid_multipart", "the multipart body has no boundary")
+                })?;
+            let limits = multer::Constraints::new().size_limit(
+                multer::SizeLimit::new().whole_stream(MAX_FILE_BYTES as u64 + 64 * 1024),
+            );
+            let stream = req.into_body().into_data_stream();
+            let mut form = multer::Multipart::with_constraints(stream, boundary, limits);
+            let mut upload = BulkUpload::default();
+            let mut file = None;
+            let bad = |e: multer::Error| match e {
+                multer::Error::StreamSizeExceeded { .. }
+                | multer::Error::FieldSizeExceeded { .. } => too_large(),
+                e => {
+                    Error::bad_request("invalid_multipart", format!("the form cannot be read: {e}"))
+                }
+            };
+            while let Some(field) = form.next_field().await.map_err(bad)? {
+                let name = field.name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(bad)?;
+                let text = || String::from_utf8_lossy(&bytes).into_owned();
+                match name.as_str() {
+                    "file" => file = Some(bytes.to_vec()),
+                    "action" => upload.action = Some(text()),
+                    "validate" => upload.validate = flag("validate", Some(&text()))?,
+                    "note" => upload.note = Some(text()),
+                    _ => {}
+                }
+            }
+            upload.file = file.ok_or_else(|| {
+                Error::bad_request("missing_file", "the form needs a file field with the CSV")
+            })?;
+            Ok(upload)
+        }
+        _ => Err(Error::UnsupportedMediaType(
+            "send the CSV as text/csv (action in the query string) or as multipart/form-data"
+                .into(),
+        )),
+    }
+}
+
+/// Upload a CSV file for a bulk process.
+///
+/// The file is checked and stored; nothing runs until `…/start`. Rows that
+/// cannot be read are listed with their line numbers and will be skipped.
+/// Each row is matched to its user now, and that user's version noted: a
+/// user changed by anyone after the upload is left alone when the process
+/// runs.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/bulk-processes", tag = "bulk",
+    params(("tenant" = String, Path, description = "Tenant slug"), UploadQuery),
+    request_body(content((String = "text/csv"), (BulkUploadForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Stored, waiting to be started", body = UploadResponse,
+         headers(("Location" = String, description = "URL of the process"))),
+        (status = 400, description = "Not a usable CSV file (invalid_csv), a bad form or parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn create_bulk_process(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    req: Request,
+) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let upload = admin
+        .accept(&state, "bulk.create", read_upload(&headers, req).await)
+        .await?;
+    let done = state
+        .services
+        .upload_bulk(&admin.tenant, &admin.ctx, upload)
+        .await?;
+    let location = format!(
+        "/api/v1/tenants/{}/bulk-processes/{}",
+        admin.tenant.slug, done.process.id
+    );
+    let body = UploadResponse {
+        process: (&done.process).into(),
+        malformed_rows: done
+            .malformed
+            .into_iter()
+            .map(
+                |LineError {
+                     line,
+                     code,
+                     message,
+                     ..
+                 }| MalformedRow {
+                    line,
+                    code,
+                    message,
+                },
+            )
+            .collect(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
+}

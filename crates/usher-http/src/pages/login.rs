@@ -1,0 +1,223 @@
+//! The login page, `/t/{tenant}/login`. Every failed password shows one
+//! message with one status; a password that needs a second factor goes on
+//! to the second step (`super::mfa`), and a login that succeeds sets the
+//! session cookie and goes on to the sessions page.
+
+use super::busy;
+use super::i18n::login_words;
+use super::kit::{
+    csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page,
+    message_page, see_other, set_cookie, with_strong,
+};
+use super::mfa::{self, CodeForm, EnrolView, code_page};
+use super::sessions::{cookie_session, session_cookie};
+use crate::AppState;
+use crate::extract::{Page, Visitor, client_context};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use usher_core::Error;
+use usher_core::service::{Enrolment, LoginOutcome, SignedIn};
+use usher_core::tenant::Tenant;
+use usher_core::user::fields::Language;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant}/login",
+            get(show_login_form).post(submit_login_form),
+        )
+        .route(
+            "/t/{tenant}/mfa",
+            get(mfa::redirect_to_login).post(mfa::submit_code_form),
+        )
+}
+
+/// What the login form shows.
+struct LoginForm<'a> {
+    status: StatusCode,
+    csrf: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+fn login_page(state: &AppState, tenant: &Tenant, lang: Language, f: LoginForm<'_>) -> Response {
+    let w = login_words(lang);
+    let intro = with_strong(w.intro_login, &[("{tenant}", &tenant.name)]);
+    let invalid = if f.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"login-error\""
+    } else {
+        ""
+    };
+    let body = format!(
+        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/t/{slug}/login\">\n\
+         {csrf}\n\
+         <label for=\"email\">{l_email}</label>\n\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\n\
+         <label for=\"password\">{l_password}</label>\n\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{invalid}>\n\
+         <button type=\"submit\">{submit}</button>\n</form>",
+        error = error_box(f.error, "login-error"),
+        slug = esc(tenant.slug.as_str()),
+        csrf = csrf_field(f.csrf),
+        l_email = esc(w.label_email),
+        email = esc(f.email),
+        l_password = esc(w.label_password),
+        submit = esc(w.submit_login),
+    );
+    form_page(state, f.status, lang, w.title_login, &body, f.csrf)
+}
+
+/// A new session: its cookie, and on to the sessions page.
+pub(super) fn signed_in(state: &AppState, tenant: &Tenant, signed: SignedIn) -> Response {
+    let slug = tenant.slug.as_str();
+    let mut res = see_other(&format!("/t/{slug}/sessions"));
+    if let Some(token) = &signed.tokens.session {
+        set_cookie(&mut res, &session_cookie(state, slug, Some(token.expose())));
+    }
+    res
+}
+
+/// The pages for a login the services refused.
+pub(super) fn refused_login(
+    state: &AppState,
+    tenant: &Tenant,
+    lang: Language,
+    csrf: &str,
+    email: &str,
+    e: Error,
+) -> Response {
+    let w = login_words(lang);
+    let form = |status, error| {
+        login_page(
+            state,
+            tenant,
+            lang,
+            LoginForm {
+                status,
+                csrf,
+                email,
+                error: Some(error),
+            },
+        )
+    };
+    match e {
+        Error::Denied { .. } => {
+            message_page(lang, StatusCode::FORBIDDEN, w.blocked_title, w.blocked_body)
+        }
+        Error::TooManyAttempts { retry_after_secs } => {
+            let text = w.throttled.replace("{secs}", &retry_after_secs.to_string());
+            let mut res = form(StatusCode::TOO_MANY_REQUESTS, &text);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            res
+        }
+        Error::Unauthorized {
+            code: "invalid_credentials",
+            ..
+        } => form(StatusCode::UNAUTHORIZED, w.wrong),
+        // An expired or spent second step starts over.
+        Error::Unauthorized { .. } => form(StatusCode::UNAUTHORIZED, w.expired),
+        Error::Store(e) => busy(lang, &e),
+        other => busy(lang, &other),
+    }
+}
+
+async fn show_login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: Page,
+) -> Response {
+    let Page { tenant, lang } = page;
+    match cookie_session(&state, &tenant, &headers).await {
+        Ok(Some(_)) => return see_other(&format!("/t/{}/sessions", tenant.slug)),
+        Ok(None) => {}
+        Err(e) => return busy(lang, &e),
+    }
+    let csrf = csrf_token(&headers);
+    login_page(
+        &state,
+        &tenant,
+        lang,
+        LoginForm {
+            status: StatusCode::OK,
+            csrf: &csrf,
+            email: "",
+            error: None,
+        },
+    )
+}
+
+async fn submit_login_form(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    headers: HeaderMap,
+    page: Page,
+    body: Bytes,
+) -> Response {
+    let Page { tenant, lang } = page;
+    let w = login_words(lang);
+    let fields = form_fields(&body);
+    let email = field(&fields, "email");
+    let csrf = csrf_token(&headers);
+    if !csrf_matches(&headers, field(&fields, "csrf")) {
+        let form = LoginForm {
+            status: StatusCode::FORBIDDEN,
+            csrf: &csrf,
+            email,
+            error: Some(w.csrf),
+        };
+        return login_page(&state, &tenant, lang, form);
+    }
+    let outcome = state
+        .services
+        .login(
+            &tenant,
+            &ctx,
+            email,
+            field(&fields, "password"),
+            client_context(&headers),
+        )
+        .await;
+    match outcome {
+        Ok(LoginOutcome::SignedIn(signed)) => signed_in(&state, &tenant, *signed),
+        Ok(LoginOutcome::SecondFactor {
+            mfa_token,
+            methods,
+            enrolment,
+        }) => {
+            let enrol = if enrolment {
+                match state
+                    .services
+                    .enrol_totp_at_login(&tenant, &ctx, mfa_token.expose())
+                    .await
+                {
+                    Ok(Enrolment {
+                        secret,
+                        otpauth_uri,
+                        ..
+                    }) => Some(EnrolView {
+                        secret,
+                        uri: otpauth_uri,
+                    }),
+                    Err(e) => return refused_login(&state, &tenant, lang, &csrf, email, e),
+                }
+            } else {
+                None
+            };
+            let form = CodeForm {
+                status: StatusCode::OK,
+                csrf: &csrf,
+                mfa_token: mfa_token.expose(),
+                recovery: methods.contains(&"recovery_code"),
+                enrol: enrol.as_ref(),
+                error: None,
+            };
+            code_page(&state, &tenant, lang, form)
+        }
+        Err(e) => refused_login(&state, &tenant, lang, &csrf, email, e),
+    }
+}

@@ -1,0 +1,155 @@
+//! The second step of a login at `/t/{tenant}/mfa`: a TOTP or recovery
+//! code, or, when the tenant requires a second factor the user lacks,
+//! enrolling an authenticator app (its QR code and secret) and confirming
+//! it with a first code.
+
+use super::i18n::login_words;
+use super::kit::{
+    csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page,
+    hidden_field, see_other, with_strong,
+};
+use super::login::{refused_login, signed_in};
+use super::not_found;
+use crate::AppState;
+use crate::extract::{Page, Visitor, client_context};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use usher_core::Error;
+use usher_core::tenant::Tenant;
+use usher_core::user::fields::Language;
+
+/// The enrolment shown during a login: the secret and its URI, carried
+/// through the form so a wrong code can show them again.
+pub(super) struct EnrolView {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// What the second-step form shows.
+pub(super) struct CodeForm<'a> {
+    pub status: StatusCode,
+    pub csrf: &'a str,
+    pub mfa_token: &'a str,
+    pub recovery: bool,
+    pub enrol: Option<&'a EnrolView>,
+    pub error: Option<&'a str>,
+}
+
+pub(super) fn code_page(
+    state: &AppState,
+    tenant: &Tenant,
+    lang: Language,
+    f: CodeForm<'_>,
+) -> Response {
+    let w = login_words(lang);
+    let (title, intro) = match (f.enrol, f.recovery) {
+        (Some(_), _) => (w.title_enrol, w.intro_enrol),
+        (None, true) => (w.title_mfa, w.intro_mfa_recovery),
+        (None, false) => (w.title_mfa, w.intro_mfa),
+    };
+    let intro = with_strong(intro, &[("{tenant}", &tenant.name)]);
+    let enrolment = f
+        .enrol
+        .map(|e| {
+            // Only a URI of our own shape is drawn; the SVG is ours.
+            let qr = if e.uri.starts_with("otpauth://totp/") && e.uri.len() <= 1024 {
+                usher_core::mfa::qr_svg(&e.uri)
+            } else {
+                String::new()
+            };
+            format!(
+                "<figure id=\"qr\" aria-label=\"QR code\">{qr}</figure>\n\
+                 <p>{label}: <code id=\"totp-secret\">{secret}</code></p>\n\
+                 {secret_field}\n\
+                 {uri_field}\n",
+                label = esc(w.label_secret),
+                secret = esc(&e.secret),
+                secret_field = hidden_field("secret", &e.secret),
+                uri_field = hidden_field("uri", &e.uri),
+            )
+        })
+        .unwrap_or_default();
+    let inputmode = if f.recovery { "text" } else { "numeric" };
+    let invalid = if f.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"code-error\""
+    } else {
+        ""
+    };
+    let body = format!(
+        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/t/{slug}/mfa\">\n\
+         {csrf}\n\
+         {token}\n\
+         {recovery}\n\
+         {enrolment}<label for=\"code\">{l_code}</label>\n\
+         <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"{inputmode}\" autocomplete=\"one-time-code\" required maxlength=\"32\" autofocus{invalid}>\n\
+         <button type=\"submit\">{submit}</button>\n</form>",
+        error = error_box(f.error, "code-error"),
+        slug = esc(tenant.slug.as_str()),
+        csrf = csrf_field(f.csrf),
+        token = hidden_field("mfa_token", f.mfa_token),
+        recovery = hidden_field("recovery", &u8::from(f.recovery).to_string()),
+        l_code = esc(w.label_code),
+        submit = esc(w.submit_code),
+    );
+    form_page(state, f.status, lang, title, &body, f.csrf)
+}
+
+pub(super) async fn redirect_to_login(Path(slug): Path<String>) -> Response {
+    // The second step has nothing to show without the login before it.
+    match usher_core::tenant::TenantSlug::parse(&slug) {
+        Ok(s) => see_other(&format!("/t/{s}/login")),
+        Err(_) => not_found(Language::En),
+    }
+}
+
+pub(super) async fn submit_code_form(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    headers: HeaderMap,
+    page: Page,
+    body: Bytes,
+) -> Response {
+    let Page { tenant, lang } = page;
+    let w = login_words(lang);
+    let fields = form_fields(&body);
+    let get = |k: &str| field(&fields, k);
+    let csrf = csrf_token(&headers);
+    let enrol = (!get("secret").is_empty()).then(|| EnrolView {
+        secret: get("secret").to_owned(),
+        uri: get("uri").to_owned(),
+    });
+    let again = |status, error| {
+        let form = CodeForm {
+            status,
+            csrf: &csrf,
+            mfa_token: get("mfa_token"),
+            recovery: get("recovery") == "1",
+            enrol: enrol.as_ref(),
+            error: Some(error),
+        };
+        code_page(&state, &tenant, lang, form)
+    };
+    if !csrf_matches(&headers, get("csrf")) {
+        return again(StatusCode::FORBIDDEN, w.csrf);
+    }
+    let outcome = state
+        .services
+        .login_second_factor(
+            &tenant,
+            &ctx,
+            get("mfa_token"),
+            get("code"),
+            client_context(&headers),
+        )
+        .await;
+    match outcome {
+        Ok(signed) => signed_in(&state, &tenant, signed),
+        Err(Error::Unauthorized {
+            code: "invalid_code",
+            ..
+        }) => again(StatusCode::UNAUTHORIZED, w.wrong_code),
+        Err(e) => refused_login(&state, &tenant, lang, &csrf, "", e),
+    }
+}
