@@ -10,6 +10,8 @@ pub mod attribute;
 pub mod audit;
 pub mod bulk;
 pub mod clock;
+#[cfg(test)]
+mod doc_tables;
 pub mod error;
 pub mod export;
 pub mod factor;

@@ -20,7 +20,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::mail::OutboxEntry;
 use usher_core::service::Services;
 use usher_core::store::MailOutcome;
@@ -156,9 +156,9 @@ impl Mailer {
             };
             let at = self.services.clock.now();
             let (outcome, action) = match sent {
-                Ok(()) => (MailOutcome::Sent { at }, "mail.delivered"),
+                Ok(()) => (MailOutcome::Sent { at }, AuditAction::MailDelivered),
                 Err((permanent, error)) if permanent || attempt >= MAX_ATTEMPTS => {
-                    (MailOutcome::Failed { error }, "mail.failed")
+                    (MailOutcome::Failed { error }, AuditAction::MailFailed)
                 }
                 Err((_, error)) => {
                     let wait = time::Duration::seconds((30_i64 << (attempt - 1).min(7)).min(3600));
@@ -167,7 +167,7 @@ impl Mailer {
                             error,
                             at: at + wait,
                         },
-                        "mail.retry",
+                        AuditAction::MailRetry,
                     )
                 }
             };

@@ -2,7 +2,7 @@
 
 use super::Services;
 use crate::attribute::{AttributeDefinition, AttributeName, NewAttributeDefinition};
-use crate::audit::AuditContext;
+use crate::audit::{AuditAction, AuditContext};
 use crate::error::Error;
 use crate::tenant::Tenant;
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ impl Services {
         defs.sort_by_key(|d| d.name.key());
         self.store
             .append_audit(
-                self.draft(ctx, Some(tenant), "attribute.list")
+                self.draft(ctx, Some(tenant), AuditAction::AttributeList)
                     .details(json!({"returned": defs.len()})),
             )
             .await?;
@@ -30,7 +30,7 @@ impl Services {
         ctx: &AuditContext,
         body: Value,
     ) -> Result<AttributeDefinition, Error> {
-        let draft = self.draft(ctx, Some(tenant), "attribute.create");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::AttributeCreate);
         let new = match NewAttributeDefinition::from_json(body) {
             Ok(n) => n,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -61,7 +61,7 @@ impl Services {
         name: &str,
         purge: bool,
     ) -> Result<u64, Error> {
-        let draft = self.draft(ctx, Some(tenant), "attribute.delete");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::AttributeDelete);
         if let Err(e) = AttributeName::parse("name", name) {
             let err = Error::NotFound(crate::error::Missing::Attribute);
             return Err(self

@@ -1,7 +1,7 @@
 //! Reading the audit log and verifying its hash chains.
 
 use super::Services;
-use crate::audit::{AuditContext, ChainBreak, ChainVerifier, StoredLink};
+use crate::audit::{AuditAction, AuditContext, ChainBreak, ChainVerifier, StoredLink};
 use crate::error::Error;
 use crate::listing::{AuditQuery, Cursor, Page, parse_limit};
 use crate::tenant::Tenant;
@@ -107,10 +107,12 @@ impl Services {
         ctx: &AuditContext,
         params: &AuditParams,
     ) -> Result<Page<StoredLink>, Error> {
-        let draft = self.draft(ctx, Some(tenant), "audit.list").details(json!({
-            "actor": params.actor, "target": params.target, "action": params.action,
-            "from": params.from, "to": params.to,
-        }));
+        let draft = self
+            .draft(ctx, Some(tenant), AuditAction::AuditList)
+            .details(json!({
+                "actor": params.actor, "target": params.target, "action": params.action,
+                "from": params.from, "to": params.to,
+            }));
         let query = match params.parse() {
             Ok(q) => q,
             Err(e) => return Err(self.refuse(draft, e).await),

@@ -8,7 +8,7 @@
 //! name of the admin who started the process.
 
 use super::Services;
-use crate::audit::{Actor, AuditContext, AuditDraft};
+use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
 use crate::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, LineError, MAX_NOTE_CHARS, RowKey, parse_csv,
     row_matches,
@@ -50,7 +50,7 @@ impl Services {
         ctx: &AuditContext,
         upload: BulkUpload,
     ) -> Result<Uploaded, Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.create");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkCreate);
         let mut errors = ValidationErrors::default();
         let action = match upload.action.as_deref() {
             None | Some("") => {
@@ -186,7 +186,7 @@ impl Services {
         ctx: &AuditContext,
         id: &str,
     ) -> Result<BulkProcess, Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.view");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkView);
         let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
         self.store.append_audit(draft).await?;
         Ok(p)
@@ -200,7 +200,7 @@ impl Services {
         before: Option<&str>,
         limit: u32,
     ) -> Result<Vec<BulkProcess>, Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.list");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkList);
         let before = match before.map(Uuid::parse_str).transpose() {
             Ok(b) => b,
             Err(_) => {
@@ -224,7 +224,7 @@ impl Services {
         after_line: u32,
         limit: u32,
     ) -> Result<(BulkProcess, Vec<BulkRow>), Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.rows");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkRows);
         let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
         let rows = self.store.bulk_rows(p.id, after_line, limit, false).await?;
         self.store
@@ -242,7 +242,7 @@ impl Services {
         id: &str,
         confirm_delete: bool,
     ) -> Result<BulkProcess, Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.start");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkStart);
         let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
         if p.action == BulkAction::Delete && !confirm_delete {
             let e = Error::Validation(ValidationErrors(vec![FieldError::new(
@@ -274,7 +274,7 @@ impl Services {
         ctx: &AuditContext,
         id: &str,
     ) -> Result<BulkProcess, Error> {
-        let draft = self.draft(ctx, Some(tenant), "bulk.cancel");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::BulkCancel);
         let (p, draft) = self.existing_bulk(tenant, draft, id).await?;
         let change = BulkChange::new(
             tenant.id,
@@ -399,7 +399,7 @@ impl Services {
             .draft(
                 &AuditContext::new(Actor::system()),
                 Some(tenant),
-                "bulk.complete",
+                AuditAction::BulkComplete,
             )
             .target("bulk_process", id)
             .details(
@@ -427,7 +427,7 @@ impl Services {
             .draft(
                 &AuditContext::new(Actor::system()),
                 Some(tenant),
-                "bulk.fail",
+                AuditAction::BulkFail,
             )
             .target("bulk_process", id);
         if let Err(e) = self.store.move_bulk(change, draft).await {
@@ -533,11 +533,11 @@ impl Services {
 }
 
 /// The audit action of a row: the same as the single action's.
-fn audit_action(action: BulkAction) -> &'static str {
+fn audit_action(action: BulkAction) -> AuditAction {
     match (action, action.lifecycle()) {
         (_, Some(a)) => a.audit_name(),
-        (BulkAction::PasswordReset, _) => "user.password_reset",
-        (BulkAction::RevokeSessions, _) => "session.revoke_all",
-        _ => "user.delete",
+        (BulkAction::PasswordReset, _) => AuditAction::UserPasswordReset,
+        (BulkAction::RevokeSessions, _) => AuditAction::SessionRevokeAll,
+        _ => AuditAction::UserDelete,
     }
 }

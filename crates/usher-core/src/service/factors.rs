@@ -5,7 +5,7 @@
 use super::Services;
 use super::login::{ClientContext, SignedIn};
 use super::sessions::{SessionCaller, invalid_token};
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
 use crate::mfa::{self, TotpSecret};
@@ -65,7 +65,7 @@ impl Services {
         me: &SessionCaller,
     ) -> Result<Enrolment, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "factor.totp.enrol")
+            .draft(ctx, Some(tenant), AuditAction::FactorTotpEnrol)
             .target("user", me.user.id);
         self.start_totp(tenant, &me.user, draft).await
     }
@@ -81,7 +81,7 @@ impl Services {
         mfa_token: &str,
     ) -> Result<Enrolment, Error> {
         let now = self.clock.now();
-        let draft = self.draft(ctx, Some(tenant), "factor.totp.enrol");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::FactorTotpEnrol);
         let user = match self.live_challenge(tenant, mfa_token, now).await?.1 {
             Some(c) => self.store.get_user(tenant.id, c.user_id).await?,
             None => None,
@@ -151,7 +151,7 @@ impl Services {
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let draft = self
-            .draft(ctx, Some(tenant), "factor.totp.confirm")
+            .draft(ctx, Some(tenant), AuditAction::FactorTotpConfirm)
             .target("user", me.user.id);
         let pending = self
             .store
@@ -197,7 +197,7 @@ impl Services {
             remaining: None,
         };
         let draft = self
-            .draft(ctx, Some(tenant), "factor.recovery_codes.generate")
+            .draft(ctx, Some(tenant), AuditAction::FactorRecoveryCodesGenerate)
             .target("user", me.user.id);
         self.store
             .add_factor(
@@ -224,7 +224,7 @@ impl Services {
         client: ClientContext,
     ) -> Result<SignedIn, Error> {
         let now = self.clock.now();
-        let draft = self.draft(ctx, Some(tenant), "user.login.second_factor");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserLoginSecondFactor);
         let (hash, challenge) = self.live_challenge(tenant, mfa_token, now).await?;
         let Some(challenge) = challenge else {
             return Err(self.refuse(draft, invalid_token()).await);
@@ -250,7 +250,7 @@ impl Services {
             match step {
                 Some((factor_id, step)) => {
                     let confirm = self
-                        .draft(ctx, Some(tenant), "factor.totp.confirm")
+                        .draft(ctx, Some(tenant), AuditAction::FactorTotpConfirm)
                         .target("user", challenge.user_id)
                         .details(json!({"during": "login"}));
                     self.store
@@ -329,7 +329,7 @@ impl Services {
         user_id: &str,
     ) -> Result<Vec<Factor>, Error> {
         let (uid, draft) = self
-            .existing_user(tenant, ctx, "user.factors.list", user_id)
+            .existing_user(tenant, ctx, AuditAction::UserFactorsList, user_id)
             .await?;
         let factors: Vec<Factor> = self
             .store
@@ -353,9 +353,9 @@ impl Services {
         factor_id: Option<&str>,
     ) -> Result<(), Error> {
         let action = if factor_id.is_some() {
-            "factor.delete"
+            AuditAction::FactorDelete
         } else {
-            "factor.recovery_codes.revoke"
+            AuditAction::FactorRecoveryCodesRevoke
         };
         let draft = self.draft(ctx, Some(tenant), action);
         let uid = match Self::parse_user_id(user_id) {

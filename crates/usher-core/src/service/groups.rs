@@ -3,7 +3,7 @@
 
 use super::Services;
 use super::scim::ScimQuery;
-use crate::audit::AuditContext;
+use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, Missing};
 use crate::group::{Group, GroupWrite};
 use crate::scim::query::{Cond, SortKey, UserSearch, group_sort_key, lower_group_filter};
@@ -59,9 +59,9 @@ impl Services {
         q: &ScimQuery,
     ) -> Result<GroupPage, Error> {
         let action = if q.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
-            "group.search"
+            AuditAction::GroupSearch
         } else {
-            "group.list"
+            AuditAction::GroupList
         };
         let mut details = json!({
             "filter": q.filter,
@@ -104,7 +104,7 @@ impl Services {
         ctx: &AuditContext,
         id: &str,
     ) -> Result<Group, Error> {
-        let draft = self.draft(ctx, Some(tenant), "group.view");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::GroupView);
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         match self.store.get_group(tenant.id, gid).await? {
             Some(g) => {
@@ -122,7 +122,7 @@ impl Services {
         ctx: &AuditContext,
         user_id: &str,
     ) -> Result<Vec<Group>, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.groups");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserGroups);
         let uid = match Self::parse_user_id(user_id) {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
@@ -145,7 +145,7 @@ impl Services {
         ctx: &AuditContext,
         body: &Value,
     ) -> Result<Group, Error> {
-        let draft = self.draft(ctx, Some(tenant), "group.create");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::GroupCreate);
         let input = match read_group(body) {
             Ok(i) => i,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -178,7 +178,7 @@ impl Services {
         body: &Value,
     ) -> Result<Group, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "group.update")
+            .draft(ctx, Some(tenant), AuditAction::GroupUpdate)
             .details(json!({"method": "PUT"}));
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         let input = match read_group(body) {
@@ -211,7 +211,7 @@ impl Services {
         body: &Value,
     ) -> Result<Group, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "group.update")
+            .draft(ctx, Some(tenant), AuditAction::GroupUpdate)
             .details(json!({"method": "PATCH"}));
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         let ops = match parse_patch(body) {
@@ -260,7 +260,7 @@ impl Services {
         id: &str,
         if_match: Option<i64>,
     ) -> Result<Group, Error> {
-        let draft = self.draft(ctx, Some(tenant), "group.delete");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::GroupDelete);
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
         self.store
             .delete_group(tenant.id, gid, if_match, draft)

@@ -8,7 +8,7 @@
 //! does all of it, store checks included, and keeps nothing.
 
 use super::Services;
-use crate::audit::AuditContext;
+use crate::audit::{AuditAction, AuditContext};
 use crate::error::Error;
 use crate::import::{BATCH_ROWS, ImportFormat, ImportState, RawRow, ReadFile, Reader, RowError};
 use crate::mfa::TotpSecret;
@@ -192,7 +192,7 @@ impl Services {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<ImportReport, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "user.import")
+            .draft(ctx, Some(tenant), AuditAction::UserImport)
             .details(json!({"dry_run": request.dry_run}));
         let mut reader = match Reader::new(request.format, &request.file) {
             Ok(r) => r,
@@ -405,7 +405,7 @@ impl Services {
         let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
         let updated = entries.len() as u64 - created;
         let draft = self
-            .draft(ctx, Some(tenant), "user.import")
+            .draft(ctx, Some(tenant), AuditAction::UserImport)
             .details(json!({"batch": number}));
         let refused = self
             .store

@@ -3,7 +3,7 @@
 //! outbox an operator without SMTP reads the links from.
 
 use super::Services;
-use crate::audit::{Actor, AuditContext, AuditDraft};
+use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, FieldError, ValidationErrors};
 use crate::listing::{Cursor, Page, parse_limit};
 use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
@@ -128,7 +128,7 @@ impl Services {
         id: &str,
         if_match: Option<i64>,
     ) -> Result<User, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.password_reset");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserPasswordReset);
         let uid = match Self::parse_user_id(id) {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
@@ -197,7 +197,7 @@ impl Services {
             ..ctx.clone()
         };
         let draft = self
-            .draft(&anonymous, Some(tenant), "link.redeem")
+            .draft(&anonymous, Some(tenant), AuditAction::LinkRedeem)
             .details(json!({"kind": kind.as_str()}));
         let _ = self.refuse(draft, invalid_link()).await;
     }
@@ -217,7 +217,7 @@ impl Services {
             ..ctx.clone()
         };
         let draft = self
-            .draft(&anonymous, Some(tenant), "link.redeem")
+            .draft(&anonymous, Some(tenant), AuditAction::LinkRedeem)
             .details(json!({"kind": kind.as_str()}));
         let user = match self.check_link(tenant, kind, token).await {
             Ok(u) => u,
@@ -228,7 +228,7 @@ impl Services {
             ..ctx.clone()
         };
         let draft = self
-            .draft(&as_user, Some(tenant), "link.redeem")
+            .draft(&as_user, Some(tenant), AuditAction::LinkRedeem)
             .target("user", user.id)
             .details(json!({"kind": kind.as_str()}));
         let policy = PasswordPolicy {
@@ -279,7 +279,7 @@ impl Services {
         cursor: Option<&str>,
     ) -> Result<Page<OutboxEntry>, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "outbox.list")
+            .draft(ctx, Some(tenant), AuditAction::OutboxList)
             .details(json!({"state": state}));
         let parsed = (|| {
             let state = match state.filter(|s| !s.is_empty()) {

@@ -13,7 +13,7 @@
 //! the one verified (a password reset in between wins).
 
 use super::Services;
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
 use crate::password::{NormalizedPassword, parse_stored};
@@ -140,7 +140,7 @@ impl Services {
             let until = t.locked_until().map(|u| u.to_string());
             self.store
                 .append_audit(
-                    self.draft(ctx, Some(tenant), "login.throttled")
+                    self.draft(ctx, Some(tenant), AuditAction::LoginThrottled)
                         .details(json!({"failures": t.failures, "delayed_until": until})),
                 )
                 .await?;
@@ -158,7 +158,7 @@ impl Services {
         client: ClientContext,
     ) -> Result<LoginOutcome, Error> {
         let now = self.clock.now();
-        let draft = self.draft(ctx, Some(tenant), "user.login");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserLogin);
         let email_norm = Email::parse("email", email)
             .map(|e| e.normalized().to_owned())
             .unwrap_or_else(|_| crate::user::fields::fold_case(email.trim()));

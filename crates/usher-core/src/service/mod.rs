@@ -30,7 +30,7 @@ pub use sessions::{SessionCaller, invalid_token};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::geoip::GeoIp;
@@ -126,7 +126,12 @@ impl Services {
         geoip.locate(client_ip?.parse().ok()?)
     }
 
-    fn draft(&self, ctx: &AuditContext, tenant: Option<&Tenant>, action: &str) -> AuditDraft {
+    fn draft(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        action: AuditAction,
+    ) -> AuditDraft {
         ctx.draft(tenant.map(|t| t.id), action, self.clock.now())
     }
 
@@ -147,7 +152,7 @@ impl Services {
         &self,
         ctx: &AuditContext,
         tenant: Option<&Tenant>,
-        action: &str,
+        action: AuditAction,
         err: Error,
     ) -> Error {
         self.refuse(self.draft(ctx, tenant, action), err).await

@@ -5,7 +5,7 @@
 //! operation with its audit event, in the SCIM token's name.
 
 use super::Services;
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
 use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
@@ -166,9 +166,9 @@ impl Services {
         q: &ScimQuery,
     ) -> Result<ScimPage, Error> {
         let action = if q.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
-            "user.search"
+            AuditAction::UserSearch
         } else {
-            "user.list"
+            AuditAction::UserList
         };
         let mut details = json!({
             "via": "scim",
@@ -204,7 +204,7 @@ impl Services {
         id: &str,
     ) -> Result<User, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "user.view")
+            .draft(ctx, Some(tenant), AuditAction::UserView)
             .details(json!({"via": "scim"}));
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         match self.store.get_user(tenant.id, uid).await? {
@@ -227,7 +227,7 @@ impl Services {
         body: &Value,
     ) -> Result<User, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "user.create")
+            .draft(ctx, Some(tenant), AuditAction::UserCreate)
             .details(json!({"via": "scim"}));
         let ext = self.scim_extensions(tenant).await?;
         let attrs = self.attribute_set(tenant).await?;
@@ -264,7 +264,7 @@ impl Services {
         body: &Value,
     ) -> Result<User, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "user.update")
+            .draft(ctx, Some(tenant), AuditAction::UserUpdate)
             .details(json!({"via": "scim", "method": "PUT"}));
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ext = self.scim_extensions(tenant).await?;
@@ -294,7 +294,7 @@ impl Services {
         body: &Value,
     ) -> Result<User, Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "user.update")
+            .draft(ctx, Some(tenant), AuditAction::UserUpdate)
             .details(json!({"via": "scim", "method": "PATCH"}));
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ops = match parse_patch(body) {
@@ -393,7 +393,7 @@ impl Services {
     ) -> Result<User, Error> {
         if Uuid::parse_str(id).is_err() {
             let draft = self
-                .draft(ctx, Some(tenant), "user.delete")
+                .draft(ctx, Some(tenant), AuditAction::UserDelete)
                 .details(json!({"via": "scim", "id": id}));
             return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
         }

@@ -3,7 +3,7 @@
 
 use super::Services;
 use super::login::{SignedIn, user_blocked};
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::session::{
     self, IssuedTokens, Rotation, RotationOutcome, SEEN_GRANULARITY, Session, TokenKind,
@@ -83,7 +83,7 @@ impl Services {
         presented: &str,
     ) -> Result<SignedIn, Error> {
         let now = self.clock.now();
-        let draft = self.draft(ctx, Some(tenant), "session.refresh");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::SessionRefresh);
         let hash = Secret::from_string(presented.to_owned()).hash();
         let tokens = IssuedTokens::generate(now);
         let rotation = Rotation {
@@ -137,7 +137,7 @@ impl Services {
         caller: &SessionCaller,
     ) -> Result<(), Error> {
         let draft = self
-            .draft(ctx, Some(tenant), "session.logout")
+            .draft(ctx, Some(tenant), AuditAction::SessionLogout)
             .target("user", caller.user.id)
             .details(json!({"session_id": caller.session.id.to_string()}));
         self.store
@@ -154,7 +154,7 @@ impl Services {
         user_id: &str,
     ) -> Result<Vec<Session>, Error> {
         let (uid, draft) = self
-            .existing_user(tenant, ctx, "user.sessions.list", user_id)
+            .existing_user(tenant, ctx, AuditAction::UserSessionsList, user_id)
             .await?;
         let sessions = self
             .store
@@ -173,7 +173,7 @@ impl Services {
         &self,
         tenant: &Tenant,
         ctx: &AuditContext,
-        action: &str,
+        action: AuditAction,
         user_id: &str,
     ) -> Result<(Uuid, AuditDraft), Error> {
         let draft = self.draft(ctx, Some(tenant), action);
@@ -197,9 +197,9 @@ impl Services {
         session_id: Option<&str>,
     ) -> Result<u64, Error> {
         let action = if session_id.is_some() {
-            "session.revoke"
+            AuditAction::SessionRevoke
         } else {
-            "session.revoke_all"
+            AuditAction::SessionRevokeAll
         };
         let draft = self.draft(ctx, Some(tenant), action);
         let uid = match Self::parse_user_id(user_id) {

@@ -1,7 +1,7 @@
 //! Tenants and their settings.
 
 use super::Services;
-use crate::audit::AuditContext;
+use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, Missing};
 use crate::tenant::{NewTenant, Tenant};
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 impl Services {
     /// Creates a tenant (`POST /api/v1/tenants`), recorded in the global chain.
     pub async fn create_tenant(&self, ctx: &AuditContext, body: Value) -> Result<Tenant, Error> {
-        let draft = self.draft(ctx, None, "tenant.create");
+        let draft = self.draft(ctx, None, AuditAction::TenantCreate);
         let new = match NewTenant::from_json(body) {
             Ok(n) => n,
             Err(e) => return Err(self.refuse(draft, e).await),
@@ -40,7 +40,7 @@ impl Services {
         let tenants = self.store.list_tenants().await?;
         self.store
             .append_audit(
-                self.draft(ctx, None, "tenant.list")
+                self.draft(ctx, None, AuditAction::TenantList)
                     .details(json!({"returned": tenants.len()})),
             )
             .await?;
@@ -66,7 +66,7 @@ impl Services {
         &self,
         tenant: &Tenant,
         ctx: &AuditContext,
-        action: &str,
+        action: AuditAction,
     ) -> Result<(), Error> {
         self.store
             .append_audit(self.draft(ctx, Some(tenant), action))
@@ -81,7 +81,7 @@ impl Services {
         ctx: &AuditContext,
         body: Value,
     ) -> Result<Tenant, Error> {
-        let draft = self.draft(ctx, Some(tenant), "tenant.settings.update");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::TenantSettingsUpdate);
         let next = match tenant.settings.patched(body) {
             Ok(s) => s,
             Err(e) => return Err(self.refuse(draft, e).await),

@@ -1,7 +1,7 @@
 //! Admin API tokens: creating them and recognising a presented one.
 
 use super::Services;
-use crate::audit::AuditContext;
+use crate::audit::{AuditAction, AuditContext};
 use crate::error::Error;
 use crate::tenant::Tenant;
 use crate::token::{
@@ -49,7 +49,7 @@ impl Services {
             created_at: self.clock.now(),
         };
         let draft = self
-            .draft(ctx, tenant, "token.create")
+            .draft(ctx, tenant, AuditAction::TokenCreate)
             .target("token", token.id)
             .details(json!({"name": token.name, "scope": scope.as_str(), "super_admin": tenant.is_none()}));
         self.store.create_token(token.clone(), draft).await?;
@@ -77,7 +77,7 @@ impl Services {
             created_at: self.clock.now(),
         };
         let draft = self
-            .draft(ctx, None, "token.bootstrap")
+            .draft(ctx, None, AuditAction::TokenBootstrap)
             .target("token", token.id);
         // The previous bootstrap token stops working at once in this process.
         self.caches.tokens.clear();

@@ -2,7 +2,7 @@
 
 use super::Services;
 use crate::attribute::AttributeSet;
-use crate::audit::{AuditContext, AuditDraft};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, Missing};
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::search::SearchPrefix;
@@ -113,7 +113,7 @@ impl Services {
         ctx: &AuditContext,
         body: Value,
     ) -> Result<User, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.create");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserCreate);
         let attrs = self.attribute_set(tenant).await?;
         let new = match NewUser::from_json(body, &attrs) {
             Ok(n) => n,
@@ -197,7 +197,7 @@ impl Services {
             version: 1,
         };
         let draft = self
-            .draft(ctx, Some(tenant), "user.create")
+            .draft(ctx, Some(tenant), AuditAction::UserCreate)
             .target("user", id)
             .details({
                 details["email"] = json!(user.email);
@@ -216,7 +216,7 @@ impl Services {
         ctx: &AuditContext,
         id: &str,
     ) -> Result<User, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.view");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserView);
         let id = match Self::parse_user_id(id) {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
@@ -239,9 +239,9 @@ impl Services {
         params: &ListParams,
     ) -> Result<Page<User>, Error> {
         let action = if params.search.as_deref().is_some_and(|s| !s.is_empty()) {
-            "user.search"
+            AuditAction::UserSearch
         } else {
-            "user.list"
+            AuditAction::UserList
         };
         let mut details = params.audit_details();
         let draft = self.draft(ctx, Some(tenant), action);
@@ -271,7 +271,7 @@ impl Services {
         let mut details = params.audit_details();
         details["format"] = json!(format);
         let draft = self
-            .draft(ctx, Some(tenant), "user.export")
+            .draft(ctx, Some(tenant), AuditAction::UserExport)
             .details(details);
         let params = ListParams {
             limit: None,
@@ -312,7 +312,7 @@ impl Services {
         if_match: Option<i64>,
         body: Value,
     ) -> Result<User, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.update");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserUpdate);
         let uid = match Self::parse_user_id(id) {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
@@ -429,7 +429,7 @@ impl Services {
         id: &str,
         if_match: Option<i64>,
     ) -> Result<User, Error> {
-        let draft = self.draft(ctx, Some(tenant), "user.delete");
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserDelete);
         let uid = match Self::parse_user_id(id) {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),

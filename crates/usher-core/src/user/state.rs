@@ -1,6 +1,7 @@
 //! The user lifecycle of DESIGN §3: the states, which action is allowed from
 //! which state, and the code a refusal answers with.
 
+use crate::audit::AuditAction;
 use crate::error::Error;
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
@@ -98,14 +99,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn audit_name(self) -> &'static str {
+    pub fn audit_name(self) -> AuditAction {
         match self {
-            Action::Block => "user.block",
-            Action::Unblock => "user.unblock",
-            Action::Disable => "user.disable",
-            Action::Enable => "user.enable",
-            Action::Archive => "user.archive",
-            Action::SendInvitation => "user.invite",
+            Action::Block => AuditAction::UserBlock,
+            Action::Unblock => AuditAction::UserUnblock,
+            Action::Disable => AuditAction::UserDisable,
+            Action::Enable => AuditAction::UserEnable,
+            Action::Archive => AuditAction::UserArchive,
+            Action::SendInvitation => AuditAction::UserInvite,
         }
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use usher_core::Error;
 use usher_core::attribute::AttributeDefinition;
+use usher_core::audit::AuditAction;
 use utoipa::{IntoParams, ToSchema};
 
 /// A custom attribute definition.
@@ -93,7 +94,9 @@ pub async fn create_attribute(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = admin.accept(&state, "attribute.create", body).await?;
+    let body = admin
+        .accept(&state, AuditAction::AttributeCreate, body)
+        .await?;
     let def = state
         .services
         .create_attribute(&admin.tenant, &admin.ctx, body)
@@ -132,7 +135,9 @@ pub async fn delete_attribute(
         )),
         Err(e) => Err(e),
     };
-    let purge = admin.accept(&state, "attribute.delete", purge).await?;
+    let purge = admin
+        .accept(&state, AuditAction::AttributeDelete, purge)
+        .await?;
     state
         .services
         .delete_attribute(&admin.tenant, &admin.ctx, &name, purge)

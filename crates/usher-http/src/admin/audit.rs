@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use usher_core::audit::StoredLink;
+use usher_core::audit::{AuditAction, StoredLink};
 use usher_core::service::AuditParams;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -98,9 +98,13 @@ pub async fn list_audit_events(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListAuditQuery>,
 ) -> ApiResult<Json<AuditList>> {
-    let q = admin.accept(&state, "audit.list", q).await?;
+    let q = admin.accept(&state, AuditAction::AuditList, q).await?;
     let limit = admin
-        .accept(&state, "audit.list", int_param("limit", q.limit.as_ref()))
+        .accept(
+            &state,
+            AuditAction::AuditList,
+            int_param("limit", q.limit.as_ref()),
+        )
         .await?;
     let params = AuditParams {
         actor: q.actor.clone(),

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use usher_core::Error;
+use usher_core::audit::AuditAction;
 use usher_core::export::{csv_header, csv_lines, csv_row};
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::service::{ListParams, Services};
@@ -114,7 +115,9 @@ pub async fn export_users(
         };
         Ok((format, q))
     });
-    let (format, q) = admin.accept(&state, "user.export", parsed).await?;
+    let (format, q) = admin
+        .accept(&state, AuditAction::UserExport, parsed)
+        .await?;
     let params = ListParams {
         search: q.search,
         state: q.state,

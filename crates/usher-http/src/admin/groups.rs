@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use usher_core::Error;
+use usher_core::audit::AuditAction;
 use usher_core::group::Group;
 use usher_core::listing::{Cursor, Page, parse_limit};
 use usher_core::service::ScimQuery;
@@ -90,7 +91,7 @@ pub async fn list_groups(
         let cursor = Cursor::decode(q.cursor.as_deref())?;
         Ok((limit, cursor))
     });
-    let (limit, cursor) = admin.accept(&state, "group.list", parsed).await?;
+    let (limit, cursor) = admin.accept(&state, AuditAction::GroupList, parsed).await?;
     let offset = match &cursor {
         Cursor::First => Ok(0),
         Cursor::After(k) => k.parse::<u64>().map_err(|_| bad_cursor()),
@@ -100,7 +101,7 @@ pub async fn list_groups(
         }
         Cursor::Before(_) => Err(bad_cursor()),
     };
-    let offset = admin.accept(&state, "group.list", offset).await?;
+    let offset = admin.accept(&state, AuditAction::GroupList, offset).await?;
     let query = ScimQuery {
         sort_by: Some("displayName".into()),
         start_index: Some(i64::try_from(offset).unwrap_or(i64::MAX).saturating_add(1)),

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Request, State};
 use serde::{Deserialize, Serialize};
 use usher_core::Error;
+use usher_core::audit::AuditAction;
 use usher_core::import::{ImportFormat, MAX_FILE_BYTES};
 use usher_core::service::{ImportReport, ImportRequest};
 use utoipa::{IntoParams, ToSchema};
@@ -153,7 +154,7 @@ pub async fn import_users(
     req: Request,
 ) -> ApiResult<Json<ImportResponse>> {
     let request = admin
-        .accept(&state, "user.import", read_request(req).await)
+        .accept(&state, AuditAction::UserImport, read_request(req).await)
         .await?;
     let report = state
         .services

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use usher_core::audit::AuditAction;
 use usher_core::mail::OutboxEntry;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -91,7 +92,9 @@ pub async fn list_outbox_mails(
     QueryParams(q): QueryParams<ListOutboxQuery>,
 ) -> ApiResult<Json<MailList>> {
     let parsed = q.and_then(|q| int_param("limit", q.limit.as_ref()).map(|l| (q, l)));
-    let (q, limit) = admin.accept(&state, "outbox.list", parsed).await?;
+    let (q, limit) = admin
+        .accept(&state, AuditAction::OutboxList, parsed)
+        .await?;
     let page = state
         .services
         .list_outbox(

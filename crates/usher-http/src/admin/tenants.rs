@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use usher_core::audit::AuditAction;
 use utoipa::ToSchema;
 
 /// The tenants.
@@ -70,7 +71,9 @@ pub async fn create_tenant(
     admin: SuperAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = admin.accept(&state, "tenant.create", body).await?;
+    let body = admin
+        .accept(&state, AuditAction::TenantCreate, body)
+        .await?;
     let tenant = state.services.create_tenant(&admin.ctx, body).await?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);
     Ok((
@@ -92,7 +95,7 @@ pub async fn get_tenant(
 ) -> ApiResult<Json<TenantResponse>> {
     state
         .services
-        .view_tenant(&admin.tenant, &admin.ctx, "tenant.view")
+        .view_tenant(&admin.tenant, &admin.ctx, AuditAction::TenantView)
         .await?;
     Ok(Json(TenantResponse::from(&admin.tenant)))
 }
@@ -108,7 +111,7 @@ pub async fn get_tenant_settings(
 ) -> ApiResult<Json<SettingsResponse>> {
     state
         .services
-        .view_tenant(&admin.tenant, &admin.ctx, "tenant.settings.view")
+        .view_tenant(&admin.tenant, &admin.ctx, AuditAction::TenantSettingsView)
         .await?;
     Ok(Json(SettingsResponse::from(&admin.tenant.settings)))
 }
@@ -124,7 +127,9 @@ pub async fn update_tenant_settings(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<SettingsResponse>> {
-    let body = admin.accept(&state, "tenant.settings.update", body).await?;
+    let body = admin
+        .accept(&state, AuditAction::TenantSettingsUpdate, body)
+        .await?;
     let tenant = state
         .services
         .update_settings(&admin.tenant, &admin.ctx, body)

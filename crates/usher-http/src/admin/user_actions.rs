@@ -10,6 +10,7 @@ use crate::schema::{CommonErrors, UserResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use usher_core::audit::AuditAction;
 use usher_core::user::Action;
 
 async fn act(
@@ -113,7 +114,7 @@ pub async fn reset_user_password(
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<Response> {
     let if_match = admin
-        .accept(&state, "user.password_reset", if_match)
+        .accept(&state, AuditAction::UserPasswordReset, if_match)
         .await?;
     let user = state
         .services

@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use usher_core::audit::AuditAction;
 use usher_core::service::ListParams;
 use usher_core::user::User;
 use utoipa::{IntoParams, ToSchema};
@@ -111,7 +112,7 @@ pub async fn create_user(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let body = admin.accept(&state, "user.create", body).await?;
+    let body = admin.accept(&state, AuditAction::UserCreate, body).await?;
     let user = state
         .services
         .create_user(&admin.tenant, &admin.ctx, body)
@@ -137,9 +138,13 @@ pub async fn list_users(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let q = admin.accept(&state, "user.list", q).await?;
+    let q = admin.accept(&state, AuditAction::UserList, q).await?;
     let limit = admin
-        .accept(&state, "user.list", int_param("limit", q.limit.as_ref()))
+        .accept(
+            &state,
+            AuditAction::UserList,
+            int_param("limit", q.limit.as_ref()),
+        )
         .await?;
     let params = ListParams {
         search: q.search.clone(),
@@ -216,7 +221,7 @@ pub async fn update_user(
 ) -> ApiResult<Response> {
     // A bad body is named before a bad If-Match.
     let read = body.and_then(|b| if_match.map(|m| (b, m)));
-    let (body, if_match) = admin.accept(&state, "user.update", read).await?;
+    let (body, if_match) = admin.accept(&state, AuditAction::UserUpdate, read).await?;
     let user = state
         .services
         .edit_user(&admin.tenant, &admin.ctx, &id, if_match, body)
@@ -239,7 +244,9 @@ pub async fn delete_user(
     Path((_, id)): Path<(String, String)>,
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<StatusCode> {
-    let if_match = admin.accept(&state, "user.delete", if_match).await?;
+    let if_match = admin
+        .accept(&state, AuditAction::UserDelete, if_match)
+        .await?;
     state
         .services
         .delete_user(&admin.tenant, &admin.ctx, &id, if_match)

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use usher_core::audit::AuditAction;
 use usher_core::service::Enrolment;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -87,7 +88,7 @@ pub async fn confirm_totp(
     me: SessionUser,
     body: JsonBody,
 ) -> ApiResult<StatusCode> {
-    let action = "factor.totp.confirm";
+    let action = AuditAction::FactorTotpConfirm;
     let [code] = me
         .accept(&state, action, body.required_strings(["code"]))
         .await?;

@@ -8,6 +8,7 @@ use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
+use usher_core::audit::AuditAction;
 use usher_core::input::ObjectReader;
 use usher_core::service::invalid_link;
 use usher_core::store::LinkKind;
@@ -68,7 +69,7 @@ async fn redeem(
         .map_err(|_| ApiError::from(invalid_link()))?;
     let visitor = TenantVisitor { tenant, ctx };
     let (token, password) = visitor
-        .accept(&state, "link.redeem", body.and_then(read))
+        .accept(&state, AuditAction::LinkRedeem, body.and_then(read))
         .await?;
     state
         .services

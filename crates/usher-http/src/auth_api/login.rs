@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use time::OffsetDateTime;
+use usher_core::audit::AuditAction;
 use usher_core::service::{LoginOutcome, SignedIn};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -110,9 +111,9 @@ pub async fn create_session(
     headers: axum::http::HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Json<LoginResponse>> {
-    let visitor = TenantVisitor::find(&state, visitor, &slug, "user.login").await?;
+    let visitor = TenantVisitor::find(&state, visitor, &slug, AuditAction::UserLogin).await?;
     let read = body.required_strings(["email", "password"]);
-    let [email, password] = visitor.accept(&state, "user.login", read).await?;
+    let [email, password] = visitor.accept(&state, AuditAction::UserLogin, read).await?;
     let TenantVisitor { tenant, ctx } = &visitor;
     let outcome = state
         .services
@@ -155,9 +156,11 @@ pub async fn refresh_session(
     Path(slug): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
-    let visitor = TenantVisitor::find(&state, visitor, &slug, "session.refresh").await?;
+    let visitor = TenantVisitor::find(&state, visitor, &slug, AuditAction::SessionRefresh).await?;
     let read = body.required_strings(["refresh_token"]);
-    let [token] = visitor.accept(&state, "session.refresh", read).await?;
+    let [token] = visitor
+        .accept(&state, AuditAction::SessionRefresh, read)
+        .await?;
     let TenantVisitor { tenant, ctx } = &visitor;
     let signed = state.services.refresh(tenant, ctx, &token).await?;
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))

@@ -12,6 +12,7 @@ use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use usher_core::audit::AuditAction;
 use utoipa::ToSchema;
 
 /// The body of the second login step.
@@ -52,7 +53,7 @@ pub async fn verify_second_factor(
     headers: axum::http::HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
-    let action = "user.login.second_factor";
+    let action = AuditAction::UserLoginSecondFactor;
     let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
     let read = body.required_strings(["mfa_token", "code"]);
     let [token, code] = visitor.accept(&state, action, read).await?;
@@ -86,7 +87,7 @@ pub async fn enrol_totp_at_login(
     Path(slug): Path<String>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<EnrolmentResponse>)> {
-    let action = "factor.totp.enrol";
+    let action = AuditAction::FactorTotpEnrol;
     let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
     let read = body.required_strings(["mfa_token"]);
     let [token] = visitor.accept(&state, action, read).await?;

@@ -9,7 +9,7 @@ use super::request::Visitor;
 use crate::AppState;
 use crate::error::ApiResult;
 use usher_core::Error;
-use usher_core::audit::AuditContext;
+use usher_core::audit::{AuditAction, AuditContext};
 use usher_core::tenant::Tenant;
 
 /// Who a refused request is recorded against.
@@ -23,7 +23,7 @@ pub(crate) struct Audited<'a> {
 impl Audited<'_> {
     /// Audits `e` as a refusal of `action`, and answers the error to give:
     /// `e` itself, or the storage failure that kept it from being audited.
-    pub(crate) async fn refuse(self, state: &AppState, action: &str, e: Error) -> Error {
+    pub(crate) async fn refuse(self, state: &AppState, action: AuditAction, e: Error) -> Error {
         state
             .services
             .refuse_request(self.ctx, self.tenant, action, e)
@@ -40,7 +40,7 @@ pub(crate) trait AuditedCaller {
     async fn accept<T>(
         &self,
         state: &AppState,
-        action: &str,
+        action: AuditAction,
         read: Result<T, Error>,
     ) -> ApiResult<T> {
         match read {

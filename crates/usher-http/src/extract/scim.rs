@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use usher_core::Error;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::tenant::Tenant;
 use usher_core::token::TokenScope;
 
@@ -28,7 +28,7 @@ impl ScimClient {
     pub(crate) async fn accept<T>(
         &self,
         state: &AppState,
-        action: &str,
+        action: AuditAction,
         read: ScimResult<T>,
     ) -> ScimResult<T> {
         let e = match read {

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use usher_core::Error;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::service::{SessionCaller, invalid_token};
 use usher_core::tenant::Tenant;
 
@@ -74,7 +74,7 @@ impl TenantVisitor {
         state: &AppState,
         visitor: Visitor,
         slug: &str,
-        action: &str,
+        action: AuditAction,
     ) -> ApiResult<Self> {
         match state.services.find_tenant(slug).await {
             Ok(tenant) => Ok(Self {

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use usher_core::audit::AuditAction;
 use usher_core::group::Group;
 use usher_core::scim::resource::{
     BULK_REQUEST_URN, BULK_RESPONSE_URN, ERROR_URN, member, version_tag,
@@ -213,8 +214,12 @@ pub(super) async fn run_bulk_request(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = client.accept(&state, "scim.bulk", body_of(body)).await?;
-    let (ops, fail_on_errors) = client.accept(&state, "scim.bulk", read_bulk(&body)).await?;
+    let body = client
+        .accept(&state, AuditAction::ScimBulk, body_of(body))
+        .await?;
+    let (ops, fail_on_errors) = client
+        .accept(&state, AuditAction::ScimBulk, read_bulk(&body))
+        .await?;
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut errors = 0usize;

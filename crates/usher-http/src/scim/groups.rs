@@ -9,13 +9,16 @@ use crate::extract::{JsonBody, ScimClient};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use usher_core::audit::AuditAction;
 
 pub(super) async fn list_groups(
     State(state): State<AppState>,
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = client.accept(&state, "group.list", query_of(&p)).await?;
+    let q = client
+        .accept(&state, AuditAction::GroupList, query_of(&p))
+        .await?;
     let proj = p.projection();
     group_list_reply(&state, &client, &q, &proj).await
 }
@@ -25,7 +28,7 @@ pub(super) async fn search_groups(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let (q, proj) = accept_search(&state, &client, "group.search", body).await?;
+    let (q, proj) = accept_search(&state, &client, AuditAction::GroupSearch, body).await?;
     group_list_reply(&state, &client, &q, &proj).await
 }
 
@@ -35,7 +38,9 @@ pub(super) async fn create_group(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = client.accept(&state, "group.create", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::GroupCreate, body_of(body))
+        .await?;
     let group = state
         .services
         .create_group(&client.tenant, &client.ctx, &body)
@@ -71,9 +76,11 @@ pub(super) async fn replace_group(
     body: JsonBody,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "group.update", if_match(&headers))
+        .accept(&state, AuditAction::GroupUpdate, if_match(&headers))
         .await?;
-    let body = client.accept(&state, "group.update", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::GroupUpdate, body_of(body))
+        .await?;
     let group = state
         .services
         .replace_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -91,9 +98,11 @@ pub(super) async fn patch_group(
     body: JsonBody,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "group.update", if_match(&headers))
+        .accept(&state, AuditAction::GroupUpdate, if_match(&headers))
         .await?;
-    let body = client.accept(&state, "group.update", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::GroupUpdate, body_of(body))
+        .await?;
     let group = state
         .services
         .patch_group(&client.tenant, &client.ctx, &id, version, &body)
@@ -109,7 +118,7 @@ pub(super) async fn delete_group(
     headers: HeaderMap,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "group.delete", if_match(&headers))
+        .accept(&state, AuditAction::GroupDelete, if_match(&headers))
         .await?;
     state
         .services

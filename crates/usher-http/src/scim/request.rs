@@ -9,6 +9,7 @@ use crate::extract::{JsonBody, ScimClient, parse_if_match};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
+use usher_core::audit::AuditAction;
 use usher_core::scim::resource::{SEARCH_URN, member};
 use usher_core::service::ScimQuery;
 
@@ -179,7 +180,7 @@ fn search_request(body: &Value) -> ScimResult<(ScimQuery, Projection)> {
 pub(super) async fn accept_search(
     state: &AppState,
     client: &ScimClient,
-    action: &str,
+    action: AuditAction,
     body: JsonBody,
 ) -> ScimResult<(ScimQuery, Projection)> {
     let body = client.accept(state, action, body_of(body)).await?;

@@ -8,6 +8,7 @@ use crate::extract::{JsonBody, ScimClient};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use usher_core::audit::AuditAction;
 use usher_core::scim::resource::group_resource;
 use usher_core::scim::schemas;
 use usher_core::service::ScimQuery;
@@ -21,7 +22,7 @@ pub(super) async fn search_resources(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let (q, proj) = accept_search(&state, &client, "user.search", body).await?;
+    let (q, proj) = accept_search(&state, &client, AuditAction::UserSearch, body).await?;
     let start = q.start_index.unwrap_or(1).max(1);
     let count = q
         .count

@@ -9,13 +9,16 @@ use crate::extract::{JsonBody, ScimClient};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use usher_core::audit::AuditAction;
 
 pub(super) async fn list_users(
     State(state): State<AppState>,
     client: ScimClient,
     Query(p): Query<ListParams>,
 ) -> ScimResult<Response> {
-    let q = client.accept(&state, "user.list", query_of(&p)).await?;
+    let q = client
+        .accept(&state, AuditAction::UserList, query_of(&p))
+        .await?;
     let proj = p.projection();
     user_list_reply(&state, &client, &q, &proj).await
 }
@@ -25,7 +28,7 @@ pub(super) async fn search_users(
     client: ScimClient,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let (q, proj) = accept_search(&state, &client, "user.search", body).await?;
+    let (q, proj) = accept_search(&state, &client, AuditAction::UserSearch, body).await?;
     user_list_reply(&state, &client, &q, &proj).await
 }
 
@@ -35,7 +38,9 @@ pub(super) async fn create_user(
     Query(p): Query<ListParams>,
     body: JsonBody,
 ) -> ScimResult<Response> {
-    let body = client.accept(&state, "user.create", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::UserCreate, body_of(body))
+        .await?;
     let user = state
         .services
         .scim_create_user(&client.tenant, &client.ctx, &body)
@@ -71,9 +76,11 @@ pub(super) async fn replace_user(
     body: JsonBody,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "user.update", if_match(&headers))
+        .accept(&state, AuditAction::UserUpdate, if_match(&headers))
         .await?;
-    let body = client.accept(&state, "user.update", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::UserUpdate, body_of(body))
+        .await?;
     let user = state
         .services
         .scim_replace_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -91,9 +98,11 @@ pub(super) async fn patch_user(
     body: JsonBody,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "user.update", if_match(&headers))
+        .accept(&state, AuditAction::UserUpdate, if_match(&headers))
         .await?;
-    let body = client.accept(&state, "user.update", body_of(body)).await?;
+    let body = client
+        .accept(&state, AuditAction::UserUpdate, body_of(body))
+        .await?;
     let user = state
         .services
         .scim_patch_user(&client.tenant, &client.ctx, &id, version, &body)
@@ -109,7 +118,7 @@ pub(super) async fn delete_user(
     headers: HeaderMap,
 ) -> ScimResult<Response> {
     let version = client
-        .accept(&state, "user.delete", if_match(&headers))
+        .accept(&state, AuditAction::UserDelete, if_match(&headers))
         .await?;
     state
         .services

@@ -5,7 +5,7 @@ use crate::write::Write;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use usher_core::StoreError;
-use usher_core::audit::AuditDraft;
+use usher_core::audit::{AuditAction, AuditDraft};
 use usher_core::error::{Error, Missing};
 use usher_core::session::{
     NewSession, Rotation, RotationOutcome, Session, SessionMatch, TokenKind,
@@ -194,7 +194,7 @@ pub(crate) async fn rotate(
             .await
             .db()?;
         w.draft = w.draft.clone().target("user", user_id);
-        w.draft.action = "session.refresh_reused".into();
+        w.draft.action = AuditAction::SessionRefreshReused.as_str().into();
         w.draft.details["session_id"] = session_id.to_string().into();
         Ok(RotationOutcome::Reused {
             session_id,

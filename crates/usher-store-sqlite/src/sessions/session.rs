@@ -2,7 +2,7 @@
 
 use crate::conn::{DbExt, DbResult, audited, uuid};
 use rusqlite::{Connection, OptionalExtension, params};
-use usher_core::audit::AuditDraft;
+use usher_core::audit::{AuditAction, AuditDraft};
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, Missing};
 use usher_core::session::{
@@ -180,7 +180,7 @@ pub(crate) fn rotate(
             .db()?;
         let (session_id, user_id) = (uuid(&session_id).db()?, uuid(&user_id).db()?);
         *draft = draft.clone().target("user", user_id);
-        draft.action = "session.refresh_reused".into();
+        draft.action = AuditAction::SessionRefreshReused.as_str().into();
         draft.details["session_id"] = session_id.to_string().into();
         Ok(RotationOutcome::Reused {
             session_id,

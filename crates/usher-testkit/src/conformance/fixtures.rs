@@ -14,8 +14,7 @@ use usher_core::audit::{Actor, AuditContext, AuditDraft, ChainVerifier};
 use usher_core::error::Error;
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::search::{SearchPrefix, user_terms};
-use usher_core::store::Effects;
-use usher_core::store::{LinkKind, NewLink};
+use usher_core::store::{Effects, LinkKind, NewLink};
 use usher_core::tenant::{NewTenant, Tenant, TenantSlug};
 use usher_core::token::Secret;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
@@ -49,7 +48,7 @@ pub fn draft(tenant: Option<Uuid>, action: &str, at: OffsetDateTime) -> AuditDra
     let mut ctx = AuditContext::new(actor());
     ctx.client_ip = Some("192.0.2.7".into());
     ctx.request_id = Some("req-conformance".into());
-    ctx.draft(tenant, action, at)
+    ctx.draft_named(tenant, action, at)
 }
 
 /// A draft about one user of `tenant`.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use usher::cli::BenchArgs;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::password::NormalizedPassword;
 use usher_core::service::Services;
 use usher_core::store::{Effects, LinkKind, NewLink, Redemption};
@@ -94,7 +94,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<Tenant> {
                     }),
                     ..Effects::default()
                 };
-                let draft = ctx.draft(Some(tenant.id), "user.create", now);
+                let draft = ctx.draft(Some(tenant.id), AuditAction::UserCreate, now);
                 services
                     .store
                     .create_user(user, effects, draft)
@@ -108,7 +108,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<Tenant> {
                         hash: secret.hash(),
                         now,
                         password_hash: phc.clone(),
-                        audit: ctx.draft(Some(tenant.id), "link.redeem", now),
+                        audit: ctx.draft(Some(tenant.id), AuditAction::LinkRedeem, now),
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!("setting a password: {e:?}"))?;

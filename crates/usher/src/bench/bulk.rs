@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use usher::cli::BenchArgs;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::service::Services;
 use usher_core::session::{NewSession, SESSION_TTL, Session};
 use usher_core::store::{Effects, UserWrite};
@@ -46,7 +46,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
             .insert_users(
                 tenant.id,
                 chunk.to_vec(),
-                ctx.draft(Some(tenant.id), "user.import", now),
+                ctx.draft(Some(tenant.id), AuditAction::UserImport, now),
             )
             .await?;
     }
@@ -85,7 +85,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
                                 ..Effects::default()
                             })
                         }),
-                        audit: ctx.draft(Some(tenant.id), "user.login", now),
+                        audit: ctx.draft(Some(tenant.id), AuditAction::UserLogin, now),
                     })
                     .await?;
             }

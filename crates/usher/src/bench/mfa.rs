@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
 use usher_core::Store;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::factor::{Factor, FactorKind, NewFactor};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -74,14 +74,14 @@ async fn enrol_one(
         codes: Vec::new(),
     };
     let draft = ctx
-        .draft(Some(tenant), "factor.totp.enrol", now)
+        .draft(Some(tenant), AuditAction::FactorTotpEnrol, now)
         .target("user", user);
     store
         .add_factor(tenant, user, new, draft)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let draft = ctx
-        .draft(Some(tenant), "factor.totp.confirm", now)
+        .draft(Some(tenant), AuditAction::FactorTotpConfirm, now)
         .target("user", user);
     let step = now.unix_timestamp() / 30;
     store

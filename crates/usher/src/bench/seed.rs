@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use time::OffsetDateTime;
 use usher::cli::BenchArgs;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::listing::Cursor;
 use usher_core::search::user_terms;
 use usher_core::service::Services;
@@ -237,7 +237,7 @@ pub(super) async fn seed(
         }
         let n = batch.len();
         if insert {
-            let draft = ctx.draft(Some(tenant.id), "user.import", now);
+            let draft = ctx.draft(Some(tenant.id), AuditAction::UserImport, now);
             services
                 .store
                 .insert_users(tenant.id, batch, draft)

@@ -2,7 +2,7 @@
 //! right) or JSON Lines, across page boundaries, filtered like the list.
 
 use serde_json::{Value, json};
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_testkit::app::{TestApp, json as body};
 use usher_testkit::conformance::fixtures::UserBuilder;
 
@@ -45,7 +45,7 @@ async fn an_export_streams_every_user_as_csv_or_json_lines() {
         .insert_users(
             tenant.id,
             users,
-            ctx.draft(Some(tenant.id), "user.import", now),
+            ctx.draft(Some(tenant.id), AuditAction::UserImport, now),
         )
         .await
         .unwrap();

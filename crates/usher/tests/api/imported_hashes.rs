@@ -4,7 +4,7 @@
 //! nothing.
 
 use serde_json::{Value, json};
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::password::check_importable;
 use usher_core::store::{Effects, PasswordWrite};
 use usher_testkit::app::{TestApp, json as body};
@@ -31,8 +31,11 @@ async fn imported_user(app: &TestApp, email: &str, hash: &str) -> Uuid {
         password: Some(PasswordWrite::Set(hash.to_owned())),
         ..Effects::default()
     };
-    let draft =
-        AuditContext::new(Actor::system()).draft(Some(tenant.id), "user.import", app.clock_now());
+    let draft = AuditContext::new(Actor::system()).draft(
+        Some(tenant.id),
+        AuditAction::UserImport,
+        app.clock_now(),
+    );
     app.services
         .store
         .create_user(user, effects, draft)

@@ -3,6 +3,7 @@
 //! cancel it.
 
 mod responses;
+use usher_core::audit::AuditAction;
 pub(super) mod upload;
 
 use crate::AppState;
@@ -74,7 +75,7 @@ pub async fn list_bulk_processes(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<BulkProcessList>> {
     let parsed = q.and_then(|q| Ok((bounded("limit", q.limit.as_ref(), 1, 100, 20)?, q.before)));
-    let (limit, before) = admin.accept(&state, "bulk.list", parsed).await?;
+    let (limit, before) = admin.accept(&state, AuditAction::BulkList, parsed).await?;
     let items = state
         .services
         .list_bulk(&admin.tenant, &admin.ctx, before.as_deref(), limit as u32)
@@ -126,7 +127,7 @@ pub async fn list_bulk_process_rows(
             bounded("limit", q.limit.as_ref(), 1, 1000, 100)?,
         ))
     });
-    let (after, limit) = admin.accept(&state, "bulk.rows", parsed).await?;
+    let (after, limit) = admin.accept(&state, AuditAction::BulkRows, parsed).await?;
     let (p, rows) = state
         .services
         .bulk_rows(&admin.tenant, &admin.ctx, &id, after as u32, limit as u32)
@@ -162,7 +163,7 @@ pub async fn start_bulk_process(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<BulkProcessResponse>)> {
     let confirm = admin
-        .accept(&state, "bulk.start", confirm_delete(&body))
+        .accept(&state, AuditAction::BulkStart, confirm_delete(&body))
         .await?;
     let p = state
         .services

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use usher_core::Error;
+use usher_core::audit::AuditAction;
 use usher_core::bulk::{LineError, MAX_FILE_BYTES};
 use usher_core::service::BulkUpload;
 use utoipa::{IntoParams, ToSchema};
@@ -166,7 +167,11 @@ pub async fn create_bulk_process(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let upload = admin
-        .accept(&state, "bulk.create", read_upload(&headers, req).await)
+        .accept(
+            &state,
+            AuditAction::BulkCreate,
+            read_upload(&headers, req).await,
+        )
         .await?;
     let done = state
         .services

@@ -4,6 +4,7 @@
 use super::{BASE, start, upload_csv};
 use serde_json::{Value, json};
 use std::time::Duration;
+use usher_core::audit::AuditAction;
 use usher_testkit::app::{SUPER_TOKEN, TestApp, json as body};
 use usher_testkit::conformance::fixtures::UserBuilder;
 
@@ -52,7 +53,7 @@ async fn a_run_killed_mid_way_resumes_after_a_restart_with_no_row_twice_or_skipp
             .insert_users(
                 tenant.id,
                 users,
-                ctx.draft(Some(tenant.id), "user.import", now),
+                ctx.draft(Some(tenant.id), AuditAction::UserImport, now),
             )
             .await
             .unwrap();
@@ -174,7 +175,7 @@ async fn a_cancel_mid_run_stops_before_the_next_chunk_and_shows_progress() {
         .insert_users(
             tenant.id,
             users,
-            ctx.draft(Some(tenant.id), "user.import", app.clock_now()),
+            ctx.draft(Some(tenant.id), AuditAction::UserImport, app.clock_now()),
         )
         .await
         .unwrap();
