@@ -3,7 +3,7 @@
 //! pattern the whole value must match. Every write path validates values
 //! through [`AttributeSet`].
 
-use crate::error::{Error, FieldError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::input::{ObjectReader, Patch};
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
@@ -28,7 +28,7 @@ impl AttributeName {
         } else {
             Err(FieldError::new(
                 field,
-                "invalid_attribute_name",
+                ErrorCode::InvalidAttributeName,
                 "must be 1 to 30 characters: letters, digits and underscore",
             ))
         }
@@ -95,13 +95,13 @@ impl NewAttributeDefinition {
             if l.chars().count() > 120 {
                 r.push(FieldError::new(
                     "label",
-                    "too_long",
+                    ErrorCode::TooLong,
                     "must be at most 120 characters",
                 ));
             } else if l.chars().any(char::is_control) {
                 r.push(FieldError::new(
                     "label",
-                    "invalid_characters",
+                    ErrorCode::InvalidCharacters,
                     "must not contain control characters",
                 ));
             }
@@ -111,7 +111,7 @@ impl NewAttributeDefinition {
             Patch::Value(_) => {
                 r.push(FieldError::new(
                     "max_length",
-                    "out_of_range",
+                    ErrorCode::OutOfRange,
                     "must be between 1 and 1000",
                 ));
                 1000
@@ -123,17 +123,17 @@ impl NewAttributeDefinition {
             if p.contains('\0') {
                 r.push(FieldError::new(
                     "regex",
-                    "invalid_characters",
+                    ErrorCode::InvalidCharacters,
                     "must not contain NUL characters",
                 ));
             } else if p.len() > REGEX_MAX_LEN {
                 r.push(FieldError::new(
                     "regex",
-                    "too_long",
+                    ErrorCode::TooLong,
                     "must be at most 1000 characters",
                 ));
             } else if let Err(msg) = compile_whole_match(p) {
-                r.push(FieldError::new("regex", "invalid_regex", msg));
+                r.push(FieldError::new("regex", ErrorCode::InvalidRegex, msg));
             }
         }
         r.read_only(&["created_at"]);
@@ -189,7 +189,7 @@ impl AttributeSet {
         let Some((def, re)) = self.by_key.get(&key.to_ascii_lowercase()) else {
             return Err(FieldError::new(
                 field,
-                "unknown_attribute",
+                ErrorCode::UnknownAttribute,
                 "no custom attribute of this name is defined",
             ));
         };
@@ -197,14 +197,14 @@ impl AttributeSet {
         if value.contains('\0') {
             return Err(FieldError::new(
                 field,
-                "invalid_characters",
+                ErrorCode::InvalidCharacters,
                 "must not contain NUL characters",
             ));
         }
         if value.chars().count() > usize::from(def.max_length) {
             return Err(FieldError::new(
                 field,
-                "too_long",
+                ErrorCode::TooLong,
                 format!("must be at most {} characters", def.max_length),
             ));
         }
@@ -213,7 +213,7 @@ impl AttributeSet {
         {
             return Err(FieldError::new(
                 field,
-                "pattern_mismatch",
+                ErrorCode::PatternMismatch,
                 format!(
                     "must match the pattern {}",
                     def.regex.as_deref().unwrap_or_default()
@@ -240,7 +240,7 @@ impl AttributeSet {
                 other => {
                     errors.add(
                         field,
-                        "invalid_type",
+                        ErrorCode::InvalidType,
                         format!("must be a string, not {}", json_kind(&other)),
                     );
                     continue;
@@ -258,7 +258,7 @@ impl AttributeSet {
                     }
                     None => errors.add(
                         field,
-                        "unknown_attribute",
+                        ErrorCode::UnknownAttribute,
                         "no custom attribute of this name is defined",
                     ),
                 },
@@ -355,7 +355,10 @@ mod tests {
         )
         .unwrap_err();
         let Error::Validation(v) = e else { panic!() };
-        let got: Vec<(&str, &str)> = v.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        let got: Vec<(&str, &str)> =
+            v.0.iter()
+                .map(|e| (e.field.as_str(), e.code.as_str()))
+                .collect();
         assert_eq!(
             got,
             vec![

@@ -9,7 +9,7 @@
 //! outcome, so a run that stops half-way (a crash, a restart) resumes with
 //! the first row that has none: no row twice, none skipped.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::user::fields::{Email, fold_case};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -194,11 +194,14 @@ pub const PROCESSED: &str = "processed";
 pub fn refusal_outcome(e: &Error) -> (&'static str, String) {
     match e {
         Error::VersionMismatch { .. } => (
-            "data_changed",
+            ErrorCode::DataChanged.as_str(),
             "the user was changed in the meantime".into(),
         ),
-        Error::NotFound(_) => ("unknown_user", "no such user (any more)".into()),
-        other => (other.code(), other.to_string()),
+        Error::NotFound(_) => (
+            ErrorCode::UnknownUser.as_str(),
+            "no such user (any more)".into(),
+        ),
+        other => (other.code().as_str(), other.to_string()),
     }
 }
 
@@ -236,7 +239,7 @@ pub struct ParsedFile {
 }
 
 fn file_error(message: impl Into<String>) -> Error {
-    Error::bad_request("invalid_csv", message)
+    Error::bad_request(ErrorCode::InvalidCsv, message)
 }
 
 /// Reads a CSV file (UTF-8, with or without a byte-order mark, a header

@@ -2,6 +2,7 @@
 //! codes, and the short-lived challenge a login waits on while the second
 //! factor is asked for.
 
+use crate::error::ErrorCode;
 use crate::token::SecretHash;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -102,7 +103,7 @@ pub struct Challenge {
 /// The refusal to remove a user's last second factor.
 pub fn last_second_factor() -> crate::Error {
     crate::Error::conflict(
-        "last_second_factor",
+        ErrorCode::LastSecondFactor,
         "this is the user's last second factor; add another before removing it",
     )
 }

@@ -4,7 +4,7 @@
 //! ignoring case; its members are users of the same tenant.
 
 use crate::audit::AuditDraft;
-use crate::error::{Error, FieldError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::user::fields::{ExternalId, fold_case};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -33,19 +33,19 @@ impl GroupName {
     pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
         let v = input.trim();
         if v.is_empty() {
-            return Err(FieldError::new(field, "required", "is required"));
+            return Err(FieldError::new(field, ErrorCode::Required, "is required"));
         }
         if v.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 field,
-                "too_long",
+                ErrorCode::TooLong,
                 format!("must be at most {} characters", Self::MAX_LEN),
             ));
         }
         if v.chars().any(char::is_control) {
             return Err(FieldError::new(
                 field,
-                "invalid_characters",
+                ErrorCode::InvalidCharacters,
                 "must not contain control characters such as line breaks",
             ));
         }
@@ -89,7 +89,7 @@ impl GroupInput {
         let name = match display_name {
             Some(n) => errors.take(GroupName::parse("displayName", n)),
             None => {
-                errors.add("displayName", "required", "is required");
+                errors.add("displayName", ErrorCode::Required, "is required");
                 None
             }
         };
@@ -185,7 +185,7 @@ pub fn group_diff(before: &Group, after: &Group) -> serde_json::Map<String, serd
 /// Refusal of a second group with the same name.
 pub fn group_name_taken() -> Error {
     Error::Conflict {
-        code: "group_name_taken",
+        code: ErrorCode::GroupNameTaken,
         field: Some("displayName"),
         message: "a group with this name already exists".into(),
     }

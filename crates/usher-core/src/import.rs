@@ -9,7 +9,7 @@
 //! the object as it is (with `attributes` as an object). Rows are then
 //! checked with the same rules as the admin API.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use serde_json::{Map, Value};
 
 /// The most rows one import may hold.
@@ -53,16 +53,21 @@ pub struct RowError {
     pub line: u32,
     /// The field at fault, if one is.
     pub field: Option<String>,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl RowError {
-    pub fn new(line: u32, field: Option<&str>, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        line: u32,
+        field: Option<&str>,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             line,
             field: field.map(str::to_owned),
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
@@ -80,7 +85,7 @@ impl RowError {
                 field,
                 message,
             } => {
-                vec![Self::new(line, *field, code, message.clone())]
+                vec![Self::new(line, *field, *code, message.clone())]
             }
             other => vec![Self::new(line, None, other.code(), other.to_string())],
         }
@@ -95,7 +100,7 @@ pub struct ReadFile {
 }
 
 fn file_error(message: impl Into<String>) -> Error {
-    Error::bad_request("invalid_import_file", message)
+    Error::bad_request(ErrorCode::InvalidImportFile, message)
 }
 
 /// Reads a whole file of either format. Errors of the whole file answer
@@ -259,7 +264,7 @@ fn csv_row(
             return Some(Err(RowError::new(
                 line,
                 None,
-                "unreadable_row",
+                ErrorCode::UnreadableRow,
                 format!("the row cannot be read: {e}"),
             )));
         }
@@ -272,7 +277,7 @@ fn csv_row(
         return Some(Err(RowError::new(
             line,
             None,
-            "too_many_cells",
+            ErrorCode::TooManyCells,
             format!(
                 "the row has {} cells but the header names {} columns",
                 record.len(),
@@ -312,13 +317,13 @@ fn json_row(n: u32, line: &str) -> Option<Result<RawRow, RowError>> {
         Ok(_) => Err(RowError::new(
             n,
             None,
-            "not_an_object",
+            ErrorCode::NotAnObject,
             "each line must be one JSON object",
         )),
         Err(e) => Err(RowError::new(
             n,
             None,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("the line is not valid JSON: {e}"),
         )),
     })

@@ -2,7 +2,7 @@
 //! bad fields is answered with five errors at once: wrong types, unknown
 //! fields and read-only fields are collected next to the domain rules.
 
-use crate::error::{FieldError, ValidationErrors};
+use crate::error::{ErrorCode, FieldError, ValidationErrors};
 use serde_json::{Map, Value};
 
 /// A field of a JSON merge patch (RFC 7396), or of a create body.
@@ -81,7 +81,7 @@ impl ObjectReader {
             }),
             other => Err(ValidationErrors::single(
                 if prefix.is_empty() { "$" } else { prefix },
-                "invalid_type",
+                ErrorCode::InvalidType,
                 format!("must be a JSON object, not {}", type_name(&other)),
             )),
         }
@@ -99,7 +99,7 @@ impl ObjectReader {
         let field = self.path(key);
         self.errors.add(
             field,
-            "invalid_type",
+            ErrorCode::InvalidType,
             format!("must be {expected}, not {}", type_name(got)),
         );
     }
@@ -129,7 +129,7 @@ impl ObjectReader {
             }
             _ => {
                 let field = self.path(key);
-                self.errors.add(field, "required", "is required");
+                self.errors.add(field, ErrorCode::Required, "is required");
                 None
             }
         }
@@ -189,7 +189,7 @@ impl ObjectReader {
             if self.obj.remove(*key).is_some() {
                 let field = self.path(key);
                 self.errors
-                    .add(field, "read_only", "is read-only and cannot be set");
+                    .add(field, ErrorCode::ReadOnly, "is read-only and cannot be set");
             }
         }
     }
@@ -205,7 +205,7 @@ impl ObjectReader {
         for key in unknown {
             let field = self.path(&key);
             self.errors
-                .add(field, "unknown_field", "is not a known field");
+                .add(field, ErrorCode::UnknownField, "is not a known field");
         }
         self.errors
     }
@@ -226,7 +226,11 @@ mod tests {
         assert!(r.required_string("missing").is_none());
         r.read_only(&["id"]);
         let errs = r.finish();
-        let got: Vec<(&str, &str)> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        let got: Vec<(&str, &str)> = errs
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![

@@ -5,7 +5,7 @@
 //! each item once even while items are added or removed. `last` is a cursor
 //! of its own: the final page read backwards from the end.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::search::SearchPrefix;
 use crate::user::UserState;
 use base64::Engine;
@@ -40,7 +40,7 @@ impl Cursor {
         };
         let bad = || {
             Error::bad_request(
-                "invalid_cursor",
+                ErrorCode::InvalidCursor,
                 "the cursor is not valid; start again from the first page",
             )
         };
@@ -70,7 +70,7 @@ pub fn parse_limit(v: Option<i64>) -> Result<u32, Error> {
         None => Ok(20),
         Some(n) if (1..=200).contains(&n) => Ok(n as u32),
         Some(_) => Err(Error::bad_request(
-            "invalid_limit",
+            ErrorCode::InvalidLimit,
             "limit must be between 1 and 200",
         )),
     }

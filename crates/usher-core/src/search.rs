@@ -10,7 +10,7 @@
 //! inside that run have a common prefix starting with `p`. So the sum of
 //! weights over the range is 1 for every matching user and 0 for others.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::user::User;
 use crate::user::fields::fold_case;
 
@@ -217,19 +217,19 @@ impl SearchPrefix {
         let n = folded.chars().count();
         if n < min_chars {
             return Err(Error::bad_request(
-                "search_too_short",
+                ErrorCode::SearchTooShort,
                 format!("search needs at least {min_chars} characters"),
             ));
         }
         if n > MAX_TERM_CHARS {
             return Err(Error::bad_request(
-                "search_too_long",
+                ErrorCode::SearchTooLong,
                 format!("search may have at most {MAX_TERM_CHARS} characters"),
             ));
         }
         if folded.chars().any(char::is_control) {
             return Err(Error::bad_request(
-                "invalid_search",
+                ErrorCode::InvalidSearch,
                 "search must not contain control characters",
             ));
         }

@@ -1,7 +1,7 @@
 //! Tenants: isolated user directories addressed by a slug, each with its
 //! own settings.
 
-use crate::error::{Error, FieldError};
+use crate::error::{Error, ErrorCode, FieldError};
 use crate::input::{ObjectReader, Patch};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -26,7 +26,7 @@ impl TenantSlug {
         } else {
             Err(FieldError::new(
                 "slug",
-                "invalid_slug",
+                ErrorCode::InvalidSlug,
                 "must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit",
             ))
         }
@@ -87,13 +87,17 @@ fn ranged(r: &mut ObjectReader, key: &str, min: i64, max: i64, target: &mut u32)
             let field = r.path(key);
             r.push(FieldError::new(
                 field,
-                "out_of_range",
+                ErrorCode::OutOfRange,
                 format!("must be between {min} and {max}"),
             ));
         }
         Patch::Null => {
             let field = r.path(key);
-            r.push(FieldError::new(field, "required", "cannot be unset"));
+            r.push(FieldError::new(
+                field,
+                ErrorCode::Required,
+                "cannot be unset",
+            ));
         }
         Patch::Absent => {}
     }
@@ -138,18 +142,22 @@ impl TenantSettings {
                 "required" => next.mfa = MfaPolicy::Required,
                 _ => r.push(FieldError::new(
                     "mfa",
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     "must be optional or required",
                 )),
             },
-            Patch::Null => r.push(FieldError::new("mfa", "required", "cannot be unset")),
+            Patch::Null => r.push(FieldError::new(
+                "mfa",
+                ErrorCode::Required,
+                "cannot be unset",
+            )),
             Patch::Absent => {}
         }
         match r.bool("require_disable_before_delete") {
             Patch::Value(b) => next.require_disable_before_delete = b,
             Patch::Null => r.push(FieldError::new(
                 "require_disable_before_delete",
-                "required",
+                ErrorCode::Required,
                 "cannot be unset",
             )),
             Patch::Absent => {}
@@ -186,13 +194,13 @@ impl NewTenant {
             if n.chars().count() > 200 {
                 r.push(FieldError::new(
                     "name",
-                    "too_long",
+                    ErrorCode::TooLong,
                     "must be at most 200 characters",
                 ));
             } else if n.chars().any(char::is_control) {
                 r.push(FieldError::new(
                     "name",
-                    "invalid_characters",
+                    ErrorCode::InvalidCharacters,
                     "must not contain control characters",
                 ));
             }

@@ -5,7 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use usher_core::error::FieldError;
+use usher_core::error::{ErrorCode, FieldError};
 use usher_core::{Error, StoreError};
 use utoipa::ToSchema;
 
@@ -38,7 +38,7 @@ impl From<&FieldError> for ProblemField {
     fn from(f: &FieldError) -> Self {
         Self {
             field: f.field.clone(),
-            code: f.code.to_owned(),
+            code: f.code.as_str().to_owned(),
             message: f.message.clone(),
         }
     }
@@ -48,7 +48,7 @@ impl From<&FieldError> for ProblemField {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     errors: Vec<ProblemField>,
     challenge: bool,
@@ -56,7 +56,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
+        // The status comes from the error's variant; the table of codes
+        // (`ErrorCode::status`, and the docs made from it) must agree.
+        debug_assert!(
+            code.is_field_code() || code.status() == status.as_u16(),
+            "{code} is documented with {} but answered with {status}",
+            code.status()
+        );
         Self {
             status,
             code,
@@ -71,7 +78,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "send a valid API token as Authorization: Bearer <token>",
         );
         e.challenge = true;
@@ -79,7 +86,11 @@ impl ApiError {
     }
 
     pub fn not_found_route() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such resource",
+        )
     }
 }
 
@@ -88,12 +99,12 @@ fn store_failure(e: &StoreError) -> ApiError {
     match e {
         StoreError::Unavailable(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ErrorCode::ServiceUnavailable,
             "the service cannot reach its database; try again shortly",
         ),
         StoreError::Corrupt(_) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "an internal error occurred",
         ),
     }
@@ -105,14 +116,14 @@ impl From<Error> for ApiError {
             Error::Validation(v) => {
                 let mut out = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
+                    ErrorCode::ValidationFailed,
                     format!("{} field(s) are invalid; see errors", v.0.len()),
                 );
                 out.errors = v.0.iter().map(ProblemField::from).collect();
                 out
             }
             Error::BadRequest { code, message } => {
-                ApiError::new(StatusCode::BAD_REQUEST, code, message.clone())
+                ApiError::new(StatusCode::BAD_REQUEST, *code, message.clone())
             }
             Error::NotFound(m) => ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -124,11 +135,11 @@ impl From<Error> for ApiError {
                 field,
                 message,
             } => {
-                let mut out = ApiError::new(StatusCode::CONFLICT, code, message.clone());
+                let mut out = ApiError::new(StatusCode::CONFLICT, *code, message.clone());
                 if let Some(f) = field {
                     out.errors = vec![ProblemField {
                         field: (*f).to_owned(),
-                        code: (*code).to_owned(),
+                        code: code.as_str().to_owned(),
                         message: message.clone(),
                     }];
                 }
@@ -136,24 +147,26 @@ impl From<Error> for ApiError {
             }
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
+                ErrorCode::VersionMismatch,
                 format!(
                     "the resource was changed meanwhile; it is now at version {current}: read it again and retry"
                 ),
             ),
-            Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
+            Error::Forbidden(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, m.clone())
+            }
             Error::Unauthorized { code, message } => {
-                let mut out = ApiError::new(StatusCode::UNAUTHORIZED, code, message.clone());
+                let mut out = ApiError::new(StatusCode::UNAUTHORIZED, *code, message.clone());
                 out.challenge = true;
                 out
             }
             Error::Denied { code, message } => {
-                ApiError::new(StatusCode::FORBIDDEN, code, message.clone())
+                ApiError::new(StatusCode::FORBIDDEN, *code, message.clone())
             }
             Error::TooManyAttempts { retry_after_secs } => {
                 let mut out = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
+                    ErrorCode::TooManyAttempts,
                     e.to_string(),
                 );
                 out.retry_after = Some(*retry_after_secs);
@@ -161,12 +174,12 @@ impl From<Error> for ApiError {
             }
             Error::TooLarge(m) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 m.clone(),
             ),
             Error::UnsupportedMediaType(m) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 m.clone(),
             ),
             Error::Store(s) => store_failure(s),
@@ -181,7 +194,7 @@ impl IntoResponse for ApiError {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail,
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             errors: self.errors,
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();

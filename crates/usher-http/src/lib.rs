@@ -21,6 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use usher_core::error::ErrorCode;
 use usher_core::service::Services;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -60,7 +61,7 @@ pub fn router(state: AppState) -> Router {
     .method_not_allowed_fallback(|| async {
         error::ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this method is not allowed on this resource",
         )
         .into_response()
@@ -84,7 +85,7 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(CatchPanicLayer::custom(|_| {
         tracing::error!("a request handler panicked");
-        error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
+        error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "an internal error occurred")
             .into_response()
     }))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -3,6 +3,7 @@
 //! failure. Also the one limit of PostgreSQL text that client input can
 //! reach (NUL), so that it never becomes an error.
 
+use usher_core::error::ErrorCode;
 use usher_core::{Error, StoreError};
 
 /// SQLSTATE `unique_violation`.
@@ -10,46 +11,46 @@ const UNIQUE_VIOLATION: &str = "23505";
 
 /// The constraints and unique indexes (named in the migrations) whose
 /// violation a client caused, with the conflict each one means.
-const CONFLICTS: [(&str, &str, Option<&str>, &str); 7] = [
+const CONFLICTS: [(&str, ErrorCode, Option<&str>, &str); 7] = [
     (
         "groups_name",
-        "group_name_taken",
+        ErrorCode::GroupNameTaken,
         Some("displayName"),
         "a group with this name already exists",
     ),
     (
         "users_email",
-        "email_taken",
+        ErrorCode::EmailTaken,
         Some("email"),
         "a user with this email already exists",
     ),
     (
         "users_username",
-        "username_taken",
+        ErrorCode::UsernameTaken,
         Some("username"),
         "a user with this username already exists",
     ),
     (
         "users_external_id",
-        "external_id_taken",
+        ErrorCode::ExternalIdTaken,
         Some("external_id"),
         "a user with this external id already exists in this source",
     ),
     (
         "tenants_slug",
-        "slug_taken",
+        ErrorCode::SlugTaken,
         Some("slug"),
         "a tenant with this slug already exists",
     ),
     (
         "attribute_definitions_name",
-        "attribute_exists",
+        ErrorCode::AttributeExists,
         Some("name"),
         "an attribute with this name already exists",
     ),
     (
         "api_tokens_hash",
-        "token_exists",
+        ErrorCode::TokenExists,
         None,
         "a token with this secret already exists",
     ),
@@ -69,7 +70,7 @@ pub(crate) fn constraint(e: sqlx::Error) -> Error {
         let name = db.constraint().unwrap_or_default();
         if let Some((_, code, field, message)) = CONFLICTS.iter().find(|c| c.0 == name) {
             return Error::Conflict {
-                code,
+                code: *code,
                 field: *field,
                 message: (*message).to_owned(),
             };

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Mutex, RwLock};
 use tokio::sync::Semaphore;
 use usher_core::audit::AuditDraft;
+use usher_core::error::ErrorCode as Code;
 use usher_core::{Error, StoreError};
 use uuid::Uuid;
 
@@ -128,40 +129,40 @@ pub(crate) fn constraint(e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
         && f.code == ErrorCode::ConstraintViolation
     {
-        let known: [(&str, &'static str, Option<&'static str>, &str); 6] = [
+        let known: [(&str, Code, Option<&'static str>, &str); 6] = [
             (
                 "users.tenant_key, users.email_norm",
-                "email_taken",
+                Code::EmailTaken,
                 Some("email"),
                 "a user with this email already exists",
             ),
             (
                 "users.tenant_key, users.username_norm",
-                "username_taken",
+                Code::UsernameTaken,
                 Some("username"),
                 "a user with this username already exists",
             ),
             (
                 "users.tenant_key, users.source, users.external_id",
-                "external_id_taken",
+                Code::ExternalIdTaken,
                 Some("external_id"),
                 "a user with this external id already exists in this source",
             ),
             (
                 "tenants.slug",
-                "slug_taken",
+                Code::SlugTaken,
                 Some("slug"),
                 "a tenant with this slug already exists",
             ),
             (
                 "attribute_definitions.tenant_key, attribute_definitions.name_key",
-                "attribute_exists",
+                Code::AttributeExists,
                 Some("name"),
                 "an attribute with this name already exists",
             ),
             (
                 "api_tokens.hash",
-                "token_exists",
+                Code::TokenExists,
                 None,
                 "a token with this secret already exists",
             ),
@@ -215,7 +216,7 @@ pub(crate) fn audited<T>(
         Err(e) if e.is_refusal() => {
             if c.total_changes() != before {
                 tracing::error!(
-                    code = e.code(),
+                    code = e.code().as_str(),
                     "a refused write left changes behind; rolling back its batch"
                 );
                 return Err(

@@ -211,7 +211,7 @@ impl AuditDraft {
         } else {
             Outcome::Failed
         };
-        self.reason = Some(error.code().to_owned());
+        self.reason = Some(error.code().as_str().to_owned());
         self
     }
 

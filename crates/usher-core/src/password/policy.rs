@@ -4,7 +4,7 @@
 //! remember, not to guess) and no truncation (every character counts).
 
 use super::common;
-use crate::error::FieldError;
+use crate::error::{ErrorCode, FieldError};
 use crate::user::fields::fold_case;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -85,7 +85,7 @@ impl PasswordPolicy {
         if len < self.min_chars {
             return Err(FieldError::new(
                 FIELD,
-                "too_short",
+                ErrorCode::TooShort,
                 format!(
                     "must be at least {} characters; a few unrelated words make a long password that is easy to remember",
                     self.min_chars
@@ -95,7 +95,7 @@ impl PasswordPolicy {
         if len > self.max_chars {
             return Err(FieldError::new(
                 FIELD,
-                "too_long",
+                ErrorCode::TooLong,
                 format!("must be at most {} characters", self.max_chars),
             ));
         }
@@ -104,7 +104,7 @@ impl PasswordPolicy {
         if common::is_common(&folded) {
             return Err(FieldError::new(
                 FIELD,
-                "common_password",
+                ErrorCode::CommonPassword,
                 "is one of the most common passwords, which attackers try first; choose one that is less predictable",
             ));
         }
@@ -114,7 +114,7 @@ impl PasswordPolicy {
         if *folded == email || *folded == local {
             return Err(FieldError::new(
                 FIELD,
-                "same_as_email",
+                ErrorCode::SameAsEmail,
                 "must not be your email address or the part before the @; choose something others cannot guess",
             ));
         }
@@ -123,7 +123,7 @@ impl PasswordPolicy {
         {
             return Err(FieldError::new(
                 FIELD,
-                "same_as_username",
+                ErrorCode::SameAsUsername,
                 "must not be your username; choose something others cannot guess",
             ));
         }
@@ -149,7 +149,7 @@ mod tests {
     fn code(password: &str) -> &'static str {
         PasswordPolicy::default()
             .check(password, EMAIL, Some("msp-alex"))
-            .map_or_else(|e| e.code, |_| "ok")
+            .map_or_else(|e| e.code.as_str(), |_| "ok")
     }
 
     #[test]

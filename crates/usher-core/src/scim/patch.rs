@@ -2,20 +2,20 @@
 //! operations, and its refusals become the 400s every other SCIM request
 //! answers with, under the codes the HTTP layer turns back into `scimType`.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use serde_json::Value;
 use usher_scim::{PatchError, PatchErrorKind, PatchOp, PatchSchema};
 
 impl From<PatchError> for Error {
     fn from(e: PatchError) -> Self {
         let code = match e.kind() {
-            PatchErrorKind::InvalidSyntax => "invalid_syntax",
-            PatchErrorKind::TooMany => "too_many",
-            PatchErrorKind::InvalidPath => "invalid_path",
-            PatchErrorKind::InvalidFilter => "invalid_filter",
-            PatchErrorKind::InvalidValue => "invalid_value",
-            PatchErrorKind::NoTarget => "no_target",
-            PatchErrorKind::Mutability => "mutability",
+            PatchErrorKind::InvalidSyntax => ErrorCode::InvalidSyntax,
+            PatchErrorKind::TooMany => ErrorCode::TooMany,
+            PatchErrorKind::InvalidPath => ErrorCode::InvalidPath,
+            PatchErrorKind::InvalidFilter => ErrorCode::InvalidFilter,
+            PatchErrorKind::InvalidValue => ErrorCode::InvalidValue,
+            PatchErrorKind::NoTarget => ErrorCode::NoTarget,
+            PatchErrorKind::Mutability => ErrorCode::Mutability,
         };
         Error::bad_request(code, e.message())
     }

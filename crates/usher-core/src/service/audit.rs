@@ -2,7 +2,7 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext, ChainBreak, ChainVerifier, StoredLink};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::listing::{AuditQuery, Cursor, Page, parse_limit};
 use crate::tenant::Tenant;
 use serde_json::json;
@@ -27,7 +27,7 @@ fn parse_time(name: &'static str, v: Option<&str>) -> Result<Option<OffsetDateTi
         None => Ok(None),
         Some(s) => OffsetDateTime::parse(s, &Rfc3339).map(Some).map_err(|_| {
             Error::bad_request(
-                "invalid_time",
+                ErrorCode::InvalidTime,
                 format!("{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z"),
             )
         }),
@@ -37,11 +37,11 @@ fn parse_time(name: &'static str, v: Option<&str>) -> Result<Option<OffsetDateTi
 fn bounded(name: &'static str, v: Option<&String>) -> Result<Option<String>, Error> {
     match v.filter(|s| !s.is_empty()) {
         Some(s) if s.chars().count() > 200 => Err(Error::bad_request(
-            "filter_too_long",
+            ErrorCode::FilterTooLong,
             format!("{name} may have at most 200 characters"),
         )),
         Some(s) if s.chars().any(char::is_control) => Err(Error::bad_request(
-            "invalid_filter",
+            ErrorCode::InvalidFilter,
             format!("{name} must not contain control characters"),
         )),
         other => Ok(other.cloned()),
@@ -59,7 +59,7 @@ impl AuditParams {
                 };
                 if key.parse::<i64>().is_err() {
                     return Err(Error::bad_request(
-                        "invalid_cursor",
+                        ErrorCode::InvalidCursor,
                         "the cursor is not valid; start again from the first page",
                     ));
                 }

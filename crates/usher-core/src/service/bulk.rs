@@ -13,7 +13,7 @@ use crate::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, LineError, MAX_NOTE_CHARS, RowKey, parse_csv,
     row_matches,
 };
-use crate::error::{Error, FieldError, Missing, StoreError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError, Missing, StoreError, ValidationErrors};
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::User;
@@ -56,7 +56,7 @@ impl Services {
             None | Some("") => {
                 errors.push(FieldError::new(
                     "action",
-                    "required",
+                    ErrorCode::Required,
                     "choose the action to run",
                 ));
                 None
@@ -67,7 +67,7 @@ impl Services {
                     let names: Vec<&str> = BulkAction::ALL.iter().map(|a| a.as_str()).collect();
                     errors.push(FieldError::new(
                         "action",
-                        "invalid_action",
+                        ErrorCode::InvalidAction,
                         format!("must be one of {}", names.join(", ")),
                     ));
                     None
@@ -83,7 +83,7 @@ impl Services {
         {
             errors.push(FieldError::new(
                 "note",
-                "too_long",
+                ErrorCode::TooLong,
                 format!("must be at most {MAX_NOTE_CHARS} characters"),
             ));
         }
@@ -204,7 +204,10 @@ impl Services {
         let before = match before.map(Uuid::parse_str).transpose() {
             Ok(b) => b,
             Err(_) => {
-                let e = Error::bad_request("invalid_cursor", "before must be a bulk process id");
+                let e = Error::bad_request(
+                    ErrorCode::InvalidCursor,
+                    "before must be a bulk process id",
+                );
                 return Err(self.refuse(draft, e).await);
             }
         };
@@ -247,7 +250,7 @@ impl Services {
         if p.action == BulkAction::Delete && !confirm_delete {
             let e = Error::Validation(ValidationErrors(vec![FieldError::new(
                 "confirm_delete",
-                "confirmation_required",
+                ErrorCode::ConfirmationRequired,
                 "deleting users cannot be undone: start again with confirm_delete set to true",
             )]));
             return Err(self.refuse(draft, e).await);
@@ -467,14 +470,14 @@ impl Services {
                 },
             };
             let Some(user) = user else {
-                let e = Error::conflict("unknown_user", "no user with this id or email");
+                let e = Error::conflict(ErrorCode::UnknownUser, "no user with this id or email");
                 steps.push(refuse(e, draft));
                 continue;
             };
             let draft = draft.target("user", user.id);
             if Some(user.version) != row.version {
                 let e = Error::conflict(
-                    "data_changed",
+                    ErrorCode::DataChanged,
                     "the user was changed in the meantime (after the upload)",
                 );
                 steps.push(refuse(e, draft));
@@ -482,7 +485,7 @@ impl Services {
             }
             if p.validate && !row_matches(&row.data, user) {
                 let e = Error::conflict(
-                    "data_mismatch",
+                    ErrorCode::DataMismatch,
                     "the name or email in the file no longer matches the user",
                 );
                 steps.push(refuse(e, draft));

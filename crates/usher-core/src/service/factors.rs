@@ -6,7 +6,7 @@ use super::Services;
 use super::login::{ClientContext, SignedIn};
 use super::sessions::{SessionCaller, invalid_token};
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
 use crate::mfa::{self, TotpSecret};
 use crate::session;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// The one answer to a wrong, reused or malformed second-factor code.
 pub fn invalid_code() -> Error {
     Error::Unauthorized {
-        code: "invalid_code",
+        code: ErrorCode::InvalidCode,
         message: "the code is not valid; use a current code from your authenticator app or an unused recovery code".into(),
     }
 }
@@ -93,7 +93,7 @@ impl Services {
         let factors = self.store.list_factors(tenant.id, user.id).await?;
         if has_authenticator(&factors) {
             let e = Error::conflict(
-                "already_enrolled",
+                ErrorCode::AlreadyEnrolled,
                 "this login already has an authenticator app; finish it with a code from the app",
             );
             return Err(self.refuse(draft, e).await);
@@ -366,7 +366,7 @@ impl Services {
         let fid = match factor_id.map(Uuid::parse_str).transpose() {
             Ok(f) => f,
             Err(_) => {
-                let e = Error::bad_request("invalid_id", "the factor id must be a UUID");
+                let e = Error::bad_request(ErrorCode::InvalidId, "the factor id must be a UUID");
                 return Err(self.refuse(draft, e).await);
             }
         };

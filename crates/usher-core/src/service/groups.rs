@@ -4,7 +4,7 @@
 use super::Services;
 use super::scim::ScimQuery;
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, Missing};
 use crate::group::{Group, GroupWrite};
 use crate::scim::query::{Cond, SortKey, UserSearch, group_sort_key, lower_group_filter};
 use crate::scim::resource::{group_resource, read_group};
@@ -29,19 +29,19 @@ fn group_query(q: &ScimQuery) -> Result<UserSearch, Error> {
         None | Some("") => Cond::Const(true),
         Some(text) => {
             let f = Filter::parse(text)
-                .map_err(|e| Error::bad_request("invalid_filter", e.to_string()))?;
-            lower_group_filter(&f).map_err(|e| Error::bad_request("invalid_filter", e.0))?
+                .map_err(|e| Error::bad_request(ErrorCode::InvalidFilter, e.to_string()))?;
+            lower_group_filter(&f).map_err(|e| Error::bad_request(ErrorCode::InvalidFilter, e.0))?
         }
     };
     let sort = match q.sort_by.as_deref().map(str::trim) {
         None | Some("") => SortKey::Id,
         Some(text) => match PatchPath::parse(text) {
             Ok(PatchPath::Attr(p)) => {
-                group_sort_key(&p).map_err(|e| Error::bad_request("invalid_sort", e.0))?
+                group_sort_key(&p).map_err(|e| Error::bad_request(ErrorCode::InvalidSort, e.0))?
             }
             _ => {
                 return Err(Error::bad_request(
-                    "invalid_sort",
+                    ErrorCode::InvalidSort,
                     format!("sortBy must name an attribute such as displayName, not {text:?}"),
                 ));
             }

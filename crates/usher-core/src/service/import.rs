@@ -9,7 +9,7 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::import::{BATCH_ROWS, ImportFormat, ImportState, RawRow, ReadFile, Reader, RowError};
 use crate::mfa::TotpSecret;
 use crate::store::{Effects, ImportEntry, LinkKind};
@@ -71,7 +71,7 @@ fn text(
             errors.push(RowError::new(
                 line,
                 Some(key),
-                "invalid_type",
+                ErrorCode::InvalidType,
                 "must be a string",
             ));
             None
@@ -89,7 +89,7 @@ fn check(row: RawRow, attrs: &crate::attribute::AttributeSet) -> Result<Checked,
             errors.push(RowError::new(
                 line,
                 Some("state"),
-                "invalid_state",
+                ErrorCode::InvalidState,
                 "must be active, not_invited or invite",
             ));
         }
@@ -112,7 +112,7 @@ fn check(row: RawRow, attrs: &crate::attribute::AttributeSet) -> Result<Checked,
             errors.push(RowError::new(
                 line,
                 Some("totp_secret"),
-                "invalid_totp_secret",
+                ErrorCode::InvalidTotpSecret,
                 "must be a base32 secret of at least 128 bits",
             ));
         }
@@ -123,7 +123,7 @@ fn check(row: RawRow, attrs: &crate::attribute::AttributeSet) -> Result<Checked,
             errors.push(RowError::new(
                 line,
                 Some(key),
-                "unknown_field",
+                ErrorCode::UnknownField,
                 "an import sets the state with the state column",
             ));
         }
@@ -201,7 +201,7 @@ impl Services {
         let mut first = ReadFile::default();
         reader.next_batch(BATCH_ROWS, &mut first);
         if first.rows.is_empty() && first.errors.is_empty() {
-            let e = Error::bad_request("invalid_import_file", "the file has no rows");
+            let e = Error::bad_request(ErrorCode::InvalidImportFile, "the file has no rows");
             return Err(self.refuse(draft, e).await);
         }
         let attrs = self.attribute_set(tenant).await?;
@@ -293,7 +293,7 @@ impl Services {
                         errors.push(RowError::new(
                             c.line,
                             Some("email"),
-                            "duplicate_in_file",
+                            ErrorCode::DuplicateInFile,
                             format!("the same email as line {first}"),
                         ));
                         continue;
@@ -304,7 +304,7 @@ impl Services {
                         errors.push(RowError::new(
                             c.line,
                             Some("external_id"),
-                            "duplicate_in_file",
+                            ErrorCode::DuplicateInFile,
                             format!("the same external id as line {first}"),
                         ));
                         continue;
@@ -349,7 +349,7 @@ impl Services {
                     errors.push(RowError::new(
                         c.line,
                         Some("external_id"),
-                        "conflicting_match",
+                        ErrorCode::ConflictingMatch,
                         "the external id names one user and the email another",
                     ));
                     continue;

@@ -4,7 +4,7 @@
 
 use super::Services;
 use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, FieldError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::listing::{Cursor, Page, parse_limit};
 use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
 use crate::password::PasswordPolicy;
@@ -25,7 +25,7 @@ pub const RESET_PREFIX: &str = "usher_rst_";
 /// that nobody learns whether an account exists or a link was ever valid.
 pub fn invalid_link() -> Error {
     Error::bad_request(
-        "invalid_link",
+        ErrorCode::InvalidLink,
         "this link is not valid: it may have expired or been used already; ask for a new one",
     )
 }
@@ -157,7 +157,7 @@ impl Services {
             mutation: Box::new(move |user: &mut User| match user.state(now) {
                 UserState::Active | UserState::Blocked => Ok(pending.into_effects(user)),
                 s => Err(Error::conflict(
-                    "invalid_state",
+                    ErrorCode::InvalidState,
                     format!(
                         "password resets are for active or blocked users; this user is {}",
                         s.as_str()
@@ -286,7 +286,7 @@ impl Services {
                 None => None,
                 Some(s) => Some(MailState::parse(s).ok_or_else(|| {
                     Error::bad_request(
-                        "invalid_state_filter",
+                        ErrorCode::InvalidStateFilter,
                         "state must be queued, sent or failed",
                     )
                 })?),
@@ -295,7 +295,7 @@ impl Services {
             if let Cursor::After(k) | Cursor::Before(k) = &cursor {
                 Uuid::parse_str(k).map_err(|_| {
                     Error::bad_request(
-                        "invalid_cursor",
+                        ErrorCode::InvalidCursor,
                         "the cursor is not valid; start again from the first page",
                     )
                 })?;
@@ -320,7 +320,7 @@ impl Services {
 pub fn passwords_differ() -> FieldError {
     FieldError::new(
         "password_confirmation",
-        "mismatch",
+        ErrorCode::Mismatch,
         "the two passwords are not the same",
     )
 }

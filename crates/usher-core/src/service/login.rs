@@ -14,7 +14,7 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, StoreError};
+use crate::error::{Error, ErrorCode, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
 use crate::password::{NormalizedPassword, parse_stored};
 use crate::session::{self, IssuedTokens, NewSession, SESSION_TTL, Session};
@@ -30,7 +30,7 @@ use uuid::Uuid;
 /// The one answer to every failed login.
 pub fn invalid_credentials() -> Error {
     Error::Unauthorized {
-        code: "invalid_credentials",
+        code: ErrorCode::InvalidCredentials,
         message: "the email or password is wrong".into(),
     }
 }
@@ -38,7 +38,7 @@ pub fn invalid_credentials() -> Error {
 /// The answer to a blocked user who proved to know the password.
 pub fn user_blocked() -> Error {
     Error::Denied {
-        code: "user_blocked",
+        code: ErrorCode::UserBlocked,
         message: "your account is blocked; contact your administrator".into(),
     }
 }

@@ -32,7 +32,7 @@ pub use users::ListParams;
 use crate::attribute::AttributeDefinition;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::clock::Clock;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::geoip::GeoIp;
 use crate::password::{HashError, Hasher, HasherConfig};
 use crate::store::Store;
@@ -161,6 +161,6 @@ impl Services {
     /// Parses a user id from a URL or a command line.
     pub fn parse_user_id(s: &str) -> Result<Uuid, Error> {
         Uuid::parse_str(s)
-            .map_err(|_| Error::bad_request("invalid_id", "the user id must be a UUID"))
+            .map_err(|_| Error::bad_request(ErrorCode::InvalidId, "the user id must be a UUID"))
     }
 }

@@ -6,7 +6,7 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, Missing};
 use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
 use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
 use crate::scim::schemas::{MAX_RESULTS, UserPatchSchema};
@@ -40,7 +40,7 @@ impl ScimQuery {
             Some("descending") => true,
             Some(_) => {
                 return Err(Error::bad_request(
-                    "invalid_sort",
+                    ErrorCode::InvalidSort,
                     "sortOrder must be ascending or descending",
                 ));
             }
@@ -71,7 +71,7 @@ pub struct ScimPage {
 const PATCH_ATTEMPTS: usize = 3;
 
 fn invalid_filter(message: impl Into<String>) -> Error {
-    Error::bad_request("invalid_filter", message)
+    Error::bad_request(ErrorCode::InvalidFilter, message)
 }
 
 impl Services {
@@ -152,7 +152,8 @@ impl Services {
             )),
             Some(text) => {
                 let path = parse_attr_path(text)?;
-                user_sort_key(&path, attrs).map_err(|e| Error::bad_request("invalid_sort", e.0))?
+                user_sort_key(&path, attrs)
+                    .map_err(|e| Error::bad_request(ErrorCode::InvalidSort, e.0))?
             }
         };
         q.search(cond, sort)
@@ -406,7 +407,7 @@ fn parse_attr_path(text: &str) -> Result<AttrPath, Error> {
     match crate::scim::PatchPath::parse(text) {
         Ok(crate::scim::PatchPath::Attr(p)) => Ok(p),
         _ => Err(Error::bad_request(
-            "invalid_sort",
+            ErrorCode::InvalidSort,
             format!("sortBy must name an attribute such as userName or meta.created, not {text:?}"),
         )),
     }

@@ -4,7 +4,7 @@
 use super::Services;
 use super::login::{SignedIn, user_blocked};
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, Missing};
 use crate::session::{
     self, IssuedTokens, Rotation, RotationOutcome, SEEN_GRANULARITY, Session, TokenKind,
 };
@@ -18,7 +18,7 @@ use uuid::Uuid;
 /// expired, revoked, rotated away).
 pub fn invalid_token() -> Error {
     Error::Unauthorized {
-        code: "invalid_token",
+        code: ErrorCode::InvalidToken,
         message: "the token is not valid (any more); log in again".into(),
     }
 }
@@ -209,7 +209,7 @@ impl Services {
         let sid = match session_id.map(Uuid::parse_str).transpose() {
             Ok(s) => s,
             Err(_) => {
-                let e = Error::bad_request("invalid_id", "the session id must be a UUID");
+                let e = Error::bad_request(ErrorCode::InvalidId, "the session id must be a UUID");
                 return Err(self.refuse(draft.target("user", uid), e).await);
             }
         };

@@ -2,7 +2,7 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::tenant::Tenant;
 use crate::token::{
     API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope,
@@ -25,14 +25,14 @@ impl Services {
     ) -> Result<(ApiToken, Secret), Error> {
         if scope == TokenScope::Scim && tenant.is_none() {
             return Err(Error::bad_request(
-                "tenant_required",
+                ErrorCode::TenantRequired,
                 "a SCIM token belongs to one tenant",
             ));
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::bad_request(
-                "invalid_token_name",
+                ErrorCode::InvalidTokenName,
                 "the name must be 1 to 100 printable characters",
             ));
         }
@@ -64,7 +64,7 @@ impl Services {
     ) -> Result<(), Error> {
         if secret.expose().chars().count() < MIN_BOOTSTRAP_LEN {
             return Err(Error::bad_request(
-                "bootstrap_token_too_short",
+                ErrorCode::BootstrapTokenTooShort,
                 format!("USHER_BOOTSTRAP_TOKEN must be at least {MIN_BOOTSTRAP_LEN} characters"),
             ));
         }

@@ -3,7 +3,7 @@
 use super::Services;
 use crate::attribute::AttributeSet;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, Missing};
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::search::SearchPrefix;
 use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
@@ -34,7 +34,7 @@ impl ListParams {
             )?),
             Some(s) if !s.is_empty() => {
                 return Err(Error::bad_request(
-                    "search_too_short",
+                    ErrorCode::SearchTooShort,
                     "search needs at least 2 characters",
                 ));
             }
@@ -44,7 +44,7 @@ impl ListParams {
             None | Some("") => None,
             Some(s) => Some(UserState::parse(s).ok_or_else(|| {
                 Error::bad_request(
-                    "invalid_state_filter",
+                    ErrorCode::InvalidStateFilter,
                     "state must be one of not_invited, pending_invitation, expired_invitation, active, blocked, disabled",
                 )
             })?),
@@ -55,7 +55,7 @@ impl ListParams {
             Some("false") => Some(false),
             Some(_) => {
                 return Err(Error::bad_request(
-                    "invalid_archived_filter",
+                    ErrorCode::InvalidArchivedFilter,
                     "archived must be true or false",
                 ));
             }
@@ -66,7 +66,7 @@ impl ListParams {
             Some("false") => Some(false),
             Some(_) => {
                 return Err(Error::bad_request(
-                    "invalid_mfa_filter",
+                    ErrorCode::InvalidMfaFilter,
                     "mfa must be true or false",
                 ));
             }
@@ -413,7 +413,7 @@ impl Services {
         Box::new(move |user: &User| {
             if require_disabled && user.state(now) != UserState::Disabled {
                 return Err(Error::conflict(
-                    "not_disabled",
+                    ErrorCode::NotDisabled,
                     "this tenant requires a user to be disabled before it is deleted",
                 ));
             }

@@ -3,7 +3,7 @@
 //! input and answers a [`FieldError`] naming the field; an empty string never
 //! reaches these types (the input layer turns it into "unset").
 
-use crate::error::FieldError;
+use crate::error::{ErrorCode, FieldError};
 use serde::{Serialize, Serializer};
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -22,7 +22,7 @@ fn check_printable(field: &str, value: &str) -> Result<(), FieldError> {
     if value.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
-            "invalid_characters",
+            ErrorCode::InvalidCharacters,
             "must not contain control characters such as line breaks",
         ));
     }
@@ -33,7 +33,7 @@ fn check_max(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     if char_len(value) > max {
         return Err(FieldError::new(
             field,
-            "too_long",
+            ErrorCode::TooLong,
             format!("must be at most {max} characters"),
         ));
     }
@@ -58,7 +58,7 @@ impl Email {
         if !is_valid_address(&raw) {
             return Err(FieldError::new(
                 field,
-                "invalid_email",
+                ErrorCode::InvalidEmail,
                 "must be an email address such as alex@example.com",
             ));
         }
@@ -192,7 +192,7 @@ impl Phone {
         if !ok {
             return Err(FieldError::new(
                 field,
-                "invalid_phone",
+                ErrorCode::InvalidPhone,
                 "must be in E.164 format: + then country code and number, at most 15 digits (e.g. +4915112345678)",
             ));
         }
@@ -217,7 +217,7 @@ impl Username {
         {
             return Err(FieldError::new(
                 field,
-                "invalid_username",
+                ErrorCode::InvalidUsername,
                 "may contain letters, digits and . _ - @ + only",
             ));
         }
@@ -271,7 +271,13 @@ impl Language {
         Self::ALL
             .into_iter()
             .find(|l| l.as_str() == v)
-            .ok_or_else(|| FieldError::new(field, "invalid_language", "must be one of en, de, fr"))
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    ErrorCode::InvalidLanguage,
+                    "must be one of en, de, fr",
+                )
+            })
     }
 }
 
@@ -359,7 +365,10 @@ mod tests {
         assert!(PersonName::parse("first_name", &fifty_umlauts, PersonName::FIRST_MAX).is_ok());
         let e =
             PersonName::parse("first_name", &"ü".repeat(51), PersonName::FIRST_MAX).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code), ("first_name", "too_long"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("first_name", "too_long")
+        );
         assert!(PersonName::parse("last_name", &"x".repeat(100), PersonName::LAST_MAX).is_ok());
         assert!(PersonName::parse("last_name", &"x".repeat(101), PersonName::LAST_MAX).is_err());
     }

@@ -5,7 +5,7 @@ pub mod fields;
 pub mod state;
 
 use crate::attribute::AttributeSet;
-use crate::error::{Error, ValidationErrors};
+use crate::error::{Error, ErrorCode, ValidationErrors};
 use crate::input::{ObjectReader, Patch};
 use fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 pub use state::{Action, UserState};
@@ -241,13 +241,13 @@ impl NewUser {
         let email_given = !matches!(p.email, Patch::Absent | Patch::Null);
         let email_errored = r.errors.0.iter().any(|e| e.field == "email");
         if !email_given && !email_errored {
-            r.errors.add("email", "required", "is required");
+            r.errors.add("email", ErrorCode::Required, "is required");
         }
         let activate = matches!(activate, Patch::Value(true));
         if activate && matches!(send_invitation, Patch::Value(true)) {
             r.errors.add(
                 "send_invitation",
-                "conflicts_with_activate",
+                ErrorCode::ConflictsWithActivate,
                 "a user created active needs no invitation; leave send_invitation out or set it to false",
             );
         }
@@ -299,7 +299,7 @@ impl UserPatch {
         if matches!(p.email, Patch::Null) {
             r.errors.add(
                 "email",
-                "required",
+                ErrorCode::Required,
                 "cannot be removed: the email is the login name",
             );
         }
@@ -369,7 +369,11 @@ pub(crate) mod tests {
 
     fn codes(e: Error) -> Vec<(String, &'static str)> {
         match e {
-            Error::Validation(v) => v.0.into_iter().map(|f| (f.field, f.code)).collect(),
+            Error::Validation(v) => {
+                v.0.into_iter()
+                    .map(|f| (f.field, f.code.as_str()))
+                    .collect()
+            }
             other => panic!("not a validation error: {other:?}"),
         }
     }

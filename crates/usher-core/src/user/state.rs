@@ -2,7 +2,7 @@
 //! which state, and the code a refusal answers with.
 
 use crate::audit::AuditAction;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -111,7 +111,7 @@ impl Action {
     }
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> Error {
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Error {
     Error::conflict(code, message)
 }
 
@@ -128,9 +128,12 @@ pub fn transition(
     match action {
         Action::Block => match state {
             Active => Ok(Blocked),
-            Blocked => Err(refuse("already_blocked", "the user is already blocked")),
+            Blocked => Err(refuse(
+                ErrorCode::AlreadyBlocked,
+                "the user is already blocked",
+            )),
             s => Err(refuse(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "only active users can be blocked; this user is {}",
                     s.as_str()
@@ -139,24 +142,28 @@ pub fn transition(
         },
         Action::Unblock => match state {
             Blocked => Ok(Active),
-            _ => Err(refuse("not_blocked", "the user is not blocked")),
+            _ => Err(refuse(ErrorCode::NotBlocked, "the user is not blocked")),
         },
         Action::Disable => match state {
-            Disabled => Err(refuse("already_disabled", "the user is already disabled")),
+            Disabled => Err(refuse(
+                ErrorCode::AlreadyDisabled,
+                "the user is already disabled",
+            )),
             _ => Ok(Disabled),
         },
         Action::Enable => match state {
             Disabled if signup_completed => Ok(Active),
             Disabled => Ok(NotInvited),
-            _ => Err(refuse("not_disabled", "the user is not disabled")),
+            _ => Err(refuse(ErrorCode::NotDisabled, "the user is not disabled")),
         },
         Action::Archive => match state {
-            Active | Blocked if archived => {
-                Err(refuse("already_archived", "the user is already archived"))
-            }
+            Active | Blocked if archived => Err(refuse(
+                ErrorCode::AlreadyArchived,
+                "the user is already archived",
+            )),
             Active | Blocked => Ok(state),
             s => Err(refuse(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "only active or blocked users can be archived; this user is {}",
                     s.as_str()
@@ -168,7 +175,7 @@ pub fn transition(
                 Ok(PendingInvitation)
             } else {
                 Err(refuse(
-                    "invalid_state",
+                    ErrorCode::InvalidState,
                     format!(
                         "invitations can only be sent before signup is completed; this user is {}",
                         state.as_str()
@@ -185,7 +192,7 @@ mod tests {
     use UserState::*;
 
     fn code(r: Result<UserState, Error>) -> &'static str {
-        r.unwrap_err().code()
+        r.unwrap_err().code().as_str()
     }
 
     #[test]

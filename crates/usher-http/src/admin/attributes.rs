@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use usher_core::Error;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 use utoipa::{IntoParams, ToSchema};
 
 /// A custom attribute definition.
@@ -130,7 +131,7 @@ pub async fn delete_attribute(
         Ok(Some(p)) if p == "true" => Ok(true),
         Ok(Some(p)) if p == "false" || p.is_empty() => Ok(false),
         Ok(Some(_)) => Err(Error::bad_request(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "purge must be true or false",
         )),
         Err(e) => Err(e),

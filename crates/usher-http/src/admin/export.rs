@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use usher_core::Error;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 use usher_core::export::{csv_header, csv_lines, csv_row};
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::service::{ListParams, Services};
@@ -108,7 +109,7 @@ pub async fn export_users(
             Some("jsonl") => Format::JsonLines,
             Some(_) => {
                 return Err(Error::bad_request(
-                    "invalid_parameter",
+                    ErrorCode::InvalidParameter,
                     "format must be csv or jsonl",
                 ));
             }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use usher_core::Error;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 use usher_core::group::Group;
 use usher_core::listing::{Cursor, Page, parse_limit};
 use usher_core::service::ScimQuery;
@@ -69,7 +70,7 @@ pub struct ListGroupsQuery {
 
 fn bad_cursor() -> Error {
     Error::bad_request(
-        "invalid_cursor",
+        ErrorCode::InvalidCursor,
         "the cursor is not valid; start again from the first page",
     )
 }

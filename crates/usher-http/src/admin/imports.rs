@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use serde::{Deserialize, Serialize};
 use usher_core::Error;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 use usher_core::import::{ImportFormat, MAX_FILE_BYTES};
 use usher_core::service::{ImportReport, ImportRequest};
 use utoipa::{IntoParams, ToSchema};
@@ -78,7 +79,7 @@ impl From<ImportReport> for ImportResponse {
                 .map(|e| ImportError {
                     line: e.line,
                     field: e.field,
-                    code: e.code,
+                    code: e.code.as_str().to_owned(),
                     message: e.message,
                 })
                 .collect(),
@@ -92,7 +93,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
     let media = media_type(req.headers());
     let format = match q.format.as_deref() {
         Some(f) => ImportFormat::parse(f).ok_or_else(|| {
-            Error::bad_request("invalid_parameter", "format must be csv or jsonl")
+            Error::bad_request(ErrorCode::InvalidParameter, "format must be csv or jsonl")
         })?,
         None => match media.as_str() {
             "text/csv" | "application/csv" => ImportFormat::Csv,
@@ -112,7 +113,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
         Some("true") => true,
         Some(_) => {
             return Err(Error::bad_request(
-                "invalid_parameter",
+                ErrorCode::InvalidParameter,
                 "dry_run must be true or false",
             ));
         }

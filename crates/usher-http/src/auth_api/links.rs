@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 use usher_core::input::ObjectReader;
 use usher_core::service::invalid_link;
 use usher_core::store::LinkKind;
@@ -41,7 +42,7 @@ fn read(body: serde_json::Value) -> Result<(String, String), Error> {
         _ => {
             r.push(usher_core::FieldError::new(
                 "password",
-                "required",
+                ErrorCode::Required,
                 "is required",
             ));
             None

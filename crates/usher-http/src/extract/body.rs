@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use usher_core::Error;
+use usher_core::error::ErrorCode;
 
 /// The largest JSON body the admin API reads.
 pub(crate) const MAX_JSON_BODY: usize = 1024 * 1024;
@@ -78,13 +79,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 pub(crate) fn parse_json(bytes: &Bytes) -> Result<Value, Error> {
     if bytes.is_empty() {
         return Err(Error::bad_request(
-            "malformed_json",
+            ErrorCode::MalformedJson,
             "the body is empty; send a JSON object",
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         Error::bad_request(
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!(
                 "the body is not valid JSON ({} at line {}, column {})",
                 e.classify_kind(),
@@ -132,7 +133,7 @@ pub(crate) fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
         .collect();
     serde_json::from_value(Value::Object(map)).map_err(|e| {
         Error::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("the query string is not valid: {e}"),
         )
     })
@@ -144,7 +145,7 @@ pub(crate) fn int_param(name: &'static str, v: Option<&String>) -> Result<Option
         None => Ok(None),
         Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
             Error::bad_request(
-                "invalid_parameter",
+                ErrorCode::InvalidParameter,
                 format!("{name} must be a whole number"),
             )
         }),

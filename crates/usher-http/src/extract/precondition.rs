@@ -4,6 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use usher_core::Error;
+use usher_core::error::ErrorCode;
 
 /// The version named by `If-Match`: `None` when absent or `*`.
 #[derive(Debug)]
@@ -23,7 +24,7 @@ pub(crate) fn parse_if_match(v: &str) -> Result<Option<i64>, Error> {
         .map(Some)
         .ok_or_else(|| {
             Error::bad_request(
-                "invalid_if_match",
+                ErrorCode::InvalidIfMatch,
                 "If-Match must be an ETag such as W/\"3\" (from a previous response)",
             )
         })
@@ -38,7 +39,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             Some(v) => match v.to_str() {
                 Ok(s) => parse_if_match(s),
                 Err(_) => Err(Error::bad_request(
-                    "invalid_if_match",
+                    ErrorCode::InvalidIfMatch,
                     "If-Match must be ASCII",
                 )),
             },

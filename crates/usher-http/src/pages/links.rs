@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use usher_core::Error;
+use usher_core::error::ErrorCode;
 use usher_core::store::LinkKind;
 use usher_core::tenant::Tenant;
 use usher_core::user::User;
@@ -173,13 +174,13 @@ async fn show_link_form(
     }
 }
 
-fn field_message(w: &Words, code: &str, min: u32) -> String {
+fn field_message(w: &Words, code: Option<ErrorCode>, min: u32) -> String {
     match code {
-        "too_short" => w.too_short.replace("{min}", &min.to_string()),
-        "too_long" => w.too_long.to_owned(),
-        "common_password" => w.common_password.to_owned(),
-        "same_as_email" => w.same_as_email.to_owned(),
-        "same_as_username" => w.same_as_username.to_owned(),
+        Some(ErrorCode::TooShort) => w.too_short.replace("{min}", &min.to_string()),
+        Some(ErrorCode::TooLong) => w.too_long.to_owned(),
+        Some(ErrorCode::CommonPassword) => w.common_password.to_owned(),
+        Some(ErrorCode::SameAsEmail) => w.same_as_email.to_owned(),
+        Some(ErrorCode::SameAsUsername) => w.same_as_username.to_owned(),
         _ => w.busy.to_owned(),
     }
 }
@@ -247,7 +248,7 @@ async fn submit_link_form(
             )
         }
         Err(Error::Validation(v)) => {
-            let code = v.0.first().map(|f| f.code).unwrap_or("");
+            let code = v.0.first().map(|f| f.code);
             again(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &field_message(w, code, tenant.settings.password_min_length),

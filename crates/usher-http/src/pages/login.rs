@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use usher_core::Error;
+use usher_core::error::ErrorCode;
 use usher_core::service::{Enrolment, LoginOutcome, SignedIn};
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::Language;
@@ -116,7 +117,7 @@ pub(super) fn refused_login(
             res
         }
         Error::Unauthorized {
-            code: "invalid_credentials",
+            code: ErrorCode::InvalidCredentials,
             ..
         } => form(StatusCode::UNAUTHORIZED, w.wrong),
         // An expired or spent second step starts over.

@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use usher_core::Error;
+use usher_core::error::ErrorCode;
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::Language;
 
@@ -147,7 +148,7 @@ pub(super) async fn submit_code_form(
     match outcome {
         Ok(signed) => signed_in(&state, &tenant, signed),
         Err(Error::Unauthorized {
-            code: "invalid_code",
+            code: ErrorCode::InvalidCode,
             ..
         }) => again(StatusCode::UNAUTHORIZED, w.wrong_code),
         Err(e) => refused_login(&state, &tenant, lang, &csrf, "", e),

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use usher_core::Error;
-use usher_core::error::Missing;
+use usher_core::error::{ErrorCode, Missing};
 use usher_core::scim::resource::{ERROR_URN, scim_field};
 
 /// A SCIM error answer (RFC 7644 §3.12).
@@ -38,11 +38,11 @@ impl ScimError {
     /// The domain error a refusal is audited as.
     pub(crate) fn to_domain(&self) -> Error {
         let code = match self.scim_type {
-            Some("invalidSyntax") => "invalid_syntax",
-            Some("invalidFilter") => "invalid_filter",
-            Some("invalidPath") => "invalid_path",
-            Some("tooMany") => "too_many",
-            _ => "invalid_value",
+            Some("invalidSyntax") => ErrorCode::InvalidSyntax,
+            Some("invalidFilter") => ErrorCode::InvalidFilter,
+            Some("invalidPath") => ErrorCode::InvalidPath,
+            Some("tooMany") => ErrorCode::TooMany,
+            _ => ErrorCode::InvalidValue,
         };
         match self.status {
             StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(self.detail.clone()),
@@ -89,15 +89,16 @@ impl IntoResponse for ScimError {
 }
 
 /// The `scimType` of a request error code from the services.
-fn scim_type_of(code: &str) -> Option<&'static str> {
+fn scim_type_of(code: ErrorCode) -> Option<&'static str> {
+    use ErrorCode as C;
     Some(match code {
-        "invalid_filter" => "invalidFilter",
-        "invalid_path" => "invalidPath",
-        "no_target" => "noTarget",
-        "mutability" => "mutability",
-        "too_many" => "tooMany",
-        "invalid_syntax" | "malformed_json" | "invalid_body" => "invalidSyntax",
-        "invalid_sort" | "invalid_value" | "invalid_parameter" => "invalidValue",
+        C::InvalidFilter => "invalidFilter",
+        C::InvalidPath => "invalidPath",
+        C::NoTarget => "noTarget",
+        C::Mutability => "mutability",
+        C::TooMany => "tooMany",
+        C::InvalidSyntax | C::MalformedJson | C::InvalidBody => "invalidSyntax",
+        C::InvalidSort | C::InvalidValue | C::InvalidParameter => "invalidValue",
         _ => return None,
     })
 }
@@ -118,14 +119,14 @@ impl From<Error> for ScimError {
             }
             Error::BadRequest { code, message } => ScimError::new(
                 StatusCode::BAD_REQUEST,
-                scim_type_of(code).or(Some("invalidValue")),
+                scim_type_of(*code).or(Some("invalidValue")),
                 message.clone(),
             ),
             Error::NotFound(Missing::User) => ScimError::not_found("no user with this id"),
             Error::NotFound(Missing::Group) => ScimError::not_found("no group with this id"),
             Error::NotFound(_) => ScimError::not_found("not found"),
             Error::Conflict { code, message, .. }
-                if code.ends_with("_taken") || *code == "attribute_exists" =>
+                if code.as_str().ends_with("_taken") || *code == ErrorCode::AttributeExists =>
             {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message.clone())
             }

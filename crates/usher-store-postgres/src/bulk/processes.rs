@@ -16,7 +16,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, PROCESSED, RowData, refusal_outcome,
 };
-use usher_core::error::{Error, Missing};
+use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
 use uuid::Uuid;
 
@@ -232,7 +232,7 @@ pub(crate) async fn move_state(
             .ok_or(Error::NotFound(Missing::BulkProcess))?;
         if !change.from.contains(&current.state) {
             return Err(Error::conflict(
-                "invalid_bulk_state",
+                ErrorCode::InvalidBulkState,
                 format!(
                     "the bulk process is {}; it cannot become {}",
                     current.state.as_str(),

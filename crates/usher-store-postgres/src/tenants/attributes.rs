@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use usher_core::StoreError;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::audit::AuditDraft;
-use usher_core::error::{Error, Missing};
+use usher_core::error::{Error, ErrorCode, Missing};
 use uuid::Uuid;
 
 pub(crate) async fn list_attributes(
@@ -100,7 +100,7 @@ pub(crate) async fn delete_attribute(
                 .db()?;
         if holders > 0 && !purge {
             return Err(Error::conflict(
-                "attribute_in_use",
+                ErrorCode::AttributeInUse,
                 format!("{holders} users hold a value of this attribute; delete with purge=true to remove the values too"),
             ));
         }

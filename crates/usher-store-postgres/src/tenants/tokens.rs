@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool, Row};
 use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
-use usher_core::error::{Error, Missing};
+use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::token::{ApiToken, SecretHash, TokenScope};
 use uuid::Uuid;
 
@@ -85,7 +85,7 @@ pub(crate) async fn replace_named_super_token(
                 .db()?;
         if taken {
             return Err(Error::Conflict {
-                code: "token_exists",
+                code: ErrorCode::TokenExists,
                 field: None,
                 message: "a token with this secret already exists".into(),
             });

@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use usher_core::audit::AuditDraft;
-use usher_core::error::{Error, ValidationErrors};
+use usher_core::error::{Error, ErrorCode, ValidationErrors};
 use usher_core::search::search_blob;
 use usher_core::user::User;
 use uuid::Uuid;
@@ -91,7 +91,7 @@ async fn check_attribute_names(c: &mut PgConnection, tk: i64, batch: &[User]) ->
     }
     Err(Error::Validation(ValidationErrors::single(
         "attributes",
-        "unknown_attribute",
+        ErrorCode::UnknownAttribute,
         "no custom attribute of this name is defined",
     )))
 }
@@ -239,7 +239,7 @@ pub(crate) async fn check_unique(
     tk: i64,
     batch: &[User],
 ) -> Result<(), Error> {
-    let taken = |code: &'static str, field: &'static str, what: &str| Error::Conflict {
+    let taken = |code: ErrorCode, field: &'static str, what: &str| Error::Conflict {
         code,
         field: Some(field),
         message: format!("a user with this {what} already exists ({code})"),
@@ -305,18 +305,22 @@ pub(crate) async fn check_unique(
     for u in batch {
         let email = u.email.normalized();
         if !seen_emails.insert(email) || stored_emails.contains(email) {
-            return Err(taken("email_taken", "email", "email"));
+            return Err(taken(ErrorCode::EmailTaken, "email", "email"));
         }
         if let Some(name) = &u.username {
             let name = name.normalized();
             if stored_usernames.contains(&name) || !seen_usernames.insert(name) {
-                return Err(taken("username_taken", "username", "username"));
+                return Err(taken(ErrorCode::UsernameTaken, "username", "username"));
             }
         }
         if let Some(x) = &u.external_id {
             let key = (u.source.clone(), x.as_str().to_owned());
             if stored_externals.contains(&key) || !seen_externals.insert(key) {
-                return Err(taken("external_id_taken", "external_id", "external id"));
+                return Err(taken(
+                    ErrorCode::ExternalIdTaken,
+                    "external_id",
+                    "external id",
+                ));
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::users::rows::StoredUser;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use std::collections::HashSet;
-use usher_core::error::{Error, FieldError, ValidationErrors};
+use usher_core::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use usher_core::search::search_blob;
 use usher_core::user::{User, UserState};
 
@@ -101,7 +101,7 @@ async fn check_attribute_names(
         if !found.contains(key) {
             errors.push(FieldError::new(
                 format!("attributes.{name}"),
-                "unknown_attribute",
+                ErrorCode::UnknownAttribute,
                 "no custom attribute of this name is defined",
             ));
         }

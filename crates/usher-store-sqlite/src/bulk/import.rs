@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
-use usher_core::error::{Error, StoreError};
+use usher_core::error::{Error, ErrorCode, StoreError};
 use usher_core::store::ImportEntry;
 use usher_core::user::User;
 use uuid::Uuid;
@@ -51,7 +51,7 @@ pub(crate) fn match_users(
 type Refusals = Vec<(u32, Error)>;
 
 /// A refusal of one entry, found before anything is written.
-fn taken(code: &'static str, field: &'static str, what: &str) -> Error {
+fn taken(code: ErrorCode, field: &'static str, what: &str) -> Error {
     Error::Conflict {
         code,
         field: Some(field),
@@ -111,7 +111,7 @@ fn check(
         let email = u.email.normalized();
         let found = holders.get(email).cloned();
         if !emails.insert(email.to_owned()) || other(found, u.id) {
-            refuse(taken("email_taken", "email", "email"));
+            refuse(taken(ErrorCode::EmailTaken, "email", "email"));
             continue;
         }
         if let Some(name) = &u.username {
@@ -121,7 +121,7 @@ fn check(
                 .optional()
                 .db()?;
             if other(found, u.id) || !usernames.insert(name) {
-                refuse(taken("username_taken", "username", "username"));
+                refuse(taken(ErrorCode::UsernameTaken, "username", "username"));
                 continue;
             }
         }
@@ -131,7 +131,11 @@ fn check(
                 .optional()
                 .db()?;
             if other(found, u.id) || !externals.insert((u.source.clone(), x.as_str().to_owned())) {
-                refuse(taken("external_id_taken", "external_id", "external id"));
+                refuse(taken(
+                    ErrorCode::ExternalIdTaken,
+                    "external_id",
+                    "external id",
+                ));
                 continue;
             }
         }
@@ -147,7 +151,7 @@ fn check(
             };
             if !known {
                 refuse(Error::conflict(
-                    "unknown_attribute",
+                    ErrorCode::UnknownAttribute,
                     format!("the attribute {name} is not defined (any more)"),
                 ));
                 break;

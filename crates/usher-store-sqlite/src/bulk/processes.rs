@@ -9,7 +9,7 @@ use usher_core::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, PROCESSED, RowData, refusal_outcome,
 };
 use usher_core::clock::{from_micros, to_micros};
-use usher_core::error::{Error, Missing, StoreError};
+use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
 use uuid::Uuid;
 
@@ -176,7 +176,7 @@ pub(crate) fn move_state(
             .ok_or(Error::NotFound(Missing::BulkProcess))?;
         if !change.from.contains(&current.state) {
             return Err(Error::conflict(
-                "invalid_bulk_state",
+                ErrorCode::InvalidBulkState,
                 format!(
                     "the bulk process is {}; it cannot become {}",
                     current.state.as_str(),

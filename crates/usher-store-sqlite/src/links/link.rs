@@ -7,7 +7,7 @@ use crate::users::rows;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use usher_core::clock::{from_micros, to_micros};
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{LinkKind, LinkRecord, PasswordWrite, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
@@ -56,7 +56,7 @@ type LinkRow = (Vec<u8>, i64, String, i64, Option<i64>);
 /// The one refusal of a redemption, whatever made the link unusable.
 pub(crate) fn invalid_link() -> Error {
     Error::bad_request(
-        "invalid_link",
+        ErrorCode::InvalidLink,
         "this link is not valid: it may have expired or been used already; ask for a new one",
     )
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
-use usher_core::error::{Error, Missing};
+use usher_core::error::{Error, ErrorCode, Missing};
 use uuid::Uuid;
 
 pub(crate) fn list_attributes(c: &Connection, tk: i64) -> DbResult<Vec<AttributeDefinition>> {
@@ -86,7 +86,7 @@ pub(crate) fn delete_attribute(
             .db()?;
         if !holders.is_empty() && !purge {
             return Err(Error::conflict(
-                "attribute_in_use",
+                ErrorCode::AttributeInUse,
                 format!(
                     "{} users hold a value of this attribute; delete with purge=true to remove the values too",
                     holders.len()

@@ -5,7 +5,7 @@ use crate::tenants::key_of;
 use rusqlite::{Connection, OptionalExtension, params};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
-use usher_core::error::{Error, Missing};
+use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::token::{ApiToken, SecretHash, TokenScope};
 use uuid::Uuid;
 
@@ -69,7 +69,7 @@ pub(crate) fn replace_named_super_token(
             .db()?;
         if taken {
             return Err(Error::Conflict {
-                code: "token_exists",
+                code: ErrorCode::TokenExists,
                 field: None,
                 message: "a token with this secret already exists".into(),
             });

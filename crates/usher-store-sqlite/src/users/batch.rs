@@ -7,7 +7,7 @@ use crate::users::write::{UserInserts, check_attribute_names};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use usher_core::audit::AuditDraft;
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::search::UserIndex;
 use usher_core::user::User;
 
@@ -41,7 +41,7 @@ pub(crate) fn insert_batch(
 /// an email, a username or an external id.
 fn check_batch_unique(c: &Connection, tk: i64, batch: &[User]) -> Result<(), Error> {
     use std::collections::HashSet;
-    let taken = |code: &'static str, field: &'static str, what: &str| Error::Conflict {
+    let taken = |code: ErrorCode, field: &'static str, what: &str| Error::Conflict {
         code,
         field: Some(field),
         message: format!("a user with this {what} already exists ({code})"),
@@ -62,18 +62,22 @@ fn check_batch_unique(c: &Connection, tk: i64, batch: &[User]) -> Result<(), Err
     for u in batch {
         let email = u.email.normalized();
         if !emails.insert(email.to_owned()) || email_q.exists(params![tk, email]).db()? {
-            return Err(taken("email_taken", "email", "email"));
+            return Err(taken(ErrorCode::EmailTaken, "email", "email"));
         }
         if let Some(name) = &u.username {
             let name = name.normalized();
             if username_q.exists(params![tk, name]).db()? || !usernames.insert(name) {
-                return Err(taken("username_taken", "username", "username"));
+                return Err(taken(ErrorCode::UsernameTaken, "username", "username"));
             }
         }
         if let Some(x) = &u.external_id {
             let key = (u.source.clone(), x.as_str().to_owned());
             if external_q.exists(params![tk, key.0, key.1]).db()? || !externals.insert(key) {
-                return Err(taken("external_id_taken", "external_id", "external id"));
+                return Err(taken(
+                    ErrorCode::ExternalIdTaken,
+                    "external_id",
+                    "external id",
+                ));
             }
         }
     }

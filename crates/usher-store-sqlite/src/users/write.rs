@@ -9,7 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, ToSql, params};
 use time::OffsetDateTime;
 use usher_core::clock::to_micros;
-use usher_core::error::{Error, FieldError, ValidationErrors};
+use usher_core::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use usher_core::search::{UserIndex, head_rows, rows_for_terms, search_blob, terms_from_blob};
 use usher_core::user::{User, UserState};
 
@@ -116,7 +116,7 @@ pub(crate) fn check_attribute_names(c: &Connection, tk: i64, u: &User) -> Result
         if !exists {
             errors.push(FieldError::new(
                 format!("attributes.{name}"),
-                "unknown_attribute",
+                ErrorCode::UnknownAttribute,
                 "no custom attribute of this name is defined",
             ));
         }

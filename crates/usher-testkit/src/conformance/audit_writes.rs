@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use usher_core::Store;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::store::Effects;
 use usher_core::tenant::{NewTenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, Secret, TokenScope};
@@ -130,7 +130,8 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     let mut w = edit(&u, Some(1), at(3), "x", |u| u.first_name = None);
     w.audit = draft(Some(t.id), "w.modify_stale", at(3));
     let _ = store.modify_user(w).await;
-    let refuse = |_: &mut usher_core::user::User| Err(Error::conflict("already_disabled", "no"));
+    let refuse =
+        |_: &mut usher_core::user::User| Err(Error::conflict(ErrorCode::AlreadyDisabled, "no"));
     let mut w = write(t.id, u.id, None, at(3), "x", refuse);
     w.audit = draft(Some(t.id), "w.modify_refused", at(3));
     let _ = store.modify_user(w).await;
@@ -139,7 +140,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
             t.id,
             u.id,
             None,
-            Box::new(|_| Err(Error::conflict("not_disabled", "no"))),
+            Box::new(|_| Err(Error::conflict(ErrorCode::NotDisabled, "no"))),
             draft(Some(t.id), "w.delete_guarded", at(4)),
         )
         .await;

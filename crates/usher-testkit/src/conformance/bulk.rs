@@ -7,7 +7,7 @@ use super::paging::assert_query_answers;
 use std::sync::Arc;
 use usher_core::Store;
 use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{BulkChange, BulkOp, BulkStep, Effects};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
@@ -110,7 +110,7 @@ fn block(u: &User, if_match: i64) -> BulkOp {
         |user| {
             if user.stored_state != UserState::Active {
                 return Err(Error::conflict(
-                    "already_blocked",
+                    ErrorCode::AlreadyBlocked,
                     "the user is already blocked",
                 ));
             }
@@ -256,7 +256,10 @@ pub async fn a_bulk_chunk_runs_each_row_once_with_its_outcome_and_audit(store: A
             BulkStep {
                 line: 4,
                 op: BulkOp::Refuse {
-                    refusal: Error::conflict("unknown_user", "no user with this id or email"),
+                    refusal: Error::conflict(
+                        ErrorCode::UnknownUser,
+                        "no user with this id or email",
+                    ),
                     audit: draft(Some(t.id), "user.block", at(3)),
                 },
             },

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use usher_core::Store;
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{Effects, UserWrite};
 use usher_core::user::fields::{Email, PersonName, Username};
 use usher_core::user::{User, UserState};
@@ -186,7 +186,7 @@ pub async fn a_refused_mutation_writes_nothing_but_records_a_refused_event(store
         u.first_name = name("Changed");
         u.stored_state = UserState::Disabled;
         Err(Error::conflict(
-            "already_blocked",
+            ErrorCode::AlreadyBlocked,
             "the user is already blocked",
         ))
     });

@@ -4,7 +4,7 @@ use super::changes::{edit, name};
 use super::fixtures::*;
 use std::sync::{Arc, Mutex};
 use usher_core::Store;
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::user::{User, UserState};
 use uuid::Uuid;
 
@@ -85,7 +85,10 @@ pub async fn a_refusing_delete_guard_keeps_the_user_and_records_a_refused_event(
     let seen_in_guard = seen.clone();
     let guard = Box::new(move |user: &User| {
         *seen_in_guard.lock().expect("lock") = Some(user.clone());
-        Err(Error::conflict("not_disabled", "disable the user first"))
+        Err(Error::conflict(
+            ErrorCode::NotDisabled,
+            "disable the user first",
+        ))
     });
     refused(
         store

@@ -281,8 +281,8 @@ pub async fn insert_all(store: &dyn Store, tenant: Uuid, users: &[User]) {
 /// else the error's own code.
 pub fn codes(e: &Error) -> Vec<&'static str> {
     match e {
-        Error::Validation(v) => v.0.iter().map(|f| f.code).collect(),
-        other => vec![other.code()],
+        Error::Validation(v) => v.0.iter().map(|f| f.code.as_str()).collect(),
+        other => vec![other.code().as_str()],
     }
 }
 

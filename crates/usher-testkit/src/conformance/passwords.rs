@@ -8,7 +8,7 @@ use super::fixtures::*;
 use serde_json::json;
 use std::sync::Arc;
 use usher_core::Store;
-use usher_core::error::Error;
+use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{Effects, PasswordWrite};
 use usher_core::user::User;
 use uuid::Uuid;
@@ -151,7 +151,7 @@ pub async fn a_refused_write_leaves_the_password_hash_alone(store: Arc<dyn Store
     )
     .await;
     let refused_write = write(t.id, u.id, None, at(1), "user.login", |_| {
-        Err(Error::conflict("invalid_state", "refused"))
+        Err(Error::conflict(ErrorCode::InvalidState, "refused"))
     });
     refused(store.modify_user(refused_write).await, "invalid_state");
     let stale = write(t.id, u.id, Some(u.version + 1), at(1), "user.login", |_| {

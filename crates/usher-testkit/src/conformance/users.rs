@@ -372,7 +372,7 @@ pub async fn creating_a_user_with_a_value_of_an_undefined_attribute_is_refused(
     );
     let events = events_since(&*store, t.id, before).await;
     assert_eq!(events.len(), 1);
-    assert_refused_event(&events[0], "user.create", e.code());
+    assert_refused_event(&events[0], "user.create", e.code().as_str());
     let fine = UserBuilder::new(t.id, "fine@example.com")
         .attr("department", "Sales")
         .build();

@@ -27,6 +27,7 @@
 //! run on every row of an import.
 
 mod bcrypt;
+use crate::error::{ErrorCode, FieldError};
 mod pbkdf2;
 mod scrypt;
 #[cfg(test)]
@@ -38,7 +39,6 @@ pub use self::scrypt::Scrypt;
 
 use super::HashError;
 use super::phc::{self, Phc};
-use crate::error::FieldError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 
@@ -149,15 +149,15 @@ pub fn check_importable(s: &str) -> Result<(), FieldError> {
     parse_stored(s).map(|_| ()).map_err(|e| match e {
         HashError::UnknownFormat(why) => FieldError::new(
             FIELD,
-            "unsupported_hash_format",
+            ErrorCode::UnsupportedHashFormat,
             format!("{why}; {ACCEPTED}"),
         ),
         HashError::Unsupported(why) => FieldError::new(
             FIELD,
-            "hash_cost_too_high",
+            ErrorCode::HashCostTooHigh,
             format!("costs more to verify than Usher allows: {why}"),
         ),
-        other => FieldError::new(FIELD, "malformed_hash", other.to_string()),
+        other => FieldError::new(FIELD, ErrorCode::MalformedHash, other.to_string()),
     })
 }
 

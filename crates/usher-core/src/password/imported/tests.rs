@@ -8,7 +8,7 @@ const HASH: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const BCRYPT: &str = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
 
 fn code(s: &str) -> &'static str {
-    check_importable(s).map_or_else(|e| e.code, |()| "ok")
+    check_importable(s).map_or_else(|e| e.code.as_str(), |()| "ok")
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! problems are named all at once.
 
 use super::{ENTERPRISE_URN, lenient_bool, member};
-use crate::error::ValidationErrors;
+use crate::error::{ErrorCode, ValidationErrors};
 use serde_json::{Map, Value};
 
 /// A string attribute of the body: absent and `null` are `None`.
@@ -19,7 +19,7 @@ pub(super) fn string_at(
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(_) => {
-            errors.add(field, "invalid_type", "must be a string");
+            errors.add(field, ErrorCode::InvalidType, "must be a string");
             None
         }
     }
@@ -42,7 +42,7 @@ pub(super) fn elements<'v>(
                     Value::Null => {}
                     _ => errors.add(
                         name,
-                        "invalid_type",
+                        ErrorCode::InvalidType,
                         "must be an array of objects with a value",
                     ),
                 }
@@ -53,7 +53,7 @@ pub(super) fn elements<'v>(
         Some(_) => {
             errors.add(
                 name,
-                "invalid_type",
+                ErrorCode::InvalidType,
                 "must be an array of objects with a value",
             );
             Vec::new()
@@ -99,16 +99,22 @@ pub(super) fn check_schemas(
                     Some(s) if s.eq_ignore_ascii_case(ENTERPRISE_URN) => {}
                     _ => errors.add(
                         "schemas",
-                        "unknown_schema",
+                        ErrorCode::UnknownSchema,
                         format!("lists a schema this resource does not have: {s}"),
                     ),
                 }
             }
             if !has_core {
-                errors.add("schemas", "required", format!("must list {core}"));
+                errors.add("schemas", ErrorCode::Required, format!("must list {core}"));
             }
         }
-        None | Some(Value::Null) => errors.add("schemas", "required", format!("must list {core}")),
-        Some(_) => errors.add("schemas", "invalid_type", "must be an array of schema URNs"),
+        None | Some(Value::Null) => {
+            errors.add("schemas", ErrorCode::Required, format!("must list {core}"))
+        }
+        Some(_) => errors.add(
+            "schemas",
+            ErrorCode::InvalidType,
+            "must be an array of schema URNs",
+        ),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::body::{check_schemas, elements, kind_of, string_at};
 use super::{GROUP_URN, member, rfc3339, version_tag};
-use crate::error::{Error, ValidationErrors};
+use crate::error::{Error, ErrorCode, ValidationErrors};
 use serde_json::{Map, Value, json};
 
 /// The Group resource of `group` (RFC 7643 §4.2): members as
@@ -44,7 +44,7 @@ pub fn group_resource(group: &crate::group::Group, base: &str) -> Value {
 pub fn read_group(body: &Value) -> Result<crate::group::GroupInput, Error> {
     let Value::Object(obj) = body else {
         return Err(Error::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             "the body must be a JSON object (a SCIM Group resource)",
         ));
     };

@@ -7,7 +7,7 @@ use super::user::ExtensionNames;
 use super::{
     ENTERPRISE_ATTRIBUTES, ENTERPRISE_URN, USER_URN, USHER_USER_URN, lenient_bool, member,
 };
-use crate::error::{Error, ValidationErrors};
+use crate::error::{Error, ErrorCode, ValidationErrors};
 use serde_json::{Map, Value, json};
 
 /// A SCIM User body read as the admin API's user fields.
@@ -27,7 +27,7 @@ pub struct UserInput {
 pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error> {
     let Value::Object(obj) = body else {
         return Err(Error::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             "the body must be a JSON object (a SCIM User resource)",
         ));
     };
@@ -39,7 +39,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
     if user_name.is_none() && !errors.0.iter().any(|e| e.field == "userName") {
-        errors.add("userName", "required", "is required");
+        errors.add("userName", ErrorCode::Required, "is required");
     }
 
     // The login email: the primary email, else the work one, else the
@@ -53,7 +53,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
     if with_value.len() > 2 {
         errors.add(
             "emails",
-            "too_many_emails",
+            ErrorCode::TooManyEmails,
             "Usher keeps two addresses: the primary (work) email and one personal email",
         );
     }
@@ -82,7 +82,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         }
         (None, Some(_)) => errors.add(
             "emails",
-            "required",
+            ErrorCode::Required,
             "a user needs an email address: send emails, or a userName that is an email address",
         ),
         (_, None) => {}
@@ -98,7 +98,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         Some(_) => {
             errors.add(
                 "name",
-                "invalid_type",
+                ErrorCode::InvalidType,
                 "must be an object with givenName and familyName",
             );
             Map::new()
@@ -144,7 +144,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         Some(v) => match lenient_bool(v) {
             Some(b) => Some(b),
             None => {
-                errors.add("active", "invalid_type", "must be true or false");
+                errors.add("active", ErrorCode::InvalidType, "must be true or false");
                 None
             }
         },
@@ -168,7 +168,7 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
                 }
             }
             Value::Null => {}
-            _ => errors.add(ENTERPRISE_URN, "invalid_type", "must be an object"),
+            _ => errors.add(ENTERPRISE_URN, ErrorCode::InvalidType, "must be an object"),
         }
     }
     if let Some(v) = member(obj, USHER_USER_URN) {
@@ -182,18 +182,18 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
                             Value::String(s) => {
                                 attributes.insert(name.clone(), json!(s));
                             }
-                            _ => errors.add(field, "invalid_type", "must be a string"),
+                            _ => errors.add(field, ErrorCode::InvalidType, "must be a string"),
                         },
                         None => errors.add(
                             field,
-                            "unknown_attribute",
+                            ErrorCode::UnknownAttribute,
                             "is not a custom attribute of this tenant",
                         ),
                     }
                 }
             }
             Value::Null => {}
-            _ => errors.add(USHER_USER_URN, "invalid_type", "must be an object"),
+            _ => errors.add(USHER_USER_URN, ErrorCode::InvalidType, "must be an object"),
         }
     }
     fields.insert("attributes".into(), Value::Object(attributes));

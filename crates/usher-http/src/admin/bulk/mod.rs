@@ -4,6 +4,7 @@
 
 mod responses;
 use usher_core::audit::AuditAction;
+use usher_core::error::ErrorCode;
 pub(super) mod upload;
 
 use crate::AppState;
@@ -58,7 +59,7 @@ fn bounded(
         None => Ok(default),
         Some(n) if (min..=max).contains(&n) => Ok(n),
         Some(_) => Err(Error::bad_request(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("{name} must be between {min} and {max}"),
         )),
     }

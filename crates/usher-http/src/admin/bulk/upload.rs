@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use usher_core::Error;
 use usher_core::audit::AuditAction;
 use usher_core::bulk::{LineError, MAX_FILE_BYTES};
+use usher_core::error::ErrorCode;
 use usher_core::service::BulkUpload;
 use utoipa::{IntoParams, ToSchema};
 
@@ -77,7 +78,7 @@ fn flag(name: &str, v: Option<&str>) -> Result<bool, Error> {
         None | Some("") | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(Error::bad_request(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("{name} must be true or false"),
         )),
     }
@@ -104,7 +105,10 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| multer::parse_boundary(v).ok())
                 .ok_or_else(|| {
-                    Error::bad_request("invalid_multipart", "the multipart body has no boundary")
+                    Error::bad_request(
+                        ErrorCode::InvalidMultipart,
+                        "the multipart body has no boundary",
+                    )
                 })?;
             let limits = multer::Constraints::new().size_limit(
                 multer::SizeLimit::new().whole_stream(MAX_FILE_BYTES as u64 + 64 * 1024),
@@ -116,9 +120,10 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
             let bad = |e: multer::Error| match e {
                 multer::Error::StreamSizeExceeded { .. }
                 | multer::Error::FieldSizeExceeded { .. } => too_large(),
-                e => {
-                    Error::bad_request("invalid_multipart", format!("the form cannot be read: {e}"))
-                }
+                e => Error::bad_request(
+                    ErrorCode::InvalidMultipart,
+                    format!("the form cannot be read: {e}"),
+                ),
             };
             while let Some(field) = form.next_field().await.map_err(bad)? {
                 let name = field.name().unwrap_or("").to_owned();
@@ -133,7 +138,10 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
                 }
             }
             upload.file = file.ok_or_else(|| {
-                Error::bad_request("missing_file", "the form needs a file field with the CSV")
+                Error::bad_request(
+                    ErrorCode::MissingFile,
+                    "the form needs a file field with the CSV",
+                )
             })?;
             Ok(upload)
         }

@@ -1,18 +1,22 @@
-//! The domain's error type. The HTTP layer maps each variant to a status and
-//! a stable `code` in one place (`usher_http::error`).
+//! The domain's error type. Every refusal carries an [`ErrorCode`] from the
+//! one table in [`code`]; the HTTP layer maps each variant to its answer in
+//! one place (`usher_http::error`).
 
+mod code;
+
+pub use code::ErrorCode;
 use serde::Serialize;
 
 /// One invalid input field, named by its JSON path (`attributes.department`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code,
@@ -30,12 +34,7 @@ impl ValidationErrors {
         self.0.push(e);
     }
 
-    pub fn add(
-        &mut self,
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
+    pub fn add(&mut self, field: impl Into<String>, code: ErrorCode, message: impl Into<String>) {
         self.0.push(FieldError::new(field, code, message));
     }
 
@@ -43,11 +42,7 @@ impl ValidationErrors {
         self.0.is_empty()
     }
 
-    pub fn single(
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn single(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
         Self(vec![FieldError::new(field, code, message)])
     }
 
@@ -86,16 +81,16 @@ pub enum Missing {
 }
 
 impl Missing {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Missing::Tenant => "tenant_not_found",
-            Missing::User => "user_not_found",
-            Missing::Attribute => "attribute_not_found",
-            Missing::Token => "token_not_found",
-            Missing::Session => "session_not_found",
-            Missing::Factor => "factor_not_found",
-            Missing::BulkProcess => "bulk_process_not_found",
-            Missing::Group => "group_not_found",
+            Missing::Tenant => ErrorCode::TenantNotFound,
+            Missing::User => ErrorCode::UserNotFound,
+            Missing::Attribute => ErrorCode::AttributeNotFound,
+            Missing::Token => ErrorCode::TokenNotFound,
+            Missing::Session => ErrorCode::SessionNotFound,
+            Missing::Factor => ErrorCode::FactorNotFound,
+            Missing::BulkProcess => ErrorCode::BulkProcessNotFound,
+            Missing::Group => ErrorCode::GroupNotFound,
         }
     }
 }
@@ -119,14 +114,14 @@ pub enum Error {
     Validation(ValidationErrors),
     /// A request parameter outside the body is invalid (cursor, limit, search).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("{} not found", .0.code())]
     NotFound(Missing),
     /// The request conflicts with the current state (a refused transition, a
     /// taken email). `field` names the input that collided, if any.
     #[error("{message}")]
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         field: Option<&'static str>,
         message: String,
     },
@@ -140,10 +135,10 @@ pub enum Error {
     /// or unknown token). One answer for every cause, so that nothing is
     /// revealed about accounts.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized { code: ErrorCode, message: String },
     /// Authenticated, but this account may not do it now (a blocked user).
     #[error("{message}")]
-    Denied { code: &'static str, message: String },
+    Denied { code: ErrorCode, message: String },
     /// Too many failed attempts: try again after `retry_after_secs`.
     #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },
@@ -158,7 +153,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Error::Conflict {
             code,
             field: None,
@@ -166,7 +161,7 @@ impl Error {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Error::BadRequest {
             code,
             message: message.into(),
@@ -174,19 +169,19 @@ impl Error {
     }
 
     /// The stable machine code the HTTP layer and the audit log use.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Validation(_) => "validation_failed",
-            Error::BadRequest { code, .. } => code,
+            Error::Validation(_) => ErrorCode::ValidationFailed,
+            Error::BadRequest { code, .. } => *code,
             Error::NotFound(m) => m.code(),
-            Error::Conflict { code, .. } => code,
-            Error::VersionMismatch { .. } => "version_mismatch",
-            Error::Forbidden(_) => "forbidden",
-            Error::Unauthorized { code, .. } | Error::Denied { code, .. } => code,
-            Error::TooManyAttempts { .. } => "too_many_attempts",
-            Error::TooLarge(_) => "payload_too_large",
-            Error::UnsupportedMediaType(_) => "unsupported_media_type",
-            Error::Store(_) => "internal_error",
+            Error::Conflict { code, .. } => *code,
+            Error::VersionMismatch { .. } => ErrorCode::VersionMismatch,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::Unauthorized { code, .. } | Error::Denied { code, .. } => *code,
+            Error::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            Error::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            Error::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Error::Store(_) => ErrorCode::InternalError,
         }
     }
 
