@@ -21,7 +21,7 @@ if [ $# -gt 0 ] && [ -x "$1" ] && [ -f "$1" ]; then
 fi
 if [ -z "$usher" ]; then
   (cd "$root" && cargo build -q --locked --bin usher)
-  usher="$root/target/debug/usher"
+  usher="${CARGO_TARGET_DIR:-$root/target}/debug/usher"
 fi
 usher="$(cd "$(dirname "$usher")" && pwd)/$(basename "$usher")"
 

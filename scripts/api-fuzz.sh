@@ -21,13 +21,16 @@ token="api-fuzz-token-$(python3 -c 'import secrets; print(secrets.token_hex(16))
 python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q schemathesis
 
 cargo build -q --bin usher
+usher="${CARGO_TARGET_DIR:-target}/debug/usher"
 USHER_DATABASE_URL="$db" USHER_BOOTSTRAP_TOKEN="$token" USHER_LISTEN="127.0.0.1:$port" \
   USHER_ARGON2_MEMORY_KIB=64 USHER_ARGON2_ITERATIONS=1 USHER_LOG=warn \
-  target/debug/usher serve > "$workdir/server.log" 2>&1 &
+  "$usher" serve > "$workdir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$workdir"' EXIT
-for _ in $(seq 100); do
+# Up to 60 s: a loaded CI machine can take long to open the database.
+for _ in $(seq 600); do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { echo "usher serve exited:"; cat "$workdir/server.log"; exit 1; }
   sleep 0.1
 done
 

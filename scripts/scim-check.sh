@@ -21,14 +21,17 @@ if ! command -v scim2 >/dev/null || ! command -v scim-sanity >/dev/null; then
 fi
 
 cargo build -q --bin usher
+usher="${CARGO_TARGET_DIR:-target}/debug/usher"
 export USHER_DATABASE_URL="$db"
 USHER_BOOTSTRAP_TOKEN="$admin" USHER_LISTEN="127.0.0.1:$port" USHER_PUBLIC_URL="http://127.0.0.1:$port" \
   USHER_ARGON2_MEMORY_KIB=64 USHER_ARGON2_ITERATIONS=1 USHER_LOG=warn \
-  target/debug/usher serve > "$workdir/server.log" 2>&1 &
+  "$usher" serve > "$workdir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$workdir"' EXIT
-for _ in $(seq 100); do
+# Up to 60 s: a loaded CI machine can take long to open the database.
+for _ in $(seq 600); do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { echo "usher serve exited:"; cat "$workdir/server.log"; exit 1; }
   sleep 0.1
 done
 api="http://127.0.0.1:$port/api/v1/tenants/default"
@@ -36,7 +39,7 @@ for name in department employeeNumber badge; do
   curl -fs -X POST "$api/attributes" -H "authorization: Bearer $admin" \
     -H 'content-type: application/json' -d "{\"name\": \"$name\", \"label\": \"$name\"}" >/dev/null
 done
-token=$(target/debug/usher token create --tenant default --scim --name scim-check | tail -n1)
+token=$("$usher" token create --tenant default --scim --name scim-check | tail -n1)
 base="http://127.0.0.1:$port/scim/v2/default"
 
 status=0
