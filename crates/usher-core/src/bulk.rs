@@ -10,10 +10,10 @@
 //! the first row that has none: no row twice, none skipped.
 
 use crate::error::{Error, ErrorCode};
+use crate::ids::{BulkProcessId, TenantId, UserId};
 use crate::user::fields::{Email, fold_case};
 use std::collections::HashMap;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 100_000;
@@ -125,8 +125,8 @@ impl BulkState {
 /// One bulk process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkProcess {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: BulkProcessId,
+    pub tenant_id: TenantId,
     pub action: BulkAction,
     /// Check the rows' names and email against the current records.
     pub validate: bool,
@@ -176,7 +176,7 @@ pub struct BulkRow {
     pub line: u32,
     pub data: RowData,
     /// The user the row named at upload, if one existed.
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     /// That user's version at upload.
     pub version: Option<i64>,
     /// The action was carried out.
@@ -216,7 +216,7 @@ pub struct ParsedRow {
 /// How a row names its user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RowKey {
-    Id(Uuid),
+    Id(UserId),
     /// Normalised (case-folded) email.
     Email(String),
 }
@@ -335,7 +335,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedFile, Error> {
             data: data.clone(),
         };
         let key = match (&id, &email) {
-            (Some(id), _) => match Uuid::parse_str(id) {
+            (Some(id), _) => match id.parse::<UserId>() {
                 Ok(u) => RowKey::Id(u),
                 Err(_) => {
                     file.malformed
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn rows_are_read_with_line_numbers_bom_quotes_and_errors() {
-        let id = Uuid::now_v7();
+        let id = UserId::generate();
         let file = format!(
             "\u{feff}Id,Email,First_Name,Extra\n\
              {id},,Ada,x\n\

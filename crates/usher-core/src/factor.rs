@@ -3,9 +3,9 @@
 //! factor is asked for.
 
 use crate::error::ErrorCode;
+use crate::ids::{FactorId, TenantId, UserId};
 use crate::token::SecretHash;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 /// How long a login may wait for its second factor.
 pub const CHALLENGE_TTL: Duration = Duration::minutes(5);
@@ -41,8 +41,8 @@ impl FactorKind {
 /// A factor of a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Factor {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: FactorId,
+    pub user_id: UserId,
     pub kind: FactorKind,
     pub label: String,
     pub created_at: OffsetDateTime,
@@ -93,8 +93,8 @@ impl std::fmt::Debug for NewFactor {
 /// A login waiting for its second factor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub expires_at: OffsetDateTime,
     pub attempts: u32,
     pub user_agent: Option<String>,

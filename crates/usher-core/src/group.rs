@@ -5,19 +5,19 @@
 
 use crate::audit::AuditDraft;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
+use crate::ids::{GroupId, TenantId, UserId};
 use crate::user::fields::{ExternalId, fold_case};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: GroupId,
+    pub tenant_id: TenantId,
     pub display_name: GroupName,
     pub external_id: Option<ExternalId>,
     /// The ids of the member users, in no particular order.
-    pub members: Vec<Uuid>,
+    pub members: Vec<UserId>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub version: i64,
@@ -75,7 +75,7 @@ pub struct GroupInput {
     pub external_id: Option<ExternalId>,
     /// Member ids as given; ids that are no user of the tenant are left
     /// out by the store.
-    pub members: Vec<Uuid>,
+    pub members: Vec<UserId>,
 }
 
 impl GroupInput {
@@ -83,7 +83,7 @@ impl GroupInput {
     pub fn parse(
         display_name: Option<&str>,
         external_id: Option<&str>,
-        members: Vec<Uuid>,
+        members: Vec<UserId>,
         errors: &mut ValidationErrors,
     ) -> Option<Self> {
         let name = match display_name {
@@ -126,8 +126,8 @@ pub type GroupMutation = Box<dyn FnOnce(&mut Group) -> Result<(), Error> + Send>
 
 /// An edit of one group.
 pub struct GroupWrite {
-    pub tenant_id: Uuid,
-    pub group_id: Uuid,
+    pub tenant_id: TenantId,
+    pub group_id: GroupId,
     /// The version named by `If-Match`.
     pub if_match: Option<i64>,
     pub now: OffsetDateTime,
@@ -165,13 +165,13 @@ pub fn group_diff(before: &Group, after: &Group) -> serde_json::Map<String, serd
         .members
         .iter()
         .filter(|m| !before.members.contains(m))
-        .map(Uuid::to_string)
+        .map(ToString::to_string)
         .collect();
     let removed: Vec<String> = before
         .members
         .iter()
         .filter(|m| !after.members.contains(m))
-        .map(Uuid::to_string)
+        .map(ToString::to_string)
         .collect();
     if !added.is_empty() {
         out.insert("members_added".into(), json!(added));
@@ -210,11 +210,11 @@ mod tests {
     #[test]
     fn the_diff_names_added_and_removed_members() {
         let t = OffsetDateTime::UNIX_EPOCH;
-        let a = Uuid::from_u128(1);
-        let b = Uuid::from_u128(2);
+        let a = UserId::from(uuid::Uuid::from_u128(1));
+        let b = UserId::from(uuid::Uuid::from_u128(2));
         let before = Group {
-            id: Uuid::nil(),
-            tenant_id: Uuid::nil(),
+            id: GroupId::nil(),
+            tenant_id: TenantId::nil(),
             display_name: GroupName::from_stored("G".into()),
             external_id: None,
             members: vec![a],

@@ -51,7 +51,7 @@ pub type BulkProcessId = Id<kind::BulkProcess>;
 
 impl<K> Id<K> {
     /// A new id: a UUID v7, which sorts by the time it was made.
-    pub fn new() -> Self {
+    pub fn generate() -> Self {
         Self::from_uuid(Uuid::now_v7())
     }
 
@@ -82,12 +82,6 @@ impl<K> Id<K> {
 
 // The traits below are written out rather than derived: a derive would
 // demand the same trait of `K`, which the kinds (empty enums) lack.
-
-impl<K> Default for Id<K> {
-    fn default() -> Self {
-        Self::nil()
-    }
-}
 
 impl<K> Clone for Id<K> {
     fn clone(&self) -> Self {
@@ -185,7 +179,7 @@ mod tests {
 
     #[test]
     fn new_ids_sort_by_creation() {
-        let (a, b) = (TenantId::new(), TenantId::new());
+        let (a, b) = (TenantId::generate(), TenantId::generate());
         assert!(a < b);
         assert!(!a.is_nil() && TenantId::nil().is_nil());
     }

@@ -39,4 +39,5 @@ pub mod useragent;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, FieldError, StoreError, ValidationErrors};
+pub use ids::{BulkProcessId, FactorId, GroupId, Id, MailId, SessionId, TenantId, TokenId, UserId};
 pub use store::Store;

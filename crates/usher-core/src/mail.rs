@@ -3,9 +3,9 @@
 //! written to an outbox in the same transaction as the action that causes
 //! them and delivered later (see `usher::mailer`).
 
+use crate::ids::{MailId, TenantId, UserId};
 use crate::user::fields::Language;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Why a mail is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +63,9 @@ impl MailState {
 /// A composed mail, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub user_id: Option<Uuid>,
+    pub id: MailId,
+    pub tenant_id: TenantId,
+    pub user_id: Option<UserId>,
     pub kind: MailKind,
     pub recipient: String,
     pub subject: String,

@@ -7,10 +7,10 @@
 //! replaced at every use. A refresh token that comes back after it was
 //! replaced has been copied: the whole session is ended.
 
+use crate::ids::{SessionId, TenantId, UserId};
 use crate::token::{Secret, SecretHash};
 use crate::useragent::ClientInfo;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 /// Prefix of session tokens.
 pub const SESSION_PREFIX: &str = "usher_ses_";
@@ -29,9 +29,9 @@ pub const SEEN_GRANULARITY: Duration = Duration::minutes(1);
 /// One session of one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub id: SessionId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -131,7 +131,7 @@ impl SessionMatch {
 /// A refresh: the presented token's hash and what replaces it.
 #[derive(Debug, Clone, Copy)]
 pub struct Rotation {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub presented: SecretHash,
     pub next: TokenHashes,
     pub now: OffsetDateTime,
@@ -144,7 +144,10 @@ pub enum RotationOutcome {
     Rotated(Box<Session>),
     /// The token had already been replaced: the session it belonged to is
     /// ended (someone holds a copy).
-    Reused { session_id: Uuid, user_id: Uuid },
+    Reused {
+        session_id: SessionId,
+        user_id: UserId,
+    },
     /// No session knows the token.
     Unknown,
 }
@@ -242,9 +245,9 @@ mod tests {
         assert_ne!(tokens.access.hash(), tokens.refresh.hash());
         let m = SessionMatch {
             session: Session {
-                id: Uuid::nil(),
-                tenant_id: Uuid::nil(),
-                user_id: Uuid::nil(),
+                id: SessionId::nil(),
+                tenant_id: TenantId::nil(),
+                user_id: UserId::nil(),
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + SESSION_TTL,

@@ -2,11 +2,11 @@
 //! own settings.
 
 use crate::error::{Error, ErrorCode, FieldError};
+use crate::ids::TenantId;
 use crate::input::{ObjectReader, Patch};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// `^[a-z0-9][a-z0-9-]{0,62}$`, the tenant's name in URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -169,7 +169,7 @@ impl TenantSettings {
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: TenantSlug,
     pub name: String,
     pub settings: TenantSettings,

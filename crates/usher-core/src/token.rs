@@ -3,13 +3,13 @@
 //! bits of entropy, so there is nothing to brute-force), compared in
 //! constant time.
 
+use crate::ids::{TenantId, TokenId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A secret as the holder sees it. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -100,9 +100,9 @@ impl TokenScope {
 /// A stored API token (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
-    pub id: Uuid,
+    pub id: TokenId,
     /// `None` for a super-admin token, which may act on every tenant.
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub scope: TokenScope,
     pub name: String,
     pub hash: SecretHash,

@@ -62,7 +62,7 @@ impl UserResponse {
     pub fn new(u: &User, now: OffsetDateTime) -> Self {
         let s = |v: Option<&str>| v.map(str::to_owned);
         Self {
-            id: u.id,
+            id: u.id.uuid(),
             email: u.email.as_str().to_owned(),
             first_name: s(u.first_name.as_ref().map(|v| v.as_str())),
             last_name: s(u.last_name.as_ref().map(|v| v.as_str())),
@@ -113,7 +113,7 @@ pub struct TenantResponse {
 impl From<&Tenant> for TenantResponse {
     fn from(t: &Tenant) -> Self {
         Self {
-            id: t.id,
+            id: t.id.uuid(),
             slug: t.slug.as_str().to_owned(),
             name: t.name.clone(),
             settings: SettingsResponse::from(&t.settings),
@@ -180,7 +180,7 @@ pub(crate) struct SessionResponse {
 impl SessionResponse {
     pub(crate) fn new(s: Session, current: Option<Uuid>) -> Self {
         Self {
-            id: s.id,
+            id: s.id.uuid(),
             created_at: s.created_at,
             last_seen_at: s.last_seen_at,
             expires_at: s.expires_at,
@@ -192,7 +192,7 @@ impl SessionResponse {
             browser: s.client.browser,
             browser_version: s.client.browser_version,
             location: s.location,
-            current: current == Some(s.id),
+            current: current == Some(s.id.uuid()),
         }
     }
 }

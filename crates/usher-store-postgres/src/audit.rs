@@ -9,19 +9,19 @@ use crate::error::{has_nul, unavailable};
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
-use usher_core::StoreError;
 use usher_core::audit::{AuditDraft, GENESIS_HASH, StoredLink};
 use usher_core::listing::{AuditQuery, Cursor, Page};
 use usher_core::store::{AuditStore, ChainHead};
+use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
 
 /// Locks a chain's head and answers its sequence number and hash.
 async fn lock_head(
     c: &mut PgConnection,
-    chain: Uuid,
+    chain: TenantId,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
-        .bind(chain)
+        .bind(chain.uuid())
         .fetch_optional(c)
         .await
 }
@@ -36,7 +36,7 @@ pub(crate) async fn append(c: &mut PgConnection, draft: AuditDraft) -> Result<()
             // conflict clause lets one insert and makes the other wait for
             // it, and both then lock the one row.
             sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-                .bind(chain)
+                .bind(chain.uuid())
                 .bind(GENESIS_HASH)
                 .execute(&mut *c)
                 .await?;
@@ -57,7 +57,7 @@ pub(crate) async fn append(c: &mut PgConnection, draft: AuditDraft) -> Result<()
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
          UPDATE audit_heads SET seq = $2, hash = $10 WHERE chain = $1",
     )
-    .bind(chain)
+    .bind(chain.uuid())
     .bind(event.seq)
     .bind(event.id)
     .bind(event.draft.occurred_at)
@@ -80,8 +80,8 @@ fn link(r: &sqlx::postgres::PgRow) -> Result<StoredLink, sqlx::Error> {
     })
 }
 
-fn push_filter(qb: &mut QueryBuilder<Postgres>, chain: Uuid, q: &AuditQuery) {
-    qb.push(" WHERE chain = ").push_bind(chain);
+fn push_filter(qb: &mut QueryBuilder<Postgres>, chain: TenantId, q: &AuditQuery) {
+    qb.push(" WHERE chain = ").push_bind(chain.uuid());
     if let Some(a) = &q.actor {
         qb.push(" AND actor_id = ").push_bind(a.clone());
     }
@@ -102,7 +102,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, chain: Uuid, q: &AuditQuery) {
 /// A page of events, newest first. In this list "after" means older.
 pub(crate) async fn list(
     pool: &PgPool,
-    chain: Uuid,
+    chain: TenantId,
     q: &AuditQuery,
 ) -> Result<Page<StoredLink>, StoreError> {
     let cursor = q.cursor.clone().unwrap_or(Cursor::First);
@@ -169,19 +169,23 @@ pub(crate) async fn heads(pool: &PgPool) -> Result<Vec<ChainHead>, StoreError> {
             .map_err(unavailable)?;
     Ok(rows
         .into_iter()
-        .map(|(chain, seq, hash)| ChainHead { chain, seq, hash })
+        .map(|(chain, seq, hash): (Uuid, i64, String)| ChainHead {
+            chain: chain.into(),
+            seq,
+            hash,
+        })
         .collect())
 }
 
 /// Raw events of one chain after `after`, ascending.
 pub(crate) async fn links(
     pool: &PgPool,
-    chain: Uuid,
+    chain: TenantId,
     after: i64,
     limit: u32,
 ) -> Result<Vec<StoredLink>, StoreError> {
     let rows = sqlx::query("SELECT seq, payload, hash FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-        .bind(chain)
+        .bind(chain.uuid())
         .bind(after)
         .bind(i64::from(limit))
         .fetch_all(pool)
@@ -207,7 +211,7 @@ impl AuditStore for PostgresStore {
 
     async fn list_audit(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError> {
         list(self.pool(), chain, query).await
@@ -219,7 +223,7 @@ impl AuditStore for PostgresStore {
 
     async fn audit_links(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError> {

@@ -2,6 +2,7 @@
 //! a name taken meanwhile by another writer is the unique index's refusal.
 
 use crate::error::{DbExt, constraint, unavailable};
+use crate::ids::{id, uuids};
 use crate::users::search::{snapshot, window};
 use crate::write::Write;
 use crate::{PostgresStore, detached};
@@ -16,16 +17,16 @@ use usher_core::group::{Group, GroupName, GroupWrite, group_diff};
 use usher_core::scim::query::UserSearch;
 use usher_core::store::GroupStore;
 use usher_core::user::fields::ExternalId;
-use usher_core::{Error, StoreError};
+use usher_core::{Error, GroupId, StoreError, TenantId, UserId};
 use uuid::Uuid;
 
 const GROUP_COLUMNS: &str = "key, id, display_name, external_id, created_at, updated_at, version";
 
-fn read_row(r: &PgRow, tenant_id: Uuid) -> Result<(i64, Group), sqlx::Error> {
+fn read_row(r: &PgRow, tenant_id: TenantId) -> Result<(i64, Group), sqlx::Error> {
     Ok((
         r.try_get(0)?,
         Group {
-            id: r.try_get(1)?,
+            id: id(r, 1)?,
             tenant_id,
             display_name: GroupName::from_stored(r.try_get(2)?),
             external_id: r
@@ -39,20 +40,21 @@ fn read_row(r: &PgRow, tenant_id: Uuid) -> Result<(i64, Group), sqlx::Error> {
     ))
 }
 
-async fn members(c: &mut PgConnection, group_key: i64) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+async fn members(c: &mut PgConnection, group_key: i64) -> Result<Vec<UserId>, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT u.id FROM group_members m JOIN users u ON u.key = m.user_key WHERE m.group_key = $1 ORDER BY u.id",
     )
     .bind(group_key)
     .fetch_all(&mut *c)
-    .await
+    .await?;
+    Ok(ids.into_iter().map(UserId::from).collect())
 }
 
 async fn load(
     c: &mut PgConnection,
     tk: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: GroupId,
     lock: bool,
 ) -> Result<Option<(i64, Group)>, sqlx::Error> {
     let sql = if lock {
@@ -64,7 +66,7 @@ async fn load(
     };
     let row = sqlx::query(sql)
         .bind(tk)
-        .bind(id)
+        .bind(id.uuid())
         .fetch_optional(&mut *c)
         .await?;
     let Some(row) = row else {
@@ -78,8 +80,8 @@ async fn load(
 pub(crate) async fn get(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: GroupId,
 ) -> Result<Option<Group>, StoreError> {
     let mut c = pool.acquire().await.map_err(unavailable)?;
     Ok(load(&mut c, tk, tenant_id, id, false)
@@ -89,10 +91,10 @@ pub(crate) async fn get(
 }
 
 /// The keys of the tenant's users among `ids` (the others left out).
-async fn user_keys(c: &mut PgConnection, tk: i64, ids: &[Uuid]) -> Result<Vec<i64>, sqlx::Error> {
+async fn user_keys(c: &mut PgConnection, tk: i64, ids: &[UserId]) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT key FROM users WHERE tenant_key = $1 AND id = ANY($2) ORDER BY key")
         .bind(tk)
-        .bind(ids)
+        .bind(uuids(ids))
         .fetch_all(&mut *c)
         .await
 }
@@ -134,7 +136,7 @@ async fn create_in(
         "INSERT INTO groups (id, tenant_key, display_name, name_norm, external_id, created_at, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING key",
     )
-    .bind(group.id)
+    .bind(group.id.uuid())
     .bind(tk)
     .bind(group.display_name.as_str())
     .bind(group.display_name.normalized())
@@ -209,8 +211,8 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: GroupWrite) -> Result<
 pub(crate) async fn delete(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
-    group_id: Uuid,
+    tenant_id: TenantId,
+    group_id: GroupId,
     if_match: Option<i64>,
     audit: AuditDraft,
 ) -> Result<Group, Error> {
@@ -239,7 +241,7 @@ pub(crate) async fn delete(
 pub(crate) async fn search(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserSearch,
 ) -> Result<(u64, Vec<Group>), StoreError> {
     let mut tx = snapshot(pool).await?;
@@ -253,7 +255,7 @@ pub(crate) async fn search(
 async fn with_members(
     c: &mut PgConnection,
     rows: &[PgRow],
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<Group>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -267,8 +269,8 @@ async fn with_members(
 pub(crate) async fn of_user(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
-    user_id: Uuid,
+    tenant_id: TenantId,
+    user_id: UserId,
 ) -> Result<Vec<Group>, StoreError> {
     let mut c = pool.acquire().await.map_err(unavailable)?;
     let rows = sqlx::query(
@@ -277,7 +279,7 @@ pub(crate) async fn of_user(
          WHERE u.tenant_key = $1 AND u.id = $2 ORDER BY g.name_norm",
     )
     .bind(tk)
-    .bind(user_id)
+    .bind(user_id.uuid())
     .fetch_all(&mut *c)
     .await
     .map_err(unavailable)?;
@@ -298,8 +300,8 @@ impl GroupStore for PostgresStore {
 
     async fn get_group(
         &self,
-        tenant_id: Uuid,
-        group_id: Uuid,
+        tenant_id: TenantId,
+        group_id: GroupId,
     ) -> Result<Option<usher_core::group::Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         get(self.pool(), tk, tenant_id, group_id).await
@@ -307,7 +309,7 @@ impl GroupStore for PostgresStore {
 
     async fn search_groups(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         search: &usher_core::scim::query::UserSearch,
     ) -> Result<(u64, Vec<usher_core::group::Group>), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -325,8 +327,8 @@ impl GroupStore for PostgresStore {
 
     async fn delete_group(
         &self,
-        tenant_id: Uuid,
-        group_id: Uuid,
+        tenant_id: TenantId,
+        group_id: GroupId,
         if_match: Option<i64>,
         audit: AuditDraft,
     ) -> Result<usher_core::group::Group, Error> {
@@ -337,8 +339,8 @@ impl GroupStore for PostgresStore {
 
     async fn user_groups(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Vec<usher_core::group::Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         of_user(self.pool(), tk, tenant_id, user_id).await

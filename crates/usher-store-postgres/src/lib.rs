@@ -15,6 +15,7 @@ mod audit;
 mod bulk;
 mod error;
 mod groups;
+mod ids;
 mod links;
 mod migrations;
 mod sessions;
@@ -28,8 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
-use usher_core::{Error, Store, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, Store, StoreError, TenantId};
 
 /// The PostgreSQL store. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ pub struct PostgresStore {
 struct Inner {
     pool: PgPool,
     /// Tenant id → integer key, filled on first use (a key never changes).
-    tenant_keys: RwLock<HashMap<Uuid, i64>>,
+    tenant_keys: RwLock<HashMap<TenantId, i64>>,
 }
 
 /// Connections per process. Each write holds one for a few round trips;
@@ -100,7 +100,7 @@ impl PostgresStore {
     }
 
     /// The integer key of a tenant, cached after the first lookup.
-    async fn tenant_key(&self, tenant_id: Uuid) -> Result<i64, StoreError> {
+    async fn tenant_key(&self, tenant_id: TenantId) -> Result<i64, StoreError> {
         let cached = self
             .inner
             .tenant_keys

@@ -7,11 +7,10 @@ use usher_core::audit::{AuditDraft, AuditEvent, GENESIS_HASH, StoredLink};
 use usher_core::clock::to_micros;
 use usher_core::listing::{AuditQuery, Cursor, Page};
 use usher_core::store::{AuditStore, ChainHead};
-use uuid::Uuid;
 
 use crate::SqliteStore;
 use async_trait::async_trait;
-use usher_core::StoreError;
+use usher_core::{StoreError, TenantId};
 
 /// Seals `draft` as the next event of its chain and stores it. Runs on the
 /// writer, so no other append can interleave.
@@ -58,7 +57,7 @@ fn link(r: &rusqlite::Row<'_>) -> DbResult<StoredLink> {
 }
 
 /// A page of events, newest first. In this list "after" means older.
-pub(crate) fn list(c: &Connection, chain: Uuid, q: &AuditQuery) -> DbResult<Page<StoredLink>> {
+pub(crate) fn list(c: &Connection, chain: TenantId, q: &AuditQuery) -> DbResult<Page<StoredLink>> {
     let mut filter = String::from("chain = ?");
     let mut args: Vec<Value> = vec![Value::Blob(chain.as_bytes().to_vec())];
     let mut add = |sql: &str, v: Value| {
@@ -126,7 +125,7 @@ pub(crate) fn heads(c: &Connection) -> DbResult<Vec<ChainHead>> {
 
 pub(crate) fn links(
     c: &Connection,
-    chain: Uuid,
+    chain: TenantId,
     after: i64,
     limit: u32,
 ) -> DbResult<Vec<StoredLink>> {
@@ -143,7 +142,7 @@ impl AuditStore for SqliteStore {
 
     async fn list_audit(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError> {
         let query = query.clone();
@@ -156,7 +155,7 @@ impl AuditStore for SqliteStore {
 
     async fn audit_links(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError> {

@@ -8,7 +8,7 @@ use std::sync::{Mutex, RwLock};
 use tokio::sync::Semaphore;
 use usher_core::audit::AuditDraft;
 use usher_core::error::ErrorCode as Code;
-use usher_core::{Error, StoreError};
+use usher_core::{Error, StoreError, TenantId};
 use uuid::Uuid;
 
 pub(crate) type DbResult<T> = Result<T, rusqlite::Error>;
@@ -99,10 +99,10 @@ impl Readers {
 
 /// Tenant id → integer key, filled on first use.
 #[derive(Debug, Default)]
-pub(crate) struct TenantKeys(RwLock<HashMap<Uuid, i64>>);
+pub(crate) struct TenantKeys(RwLock<HashMap<TenantId, i64>>);
 
 impl TenantKeys {
-    pub(crate) fn get(&self, id: Uuid) -> Option<i64> {
+    pub(crate) fn get(&self, id: TenantId) -> Option<i64> {
         self.0
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -110,7 +110,7 @@ impl TenantKeys {
             .copied()
     }
 
-    pub(crate) fn insert(&self, id: Uuid, key: i64) {
+    pub(crate) fn insert(&self, id: TenantId, key: i64) {
         self.0
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -235,7 +235,9 @@ pub(crate) fn corrupt(what: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Null)
 }
 
-/// Reads a 16-byte UUID column.
-pub(crate) fn uuid(bytes: &[u8]) -> DbResult<Uuid> {
-    Uuid::from_slice(bytes).map_err(|_| corrupt("uuid"))
+/// Reads a 16-byte UUID column, as a typed id or a bare UUID.
+pub(crate) fn uuid<T: From<Uuid>>(bytes: &[u8]) -> DbResult<T> {
+    Uuid::from_slice(bytes)
+        .map(T::from)
+        .map_err(|_| corrupt("uuid"))
 }

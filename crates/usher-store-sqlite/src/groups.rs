@@ -10,8 +10,7 @@ use usher_core::error::Missing;
 use usher_core::group::{Group, GroupName, GroupWrite, group_diff, group_name_taken};
 use usher_core::scim::query::UserSearch;
 use usher_core::user::fields::ExternalId;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, GroupId, StoreError, TenantId, UserId};
 
 use crate::SqliteStore;
 use async_trait::async_trait;
@@ -19,7 +18,7 @@ use usher_core::store::GroupStore;
 
 const GROUP_COLUMNS: &str = "key, id, display_name, external_id, created_at, updated_at, version";
 
-fn read_row(r: &Row<'_>, tenant_id: Uuid) -> DbResult<(i64, Group)> {
+fn read_row(r: &Row<'_>, tenant_id: TenantId) -> DbResult<(i64, Group)> {
     Ok((
         r.get(0)?,
         Group {
@@ -35,17 +34,22 @@ fn read_row(r: &Row<'_>, tenant_id: Uuid) -> DbResult<(i64, Group)> {
     ))
 }
 
-fn members(c: &Connection, group_key: i64) -> DbResult<Vec<Uuid>> {
+fn members(c: &Connection, group_key: i64) -> DbResult<Vec<UserId>> {
     let mut stmt = c.prepare_cached(
         "SELECT u.id FROM group_members m JOIN users u ON u.key = m.user_key WHERE m.group_key = ?1 ORDER BY u.id",
     )?;
     let ids = stmt
         .query_map([group_key], |r| uuid(&r.get::<_, Vec<u8>>(0)?))?
-        .collect::<DbResult<Vec<Uuid>>>()?;
+        .collect::<DbResult<Vec<UserId>>>()?;
     Ok(ids)
 }
 
-fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid) -> DbResult<Option<(i64, Group)>> {
+fn load(
+    c: &Connection,
+    tk: i64,
+    tenant_id: TenantId,
+    id: GroupId,
+) -> DbResult<Option<(i64, Group)>> {
     let found = c
         .prepare_cached(&format!(
             "SELECT {GROUP_COLUMNS} FROM groups WHERE tenant_key = ?1 AND id = ?2"
@@ -63,7 +67,12 @@ fn load(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid) -> DbResult<Option<(
     }
 }
 
-pub(crate) fn get(c: &Connection, tk: i64, tenant_id: Uuid, id: Uuid) -> DbResult<Option<Group>> {
+pub(crate) fn get(
+    c: &Connection,
+    tk: i64,
+    tenant_id: TenantId,
+    id: GroupId,
+) -> DbResult<Option<Group>> {
     Ok(load(c, tk, tenant_id, id)?.map(|(_, g)| g))
 }
 
@@ -83,7 +92,7 @@ fn name_taken(
 }
 
 /// The keys of the tenant's users among `ids` (the others left out).
-fn user_keys(c: &Connection, tk: i64, ids: &[Uuid]) -> Result<Vec<i64>, Error> {
+fn user_keys(c: &Connection, tk: i64, ids: &[UserId]) -> Result<Vec<i64>, Error> {
     let mut stmt = c
         .prepare_cached("SELECT key FROM users WHERE tenant_key = ?1 AND id = ?2")
         .db()?;
@@ -219,8 +228,8 @@ pub(crate) fn modify(c: &Connection, tk: i64, write: GroupWrite) -> Result<Group
 pub(crate) fn delete(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
-    group_id: Uuid,
+    tenant_id: TenantId,
+    group_id: GroupId,
     if_match: Option<i64>,
     audit: AuditDraft,
 ) -> Result<Group, Error> {
@@ -243,7 +252,7 @@ pub(crate) fn delete(
 pub(crate) fn search(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserSearch,
 ) -> DbResult<(u64, Vec<Group>)> {
     let (total, groups) = search_rows(
@@ -271,8 +280,8 @@ fn with_members(c: &Connection, rows: Vec<(i64, Group)>) -> DbResult<Vec<(i64, G
 pub(crate) fn of_user(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
-    user_id: Uuid,
+    tenant_id: TenantId,
+    user_id: UserId,
 ) -> DbResult<Vec<Group>> {
     let mut stmt = c.prepare_cached(
         "SELECT g.key, g.id, g.display_name, g.external_id, g.created_at, g.updated_at, g.version \
@@ -299,8 +308,8 @@ impl GroupStore for SqliteStore {
 
     async fn get_group(
         &self,
-        tenant_id: Uuid,
-        group_id: Uuid,
+        tenant_id: TenantId,
+        group_id: GroupId,
     ) -> Result<Option<Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| get(c, tk, tenant_id, group_id)).await
@@ -308,7 +317,7 @@ impl GroupStore for SqliteStore {
 
     async fn search_groups(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         search: &usher_core::scim::query::UserSearch,
     ) -> Result<(u64, Vec<Group>), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -324,8 +333,8 @@ impl GroupStore for SqliteStore {
 
     async fn delete_group(
         &self,
-        tenant_id: Uuid,
-        group_id: Uuid,
+        tenant_id: TenantId,
+        group_id: GroupId,
         if_match: Option<i64>,
         audit: AuditDraft,
     ) -> Result<Group, Error> {
@@ -336,7 +345,11 @@ impl GroupStore for SqliteStore {
             .await
     }
 
-    async fn user_groups(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Vec<Group>, StoreError> {
+    async fn user_groups(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<Group>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| of_user(c, tk, tenant_id, user_id)).await
     }

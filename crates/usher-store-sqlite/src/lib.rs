@@ -22,8 +22,7 @@ use conn::{DbResult, Readers, TenantKeys};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use usher_core::{Error, Store, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, Store, StoreError, TenantId};
 use writer::Writer;
 
 /// The SQLite store. Cheap to clone.
@@ -159,7 +158,7 @@ impl SqliteStore {
 
     /// The integer key of a tenant, cached after the first lookup (a
     /// tenant's key never changes).
-    async fn tenant_key(&self, tenant_id: Uuid) -> Result<i64, StoreError> {
+    async fn tenant_key(&self, tenant_id: TenantId) -> Result<i64, StoreError> {
         if let Some(k) = self.inner.tenants.get(tenant_id) {
             return Ok(k);
         }

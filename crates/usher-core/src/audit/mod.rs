@@ -9,6 +9,7 @@ mod action;
 pub use action::AuditAction;
 
 use crate::clock::truncate_to_micros;
+use crate::ids::{TenantId, TokenId, UserId};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -27,7 +28,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn token(id: Uuid, name: &str) -> Self {
+    pub fn token(id: TokenId, name: &str) -> Self {
         Self {
             kind: "token",
             id: id.to_string(),
@@ -44,7 +45,7 @@ impl Actor {
     }
 
     /// An end user acting on their own account (redeeming a link).
-    pub fn user(id: Uuid, email: &str) -> Self {
+    pub fn user(id: UserId, email: &str) -> Self {
         Self {
             kind: "user",
             id: id.to_string(),
@@ -114,7 +115,7 @@ impl AuditContext {
     /// An event of this context about to be written.
     pub fn draft(
         &self,
-        tenant_id: Option<Uuid>,
+        tenant_id: Option<TenantId>,
         action: AuditAction,
         now: OffsetDateTime,
     ) -> AuditDraft {
@@ -126,7 +127,7 @@ impl AuditContext {
     /// own. Every event Usher itself records goes through [`Self::draft`].
     pub fn draft_named(
         &self,
-        tenant_id: Option<Uuid>,
+        tenant_id: Option<TenantId>,
         name: &str,
         now: OffsetDateTime,
     ) -> AuditDraft {
@@ -178,7 +179,7 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub struct AuditDraft {
     /// The tenant's chain, or `None` for the global chain.
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub occurred_at: OffsetDateTime,
     pub actor: Actor,
     pub action: String,
@@ -216,8 +217,8 @@ impl AuditDraft {
     }
 
     /// The id of the chain this event belongs to.
-    pub fn chain(&self) -> Uuid {
-        self.tenant_id.unwrap_or(Uuid::nil())
+    pub fn chain(&self) -> TenantId {
+        self.tenant_id.unwrap_or(TenantId::nil())
     }
 
     /// Gives the event its sequence number and links it to the previous
@@ -294,14 +295,14 @@ pub struct ChainBreak {
 /// previous hash given) and reports the first inconsistency.
 #[derive(Debug)]
 pub struct ChainVerifier {
-    chain: Uuid,
+    chain: TenantId,
     expected_seq: i64,
     prev_hash: String,
     pub verified: u64,
 }
 
 impl ChainVerifier {
-    pub fn new(chain: Uuid) -> Self {
+    pub fn new(chain: TenantId) -> Self {
         Self {
             chain,
             expected_seq: 1,
@@ -383,7 +384,7 @@ mod tests {
     }
 
     fn verify(links: &[StoredLink]) -> Result<(), ChainBreak> {
-        let mut v = ChainVerifier::new(Uuid::nil());
+        let mut v = ChainVerifier::new(TenantId::nil());
         for l in links {
             v.check(l)?;
         }

@@ -3,12 +3,12 @@
 use super::Services;
 use crate::audit::{AuditAction, AuditContext, ChainBreak, ChainVerifier, StoredLink};
 use crate::error::{Error, ErrorCode};
+use crate::ids::TenantId;
 use crate::listing::{AuditQuery, Cursor, Page, parse_limit};
 use crate::tenant::Tenant;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use uuid::Uuid;
 
 /// The raw filters of `GET /audit`.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +82,7 @@ impl AuditParams {
 /// The outcome of verifying one chain.
 #[derive(Debug, Clone)]
 pub struct ChainReport {
-    pub chain: Uuid,
+    pub chain: TenantId,
     pub events: u64,
     pub result: Result<(), ChainBreak>,
 }

@@ -14,13 +14,13 @@ use crate::bulk::{
     row_matches,
 };
 use crate::error::{Error, ErrorCode, FieldError, Missing, StoreError, ValidationErrors};
+use crate::ids::{BulkProcessId, UserId};
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::User;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// What an admin uploads.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +96,7 @@ impl Services {
             Err(e) => return Err(self.refuse(draft, e).await),
         };
         let now = self.clock.now();
-        let id = Uuid::now_v7();
+        let id = BulkProcessId::generate();
         let mut rows = Vec::with_capacity(parsed.rows.len() + parsed.malformed.len());
         for r in &parsed.rows {
             let user = match &r.key {
@@ -164,7 +164,7 @@ impl Services {
         draft: AuditDraft,
         id: &str,
     ) -> Result<(BulkProcess, AuditDraft), Error> {
-        let found = match Uuid::parse_str(id) {
+        let found = match id.parse::<BulkProcessId>() {
             Ok(uid) => self.store.get_bulk(tenant.id, uid).await?,
             Err(_) => None,
         };
@@ -201,7 +201,7 @@ impl Services {
         limit: u32,
     ) -> Result<Vec<BulkProcess>, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::BulkList);
-        let before = match before.map(Uuid::parse_str).transpose() {
+        let before = match before.map(str::parse::<BulkProcessId>).transpose() {
             Ok(b) => b,
             Err(_) => {
                 let e = Error::bad_request(
@@ -308,7 +308,7 @@ impl Services {
     }
 
     /// Runs a process in the background unless this Usher already does.
-    fn spawn_bulk(&self, tenant: Tenant, id: Uuid) {
+    fn spawn_bulk(&self, tenant: Tenant, id: BulkProcessId) {
         {
             let mut running = self.bulk_runs.lock().unwrap_or_else(|p| p.into_inner());
             if !running.insert(id) {
@@ -329,7 +329,7 @@ impl Services {
     /// is no longer running. While the store runs one chunk, the next one
     /// is read and planned (its rows name other users, so nothing it reads
     /// is being changed by the chunk before it).
-    async fn run_bulk(&self, tenant: &Tenant, id: Uuid) -> Result<(), Error> {
+    async fn run_bulk(&self, tenant: &Tenant, id: BulkProcessId) -> Result<(), Error> {
         let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
             return Ok(());
         };
@@ -387,7 +387,7 @@ impl Services {
         Ok(Some((self.plan_rows(tenant, p, rows).await?, last)))
     }
 
-    async fn complete_bulk(&self, tenant: &Tenant, id: Uuid) -> Result<(), Error> {
+    async fn complete_bulk(&self, tenant: &Tenant, id: BulkProcessId) -> Result<(), Error> {
         let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
             return Ok(());
         };
@@ -415,7 +415,7 @@ impl Services {
         }
     }
 
-    async fn fail_bulk(&self, tenant: &Tenant, id: Uuid, e: &Error) {
+    async fn fail_bulk(&self, tenant: &Tenant, id: BulkProcessId, e: &Error) {
         let change = BulkChange {
             error: Some(e.to_string()),
             ..BulkChange::new(
@@ -449,7 +449,7 @@ impl Services {
         let actor = Actor::from_stored(p.started_by.as_deref().unwrap_or_default());
         let ctx = AuditContext::new(actor);
         let ids = rows.iter().filter_map(|r| r.user_id).collect();
-        let users: HashMap<Uuid, User> = self
+        let users: HashMap<UserId, User> = self
             .store
             .get_users(tenant.id, ids)
             .await?

@@ -8,6 +8,7 @@ use super::sessions::{SessionCaller, invalid_token};
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
+use crate::ids::{FactorId, Id};
 use crate::mfa::{self, TotpSecret};
 use crate::session;
 use crate::tenant::Tenant;
@@ -15,7 +16,6 @@ use crate::token::{Secret, SecretHash};
 use crate::user::{User, UserState};
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The one answer to a wrong, reused or malformed second-factor code.
 pub fn invalid_code() -> Error {
@@ -34,7 +34,7 @@ fn has_authenticator(factors: &[FactorSecret]) -> bool {
 /// What a user needs to add a TOTP authenticator.
 #[derive(Debug, Clone)]
 pub struct Enrolment {
-    pub factor_id: Uuid,
+    pub factor_id: FactorId,
     pub secret: String,
     pub otpauth_uri: String,
     pub qr_svg: String,
@@ -111,7 +111,7 @@ impl Services {
         let secret = TotpSecret::generate();
         let uri = mfa::otpauth_uri(&secret, &tenant.name, user.email.as_str());
         let factor = Factor {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             user_id: user.id,
             kind: FactorKind::Totp,
             label: "Authenticator app".into(),
@@ -187,7 +187,7 @@ impl Services {
             .filter_map(|c| mfa::recovery_code_hash(c))
             .collect();
         let factor = Factor {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             user_id: me.user.id,
             kind: FactorKind::RecoveryCodes,
             label: "Recovery codes".into(),
@@ -363,7 +363,7 @@ impl Services {
             Err(e) => return Err(self.refuse(draft, e).await),
         };
         let draft = draft.target("user", uid);
-        let fid = match factor_id.map(Uuid::parse_str).transpose() {
+        let fid = match factor_id.map(str::parse::<FactorId>).transpose() {
             Ok(f) => f,
             Err(_) => {
                 let e = Error::bad_request(ErrorCode::InvalidId, "the factor id must be a UUID");

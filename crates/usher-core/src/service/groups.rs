@@ -6,13 +6,13 @@ use super::scim::ScimQuery;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::group::{Group, GroupWrite};
+use crate::ids::GroupId;
 use crate::scim::query::{Cond, SortKey, UserSearch, group_sort_key, lower_group_filter};
 use crate::scim::resource::{group_resource, read_group};
 use crate::scim::schemas::GroupPatchSchema;
 use crate::scim::{Filter, PatchPath, apply_patch, parse_patch};
 use crate::tenant::Tenant;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// One page of groups.
 #[derive(Debug, Clone)]
@@ -151,7 +151,7 @@ impl Services {
             Err(e) => return Err(self.refuse(draft, e).await),
         };
         let now = self.clock.now();
-        let id = Uuid::now_v7();
+        let id = GroupId::generate();
         let mut group = Group {
             id,
             tenant_id: tenant.id,

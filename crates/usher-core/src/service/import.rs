@@ -10,6 +10,7 @@
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode};
+use crate::ids::{Id, UserId};
 use crate::import::{BATCH_ROWS, ImportFormat, ImportState, RawRow, ReadFile, Reader, RowError};
 use crate::mfa::TotpSecret;
 use crate::store::{Effects, ImportEntry, LinkKind};
@@ -17,7 +18,6 @@ use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// What an import is asked to do.
 #[derive(Debug, Clone)]
@@ -323,9 +323,9 @@ impl Services {
             .iter()
             .filter_map(|c| c.new.external_id.as_ref().map(|x| x.as_str().to_owned()))
             .collect();
-        let mut by_email: HashMap<String, Uuid> = HashMap::new();
-        let mut by_external: HashMap<String, Uuid> = HashMap::new();
-        let mut by_id: HashMap<Uuid, User> = HashMap::new();
+        let mut by_email: HashMap<String, UserId> = HashMap::new();
+        let mut by_external: HashMap<String, UserId> = HashMap::new();
+        let mut by_id: HashMap<UserId, User> = HashMap::new();
         for u in self.store.match_users(tenant.id, emails, externals).await? {
             if u.source == LOCAL_SOURCE
                 && let Some(x) = &u.external_id
@@ -473,7 +473,7 @@ impl Services {
                 let n = c.new;
                 let state = c.state.unwrap_or_default();
                 let mut user = User {
-                    id: Uuid::now_v7(),
+                    id: Id::generate(),
                     tenant_id: tenant.id,
                     email: n.email,
                     first_name: n.first_name,

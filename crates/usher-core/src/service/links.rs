@@ -5,6 +5,7 @@
 use super::Services;
 use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
+use crate::ids::{Id, TenantId, UserId};
 use crate::listing::{Cursor, Page, parse_limit};
 use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
 use crate::password::PasswordPolicy;
@@ -37,7 +38,7 @@ pub(crate) struct PendingLink {
     kind: LinkKind,
     link: NewLink,
     url: String,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     tenant_name: String,
     now: OffsetDateTime,
 }
@@ -66,7 +67,7 @@ impl PendingLink {
         Effects {
             revoke_access: false,
             mail: Some(OutgoingMail {
-                id: Uuid::now_v7(),
+                id: Id::generate(),
                 tenant_id: self.tenant_id,
                 user_id: Some(user.id),
                 kind,
@@ -141,7 +142,7 @@ impl Services {
     pub(crate) fn reset_write(
         &self,
         tenant: &Tenant,
-        uid: Uuid,
+        uid: UserId,
         if_match: Option<i64>,
         audit: AuditDraft,
     ) -> UserWrite {

@@ -16,6 +16,7 @@ use super::Services;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
+use crate::ids::{Id, UserId};
 use crate::password::{NormalizedPassword, parse_stored};
 use crate::session::{self, IssuedTokens, NewSession, SESSION_TTL, Session};
 use crate::store::{Effects, PasswordWrite, UserWrite};
@@ -25,7 +26,6 @@ use crate::user::fields::Email;
 use crate::user::{User, UserState};
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The one answer to every failed login.
 pub fn invalid_credentials() -> Error {
@@ -337,7 +337,7 @@ impl Services {
     ) -> Result<SignedIn, Error> {
         let user_agent = client.user_agent.as_deref().map(|ua| clip(ua, 512));
         let session = Session {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             tenant_id: tenant.id,
             user_id: user.id,
             created_at: now,
@@ -377,7 +377,7 @@ impl Services {
     async fn record_failed_login(
         &self,
         tenant: &Tenant,
-        user_id: Uuid,
+        user_id: UserId,
         now: OffsetDateTime,
         draft: AuditDraft,
     ) -> Result<(), Error> {

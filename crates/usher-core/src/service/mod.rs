@@ -34,13 +34,13 @@ use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode};
 use crate::geoip::GeoIp;
+use crate::ids::{BulkProcessId, TenantId, UserId};
 use crate::password::{HashError, Hasher, HasherConfig};
 use crate::store::Store;
 use crate::tenant::Tenant;
 use crate::token::{ApiToken, SecretHash};
 use cache::Cache;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// How the services are set up.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub struct Services {
     options: Arc<ServiceOptions>,
     caches: Arc<Caches>,
     /// Bulk processes this Usher is running now.
-    bulk_runs: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
+    bulk_runs: Arc<std::sync::Mutex<std::collections::HashSet<BulkProcessId>>>,
 }
 
 /// Per-process caches of what almost every request reads.
@@ -86,7 +86,7 @@ pub struct Services {
 struct Caches {
     tokens: Cache<SecretHash, ApiToken>,
     tenants: Cache<String, Tenant>,
-    attributes: Cache<Uuid, Vec<AttributeDefinition>>,
+    attributes: Cache<TenantId, Vec<AttributeDefinition>>,
 }
 
 impl Services {
@@ -159,8 +159,8 @@ impl Services {
     }
 
     /// Parses a user id from a URL or a command line.
-    pub fn parse_user_id(s: &str) -> Result<Uuid, Error> {
-        Uuid::parse_str(s)
+    pub fn parse_user_id(s: &str) -> Result<UserId, Error> {
+        s.parse::<UserId>()
             .map_err(|_| Error::bad_request(ErrorCode::InvalidId, "the user id must be a UUID"))
     }
 }

@@ -7,6 +7,7 @@
 use super::Services;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
+use crate::ids::{Id, UserId};
 use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
 use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
 use crate::scim::schemas::{MAX_RESULTS, UserPatchSchema};
@@ -92,14 +93,14 @@ impl Services {
     /// The id a SCIM request names, with `draft` targeting that `kind` of
     /// record; an id that is no UUID names nothing, and is refused (and
     /// audited, with the id) as not found.
-    pub(crate) async fn scim_target(
+    pub(crate) async fn scim_target<K>(
         &self,
         draft: AuditDraft,
         kind: &'static str,
         missing: Missing,
         id: &str,
-    ) -> Result<(Uuid, AuditDraft), Error> {
-        match Uuid::parse_str(id) {
+    ) -> Result<(Id<K>, AuditDraft), Error> {
+        match id.parse::<Id<K>>() {
             Ok(uid) => Ok((uid, draft.target(kind, uid))),
             Err(_) => {
                 let mut draft = draft;
@@ -342,7 +343,7 @@ impl Services {
     async fn replacement(
         &self,
         tenant: &Tenant,
-        uid: Uuid,
+        uid: UserId,
         if_match: Option<i64>,
         input: UserInput,
         draft: AuditDraft,

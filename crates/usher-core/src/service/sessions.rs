@@ -5,6 +5,7 @@ use super::Services;
 use super::login::{SignedIn, user_blocked};
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
+use crate::ids::{SessionId, UserId};
 use crate::session::{
     self, IssuedTokens, Rotation, RotationOutcome, SEEN_GRANULARITY, Session, TokenKind,
 };
@@ -12,7 +13,6 @@ use crate::tenant::Tenant;
 use crate::token::Secret;
 use crate::user::{User, UserState};
 use serde_json::json;
-use uuid::Uuid;
 
 /// The one answer to a token that does not open a session (unknown,
 /// expired, revoked, rotated away).
@@ -175,7 +175,7 @@ impl Services {
         ctx: &AuditContext,
         action: AuditAction,
         user_id: &str,
-    ) -> Result<(Uuid, AuditDraft), Error> {
+    ) -> Result<(UserId, AuditDraft), Error> {
         let draft = self.draft(ctx, Some(tenant), action);
         let uid = match Self::parse_user_id(user_id) {
             Ok(id) => id,
@@ -206,7 +206,7 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft, e).await),
         };
-        let sid = match session_id.map(Uuid::parse_str).transpose() {
+        let sid = match session_id.map(str::parse::<SessionId>).transpose() {
             Ok(s) => s,
             Err(_) => {
                 let e = Error::bad_request(ErrorCode::InvalidId, "the session id must be a UUID");

@@ -3,12 +3,12 @@
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode};
+use crate::ids::Id;
 use crate::tenant::Tenant;
 use crate::token::{
     API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope,
 };
 use serde_json::json;
-use uuid::Uuid;
 
 /// The shortest bootstrap secret accepted (an operator-chosen secret).
 pub const MIN_BOOTSTRAP_LEN: usize = 16;
@@ -41,7 +41,7 @@ impl Services {
             TokenScope::Scim => SCIM_TOKEN_PREFIX,
         });
         let token = ApiToken {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             tenant_id: tenant.map(|t| t.id),
             scope,
             name: name.to_owned(),
@@ -69,7 +69,7 @@ impl Services {
             ));
         }
         let token = ApiToken {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             tenant_id: None,
             scope: TokenScope::Admin,
             name: BOOTSTRAP_TOKEN_NAME.to_owned(),

@@ -4,6 +4,7 @@ use super::Services;
 use crate::attribute::AttributeSet;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
+use crate::ids::UserId;
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::search::SearchPrefix;
 use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
@@ -12,7 +13,6 @@ use crate::user::state::{Action, transition};
 use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The raw parameters of a list request, as they arrive.
 #[derive(Debug, Clone, Default)]
@@ -170,7 +170,7 @@ impl Services {
         mut details: Value,
     ) -> Result<User, Error> {
         let now = self.clock.now();
-        let id = Uuid::now_v7();
+        let id = UserId::generate();
         let user = User {
             id,
             tenant_id: tenant.id,
@@ -361,7 +361,7 @@ impl Services {
     pub(crate) fn action_write(
         &self,
         tenant: &Tenant,
-        uid: Uuid,
+        uid: UserId,
         if_match: Option<i64>,
         action: Action,
         audit: AuditDraft,

@@ -2,14 +2,14 @@
 
 use crate::audit::{AuditDraft, StoredLink};
 use crate::error::StoreError;
+use crate::ids::TenantId;
 use crate::listing::{AuditQuery, Page};
 use async_trait::async_trait;
-use uuid::Uuid;
 
 /// The head of one audit chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainHead {
-    pub chain: Uuid,
+    pub chain: TenantId,
     pub seq: i64,
     pub hash: String,
 }
@@ -23,14 +23,14 @@ pub trait AuditStore: Send + Sync {
     /// Events of a chain (the tenant id, or nil for global), newest first.
     async fn list_audit(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError>;
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
     /// Raw events of one chain with `seq > after`, ascending, for verification.
     async fn audit_links(
         &self,
-        chain: Uuid,
+        chain: TenantId,
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError>;

@@ -4,11 +4,11 @@
 use crate::audit::AuditDraft;
 use crate::bulk::{BulkProcess, BulkRow, BulkState};
 use crate::error::{Error, StoreError};
+use crate::ids::{BulkProcessId, TenantId, UserId};
 use crate::search::UserIndex;
 use crate::user::User;
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::users::{DeleteGuard, Effects, UserWrite};
 
@@ -28,19 +28,23 @@ pub trait BulkStore: Send + Sync {
         rows: Vec<BulkRow>,
         audit: AuditDraft,
     ) -> Result<(), Error>;
-    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError>;
+    async fn get_bulk(
+        &self,
+        tenant_id: TenantId,
+        id: BulkProcessId,
+    ) -> Result<Option<BulkProcess>, StoreError>;
     /// A tenant's processes, newest first, older than `before` when given.
     async fn list_bulk(
         &self,
-        tenant_id: Uuid,
-        before: Option<Uuid>,
+        tenant_id: TenantId,
+        before: Option<BulkProcessId>,
         limit: u32,
     ) -> Result<Vec<BulkProcess>, StoreError>;
     /// A process's rows in line order after `after_line`; only rows still
     /// without an outcome when `pending`.
     async fn bulk_rows(
         &self,
-        process_id: Uuid,
+        process_id: BulkProcessId,
         after_line: u32,
         limit: u32,
         pending: bool,
@@ -54,12 +58,12 @@ pub trait BulkStore: Send + Sync {
     /// once the process is no longer running. Answers the process after.
     async fn run_bulk(
         &self,
-        tenant_id: Uuid,
-        process_id: Uuid,
+        tenant_id: TenantId,
+        process_id: BulkProcessId,
         steps: Vec<BulkStep>,
     ) -> Result<BulkProcess, Error>;
     /// Processes left running, by tenant (to resume after a restart).
-    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
+    async fn running_bulks(&self) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError>;
 
     // --- imports ---
 
@@ -67,7 +71,7 @@ pub trait BulkStore: Send + Sync {
     /// local users whose external id is one of `external_ids`, in one read.
     async fn match_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         emails: Vec<String>,
         external_ids: Vec<String>,
     ) -> Result<Vec<User>, StoreError>;
@@ -77,7 +81,7 @@ pub trait BulkStore: Send + Sync {
     /// keeps nothing but its audit event. The entries come in email order.
     async fn import_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         entries: Vec<ImportEntry>,
         dry_run: bool,
         audit: AuditDraft,
@@ -130,8 +134,8 @@ impl ImportEntry {
 /// A bulk process changing state.
 #[derive(Debug, Clone)]
 pub struct BulkChange {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: BulkProcessId,
     pub from: Vec<BulkState>,
     pub to: BulkState,
     pub now: OffsetDateTime,
@@ -144,8 +148,8 @@ pub struct BulkChange {
 impl BulkChange {
     /// A move of process `id` from one of `from` to `to`, at `now`.
     pub fn new(
-        tenant_id: Uuid,
-        id: Uuid,
+        tenant_id: TenantId,
+        id: BulkProcessId,
         from: &[BulkState],
         to: BulkState,
         now: OffsetDateTime,
@@ -179,7 +183,7 @@ pub enum BulkOp {
     },
     Write(UserWrite),
     Delete {
-        user_id: Uuid,
+        user_id: UserId,
         if_match: Option<i64>,
         guard: DeleteGuard,
         audit: AuditDraft,

@@ -3,13 +3,13 @@
 
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
+use crate::ids::{MailId, TenantId, UserId};
 use crate::listing::{Cursor, Page};
 use crate::mail::{MailState, OutboxEntry};
 use crate::token::SecretHash;
 use crate::user::User;
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The kinds of single-use links a user can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +38,8 @@ pub struct NewLink {
 /// A stored link, found by the hash of its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRecord {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub kind: LinkKind,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
@@ -55,7 +55,7 @@ impl LinkRecord {
 /// Redeeming a link with a new password.
 #[derive(Debug)]
 pub struct Redemption {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub kind: LinkKind,
     pub hash: SecretHash,
     pub now: OffsetDateTime,
@@ -98,15 +98,15 @@ pub trait LinkStore: Send + Sync {
     /// is set.
     async fn password_hash(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Option<String>, StoreError>;
 
     // --- outbox ---
 
     async fn list_outbox(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &OutboxQuery,
     ) -> Result<Page<OutboxEntry>, StoreError>;
     /// Leases up to `limit` queued mails due at `now` until `lease_until`:
@@ -120,7 +120,7 @@ pub trait LinkStore: Send + Sync {
     /// Records how a delivery attempt ended, with its audit event.
     async fn finish_mail(
         &self,
-        id: Uuid,
+        id: MailId,
         outcome: MailOutcome,
         audit: AuditDraft,
     ) -> Result<(), StoreError>;

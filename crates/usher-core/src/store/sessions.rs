@@ -6,11 +6,11 @@
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::factor::{Challenge, FactorSecret, NewFactor};
+use crate::ids::{FactorId, SessionId, TenantId, UserId};
 use crate::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use crate::token::SecretHash;
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Sessions, the throttle and second factors.
 #[async_trait]
@@ -22,7 +22,11 @@ pub trait SessionStore: Send + Sync {
         hash: &SecretHash,
     ) -> Result<Option<SessionMatch>, StoreError>;
     /// Records that the session was used at `now`.
-    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError>;
+    async fn touch_session(
+        &self,
+        session_id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Replaces a current refresh token (and the access token) with the
     /// next ones; a token already replaced ends its session. Exactly one of
     /// two concurrent uses of one token rotates it.
@@ -34,55 +38,59 @@ pub trait SessionStore: Send + Sync {
     /// A user's sessions not yet expired at `now`, newest first.
     async fn list_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError>;
     /// Ends one session of the user (`Some`) or all of them; answers how
     /// many ended. An unknown session id is `Error::NotFound`.
     async fn end_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        session_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        session_id: Option<SessionId>,
         audit: AuditDraft,
     ) -> Result<u64, Error>;
 
     // --- login throttle ---
 
-    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError>;
+    async fn throttle(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<Throttle>, StoreError>;
     /// Counts one more failure for `key`; answers the new record.
     async fn throttle_failure(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         key: &str,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError>;
-    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError>;
+    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError>;
 
     // --- second factors ---
 
     /// A user's factors with what verifying them needs, oldest first.
     async fn list_factors(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Vec<FactorSecret>, StoreError>;
     /// Stores a factor: a TOTP factor replaces the user's unconfirmed one,
     /// a set of recovery codes the older set.
     async fn add_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         new: NewFactor,
         audit: AuditDraft,
     ) -> Result<(), Error>;
     /// Marks a TOTP factor confirmed, its first code's step spent.
     async fn confirm_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: FactorId,
         step: i64,
         audit: AuditDraft,
     ) -> Result<(), Error>;
@@ -90,15 +98,15 @@ pub trait SessionStore: Send + Sync {
     /// spent; of concurrent uses of one step exactly one answers true.
     async fn use_totp_step(
         &self,
-        factor_id: Uuid,
+        factor_id: FactorId,
         step: i64,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Spends an unused recovery code of the user; true if it was unused.
     async fn use_recovery_code(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
@@ -107,9 +115,9 @@ pub trait SessionStore: Send + Sync {
     /// `last_second_factor`; an unknown factor is `factor_not_found`.
     async fn delete_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: Option<FactorId>,
         audit: AuditDraft,
     ) -> Result<(), Error>;
 

@@ -4,11 +4,11 @@
 use crate::attribute::AttributeDefinition;
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
+use crate::ids::TenantId;
 use crate::tenant::{NewTenant, Tenant, TenantSettings};
 use crate::token::{ApiToken, SecretHash};
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Tenants, API tokens and custom attribute definitions.
 #[async_trait]
@@ -24,7 +24,7 @@ pub trait TenantStore: Send + Sync {
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     async fn update_tenant_settings(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         settings: TenantSettings,
         audit: AuditDraft,
     ) -> Result<Tenant, Error>;
@@ -45,12 +45,12 @@ pub trait TenantStore: Send + Sync {
 
     async fn list_attributes(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
     ) -> Result<Vec<AttributeDefinition>, StoreError>;
     /// Refuses with `attribute_exists` when the name is taken (ignoring case).
     async fn create_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         def: AttributeDefinition,
         audit: AuditDraft,
     ) -> Result<(), Error>;
@@ -59,7 +59,7 @@ pub trait TenantStore: Send + Sync {
     /// (bumping those users' versions). Answers the number of values purged.
     async fn delete_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         name: &str,
         purge: bool,
         now: OffsetDateTime,

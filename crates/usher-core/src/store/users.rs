@@ -3,13 +3,13 @@
 
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
+use crate::ids::{TenantId, UserId};
 use crate::listing::{Page, UserQuery};
 use crate::scim::query::UserSearch;
 use crate::session::NewSession;
 use crate::user::User;
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::links::NewLink;
 use crate::mail::OutgoingMail;
@@ -65,8 +65,8 @@ pub type DeleteGuard = Box<dyn FnOnce(&User) -> Result<(), Error> + Send>;
 
 /// An edit or action on one user.
 pub struct UserWrite {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     /// The version named by `If-Match`; `None` when the caller did not send one.
     pub if_match: Option<i64>,
     pub now: OffsetDateTime,
@@ -104,17 +104,25 @@ pub trait UserStore: Send + Sync {
     /// transaction with one audit event summarising them. All or nothing.
     async fn insert_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         users: Vec<User>,
         audit: AuditDraft,
     ) -> Result<u64, Error>;
-    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn get_user(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Option<User>, StoreError>;
     /// The users of `tenant_id` among `ids` (in no particular order; the
     /// missing ones left out), in one read.
-    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError>;
+    async fn get_users(
+        &self,
+        tenant_id: TenantId,
+        ids: Vec<UserId>,
+    ) -> Result<Vec<User>, StoreError>;
     async fn user_by_email(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         email_normalized: &str,
     ) -> Result<Option<User>, StoreError>;
     /// Applies an edit or action under the row lock: checks `if_match`,
@@ -123,8 +131,8 @@ pub trait UserStore: Send + Sync {
     async fn modify_user(&self, write: UserWrite) -> Result<User, Error>;
     async fn delete_user(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         if_match: Option<i64>,
         guard: DeleteGuard,
         audit: AuditDraft,
@@ -132,7 +140,7 @@ pub trait UserStore: Send + Sync {
     /// One page of users with the exact total, all read in one snapshot.
     async fn list_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &UserQuery,
     ) -> Result<Page<User>, StoreError>;
     /// The users a SCIM query selects (one window of them, in its order)
@@ -140,7 +148,7 @@ pub trait UserStore: Send + Sync {
     /// evaluated by the database, never by loading users to test them.
     async fn search_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         search: &UserSearch,
     ) -> Result<(u64, Vec<User>), StoreError>;
     /// Materialises `expired_invitation` for pending invitations past their

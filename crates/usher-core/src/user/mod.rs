@@ -6,12 +6,12 @@ pub mod state;
 
 use crate::attribute::AttributeSet;
 use crate::error::{Error, ErrorCode, ValidationErrors};
+use crate::ids::{TenantId, UserId};
 use crate::input::{ObjectReader, Patch};
 use fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 pub use state::{Action, UserState};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The source of users created in Usher itself.
 pub const LOCAL_SOURCE: &str = "local";
@@ -19,8 +19,8 @@ pub const LOCAL_SOURCE: &str = "local";
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: UserId,
+    pub tenant_id: TenantId,
     pub email: Email,
     pub first_name: Option<PersonName>,
     pub last_name: Option<PersonName>,
@@ -496,8 +496,8 @@ pub(crate) mod tests {
     pub(crate) fn sample_user() -> User {
         let t = OffsetDateTime::UNIX_EPOCH;
         User {
-            id: Uuid::nil(),
-            tenant_id: Uuid::nil(),
+            id: UserId::nil(),
+            tenant_id: TenantId::nil(),
             email: Email::parse("email", "ann@example.com").unwrap(),
             first_name: Some(PersonName::parse("f", "Ann", 50).unwrap()),
             last_name: Some(PersonName::parse("l", "Lee", 100).unwrap()),

@@ -38,7 +38,7 @@ pub struct FactorResponse {
 impl From<Factor> for FactorResponse {
     fn from(f: Factor) -> Self {
         Self {
-            id: f.id,
+            id: f.id.uuid(),
             kind: f.kind.as_str(),
             label: f.label,
             created_at: f.created_at,

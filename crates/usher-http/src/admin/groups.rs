@@ -39,10 +39,10 @@ pub struct GroupResponse {
 impl From<&Group> for GroupResponse {
     fn from(g: &Group) -> Self {
         Self {
-            id: g.id,
+            id: g.id.uuid(),
             display_name: g.display_name.as_str().to_owned(),
             external_id: g.external_id.as_ref().map(|x| x.as_str().to_owned()),
-            members: g.members.clone(),
+            members: g.members.clone().iter().map(|i| i.uuid()).collect(),
             created_at: g.created_at,
             updated_at: g.updated_at,
             version: g.version,

@@ -53,9 +53,9 @@ pub struct MailResponse {
 impl From<&OutboxEntry> for MailResponse {
     fn from(e: &OutboxEntry) -> Self {
         Self {
-            id: e.mail.id,
+            id: e.mail.id.uuid(),
             kind: e.mail.kind.as_str().to_owned(),
-            user_id: e.mail.user_id,
+            user_id: e.mail.user_id.map(usher_core::Id::uuid),
             recipient: e.mail.recipient.clone(),
             subject: e.mail.subject.clone(),
             link: e.mail.link.clone(),

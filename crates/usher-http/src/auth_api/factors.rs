@@ -43,7 +43,7 @@ pub struct RecoveryCodesResponse {
 impl From<Enrolment> for EnrolmentResponse {
     fn from(e: Enrolment) -> Self {
         Self {
-            factor_id: e.factor_id,
+            factor_id: e.factor_id.uuid(),
             secret: e.secret,
             otpauth_uri: e.otpauth_uri,
             qr_svg: e.qr_svg,

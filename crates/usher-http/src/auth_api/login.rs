@@ -58,7 +58,7 @@ impl TokenResponse {
             token_type: "Bearer",
             expires_in: (t.access_expires_at - now).whole_seconds().max(0),
             refresh_token: t.refresh.expose().to_owned(),
-            session_id: signed.session.id,
+            session_id: signed.session.id.uuid(),
         }
     }
 }

@@ -51,7 +51,7 @@ pub async fn get_current_user(State(state): State<AppState>, me: SessionUser) ->
     let current = Some(me.caller.session.id);
     Json(MeResponse {
         user: UserResponse::new(&me.caller.user, now),
-        session: SessionResponse::new(me.caller.session, current),
+        session: SessionResponse::new(me.caller.session, current.map(usher_core::Id::uuid)),
     })
 }
 
@@ -70,7 +70,10 @@ pub async fn list_my_sessions(
         .services
         .list_sessions(&me.tenant, &me.ctx, &me.caller.user.id.to_string())
         .await?;
-    Ok(Json(session_list(sessions, Some(me.caller.session.id))))
+    Ok(Json(session_list(
+        sessions,
+        Some(me.caller.session.id.uuid()),
+    )))
 }
 
 /// End one of the caller's own sessions.

@@ -10,17 +10,17 @@ use crate::users::rows::stored_user;
 use crate::users::{effects, write};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
-use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
 use usher_core::store::ImportEntry;
 use usher_core::user::User;
+use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
 
 pub(crate) async fn match_users(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     emails: &[String],
     external_ids: &[String],
 ) -> Result<Vec<User>, StoreError> {
@@ -47,7 +47,7 @@ async fn write_entry(
     c: &mut PgConnection,
     counts: &mut Counts,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     e: ImportEntry,
     draft: &mut AuditDraft,
 ) -> Result<bool, Error> {
@@ -100,7 +100,7 @@ async fn write_entry(
 pub(crate) async fn import(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     entries: Vec<ImportEntry>,
     dry_run: bool,
     mut draft: AuditDraft,

@@ -9,8 +9,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::bulk::{BulkProcess, BulkRow};
 use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry};
 use usher_core::user::User;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{BulkProcessId, Error, StoreError, TenantId};
 
 #[async_trait]
 impl BulkStore for PostgresStore {
@@ -32,15 +31,19 @@ impl BulkStore for PostgresStore {
         processes::create(self.pool(), tk, process, rows, audit).await
     }
 
-    async fn get_bulk(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<BulkProcess>, StoreError> {
+    async fn get_bulk(
+        &self,
+        tenant_id: TenantId,
+        id: BulkProcessId,
+    ) -> Result<Option<BulkProcess>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         processes::get(self.pool(), tk, id).await
     }
 
     async fn list_bulk(
         &self,
-        tenant_id: Uuid,
-        before: Option<Uuid>,
+        tenant_id: TenantId,
+        before: Option<BulkProcessId>,
         limit: u32,
     ) -> Result<Vec<BulkProcess>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -49,7 +52,7 @@ impl BulkStore for PostgresStore {
 
     async fn bulk_rows(
         &self,
-        process_id: Uuid,
+        process_id: BulkProcessId,
         after_line: u32,
         limit: u32,
         pending: bool,
@@ -64,21 +67,21 @@ impl BulkStore for PostgresStore {
 
     async fn run_bulk(
         &self,
-        tenant_id: Uuid,
-        process_id: Uuid,
+        tenant_id: TenantId,
+        process_id: BulkProcessId,
         steps: Vec<BulkStep>,
     ) -> Result<BulkProcess, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         processes::run(self.pool(), tk, process_id, steps).await
     }
 
-    async fn running_bulks(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    async fn running_bulks(&self) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError> {
         processes::running(self.pool()).await
     }
 
     async fn match_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         emails: Vec<String>,
         external_ids: Vec<String>,
     ) -> Result<Vec<User>, StoreError> {
@@ -88,7 +91,7 @@ impl BulkStore for PostgresStore {
 
     async fn import_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         entries: Vec<ImportEntry>,
         dry_run: bool,
         audit: AuditDraft,

@@ -6,18 +6,19 @@
 
 use crate::audit;
 use crate::error::{DbExt, unavailable};
+use crate::ids::{id, opt_id};
 use crate::users::counts::Counts;
 use crate::users::ops::{Target, delete_in, modify_in};
 use crate::write::Write;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
-use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, PROCESSED, RowData, refusal_outcome,
 };
 use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
+use usher_core::{BulkProcessId, Id, StoreError, TenantId};
 use uuid::Uuid;
 
 /// A query of processes with their tenant's id, ending in `$condition`.
@@ -52,8 +53,8 @@ fn process_row(r: &PgRow) -> Result<BulkProcess, sqlx::Error> {
     let state: String = r.try_get("state")?;
     let count = |k: &str| r.try_get::<i32, _>(k).map(|n| n.max(0) as u32);
     Ok(BulkProcess {
-        id: r.try_get("id")?,
-        tenant_id: r.try_get("tenant_id")?,
+        id: id(r, "id")?,
+        tenant_id: id(r, "tenant_id")?,
         action: BulkAction::parse(&action).ok_or_else(|| unknown("action"))?,
         validate: r.try_get("validate")?,
         note: r.try_get("note")?,
@@ -75,7 +76,7 @@ fn process_row(r: &PgRow) -> Result<BulkProcess, sqlx::Error> {
 async fn fetch(
     c: &mut PgConnection,
     tk: i64,
-    id: Uuid,
+    id: BulkProcessId,
     lock: bool,
 ) -> Result<Option<BulkProcess>, sqlx::Error> {
     let query = if lock {
@@ -84,7 +85,7 @@ async fn fetch(
         select_processes!("p.id = $1 AND p.tenant_key = $2")
     };
     let row = sqlx::query(query)
-        .bind(id)
+        .bind(id.uuid())
         .bind(tk)
         .fetch_optional(&mut *c)
         .await?;
@@ -94,7 +95,7 @@ async fn fetch(
 pub(crate) async fn get(
     pool: &PgPool,
     tk: i64,
-    id: Uuid,
+    id: BulkProcessId,
 ) -> Result<Option<BulkProcess>, StoreError> {
     let mut c = pool.acquire().await.map_err(unavailable)?;
     fetch(&mut c, tk, id, false).await.map_err(unavailable)
@@ -103,16 +104,16 @@ pub(crate) async fn get(
 pub(crate) async fn list(
     pool: &PgPool,
     tk: i64,
-    before: Option<Uuid>,
+    before: Option<BulkProcessId>,
     limit: u32,
 ) -> Result<Vec<BulkProcess>, StoreError> {
     // UUIDv7 ids sort by creation time.
-    let before = before.unwrap_or(Uuid::max());
+    let before = before.unwrap_or(Id::from_uuid(Uuid::max()));
     let rows = sqlx::query(select_processes!(
         "p.tenant_key = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
     ))
     .bind(tk)
-    .bind(before)
+    .bind(before.uuid())
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await
@@ -125,7 +126,7 @@ pub(crate) async fn list(
 
 pub(crate) async fn rows(
     pool: &PgPool,
-    process_id: Uuid,
+    process_id: BulkProcessId,
     after_line: u32,
     limit: u32,
     pending: bool,
@@ -136,7 +137,7 @@ pub(crate) async fn rows(
         select_rows!("")
     };
     let rows = sqlx::query(query)
-        .bind(process_id)
+        .bind(process_id.uuid())
         .bind(after_line as i32)
         .bind(i64::from(limit))
         .fetch_all(pool)
@@ -152,7 +153,7 @@ pub(crate) async fn rows(
                     last_name: r.try_get("last_name")?,
                     email: r.try_get("email")?,
                 },
-                user_id: r.try_get("user_id")?,
+                user_id: opt_id(r, "user_id")?,
                 version: r.try_get("version")?,
                 processed: r.try_get("processed")?,
                 outcome: r.try_get("outcome")?,
@@ -176,7 +177,7 @@ pub(crate) async fn create(
             "INSERT INTO bulk_processes (id, tenant_key, action, validate, note, state, created_by, \
              created_at, total, malformed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(p.id)
+        .bind(p.id.uuid())
         .bind(tk)
         .bind(p.action.as_str())
         .bind(p.validate)
@@ -198,13 +199,13 @@ pub(crate) async fn create(
                  SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], \
                  $7::uuid[], $8::int8[], $9::text[], $10::text[])",
             )
-            .bind(p.id)
+            .bind(p.id.uuid())
             .bind(chunk.iter().map(|r| r.line as i32).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.data.reference.clone()).collect::<Vec<_>>())
             .bind(col(|r| r.data.first_name.clone()))
             .bind(col(|r| r.data.last_name.clone()))
             .bind(col(|r| r.data.email.clone()))
-            .bind(chunk.iter().map(|r| r.user_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.user_id.map(Id::uuid)).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.version).collect::<Vec<_>>())
             .bind(col(|r| r.outcome.clone()))
             .bind(col(|r| r.message.clone()))
@@ -251,7 +252,7 @@ pub(crate) async fn move_state(
              started_at = COALESCE($4, started_at), finished_at = COALESCE($5, finished_at), \
              error = COALESCE($6, error) WHERE id = $1",
         )
-        .bind(change.id)
+        .bind(change.id.uuid())
         .bind(change.to.as_str())
         .bind(&change.started_by)
         .bind(started_at)
@@ -273,7 +274,7 @@ pub(crate) async fn move_state(
 pub(crate) async fn run(
     pool: &PgPool,
     tk: i64,
-    process_id: Uuid,
+    process_id: BulkProcessId,
     steps: Vec<BulkStep>,
 ) -> Result<BulkProcess, Error> {
     let mut tx = pool
@@ -298,7 +299,7 @@ pub(crate) async fn run(
 async fn run_in(
     c: &mut PgConnection,
     tk: i64,
-    process_id: Uuid,
+    process_id: BulkProcessId,
     steps: Vec<BulkStep>,
 ) -> Result<BulkProcess, Error> {
     let current = fetch(c, tk, process_id, true)
@@ -313,7 +314,7 @@ async fn run_in(
         let waiting: Option<i32> = sqlx::query_scalar(
             "SELECT 1 FROM bulk_rows WHERE process_id = $1 AND line = $2 AND outcome IS NULL",
         )
-        .bind(process_id)
+        .bind(process_id.uuid())
         .bind(step.line as i32)
         .fetch_optional(&mut *c)
         .await
@@ -337,7 +338,7 @@ async fn run_in(
         sqlx::query(
             "UPDATE bulk_rows SET outcome = $3, message = $4 WHERE process_id = $1 AND line = $2",
         )
-        .bind(process_id)
+        .bind(process_id.uuid())
         .bind(step.line as i32)
         .bind(outcome)
         .bind(message)
@@ -348,7 +349,7 @@ async fn run_in(
     sqlx::query(
         "UPDATE bulk_processes SET processed = processed + $2, skipped = skipped + $3 WHERE id = $1",
     )
-    .bind(process_id)
+    .bind(process_id.uuid())
     .bind(processed)
     .bind(skipped)
     .execute(&mut *c)
@@ -366,7 +367,7 @@ async fn run_in(
 async fn apply(
     c: &mut PgConnection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     op: BulkOp,
 ) -> Result<Result<(), Error>, Error> {
     sqlx::raw_sql("SAVEPOINT row").execute(&mut *c).await.db()?;
@@ -421,12 +422,16 @@ async fn apply(
     }
 }
 
-pub(crate) async fn running(pool: &PgPool) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-    sqlx::query_as(
+pub(crate) async fn running(pool: &PgPool) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError> {
+    let running: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "SELECT t.id, p.id FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key \
          WHERE p.state = 'running'",
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)
+    .map_err(unavailable)?;
+    Ok(running
+        .into_iter()
+        .map(|(t, p)| (t.into(), p.into()))
+        .collect())
 }

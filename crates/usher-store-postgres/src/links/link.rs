@@ -7,12 +7,12 @@ use crate::users::{rows, write};
 use crate::write::Write;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::error::Error;
 use usher_core::service::invalid_link;
 use usher_core::store::{LinkKind, LinkRecord, PasswordWrite, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
+use usher_core::{StoreError, UserId};
 use uuid::Uuid;
 
 /// When a link was used, if it was.
@@ -41,8 +41,8 @@ pub(crate) async fn find(
     Ok(
         row.and_then(|(tenant_id, user_id, k, expires_at, used_at)| {
             Some(LinkRecord {
-                tenant_id,
-                user_id,
+                tenant_id: tenant_id.into(),
+                user_id: user_id.into(),
                 kind: kind(&k)?,
                 expires_at,
                 used_at,
@@ -72,7 +72,7 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
         .fetch_optional(&mut *w.tx)
         .await
         .db()?;
-        let Some(owner) = owner else {
+        let Some(owner) = owner.map(UserId::from) else {
             return Err(invalid_link());
         };
         let before = rows::user_by_id(&mut *w.tx, tk, tenant_id, owner, true)
@@ -174,13 +174,13 @@ pub(crate) async fn write_password(
 pub(crate) async fn password_hash(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "SELECT p.password_hash FROM user_credentials p JOIN users u ON u.key = p.user_key \
          WHERE u.id = $1 AND u.tenant_key = $2",
     )
-    .bind(user_id)
+    .bind(user_id.uuid())
     .bind(tk)
     .fetch_optional(pool)
     .await

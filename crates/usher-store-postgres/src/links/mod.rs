@@ -12,8 +12,7 @@ use usher_core::mail::OutboxEntry;
 use usher_core::store::{LinkRecord, LinkStore, MailOutcome, OutboxQuery, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::User;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, MailId, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl LinkStore for PostgresStore {
@@ -29,8 +28,8 @@ impl LinkStore for PostgresStore {
 
     async fn password_hash(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Option<String>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         link::password_hash(self.pool(), tk, user_id).await
@@ -38,7 +37,7 @@ impl LinkStore for PostgresStore {
 
     async fn list_outbox(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &OutboxQuery,
     ) -> Result<Page<OutboxEntry>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -56,7 +55,7 @@ impl LinkStore for PostgresStore {
 
     async fn finish_mail(
         &self,
-        id: Uuid,
+        id: MailId,
         outcome: MailOutcome,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {

@@ -4,15 +4,16 @@
 
 use crate::audit;
 use crate::error::{DbExt, unavailable};
+use crate::ids::{id, opt_id};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, QueryBuilder, Row};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
 use usher_core::listing::{Cursor, Page};
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail, escape_html};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
+use usher_core::{Id, MailId, StoreError, UserId};
 use uuid::Uuid;
 
 /// The columns [`entry`] reads, as a literal so that queries stay static.
@@ -33,9 +34,9 @@ fn entry(r: &PgRow) -> Result<OutboxEntry, sqlx::Error> {
     let attempts: i32 = r.try_get("attempts")?;
     Ok(OutboxEntry {
         mail: OutgoingMail {
-            id: r.try_get("id")?,
-            tenant_id: r.try_get("tenant_id")?,
-            user_id: r.try_get("user_id")?,
+            id: id(r, "id")?,
+            tenant_id: id(r, "tenant_id")?,
+            user_id: opt_id(r, "user_id")?,
             kind: MailKind::parse(&kind).ok_or_else(|| bad("kind"))?,
             recipient: r.try_get("recipient")?,
             subject: r.try_get("subject")?,
@@ -61,9 +62,9 @@ pub(crate) async fn enqueue(
         "INSERT INTO outbox (id, tenant_key, user_id, kind, recipient, subject, text_body, html_body, link, state, \
          attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10)",
     )
-    .bind(m.id)
+    .bind(m.id.uuid())
     .bind(tk)
-    .bind(m.user_id)
+    .bind(m.user_id.map(Id::uuid))
     .bind(m.kind.as_str())
     .bind(&m.recipient)
     .bind(&m.subject)
@@ -79,7 +80,7 @@ pub(crate) async fn enqueue(
 /// Stops a user's queued mails (of one kind, or all) from going out.
 pub(crate) async fn cancel_queued(
     c: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     kind: Option<LinkKind>,
     why: &str,
 ) -> Result<(), sqlx::Error> {
@@ -92,7 +93,7 @@ pub(crate) async fn cancel_queued(
         "UPDATE outbox SET state = 'failed', last_error = $3, next_attempt_at = NULL, link = NULL \
          WHERE user_id = $1 AND kind = ANY($2) AND state = 'queued'",
     )
-    .bind(user_id)
+    .bind(user_id.uuid())
     .bind(kinds)
     .bind(why)
     .execute(c)
@@ -193,7 +194,7 @@ pub(crate) async fn claim(
 
 pub(crate) async fn finish(
     pool: &PgPool,
-    id: Uuid,
+    id: MailId,
     outcome: MailOutcome,
     draft: AuditDraft,
 ) -> Result<(), Error> {
@@ -206,7 +207,7 @@ pub(crate) async fn finish(
             let (link, text, html): (Option<String>, String, String) = sqlx::query_as(
                 "SELECT link, text_body, html_body FROM outbox WHERE id = $1 FOR UPDATE",
             )
-            .bind(id)
+            .bind(id.uuid())
             .fetch_one(&mut *tx)
             .await
             .db()?;
@@ -221,7 +222,7 @@ pub(crate) async fn finish(
                 "UPDATE outbox SET state = 'sent', sent_at = $2, attempts = attempts + 1, link = NULL, text_body = $3, \
                  html_body = $4, lease_until = NULL, next_attempt_at = NULL, last_error = NULL WHERE id = $1",
             )
-            .bind(id)
+            .bind(id.uuid())
             .bind(*at)
             .bind(text)
             .bind(html)
@@ -233,7 +234,7 @@ pub(crate) async fn finish(
             sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, lease_until = NULL WHERE id = $1",
             )
-            .bind(id)
+            .bind(id.uuid())
             .bind(error)
             .bind(*at)
             .execute(&mut *tx)
@@ -245,7 +246,7 @@ pub(crate) async fn finish(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $2, next_attempt_at = NULL, \
                  lease_until = NULL, link = NULL WHERE id = $1",
             )
-            .bind(id)
+            .bind(id.uuid())
             .bind(error)
             .execute(&mut *tx)
             .await

@@ -1,23 +1,24 @@
 //! Second factors and the challenges of logins waiting for one.
 
 use crate::error::{DbExt, unavailable};
+use crate::ids::id;
 use crate::write::Write;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, Missing};
 use usher_core::factor::{
     Challenge, Factor, FactorKind, FactorSecret, NewFactor, last_second_factor,
 };
 use usher_core::token::SecretHash;
+use usher_core::{FactorId, StoreError, UserId};
 use uuid::Uuid;
 
 /// The user's key, its row locked so that factor changes of one user run
 /// one after the other (the last-factor guard counts under this lock).
-async fn lock_user(c: &mut PgConnection, tk: i64, user_id: Uuid) -> Result<i64, Error> {
+async fn lock_user(c: &mut PgConnection, tk: i64, user_id: UserId) -> Result<i64, Error> {
     sqlx::query_scalar("SELECT key FROM users WHERE id = $1 AND tenant_key = $2 FOR UPDATE")
-        .bind(user_id)
+        .bind(user_id.uuid())
         .bind(tk)
         .fetch_optional(&mut *c)
         .await
@@ -44,7 +45,7 @@ async fn sync_enrolled(w: &mut Write, tk: i64, user_key: i64) -> Result<(), Erro
 pub(crate) async fn list(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Vec<FactorSecret>, StoreError> {
     let rows = sqlx::query(
         "SELECT f.id, f.kind, f.label, f.created_at, f.last_used_at, f.confirmed, f.secret, f.last_step, \
@@ -52,7 +53,7 @@ pub(crate) async fn list(
          FROM factors f JOIN users u ON u.key = f.user_key \
          WHERE u.id = $1 AND f.tenant_key = $2 ORDER BY f.created_at, f.id",
     )
-    .bind(user_id)
+    .bind(user_id.uuid())
     .bind(tk)
     .fetch_all(pool)
     .await
@@ -64,7 +65,7 @@ pub(crate) async fn list(
             let remaining: i64 = r.try_get("remaining")?;
             Ok(FactorSecret {
                 factor: Factor {
-                    id: r.try_get("id")?,
+                    id: id(r, "id")?,
                     user_id,
                     kind,
                     label: r.try_get("label")?,
@@ -86,7 +87,7 @@ pub(crate) async fn list(
 pub(crate) async fn add(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
     new: NewFactor,
     audit: AuditDraft,
 ) -> Result<(), Error> {
@@ -107,7 +108,7 @@ pub(crate) async fn add(
             "INSERT INTO factors (id, tenant_key, user_key, kind, label, secret, confirmed, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(f.id)
+        .bind(f.id.uuid())
         .bind(tk)
         .bind(key)
         .bind(f.kind.as_str())
@@ -120,7 +121,7 @@ pub(crate) async fn add(
         .db()?;
         for h in &new.codes {
             sqlx::query("INSERT INTO recovery_codes (factor_id, hash) VALUES ($1, $2)")
-                .bind(f.id)
+                .bind(f.id.uuid())
                 .bind(&h.0[..])
                 .execute(&mut *w.tx)
                 .await
@@ -138,8 +139,8 @@ pub(crate) async fn add(
 pub(crate) async fn confirm(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
-    factor_id: Uuid,
+    user_id: UserId,
+    factor_id: FactorId,
     step: i64,
     audit: AuditDraft,
 ) -> Result<(), Error> {
@@ -150,7 +151,7 @@ pub(crate) async fn confirm(
             "UPDATE factors SET confirmed = true, last_step = $3 \
              WHERE id = $1 AND user_key = $2 AND kind = 'totp' AND NOT confirmed",
         )
-        .bind(factor_id)
+        .bind(factor_id.uuid())
         .bind(key)
         .bind(step)
         .execute(&mut *w.tx)
@@ -170,7 +171,7 @@ pub(crate) async fn confirm(
 
 pub(crate) async fn use_step(
     pool: &PgPool,
-    factor_id: Uuid,
+    factor_id: FactorId,
     step: i64,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
@@ -178,7 +179,7 @@ pub(crate) async fn use_step(
         "UPDATE factors SET last_step = $2, last_used_at = $3 \
          WHERE id = $1 AND confirmed AND (last_step IS NULL OR last_step < $2)",
     )
-    .bind(factor_id)
+    .bind(factor_id.uuid())
     .bind(step)
     .bind(now)
     .execute(pool)
@@ -191,7 +192,7 @@ pub(crate) async fn use_step(
 pub(crate) async fn use_code(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
     hash: &SecretHash,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
@@ -201,7 +202,7 @@ pub(crate) async fn use_code(
          AND u.id = $2 AND f.tenant_key = $3 RETURNING r.factor_id",
     )
     .bind(&hash.0[..])
-    .bind(user_id)
+    .bind(user_id.uuid())
     .bind(tk)
     .bind(now)
     .fetch_optional(pool)
@@ -222,8 +223,8 @@ pub(crate) async fn use_code(
 pub(crate) async fn delete(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
-    factor_id: Option<Uuid>,
+    user_id: UserId,
+    factor_id: Option<FactorId>,
     audit: AuditDraft,
 ) -> Result<(), Error> {
     let mut w = Write::begin(pool, audit).await?;
@@ -245,7 +246,7 @@ pub(crate) async fn delete(
         };
         let found: Option<(String, bool)> =
             sqlx::query_as("SELECT kind, confirmed FROM factors WHERE id = $1 AND user_key = $2")
-                .bind(id)
+                .bind(id.uuid())
                 .bind(key)
                 .fetch_optional(&mut *w.tx)
                 .await
@@ -258,7 +259,7 @@ pub(crate) async fn delete(
                 "SELECT COUNT(*) FROM factors WHERE user_key = $1 AND kind = 'totp' AND confirmed AND id <> $2",
             )
             .bind(key)
-            .bind(id)
+            .bind(id.uuid())
             .fetch_one(&mut *w.tx)
             .await
             .db()?;
@@ -267,7 +268,7 @@ pub(crate) async fn delete(
             }
         }
         sqlx::query("DELETE FROM factors WHERE id = $1")
-            .bind(id)
+            .bind(id.uuid())
             .execute(&mut *w.tx)
             .await
             .db()?;
@@ -291,7 +292,7 @@ pub(crate) async fn create_challenge(
     )
     .bind(&hash.0[..])
     .bind(tk)
-    .bind(ch.user_id)
+    .bind(ch.user_id.uuid())
     .bind(ch.expires_at)
     .bind(&ch.user_agent)
     .execute(pool)
@@ -314,8 +315,8 @@ pub(crate) async fn find_challenge(
     .map_err(unavailable)?;
     Ok(row.map(
         |(tenant_id, user_id, expires_at, attempts, user_agent)| Challenge {
-            tenant_id,
-            user_id,
+            tenant_id: tenant_id.into(),
+            user_id: user_id.into(),
             expires_at,
             attempts: attempts.max(0) as u32,
             user_agent,

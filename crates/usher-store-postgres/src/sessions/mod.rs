@@ -12,8 +12,7 @@ use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::SessionStore;
 use usher_core::token::SecretHash;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, FactorId, SessionId, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -25,7 +24,11 @@ impl SessionStore for PostgresStore {
         session::find(self.pool(), kind, hash).await
     }
 
-    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn touch_session(
+        &self,
+        session_id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         session::touch(self.pool(), session_id, now).await
     }
 
@@ -41,8 +44,8 @@ impl SessionStore for PostgresStore {
 
     async fn list_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -51,9 +54,9 @@ impl SessionStore for PostgresStore {
 
     async fn end_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        session_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        session_id: Option<SessionId>,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -61,14 +64,18 @@ impl SessionStore for PostgresStore {
         detached(async move { session::end(&pool, tk, user_id, session_id, audit).await }).await
     }
 
-    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError> {
+    async fn throttle(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<Throttle>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         throttle::throttle(self.pool(), tk, key).await
     }
 
     async fn throttle_failure(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         key: &str,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError> {
@@ -76,15 +83,15 @@ impl SessionStore for PostgresStore {
         throttle::throttle_failure(self.pool(), tk, key, now).await
     }
 
-    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
+    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         throttle::throttle_clear(self.pool(), tk, key).await
     }
 
     async fn list_factors(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Vec<FactorSecret>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         factors::list(self.pool(), tk, user_id).await
@@ -92,8 +99,8 @@ impl SessionStore for PostgresStore {
 
     async fn add_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         new: NewFactor,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -104,9 +111,9 @@ impl SessionStore for PostgresStore {
 
     async fn confirm_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: FactorId,
         step: i64,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -118,7 +125,7 @@ impl SessionStore for PostgresStore {
 
     async fn use_totp_step(
         &self,
-        factor_id: Uuid,
+        factor_id: FactorId,
         step: i64,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -127,8 +134,8 @@ impl SessionStore for PostgresStore {
 
     async fn use_recovery_code(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -138,9 +145,9 @@ impl SessionStore for PostgresStore {
 
     async fn delete_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: Option<FactorId>,
         audit: AuditDraft,
     ) -> Result<(), Error> {
         let tk = self.tenant_key(tenant_id).await?;

@@ -1,10 +1,10 @@
 //! End-user sessions, refresh-token rotation.
 
 use crate::error::{DbExt, unavailable};
+use crate::ids::id;
 use crate::write::Write;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::audit::{AuditAction, AuditDraft};
 use usher_core::error::{Error, Missing};
 use usher_core::session::{
@@ -12,6 +12,7 @@ use usher_core::session::{
 };
 use usher_core::token::SecretHash;
 use usher_core::useragent::{ClientInfo, Platform};
+use usher_core::{SessionId, StoreError, UserId};
 use uuid::Uuid;
 
 /// A session with its tenant and user ids, selected `WHERE` the condition.
@@ -32,9 +33,9 @@ fn session_match(r: &sqlx::postgres::PgRow) -> Result<SessionMatch, sqlx::Error>
     let platform: String = r.try_get("platform")?;
     Ok(SessionMatch {
         session: Session {
-            id: r.try_get("id")?,
-            tenant_id: r.try_get("tenant_id")?,
-            user_id: r.try_get("user_id")?,
+            id: id(r, "id")?,
+            tenant_id: id(r, "tenant_id")?,
+            user_id: id(r, "user_id")?,
             created_at: r.try_get("created_at")?,
             last_seen_at: r.try_get("last_seen_at")?,
             expires_at: r.try_get("expires_at")?,
@@ -69,7 +70,7 @@ pub(crate) async fn insert(
          browser, browser_version, location) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
-    .bind(s.id)
+    .bind(s.id.uuid())
     .bind(tk)
     .bind(user_key)
     .bind(&new.session_hash.0[..])
@@ -122,9 +123,13 @@ pub(crate) async fn find(
         .map_err(unavailable)
 }
 
-pub(crate) async fn touch(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) async fn touch(
+    pool: &PgPool,
+    id: SessionId,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2")
-        .bind(id)
+        .bind(id.uuid())
         .bind(now)
         .execute(pool)
         .await
@@ -197,8 +202,8 @@ pub(crate) async fn rotate(
         w.draft.action = AuditAction::SessionRefreshReused.as_str().into();
         w.draft.details["session_id"] = session_id.to_string().into();
         Ok(RotationOutcome::Reused {
-            session_id,
-            user_id,
+            session_id: session_id.into(),
+            user_id: user_id.into(),
         })
     }
     .await;
@@ -208,13 +213,13 @@ pub(crate) async fn rotate(
 pub(crate) async fn list(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
     now: OffsetDateTime,
 ) -> Result<Vec<Session>, StoreError> {
     let rows = sqlx::query(select_sessions!(
         "u.id = $1 AND s.tenant_key = $2 AND s.expires_at > $3 ORDER BY s.created_at DESC, s.id DESC"
     ))
-    .bind(user_id)
+    .bind(user_id.uuid())
     .bind(tk)
     .bind(now)
     .fetch_all(pool)
@@ -229,15 +234,15 @@ pub(crate) async fn list(
 pub(crate) async fn end(
     pool: &PgPool,
     tk: i64,
-    user_id: Uuid,
-    session_id: Option<Uuid>,
+    user_id: UserId,
+    session_id: Option<SessionId>,
     audit: AuditDraft,
 ) -> Result<u64, Error> {
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
         let user_key: Option<i64> =
             sqlx::query_scalar("SELECT key FROM users WHERE id = $1 AND tenant_key = $2")
-                .bind(user_id)
+                .bind(user_id.uuid())
                 .bind(tk)
                 .fetch_optional(&mut *w.tx)
                 .await
@@ -247,7 +252,7 @@ pub(crate) async fn end(
         };
         let ended = match session_id {
             Some(id) => sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_key = $2")
-                .bind(id)
+                .bind(id.uuid())
                 .bind(user_key)
                 .execute(&mut *w.tx)
                 .await

@@ -8,11 +8,10 @@ use crate::write::Write;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing};
-use uuid::Uuid;
+use usher_core::{StoreError, TenantId};
 
 pub(crate) async fn list_attributes(
     pool: &PgPool,
@@ -69,7 +68,7 @@ pub(crate) async fn create_attribute(
 pub(crate) async fn delete_attribute(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: &str,
     purge: bool,
     now: OffsetDateTime,
@@ -129,7 +128,7 @@ async fn purge_values(
     c: &mut PgConnection,
     counts: &mut Counts,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     key: &str,
     now: OffsetDateTime,
 ) -> Result<u64, Error> {

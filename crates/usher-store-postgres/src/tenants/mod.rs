@@ -5,6 +5,7 @@ mod attributes;
 mod tokens;
 
 use crate::error::{DbExt, constraint, unavailable};
+use crate::ids::id;
 use crate::write::Write;
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
@@ -12,20 +13,19 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, Missing};
 use usher_core::store::TenantStore;
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, SecretHash};
-use uuid::Uuid;
+use usher_core::{Id, StoreError, TenantId};
 
 fn tenant(r: &PgRow) -> Result<Tenant, StoreError> {
     let slug: String = r.try_get(1).map_err(unavailable)?;
     let Json(settings): Json<serde_json::Value> = r.try_get(3).map_err(unavailable)?;
     Ok(Tenant {
-        id: r.try_get(0).map_err(unavailable)?,
+        id: id(r, 0).map_err(unavailable)?,
         slug: TenantSlug::parse(&slug)
             .map_err(|_| StoreError::Corrupt(format!("tenant slug {slug:?} is invalid")))?,
         name: r.try_get(2).map_err(unavailable)?,
@@ -36,9 +36,9 @@ fn tenant(r: &PgRow) -> Result<Tenant, StoreError> {
     })
 }
 
-pub(crate) async fn key_of(pool: &PgPool, id: Uuid) -> Result<Option<i64>, StoreError> {
+pub(crate) async fn key_of(pool: &PgPool, id: TenantId) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar("SELECT key FROM tenants WHERE id = $1")
-        .bind(id)
+        .bind(id.uuid())
         .fetch_optional(pool)
         .await
         .map_err(unavailable)
@@ -51,7 +51,7 @@ pub(crate) async fn create(
     audit: AuditDraft,
 ) -> Result<Tenant, Error> {
     let t = Tenant {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         slug: new.slug,
         name: new.name,
         settings: TenantSettings::default(),
@@ -61,7 +61,7 @@ pub(crate) async fn create(
     let result = sqlx::query(
         "INSERT INTO tenants (id, slug, name, settings, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(t.id)
+    .bind(t.id.uuid())
     .bind(t.slug.as_str())
     .bind(&t.name)
     .bind(Json(&t.settings))
@@ -98,14 +98,14 @@ pub(crate) async fn list(pool: &PgPool) -> Result<Vec<Tenant>, StoreError> {
 
 pub(crate) async fn update_settings(
     pool: &PgPool,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     settings: TenantSettings,
     audit: AuditDraft,
 ) -> Result<Tenant, Error> {
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
         let row = sqlx::query("UPDATE tenants SET settings = $2 WHERE id = $1 RETURNING id, slug, name, settings, created_at")
-            .bind(tenant_id)
+            .bind(tenant_id.uuid())
             .bind(Json(&settings))
             .fetch_optional(&mut *w.tx)
             .await
@@ -141,7 +141,7 @@ impl TenantStore for PostgresStore {
 
     async fn update_tenant_settings(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         settings: TenantSettings,
         audit: AuditDraft,
     ) -> Result<Tenant, Error> {
@@ -169,7 +169,7 @@ impl TenantStore for PostgresStore {
 
     async fn list_attributes(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
     ) -> Result<Vec<AttributeDefinition>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         attributes::list_attributes(self.pool(), tk).await
@@ -177,7 +177,7 @@ impl TenantStore for PostgresStore {
 
     async fn create_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         def: AttributeDefinition,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -188,7 +188,7 @@ impl TenantStore for PostgresStore {
 
     async fn delete_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         name: &str,
         purge: bool,
         now: OffsetDateTime,

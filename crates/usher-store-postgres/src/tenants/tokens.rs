@@ -1,6 +1,7 @@
 //! API tokens: stored by the hash of their secret.
 
 use crate::error::{DbExt, constraint, unavailable};
+use crate::ids::{id, opt_id};
 use crate::write::Write;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool, Row};
@@ -15,7 +16,7 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         None => None,
         Some(id) => Some(
             sqlx::query_scalar("SELECT key FROM tenants WHERE id = $1")
-                .bind(id)
+                .bind(id.uuid())
                 .fetch_optional(&mut *c)
                 .await
                 .db()?
@@ -23,7 +24,7 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         ),
     };
     sqlx::query("INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(token.id)
+        .bind(token.id.uuid())
         .bind(tenant_key)
         .bind(token.scope.as_str())
         .bind(&token.name)
@@ -118,8 +119,8 @@ pub(crate) async fn token_by_hash(
     let scope: String = r.try_get(2).map_err(unavailable)?;
     let stored_hash: Vec<u8> = r.try_get(4).map_err(unavailable)?;
     Ok(Some(ApiToken {
-        id: r.try_get(0).map_err(unavailable)?,
-        tenant_id: r.try_get(1).map_err(unavailable)?,
+        id: id(&r, 0).map_err(unavailable)?,
+        tenant_id: opt_id(&r, 1).map_err(unavailable)?,
         scope: TokenScope::parse(&scope)
             .ok_or_else(|| StoreError::Corrupt(format!("token scope {scope:?}")))?,
         name: r.try_get(3).map_err(unavailable)?,

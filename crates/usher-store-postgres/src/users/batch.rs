@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use usher_core::UserId;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, ValidationErrors};
 use usher_core::search::search_blob;
@@ -118,7 +119,7 @@ async fn insert_chunk(
          RETURNING id, key",
     )
     .bind(tk)
-    .bind(users.iter().map(|u| u.id).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.id.uuid()).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.email.as_str().to_owned()).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.email.normalized().to_owned()).collect::<Vec<_>>())
     .bind(text(|u| u.first_name.as_ref().map(|v| v.as_str())))
@@ -146,7 +147,10 @@ async fn insert_chunk(
     .fetch_all(&mut *c)
     .await
     .map_err(crate::error::constraint)?;
-    let keys: HashMap<Uuid, i64> = inserted.into_iter().collect();
+    let keys: HashMap<UserId, i64> = inserted
+        .into_iter()
+        .map(|(id, key): (Uuid, i64)| (id.into(), key))
+        .collect();
     let mut search = SearchRows::default();
     let (mut attr_names, mut attr_users) = (Vec::new(), Vec::new());
     for (u, blob) in users.iter().zip(&blobs) {

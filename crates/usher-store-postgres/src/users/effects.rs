@@ -3,6 +3,7 @@
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
+use usher_core::UserId;
 use usher_core::audit::AuditDraft;
 use usher_core::store::{Effects, NewLink};
 use uuid::Uuid;
@@ -40,7 +41,7 @@ pub(crate) async fn insert_link(
 pub(crate) async fn revoke_access(
     c: &mut PgConnection,
     user_key: i64,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM links WHERE user_key = $1")
         .bind(user_key)
@@ -62,7 +63,7 @@ pub(crate) async fn apply_effects(
     c: &mut PgConnection,
     tk: i64,
     user_key: i64,
-    user_id: Uuid,
+    user_id: UserId,
     effects: &Effects,
     now: OffsetDateTime,
     draft: &mut AuditDraft,

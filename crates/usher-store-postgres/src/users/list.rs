@@ -21,11 +21,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::listing::{Branch, Cursor, Expiry, Page, SearchPath, UserQuery, WalkCosts};
 use usher_core::search::SearchPrefix;
 use usher_core::user::User;
-use uuid::Uuid;
+use usher_core::{StoreError, TenantId};
 
 /// Rows a search walk examines per branch before handing over to the index.
 const WALK_CAP: usize = 10_000;
@@ -150,7 +149,7 @@ pub(super) fn push_search_range(qb: &mut QueryBuilder<Postgres>, p: &SearchPrefi
 #[derive(Debug)]
 struct Scan<'a> {
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     now: OffsetDateTime,
     dir: Dir,
     bound: Option<&'a Bound>,
@@ -386,7 +385,7 @@ fn merge(mut users: Vec<User>, dir: Dir, want: usize) -> Vec<User> {
 pub(crate) async fn list_users(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserQuery,
 ) -> Result<Page<User>, StoreError> {
     // One snapshot for the total and the page.
@@ -402,7 +401,7 @@ pub(crate) async fn list_users(
 async fn page(
     c: &mut PgConnection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserQuery,
 ) -> Result<Page<User>, StoreError> {
     let key = |u: &User| u.email.normalized().to_owned();

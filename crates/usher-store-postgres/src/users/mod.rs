@@ -19,8 +19,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl UserStore for PostgresStore {
@@ -37,7 +36,7 @@ impl UserStore for PostgresStore {
 
     async fn insert_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         batch: Vec<User>,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
@@ -46,21 +45,29 @@ impl UserStore for PostgresStore {
         detached(async move { batch::insert_batch(&pool, tk, batch, audit).await }).await
     }
 
-    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
+    async fn get_user(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         Ok(rows::user_by_id(self.pool(), tk, tenant_id, user_id, false)
             .await?
             .map(|s| s.user))
     }
 
-    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError> {
+    async fn get_users(
+        &self,
+        tenant_id: TenantId,
+        ids: Vec<UserId>,
+    ) -> Result<Vec<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         rows::users_by_ids(self.pool(), tk, tenant_id, &ids).await
     }
 
     async fn user_by_email(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         email_normalized: &str,
     ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -79,8 +86,8 @@ impl UserStore for PostgresStore {
 
     async fn delete_user(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         if_match: Option<i64>,
         guard: DeleteGuard,
         audit: AuditDraft,
@@ -95,7 +102,7 @@ impl UserStore for PostgresStore {
 
     async fn list_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &UserQuery,
     ) -> Result<Page<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -104,7 +111,7 @@ impl UserStore for PostgresStore {
 
     async fn search_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         search: &usher_core::scim::query::UserSearch,
     ) -> Result<(u64, Vec<User>), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;

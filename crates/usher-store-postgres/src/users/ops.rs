@@ -10,12 +10,11 @@ use crate::write::Write;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, Missing};
 use usher_core::store::{DeleteGuard, Effects, UserWrite};
 use usher_core::user::User;
-use uuid::Uuid;
+use usher_core::{StoreError, TenantId, UserId};
 
 pub(crate) async fn create(
     pool: &PgPool,
@@ -48,8 +47,8 @@ pub(crate) async fn create(
 pub(crate) async fn load(
     c: &mut PgConnection,
     tk: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: UserId,
     if_match: Option<i64>,
 ) -> Result<StoredUser, Error> {
     let stored = rows::user_by_id(c, tk, tenant_id, id, true)
@@ -89,8 +88,8 @@ pub(crate) async fn modify(pool: &PgPool, tk: i64, write: UserWrite) -> Result<U
 
 /// The user an operation acts on, and the version its caller named.
 pub(crate) struct Target {
-    pub(crate) tenant_id: Uuid,
-    pub(crate) user_id: Uuid,
+    pub(crate) tenant_id: TenantId,
+    pub(crate) user_id: UserId,
     pub(crate) if_match: Option<i64>,
 }
 
@@ -126,8 +125,8 @@ pub(crate) async fn modify_in(
 pub(crate) async fn delete(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
-    user_id: Uuid,
+    tenant_id: TenantId,
+    user_id: UserId,
     if_match: Option<i64>,
     guard: DeleteGuard,
     audit: AuditDraft,

@@ -1,14 +1,15 @@
 //! Reading users out of rows.
 
 use crate::error::{has_nul, unavailable};
+use crate::ids::{id, uuids};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, Row};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use usher_core::StoreError;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 use usher_core::user::{User, UserState};
+use usher_core::{StoreError, TenantId, UserId};
 use uuid::Uuid;
 
 /// The columns every user query selects, in the order [`stored_user`]
@@ -32,7 +33,7 @@ pub(crate) struct StoredUser {
 }
 
 /// Reads one user from a row selected with [`user_columns!`].
-pub(crate) fn stored_user(r: &PgRow, tenant_id: Uuid) -> Result<StoredUser, StoreError> {
+pub(crate) fn stored_user(r: &PgRow, tenant_id: TenantId) -> Result<StoredUser, StoreError> {
     read(r, tenant_id).map_err(unavailable)?.ok_or_else(|| {
         StoreError::Corrupt(format!(
             "user {:?} has an unknown state",
@@ -41,7 +42,7 @@ pub(crate) fn stored_user(r: &PgRow, tenant_id: Uuid) -> Result<StoredUser, Stor
     })
 }
 
-fn read(r: &PgRow, tenant_id: Uuid) -> Result<Option<StoredUser>, sqlx::Error> {
+fn read(r: &PgRow, tenant_id: TenantId) -> Result<Option<StoredUser>, sqlx::Error> {
     let text = |i: usize| r.try_get::<Option<String>, _>(i);
     let time = |i: usize| r.try_get::<Option<OffsetDateTime>, _>(i);
     let Some(stored_state) = UserState::from_code(i64::from(r.try_get::<i16, _>(9)?)) else {
@@ -50,7 +51,7 @@ fn read(r: &PgRow, tenant_id: Uuid) -> Result<Option<StoredUser>, sqlx::Error> {
     let language: String = r.try_get(8)?;
     let Json(attributes): Json<BTreeMap<String, String>> = r.try_get(14)?;
     let user = User {
-        id: r.try_get(1)?,
+        id: id(r, 1)?,
         tenant_id,
         email: Email::from_stored(r.try_get(2)?),
         first_name: text(3)?.map(PersonName::from_stored),
@@ -85,8 +86,8 @@ fn read(r: &PgRow, tenant_id: Uuid) -> Result<Option<StoredUser>, sqlx::Error> {
 pub(crate) async fn user_by_id<'c>(
     e: impl PgExecutor<'c>,
     tenant_key: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: UserId,
     lock: bool,
 ) -> Result<Option<StoredUser>, StoreError> {
     let sql = if lock {
@@ -103,7 +104,7 @@ pub(crate) async fn user_by_id<'c>(
         )
     };
     let row = sqlx::query(sql)
-        .bind(id)
+        .bind(id.uuid())
         .bind(tenant_key)
         .fetch_optional(e)
         .await
@@ -115,15 +116,15 @@ pub(crate) async fn user_by_id<'c>(
 pub(crate) async fn users_by_ids(
     pool: &sqlx::PgPool,
     tenant_key: i64,
-    tenant_id: Uuid,
-    ids: &[Uuid],
+    tenant_id: TenantId,
+    ids: &[UserId],
 ) -> Result<Vec<usher_core::user::User>, StoreError> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         user_columns!(),
         " FROM users WHERE id = ANY($1) AND tenant_key = $2"
     ))
-    .bind(ids)
+    .bind(uuids(ids))
     .bind(tenant_key)
     .fetch_all(pool)
     .await
@@ -136,7 +137,7 @@ pub(crate) async fn users_by_ids(
 pub(crate) async fn user_by_email<'c>(
     e: impl PgExecutor<'c>,
     tenant_key: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email_norm: &str,
 ) -> Result<Option<StoredUser>, StoreError> {
     if has_nul(email_norm) {

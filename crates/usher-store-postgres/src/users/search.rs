@@ -12,13 +12,12 @@ use crate::error::unavailable;
 use crate::users::rows::{stored_user, user_columns};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
-use usher_core::StoreError;
 use usher_core::scim::query::{
     Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch,
 };
 use usher_core::search::prefix_upper;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{StoreError, TenantId};
 
 type Sql = QueryBuilder<Postgres>;
 
@@ -266,7 +265,7 @@ pub(crate) async fn window(
 pub(crate) async fn search_users(
     pool: &PgPool,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserSearch,
 ) -> Result<(u64, Vec<User>), StoreError> {
     let mut tx = snapshot(pool).await?;

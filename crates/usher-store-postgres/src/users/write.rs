@@ -36,7 +36,7 @@ pub(crate) async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
          $22, $23, $24, $25, $26) RETURNING key",
     )
-    .bind(u.id)
+    .bind(u.id.uuid())
     .bind(tk)
     .bind(u.email.as_str())
     .bind(u.email.normalized())

@@ -16,16 +16,17 @@ use usher_core::clock::to_micros;
 use usher_core::error::{Error, ErrorCode, StoreError};
 use usher_core::store::ImportEntry;
 use usher_core::user::User;
+use usher_core::{TenantId, UserId};
 use uuid::Uuid;
 
 pub(crate) fn match_users(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     emails: &[String],
     external_ids: &[String],
 ) -> DbResult<Vec<User>> {
-    let mut found: HashMap<Uuid, User> = HashMap::new();
+    let mut found: HashMap<UserId, User> = HashMap::new();
     for e in emails {
         if let Some(s) = rows::user_by_email(c, tk, tenant_id, e)? {
             found.insert(s.user.id, s.user);
@@ -68,9 +69,9 @@ fn taken(code: ErrorCode, field: &'static str, what: &str) -> Error {
 fn check(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     entries: &[ImportEntry],
-) -> Result<(Refusals, HashMap<Uuid, StoredUser>), Error> {
+) -> Result<(Refusals, HashMap<UserId, StoredUser>), Error> {
     let mut refusals = Vec::new();
     let mut stored = HashMap::new();
     let (mut emails, mut usernames, mut externals) =
@@ -92,7 +93,7 @@ fn check(
         .db()?;
     let mut defined: HashMap<String, bool> = HashMap::new();
     // Another user than this entry's own holds the key.
-    let other = |found: Option<Vec<u8>>, me: Uuid| found.is_some_and(|id| id != me.as_bytes());
+    let other = |found: Option<Vec<u8>>, me: UserId| found.is_some_and(|id| id != me.as_bytes());
     for e in entries {
         let u = &e.user;
         let mut refuse = |err: Error| refusals.push((e.line, err));
@@ -271,7 +272,7 @@ fn write_entry(
 pub(crate) fn import(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     entries: Vec<ImportEntry>,
     dry_run: bool,
     mut audit: AuditDraft,

@@ -11,7 +11,7 @@ use usher_core::bulk::{
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
-use uuid::Uuid;
+use usher_core::{BulkProcessId, TenantId};
 
 const PROCESS_COLUMNS: &str = "p.id, t.id, p.action, p.validate, p.note, p.state, p.created_by, \
      p.created_at, p.started_by, p.started_at, p.finished_at, p.total, p.malformed, p.processed, \
@@ -48,7 +48,7 @@ fn process_row(r: &Row<'_>) -> DbResult<BulkProcess> {
     })
 }
 
-pub(crate) fn get(c: &Connection, tk: i64, id: Uuid) -> DbResult<Option<BulkProcess>> {
+pub(crate) fn get(c: &Connection, tk: i64, id: BulkProcessId) -> DbResult<Option<BulkProcess>> {
     c.prepare_cached(&format!(
         "SELECT {PROCESS_COLUMNS} FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key \
          WHERE p.id = ?1 AND p.tenant_key = ?2"
@@ -60,7 +60,7 @@ pub(crate) fn get(c: &Connection, tk: i64, id: Uuid) -> DbResult<Option<BulkProc
 pub(crate) fn list(
     c: &Connection,
     tk: i64,
-    before: Option<Uuid>,
+    before: Option<BulkProcessId>,
     limit: u32,
 ) -> DbResult<Vec<BulkProcess>> {
     // UUIDv7 ids sort by creation time.
@@ -77,7 +77,7 @@ pub(crate) fn list(
 
 pub(crate) fn rows(
     c: &Connection,
-    process_id: Uuid,
+    process_id: BulkProcessId,
     after_line: u32,
     limit: u32,
     pending: bool,
@@ -216,7 +216,7 @@ pub(crate) fn move_state(
 pub(crate) fn run(
     c: &Connection,
     tk: i64,
-    process_id: Uuid,
+    process_id: BulkProcessId,
     steps: Vec<BulkStep>,
 ) -> Result<BulkProcess, Error> {
     let current = get(c, tk, process_id)
@@ -291,7 +291,7 @@ pub(crate) fn run(
         .ok_or_else(|| StoreError::Corrupt("a running bulk process vanished".into()).into())
 }
 
-pub(crate) fn running(c: &Connection) -> DbResult<Vec<(Uuid, Uuid)>> {
+pub(crate) fn running(c: &Connection) -> DbResult<Vec<(TenantId, BulkProcessId)>> {
     c.prepare_cached(
         "SELECT t.id, p.id FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key \
          WHERE p.state = 'running'",

@@ -6,12 +6,12 @@ use crate::conn::{DbExt, DbResult, audited, uuid};
 use crate::users::rows;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
+use usher_core::UserId;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{LinkKind, LinkRecord, PasswordWrite, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
 
 fn kind(s: &str) -> Option<LinkKind> {
     match s {
@@ -158,7 +158,7 @@ pub(crate) fn write_password(
     }
 }
 
-pub(crate) fn password_hash(c: &Connection, tk: i64, user_id: Uuid) -> DbResult<Option<String>> {
+pub(crate) fn password_hash(c: &Connection, tk: i64, user_id: UserId) -> DbResult<Option<String>> {
     c.prepare_cached(
         "SELECT p.password_hash FROM user_credentials p JOIN users u ON u.key = p.user_key \
          WHERE u.id = ?1 AND u.tenant_key = ?2",

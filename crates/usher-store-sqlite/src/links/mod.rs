@@ -12,8 +12,7 @@ use usher_core::mail::OutboxEntry;
 use usher_core::store::{LinkRecord, LinkStore, MailOutcome, OutboxQuery, Redemption};
 use usher_core::token::SecretHash;
 use usher_core::user::User;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, MailId, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl LinkStore for SqliteStore {
@@ -32,8 +31,8 @@ impl LinkStore for SqliteStore {
 
     async fn password_hash(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Option<String>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| link::password_hash(c, tk, user_id))
@@ -42,7 +41,7 @@ impl LinkStore for SqliteStore {
 
     async fn list_outbox(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &OutboxQuery,
     ) -> Result<Page<OutboxEntry>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -65,7 +64,7 @@ impl LinkStore for SqliteStore {
 
     async fn finish_mail(
         &self,
-        id: Uuid,
+        id: MailId,
         outcome: MailOutcome,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ use usher_core::error::Error;
 use usher_core::listing::{Cursor, Page};
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
+use usher_core::{MailId, UserId};
 use uuid::Uuid;
 
 const COLUMNS: &str = "o.id, t.id, o.user_id, o.kind, o.recipient, o.subject, o.text_body, o.html_body, o.link, \
@@ -68,7 +69,7 @@ pub(crate) fn enqueue(c: &Connection, tk: i64, m: &OutgoingMail) -> DbResult<()>
 /// Stops a user's queued mails (of one kind, or all) from going out.
 pub(crate) fn cancel_queued(
     c: &Connection,
-    user_id: Uuid,
+    user_id: UserId,
     kind: Option<LinkKind>,
     why: &str,
 ) -> DbResult<()> {
@@ -171,7 +172,7 @@ pub(crate) fn claim(
 
 pub(crate) fn finish(
     c: &Connection,
-    id: Uuid,
+    id: MailId,
     outcome: MailOutcome,
     audit: AuditDraft,
 ) -> Result<(), Error> {

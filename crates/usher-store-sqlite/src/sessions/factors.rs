@@ -10,7 +10,7 @@ use usher_core::factor::{
     Challenge, Factor, FactorKind, FactorSecret, NewFactor, last_second_factor,
 };
 use usher_core::token::SecretHash;
-use uuid::Uuid;
+use usher_core::{FactorId, UserId};
 
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
 /// exists (a derived flag: no new version), and the list's aggregates of
@@ -24,7 +24,7 @@ fn sync_enrolled(c: &Connection, tk: i64, user_key: i64) -> DbResult<()> {
     crate::users::write::set_mfa_enrolled(c, tk, user_key, enrolled)
 }
 
-pub(crate) fn list(c: &Connection, tk: i64, user_id: Uuid) -> DbResult<Vec<FactorSecret>> {
+pub(crate) fn list(c: &Connection, tk: i64, user_id: UserId) -> DbResult<Vec<FactorSecret>> {
     c.prepare_cached(
         "SELECT f.id, f.kind, f.label, f.created_at, f.last_used_at, f.confirmed, f.secret, f.last_step, \
          (SELECT COUNT(*) FROM recovery_codes r WHERE r.factor_id = f.id AND r.used_at IS NULL) \
@@ -56,7 +56,7 @@ pub(crate) fn list(c: &Connection, tk: i64, user_id: Uuid) -> DbResult<Vec<Facto
 pub(crate) fn add(
     c: &Connection,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
     new: NewFactor,
     audit: AuditDraft,
 ) -> Result<(), Error> {
@@ -106,8 +106,8 @@ pub(crate) fn add(
 pub(crate) fn confirm(
     c: &Connection,
     tk: i64,
-    user_id: Uuid,
-    factor_id: Uuid,
+    user_id: UserId,
+    factor_id: FactorId,
     step: i64,
     audit: AuditDraft,
 ) -> Result<(), Error> {
@@ -130,7 +130,7 @@ pub(crate) fn confirm(
     })
 }
 
-pub(crate) fn use_step(c: &Connection, factor_id: Uuid, step: i64, now: i64) -> DbResult<bool> {
+pub(crate) fn use_step(c: &Connection, factor_id: FactorId, step: i64, now: i64) -> DbResult<bool> {
     let n = c
         .prepare_cached(
             "UPDATE factors SET last_step = ?2, last_used_at = ?3 \
@@ -143,7 +143,7 @@ pub(crate) fn use_step(c: &Connection, factor_id: Uuid, step: i64, now: i64) -> 
 pub(crate) fn use_code(
     c: &Connection,
     tk: i64,
-    user_id: Uuid,
+    user_id: UserId,
     hash: &SecretHash,
     now: i64,
 ) -> DbResult<bool> {
@@ -170,8 +170,8 @@ pub(crate) fn use_code(
 pub(crate) fn delete(
     c: &Connection,
     tk: i64,
-    user_id: Uuid,
-    factor_id: Option<Uuid>,
+    user_id: UserId,
+    factor_id: Option<FactorId>,
     audit: AuditDraft,
 ) -> Result<(), Error> {
     audited(c, audit, |c, draft| {

@@ -12,8 +12,7 @@ use usher_core::factor::{Challenge, FactorSecret, NewFactor};
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::SessionStore;
 use usher_core::token::SecretHash;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, FactorId, SessionId, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -26,7 +25,11 @@ impl SessionStore for SqliteStore {
         self.read(move |c| session::find(c, kind, &hash)).await
     }
 
-    async fn touch_session(&self, session_id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn touch_session(
+        &self,
+        session_id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let now = usher_core::clock::to_micros(now);
         self.write(move |c| session::touch(c, session_id, now))
             .await
@@ -46,8 +49,8 @@ impl SessionStore for SqliteStore {
 
     async fn list_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -57,9 +60,9 @@ impl SessionStore for SqliteStore {
 
     async fn end_sessions(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        session_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        session_id: Option<SessionId>,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -69,7 +72,11 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn throttle(&self, tenant_id: Uuid, key: &str) -> Result<Option<Throttle>, StoreError> {
+    async fn throttle(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<Throttle>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let key = key.to_owned();
         self.read(move |c| throttle::throttle(c, tk, &key)).await
@@ -77,7 +84,7 @@ impl SessionStore for SqliteStore {
 
     async fn throttle_failure(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         key: &str,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError> {
@@ -88,7 +95,7 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn throttle_clear(&self, tenant_id: Uuid, key: &str) -> Result<(), StoreError> {
+    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let key = key.to_owned();
         self.write(move |c| throttle::throttle_clear(c, tk, &key))
@@ -97,8 +104,8 @@ impl SessionStore for SqliteStore {
 
     async fn list_factors(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
     ) -> Result<Vec<FactorSecret>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| factors::list(c, tk, user_id)).await
@@ -106,8 +113,8 @@ impl SessionStore for SqliteStore {
 
     async fn add_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         new: NewFactor,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -120,9 +127,9 @@ impl SessionStore for SqliteStore {
 
     async fn confirm_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: FactorId,
         step: i64,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -135,7 +142,7 @@ impl SessionStore for SqliteStore {
 
     async fn use_totp_step(
         &self,
-        factor_id: Uuid,
+        factor_id: FactorId,
         step: i64,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -146,8 +153,8 @@ impl SessionStore for SqliteStore {
 
     async fn use_recovery_code(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -159,9 +166,9 @@ impl SessionStore for SqliteStore {
 
     async fn delete_factor(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        factor_id: Option<Uuid>,
+        tenant_id: TenantId,
+        user_id: UserId,
+        factor_id: Option<FactorId>,
         audit: AuditDraft,
     ) -> Result<(), Error> {
         let tk = self.tenant_key(tenant_id).await?;

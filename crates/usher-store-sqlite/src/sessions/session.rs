@@ -10,7 +10,7 @@ use usher_core::session::{
 };
 use usher_core::token::SecretHash;
 use usher_core::useragent::{ClientInfo, Platform};
-use uuid::Uuid;
+use usher_core::{SessionId, UserId};
 
 const SESSION_COLUMNS: &str = "s.id, t.id, u.id, s.created_at, s.last_seen_at, s.expires_at, s.ip, \
      s.user_agent, s.platform, s.os, s.os_version, s.browser, s.browser_version, s.location, s.access_expires_at";
@@ -100,7 +100,7 @@ pub(crate) fn find(
     .optional()
 }
 
-pub(crate) fn touch(c: &Connection, id: Uuid, now: i64) -> DbResult<()> {
+pub(crate) fn touch(c: &Connection, id: SessionId, now: i64) -> DbResult<()> {
     c.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2")?
         .execute(params![id.as_bytes().as_slice(), now])?;
     Ok(())
@@ -178,7 +178,8 @@ pub(crate) fn rotate(
             .db()?
             .execute([&session_id])
             .db()?;
-        let (session_id, user_id) = (uuid(&session_id).db()?, uuid(&user_id).db()?);
+        let (session_id, user_id): (SessionId, UserId) =
+            (uuid(&session_id).db()?, uuid(&user_id).db()?);
         *draft = draft.clone().target("user", user_id);
         draft.action = AuditAction::SessionRefreshReused.as_str().into();
         draft.details["session_id"] = session_id.to_string().into();
@@ -189,7 +190,7 @@ pub(crate) fn rotate(
     })
 }
 
-pub(crate) fn list(c: &Connection, tk: i64, user_id: Uuid, now: i64) -> DbResult<Vec<Session>> {
+pub(crate) fn list(c: &Connection, tk: i64, user_id: UserId, now: i64) -> DbResult<Vec<Session>> {
     c.prepare_cached(&format!(
         "SELECT {SESSION_COLUMNS} {SESSION_JOIN} WHERE u.id = ?1 AND s.tenant_key = ?2 AND s.expires_at > ?3 \
          ORDER BY s.created_at DESC, s.id DESC"
@@ -203,8 +204,8 @@ pub(crate) fn list(c: &Connection, tk: i64, user_id: Uuid, now: i64) -> DbResult
 pub(crate) fn end(
     c: &Connection,
     tk: i64,
-    user_id: Uuid,
-    session_id: Option<Uuid>,
+    user_id: UserId,
+    session_id: Option<SessionId>,
     audit: AuditDraft,
 ) -> Result<u64, Error> {
     audited(c, audit, |c, draft| {

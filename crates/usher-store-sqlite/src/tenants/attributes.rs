@@ -6,11 +6,11 @@ use crate::users::write::update_row;
 use rusqlite::{Connection, params};
 use serde_json::json;
 use time::OffsetDateTime;
+use usher_core::TenantId;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing};
-use uuid::Uuid;
 
 pub(crate) fn list_attributes(c: &Connection, tk: i64) -> DbResult<Vec<AttributeDefinition>> {
     c.prepare_cached(
@@ -57,7 +57,7 @@ pub(crate) fn create_attribute(
 pub(crate) fn delete_attribute(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: &str,
     purge: bool,
     now: OffsetDateTime,

@@ -13,11 +13,10 @@ use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, Missing};
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, SecretHash};
-use uuid::Uuid;
+use usher_core::{Id, StoreError, TenantId};
 
 use crate::SqliteStore;
 use async_trait::async_trait;
-use usher_core::StoreError;
 use usher_core::store::TenantStore;
 
 const TENANT_COLUMNS: &str = "id, slug, name, settings, created_at";
@@ -34,7 +33,7 @@ fn tenant(r: &Row<'_>) -> DbResult<Tenant> {
     })
 }
 
-pub(crate) fn key_of(c: &Connection, id: Uuid) -> DbResult<Option<i64>> {
+pub(crate) fn key_of(c: &Connection, id: TenantId) -> DbResult<Option<i64>> {
     c.prepare_cached("SELECT key FROM tenants WHERE id = ?1")?
         .query_row([id.as_bytes().as_slice()], |r| r.get(0))
         .optional()
@@ -47,7 +46,7 @@ pub(crate) fn create(
     audit: AuditDraft,
 ) -> Result<Tenant, Error> {
     let t = Tenant {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         slug: new.slug,
         name: new.name,
         settings: TenantSettings::default(),
@@ -87,7 +86,7 @@ pub(crate) fn list(c: &Connection) -> DbResult<Vec<Tenant>> {
 
 pub(crate) fn update_settings(
     c: &Connection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     settings: TenantSettings,
     audit: AuditDraft,
 ) -> Result<Tenant, Error> {
@@ -137,7 +136,7 @@ impl TenantStore for SqliteStore {
 
     async fn update_tenant_settings(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         settings: TenantSettings,
         audit: AuditDraft,
     ) -> Result<Tenant, Error> {
@@ -172,7 +171,7 @@ impl TenantStore for SqliteStore {
 
     async fn list_attributes(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
     ) -> Result<Vec<AttributeDefinition>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| attributes::list_attributes(c, tk)).await
@@ -180,7 +179,7 @@ impl TenantStore for SqliteStore {
 
     async fn create_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         def: AttributeDefinition,
         audit: AuditDraft,
     ) -> Result<(), Error> {
@@ -193,7 +192,7 @@ impl TenantStore for SqliteStore {
 
     async fn delete_attribute(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         name: &str,
         purge: bool,
         now: OffsetDateTime,

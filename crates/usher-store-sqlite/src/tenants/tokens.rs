@@ -3,13 +3,13 @@
 use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
 use crate::tenants::key_of;
 use rusqlite::{Connection, OptionalExtension, params};
+use usher_core::TenantId;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::token::{ApiToken, SecretHash, TokenScope};
-use uuid::Uuid;
 
-fn tenant_key_or_null(c: &Connection, id: Option<Uuid>) -> Result<Option<i64>, Error> {
+fn tenant_key_or_null(c: &Connection, id: Option<TenantId>) -> Result<Option<i64>, Error> {
     match id {
         None => Ok(None),
         Some(id) => key_of(c, id)

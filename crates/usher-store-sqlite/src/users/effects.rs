@@ -5,6 +5,7 @@ use crate::conn::DbResult;
 use rusqlite::{Connection, params};
 use serde_json::json;
 use time::OffsetDateTime;
+use usher_core::UserId;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::store::{Effects, NewLink};
@@ -37,7 +38,7 @@ fn insert_link(
 
 /// Ends everything that grants access: links, the mails carrying them,
 /// sessions and their refresh tokens.
-pub(crate) fn revoke_access(c: &Connection, user_key: i64, user_id: Uuid) -> DbResult<()> {
+pub(crate) fn revoke_access(c: &Connection, user_key: i64, user_id: UserId) -> DbResult<()> {
     c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
         .execute([user_key])?;
     crate::sessions::session::end_all(c, user_key)?;
@@ -56,7 +57,7 @@ pub(crate) fn apply_effects(
     c: &Connection,
     tk: i64,
     user_key: i64,
-    user_id: Uuid,
+    user_id: UserId,
     effects: &Effects,
     now: OffsetDateTime,
     draft: &mut AuditDraft,

@@ -19,11 +19,11 @@ use crate::users::totals::{count_plain, count_search};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::collections::{HashMap, HashSet};
+use usher_core::TenantId;
 use usher_core::clock::to_micros;
 use usher_core::listing::{Branch, Cursor, Expiry, Page, SearchPath, UserQuery, WalkCosts};
 use usher_core::search::SearchPrefix;
 use usher_core::user::User;
-use uuid::Uuid;
 
 /// Rows a search walk examines per branch before handing over to the index.
 const WALK_CAP: usize = 10_000;
@@ -158,7 +158,7 @@ fn range_keys(
 fn walk_branch(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     b: &Branch,
     now: i64,
     dir: Dir,
@@ -205,7 +205,7 @@ fn walk_branch(
 fn walk_blobs(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     dir: Dir,
     bound: Option<&str>,
     want: usize,
@@ -249,7 +249,7 @@ fn walk_blobs(
 }
 
 /// The users with these keys, in the order of `keys`.
-fn users_by_keys(c: &Connection, tenant_id: Uuid, keys: &[i64]) -> DbResult<Vec<User>> {
+fn users_by_keys(c: &Connection, tenant_id: TenantId, keys: &[i64]) -> DbResult<Vec<User>> {
     let placeholders = vec!["?"; keys.len()].join(",");
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE key IN ({placeholders})");
     let mut by_key: HashMap<i64, User> = c
@@ -267,7 +267,7 @@ fn users_by_keys(c: &Connection, tenant_id: Uuid, keys: &[i64]) -> DbResult<Vec<
 fn from_index(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserQuery,
     p: &SearchPrefix,
     dir: Dir,
@@ -322,7 +322,7 @@ fn merge(mut users: Vec<User>, dir: Dir, want: usize) -> Vec<User> {
 pub(crate) fn list_users(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserQuery,
 ) -> DbResult<Page<User>> {
     // One snapshot for the total and the page.
@@ -332,7 +332,7 @@ pub(crate) fn list_users(
     Ok(page)
 }
 
-fn page(c: &Connection, tk: i64, tenant_id: Uuid, q: &UserQuery) -> DbResult<Page<User>> {
+fn page(c: &Connection, tk: i64, tenant_id: TenantId, q: &UserQuery) -> DbResult<Page<User>> {
     let key = |u: &User| u.email.normalized().to_owned();
     let total = match &q.search {
         None => count_plain(c, tk, q)?,

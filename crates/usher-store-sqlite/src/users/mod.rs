@@ -19,8 +19,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
-use usher_core::{Error, StoreError};
-use uuid::Uuid;
+use usher_core::{Error, StoreError, TenantId, UserId};
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -39,7 +38,7 @@ impl UserStore for SqliteStore {
 
     async fn insert_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         batch: Vec<User>,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
@@ -50,13 +49,21 @@ impl UserStore for SqliteStore {
             .await
     }
 
-    async fn get_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
+    async fn get_user(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| Ok(rows::user_by_id(c, tk, tenant_id, user_id)?.map(|s| s.user)))
             .await
     }
 
-    async fn get_users(&self, tenant_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, StoreError> {
+    async fn get_users(
+        &self,
+        tenant_id: TenantId,
+        ids: Vec<UserId>,
+    ) -> Result<Vec<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| {
             let mut users = Vec::with_capacity(ids.len());
@@ -72,7 +79,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_email(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         email_normalized: &str,
     ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -91,8 +98,8 @@ impl UserStore for SqliteStore {
 
     async fn delete_user(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
+        tenant_id: TenantId,
+        user_id: UserId,
         if_match: Option<i64>,
         guard: DeleteGuard,
         audit: AuditDraft,
@@ -106,7 +113,7 @@ impl UserStore for SqliteStore {
 
     async fn list_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         query: &UserQuery,
     ) -> Result<Page<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
@@ -117,7 +124,7 @@ impl UserStore for SqliteStore {
 
     async fn search_users(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         search: &usher_core::scim::query::UserSearch,
     ) -> Result<(u64, Vec<User>), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;

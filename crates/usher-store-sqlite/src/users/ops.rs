@@ -16,7 +16,7 @@ use usher_core::clock::to_micros;
 use usher_core::error::{Error, Missing};
 use usher_core::store::{DeleteGuard, Effects, UserWrite};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{TenantId, UserId};
 
 pub(crate) fn create(
     c: &Connection,
@@ -35,8 +35,8 @@ pub(crate) fn create(
 pub(crate) fn load(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: UserId,
     if_match: Option<i64>,
 ) -> Result<StoredUser, Error> {
     let stored = rows::user_by_id(c, tk, tenant_id, id)
@@ -92,8 +92,8 @@ pub(crate) fn modify_deferred(
 pub(crate) fn delete(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
-    user_id: Uuid,
+    tenant_id: TenantId,
+    user_id: UserId,
     if_match: Option<i64>,
     guard: DeleteGuard,
     audit: AuditDraft,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use usher_core::clock::from_micros;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{TenantId, UserId};
 
 /// The columns every user query selects, in the order [`stored_user`] reads.
 pub(crate) const USER_COLUMNS: &str = "key, id, email, first_name, last_name, phone, personal_email, \
@@ -23,7 +23,7 @@ pub(crate) struct StoredUser {
 }
 
 /// Reads one user from a row selected with [`USER_COLUMNS`].
-pub(crate) fn stored_user(r: &Row<'_>, tenant_id: Uuid) -> DbResult<StoredUser> {
+pub(crate) fn stored_user(r: &Row<'_>, tenant_id: TenantId) -> DbResult<StoredUser> {
     let opt_time = |i: usize| -> DbResult<_> { Ok(r.get::<_, Option<i64>>(i)?.map(from_micros)) };
     let attributes: String = r.get(14)?;
     let attributes: BTreeMap<String, String> =
@@ -64,8 +64,8 @@ pub(crate) fn stored_user(r: &Row<'_>, tenant_id: Uuid) -> DbResult<StoredUser> 
 pub(crate) fn user_by_id(
     c: &Connection,
     tenant_key: i64,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: UserId,
 ) -> DbResult<Option<StoredUser>> {
     c.prepare_cached(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND tenant_key = ?2"
@@ -79,7 +79,7 @@ pub(crate) fn user_by_id(
 pub(crate) fn user_by_email(
     c: &Connection,
     tenant_key: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email_norm: &str,
 ) -> DbResult<Option<StoredUser>> {
     c.prepare_cached(&format!(
@@ -91,7 +91,7 @@ pub(crate) fn user_by_email(
 
 /// The key of a user of the tenant with key `tk`; an unknown user is
 /// `user_not_found`.
-pub(crate) fn user_key(c: &Connection, tk: i64, user_id: Uuid) -> Result<i64, usher_core::Error> {
+pub(crate) fn user_key(c: &Connection, tk: i64, user_id: UserId) -> Result<i64, usher_core::Error> {
     use crate::conn::DbExt;
     c.prepare_cached("SELECT key FROM users WHERE id = ?1 AND tenant_key = ?2")
         .db()?

@@ -17,13 +17,13 @@ use crate::conn::DbResult;
 use crate::users::rows::{USER_COLUMNS, stored_user};
 use rusqlite::Connection;
 use rusqlite::types::Value;
+use usher_core::TenantId;
 use usher_core::clock::to_micros;
 use usher_core::scim::query::{
     Cond, OrderOp, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch,
 };
 use usher_core::search::prefix_upper;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
 
 /// Registers `usher_fold(text)` on a connection.
 pub(crate) fn register_functions(c: &Connection) -> DbResult<()> {
@@ -283,7 +283,7 @@ fn window<T>(
 pub(crate) fn search_users(
     c: &Connection,
     tk: i64,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     q: &UserSearch,
 ) -> DbResult<(u64, Vec<User>)> {
     search_rows(

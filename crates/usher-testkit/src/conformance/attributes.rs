@@ -5,10 +5,9 @@
 use super::changes::edit;
 use super::fixtures::*;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::store::Effects;
-use uuid::Uuid;
+use usher_core::{Store, TenantId};
 
 fn definition(name: &str, max_length: u16, regex: Option<&str>) -> AttributeDefinition {
     AttributeDefinition {
@@ -20,7 +19,7 @@ fn definition(name: &str, max_length: u16, regex: Option<&str>) -> AttributeDefi
     }
 }
 
-async fn listed(store: &dyn Store, tenant: Uuid) -> Vec<AttributeDefinition> {
+async fn listed(store: &dyn Store, tenant: TenantId) -> Vec<AttributeDefinition> {
     let mut defs = store
         .list_attributes(tenant)
         .await

@@ -8,16 +8,16 @@ use serde_json::json;
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
-use usher_core::Store;
 use usher_core::audit::{Actor, AuditDraft, Outcome, StoredLink};
 use usher_core::listing::{AuditQuery, Cursor, Page};
+use usher_core::{Id, Store, TenantId};
 use uuid::Uuid;
 
 /// One planned event: actor, action, target, minutes after `T0`.
 pub(crate) type Planned<'a> = (&'a Actor, &'a str, Option<&'a str>, i64);
 
 pub(crate) fn event_draft(
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
     actor: &Actor,
     action: &str,
     target: Option<&str>,
@@ -45,7 +45,7 @@ pub(crate) fn audit_query(limit: u32) -> AuditQuery {
 pub async fn appended_events_keep_every_field_and_one_chain_per_tenant(store: Arc<dyn Store>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "bravo").await;
-    let global_before = chain_len(&*store, Uuid::nil()).await;
+    let global_before = chain_len(&*store, Id::nil()).await;
     let mut d =
         draft(Some(a.id), "user.view", at(3) + Duration::microseconds(7)).target("user", "u-1");
     d.details = json!({"fields": ["email"], "n": 3});
@@ -103,16 +103,12 @@ pub async fn appended_events_keep_every_field_and_one_chain_per_tenant(store: Ar
         .map(|e| e["action"].as_str().unwrap_or("").to_owned())
         .collect();
     assert_eq!(actions, ["test.b0", "test.b1", "test.b2"]);
-    let global = events_since(&*store, Uuid::nil(), global_before).await;
+    let global = events_since(&*store, Id::nil(), global_before).await;
     assert_eq!(global.len(), 1);
     assert_eq!(global[0]["action"], json!("tenant.list"));
 
     let heads = store.audit_heads().await.expect("heads");
-    for (chain, n) in [
-        (a.id, 5),
-        (b.id, 3),
-        (Uuid::nil(), global_before as i64 + 1),
-    ] {
+    for (chain, n) in [(a.id, 5), (b.id, 3), (Id::nil(), global_before as i64 + 1)] {
         let head = heads
             .iter()
             .find(|h| h.chain == chain)
@@ -157,7 +153,7 @@ pub async fn audit_links_resume_after_a_sequence_number_and_respect_the_limit(
     );
     assert_eq!(
         s(store
-            .audit_links(Uuid::now_v7(), 0, 5)
+            .audit_links(Id::generate(), 0, 5)
             .await
             .expect("links")),
         Vec::<i64>::new()
@@ -238,8 +234,8 @@ pub async fn audit_events_are_listed_newest_first_with_exact_totals_and_cursors(
 
 pub async fn audit_events_filter_by_actor_target_action_and_time(store: Arc<dyn Store>) {
     let t = tenant(&*store, "acme").await;
-    let alice = Actor::token(Uuid::now_v7(), "alice");
-    let bob = Actor::token(Uuid::now_v7(), "bob");
+    let alice = Actor::token(Id::generate(), "alice");
+    let bob = Actor::token(Id::generate(), "bob");
     let system = Actor::system();
     let (x, y) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
     let plan: Vec<Planned> = vec![

@@ -6,17 +6,16 @@ use super::changes::{edit, write};
 use super::fixtures::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::error::{Error, ErrorCode};
 use usher_core::store::Effects;
 use usher_core::tenant::{NewTenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, Secret, TokenScope};
 use usher_core::user::UserState;
-use uuid::Uuid;
+use usher_core::{Id, Store, TenantId};
 
 pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn Store>) {
-    let global_before = chain_len(&*store, Uuid::nil()).await;
+    let global_before = chain_len(&*store, Id::nil()).await;
     let new = |slug: &str| NewTenant {
         slug: TenantSlug::parse(slug).expect("slug"),
         name: slug.to_owned(),
@@ -28,8 +27,8 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     let _ = store
         .create_tenant(new("acme"), T0, draft(None, "w.create_tenant_again", T0))
         .await;
-    let tk = |name: &str, tenant: Option<Uuid>, secret: &str| ApiToken {
-        id: Uuid::now_v7(),
+    let tk = |name: &str, tenant: Option<TenantId>, secret: &str| ApiToken {
+        id: Id::generate(),
         tenant_id: tenant,
         scope: TokenScope::Admin,
         name: name.to_owned(),
@@ -197,7 +196,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     let outcome = |e: &serde_json::Value| (summary(e).0, summary(e).1, summary(e).2);
     let s = |a: &str| (a.to_owned(), "success".to_owned(), None);
     let r = |a: &str, why: &str| (a.to_owned(), "refused".to_owned(), Some(why.to_owned()));
-    let global: Vec<_> = events_since(&*store, Uuid::nil(), global_before)
+    let global: Vec<_> = events_since(&*store, Id::nil(), global_before)
         .await
         .iter()
         .map(outcome)

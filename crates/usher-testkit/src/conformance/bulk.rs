@@ -5,16 +5,15 @@ use super::changes::write;
 use super::fixtures::*;
 use super::paging::assert_query_answers;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
 use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{BulkChange, BulkOp, BulkStep, Effects};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{BulkProcessId, Id, Store, TenantId};
 
-fn process(tenant: Uuid, action: BulkAction, total: u32, malformed: u32) -> BulkProcess {
+fn process(tenant: TenantId, action: BulkAction, total: u32, malformed: u32) -> BulkProcess {
     BulkProcess {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         tenant_id: tenant,
         action,
         validate: true,
@@ -153,7 +152,7 @@ pub async fn a_bulk_process_is_stored_with_its_rows_and_listed_newest_first(stor
             .is_none()
     );
     let listed = store.list_bulk(t.id, None, 10).await.expect("list");
-    let ids: Vec<Uuid> = listed.iter().map(|p| p.id).collect();
+    let ids: Vec<BulkProcessId> = listed.iter().map(|p| p.id).collect();
     assert_eq!(ids, vec![second.id, first.id]);
     let older = store
         .list_bulk(t.id, Some(second.id), 10)

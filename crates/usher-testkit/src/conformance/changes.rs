@@ -5,12 +5,11 @@ use super::fixtures::*;
 use serde_json::json;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-use usher_core::Store;
 use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{Effects, UserWrite};
 use usher_core::user::fields::{Email, PersonName, Username};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// A write of `user` by a closure that edits it and has no effects.
 pub fn edit(
@@ -28,8 +27,8 @@ pub fn edit(
 
 /// A write of any mutation.
 pub fn write(
-    tenant: Uuid,
-    user: Uuid,
+    tenant: TenantId,
+    user: UserId,
     if_match: Option<i64>,
     now: OffsetDateTime,
     action: &str,
@@ -209,7 +208,7 @@ pub async fn modifying_an_unknown_user_is_refused_with_user_not_found(store: Arc
     )
     .await;
     let before = chain_len(&*store, t.id).await;
-    for id in [Uuid::now_v7(), elsewhere.id] {
+    for id in [UserId::generate(), elsewhere.id] {
         let w = write(t.id, id, None, at(1), "user.update", |u| {
             u.first_name = name("X");
             Ok(Effects::default())

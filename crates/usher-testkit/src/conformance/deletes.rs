@@ -3,10 +3,9 @@
 use super::changes::{edit, name};
 use super::fixtures::*;
 use std::sync::{Arc, Mutex};
-use usher_core::Store;
 use usher_core::error::{Error, ErrorCode};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, UserId};
 
 pub async fn deleting_a_user_removes_it_and_frees_its_email_username_and_external_id(
     store: Arc<dyn Store>,
@@ -170,7 +169,7 @@ pub async fn deleting_an_unknown_user_is_refused_with_user_not_found(store: Arc<
         UserBuilder::new(other.id, "ann@example.com").build(),
     )
     .await;
-    for id in [Uuid::now_v7(), elsewhere.id] {
+    for id in [UserId::generate(), elsewhere.id] {
         refused(
             store
                 .delete_user(

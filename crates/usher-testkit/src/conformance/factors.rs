@@ -3,15 +3,14 @@
 use super::fixtures::*;
 use std::sync::Arc;
 use time::Duration;
-use usher_core::Store;
 use usher_core::error::{Error, Missing};
 use usher_core::factor::{Challenge, Factor, FactorKind, NewFactor};
 use usher_core::token::Secret;
-use uuid::Uuid;
+use usher_core::{FactorId, Id, Store, TenantId, UserId};
 
-fn factor(user: Uuid, kind: FactorKind, at: time::OffsetDateTime) -> Factor {
+fn factor(user: UserId, kind: FactorKind, at: time::OffsetDateTime) -> Factor {
     Factor {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         user_id: user,
         kind,
         label: kind.as_str().into(),
@@ -22,7 +21,7 @@ fn factor(user: Uuid, kind: FactorKind, at: time::OffsetDateTime) -> Factor {
     }
 }
 
-async fn totp(store: &dyn Store, tenant: Uuid, user: Uuid, minute: i64) -> Uuid {
+async fn totp(store: &dyn Store, tenant: TenantId, user: UserId, minute: i64) -> FactorId {
     let f = factor(user, FactorKind::Totp, at(minute));
     let id = f.id;
     store

@@ -5,14 +5,13 @@ use super::fixtures::*;
 use super::paging::*;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-use usher_core::Store;
 use usher_core::store::Effects;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// Users in every state, archived or not, with invitations expiring around
 /// `T0 + 1 day` (one exactly then).
-pub(crate) fn population(tenant: Uuid) -> Vec<User> {
+pub(crate) fn population(tenant: TenantId) -> Vec<User> {
     let day = T0 + Duration::days(1);
     let mut out = Vec::new();
     let mut add = |n: usize, label: &str, f: &dyn Fn(UserBuilder) -> UserBuilder| {
@@ -53,7 +52,7 @@ fn filter_combinations() -> Vec<(Option<UserState>, Option<bool>)> {
 /// Every state and archived filter at `now`, checked by walking in both directions.
 pub(crate) async fn assert_every_filter(
     store: &dyn Store,
-    tenant: Uuid,
+    tenant: TenantId,
     universe: &[User],
     now: OffsetDateTime,
     limit: u32,
@@ -108,7 +107,7 @@ pub async fn an_invitation_counts_as_expired_from_its_deadline_on(store: Arc<dyn
             let mut q = query(now);
             q.state = Some(s);
             let p = page(&*store, t.id, &q).await;
-            let want: Vec<Uuid> = if s == state { vec![u.id] } else { vec![] };
+            let want: Vec<UserId> = if s == state { vec![u.id] } else { vec![] };
             assert_eq!(ids(&p.items), want, "filter {s:?} at {now}");
             assert_eq!(p.total, want.len() as u64, "total of {s:?} at {now}");
         }
@@ -125,7 +124,7 @@ pub async fn the_sweep_marks_expired_invitations_and_every_filter_answers_the_sa
     insert_all(&*store, t.id, &users).await;
     insert_all(&*store, other.id, &others).await;
     let now = T0 + Duration::days(1);
-    let due = |us: &[User]| -> Vec<Uuid> {
+    let due = |us: &[User]| -> Vec<UserId> {
         us.iter()
             .filter(|u| {
                 u.stored_state == UserState::PendingInvitation

@@ -19,7 +19,7 @@ use usher_core::tenant::{NewTenant, Tenant, TenantSlug};
 use usher_core::token::Secret;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 use usher_core::user::{LOCAL_SOURCE, User, UserState};
-use usher_core::{ManualClock, Store};
+use usher_core::{Id, ManualClock, Store, TenantId, TokenId, UserId};
 use uuid::Uuid;
 
 /// The instant every case starts at. It carries microseconds so that a
@@ -37,14 +37,15 @@ pub fn clock() -> ManualClock {
 }
 
 /// The id of the token every case acts as.
-pub const ACTOR_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1);
+pub const ACTOR_ID: TokenId =
+    TokenId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1));
 
 pub fn actor() -> Actor {
     Actor::token(ACTOR_ID, "conformance")
 }
 
 /// An audit draft as a service would start it: actor, client and request id set.
-pub fn draft(tenant: Option<Uuid>, action: &str, at: OffsetDateTime) -> AuditDraft {
+pub fn draft(tenant: Option<TenantId>, action: &str, at: OffsetDateTime) -> AuditDraft {
     let mut ctx = AuditContext::new(actor());
     ctx.client_ip = Some("192.0.2.7".into());
     ctx.request_id = Some("req-conformance".into());
@@ -52,7 +53,7 @@ pub fn draft(tenant: Option<Uuid>, action: &str, at: OffsetDateTime) -> AuditDra
 }
 
 /// A draft about one user of `tenant`.
-pub fn user_draft(tenant: Uuid, user: Uuid, action: &str, at: OffsetDateTime) -> AuditDraft {
+pub fn user_draft(tenant: TenantId, user: UserId, action: &str, at: OffsetDateTime) -> AuditDraft {
     draft(Some(tenant), action, at).target("user", user)
 }
 
@@ -69,7 +70,11 @@ pub async fn tenant(store: &dyn Store, slug: &str) -> Tenant {
 }
 
 /// Defines a custom attribute (no pattern, 1000 characters) in `tenant`.
-pub async fn define_attribute(store: &dyn Store, tenant: Uuid, name: &str) -> AttributeDefinition {
+pub async fn define_attribute(
+    store: &dyn Store,
+    tenant: TenantId,
+    name: &str,
+) -> AttributeDefinition {
     let def = AttributeDefinition {
         name: AttributeName::parse("name", name).expect("a valid attribute name"),
         label: format!("Label of {name}"),
@@ -96,10 +101,10 @@ pub struct UserBuilder {
 
 impl UserBuilder {
     /// A `not_invited` local user created at `T0`, version 1.
-    pub fn new(tenant_id: Uuid, email: &str) -> Self {
+    pub fn new(tenant_id: TenantId, email: &str) -> Self {
         Self {
             user: User {
-                id: Uuid::now_v7(),
+                id: Id::generate(),
                 tenant_id,
                 email: Email::parse("email", email).expect("a valid email"),
                 first_name: None,
@@ -259,7 +264,7 @@ pub async fn create(store: &dyn Store, user: User) -> User {
 }
 
 /// Stores many users through `insert_users` in batches of 500.
-pub async fn insert_all(store: &dyn Store, tenant: Uuid, users: &[User]) {
+pub async fn insert_all(store: &dyn Store, tenant: TenantId, users: &[User]) {
     for chunk in users.chunks(500) {
         let n = store
             .insert_users(
@@ -307,7 +312,7 @@ pub fn refused<T: std::fmt::Debug>(r: Result<T, Error>, code: &str) -> Error {
 }
 
 /// Every event of a chain, oldest first, as parsed payloads.
-pub async fn chain_events(store: &dyn Store, chain: Uuid) -> Vec<Value> {
+pub async fn chain_events(store: &dyn Store, chain: TenantId) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
@@ -325,12 +330,12 @@ pub async fn chain_events(store: &dyn Store, chain: Uuid) -> Vec<Value> {
 }
 
 /// How many events a chain holds.
-pub async fn chain_len(store: &dyn Store, chain: Uuid) -> usize {
+pub async fn chain_len(store: &dyn Store, chain: TenantId) -> usize {
     chain_events(store, chain).await.len()
 }
 
 /// The events of a chain after the first `skip`.
-pub async fn events_since(store: &dyn Store, chain: Uuid, skip: usize) -> Vec<Value> {
+pub async fn events_since(store: &dyn Store, chain: TenantId, skip: usize) -> Vec<Value> {
     chain_events(store, chain)
         .await
         .into_iter()
@@ -339,7 +344,7 @@ pub async fn events_since(store: &dyn Store, chain: Uuid, skip: usize) -> Vec<Va
 }
 
 /// The newest event of a chain.
-pub async fn last_event(store: &dyn Store, chain: Uuid) -> Value {
+pub async fn last_event(store: &dyn Store, chain: TenantId) -> Value {
     chain_events(store, chain)
         .await
         .pop()
@@ -438,7 +443,7 @@ pub fn matches(user: &User, q: &UserQuery) -> bool {
 }
 
 /// The ids `q` should list, in list order (folded email, then id).
-pub fn expected_ids<'a>(users: impl IntoIterator<Item = &'a User>, q: &UserQuery) -> Vec<Uuid> {
+pub fn expected_ids<'a>(users: impl IntoIterator<Item = &'a User>, q: &UserQuery) -> Vec<UserId> {
     let mut hits: Vec<&User> = users.into_iter().filter(|u| matches(u, q)).collect();
     hits.sort_by(|a, b| (a.email.normalized(), a.id).cmp(&(b.email.normalized(), b.id)));
     hits.into_iter().map(|u| u.id).collect()

@@ -6,13 +6,12 @@
 use super::fixtures::*;
 use super::paging::*;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::listing::Cursor;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, TenantId};
 
 /// `n` active users `u000@x.example` … with alternating case.
-pub(crate) fn numbered(tenant: Uuid, n: usize) -> Vec<User> {
+pub(crate) fn numbered(tenant: TenantId, n: usize) -> Vec<User> {
     (0..n)
         .map(|i| {
             let local = if i % 2 == 0 {

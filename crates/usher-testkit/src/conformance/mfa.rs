@@ -9,20 +9,19 @@ use super::paging::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-use usher_core::Store;
 use usher_core::factor::{Factor, FactorKind, NewFactor};
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::user::fields::Email;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{FactorId, Store, TenantId, UserId};
 
 /// An edit to apply to a user.
 type Change = Box<dyn FnOnce(&mut User) + Send>;
 
 /// Adds a TOTP factor to a user, confirmed unless `confirm` is false; how
 /// the product enrols someone. Answers the factor's id.
-async fn totp(store: &dyn Store, tenant: Uuid, user: Uuid, confirm: bool) -> Uuid {
-    let id = Uuid::now_v7();
+async fn totp(store: &dyn Store, tenant: TenantId, user: UserId, confirm: bool) -> FactorId {
+    let id = FactorId::generate();
     let factor = Factor {
         id,
         user_id: user,
@@ -63,7 +62,12 @@ async fn totp(store: &dyn Store, tenant: Uuid, user: Uuid, confirm: bool) -> Uui
 }
 
 /// Enrols `ids` through their factors and marks them enrolled in `model`.
-async fn enrol(store: &dyn Store, tenant: Uuid, ids: &[Uuid], model: &mut HashMap<Uuid, User>) {
+async fn enrol(
+    store: &dyn Store,
+    tenant: TenantId,
+    ids: &[UserId],
+    model: &mut HashMap<UserId, User>,
+) {
     for id in ids {
         totp(store, tenant, *id, true).await;
         model.get_mut(id).expect("a known user").mfa_enrolled = true;
@@ -72,7 +76,7 @@ async fn enrol(store: &dyn Store, tenant: Uuid, ids: &[Uuid], model: &mut HashMa
 
 /// Users in every state, archived or not, invitations expiring around
 /// `T0 + 1 day`.
-fn population(tenant: Uuid) -> Vec<User> {
+fn population(tenant: TenantId) -> Vec<User> {
     let mut out = Vec::new();
     let mut add = |n: usize, label: &str, f: &dyn Fn(UserBuilder) -> UserBuilder| {
         for i in 0..n {
@@ -96,8 +100,8 @@ fn population(tenant: Uuid) -> Vec<User> {
 /// `mfa=false`, checked by walking in both directions.
 async fn assert_every_mfa_filter(
     store: &dyn Store,
-    tenant: Uuid,
-    model: &HashMap<Uuid, User>,
+    tenant: TenantId,
+    model: &HashMap<UserId, User>,
     now: OffsetDateTime,
     limit: u32,
 ) {
@@ -125,9 +129,9 @@ pub async fn the_mfa_filter_combines_with_state_and_archived_and_follows_the_clo
     let t = tenant(&*store, "acme").await;
     let users = population(t.id);
     insert_all(&*store, t.id, &users).await;
-    let mut model: HashMap<Uuid, User> = users.iter().map(|u| (u.id, u.clone())).collect();
+    let mut model: HashMap<UserId, User> = users.iter().map(|u| (u.id, u.clone())).collect();
     // Every other user of each kind, so that each state has some of both.
-    let chosen: Vec<Uuid> = users.iter().step_by(2).map(|u| u.id).collect();
+    let chosen: Vec<UserId> = users.iter().step_by(2).map(|u| u.id).collect();
     enrol(&*store, t.id, &chosen, &mut model).await;
     for id in &chosen {
         let stored = store.get_user(t.id, *id).await.expect("get").expect("user");
@@ -156,7 +160,7 @@ pub async fn edits_deletes_and_enrolment_keep_the_mfa_totals_exact(store: Arc<dy
     let t = tenant(&*store, "acme").await;
     let users = population(t.id);
     insert_all(&*store, t.id, &users).await;
-    let mut model: HashMap<Uuid, User> = users.iter().map(|u| (u.id, u.clone())).collect();
+    let mut model: HashMap<UserId, User> = users.iter().map(|u| (u.id, u.clone())).collect();
     let now = T0 + Duration::days(1);
     let by_email = |e: &str| {
         users
@@ -188,7 +192,7 @@ pub async fn edits_deletes_and_enrolment_keep_the_mfa_totals_exact(store: Arc<dy
         .expect("not the last factor");
     assert_every_mfa_filter(&*store, t.id, &model, now, 200).await;
     // Edits of enrolled users: blocked, archived, re-addressed.
-    let steps: Vec<(Uuid, Change)> = vec![
+    let steps: Vec<(UserId, Change)> = vec![
         (a0, Box::new(|u| u.stored_state = UserState::Blocked)),
         (a1, Box::new(|u| u.archived = true)),
         (
@@ -229,7 +233,7 @@ pub async fn edits_deletes_and_enrolment_keep_the_mfa_totals_exact(store: Arc<dy
 /// 2400 users; a third are called Alexandria (a long first name many
 /// share), the rest Kim. A sixth arrive enrolled through the batch path
 /// and a few more enrol through their factors.
-fn people(tenant: Uuid) -> Vec<User> {
+fn people(tenant: TenantId) -> Vec<User> {
     (0..2400usize)
         .map(|i| {
             let b = UserBuilder::new(tenant, &format!("person{i:04}@mfa.example"))
@@ -302,12 +306,12 @@ pub async fn a_search_with_the_mfa_filter_counts_and_pages_exactly(store: Arc<dy
 /// Seeds a tenant for a migration check: [`people`], a sixth enrolled
 /// through the batch path and a few more through their factors. Answers
 /// the tenant and the users as stored.
-pub async fn seed_enrolled_people(store: &dyn Store) -> (Uuid, Vec<User>) {
+pub async fn seed_enrolled_people(store: &dyn Store) -> (TenantId, Vec<User>) {
     let t = tenant(store, "acme").await;
     let users = people(t.id);
     insert_all(store, t.id, &users).await;
-    let mut model: HashMap<Uuid, User> = users.iter().map(|u| (u.id, u.clone())).collect();
-    let late: Vec<Uuid> = users.iter().skip(5).step_by(97).map(|u| u.id).collect();
+    let mut model: HashMap<UserId, User> = users.iter().map(|u| (u.id, u.clone())).collect();
+    let late: Vec<UserId> = users.iter().skip(5).step_by(97).map(|u| u.id).collect();
     enrol(store, t.id, &late, &mut model).await;
     (t.id, model.into_values().collect())
 }
@@ -315,7 +319,7 @@ pub async fn seed_enrolled_people(store: &dyn Store) -> (Uuid, Vec<User>) {
 /// The mfa filter alone and with a state, an archived flag and searches
 /// (short and long prefixes) answers exactly for `users`; first and last
 /// pages and totals only, which is what a migration could get wrong.
-pub async fn assert_mfa_answers(store: &dyn Store, tenant: Uuid, users: &[User]) {
+pub async fn assert_mfa_answers(store: &dyn Store, tenant: TenantId, users: &[User]) {
     let now = T0 + Duration::hours(24);
     for search in [None, Some("ki"), Some("alexandri"), Some("person00")] {
         for mfa in [Some(true), Some(false)] {

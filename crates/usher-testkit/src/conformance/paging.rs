@@ -3,17 +3,16 @@
 //! must hold on the way.
 
 use super::fixtures::expected_ids;
-use usher_core::Store;
 use usher_core::listing::{Cursor, Page, UserQuery};
 use usher_core::user::User;
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// More pages than this in one walk means a cursor that does not advance.
 const MAX_PAGES: usize = 10_000;
 
 /// One page, with the invariants every page keeps: at most `limit` items in
 /// ascending list order.
-pub async fn page(store: &dyn Store, tenant: Uuid, q: &UserQuery) -> Page<User> {
+pub async fn page(store: &dyn Store, tenant: TenantId, q: &UserQuery) -> Page<User> {
     let p = store.list_users(tenant, q).await.expect("listing users");
     assert!(
         p.items.len() <= q.limit as usize,
@@ -38,12 +37,12 @@ pub fn assert_ascending(items: &[User]) {
     }
 }
 
-pub fn ids(items: &[User]) -> Vec<Uuid> {
+pub fn ids(items: &[User]) -> Vec<UserId> {
     items.iter().map(|u| u.id).collect()
 }
 
 /// The pages from the first, following `next` until it is absent.
-pub async fn walk_forward(store: &dyn Store, tenant: Uuid, q: &UserQuery) -> Vec<Page<User>> {
+pub async fn walk_forward(store: &dyn Store, tenant: TenantId, q: &UserQuery) -> Vec<Page<User>> {
     let mut q = q.clone();
     q.cursor = Cursor::First;
     let mut pages = Vec::new();
@@ -61,7 +60,7 @@ pub async fn walk_forward(store: &dyn Store, tenant: Uuid, q: &UserQuery) -> Vec
 
 /// The pages from the last, following `prev` until it is absent; answered
 /// in list order (the first page first).
-pub async fn walk_backward(store: &dyn Store, tenant: Uuid, q: &UserQuery) -> Vec<Page<User>> {
+pub async fn walk_backward(store: &dyn Store, tenant: TenantId, q: &UserQuery) -> Vec<Page<User>> {
     let mut q = q.clone();
     q.cursor = Cursor::Last;
     let mut pages = Vec::new();
@@ -81,7 +80,7 @@ pub async fn walk_backward(store: &dyn Store, tenant: Uuid, q: &UserQuery) -> Ve
 }
 
 /// The ids of pages in order.
-pub fn walked_ids(pages: &[Page<User>]) -> Vec<Uuid> {
+pub fn walked_ids(pages: &[Page<User>]) -> Vec<UserId> {
     pages.iter().flat_map(|p| ids(&p.items)).collect()
 }
 
@@ -91,7 +90,7 @@ pub fn walked_ids(pages: &[Page<User>]) -> Vec<Uuid> {
 /// and the first and last pages.
 pub async fn assert_query_answers(
     store: &dyn Store,
-    tenant: Uuid,
+    tenant: TenantId,
     universe: &[User],
     q: &UserQuery,
     what: &str,

@@ -7,11 +7,10 @@ use super::changes::write;
 use super::fixtures::*;
 use serde_json::json;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::error::{Error, ErrorCode};
 use usher_core::store::{Effects, PasswordWrite};
 use usher_core::user::User;
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// A bcrypt hash as another system exported it (crypt_blowfish's published
 /// vector for "U*U"); the store keeps any string verbatim.
@@ -44,7 +43,7 @@ async fn create_with_hash(store: &dyn Store, user: User, hash: &str) -> User {
         .expect("creating a user with a password hash")
 }
 
-async fn stored(store: &dyn Store, tenant: Uuid, user: Uuid) -> Option<String> {
+async fn stored(store: &dyn Store, tenant: TenantId, user: UserId) -> Option<String> {
     store.password_hash(tenant, user).await.expect("read hash")
 }
 

@@ -3,12 +3,10 @@
 
 use super::fixtures::*;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::error::Missing;
 use usher_core::group::{Group, GroupName, GroupWrite};
 use usher_core::scim::query::{Cond, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch};
-use usher_core::{Error, user::User};
-use uuid::Uuid;
+use usher_core::{Error, Id, Store, TenantId, UserId, user::User};
 
 fn search(cond: Cond) -> UserSearch {
     UserSearch {
@@ -29,7 +27,7 @@ fn text(column: TextColumn, op: TextOp, value: &str, fold: bool) -> Cond {
     }
 }
 
-async fn emails(store: &dyn Store, tenant: Uuid, q: &UserSearch) -> (u64, Vec<String>) {
+async fn emails(store: &dyn Store, tenant: TenantId, q: &UserSearch) -> (u64, Vec<String>) {
     let (total, users) = store.search_users(tenant, q).await.expect("search");
     (
         total,
@@ -146,7 +144,7 @@ pub async fn user_searches_test_columns_in_the_database(store: Arc<dyn Store>) {
     };
     let (_, got) = emails(&*store, t.id, &search(later)).await;
     assert_eq!(got, names(&["cat@example.org", "dan@example.com"]));
-    let (_, got) = emails(&*store, t.id, &search(Cond::Id(made[3].id))).await;
+    let (_, got) = emails(&*store, t.id, &search(Cond::Id(made[3].id.uuid()))).await;
     assert_eq!(got, names(&["dan@example.com"]));
     // Windows, orders, and the total alone.
     let mut q = search(Cond::Const(true));
@@ -170,9 +168,9 @@ pub async fn user_searches_test_columns_in_the_database(store: Arc<dyn Store>) {
     assert_eq!(emails(&*store, t.id, &q).await, (4, vec![]));
 }
 
-fn group(tenant: Uuid, name: &str, members: Vec<Uuid>) -> Group {
+fn group(tenant: TenantId, name: &str, members: Vec<UserId>) -> Group {
     Group {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         tenant_id: tenant,
         display_name: GroupName::parse("displayName", name).expect("a valid name"),
         external_id: None,
@@ -192,7 +190,7 @@ pub async fn groups_keep_members_of_their_tenant_and_lose_deleted_users(store: A
     let before = chain_len(&*store, t.id).await;
     let g = store
         .create_group(
-            group(t.id, "Sales", vec![a.id, stranger.id, Uuid::now_v7()]),
+            group(t.id, "Sales", vec![a.id, stranger.id, UserId::generate()]),
             draft(Some(t.id), "group.create", at(1)),
         )
         .await
@@ -218,7 +216,7 @@ pub async fn groups_keep_members_of_their_tenant_and_lose_deleted_users(store: A
         .expect("the same name in another tenant");
 
     // An edit changes members and bumps the version; a stale one is refused.
-    let write = |if_match: Option<i64>, members: Vec<Uuid>| GroupWrite {
+    let write = |if_match: Option<i64>, members: Vec<UserId>| GroupWrite {
         tenant_id: t.id,
         group_id: g.id,
         if_match,
@@ -255,7 +253,7 @@ pub async fn groups_keep_members_of_their_tenant_and_lose_deleted_users(store: A
 
     // Searches by member; a user's groups.
     let (total, found) = store
-        .search_groups(t.id, &search(Cond::Member(Some(b.id))))
+        .search_groups(t.id, &search(Cond::Member(Some(b.id.uuid()))))
         .await
         .expect("search");
     assert_eq!((total, found[0].id), (1, g.id));

@@ -7,14 +7,13 @@ use super::fixtures::*;
 use super::paging::*;
 use std::sync::Arc;
 use time::Duration;
-use usher_core::Store;
 use usher_core::listing::Cursor;
 use usher_core::user::fields::PersonName;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// Answers the ids a search (limit 200, no filter) lists, and checks its total.
-async fn search_ids(store: &dyn Store, tenant: Uuid, s: &str) -> Vec<Uuid> {
+async fn search_ids(store: &dyn Store, tenant: TenantId, s: &str) -> Vec<UserId> {
     let mut q = query(T0);
     q.search = Some(prefix(s));
     q.limit = 200;
@@ -88,7 +87,7 @@ pub async fn search_finds_a_prefix_of_any_search_field_ignoring_case(store: Arc<
     for (s, want) in cases {
         let mut want: Vec<&User> = want;
         want.sort_by(|x, y| x.email.normalized().cmp(y.email.normalized()));
-        let want: Vec<Uuid> = want.iter().map(|u| u.id).collect();
+        let want: Vec<UserId> = want.iter().map(|u| u.id).collect();
         let mut q = query(T0);
         q.search = Some(prefix(s));
         assert_eq!(
@@ -161,7 +160,7 @@ pub async fn a_user_matching_several_terms_is_counted_and_listed_once(store: Arc
 }
 
 /// People named Pat in every state, some archived, some invitations lapsed.
-fn pats(tenant: Uuid) -> Vec<User> {
+fn pats(tenant: TenantId) -> Vec<User> {
     (0..36)
         .map(|i| {
             let b = UserBuilder::new(tenant, &format!("person{i:02}@pats.example"))
@@ -205,7 +204,7 @@ pub async fn a_search_combined_with_state_and_archived_filters_counts_only_those
 
 /// 3000 users; most match `user` (several by two terms), and a handful
 /// carry rare terms.
-fn bulk(tenant: Uuid) -> Vec<User> {
+fn bulk(tenant: TenantId) -> Vec<User> {
     (0..3000usize)
         .map(|i| {
             let email = if i % 10 < 7 {
@@ -386,7 +385,7 @@ pub async fn a_search_follows_edits_deletes_and_attribute_purges(store: Arc<dyn 
     assert_eq!(purged, 1);
     assert_eq!(
         search_ids(&*store, t.id, "quo").await,
-        Vec::<Uuid>::new(),
+        Vec::<UserId>::new(),
         "a purged value is no longer found"
     );
 
@@ -400,6 +399,6 @@ pub async fn a_search_follows_edits_deletes_and_attribute_purges(store: Arc<dyn 
         )
         .await
         .expect("delete");
-    assert_eq!(search_ids(&*store, t.id, "yar").await, Vec::<Uuid>::new());
+    assert_eq!(search_ids(&*store, t.id, "yar").await, Vec::<UserId>::new());
     assert_eq!(search_ids(&*store, t.id, "ya").await, vec![other.id]);
 }

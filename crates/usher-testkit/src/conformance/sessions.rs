@@ -5,26 +5,24 @@ use super::changes::write;
 use super::fixtures::*;
 use std::sync::Arc;
 use time::Duration;
-use usher_core::Store;
 use usher_core::error::{Error, Missing};
 use usher_core::session::{
     IssuedTokens, NewSession, Rotation, RotationOutcome, SESSION_TTL, Session, TokenKind,
 };
 use usher_core::store::Effects;
-use usher_core::useragent;
-use uuid::Uuid;
+use usher_core::{Id, SessionId, Store, TenantId, UserId, useragent};
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 /// Logs `user` in at `now` through `modify_user`, as the service does.
 async fn open(
     store: &dyn Store,
-    tenant: Uuid,
-    user: Uuid,
+    tenant: TenantId,
+    user: UserId,
     now: time::OffsetDateTime,
 ) -> (Session, IssuedTokens) {
     let session = Session {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         tenant_id: tenant,
         user_id: user,
         created_at: now,
@@ -49,7 +47,7 @@ async fn open(
     (session, tokens)
 }
 
-async fn active_user(store: &dyn Store, tenant: Uuid, email: &str) -> Uuid {
+async fn active_user(store: &dyn Store, tenant: TenantId, email: &str) -> UserId {
     create(store, UserBuilder::new(tenant, email).active().build())
         .await
         .id
@@ -246,7 +244,7 @@ pub async fn sessions_are_listed_newest_first_and_ended_one_or_all(store: Arc<dy
     let (s2, t2) = open(&*store, t.id, u, at(2)).await;
     let (s3, _) = open(&*store, t.id, u, at(3)).await;
     let (sv, _) = open(&*store, t.id, v, at(3)).await;
-    let ids: Vec<Uuid> = store
+    let ids: Vec<SessionId> = store
         .list_sessions(t.id, u, at(4))
         .await
         .expect("list")

@@ -2,10 +2,9 @@
 
 use super::fixtures::*;
 use std::sync::Arc;
-use usher_core::Store;
 use usher_core::tenant::{MfaPolicy, NewTenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, BOOTSTRAP_TOKEN_NAME, Secret, TokenScope};
-use uuid::Uuid;
+use usher_core::{Id, Store, TenantId};
 
 pub async fn a_store_answers_ping(store: Arc<dyn Store>) {
     store.ping().await.expect("ping");
@@ -15,7 +14,7 @@ pub async fn a_created_tenant_is_found_by_slug_and_listed_with_default_settings(
     store: Arc<dyn Store>,
 ) {
     let before = store.list_tenants().await.expect("list");
-    let global = chain_len(&*store, Uuid::nil()).await;
+    let global = chain_len(&*store, Id::nil()).await;
     let new = NewTenant {
         slug: TenantSlug::parse("acme").expect("slug"),
         name: "Acme Ltd".into(),
@@ -44,7 +43,7 @@ pub async fn a_created_tenant_is_found_by_slug_and_listed_with_default_settings(
     assert_eq!(after.len(), before.len() + 1);
     assert!(after.contains(&t));
 
-    let events = events_since(&*store, Uuid::nil(), global).await;
+    let events = events_since(&*store, Id::nil(), global).await;
     assert_eq!(events.len(), 1, "one event in the global chain: {events:?}");
     assert_success_event(&events[0], "tenant.create");
     assert_eq!(
@@ -57,7 +56,7 @@ pub async fn a_created_tenant_is_found_by_slug_and_listed_with_default_settings(
 pub async fn creating_a_tenant_with_a_taken_slug_is_refused_and_audited(store: Arc<dyn Store>) {
     let first = tenant(&*store, "acme").await;
     let count = store.list_tenants().await.expect("list").len();
-    let global = chain_len(&*store, Uuid::nil()).await;
+    let global = chain_len(&*store, Id::nil()).await;
     let again = NewTenant {
         slug: TenantSlug::parse("acme").expect("slug"),
         name: "Another Acme".into(),
@@ -73,7 +72,7 @@ pub async fn creating_a_tenant_with_a_taken_slug_is_refused_and_audited(store: A
         store.tenant_by_slug("acme").await.expect("by slug"),
         Some(first)
     );
-    let events = events_since(&*store, Uuid::nil(), global).await;
+    let events = events_since(&*store, Id::nil(), global).await;
     assert_eq!(
         events.len(),
         1,
@@ -139,7 +138,7 @@ pub async fn updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_n
     store: Arc<dyn Store>,
 ) {
     let t = tenant(&*store, "acme").await;
-    let ghost = Uuid::now_v7();
+    let ghost = TenantId::generate();
     let settings = TenantSettings {
         mfa: MfaPolicy::Required,
         ..TenantSettings::default()
@@ -160,9 +159,9 @@ pub async fn updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_n
     );
 }
 
-fn token(tenant: Option<Uuid>, scope: TokenScope, name: &str, secret: &str) -> ApiToken {
+fn token(tenant: Option<TenantId>, scope: TokenScope, name: &str, secret: &str) -> ApiToken {
     ApiToken {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         tenant_id: tenant,
         scope,
         name: name.to_owned(),
@@ -212,7 +211,7 @@ pub async fn a_tenant_token_is_found_by_its_hash_with_every_field(store: Arc<dyn
 }
 
 pub async fn a_super_admin_token_belongs_to_no_tenant(store: Arc<dyn Store>) {
-    let global = chain_len(&*store, Uuid::nil()).await;
+    let global = chain_len(&*store, Id::nil()).await;
     let root = token(None, TokenScope::Admin, "root", "usher_at_root-secret");
     store
         .create_token(root.clone(), token_draft(&root, "token.create"))
@@ -225,7 +224,7 @@ pub async fn a_super_admin_token_belongs_to_no_tenant(store: Arc<dyn Store>) {
         .expect("the token is found");
     assert_eq!(found, root);
     assert!(found.is_super_admin());
-    let events = events_since(&*store, Uuid::nil(), global).await;
+    let events = events_since(&*store, Id::nil(), global).await;
     assert_eq!(events.len(), 1);
     assert_success_event(&events[0], "token.create");
 }
@@ -248,7 +247,7 @@ pub async fn creating_a_token_whose_secret_is_in_use_is_refused(store: Arc<dyn S
         .create_token(first.clone(), token_draft(&first, "token.create"))
         .await
         .expect("create");
-    let before = chain_len(&*store, Uuid::nil()).await;
+    let before = chain_len(&*store, Id::nil()).await;
     let second = token(None, TokenScope::Admin, "second", "usher_at_same");
     refused(
         store
@@ -260,7 +259,7 @@ pub async fn creating_a_token_whose_secret_is_in_use_is_refused(store: Arc<dyn S
         store.token_by_hash(&first.hash).await.expect("lookup"),
         Some(first)
     );
-    let events = events_since(&*store, Uuid::nil(), before).await;
+    let events = events_since(&*store, Id::nil(), before).await;
     assert_eq!(events.len(), 1);
     assert_refused_event(&events[0], "token.create", "token_exists");
 }
@@ -288,7 +287,7 @@ pub async fn replacing_the_named_super_token_leaves_only_the_new_one(store: Arc<
         )
         .await
         .expect("create");
-    let global = chain_len(&*store, Uuid::nil()).await;
+    let global = chain_len(&*store, Id::nil()).await;
 
     let a = token(
         None,
@@ -338,7 +337,7 @@ pub async fn replacing_the_named_super_token_leaves_only_the_new_one(store: Arc<
         Some(tenant_named_alike),
         "a tenant token of the same name stays"
     );
-    let events = events_since(&*store, Uuid::nil(), global).await;
+    let events = events_since(&*store, Id::nil(), global).await;
     assert_eq!(events.len(), 2);
     for e in &events {
         assert_success_event(e, "token.bootstrap");
@@ -358,7 +357,7 @@ pub async fn replacing_the_named_super_token_with_the_same_secret_keeps_the_stor
         .replace_named_super_token(a.clone(), token_draft(&a, "token.bootstrap"))
         .await
         .expect("first install");
-    let global = chain_len(&*store, Uuid::nil()).await;
+    let global = chain_len(&*store, Id::nil()).await;
     // A restart with the same USHER_BOOTSTRAP_TOKEN: a new id, the same secret.
     let mut again = token(
         None,
@@ -376,7 +375,7 @@ pub async fn replacing_the_named_super_token_with_the_same_secret_keeps_the_stor
         Some(a),
         "the token first stored is kept unchanged"
     );
-    let events = events_since(&*store, Uuid::nil(), global).await;
+    let events = events_since(&*store, Id::nil(), global).await;
     assert_eq!(events.len(), 1);
     assert_success_event(&events[0], "token.bootstrap");
 }

@@ -8,11 +8,10 @@ use super::paging::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use time::Duration;
-use usher_core::Store;
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::user::fields::Email;
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{Store, TenantId, UserId};
 
 /// An edit to apply to a user.
 type Change = Box<dyn FnOnce(&mut User) + Send>;
@@ -21,7 +20,7 @@ pub async fn totals_stay_exact_through_edits_actions_and_deletes(store: Arc<dyn 
     let t = tenant(&*store, "acme").await;
     let users = population(t.id);
     insert_all(&*store, t.id, &users).await;
-    let mut model: HashMap<Uuid, User> = users.iter().map(|u| (u.id, u.clone())).collect();
+    let mut model: HashMap<UserId, User> = users.iter().map(|u| (u.id, u.clone())).collect();
     let now = T0 + Duration::days(1);
     let pick = |prefix: &str| -> Vec<User> {
         let mut v: Vec<User> = users
@@ -99,11 +98,11 @@ pub async fn totals_stay_exact_through_edits_actions_and_deletes(store: Arc<dyn 
 /// present the whole time, or created ahead of the cursor, was seen.
 async fn walk_while_changing(
     store: &dyn Store,
-    tenant: Uuid,
+    tenant: TenantId,
     q: &UserQuery,
     backwards: bool,
     tag: &str,
-    live: &mut HashMap<Uuid, User>,
+    live: &mut HashMap<UserId, User>,
 ) {
     let mut q = q.clone();
     q.cursor = if backwards {
@@ -111,9 +110,9 @@ async fn walk_while_changing(
     } else {
         Cursor::First
     };
-    let start: HashSet<Uuid> = live.keys().copied().collect();
-    let mut removed: HashSet<Uuid> = HashSet::new();
-    let mut created_ahead: Vec<Uuid> = Vec::new();
+    let start: HashSet<UserId> = live.keys().copied().collect();
+    let mut removed: HashSet<UserId> = HashSet::new();
+    let mut created_ahead: Vec<UserId> = Vec::new();
     let mut seen: Vec<User> = Vec::new();
     let mut step = 0usize;
     loop {
@@ -165,7 +164,7 @@ async fn walk_while_changing(
             .filter(|u| is_ahead(u) && matches(u, &q))
             .collect();
         candidates.sort_by_key(|u| u.email.normalized().to_owned());
-        let victims: Vec<Uuid> = [
+        let victims: Vec<UserId> = [
             Some(anchor.id),
             candidates.get(candidates.len() / 2).map(|u| u.id),
         ]
@@ -199,7 +198,7 @@ async fn walk_while_changing(
             live.insert(u.id, u);
         }
     }
-    let keys: Vec<(String, Uuid)> = seen
+    let keys: Vec<(String, UserId)> = seen
         .iter()
         .map(|u| (u.email.normalized().to_owned(), u.id))
         .collect();
@@ -210,7 +209,7 @@ async fn walk_while_changing(
         sorted.sort();
     }
     assert_eq!(keys, sorted, "{tag}: the walk kept its order");
-    let distinct: HashSet<Uuid> = seen.iter().map(|u| u.id).collect();
+    let distinct: HashSet<UserId> = seen.iter().map(|u| u.id).collect();
     assert_eq!(
         distinct.len(),
         seen.len(),
@@ -237,7 +236,7 @@ pub async fn pages_stay_correct_while_users_are_created_and_deleted_between_requ
     let t = tenant(&*store, "acme").await;
     let users = numbered(t.id, 40);
     insert_all(&*store, t.id, &users).await;
-    let mut live: HashMap<Uuid, User> = users.iter().map(|u| (u.id, u.clone())).collect();
+    let mut live: HashMap<UserId, User> = users.iter().map(|u| (u.id, u.clone())).collect();
     let mut q = query(T0);
     q.limit = 5;
     walk_while_changing(&*store, t.id, &q, false, "f", &mut live).await;

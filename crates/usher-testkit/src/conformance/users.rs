@@ -4,11 +4,10 @@
 use super::fixtures::*;
 use std::sync::Arc;
 use time::Duration;
-use usher_core::Store;
 use usher_core::store::Effects;
 use usher_core::user::UserState;
 use usher_core::user::fields::fold_case;
-use uuid::Uuid;
+use usher_core::{Id, Store, TenantId};
 
 pub async fn creating_a_user_stores_every_field_and_reads_it_back_unchanged(store: Arc<dyn Store>) {
     let t = tenant(&*store, "acme").await;
@@ -387,7 +386,7 @@ pub async fn an_unknown_id_or_email_finds_no_user(store: Arc<dyn Store>) {
     let t = tenant(&*store, "acme").await;
     create(&*store, UserBuilder::new(t.id, "ann@example.com").build()).await;
     assert_eq!(
-        store.get_user(t.id, Uuid::now_v7()).await.expect("get"),
+        store.get_user(t.id, Id::generate()).await.expect("get"),
         None
     );
     assert_eq!(
@@ -403,7 +402,7 @@ pub async fn an_unknown_id_or_email_finds_no_user(store: Arc<dyn Store>) {
     );
 }
 
-fn batch(tenant: Uuid, n: usize, domain: &str) -> Vec<usher_core::user::User> {
+fn batch(tenant: TenantId, n: usize, domain: &str) -> Vec<usher_core::user::User> {
     (0..n)
         .map(|i| {
             let b = UserBuilder::new(tenant, &format!("Member{i:03}@{domain}"))

@@ -15,10 +15,10 @@ use usher_core::store::{Effects, UserWrite};
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::Email;
 use usher_core::user::{User, UserState};
-use usher_core::useragent;
+use usher_core::{Id, UserId, useragent};
 use uuid::Uuid;
 
-async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid>)> {
+async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<UserId>)> {
     let ctx = AuditContext::new(Actor::system());
     let slug = format!("bench-bulk-{}", &Uuid::now_v7().simple().to_string()[20..]);
     let tenant = services
@@ -39,7 +39,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
             u
         })
         .collect();
-    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     for chunk in users.chunks(5000) {
         services
             .store
@@ -60,7 +60,7 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<(Tenant, Vec<Uuid
         tasks.push(tokio::spawn(async move {
             for id in part {
                 let session = Session {
-                    id: Uuid::now_v7(),
+                    id: Id::generate(),
                     tenant_id: tenant.id,
                     user_id: id,
                     created_at: now,
@@ -106,7 +106,7 @@ async fn timed(
     base: &str,
     auth: &str,
     action: &str,
-    ids: &[Uuid],
+    ids: &[UserId],
 ) -> anyhow::Result<(Duration, Duration, Value)> {
     let mut csv = String::with_capacity(ids.len() * 40);
     csv.push_str("id\n");

@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
-use usher_core::Store;
 use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::factor::{Factor, FactorKind, NewFactor};
 use usher_core::user::{User, UserState};
-use uuid::Uuid;
+use usher_core::{FactorId, Store, TenantId, UserId};
 
 /// Whether the `i`-th seeded user enrols: one active user in ten (a
 /// minority, as usual) and every blocked user but one in fifty, which
@@ -27,8 +26,8 @@ pub(super) fn enrols(i: usize, u: &User) -> bool {
 /// it took.
 pub(super) async fn enrol(
     store: Arc<dyn Store>,
-    tenant: Uuid,
-    users: Vec<Uuid>,
+    tenant: TenantId,
+    users: Vec<UserId>,
     clients: usize,
     now: OffsetDateTime,
 ) -> anyhow::Result<f64> {
@@ -52,12 +51,12 @@ pub(super) async fn enrol(
 
 async fn enrol_one(
     store: &dyn Store,
-    tenant: Uuid,
-    user: Uuid,
+    tenant: TenantId,
+    user: UserId,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let ctx = AuditContext::new(Actor::system());
-    let id = Uuid::now_v7();
+    let id = FactorId::generate();
     let factor = Factor {
         id,
         user_id: user,

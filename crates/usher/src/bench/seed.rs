@@ -20,7 +20,7 @@ use usher_core::service::Services;
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::{Email, Language, PersonName, Phone, Username, fold_case};
 use usher_core::user::{LOCAL_SOURCE, User, UserState};
-use uuid::Uuid;
+use usher_core::{Id, TenantId};
 
 fn ascii_fold(s: &str) -> String {
     fold_case(s)
@@ -33,7 +33,7 @@ fn ascii_fold(s: &str) -> String {
 /// The `i`-th seeded user, deterministic for a seed.
 pub(super) fn seeded_user(
     i: usize,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     rng: &mut StdRng,
     now: OffsetDateTime,
 ) -> User {
@@ -82,7 +82,7 @@ pub(super) fn seeded_user(
     );
     let signup = matches!(state, UserState::Active | UserState::Blocked).then_some(now);
     User {
-        id: Uuid::now_v7(),
+        id: Id::generate(),
         tenant_id,
         email: Email::from_stored(email),
         first_name: PersonName::parse("f", first, 50).ok(),

@@ -4,12 +4,12 @@
 //! nothing.
 
 use serde_json::{Value, json};
+use usher_core::UserId;
 use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::password::check_importable;
 use usher_core::store::{Effects, PasswordWrite};
 use usher_testkit::app::{TestApp, json as body};
 use usher_testkit::conformance::fixtures::UserBuilder;
-use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery staple";
 /// pyca bcrypt 5.0.0: bcrypt.hashpw(PASSWORD, bcrypt.gensalt(rounds=4)).
@@ -22,7 +22,7 @@ const NEW_HASH: &str = "$argon2id$v=19$m=64,t=1,p=1$";
 
 /// Puts an active user with `hash` in place through the store, as an
 /// import does; answers the user's id.
-async fn imported_user(app: &TestApp, email: &str, hash: &str) -> Uuid {
+async fn imported_user(app: &TestApp, email: &str, hash: &str) -> UserId {
     check_importable(hash).unwrap();
     let tenant = app.services.find_tenant("default").await.unwrap();
     let user = UserBuilder::new(tenant.id, email).active().build();
@@ -44,7 +44,7 @@ async fn imported_user(app: &TestApp, email: &str, hash: &str) -> Uuid {
     id
 }
 
-async fn stored_hash(app: &TestApp, user: Uuid) -> String {
+async fn stored_hash(app: &TestApp, user: UserId) -> String {
     let tenant = app.services.find_tenant("default").await.unwrap();
     app.services
         .store

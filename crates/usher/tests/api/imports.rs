@@ -284,7 +284,7 @@ async fn an_imported_bcrypt_hash_logs_in_and_becomes_argon2id() {
         "{report}"
     );
     let tenant = app.services.find_tenant("default").await.unwrap();
-    let id: uuid::Uuid = find(&app, "bc@x.example").await["id"]
+    let id: usher_core::UserId = find(&app, "bc@x.example").await["id"]
         .as_str()
         .unwrap()
         .parse()

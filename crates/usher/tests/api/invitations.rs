@@ -144,12 +144,12 @@ async fn outbox_id(app: &TestApp) -> String {
     page["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn user_tenant(app: &TestApp) -> uuid::Uuid {
+async fn user_tenant(app: &TestApp) -> usher_core::TenantId {
     app.services.find_tenant("default").await.unwrap().id
 }
 
-fn uid(u: &Value) -> uuid::Uuid {
-    uuid::Uuid::parse_str(u["id"].as_str().unwrap()).unwrap()
+fn uid(u: &Value) -> usher_core::UserId {
+    u["id"].as_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use super::body::{check_schemas, elements, kind_of, string_at};
 use super::{GROUP_URN, member, rfc3339, version_tag};
 use crate::error::{Error, ErrorCode, ValidationErrors};
+use crate::ids::UserId;
 use serde_json::{Map, Value, json};
 
 /// The Group resource of `group` (RFC 7643 §4.2): members as
@@ -52,11 +53,11 @@ pub fn read_group(body: &Value) -> Result<crate::group::GroupInput, Error> {
     check_schemas(obj, &[GROUP_URN], GROUP_URN, &mut errors);
     let name = string_at(obj, "displayName", "displayName", &mut errors);
     let external_id = string_at(obj, "externalId", "externalId", &mut errors);
-    let members: Vec<uuid::Uuid> = elements(obj, "members", &mut errors)
+    let members: Vec<UserId> = elements(obj, "members", &mut errors)
         .into_iter()
         .filter(|m| kind_of(m).is_none_or(|k| k != "group"))
         .filter_map(|m| match member(m, "value") {
-            Some(Value::String(s)) => uuid::Uuid::parse_str(s.trim()).ok(),
+            Some(Value::String(s)) => s.trim().parse::<UserId>().ok(),
             _ => None,
         })
         .collect();

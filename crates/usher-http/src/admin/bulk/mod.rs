@@ -85,7 +85,7 @@ pub async fn list_bulk_processes(
         format!(
             "/api/v1/tenants/{}/bulk-processes?limit={limit}&before={}",
             admin.tenant.slug,
-            items.last().map(|p| p.id).unwrap_or_default()
+            items.last().map(|p| p.id.to_string()).unwrap_or_default()
         )
     });
     Ok(Json(BulkProcessList {

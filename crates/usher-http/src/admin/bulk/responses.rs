@@ -67,7 +67,7 @@ impl From<&BulkProcess> for BulkProcessResponse {
     fn from(p: &BulkProcess) -> Self {
         let done = p.total - p.pending();
         Self {
-            id: p.id,
+            id: p.id.uuid(),
             action: p.action.as_str(),
             state: p.state.as_str(),
             validate: p.validate,
@@ -128,7 +128,7 @@ impl From<BulkRow> for BulkRowResponse {
             first_name: r.data.first_name,
             last_name: r.data.last_name,
             email: r.data.email,
-            user_id: r.user_id,
+            user_id: r.user_id.map(usher_core::Id::uuid),
             processed: r.processed,
             outcome: r.outcome,
             message: r.message,
