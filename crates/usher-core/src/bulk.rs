@@ -213,12 +213,33 @@ pub struct ParsedRow {
     pub data: RowData,
 }
 
-/// How a row names its user.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// How a row names its user. Two rows name the same user when their ids
+/// are equal, or their emails are equal ignoring case.
+#[derive(Debug, Clone)]
 pub enum RowKey {
     Id(UserId),
-    /// Normalised (case-folded) email.
-    Email(String),
+    Email(Email),
+}
+
+impl PartialEq for RowKey {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RowKey::Id(a), RowKey::Id(b)) => a == b,
+            (RowKey::Email(a), RowKey::Email(b)) => a.normalized() == b.normalized(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for RowKey {}
+
+impl std::hash::Hash for RowKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            RowKey::Id(id) => id.hash(state),
+            RowKey::Email(e) => e.normalized().hash(state),
+        }
+    }
 }
 
 /// A row that could not be read, with the reason.
@@ -344,7 +365,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedFile, Error> {
                 }
             },
             (None, Some(e)) => match Email::parse("email", e) {
-                Ok(e) => RowKey::Email(e.normalized().to_owned()),
+                Ok(e) => RowKey::Email(e),
                 Err(_) => {
                     file.malformed.push(bad(
                         "invalid_email",

@@ -192,14 +192,24 @@ impl Throttle {
     }
 }
 
-/// The throttle key of an account (by its normalised email).
-pub fn account_key(email_norm: &str) -> String {
-    format!("account:{email_norm}")
-}
+/// What the login throttle counts failures against: an account (by its
+/// normalised email) or a client address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ThrottleKey(String);
 
-/// The throttle key of a client address.
-pub fn address_key(ip: &str) -> String {
-    format!("ip:{ip}")
+impl ThrottleKey {
+    pub fn account(email_norm: &str) -> Self {
+        Self(format!("account:{email_norm}"))
+    }
+
+    pub fn address(ip: &str) -> Self {
+        Self(format!("ip:{ip}"))
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Failures from one address before it is delayed: higher than per

@@ -62,21 +62,24 @@ impl Services {
         purge: bool,
     ) -> Result<u64, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::AttributeDelete);
-        if let Err(e) = AttributeName::parse("name", name) {
-            let err = Error::NotFound(crate::error::Missing::Attribute);
-            return Err(self
-                .refuse(
-                    draft.details(json!({"name": name, "problem": e.message})),
-                    err,
-                )
-                .await);
-        }
+        let name = match AttributeName::parse("name", name) {
+            Ok(n) => n,
+            Err(e) => {
+                let err = Error::NotFound(crate::error::Missing::Attribute);
+                return Err(self
+                    .refuse(
+                        draft.details(json!({"name": name, "problem": e.message})),
+                        err,
+                    )
+                    .await);
+            }
+        };
         let draft = draft
-            .target("attribute", name)
+            .target("attribute", name.as_str())
             .details(json!({"purge": purge}));
         let deleted = self
             .store
-            .delete_attribute(tenant.id, name, purge, self.clock.now(), draft)
+            .delete_attribute(tenant.id, &name, purge, self.clock.now(), draft)
             .await;
         self.caches.attributes.forget(&tenant.id);
         deleted

@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
 use crate::ids::{FactorId, Id};
 use crate::mfa::{self, TotpSecret};
-use crate::session;
+use crate::session::ThrottleKey;
 use crate::tenant::Tenant;
 use crate::token::{Secret, SecretHash};
 use crate::user::{User, UserState};
@@ -294,7 +294,7 @@ impl Services {
                 .store
                 .get_user(tenant.id, challenge.user_id)
                 .await?
-                .map(|u| session::account_key(u.email.normalized()));
+                .map(|u| ThrottleKey::account(u.email.normalized()));
             if let Some(account) = account {
                 self.store
                     .throttle_failure(tenant.id, &account, now)

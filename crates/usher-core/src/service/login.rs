@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorCode, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
 use crate::ids::{Id, UserId};
 use crate::password::{NormalizedPassword, parse_stored};
+use crate::session::ThrottleKey;
 use crate::session::{self, IssuedTokens, NewSession, SESSION_TTL, Session};
 use crate::store::{Effects, PasswordWrite, UserWrite};
 use crate::tenant::{MfaPolicy, Tenant};
@@ -97,8 +98,8 @@ impl Services {
     async fn check_throttle(
         &self,
         tenant: &Tenant,
-        account: &str,
-        address: Option<&str>,
+        account: &ThrottleKey,
+        address: Option<&ThrottleKey>,
         now: OffsetDateTime,
     ) -> Result<bool, Error> {
         let record = self.store.throttle(tenant.id, account).await?;
@@ -128,8 +129,8 @@ impl Services {
         &self,
         tenant: &Tenant,
         ctx: &AuditContext,
-        account: &str,
-        address: Option<&str>,
+        account: &ThrottleKey,
+        address: Option<&ThrottleKey>,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
         let t = self.store.throttle_failure(tenant.id, account, now).await?;
@@ -159,13 +160,17 @@ impl Services {
     ) -> Result<LoginOutcome, Error> {
         let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserLogin);
-        let email_norm = Email::parse("email", email)
-            .map(|e| e.normalized().to_owned())
-            .unwrap_or_else(|_| crate::user::fields::fold_case(email.trim()));
-        let account = session::account_key(&email_norm);
-        let address = ctx.client_ip.as_deref().map(session::address_key);
+        // An address that does not parse names no user, but its attempts
+        // are throttled all the same.
+        let parsed = Email::parse("email", email).ok();
+        let email_norm = parsed.as_ref().map_or_else(
+            || crate::user::fields::fold_case(email.trim()),
+            |e| e.normalized().to_owned(),
+        );
+        let account = ThrottleKey::account(&email_norm);
+        let address = ctx.client_ip.as_deref().map(ThrottleKey::address);
         let had_failures = match self
-            .check_throttle(tenant, &account, address.as_deref(), now)
+            .check_throttle(tenant, &account, address.as_ref(), now)
             .await
         {
             Ok(had) => had,
@@ -176,7 +181,10 @@ impl Services {
             }
         };
         let password = NormalizedPassword::normalize(password);
-        let user = self.store.user_by_email(tenant.id, &email_norm).await?;
+        let user = match &parsed {
+            Some(e) => self.store.user_by_email(tenant.id, e).await?,
+            None => None,
+        };
         let stored = match &user {
             Some(u) => self.store.password_hash(tenant.id, u.id).await?,
             None => None,
@@ -201,7 +209,7 @@ impl Services {
                     (Some(_), false) => "wrong_password",
                     (Some(_), true) => "state_forbids_login",
                 };
-                self.count_failure(tenant, ctx, &account, address.as_deref(), now)
+                self.count_failure(tenant, ctx, &account, address.as_ref(), now)
                     .await?;
                 let draft = draft.details(json!({"reason": reason}));
                 return Err(match user {

@@ -3,6 +3,7 @@
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, Missing};
+use crate::tenant::TenantSlug;
 use crate::tenant::{NewTenant, Tenant};
 use serde_json::{Value, json};
 
@@ -53,9 +54,11 @@ impl Services {
         if let Some(t) = self.caches.tenants.get(&slug.to_owned()) {
             return Ok(t);
         }
+        // A slug that cannot be one names no tenant.
+        let parsed = TenantSlug::parse(slug).map_err(|_| Error::NotFound(Missing::Tenant))?;
         let tenant = self
             .store
-            .tenant_by_slug(slug)
+            .tenant_by_slug(&parsed)
             .await?
             .ok_or(Error::NotFound(Missing::Tenant))?;
         self.caches.tenants.put(slug.to_owned(), tenant.clone());

@@ -7,7 +7,9 @@ use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::factor::{Challenge, FactorSecret, NewFactor};
 use crate::ids::{FactorId, SessionId, TenantId, UserId};
-use crate::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
+use crate::session::{
+    Rotation, RotationOutcome, Session, SessionMatch, Throttle, ThrottleKey, TokenKind,
+};
 use crate::token::SecretHash;
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -57,16 +59,20 @@ pub trait SessionStore: Send + Sync {
     async fn throttle(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
     ) -> Result<Option<Throttle>, StoreError>;
     /// Counts one more failure for `key`; answers the new record.
     async fn throttle_failure(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError>;
-    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError>;
+    async fn throttle_clear(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError>;
 
     // --- second factors ---
 

@@ -1,11 +1,11 @@
 //! Tenants, their settings and custom attribute definitions, and the API
 //! tokens that act on them.
 
-use crate::attribute::AttributeDefinition;
+use crate::attribute::{AttributeDefinition, AttributeName};
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::ids::TenantId;
-use crate::tenant::{NewTenant, Tenant, TenantSettings};
+use crate::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use crate::token::{ApiToken, SecretHash};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ pub trait TenantStore: Send + Sync {
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<Tenant, Error>;
-    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     async fn update_tenant_settings(
         &self,
@@ -60,7 +60,7 @@ pub trait TenantStore: Send + Sync {
     async fn delete_attribute(
         &self,
         tenant_id: TenantId,
-        name: &str,
+        name: &AttributeName,
         purge: bool,
         now: OffsetDateTime,
         audit: AuditDraft,

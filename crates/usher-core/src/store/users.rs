@@ -8,6 +8,7 @@ use crate::listing::{Page, UserQuery};
 use crate::scim::query::UserSearch;
 use crate::session::NewSession;
 use crate::user::User;
+use crate::user::fields::Email;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -123,7 +124,7 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email(
         &self,
         tenant_id: TenantId,
-        email_normalized: &str,
+        email: &Email,
     ) -> Result<Option<User>, StoreError>;
     /// Applies an edit or action under the row lock: checks `if_match`,
     /// runs the mutation, bumps the version (unless nothing changed), and

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::factor::{Challenge, FactorSecret, NewFactor};
+use usher_core::session::ThrottleKey;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::SessionStore;
 use usher_core::token::SecretHash;
@@ -67,25 +68,29 @@ impl SessionStore for PostgresStore {
     async fn throttle(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
     ) -> Result<Option<Throttle>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        throttle::throttle(self.pool(), tk, key).await
+        throttle::throttle(self.pool(), tk, key.as_str()).await
     }
 
     async fn throttle_failure(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        throttle::throttle_failure(self.pool(), tk, key, now).await
+        throttle::throttle_failure(self.pool(), tk, key.as_str(), now).await
     }
 
-    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError> {
+    async fn throttle_clear(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        throttle::throttle_clear(self.pool(), tk, key).await
+        throttle::throttle_clear(self.pool(), tk, key.as_str()).await
     }
 
     async fn list_factors(

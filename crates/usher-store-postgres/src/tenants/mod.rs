@@ -14,6 +14,7 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 use usher_core::attribute::AttributeDefinition;
+use usher_core::attribute::AttributeName;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, Missing};
 use usher_core::store::TenantStore;
@@ -131,8 +132,8 @@ impl TenantStore for PostgresStore {
         detached(async move { create(&pool, tenant, now, audit).await }).await
     }
 
-    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
-        by_slug(self.pool(), slug).await
+    async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        by_slug(self.pool(), slug.as_str()).await
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
@@ -189,14 +190,14 @@ impl TenantStore for PostgresStore {
     async fn delete_attribute(
         &self,
         tenant_id: TenantId,
-        name: &str,
+        name: &AttributeName,
         purge: bool,
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         let pool = self.pool().clone();
-        let name = name.to_owned();
+        let name = name.as_str().to_owned();
         detached(async move {
             attributes::delete_attribute(&pool, tk, tenant_id, &name, purge, now, audit).await
         })

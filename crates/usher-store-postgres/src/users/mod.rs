@@ -19,6 +19,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
+use usher_core::user::fields::Email;
 use usher_core::{Error, StoreError, TenantId, UserId};
 
 #[async_trait]
@@ -68,11 +69,11 @@ impl UserStore for PostgresStore {
     async fn user_by_email(
         &self,
         tenant_id: TenantId,
-        email_normalized: &str,
+        email: &Email,
     ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         Ok(
-            rows::user_by_email(self.pool(), tk, tenant_id, email_normalized)
+            rows::user_by_email(self.pool(), tk, tenant_id, email.normalized())
                 .await?
                 .map(|s| s.user),
         )

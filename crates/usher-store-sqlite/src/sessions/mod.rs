@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::factor::{Challenge, FactorSecret, NewFactor};
+use usher_core::session::ThrottleKey;
 use usher_core::session::{Rotation, RotationOutcome, Session, SessionMatch, Throttle, TokenKind};
 use usher_core::store::SessionStore;
 use usher_core::token::SecretHash;
@@ -75,29 +76,33 @@ impl SessionStore for SqliteStore {
     async fn throttle(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
     ) -> Result<Option<Throttle>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        let key = key.to_owned();
+        let key = key.as_str().to_owned();
         self.read(move |c| throttle::throttle(c, tk, &key)).await
     }
 
     async fn throttle_failure(
         &self,
         tenant_id: TenantId,
-        key: &str,
+        key: &ThrottleKey,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        let key = key.to_owned();
+        let key = key.as_str().to_owned();
         let now = usher_core::clock::to_micros(now);
         self.write(move |c| throttle::throttle_failure(c, tk, &key, now))
             .await
     }
 
-    async fn throttle_clear(&self, tenant_id: TenantId, key: &str) -> Result<(), StoreError> {
+    async fn throttle_clear(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        let key = key.to_owned();
+        let key = key.as_str().to_owned();
         self.write(move |c| throttle::throttle_clear(c, tk, &key))
             .await
     }

@@ -17,6 +17,7 @@ use usher_core::{Id, StoreError, TenantId};
 
 use crate::SqliteStore;
 use async_trait::async_trait;
+use usher_core::attribute::AttributeName;
 use usher_core::store::TenantStore;
 
 const TENANT_COLUMNS: &str = "id, slug, name, settings, created_at";
@@ -125,8 +126,8 @@ impl TenantStore for SqliteStore {
             .await
     }
 
-    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
-        let slug = slug.to_owned();
+    async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        let slug = slug.as_str().to_owned();
         self.read(move |c| by_slug(c, &slug)).await
     }
 
@@ -193,13 +194,13 @@ impl TenantStore for SqliteStore {
     async fn delete_attribute(
         &self,
         tenant_id: TenantId,
-        name: &str,
+        name: &AttributeName,
         purge: bool,
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<u64, Error> {
         let tk = self.tenant_key(tenant_id).await?;
-        let name = name.to_owned();
+        let name = name.as_str().to_owned();
         self.inner
             .writer
             .write(move |c| {

@@ -19,6 +19,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
+use usher_core::user::fields::Email;
 use usher_core::{Error, StoreError, TenantId, UserId};
 
 #[async_trait]
@@ -80,10 +81,10 @@ impl UserStore for SqliteStore {
     async fn user_by_email(
         &self,
         tenant_id: TenantId,
-        email_normalized: &str,
+        email: &Email,
     ) -> Result<Option<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        let email = email_normalized.to_owned();
+        let email = email.normalized().to_owned();
         self.read(move |c| Ok(rows::user_by_email(c, tk, tenant_id, &email)?.map(|s| s.user)))
             .await
     }

@@ -113,7 +113,7 @@ pub async fn deleting_an_attribute_in_use_is_refused_with_attribute_in_use(store
         store
             .delete_attribute(
                 t.id,
-                "department",
+                &parse_attribute("department"),
                 false,
                 at(5),
                 draft(Some(t.id), "attribute.delete", at(5)),
@@ -146,7 +146,7 @@ pub async fn deleting_an_unused_attribute_removes_only_its_definition(store: Arc
     let n = store
         .delete_attribute(
             t.id,
-            "department",
+            &parse_attribute("department"),
             false,
             at(5),
             draft(Some(t.id), "attribute.delete", at(5)),
@@ -195,7 +195,7 @@ pub async fn purging_an_attribute_removes_its_values_and_bumps_only_the_holders_
     let n = store
         .delete_attribute(
             t.id,
-            "department",
+            &parse_attribute("department"),
             true,
             at(30),
             draft(Some(t.id), "attribute.delete", at(30)),
@@ -248,7 +248,7 @@ pub async fn purging_an_attribute_removes_its_values_and_bumps_only_the_holders_
     let n = store
         .delete_attribute(
             t.id,
-            "department",
+            &parse_attribute("department"),
             false,
             at(32),
             draft(Some(t.id), "attribute.delete", at(32)),
@@ -269,7 +269,7 @@ pub async fn deleting_an_unknown_attribute_is_refused_with_attribute_not_found(
         store
             .delete_attribute(
                 t.id,
-                "department",
+                &parse_attribute("department"),
                 true,
                 at(5),
                 draft(Some(t.id), "attribute.delete", at(5)),

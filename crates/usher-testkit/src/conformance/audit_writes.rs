@@ -146,7 +146,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     let _ = store
         .delete_attribute(
             t.id,
-            "dept",
+            &parse_attribute("dept"),
             false,
             at(4),
             draft(Some(t.id), "w.delete_attribute_in_use", at(4)),
@@ -155,7 +155,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     store
         .delete_attribute(
             t.id,
-            "dept",
+            &parse_attribute("dept"),
             true,
             at(4),
             draft(Some(t.id), "w.delete_attribute_purge", at(4)),
@@ -179,13 +179,16 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
     // Reads record nothing of their own.
     store.get_user(t.id, u.id).await.expect("read");
     store
-        .user_by_email(t.id, "b1@example.com")
+        .user_by_email(t.id, &parse_email("b1@example.com"))
         .await
         .expect("read");
     store.list_users(t.id, &query(at(6))).await.expect("read");
     store.list_attributes(t.id).await.expect("read");
     store.list_tenants().await.expect("read");
-    store.tenant_by_slug("acme").await.expect("read");
+    store
+        .tenant_by_slug(&parse_slug("acme"))
+        .await
+        .expect("read");
     store
         .token_by_hash(&Secret::from_string("s-root".into()).hash())
         .await

@@ -258,7 +258,7 @@ pub async fn an_edit_to_a_taken_email_or_username_is_refused_and_changes_nothing
     );
     assert_eq!(
         store
-            .user_by_email(t.id, "bob@example.com")
+            .user_by_email(t.id, &parse_email("bob@example.com"))
             .await
             .expect("get"),
         Some(b)
@@ -281,7 +281,7 @@ pub async fn an_email_freed_by_an_edit_can_be_taken_and_a_change_of_case_is_allo
     assert_eq!(a2.version, 2);
     assert_eq!(
         store
-            .user_by_email(t.id, "ann@example.com")
+            .user_by_email(t.id, &parse_email("ann@example.com"))
             .await
             .expect("get"),
         Some(a2.clone())
@@ -301,14 +301,14 @@ pub async fn an_email_freed_by_an_edit_can_be_taken_and_a_change_of_case_is_allo
         .expect("taking the freed email");
     assert_eq!(
         store
-            .user_by_email(t.id, "ann@example.com")
+            .user_by_email(t.id, &parse_email("ann@example.com"))
             .await
             .expect("get"),
         Some(b2)
     );
     assert_eq!(
         store
-            .user_by_email(t.id, "bob@example.com")
+            .user_by_email(t.id, &parse_email("bob@example.com"))
             .await
             .expect("get"),
         None

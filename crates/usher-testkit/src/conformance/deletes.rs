@@ -40,7 +40,7 @@ pub async fn deleting_a_user_removes_it_and_frees_its_email_username_and_externa
     assert_eq!(store.get_user(t.id, u.id).await.expect("get"), None);
     assert_eq!(
         store
-            .user_by_email(t.id, "ann@example.com")
+            .user_by_email(t.id, &parse_email("ann@example.com"))
             .await
             .expect("get"),
         None
@@ -63,7 +63,7 @@ pub async fn deleting_a_user_removes_it_and_frees_its_email_username_and_externa
     let again = create(&*store, again).await;
     assert_eq!(
         store
-            .user_by_email(t.id, "ann@example.com")
+            .user_by_email(t.id, &parse_email("ann@example.com"))
             .await
             .expect("get"),
         Some(again)

@@ -14,6 +14,7 @@ use usher_core::audit::{Actor, AuditContext, AuditDraft, ChainVerifier};
 use usher_core::error::Error;
 use usher_core::listing::{Cursor, UserQuery};
 use usher_core::search::{SearchPrefix, user_terms};
+use usher_core::session::ThrottleKey;
 use usher_core::store::{Effects, LinkKind, NewLink};
 use usher_core::tenant::{NewTenant, Tenant, TenantSlug};
 use usher_core::token::Secret;
@@ -39,6 +40,30 @@ pub fn clock() -> ManualClock {
 /// The id of the token every case acts as.
 pub const ACTOR_ID: TokenId =
     TokenId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1));
+
+/// A tenant slug the case names (it must be valid).
+pub fn parse_slug(s: &str) -> TenantSlug {
+    TenantSlug::parse(s).expect("a valid slug")
+}
+
+/// An attribute name the case names (it must be valid).
+pub fn parse_attribute(s: &str) -> AttributeName {
+    AttributeName::parse("name", s).expect("a valid attribute name")
+}
+
+/// An email the case names (it must be valid).
+pub fn parse_email(s: &str) -> Email {
+    Email::parse("email", s).expect("a valid email")
+}
+
+/// A throttle key written as stored: `account:<email>` or `ip:<address>`.
+pub fn throttle_key(s: &str) -> ThrottleKey {
+    match s.split_once(':') {
+        Some(("ip", ip)) => ThrottleKey::address(ip),
+        Some(("account", email)) => ThrottleKey::account(email),
+        _ => panic!("not a throttle key: {s}"),
+    }
+}
 
 pub fn actor() -> Actor {
     Actor::token(ACTOR_ID, "conformance")

@@ -375,7 +375,7 @@ pub async fn a_search_follows_edits_deletes_and_attribute_purges(store: Arc<dyn 
     let purged = store
         .delete_attribute(
             t.id,
-            "project",
+            &parse_attribute("project"),
             true,
             at(2),
             draft(Some(t.id), "attribute.delete", at(2)),

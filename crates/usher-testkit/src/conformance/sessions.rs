@@ -373,37 +373,49 @@ pub async fn the_throttle_counts_failures_per_key_until_cleared(store: Arc<dyn S
     let t = tenant(&*store, "acme").await;
     let other = tenant(&*store, "other").await;
     assert_eq!(
-        store.throttle(t.id, "account:ann").await.expect("read"),
+        store
+            .throttle(t.id, &throttle_key("account:ann"))
+            .await
+            .expect("read"),
         None
     );
     for i in 1..=3 {
         let r = store
-            .throttle_failure(t.id, "account:ann", at(i))
+            .throttle_failure(t.id, &throttle_key("account:ann"), at(i))
             .await
             .expect("count");
         assert_eq!((r.failures, r.last_failure_at), (i as u32, at(i)));
     }
     let read = store
-        .throttle(t.id, "account:ann")
+        .throttle(t.id, &throttle_key("account:ann"))
         .await
         .expect("read")
         .expect("some");
     assert_eq!((read.failures, read.last_failure_at), (3, at(3)));
     // Keys and tenants are separate.
     assert_eq!(
-        store.throttle(t.id, "account:bob").await.expect("read"),
+        store
+            .throttle(t.id, &throttle_key("account:bob"))
+            .await
+            .expect("read"),
         None
     );
     assert_eq!(
-        store.throttle(other.id, "account:ann").await.expect("read"),
+        store
+            .throttle(other.id, &throttle_key("account:ann"))
+            .await
+            .expect("read"),
         None
     );
     store
-        .throttle_clear(t.id, "account:ann")
+        .throttle_clear(t.id, &throttle_key("account:ann"))
         .await
         .expect("clear");
     assert_eq!(
-        store.throttle(t.id, "account:ann").await.expect("read"),
+        store
+            .throttle(t.id, &throttle_key("account:ann"))
+            .await
+            .expect("read"),
         None
     );
 }

@@ -29,13 +29,22 @@ pub async fn a_created_tenant_is_found_by_slug_and_listed_with_default_settings(
     assert_eq!(t.created_at, T0);
 
     assert_eq!(
-        store.tenant_by_slug("acme").await.expect("by slug"),
+        store
+            .tenant_by_slug(&parse_slug("acme"))
+            .await
+            .expect("by slug"),
         Some(t.clone())
     );
-    assert_eq!(store.tenant_by_slug("acme-2").await.expect("by slug"), None);
     assert_eq!(
-        store.tenant_by_slug("ACME").await.expect("by slug"),
-        None,
+        store
+            .tenant_by_slug(&parse_slug("acme-2"))
+            .await
+            .expect("by slug"),
+        None
+    );
+    // An upper-case slug cannot even be asked for: the type refuses it.
+    assert!(
+        usher_core::tenant::TenantSlug::parse("ACME").is_err(),
         "slugs are lower case"
     );
 
@@ -69,7 +78,10 @@ pub async fn creating_a_tenant_with_a_taken_slug_is_refused_and_audited(store: A
     );
     assert_eq!(store.list_tenants().await.expect("list").len(), count);
     assert_eq!(
-        store.tenant_by_slug("acme").await.expect("by slug"),
+        store
+            .tenant_by_slug(&parse_slug("acme"))
+            .await
+            .expect("by slug"),
         Some(first)
     );
     let events = events_since(&*store, Id::nil(), global).await;
@@ -120,12 +132,18 @@ pub async fn updating_tenant_settings_stores_them_and_audits_the_change(store: A
     assert_eq!(updated.created_at, t.created_at);
     assert_eq!(updated.settings, settings);
     assert_eq!(
-        store.tenant_by_slug("acme").await.expect("by slug"),
+        store
+            .tenant_by_slug(&parse_slug("acme"))
+            .await
+            .expect("by slug"),
         Some(updated.clone())
     );
     assert!(store.list_tenants().await.expect("list").contains(&updated));
     assert_eq!(
-        store.tenant_by_slug("other").await.expect("by slug"),
+        store
+            .tenant_by_slug(&parse_slug("other"))
+            .await
+            .expect("by slug"),
         Some(other),
         "another tenant keeps its settings"
     );
@@ -154,7 +172,10 @@ pub async fn updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_n
         "tenant_not_found",
     );
     assert_eq!(
-        store.tenant_by_slug("acme").await.expect("by slug"),
+        store
+            .tenant_by_slug(&parse_slug("acme"))
+            .await
+            .expect("by slug"),
         Some(t)
     );
 }

@@ -41,9 +41,11 @@ async fn seed(services: &Services, n: usize) -> anyhow::Result<Tenant> {
             .await
             .map_err(|e| anyhow::anyhow!("creating the tenant {TENANT}: {e:?}"))?,
     };
+    let last =
+        Email::parse("email", &email(n - 1)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if services
         .store
-        .user_by_email(tenant.id, &email(n - 1))
+        .user_by_email(tenant.id, &last)
         .await?
         .is_some()
     {

@@ -274,7 +274,9 @@ pub(super) async fn seed(
     if enrolled == 0 && expected.mfa > 0 {
         let mut ids = Vec::with_capacity(to_enrol.len());
         for email in &to_enrol {
-            let user = services.store.user_by_email(tenant.id, email).await?;
+            let email =
+                Email::parse("email", email).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let user = services.store.user_by_email(tenant.id, &email).await?;
             ids.push(user.context("a seeded user is missing")?.id);
         }
         let secs = mfa::enrol(

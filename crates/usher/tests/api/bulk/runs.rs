@@ -40,7 +40,11 @@ async fn a_run_killed_mid_way_resumes_after_a_restart_with_no_row_twice_or_skipp
     Server::start(&db).kill();
     {
         let store = usher::app::open_store(&db).await.unwrap();
-        let tenant = store.tenant_by_slug("default").await.unwrap().unwrap();
+        let tenant = store
+            .tenant_by_slug(&usher_core::tenant::TenantSlug::parse("default").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let now = time::OffsetDateTime::now_utc();
         let users: Vec<usher_core::user::User> = (0..USERS)
             .map(|i| {
