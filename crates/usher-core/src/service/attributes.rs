@@ -31,10 +31,9 @@ impl Services {
         body: Value,
     ) -> Result<AttributeDefinition, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::AttributeCreate);
-        let new = match NewAttributeDefinition::from_json(body) {
-            Ok(n) => n,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let new = self
+            .accept(&draft, NewAttributeDefinition::from_json(body))
+            .await?;
         let def = AttributeDefinition {
             name: new.name,
             label: new.label,

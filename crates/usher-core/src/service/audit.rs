@@ -113,10 +113,7 @@ impl Services {
                 "actor": params.actor, "target": params.target, "action": params.action,
                 "from": params.from, "to": params.to,
             }));
-        let query = match params.parse() {
-            Ok(q) => q,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let query = self.accept(&draft, params.parse()).await?;
         let page = self.store.list_audit(tenant.id, &query).await?;
         self.store.append_audit(draft).await?;
         Ok(page)

@@ -91,10 +91,7 @@ impl Services {
         let (Some(action), true) = (action, errors.0.is_empty()) else {
             return Err(self.refuse(draft, Error::Validation(errors)).await);
         };
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let parsed = self.accept(&draft, parsed).await?;
         let now = self.clock.now();
         let id = BulkProcessId::generate();
         let mut rows = Vec::with_capacity(parsed.rows.len() + parsed.malformed.len());

@@ -358,10 +358,7 @@ impl Services {
             AuditAction::FactorRecoveryCodesRevoke
         };
         let draft = self.draft(ctx, Some(tenant), action);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         let fid = match factor_id.map(str::parse::<FactorId>).transpose() {
             Ok(f) => f,

@@ -146,10 +146,7 @@ impl Services {
         body: &Value,
     ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::GroupCreate);
-        let input = match read_group(body) {
-            Ok(i) => i,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let input = self.accept(&draft, read_group(body)).await?;
         let now = self.clock.now();
         let id = GroupId::generate();
         let mut group = Group {
@@ -181,10 +178,7 @@ impl Services {
             .draft(ctx, Some(tenant), AuditAction::GroupUpdate)
             .details(json!({"method": "PUT"}));
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
-        let input = match read_group(body) {
-            Ok(i) => i,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let input = self.accept(&draft, read_group(body)).await?;
         self.store
             .modify_group(GroupWrite {
                 tenant_id: tenant.id,
@@ -214,10 +208,7 @@ impl Services {
             .draft(ctx, Some(tenant), AuditAction::GroupUpdate)
             .details(json!({"method": "PATCH"}));
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
-        let ops = match parse_patch(body) {
-            Ok(o) => o,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let ops = self.accept(&draft, parse_patch(body)).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -228,12 +219,13 @@ impl Services {
                 return Err(self.refuse(draft, e).await);
             }
             let mut resource = group_resource(&current, "");
-            let input = match apply_patch(&mut resource, &ops, &GroupPatchSchema)
-                .and_then(|()| read_group(&resource))
-            {
-                Ok(i) => i,
-                Err(e) => return Err(self.refuse(draft, e).await),
-            };
+            let input = self
+                .accept(
+                    &draft,
+                    apply_patch(&mut resource, &ops, &GroupPatchSchema)
+                        .and_then(|()| read_group(&resource)),
+                )
+                .await?;
             let write = GroupWrite {
                 tenant_id: tenant.id,
                 group_id: gid,

@@ -194,10 +194,9 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::UserImport)
             .details(json!({"dry_run": request.dry_run}));
-        let mut reader = match Reader::new(request.format, &request.file) {
-            Ok(r) => r,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let mut reader = self
+            .accept(&draft, Reader::new(request.format, &request.file))
+            .await?;
         let mut first = ReadFile::default();
         reader.next_batch(BATCH_ROWS, &mut first);
         if first.rows.is_empty() && first.errors.is_empty() {

@@ -220,10 +220,9 @@ impl Services {
         let draft = self
             .draft(&anonymous, Some(tenant), AuditAction::LinkRedeem)
             .details(json!({"kind": kind.as_str()}));
-        let user = match self.check_link(tenant, kind, token).await {
-            Ok(u) => u,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let user = self
+            .accept(&draft, self.check_link(tenant, kind, token).await)
+            .await?;
         let as_user = AuditContext {
             actor: Actor::user(user.id, user.email.as_str()),
             ..ctx.clone()
@@ -307,10 +306,7 @@ impl Services {
                 cursor,
             })
         })();
-        let query = match parsed {
-            Ok(q) => q,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let query = self.accept(&draft, parsed).await?;
         let page = self.store.list_outbox(tenant.id, &query).await?;
         self.store.append_audit(draft).await?;
         Ok(page)

@@ -146,6 +146,15 @@ impl Services {
         }
     }
 
+    /// The value of `r`, or its refusal recorded against `draft` (which
+    /// stays the caller's for the success path) and handed back.
+    async fn accept<T>(&self, draft: &AuditDraft, r: Result<T, Error>) -> Result<T, Error> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.refuse(draft.clone(), e).await),
+        }
+    }
+
     /// Records a request refused before any service could read it (a body
     /// that is not JSON, too large, of the wrong type) and hands the error back.
     pub async fn refuse_request(

@@ -243,10 +243,7 @@ impl Services {
             fields.insert("activate".into(), json!(true));
             NewUser::from_json(Value::Object(fields), &attrs).map(|n| (n, input.active))
         });
-        let (new, active) = match parsed {
-            Ok(p) => p,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let (new, active) = self.accept(&draft, parsed).await?;
         let state = if active == Some(false) {
             UserState::Disabled
         } else {
@@ -270,17 +267,14 @@ impl Services {
             .details(json!({"via": "scim", "method": "PUT"}));
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ext = self.scim_extensions(tenant).await?;
-        let input = match read_user(body, &ext) {
-            Ok(i) => i,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
-        let write = match self
-            .replacement(tenant, uid, if_match, input, draft.clone())
-            .await
-        {
-            Ok(w) => w,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let input = self.accept(&draft, read_user(body, &ext)).await?;
+        let write = self
+            .accept(
+                &draft,
+                self.replacement(tenant, uid, if_match, input, draft.clone())
+                    .await,
+            )
+            .await?;
         self.store.modify_user(write).await
     }
 
@@ -299,10 +293,7 @@ impl Services {
             .draft(ctx, Some(tenant), AuditAction::UserUpdate)
             .details(json!({"via": "scim", "method": "PATCH"}));
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
-        let ops = match parse_patch(body) {
-            Ok(o) => o,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let ops = self.accept(&draft, parse_patch(body)).await?;
         let ext = self.scim_extensions(tenant).await?;
         let schema = UserPatchSchema { ext: &ext };
         let mut attempt = 0;
@@ -317,17 +308,14 @@ impl Services {
             let mut resource = user_resource(&current, self.clock.now(), "", &ext);
             let prepared =
                 apply_patch(&mut resource, &ops, &schema).and_then(|()| read_user(&resource, &ext));
-            let input = match prepared {
-                Ok(i) => i,
-                Err(e) => return Err(self.refuse(draft, e).await),
-            };
-            let write = match self
-                .replacement(tenant, uid, Some(current.version), input, draft.clone())
-                .await
-            {
-                Ok(w) => w,
-                Err(e) => return Err(self.refuse(draft, e).await),
-            };
+            let input = self.accept(&draft, prepared).await?;
+            let write = self
+                .accept(
+                    &draft,
+                    self.replacement(tenant, uid, Some(current.version), input, draft.clone())
+                        .await,
+                )
+                .await?;
             match self.store.modify_user(write).await {
                 // Someone else wrote in between: apply the operations again
                 // to what they left, unless the client named a version.

@@ -177,10 +177,7 @@ impl Services {
         user_id: &str,
     ) -> Result<(UserId, AuditDraft), Error> {
         let draft = self.draft(ctx, Some(tenant), action);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         if self.store.get_user(tenant.id, uid).await?.is_none() {
             return Err(self.refuse(draft, Error::NotFound(Missing::User)).await);
@@ -202,10 +199,7 @@ impl Services {
             AuditAction::SessionRevokeAll
         };
         let draft = self.draft(ctx, Some(tenant), action);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let sid = match session_id.map(str::parse::<SessionId>).transpose() {
             Ok(s) => s,
             Err(_) => {

@@ -11,10 +11,7 @@ impl Services {
     /// Creates a tenant (`POST /api/v1/tenants`), recorded in the global chain.
     pub async fn create_tenant(&self, ctx: &AuditContext, body: Value) -> Result<Tenant, Error> {
         let draft = self.draft(ctx, None, AuditAction::TenantCreate);
-        let new = match NewTenant::from_json(body) {
-            Ok(n) => n,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let new = self.accept(&draft, NewTenant::from_json(body)).await?;
         let draft = draft.details(json!({"slug": new.slug, "name": new.name}));
         self.store.create_tenant(new, self.clock.now(), draft).await
     }
@@ -85,10 +82,7 @@ impl Services {
         body: Value,
     ) -> Result<Tenant, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::TenantSettingsUpdate);
-        let next = match tenant.settings.patched(body) {
-            Ok(s) => s,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let next = self.accept(&draft, tenant.settings.patched(body)).await?;
         let draft = draft.details(json!({"from": tenant.settings, "to": next}));
         let updated = self
             .store

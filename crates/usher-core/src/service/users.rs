@@ -115,10 +115,9 @@ impl Services {
     ) -> Result<User, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserCreate);
         let attrs = self.attribute_set(tenant).await?;
-        let new = match NewUser::from_json(body, &attrs) {
-            Ok(n) => n,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let new = self
+            .accept(&draft, NewUser::from_json(body, &attrs))
+            .await?;
         self.create_validated_user(tenant, ctx, new).await
     }
 
@@ -278,10 +277,9 @@ impl Services {
             cursor: None,
             ..params.clone()
         };
-        let mut query = match params.parse(tenant, self.clock.now()) {
-            Ok(q) => q,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let mut query = self
+            .accept(&draft, params.parse(tenant, self.clock.now()))
+            .await?;
         query.limit = crate::export::EXPORT_PAGE;
         let mut attributes: Vec<String> = self
             .attribute_set(tenant)
@@ -319,10 +317,9 @@ impl Services {
         };
         let draft = draft.target("user", uid);
         let attrs = self.attribute_set(tenant).await?;
-        let patch = match UserPatch::from_json(body, &attrs) {
-            Ok(p) => p,
-            Err(e) => return Err(self.refuse(draft, e).await),
-        };
+        let patch = self
+            .accept(&draft, UserPatch::from_json(body, &attrs))
+            .await?;
         let write = UserWrite {
             tenant_id: tenant.id,
             user_id: uid,
