@@ -23,7 +23,31 @@ pub enum Cursor {
     Last,
 }
 
+/// How to read one page of a list kept newest first, by a key that grows
+/// with time (a sequence number, a UUID v7): the comparison with the
+/// cursor's key, if any, and the order to read in. The rows read go to
+/// [`Page::from_window`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewestFirst<'a> {
+    /// `("<", key)`: older than the key; `(">", key)`: newer.
+    pub bound: Option<(&'static str, &'a str)>,
+    /// Whether to read newest first (forwards) rather than oldest first.
+    pub descending: bool,
+}
+
 impl Cursor {
+    /// The read of a newest-first list at this cursor, in which "after"
+    /// means older.
+    pub fn newest_first(&self) -> NewestFirst<'_> {
+        let (bound, descending) = match self {
+            Cursor::First => (None, true),
+            Cursor::After(k) => (Some(("<", k.as_str())), true),
+            Cursor::Before(k) => (Some((">", k.as_str())), false),
+            Cursor::Last => (None, false),
+        };
+        NewestFirst { bound, descending }
+    }
+
     /// The opaque text form used in links.
     pub fn encode(&self) -> Option<String> {
         match self {

@@ -123,18 +123,14 @@ pub(crate) async fn list(
         .fetch_one(&mut *tx)
         .await
         .map_err(unavailable)?;
-    let (bound, descending) = match &cursor {
-        Cursor::First => (None, true),
-        Cursor::After(k) => (Some((" AND seq < ", k)), true),
-        Cursor::Before(k) => (Some((" AND seq > ", k)), false),
-        Cursor::Last => (None, false),
-    };
+    let read = cursor.newest_first();
     let mut page = QueryBuilder::new("SELECT seq, payload, hash FROM audit_events");
     push_filter(&mut page, chain, q);
-    if let Some((op, k)) = bound {
-        page.push(op).push_bind(k.parse::<i64>().unwrap_or(0));
+    if let Some((op, k)) = read.bound {
+        page.push(format!(" AND seq {op} "))
+            .push_bind(k.parse::<i64>().unwrap_or(0));
     }
-    page.push(if descending {
+    page.push(if read.descending {
         " ORDER BY seq DESC"
     } else {
         " ORDER BY seq ASC"

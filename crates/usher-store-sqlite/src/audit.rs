@@ -84,16 +84,13 @@ pub(crate) fn list(c: &Connection, chain: TenantId, q: &AuditQuery) -> DbResult<
         .prepare_cached(&format!("SELECT COUNT(*) FROM audit_events WHERE {filter}"))?
         .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
     let cursor = q.cursor.clone().unwrap_or(Cursor::First);
-    let key = |k: &str| Value::Integer(k.parse::<i64>().unwrap_or(0));
-    let (bound, args_bound, descending) = match &cursor {
-        Cursor::First => (String::new(), None, true),
-        Cursor::After(k) => (" AND seq < ?".to_owned(), Some(key(k)), true),
-        Cursor::Before(k) => (" AND seq > ?".to_owned(), Some(key(k)), false),
-        Cursor::Last => (String::new(), None, false),
-    };
-    let order = if descending { "DESC" } else { "ASC" };
+    let read = cursor.newest_first();
     let mut page_args = args.clone();
-    page_args.extend(args_bound);
+    let bound = read.bound.map_or(String::new(), |(op, k)| {
+        page_args.push(Value::Integer(k.parse::<i64>().unwrap_or(0)));
+        format!(" AND seq {op} ?")
+    });
+    let order = if read.descending { "DESC" } else { "ASC" };
     page_args.push(Value::Integer(i64::from(q.limit) + 1));
     let items: Vec<StoredLink> = c
         .prepare_cached(&format!(

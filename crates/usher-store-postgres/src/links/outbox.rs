@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool, QueryBuilder, Row};
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
-use usher_core::listing::{Cursor, Page};
+use usher_core::listing::Page;
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail, escape_html};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
 use usher_core::{Id, MailId, StoreError, UserId};
@@ -125,23 +125,17 @@ pub(crate) async fn list(
         .await
         .map_err(unavailable)?;
     let key = |k: &str| Uuid::parse_str(k).unwrap_or_default();
-    // Newest first: "after" a cursor means older.
-    let (bound, descending) = match &query.cursor {
-        Cursor::First => (None, true),
-        Cursor::After(k) => (Some((" AND o.id < ", key(k))), true),
-        Cursor::Before(k) => (Some((" AND o.id > ", key(k))), false),
-        Cursor::Last => (None, false),
-    };
+    let read = query.cursor.newest_first();
     let mut page = QueryBuilder::new(concat!(
         "SELECT ",
         outbox_columns!(),
         " FROM outbox o JOIN tenants t ON t.key = o.tenant_key"
     ));
     push_filter(&mut page, tk, query.state);
-    if let Some((op, k)) = bound {
-        page.push(op).push_bind(k);
+    if let Some((op, k)) = read.bound {
+        page.push(format!(" AND o.id {op} ")).push_bind(key(k));
     }
-    page.push(if descending {
+    page.push(if read.descending {
         " ORDER BY o.id DESC"
     } else {
         " ORDER BY o.id ASC"

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::Error;
-use usher_core::listing::{Cursor, Page};
+use usher_core::listing::Page;
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
 use usher_core::{MailId, UserId};
@@ -107,23 +107,16 @@ pub(crate) fn list(c: &Connection, tk: i64, q: &OutboxQuery) -> DbResult<Page<Ou
                 .unwrap_or_default(),
         )
     };
-    // Newest first: "after" a cursor means older.
-    let (bound, descending) = match &q.cursor {
-        Cursor::First => (None, true),
-        Cursor::After(k) => (Some((" AND o.id < ?", key(k))), true),
-        Cursor::Before(k) => (Some((" AND o.id > ?", key(k))), false),
-        Cursor::Last => (None, false),
-    };
+    let read = q.cursor.newest_first();
     let mut page_args = args.clone();
-    let bound_sql = bound.map(|(sql, v)| {
-        page_args.push(v);
-        sql
+    let bound = read.bound.map_or(String::new(), |(op, k)| {
+        page_args.push(key(k));
+        format!(" AND o.id {op} ?")
     });
     page_args.push(Value::Integer(i64::from(q.limit) + 1));
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox o JOIN tenants t ON t.key = o.tenant_key WHERE {filter}{} ORDER BY o.id {} LIMIT ?",
-        bound_sql.unwrap_or(""),
-        if descending { "DESC" } else { "ASC" }
+        "SELECT {COLUMNS} FROM outbox o JOIN tenants t ON t.key = o.tenant_key WHERE {filter}{bound} ORDER BY o.id {} LIMIT ?",
+        if read.descending { "DESC" } else { "ASC" }
     );
     let items: Vec<OutboxEntry> = c
         .prepare_cached(&sql)?
