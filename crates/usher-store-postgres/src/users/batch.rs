@@ -17,7 +17,7 @@ use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use usher_core::UserId;
 use usher_core::audit::AuditDraft;
-use usher_core::error::{Error, ErrorCode, ValidationErrors};
+use usher_core::error::{Error, ErrorCode};
 use usher_core::search::search_blob;
 use usher_core::user::User;
 use uuid::Uuid;
@@ -67,34 +67,16 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-/// Refuses when any value belongs to an attribute without a definition.
-/// The definitions are locked as in `user_rows` (`FOR KEY SHARE`).
+/// Refuses when any value belongs to an attribute without a definition
+/// (whose, the one-by-one path says): each distinct name is checked once.
 async fn check_attribute_names(c: &mut PgConnection, tk: i64, batch: &[User]) -> Result<(), Error> {
-    let keys: BTreeSet<String> = batch
+    let mut seen = BTreeSet::new();
+    let names: Vec<&String> = batch
         .iter()
-        .flat_map(|u| u.attributes.keys().map(|k| k.to_ascii_lowercase()))
+        .flat_map(|u| u.attributes.keys())
+        .filter(|n| seen.insert(n.to_ascii_lowercase()))
         .collect();
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = keys.into_iter().collect();
-    let found: Vec<String> = sqlx::query_scalar(
-        "SELECT name_key FROM attribute_definitions WHERE tenant_key = $1 AND name_key = ANY($2) \
-         ORDER BY name_key FOR KEY SHARE",
-    )
-    .bind(tk)
-    .bind(&keys)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
-    if found.len() == keys.len() {
-        return Ok(());
-    }
-    Err(Error::Validation(ValidationErrors::single(
-        "attributes",
-        ErrorCode::UnknownAttribute,
-        "no custom attribute of this name is defined",
-    )))
+    write::check_attribute_names(c, tk, &names).await
 }
 
 async fn insert_chunk(

@@ -77,7 +77,7 @@ pub(crate) async fn insert(
 /// service validated them. The definitions are locked (`FOR KEY SHARE`) so
 /// that a concurrent removal waits for this write and then finds the value
 /// in use, or wins and this write sees the definition gone.
-async fn check_attribute_names(
+pub(crate) async fn check_attribute_names(
     c: &mut PgConnection,
     tk: i64,
     names: &[&String],
