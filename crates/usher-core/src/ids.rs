@@ -38,6 +38,10 @@ pub mod kind {
     pub enum Mail {}
     #[derive(Debug)]
     pub enum BulkProcess {}
+    #[derive(Debug)]
+    pub enum Job {}
+    #[derive(Debug)]
+    pub enum Import {}
 }
 
 pub type TenantId = Id<kind::Tenant>;
@@ -48,6 +52,8 @@ pub type FactorId = Id<kind::Factor>;
 pub type TokenId = Id<kind::Token>;
 pub type MailId = Id<kind::Mail>;
 pub type BulkProcessId = Id<kind::BulkProcess>;
+pub type JobId = Id<kind::Job>;
+pub type ImportId = Id<kind::Import>;
 
 impl<K> Id<K> {
     /// A new id: a UUID v7, which sorts by the time it was made.

@@ -20,6 +20,7 @@ pub mod group;
 pub mod ids;
 pub mod import;
 pub mod input;
+pub mod job;
 pub mod listing;
 pub mod mail;
 pub mod mfa;
@@ -39,5 +40,8 @@ pub mod useragent;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, FieldError, StoreError, ValidationErrors};
-pub use ids::{BulkProcessId, FactorId, GroupId, Id, MailId, SessionId, TenantId, TokenId, UserId};
+pub use ids::{
+    BulkProcessId, FactorId, GroupId, Id, ImportId, JobId, MailId, SessionId, TenantId, TokenId,
+    UserId,
+};
 pub use store::Store;

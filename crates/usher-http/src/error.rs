@@ -92,6 +92,14 @@ impl ApiError {
             "no such resource",
         )
     }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
+            "this method is not allowed on this resource",
+        )
+    }
 }
 
 fn store_failure(e: &StoreError) -> ApiError {

@@ -8,6 +8,7 @@ mod console;
 mod docs;
 mod error;
 mod extract;
+pub mod metrics;
 mod ops;
 mod pages;
 mod paging;
@@ -15,11 +16,14 @@ pub mod schema;
 mod scim;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
+use metrics::Metrics;
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use usher_core::error::ErrorCode;
 use usher_core::service::Services;
@@ -30,11 +34,13 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub services: Services,
+    pub metrics: Metrics,
 }
 
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(ops::routes())
+        .merge(metrics::routes())
         .merge(admin::routes())
         .merge(auth_api::routes())
 }
@@ -45,8 +51,11 @@ pub fn openapi() -> serde_json::Value {
     docs::served(&doc)
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application. A request taking longer than
+/// `request_timeout` (body included) is answered 408; it is inside the
+/// counting and logging layers, so those see the 408 too.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let metrics = state.metrics.clone();
     let (api, doc) = api_routes().split_for_parts();
     let doc_json = serde_json::to_string_pretty(&docs::served(&doc)).unwrap_or_default();
     let request_id = HeaderName::from_static("x-request-id");
@@ -58,15 +67,12 @@ pub fn router(state: AppState) -> Router {
     .merge(scim::routes())
     .merge(console::routes())
     .fallback(|| async { error::ApiError::not_found_route().into_response() })
-    .method_not_allowed_fallback(|| async {
-        error::ApiError::new(
-            axum::http::StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::MethodNotAllowed,
-            "this method is not allowed on this resource",
-        )
-        .into_response()
-    })
+    .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed().into_response() })
     .with_state(state)
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        request_timeout,
+    ))
     .layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
@@ -85,14 +91,18 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(CatchPanicLayer::custom(|_| {
         tracing::error!("a request handler panicked");
-        error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "an internal error occurred")
+        error::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "an internal error occurred")
             .into_response()
     }))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(metrics::CountRequestsLayer::new(metrics))
     .layer(
+        // The route template, never the path: a path can hold a link's
+        // secret (`/t/{tenant}/invite/{token}`), and the query is not
+        // logged either.
         TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), route = %metrics::route_of(req), request_id = %id)
         }),
     )
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -16,6 +16,7 @@ mod bulk;
 mod error;
 mod groups;
 mod ids;
+mod jobs;
 mod links;
 mod migrations;
 mod sessions;
@@ -29,6 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
+use usher_core::store::StoreStats;
 use usher_core::{Error, Store, StoreError, TenantId};
 
 /// The PostgreSQL store. Cheap to clone; clones share the pool.
@@ -145,5 +147,15 @@ impl Store for PostgresStore {
             .await
             .map(|_| ())
             .map_err(error::unavailable)
+    }
+
+    fn stats(&self) -> StoreStats {
+        let open = self.pool().size();
+        let idle = u32::try_from(self.pool().num_idle()).unwrap_or(u32::MAX);
+        StoreStats {
+            connections_in_use: open.saturating_sub(idle),
+            connections_idle: idle,
+            wal_bytes: None,
+        }
     }
 }

@@ -49,6 +49,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "user_name_index",
         include_str!("../migrations/0010_user_name_index.sql"),
     ),
+    (11, "jobs", include_str!("../migrations/0011_jobs.sql")),
+    (
+        12,
+        "imports",
+        include_str!("../migrations/0012_imports.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

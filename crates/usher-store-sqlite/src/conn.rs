@@ -53,14 +53,23 @@ pub(crate) fn tune_writer(c: &Connection) -> DbResult<()> {
 pub(crate) struct Readers {
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
+    total: usize,
 }
 
 impl Readers {
     pub(crate) fn new(conns: Vec<Connection>) -> Self {
         Self {
             permits: Semaphore::new(conns.len()),
+            total: conns.len(),
             idle: Mutex::new(conns),
         }
+    }
+
+    /// Readers handed out and waiting (a permit taken counts as handed out).
+    pub(crate) fn counts(&self) -> (u32, u32) {
+        let idle = self.permits.available_permits();
+        let total = self.total;
+        (total.saturating_sub(idle) as u32, idle as u32)
     }
 
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>

@@ -10,6 +10,7 @@ mod bulk;
 mod checkpoint;
 mod conn;
 mod groups;
+mod jobs;
 mod links;
 mod migrations;
 mod sessions;
@@ -22,6 +23,7 @@ use conn::{DbResult, Readers, TenantKeys};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use usher_core::store::StoreStats;
 use usher_core::{Error, Store, StoreError, TenantId};
 use writer::Writer;
 
@@ -187,5 +189,17 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    fn stats(&self) -> StoreStats {
+        let (in_use, idle) = self.inner.readers.counts();
+        let mut wal = self.inner.path.clone().into_os_string();
+        wal.push("-wal");
+        StoreStats {
+            connections_in_use: in_use,
+            connections_idle: idle,
+            // No file: nothing written since the last clean close.
+            wal_bytes: Some(std::fs::metadata(wal).map_or(0, |m| m.len())),
+        }
     }
 }

@@ -43,6 +43,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "user_name_index",
         include_str!("../migrations/0010_user_name_index.sql"),
     ),
+    (11, "jobs", include_str!("../migrations/0011_jobs.sql")),
+    (
+        12,
+        "imports",
+        include_str!("../migrations/0012_imports.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -24,6 +24,8 @@ pub const SUPER_TOKEN: &str = "test-super-admin-token-0123456789";
 #[derive(Debug)]
 pub struct TestApp {
     pub port: u16,
+    /// The metrics address's port, in `USHER_METRICS=listen` mode.
+    pub metrics_port: Option<u16>,
     pub base: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
@@ -55,6 +57,8 @@ pub struct TestOptions {
     pub geoip_db: Option<std::path::PathBuf>,
     /// Believe X-Forwarded-For from these proxies (`USHER_TRUSTED_PROXIES`).
     pub trusted_proxies: Option<String>,
+    /// Who may read `/metrics` (`USHER_METRICS`); `listen` on port 0.
+    pub metrics: Option<usher::config::MetricsAccess>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -128,7 +132,7 @@ impl TestApp {
         config.public_url = "http://usher.test".into();
         config.bootstrap_token = Some(SecretString::new(SUPER_TOKEN.into()));
         config.smtp_url = options.smtp_url.map(SecretString::new);
-        config.mail_poll = std::time::Duration::from_millis(100);
+        config.job_poll = std::time::Duration::from_millis(100);
         if !options.production_hashing {
             config.hashing = test_hashing();
         }
@@ -139,6 +143,9 @@ impl TestApp {
             config.header_timeout = t;
         }
         config.geoip_db = options.geoip_db;
+        if let Some(m) = options.metrics {
+            config.metrics = m;
+        }
         if let Some(list) = &options.trusted_proxies {
             config.trusted_proxies =
                 usher_core::net::TrustedProxies::parse(list).expect("a valid proxy list");
@@ -147,10 +154,12 @@ impl TestApp {
             .await
             .expect("the application builds");
         let port = app.port();
+        let metrics_port = app.metrics_port();
         let services = app.services().clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
             port,
+            metrics_port,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             clock,

@@ -2,19 +2,17 @@
 
 use crate::config::Config;
 use anyhow::{Context, anyhow};
-use axum::http::StatusCode;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-use tower_http::timeout::TimeoutLayer;
 use usher_core::audit::{Actor, AuditContext};
 use usher_core::geoip::GeoIp;
 use usher_core::service::{ServiceOptions, Services};
 use usher_core::token::Secret;
 use usher_core::{Clock, Store, SystemClock};
 use usher_http::AppState;
+use usher_http::metrics::Metrics;
 use usher_store_postgres::PostgresStore;
 use usher_store_sqlite::SqliteStore;
 
@@ -99,8 +97,13 @@ pub struct Application {
     listener: TcpListener,
     services: Services,
     port: u16,
+    metrics: Metrics,
+    /// The metrics address's listener, in `USHER_METRICS=listen` mode.
+    metrics_listener: Option<TcpListener>,
     mailer: Option<crate::mailer::Mailer>,
-    mail_poll: Duration,
+    job_poll: Duration,
+    job_workers: usize,
+    job_retention_days: u32,
     request_timeout: Duration,
     limits: crate::serve::ConnectionLimits,
 }
@@ -123,11 +126,23 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
+        let metrics = Metrics::new(config.metrics.api_access());
+        metrics.watch_store(services.store.clone());
+        metrics.watch_jobs(services.clone());
+        let metrics_listener = match config.metrics.listen() {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (USHER_METRICS_LISTEN)"))?,
+            ),
+            None => None,
+        };
         let mailer = match &config.smtp_url {
             Some(url) => Some(crate::mailer::Mailer::new(
                 services.clone(),
                 url.expose(),
                 &config.mail_from,
+                metrics.clone(),
             )?),
             None => {
                 tracing::info!(
@@ -136,18 +151,28 @@ impl Application {
                 None
             }
         };
-        Ok(Self {
+        let app = Self {
             listener,
             services,
             port,
+            metrics,
+            metrics_listener,
             mailer,
-            mail_poll: config.mail_poll,
+            job_poll: config.job_poll,
+            job_workers: config.job_workers,
+            job_retention_days: config.job_retention_days,
             request_timeout: config.request_timeout,
             limits: crate::serve::ConnectionLimits {
                 header_timeout: config.header_timeout,
                 ..Default::default()
             },
-        })
+        };
+        // The recurring jobs exist before the first request is served; if
+        // the store is briefly away, the runner tries again when it starts.
+        if let Err(e) = app.runner().prepare().await {
+            tracing::warn!(error = %e, "preparing the job queue failed; the runner will retry");
+        }
+        Ok(app)
     }
 
     /// The port actually bound (useful with port 0).
@@ -159,59 +184,89 @@ impl Application {
         &self.services
     }
 
+    /// The metrics address's port, in `USHER_METRICS=listen` mode.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
+
+    /// The app's instruments (further families register here).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let sweeper = spawn_sweeper(self.services.clone());
-        let mailer = self.mailer.map(|m| m.spawn(self.mail_poll));
-        // Bulk processes a crash or restart interrupted carry on.
-        match self.services.resume_bulk_processes().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(resumed = n, "resumed bulk processes"),
-            Err(e) => {
-                tracing::warn!(error = %e, "bulk processes could not be resumed; restart to retry")
-            }
-        }
-        let app = usher_http::router(AppState {
-            services: self.services.clone(),
+        let runner = self.runner().spawn();
+        let app = usher_http::router(
+            AppState {
+                services: self.services.clone(),
+                metrics: self.metrics.clone(),
+            },
+            self.request_timeout,
+        );
+        // The metrics address closes after the API's drain, so that
+        // requests in flight are still counted and scraped.
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+            tracing::info!(
+                port,
+                "metrics are served without a token on their own address"
+            );
+            let app = usher_http::metrics::listen_router(self.metrics.clone());
+            let stopped = async move {
+                let _ = metrics_stopped.await;
+            };
+            tokio::spawn(crate::serve::serve(listener, app, self.limits, stopped))
         });
         tracing::info!(port = self.port, "usher is listening");
-        let app = app.layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            self.request_timeout,
-        ));
         crate::serve::serve(self.listener, app, self.limits, shutdown).await;
-        sweeper.abort();
-        if let Some(m) = mailer {
-            m.abort();
+        let _ = stop_metrics.send(());
+        if let Some(server) = metrics_server {
+            let _ = server.await;
         }
+        runner.abort();
         Ok(())
+    }
+
+    /// The job runner of this process: the services' jobs, and mail
+    /// delivery when SMTP is configured.
+    pub fn runner(&self) -> crate::jobs::Runner {
+        let retention = time::Duration::days(i64::from(self.job_retention_days));
+        let mut jobs = self.services.background_jobs(retention);
+        if let Some(m) = &self.mailer {
+            jobs.push(Arc::new(m.clone()));
+        }
+        crate::jobs::Runner::new(
+            self.services.clone(),
+            instance_name(self.port),
+            jobs,
+            self.job_workers,
+            self.job_poll,
+        )
     }
 }
 
-/// Periodically marks expired invitations (see `Store::sweep_expired_invitations`).
-fn spawn_sweeper(services: Services) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            loop {
-                match services
-                    .store
-                    .sweep_expired_invitations(services.clock.now(), 1000)
-                    .await
-                {
-                    Ok(1000) => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "sweeping expired invitations failed");
-                        break;
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_secs(60)).await;
-        }
-    })
+/// This process among those sharing the database, stable across restarts:
+/// the host's name and the port it listens on.
+fn instance_name(port: u16) -> String {
+    format!("{}:{port}", host_name())
+}
+
+/// The name of the host this process runs on.
+pub(crate) fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "usher".to_owned())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,7 +1,12 @@
 //! Configuration: flags override `USHER_*` environment variables, which
 //! override an optional TOML file. Secrets are wrapped so that `Debug`
 //! never prints them, and each can also be read from a file named by a
-//! `*_FILE` variable (container secrets).
+//! `*_FILE` variable (container secrets). Who may read `/metrics` is
+//! [`metrics`]'s.
+
+mod metrics;
+
+pub use metrics::MetricsAccess;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -65,6 +70,14 @@ pub struct ServeArgs {
     /// [default: none]
     #[arg(long, env = "USHER_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Who may read /metrics: off (404), token (a super-admin API token) or
+    /// listen (also without a token on --metrics-listen) [default: token]
+    #[arg(long, env = "USHER_METRICS", value_parser = ["off", "token", "listen"])]
+    pub metrics: Option<String>,
+    /// Address (host:port) serving only /metrics, without a token; implies
+    /// --metrics listen [default: none]
+    #[arg(long, env = "USHER_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 /// The TOML file's shape; every key optional.
@@ -85,6 +98,10 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     geoip_db: Option<PathBuf>,
     trusted_proxies: Option<String>,
+    job_workers: Option<usize>,
+    job_retention_days: Option<u32>,
+    metrics: Option<String>,
+    metrics_listen: Option<String>,
 }
 
 /// The resolved configuration.
@@ -97,8 +114,12 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// Sender of Usher's mails.
     pub mail_from: String,
-    /// How often the deliverer looks for due mail.
-    pub mail_poll: std::time::Duration,
+    /// How often the job runner looks for due jobs when it found none.
+    pub job_poll: std::time::Duration,
+    /// Jobs one process runs at once.
+    pub job_workers: usize,
+    /// Days finished jobs are kept.
+    pub job_retention_days: u32,
     /// Password hashing parameters and workers.
     pub hashing: HasherConfig,
     /// Longest a request may take, body included (408 after).
@@ -111,10 +132,20 @@ pub struct Config {
     pub geoip_db: Option<PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// Who may read `/metrics`, and where.
+    pub metrics: MetricsAccess,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often an idle job runner looks for due jobs: the longest a new job
+/// waits when it was queued by another process (this one's own are seen at
+/// once).
+pub const DEFAULT_JOB_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Jobs run at once per process: mail deliveries wait on the network, a
+/// bulk run on the store; four keep both busy without crowding requests.
+pub const DEFAULT_JOB_WORKERS: usize = 4;
 
 /// The default sender.
 pub const DEFAULT_MAIL_FROM: &str = "Usher <usher@localhost>";
@@ -175,12 +206,15 @@ impl Config {
             bootstrap_token: None,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
-            mail_poll: std::time::Duration::from_secs(2),
+            job_poll: DEFAULT_JOB_POLL,
+            job_workers: DEFAULT_JOB_WORKERS,
+            job_retention_days: usher_core::job::DEFAULT_RETENTION_DAYS,
             hashing: HasherConfig::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             geoip_db: None,
             trusted_proxies: TrustedProxies::default(),
+            metrics: MetricsAccess::default(),
         }
     }
 
@@ -243,7 +277,12 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .or(file.mail_from)
                 .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
-            mail_poll: std::time::Duration::from_secs(2),
+            job_poll: DEFAULT_JOB_POLL,
+            job_workers: number("USHER_JOB_WORKERS", file.job_workers)?
+                .unwrap_or(DEFAULT_JOB_WORKERS)
+                .max(1),
+            job_retention_days: number("USHER_JOB_RETENTION_DAYS", file.job_retention_days)?
+                .unwrap_or(usher_core::job::DEFAULT_RETENTION_DAYS),
             hashing,
             request_timeout: seconds("USHER_REQUEST_TIMEOUT_SECS", file.request_timeout_secs)?
                 .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
@@ -255,6 +294,10 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("USHER_TRUSTED_PROXIES: {e}"))?,
                 None => TrustedProxies::default(),
             },
+            metrics: MetricsAccess::resolve(
+                serve.metrics.as_deref().or(file.metrics.as_deref()),
+                serve.metrics_listen.clone().or(file.metrics_listen),
+            )?,
         })
     }
 }
@@ -290,6 +333,12 @@ public_url = "http://127.0.0.1:8080"
 # request_timeout_secs = 30
 # header_timeout_secs = 10
 
+# Background jobs (mail delivery, bulk runs, sweeps): how many one process
+# runs at once (USHER_JOB_WORKERS), and how many days finished jobs stay
+# listed (USHER_JOB_RETENTION_DAYS).
+# job_workers = 4
+# job_retention_days = 7
+
 # Password hashing (argon2id). The defaults follow OWASP: 19 MiB, 2 passes,
 # 1 lane; one worker thread per core (USHER_ARGON2_MEMORY_KIB,
 # USHER_ARGON2_ITERATIONS, USHER_ARGON2_PARALLELISM, USHER_HASH_WORKERS).
@@ -309,6 +358,14 @@ public_url = "http://127.0.0.1:8080"
 # (USHER_TRUSTED_PROXIES, --trusted-proxies). Never list addresses that
 # clients can reach Usher from directly.
 # trusted_proxies = "127.0.0.1, 10.0.0.0/8"
+
+# Who may read /metrics (Prometheus text): "off" (404), "token" (a
+# super-admin API token as Bearer), or "listen": also without a token on
+# metrics_listen, an address that serves nothing else (USHER_METRICS,
+# --metrics; USHER_METRICS_LISTEN, --metrics-listen). The API address never
+# serves /metrics without a token.
+# metrics = "token"
+# metrics_listen = "127.0.0.1:9100"
 "#;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod jobs;
 pub mod mailer;
 pub mod serve;
 

@@ -1,36 +1,33 @@
 //! Delivering the outbox over SMTP.
 //!
-//! The deliverer claims due mails with a lease, sends each, and records the
-//! outcome (with an audit event). Failures are retried with exponential
-//! backoff; a permanent SMTP refusal, or ten failed attempts, give up.
+//! Every mail written to the outbox comes with a `mail_delivery` job; the
+//! [`Mailer`] is that job: it sends the mail and records the outcome on the
+//! outbox row (with an audit event). Failures are retried with the job's
+//! backoff; a permanent SMTP refusal, or the kind's ten attempts, give up.
 //!
 //! Guarantee: every mail written to the outbox is delivered at least once
 //! while SMTP is reachable, across restarts. A crash after the SMTP server
 //! accepted a mail but before the outcome was stored sends that mail again
-//! once its lease expires (two minutes); the message keeps the same
-//! Message-ID so receiving systems can recognise the duplicate. No other
-//! duplicate is possible: a lease is taken in a committed write before
-//! sending, so two deliverers never send one mail at the same time.
+//! once its job's lease runs out; the message keeps the same Message-ID so
+//! receiving systems can recognise the duplicate. No other duplicate is
+//! possible: the job is leased in a committed write before sending, so two
+//! processes never send one mail at the same time.
 
 use anyhow::{Context, bail};
+use async_trait::async_trait;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 use std::time::Duration;
-use tokio::task::JoinHandle;
+use usher_core::MailId;
 use usher_core::audit::{Actor, AuditAction, AuditContext};
-use usher_core::mail::OutboxEntry;
+use usher_core::job::{Job, JobFailure, JobKind, JobOutcome, JobRecord, after_failure};
+use usher_core::mail::{MailState, OutboxEntry};
 use usher_core::service::Services;
 use usher_core::store::MailOutcome;
-
-/// Attempts before a mail is given up.
-pub const MAX_ATTEMPTS: u32 = 10;
-/// How long a claimed mail is reserved for its deliverer.
-const LEASE: time::Duration = time::Duration::minutes(2);
-/// Mails claimed per round.
-const BATCH: u32 = 20;
+use usher_http::metrics::Metrics;
 
 /// The SMTP side of the outbox.
 #[derive(Clone)]
@@ -38,6 +35,7 @@ pub struct Mailer {
     services: Services,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -107,9 +105,15 @@ pub fn transport(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>
 }
 
 impl Mailer {
-    pub fn new(services: Services, smtp_url: &str, from: &str) -> anyhow::Result<Self> {
+    pub fn new(
+        services: Services,
+        smtp_url: &str,
+        from: &str,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             services,
+            metrics,
             transport: transport(smtp_url)?,
             from: from
                 .parse()
@@ -134,76 +138,81 @@ impl Mailer {
             ))?)
     }
 
-    /// Delivers the mails due now; answers how many were attempted. Tests
-    /// call it to drain the queue deterministically.
-    pub async fn run_once(&self) -> Result<usize, usher_core::StoreError> {
-        let now = self.services.clock.now();
-        let due = self
-            .services
-            .store
-            .claim_mail(now, now + LEASE, BATCH)
-            .await?;
-        for e in &due {
-            let attempt = e.attempts + 1;
-            let sent = match self.message(e) {
-                Ok(m) => self
-                    .transport
-                    .send(m)
-                    .await
-                    .map(|_| ())
-                    .map_err(|err| (err.is_permanent(), err.to_string())),
-                Err(err) => Err((true, format!("{err:#}"))),
-            };
-            let at = self.services.clock.now();
-            let (outcome, action) = match sent {
-                Ok(()) => (MailOutcome::Sent { at }, AuditAction::MailDelivered),
-                Err((permanent, error)) if permanent || attempt >= MAX_ATTEMPTS => {
-                    (MailOutcome::Failed { error }, AuditAction::MailFailed)
-                }
-                Err((_, error)) => {
-                    let wait = time::Duration::seconds((30_i64 << (attempt - 1).min(7)).min(3600));
-                    (
-                        MailOutcome::Retry {
-                            error,
-                            at: at + wait,
-                        },
-                        AuditAction::MailRetry,
-                    )
-                }
-            };
-            let error = match &outcome {
-                MailOutcome::Retry { error, .. } | MailOutcome::Failed { error } => {
-                    Some(error.clone())
-                }
-                MailOutcome::Sent { .. } => None,
-            };
-            if let Some(err) = &error {
-                tracing::warn!(mail = %e.mail.id, attempt, error = %err, "mail delivery failed");
-            }
-            let draft = AuditContext::new(Actor::system())
-                .draft(Some(e.mail.tenant_id), action, at)
-                .target("mail", e.mail.id)
-                .details(json!({"kind": e.mail.kind.as_str(), "recipient": e.mail.recipient, "attempt": attempt, "error": error}));
-            self.services
-                .store
-                .finish_mail(e.mail.id, outcome, draft)
-                .await?;
+    /// Sends one mail: `Err((permanent, error))` when it did not go out.
+    async fn send(&self, e: &OutboxEntry) -> Result<(), (bool, String)> {
+        match self.message(e) {
+            Ok(m) => self
+                .transport
+                .send(m)
+                .await
+                .map(|_| ())
+                .map_err(|err| (err.is_permanent(), err.to_string())),
+            Err(err) => Err((true, format!("{err:#}"))),
         }
-        Ok(due.len())
+    }
+}
+
+/// Each queued mail is a `mail_delivery` job, queued with its outbox row.
+#[async_trait]
+impl Job for Mailer {
+    fn kind(&self) -> JobKind {
+        JobKind::MailDelivery
     }
 
-    /// Delivers in the background, looking for due mail every `every`.
-    pub fn spawn(self, every: Duration) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.run_once().await {
-                    Ok(n) if n as u32 == BATCH => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "reading the outbox failed"),
+    async fn run(&self, job: &JobRecord) -> Result<(), JobFailure> {
+        let id: MailId = job.payload["mail_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| JobFailure::Permanent("the job names no mail".into()))?;
+        let store = &self.services.store;
+        let transient = |e: usher_core::StoreError| JobFailure::Transient(e.to_string());
+        let Some(e) = store.get_mail(id).await.map_err(transient)? else {
+            return Ok(());
+        };
+        // Cancelled (a newer link, access revoked) or sent already.
+        if e.state != MailState::Queued {
+            return Ok(());
+        }
+        let sent = self.send(&e).await;
+        let at = self.services.clock.now();
+        // The outbox shows what the job will do next: the same retry time,
+        // or the end.
+        let (outcome, action, result) = match sent {
+            Ok(()) => (MailOutcome::Sent { at }, AuditAction::MailDelivered, Ok(())),
+            Err((permanent, error)) => {
+                let failure = if permanent {
+                    JobFailure::Permanent(error)
+                } else {
+                    JobFailure::Transient(error)
+                };
+                match after_failure(job, failure.clone(), at) {
+                    JobOutcome::Retry { error, at: next } => (
+                        MailOutcome::Retry { error, at: next },
+                        AuditAction::MailRetry,
+                        Err(failure),
+                    ),
+                    _ => (
+                        MailOutcome::Failed {
+                            error: failure.to_string(),
+                        },
+                        AuditAction::MailFailed,
+                        Err(JobFailure::Permanent(failure.to_string())),
+                    ),
                 }
-                tokio::time::sleep(every).await;
             }
-        })
+        };
+        // What SMTP did, counted even if recording it fails below.
+        self.metrics.count_mail(&outcome);
+        let error = result.as_ref().err().map(ToString::to_string);
+        let draft = AuditContext::new(Actor::system())
+            .draft(Some(e.mail.tenant_id), action, at)
+            .target("mail", e.mail.id)
+            .details(json!({"kind": e.mail.kind.as_str(), "recipient": e.mail.recipient, "attempt": job.attempts, "error": error}));
+        store
+            .finish_mail(e.mail.id, outcome, draft)
+            .await
+            .map_err(transient)?;
+        result
     }
 }
 

@@ -78,6 +78,8 @@ pub enum Missing {
     Factor,
     BulkProcess,
     Group,
+    Job,
+    Import,
 }
 
 impl Missing {
@@ -91,6 +93,8 @@ impl Missing {
             Missing::Factor => ErrorCode::FactorNotFound,
             Missing::BulkProcess => ErrorCode::BulkProcessNotFound,
             Missing::Group => ErrorCode::GroupNotFound,
+            Missing::Job => ErrorCode::JobNotFound,
+            Missing::Import => ErrorCode::ImportNotFound,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Bulk processes: upload a CSV file naming users, start the action over
 //! them in the background, follow its progress row by row, cancel it.
 //!
-//! Rows run in chunks (`Store::bulk_chunk_rows`), each chunk one transaction that
-//! also records every row's outcome; a process found `running` when Usher
-//! starts (after a crash or a restart) carries on with its first row
-//! without an outcome. Every row is audited like the single action, in the
-//! name of the admin who started the process.
+//! Starting a process queues its run as a job (`bulk_run`). Rows run in
+//! chunks (`BulkStore::bulk_chunk_rows`), each chunk one transaction that
+//! also records every row's outcome; a run taken over after a crash (its
+//! job's lease ran out, or the process restarted) carries on with the
+//! first row without an outcome. Every row is audited like the single
+//! action, in the name of the admin who started the process.
 
 use super::Services;
 use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
@@ -13,8 +14,10 @@ use crate::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, LineError, MAX_NOTE_CHARS, RowKey, parse_csv,
     row_matches,
 };
-use crate::error::{Error, ErrorCode, FieldError, Missing, StoreError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError, Missing, ValidationErrors};
 use crate::ids::{BulkProcessId, UserId};
+use crate::job::JobKind;
+use crate::job::NewJob;
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::User;
@@ -252,19 +255,28 @@ impl Services {
             )]));
             return Err(self.refuse(draft, e).await);
         }
+        let now = self.clock.now();
+        // The run is a job queued with the move, so that it happens (in
+        // this process or another) however the process that started it
+        // fares.
+        let run = NewJob::new(
+            JobKind::BulkRun,
+            Some(tenant.id),
+            json!({ "bulk_process_id": p.id }),
+            now,
+        );
         let change = BulkChange {
             started_by: Some(ctx.actor.to_stored()),
+            job: Some(run),
             ..BulkChange::new(
                 tenant.id,
                 p.id,
                 &[BulkState::Uploaded],
                 BulkState::Running,
-                self.clock.now(),
+                now,
             )
         };
-        let p = self.store.move_bulk(change, draft).await?;
-        self.spawn_bulk(tenant.clone(), p.id);
-        Ok(p)
+        self.store.move_bulk(change, draft).await
     }
 
     /// Stops a process before its next chunk; rows already run stay run.
@@ -286,47 +298,11 @@ impl Services {
         self.store.move_bulk(change, draft).await
     }
 
-    /// Carries on with the processes a crash or restart left running.
-    pub async fn resume_bulk_processes(&self) -> Result<usize, StoreError> {
-        let running = self.store.running_bulks().await?;
-        if running.is_empty() {
-            return Ok(0);
-        }
-        let tenants = self.store.list_tenants().await?;
-        let mut resumed = 0;
-        for (tenant_id, id) in running {
-            if let Some(t) = tenants.iter().find(|t| t.id == tenant_id) {
-                tracing::info!(bulk_process = %id, tenant = %t.slug, "resuming a bulk process");
-                self.spawn_bulk(t.clone(), id);
-                resumed += 1;
-            }
-        }
-        Ok(resumed)
-    }
-
-    /// Runs a process in the background unless this Usher already does.
-    fn spawn_bulk(&self, tenant: Tenant, id: BulkProcessId) {
-        {
-            let mut running = self.bulk_runs.lock().unwrap_or_else(|p| p.into_inner());
-            if !running.insert(id) {
-                return;
-            }
-        }
-        let services = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = services.run_bulk(&tenant, id).await {
-                tracing::error!(bulk_process = %id, error = %e, "a bulk process stopped");
-            }
-            let mut running = services.bulk_runs.lock().unwrap_or_else(|p| p.into_inner());
-            running.remove(&id);
-        });
-    }
-
     /// The run itself: chunk after chunk until no row waits or the process
     /// is no longer running. While the store runs one chunk, the next one
     /// is read and planned (its rows name other users, so nothing it reads
     /// is being changed by the chunk before it).
-    async fn run_bulk(&self, tenant: &Tenant, id: BulkProcessId) -> Result<(), Error> {
+    pub(crate) async fn run_bulk(&self, tenant: &Tenant, id: BulkProcessId) -> Result<(), Error> {
         let Some(p) = self.store.get_bulk(tenant.id, id).await? else {
             return Ok(());
         };

@@ -5,11 +5,13 @@
 
 mod attributes;
 mod audit;
+mod background;
 mod bulk;
 mod cache;
 mod factors;
 mod groups;
 mod import;
+mod jobs;
 mod links;
 mod login;
 mod scim;
@@ -19,10 +21,12 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use background::RECURRING;
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
 pub use groups::GroupPage;
-pub use import::{ImportReport, ImportRequest};
+pub use import::ImportRequest;
+pub use jobs::JobParams;
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use login::{ClientContext, LoginOutcome, SignedIn, invalid_credentials, user_blocked};
 pub use scim::{ScimPage, ScimQuery};
@@ -34,7 +38,7 @@ use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode};
 use crate::geoip::GeoIp;
-use crate::ids::{BulkProcessId, TenantId, UserId};
+use crate::ids::{TenantId, UserId};
 use crate::password::{HashError, Hasher, HasherConfig};
 use crate::store::Store;
 use crate::tenant::Tenant;
@@ -77,8 +81,6 @@ pub struct Services {
     pub hasher: Arc<Hasher>,
     options: Arc<ServiceOptions>,
     caches: Arc<Caches>,
-    /// Bulk processes this Usher is running now.
-    bulk_runs: Arc<std::sync::Mutex<std::collections::HashSet<BulkProcessId>>>,
 }
 
 /// Per-process caches of what almost every request reads.
@@ -111,7 +113,6 @@ impl Services {
                 tenants: Cache::new(),
                 attributes: Cache::new(),
             }),
-            bulk_runs: Arc::default(),
         })
     }
 

@@ -4,7 +4,9 @@
 use crate::audit::AuditDraft;
 use crate::bulk::{BulkProcess, BulkRow, BulkState};
 use crate::error::{Error, StoreError};
-use crate::ids::{BulkProcessId, TenantId, UserId};
+use crate::ids::{BulkProcessId, ImportId, TenantId, UserId};
+use crate::import::ImportRecord;
+use crate::job::NewJob;
 use crate::search::UserIndex;
 use crate::user::User;
 use async_trait::async_trait;
@@ -62,8 +64,6 @@ pub trait BulkStore: Send + Sync {
         process_id: BulkProcessId,
         steps: Vec<BulkStep>,
     ) -> Result<BulkProcess, Error>;
-    /// Processes left running, by tenant (to resume after a restart).
-    async fn running_bulks(&self) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError>;
 
     // --- imports ---
 
@@ -79,13 +79,60 @@ pub trait BulkStore: Send + Sync {
     /// refusals by line (nothing written then, the attempt audited as
     /// refused) or none. A `dry_run` does all the work and checks and then
     /// keeps nothing but its audit event. The entries come in email order.
+    /// `save`, when given, is saved in the transaction that keeps the batch
+    /// (see [`BulkStore::save_import`]), and not when the batch is refused.
     async fn import_users(
         &self,
         tenant_id: TenantId,
         entries: Vec<ImportEntry>,
         dry_run: bool,
         audit: AuditDraft,
+        save: Option<ImportSave>,
     ) -> Result<Vec<(u32, Error)>, Error>;
+    /// Stores a queued import with its file and the job that runs it.
+    async fn create_import(
+        &self,
+        record: ImportRecord,
+        file: Vec<u8>,
+        job: NewJob,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    async fn get_import(
+        &self,
+        tenant_id: TenantId,
+        id: ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError>;
+    /// A tenant's imports, newest first, older than `before` when given.
+    async fn list_imports(
+        &self,
+        tenant_id: TenantId,
+        before: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<ImportRecord>, StoreError>;
+    /// The file of an import that has not finished (an import drops its
+    /// file when it finishes).
+    async fn import_file(&self, id: ImportId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Saves an import's record, inserting it when it is not stored yet,
+    /// provided the stored one has done `save.after` batches: a process
+    /// that lost the import to another is refused with 409
+    /// `import_moved_on` and changes nothing. `audit` is recorded with it.
+    async fn save_import(&self, save: ImportSave, audit: Option<AuditDraft>) -> Result<(), Error>;
+}
+
+/// An import's record to save, and the batches the stored one must have
+/// done for the save to apply.
+#[derive(Debug, Clone)]
+pub struct ImportSave {
+    pub record: ImportRecord,
+    pub after: u64,
+}
+
+/// The refusal of a save whose import another process moved on.
+pub fn import_moved_on() -> Error {
+    Error::conflict(
+        crate::error::ErrorCode::ImportMovedOn,
+        "another process saved this batch of the import first",
+    )
 }
 
 /// One user an import writes.
@@ -143,6 +190,8 @@ pub struct BulkChange {
     pub started_by: Option<String>,
     /// Why Usher stopped it (`failed` only).
     pub error: Option<String>,
+    /// A job to enqueue with the move (the run of a started process).
+    pub job: Option<NewJob>,
 }
 
 impl BulkChange {
@@ -162,6 +211,7 @@ impl BulkChange {
             now,
             started_by: None,
             error: None,
+            job: None,
         }
     }
 }

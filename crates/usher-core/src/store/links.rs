@@ -109,14 +109,9 @@ pub trait LinkStore: Send + Sync {
         tenant_id: TenantId,
         query: &OutboxQuery,
     ) -> Result<Page<OutboxEntry>, StoreError>;
-    /// Leases up to `limit` queued mails due at `now` until `lease_until`:
-    /// no other caller claims them before then.
-    async fn claim_mail(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// One mail of the outbox, whatever its tenant (its delivery job names
+    /// it by id).
+    async fn get_mail(&self, id: MailId) -> Result<Option<OutboxEntry>, StoreError>;
     /// Records how a delivery attempt ended, with its audit event.
     async fn finish_mail(
         &self,

@@ -9,6 +9,7 @@ mod export;
 mod factors;
 mod groups;
 mod imports;
+mod jobs;
 mod outbox;
 mod sessions;
 mod tenants;
@@ -30,7 +31,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(export::export_users))
-        .routes(routes!(imports::import_users))
+        .routes(routes!(imports::import_users, imports::list_imports))
+        .routes(routes!(imports::get_import))
         .routes(routes!(
             users::get_user,
             users::update_user,
@@ -60,6 +62,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attributes::delete_attribute))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(outbox::list_outbox_mails))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(jobs::list_all_jobs))
+        .routes(routes!(jobs::retry_any_job))
         .routes(routes!(
             bulk::upload::create_bulk_process,
             bulk::list_bulk_processes

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor, client_context};
+use crate::metrics::LoginCount;
 use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -118,8 +119,9 @@ pub async fn create_session(
     let outcome = state
         .services
         .login(tenant, ctx, &email, &password, client_context(&headers))
-        .await?;
-    Ok(Json(match outcome {
+        .await;
+    state.metrics.count_login(LoginCount::of_password(&outcome));
+    Ok(Json(match outcome? {
         LoginOutcome::SignedIn(signed) => {
             LoginResponse::Tokens(TokenResponse::new(*signed, state.services.clock.now()))
         }

@@ -8,6 +8,7 @@ use super::login::TokenResponse;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor, client_context};
+use crate::metrics::LoginCount;
 use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -61,8 +62,14 @@ pub async fn verify_second_factor(
     let signed = state
         .services
         .login_second_factor(tenant, ctx, &token, &code, client_context(&headers))
-        .await?;
-    Ok(Json(TokenResponse::new(signed, state.services.clock.now())))
+        .await;
+    state
+        .metrics
+        .count_login(LoginCount::of_second_factor(&signed));
+    Ok(Json(TokenResponse::new(
+        signed?,
+        state.services.clock.now(),
+    )))
 }
 
 /// Add an authenticator app during a login that requires one.

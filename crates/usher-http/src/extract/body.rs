@@ -151,3 +151,22 @@ pub(crate) fn int_param(name: &'static str, v: Option<&String>) -> Result<Option
         }),
     }
 }
+
+/// An optional whole-number parameter from `min` to `max`, `default` when
+/// absent.
+pub(crate) fn bounded_param(
+    name: &'static str,
+    v: Option<&String>,
+    min: i64,
+    max: i64,
+    default: i64,
+) -> Result<i64, Error> {
+    match int_param(name, v)? {
+        None => Ok(default),
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(_) => Err(Error::bad_request(
+            ErrorCode::InvalidParameter,
+            format!("{name} must be between {min} and {max}"),
+        )),
+    }
+}

@@ -15,7 +15,9 @@ mod scim;
 mod session;
 
 pub(crate) use admin::{SuperAdmin, TenantAdmin};
-pub(crate) use body::{JsonBody, QueryParams, int_param, media_type, parse_json, parse_query};
+pub(crate) use body::{
+    JsonBody, QueryParams, bounded_param, int_param, media_type, parse_json, parse_query,
+};
 pub(crate) use page::Page;
 pub(crate) use precondition::{IfMatch, etag, parse_if_match};
 pub(crate) use refusal::{Audited, AuditedCaller};

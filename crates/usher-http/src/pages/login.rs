@@ -13,6 +13,7 @@ use super::mfa::{self, CodeForm, EnrolView, code_page};
 use super::sessions::{cookie_session, session_cookie};
 use crate::AppState;
 use crate::extract::{Page, Visitor, client_context};
+use crate::metrics::LoginCount;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -183,6 +184,7 @@ async fn submit_login_form(
             client_context(&headers),
         )
         .await;
+    state.metrics.count_login(LoginCount::of_password(&outcome));
     match outcome {
         Ok(LoginOutcome::SignedIn(signed)) => signed_in(&state, &tenant, *signed),
         Ok(LoginOutcome::SecondFactor {

@@ -12,6 +12,7 @@ use super::login::{refused_login, signed_in};
 use super::not_found;
 use crate::AppState;
 use crate::extract::{Page, Visitor, client_context};
+use crate::metrics::LoginCount;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -145,6 +146,9 @@ pub(super) async fn submit_code_form(
             client_context(&headers),
         )
         .await;
+    state
+        .metrics
+        .count_login(LoginCount::of_second_factor(&outcome));
     match outcome {
         Ok(signed) => signed_in(&state, &tenant, signed),
         Err(Error::Unauthorized {

@@ -2,6 +2,7 @@
 //! in its own savepoint so that every refusal of the batch is found, then
 //! kept whole or not at all.
 
+use super::records;
 use crate::audit;
 use crate::error::{DbExt, unavailable};
 use crate::users::counts::Counts;
@@ -12,7 +13,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
-use usher_core::store::ImportEntry;
+use usher_core::store::{ImportEntry, ImportSave};
 use usher_core::user::User;
 use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
@@ -104,6 +105,7 @@ pub(crate) async fn import(
     entries: Vec<ImportEntry>,
     dry_run: bool,
     mut draft: AuditDraft,
+    save: Option<ImportSave>,
 ) -> Result<Vec<(u32, Error)>, Error> {
     let first = entries.first().map(|e| e.line);
     let last = entries.last().map(|e| e.line);
@@ -111,6 +113,11 @@ pub(crate) async fn import(
         .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
         .await
         .db()?;
+    // The import's record is locked before any row is written: a second
+    // process writing the same batch waits here, then is refused.
+    if let Some(save) = &save {
+        records::check_save(&mut tx, tk, save).await?;
+    }
     let mut counts = Counts::default();
     let mut refusals = Vec::new();
     let (mut created, mut updated) = (0u64, 0u64);
@@ -158,8 +165,16 @@ pub(crate) async fn import(
             .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .db()?;
+        // A dry run keeps its record (it has written nothing else).
+        if let Some(save) = save.as_ref().filter(|_| refusals.is_empty()) {
+            records::check_save(&mut tx, tk, save).await?;
+            records::save_checked(&mut tx, tk, save).await?;
+        }
     } else {
         counts.flush(&mut tx).await.db()?;
+        if let Some(save) = &save {
+            records::save_checked(&mut tx, tk, save).await?;
+        }
     }
     let draft = match refusals.first() {
         Some((_, e)) => {

@@ -2,14 +2,17 @@
 
 mod import;
 mod processes;
+mod records;
 
 use crate::PostgresStore;
 use async_trait::async_trait;
 use usher_core::audit::AuditDraft;
 use usher_core::bulk::{BulkProcess, BulkRow};
-use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry};
+use usher_core::import::ImportRecord;
+use usher_core::job::NewJob;
+use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry, ImportSave};
 use usher_core::user::User;
-use usher_core::{BulkProcessId, Error, StoreError, TenantId};
+use usher_core::{BulkProcessId, Error, ImportId, StoreError, TenantId};
 
 #[async_trait]
 impl BulkStore for PostgresStore {
@@ -75,10 +78,6 @@ impl BulkStore for PostgresStore {
         processes::run(self.pool(), tk, process_id, steps).await
     }
 
-    async fn running_bulks(&self) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError> {
-        processes::running(self.pool()).await
-    }
-
     async fn match_users(
         &self,
         tenant_id: TenantId,
@@ -95,8 +94,48 @@ impl BulkStore for PostgresStore {
         entries: Vec<ImportEntry>,
         dry_run: bool,
         audit: AuditDraft,
+        save: Option<ImportSave>,
     ) -> Result<Vec<(u32, Error)>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
-        import::import(self.pool(), tk, tenant_id, entries, dry_run, audit).await
+        import::import(self.pool(), tk, tenant_id, entries, dry_run, audit, save).await
+    }
+
+    async fn create_import(
+        &self,
+        record: ImportRecord,
+        file: Vec<u8>,
+        job: NewJob,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(record.tenant_id).await?;
+        records::create(self.pool(), tk, &record, &file, &job, audit).await
+    }
+
+    async fn get_import(
+        &self,
+        tenant_id: TenantId,
+        id: ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        records::get(self.pool(), tk, id).await
+    }
+
+    async fn list_imports(
+        &self,
+        tenant_id: TenantId,
+        before: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<ImportRecord>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        records::list(self.pool(), tk, before, limit).await
+    }
+
+    async fn import_file(&self, id: ImportId) -> Result<Option<Vec<u8>>, StoreError> {
+        records::file(self.pool(), id).await
+    }
+
+    async fn save_import(&self, save: ImportSave, audit: Option<AuditDraft>) -> Result<(), Error> {
+        let tk = self.tenant_key(save.record.tenant_id).await?;
+        records::save(self.pool(), tk, &save, audit).await
     }
 }

@@ -261,6 +261,11 @@ pub(crate) async fn move_state(
         .execute(&mut *w.tx)
         .await
         .db()?;
+        if let Some(job) = &change.job {
+            crate::jobs::queue::insert(&mut w.tx, Some(tk), job, None)
+                .await
+                .db()?;
+        }
         fetch(&mut w.tx, tk, change.id, false)
             .await
             .db()?
@@ -420,18 +425,4 @@ async fn apply(
         }
         Err(e) => Err(e),
     }
-}
-
-pub(crate) async fn running(pool: &PgPool) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError> {
-    let running: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT t.id, p.id FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key \
-         WHERE p.state = 'running'",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(unavailable)?;
-    Ok(running
-        .into_iter()
-        .map(|(t, p)| (t.into(), p.into()))
-        .collect())
 }

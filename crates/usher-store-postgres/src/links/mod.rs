@@ -5,7 +5,6 @@ pub(crate) mod outbox;
 
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
-use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::listing::Page;
 use usher_core::mail::OutboxEntry;
@@ -44,13 +43,8 @@ impl LinkStore for PostgresStore {
         outbox::list(self.pool(), tk, query).await
     }
 
-    async fn claim_mail(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        outbox::claim(self.pool(), now, lease_until, limit).await
+    async fn get_mail(&self, id: MailId) -> Result<Option<OutboxEntry>, StoreError> {
+        outbox::get(self.pool(), id).await
     }
 
     async fn finish_mail(

@@ -5,11 +5,12 @@
 use crate::audit;
 use crate::error::{DbExt, unavailable};
 use crate::ids::{id, opt_id};
+use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, QueryBuilder, Row};
-use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
+use usher_core::job::{JobKind, NewJob};
 use usher_core::listing::Page;
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail, escape_html};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
@@ -72,8 +73,16 @@ pub(crate) async fn enqueue(
     .bind(&m.html)
     .bind(&m.link)
     .bind(m.created_at)
-    .execute(c)
+    .execute(&mut *c)
     .await?;
+    // Each mail is delivered by a job of its own, queued with it.
+    let job = NewJob::new(
+        JobKind::MailDelivery,
+        Some(m.tenant_id),
+        json!({ "mail_id": m.id }),
+        m.created_at,
+    );
+    crate::jobs::queue::insert(c, Some(tk), &job, None).await?;
     Ok(())
 }
 
@@ -161,29 +170,17 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn claim(
-    pool: &PgPool,
-    now: OffsetDateTime,
-    lease_until: OffsetDateTime,
-    limit: u32,
-) -> Result<Vec<OutboxEntry>, StoreError> {
-    let rows = sqlx::query(concat!(
-        "WITH due AS (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $1 \
-           AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         UPDATE outbox o SET lease_until = $2 FROM due, tenants t WHERE o.id = due.id AND t.key = o.tenant_key \
-         RETURNING ",
-        outbox_columns!()
+pub(crate) async fn get(pool: &PgPool, id: MailId) -> Result<Option<OutboxEntry>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        outbox_columns!(),
+        " FROM outbox o JOIN tenants t ON t.key = o.tenant_key WHERE o.id = $1"
     ))
-    .bind(now)
-    .bind(lease_until)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
+    .bind(id.uuid())
+    .fetch_optional(pool)
     .await
     .map_err(unavailable)?;
-    rows.iter()
-        .map(entry)
-        .collect::<Result<_, _>>()
-        .map_err(unavailable)
+    row.as_ref().map(entry).transpose().map_err(unavailable)
 }
 
 pub(crate) async fn finish(

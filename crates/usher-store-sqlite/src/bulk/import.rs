@@ -1,6 +1,7 @@
 //! Imports: a batch of users created or replaced in one savepoint, kept
 //! whole or not at all.
 
+use super::records;
 use crate::conn::{DbExt, DbResult};
 use crate::users::counts::Totals;
 use crate::users::effects::apply_effects;
@@ -14,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, ErrorCode, StoreError};
-use usher_core::store::ImportEntry;
+use usher_core::store::{ImportEntry, ImportSave};
 use usher_core::user::User;
 use usher_core::{TenantId, UserId};
 use uuid::Uuid;
@@ -276,7 +277,11 @@ pub(crate) fn import(
     entries: Vec<ImportEntry>,
     dry_run: bool,
     mut audit: AuditDraft,
+    save: Option<ImportSave>,
 ) -> Result<Vec<(u32, Error)>, Error> {
+    if let Some(save) = &save {
+        records::check_save(c, tk, save)?;
+    }
     audit.details["first_line"] = json!(entries.first().map(|e| e.line));
     audit.details["last_line"] = json!(entries.last().map(|e| e.line));
     audit.details["dry_run"] = json!(dry_run);
@@ -311,6 +316,9 @@ pub(crate) fn import(
         }
         writes.finish(c).db()?;
         totals.flush(c, tk).db()?;
+    }
+    if let Some(save) = &save {
+        records::save_checked(c, tk, save)?;
     }
     audit.details["created"] = json!(created);
     audit.details["updated"] = json!(updated);

@@ -2,14 +2,17 @@
 
 mod import;
 mod processes;
+mod records;
 
 use crate::SqliteStore;
 use async_trait::async_trait;
 use usher_core::audit::AuditDraft;
 use usher_core::bulk::{BulkProcess, BulkRow};
-use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry};
+use usher_core::import::ImportRecord;
+use usher_core::job::NewJob;
+use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry, ImportSave};
 use usher_core::user::User;
-use usher_core::{BulkProcessId, Error, StoreError, TenantId};
+use usher_core::{BulkProcessId, Error, ImportId, StoreError, TenantId};
 
 #[async_trait]
 impl BulkStore for SqliteStore {
@@ -78,10 +81,6 @@ impl BulkStore for SqliteStore {
             .await
     }
 
-    async fn running_bulks(&self) -> Result<Vec<(TenantId, BulkProcessId)>, StoreError> {
-        self.read(processes::running).await
-    }
-
     async fn match_users(
         &self,
         tenant_id: TenantId,
@@ -99,11 +98,58 @@ impl BulkStore for SqliteStore {
         entries: Vec<ImportEntry>,
         dry_run: bool,
         audit: AuditDraft,
+        save: Option<ImportSave>,
     ) -> Result<Vec<(u32, Error)>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.inner
             .writer
-            .write(move |c| import::import(c, tk, tenant_id, entries, dry_run, audit))
+            .write(move |c| import::import(c, tk, tenant_id, entries, dry_run, audit, save))
+            .await
+    }
+
+    async fn create_import(
+        &self,
+        record: ImportRecord,
+        file: Vec<u8>,
+        job: NewJob,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(record.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| records::create(c, tk, &record, &file, &job, audit))
+            .await
+    }
+
+    async fn get_import(
+        &self,
+        tenant_id: TenantId,
+        id: ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| records::get(c, tk, id)).await
+    }
+
+    async fn list_imports(
+        &self,
+        tenant_id: TenantId,
+        before: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<ImportRecord>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| records::list(c, tk, before, limit))
+            .await
+    }
+
+    async fn import_file(&self, id: ImportId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |c| records::file(c, id)).await
+    }
+
+    async fn save_import(&self, save: ImportSave, audit: Option<AuditDraft>) -> Result<(), Error> {
+        let tk = self.tenant_key(save.record.tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| records::save(c, tk, &save, audit))
             .await
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::conn::{DbExt, DbResult, audited, uuid};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use usher_core::BulkProcessId;
 use usher_core::audit::AuditDraft;
 use usher_core::bulk::{
     BulkAction, BulkProcess, BulkRow, BulkState, PROCESSED, RowData, refusal_outcome,
@@ -11,7 +12,6 @@ use usher_core::bulk::{
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
-use usher_core::{BulkProcessId, TenantId};
 
 const PROCESS_COLUMNS: &str = "p.id, t.id, p.action, p.validate, p.note, p.state, p.created_by, \
      p.created_at, p.started_by, p.started_at, p.finished_at, p.total, p.malformed, p.processed, \
@@ -206,6 +206,9 @@ pub(crate) fn move_state(
             change.error,
         ])
         .db()?;
+        if let Some(job) = &change.job {
+            crate::jobs::queue::insert(c, Some(tk), job, None).db()?;
+        }
         get(c, tk, change.id)
             .db()?
             .ok_or(Error::NotFound(Missing::BulkProcess))
@@ -289,18 +292,4 @@ pub(crate) fn run(
     get(c, tk, process_id)
         .db()?
         .ok_or_else(|| StoreError::Corrupt("a running bulk process vanished".into()).into())
-}
-
-pub(crate) fn running(c: &Connection) -> DbResult<Vec<(TenantId, BulkProcessId)>> {
-    c.prepare_cached(
-        "SELECT t.id, p.id FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key \
-         WHERE p.state = 'running'",
-    )?
-    .query_map([], |r| {
-        Ok((
-            uuid(&r.get::<_, Vec<u8>>(0)?)?,
-            uuid(&r.get::<_, Vec<u8>>(1)?)?,
-        ))
-    })?
-    .collect()
 }

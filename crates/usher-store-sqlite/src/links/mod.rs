@@ -5,7 +5,6 @@ pub(crate) mod outbox;
 
 use crate::{SqliteStore, store_only};
 use async_trait::async_trait;
-use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::listing::Page;
 use usher_core::mail::OutboxEntry;
@@ -49,17 +48,8 @@ impl LinkStore for SqliteStore {
         self.read(move |c| outbox::list(c, tk, &query)).await
     }
 
-    async fn claim_mail(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner
-            .writer
-            .write(move |c| outbox::claim(c, now, lease_until, limit))
-            .await
-            .map_err(store_only)
+    async fn get_mail(&self, id: MailId) -> Result<Option<OutboxEntry>, StoreError> {
+        self.read(move |c| outbox::get(c, id)).await
     }
 
     async fn finish_mail(

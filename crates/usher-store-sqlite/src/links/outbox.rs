@@ -3,11 +3,12 @@
 
 use crate::conn::{DbExt, DbResult, uuid};
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
-use time::OffsetDateTime;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde_json::json;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::Error;
+use usher_core::job::{JobKind, NewJob};
 use usher_core::listing::Page;
 use usher_core::mail::{MailKind, MailState, OutboxEntry, OutgoingMail};
 use usher_core::store::{LinkKind, MailOutcome, OutboxQuery};
@@ -63,6 +64,14 @@ pub(crate) fn enqueue(c: &Connection, tk: i64, m: &OutgoingMail) -> DbResult<()>
         m.link,
         to_micros(m.created_at),
     ])?;
+    // Each mail is delivered by a job of its own, queued with it.
+    let job = NewJob::new(
+        JobKind::MailDelivery,
+        Some(m.tenant_id),
+        json!({ "mail_id": m.id }),
+        m.created_at,
+    );
+    crate::jobs::queue::insert(c, Some(tk), &job, None)?;
     Ok(())
 }
 
@@ -132,35 +141,12 @@ pub(crate) fn list(c: &Connection, tk: i64, q: &OutboxQuery) -> DbResult<Page<Ou
     ))
 }
 
-pub(crate) fn claim(
-    c: &Connection,
-    now: OffsetDateTime,
-    lease_until: OffsetDateTime,
-    limit: u32,
-) -> Result<Vec<OutboxEntry>, Error> {
-    let now_us = to_micros(now);
-    let due: Vec<OutboxEntry> = c
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM outbox o INDEXED BY outbox_due JOIN tenants t ON t.key = o.tenant_key \
-             WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 AND (o.lease_until IS NULL OR o.lease_until <= ?1) \
-             ORDER BY o.next_attempt_at LIMIT ?2"
-        ))
-        .db()?
-        .query_map(params![now_us, limit], entry)
-        .db()?
-        .collect::<DbResult<_>>()
-        .db()?;
-    let mut stmt = c
-        .prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE id = ?1")
-        .db()?;
-    for e in &due {
-        stmt.execute(params![
-            e.mail.id.as_bytes().as_slice(),
-            to_micros(lease_until)
-        ])
-        .db()?;
-    }
-    Ok(due)
+pub(crate) fn get(c: &Connection, id: MailId) -> DbResult<Option<OutboxEntry>> {
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox o JOIN tenants t ON t.key = o.tenant_key WHERE o.id = ?1"
+    ))?
+    .query_row([id.as_bytes().as_slice()], entry)
+    .optional()
 }
 
 pub(crate) fn finish(

@@ -4,9 +4,14 @@
 use super::changes::write;
 use super::fixtures::*;
 use super::paging::assert_query_answers;
+use serde_json::json;
 use std::sync::Arc;
 use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
 use usher_core::error::{Error, ErrorCode};
+use usher_core::job::JobKind;
+use usher_core::job::JobQuery;
+use usher_core::job::NewJob;
+use usher_core::listing::Cursor;
 use usher_core::store::{BulkChange, BulkOp, BulkStep, Effects};
 use usher_core::user::{User, UserState};
 use usher_core::{BulkProcessId, Id, Store, TenantId};
@@ -86,6 +91,14 @@ fn change(p: &BulkProcess, from: &[BulkState], to: BulkState, minute: i64) -> Bu
         now: at(minute),
         started_by: (to == BulkState::Running).then(|| actor().to_stored()),
         error: None,
+        job: (to == BulkState::Running).then(|| {
+            NewJob::new(
+                JobKind::BulkRun,
+                Some(p.tenant_id),
+                json!({ "bulk_process_id": p.id }),
+                at(minute),
+            )
+        }),
     }
 }
 
@@ -187,10 +200,19 @@ pub async fn a_bulk_process_moves_only_from_the_states_named(store: Arc<dyn Stor
     assert_eq!(running.state, BulkState::Running);
     assert_eq!(running.started_at, Some(at(2)));
     assert_eq!(running.started_by, Some(actor().to_stored()));
-    assert_eq!(
-        store.running_bulks().await.expect("running"),
-        vec![(t.id, p.id)]
-    );
+    let runs = || async {
+        let q = JobQuery {
+            tenant: Some(t.id),
+            kind: Some(JobKind::BulkRun),
+            state: None,
+            limit: 10,
+            cursor: Cursor::First,
+        };
+        store.list_jobs(&q).await.expect("jobs").items
+    };
+    let queued = runs().await;
+    assert_eq!(queued.len(), 1, "the start queues the run with it");
+    assert_eq!(queued[0].payload, json!({ "bulk_process_id": p.id }));
 
     let again = store
         .move_bulk(
@@ -220,7 +242,7 @@ pub async fn a_bulk_process_moves_only_from_the_states_named(store: Arc<dyn Stor
     assert_eq!(cancelled.state, BulkState::Cancelled);
     assert_eq!(cancelled.finished_at, Some(at(4)));
     assert_eq!(cancelled.started_at, Some(at(2)), "kept");
-    assert!(store.running_bulks().await.expect("running").is_empty());
+    assert_eq!(runs().await.len(), 1, "a refused start queues nothing");
 }
 
 pub async fn a_bulk_chunk_runs_each_row_once_with_its_outcome_and_audit(store: Arc<dyn Store>) {

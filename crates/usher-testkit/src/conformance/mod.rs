@@ -25,6 +25,8 @@ pub mod deletes;
 pub mod factors;
 pub mod filters;
 pub mod fixtures;
+pub mod imports;
+pub mod jobs;
 pub mod listing;
 pub mod mfa;
 pub mod paging;
@@ -78,6 +80,19 @@ macro_rules! store_conformance_tests {
     };
     ($factory:expr) => {
         $crate::store_conformance_tests!(@cases $factory;
+            jobs::a_claimed_job_is_leased_to_one_owner_until_it_completes,
+            jobs::a_job_whose_lease_ran_out_is_taken_over_by_another_owner,
+            jobs::a_failed_attempt_waits_for_its_retry_and_a_failed_job_can_be_queued_again,
+            jobs::concurrent_claimers_take_each_job_exactly_once,
+            jobs::a_recurring_job_exists_once_and_comes_back_after_each_turn,
+            jobs::jobs_are_listed_newest_first_filtered_counted_and_purged,
+            jobs::a_queued_mail_brings_its_delivery_job_with_it,
+            jobs::a_restarted_process_releases_the_jobs_its_earlier_run_held,
+            jobs::a_job_claimed_by_its_id_goes_to_one_owner_once_it_is_due,
+            imports::a_queued_import_is_stored_with_its_file_and_its_job,
+            imports::a_save_applies_only_after_the_batches_its_saver_expects,
+            imports::a_batch_is_kept_with_its_save_and_refused_whole_when_the_import_moved_on,
+            imports::a_refused_batch_leaves_its_import_unsaved,
             tenants::a_store_answers_ping,
             tenants::a_created_tenant_is_found_by_slug_and_listed_with_default_settings,
             tenants::creating_a_tenant_with_a_taken_slug_is_refused_and_audited,

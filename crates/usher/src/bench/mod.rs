@@ -10,6 +10,7 @@
 mod auth;
 mod bulk;
 mod import;
+mod jobs;
 mod load;
 mod mfa;
 mod names;
@@ -101,6 +102,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.import_users > 0 {
         import::run(&services, &args).await?;
+    }
+    if args.jobs > 0 {
+        jobs::run(&services, &url, args.jobs).await?;
     }
     server.abort();
     if let Some(dir) = cleanup {

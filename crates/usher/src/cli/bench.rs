@@ -45,6 +45,10 @@ pub struct BenchArgs {
     /// Users in the timed import; 0 skips it.
     #[arg(long, default_value_t = 100_000)]
     pub import_users: usize,
+    /// No-op jobs the job queue claims, runs and records in the timed
+    /// measure (with a second runner beside it on PostgreSQL); 0 skips it.
+    #[arg(long, default_value_t = 5_000)]
+    pub jobs: usize,
     /// Also measure SCIM: filtered lists of /Users and `--creates` SCIM
     /// creates.
     #[arg(long)]

@@ -1,12 +1,26 @@
 //! `usher import FILE`: users from CSV or JSON Lines, with a progress bar
 //! and a summary table.
+//!
+//! The import is queued like one sent to the API (a record and an
+//! `import_run` job, in the database), and this process claims the job and
+//! runs it at once. Should it stop halfway, a server sharing the database
+//! takes the job over when its lease runs out and resumes after the last
+//! batch written; should a server have claimed it first, this process
+//! follows it instead. `--detach` only queues it.
 
 use super::{Admin, explain};
+use crate::jobs::Runner;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use usher_core::import::ImportFormat;
-use usher_core::service::{ImportReport, ImportRequest};
+use std::time::Duration;
+use usher_core::import::{ImportFormat, ImportRecord, ImportRunState};
+use usher_core::job::{JobKind, JobState};
+use usher_core::service::ImportRequest;
+use usher_core::tenant::Tenant;
+
+/// How often the progress bar reads the import's record.
+const FOLLOW_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -21,9 +35,13 @@ pub struct ImportArgs {
     /// Check everything (store checks included) and write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Print the report as JSON instead of a table.
+    /// Print the import as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Only queue the import and print its id; a running `usher serve`
+    /// on the same database runs it (GET /api/v1/tenants/T/imports/ID).
+    #[arg(long)]
+    detach: bool,
 }
 
 fn format_of(args: &ImportArgs) -> anyhow::Result<ImportFormat> {
@@ -44,9 +62,9 @@ fn format_of(args: &ImportArgs) -> anyhow::Result<ImportFormat> {
     })
 }
 
-fn print_table(r: &ImportReport) {
+fn print_table(r: &ImportRecord) {
     let rows = [
-        ("rows in the file", r.rows),
+        ("rows in the file", r.total),
         (
             if r.dry_run {
                 "would be created"
@@ -86,9 +104,70 @@ fn print_table(r: &ImportReport) {
         }
         if r.errors.len() > 50 {
             println!(
-                "  … and {} more (use --json to see all)",
-                r.errors.len() - 50
+                "  … and {} more (use --json to see the first {})",
+                r.errors.len() - 50,
+                r.errors.len()
             );
+        }
+    }
+}
+
+/// Runs the import's job here, or follows it where another process runs
+/// it, with the progress bar; answers the finished import.
+async fn follow(
+    admin: &Admin,
+    tenant: &Tenant,
+    record: ImportRecord,
+    bar: &ProgressBar,
+) -> anyhow::Result<ImportRecord> {
+    let store = admin.services.store.clone();
+    let job = record
+        .job_id
+        .ok_or_else(|| anyhow::anyhow!("the import has no job"))?;
+    let jobs = admin
+        .services
+        .background_jobs(time::Duration::days(1))
+        .into_iter()
+        .filter(|j| j.kind() == JobKind::ImportRun)
+        .collect();
+    let instance = format!("{}:cli:{}", crate::app::host_name(), std::process::id());
+    let runner = Runner::new(admin.services.clone(), instance, jobs, 1, FOLLOW_EVERY);
+    let mut here = tokio::spawn(async move { runner.run_one(job).await });
+    // None while this process may still run the job; then whether it did.
+    let mut ran_here: Option<bool> = None;
+    loop {
+        let Some(now) = store.get_import(tenant.id, record.id).await? else {
+            anyhow::bail!("the import {} is gone", record.id);
+        };
+        bar.set_length(now.total.max(now.rows));
+        bar.set_position(now.rows);
+        if now.state.is_finished() {
+            return Ok(now);
+        }
+        match ran_here {
+            None => tokio::select! {
+                r = &mut here => ran_here = Some(r??),
+                () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            },
+            // An attempt ended here without finishing the import.
+            Some(true) => {
+                let job = store.get_job(Some(tenant.id), job).await?;
+                let failed = job.as_ref().is_some_and(|j| j.state == JobState::Failed);
+                let why = job.and_then(|j| j.last_error).unwrap_or_default();
+                if failed {
+                    let mut failed = now;
+                    failed.state = ImportRunState::Failed;
+                    failed.error = Some(why);
+                    return Ok(failed);
+                }
+                anyhow::bail!(
+                    "the import stopped after {} batches: {why}; a running `usher serve` on \
+                     this database tries it again (see `usher jobs list --kind import_run`)",
+                    now.batches
+                );
+            }
+            // Another process runs it: follow.
+            Some(false) => tokio::time::sleep(FOLLOW_EVERY).await,
         }
     }
 }
@@ -98,34 +177,32 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
     let file = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let tenant = admin.tenant(&args.tenant).await?;
-    let bar = ProgressBar::new(0);
+    let request = ImportRequest {
+        format,
+        dry_run: args.dry_run,
+        file,
+    };
+    let queued = admin
+        .services
+        .start_import(&tenant, &admin.ctx, request, true)
+        .await
+        .map_err(explain)?;
+    if args.detach {
+        println!("queued import {} ({} lines)", queued.id, queued.total);
+        println!("{}", queued.id);
+        return Ok(());
+    }
+    let bar = ProgressBar::new(queued.total);
     bar.set_style(ProgressStyle::with_template(
         "importing {bar:40} {pos}/{len} rows ({per_sec}, {eta} left)",
     )?);
     if args.json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let progress = |done: u64, total: u64| {
-        bar.set_length(total);
-        bar.set_position(done);
-    };
-    let report = admin
-        .services
-        .import_users(
-            &tenant,
-            &admin.ctx,
-            ImportRequest {
-                format,
-                dry_run: args.dry_run,
-                file,
-            },
-            &progress,
-        )
-        .await
-        .map_err(explain)?;
+    let record = follow(&admin, &tenant, queued, &bar).await?;
     bar.finish_and_clear();
     if args.json {
-        let errors: Vec<serde_json::Value> = report
+        let errors: Vec<serde_json::Value> = record
             .errors
             .iter()
             .map(|e| serde_json::json!({"line": e.line, "field": e.field, "code": e.code, "message": e.message}))
@@ -133,19 +210,29 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::json!({
-                "dry_run": report.dry_run, "rows": report.rows, "created": report.created,
-                "updated": report.updated, "failed_rows": report.failed_rows,
-                "skipped_rows": report.skipped_rows, "batches": report.batches,
-                "failed_batches": report.failed_batches, "errors": errors,
+                "id": record.id.to_string(), "state": record.state.as_str(),
+                "dry_run": record.dry_run, "total": record.total, "rows": record.rows,
+                "created": record.created, "updated": record.updated,
+                "failed": record.failed_rows, "failed_rows": record.failed_rows,
+                "skipped_rows": record.skipped_rows, "batches": record.batches,
+                "failed_batches": record.failed_batches, "errors": errors,
+                "errors_truncated": record.errors_truncated, "error": record.error,
             })
         );
     } else {
-        print_table(&report);
+        print_table(&record);
     }
-    if report.failed_rows > 0 {
+    if record.state == ImportRunState::Failed {
+        anyhow::bail!(
+            "the import failed after {} batches: {}",
+            record.batches,
+            record.error.unwrap_or_default()
+        );
+    }
+    if record.failed_rows > 0 {
         anyhow::bail!(
             "{} rows had errors; their batches were not written",
-            report.failed_rows
+            record.failed_rows
         );
     }
     Ok(())

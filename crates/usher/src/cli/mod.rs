@@ -5,6 +5,7 @@ mod audit;
 mod backup;
 mod bench;
 mod import;
+mod jobs;
 mod outbox;
 mod tenant;
 mod token;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Mails queued or sent (with links while undelivered).
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// Background jobs: list them, retry a failed one.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Write a consistent copy of the database while Usher runs.
     Backup {
         /// The file to write (must not exist).
@@ -150,6 +154,7 @@ where
         Command::Import(args) => import::run(Admin::open(&cli.store).await?, args).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Jobs(cmd) => jobs::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Backup { file } => backup::backup(&cli.store, file).await,
         Command::Restore { file, force } => backup::restore(&cli.store, file, force).await,
         Command::Config(ConfigCommand::Example) => {

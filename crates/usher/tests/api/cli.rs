@@ -105,6 +105,96 @@ async fn the_outbox_command_shows_queued_links() {
     assert!(out.contains("queued"));
 }
 
+#[tokio::test]
+async fn the_jobs_command_lists_jobs_and_refuses_to_retry_a_live_one() {
+    let app = TestApp::spawn().await;
+    app.create_user("default", serde_json::json!({"email": "job@x.example"}))
+        .await;
+    let (ok, out, err) = usher(&app.database_url, &["jobs", "list", "--json"]);
+    assert!(ok, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["total"], 1, "{out}");
+    assert_eq!(list["items"][0]["kind"], "mail_delivery");
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (ok, out, _) = usher(&app.database_url, &["jobs", "list", "--all"]);
+    assert!(
+        ok && out.contains("invitation_sweep") && out.contains("jobs"),
+        "{out}"
+    );
+    let (ok, _, err) = usher(&app.database_url, &["jobs", "retry", &id]);
+    assert!(!ok);
+    assert!(err.contains("only a failed job can be retried"), "{err}");
+    let (ok, _, err) = usher(&app.database_url, &["jobs", "list", "--state", "done"]);
+    assert!(!ok && err.contains("state must be"), "{err}");
+}
+
+#[tokio::test]
+async fn the_import_command_runs_its_import_as_a_job_and_detach_leaves_it_to_the_server() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    std::fs::write(
+        &file,
+        "email,first_name\nann@cli.example,Ann\nbob@cli.example,Bob\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = usher(&app.database_url, &["import", path, "--json"]);
+    assert!(ok, "{err}");
+    let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (done["state"].as_str(), done["created"].as_u64()),
+        (Some("completed"), Some(2))
+    );
+    let id = done["id"].as_str().unwrap();
+    let stored = usher_testkit::app::json(
+        app.get(&format!("/api/v1/tenants/default/imports/{id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(stored["state"], "completed");
+    let job = stored["job_id"].as_str().expect("it ran as a job");
+    let jobs = usher_testkit::app::json(
+        app.get("/api/v1/tenants/default/jobs?kind=import_run")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            jobs["items"][0]["id"].as_str(),
+            jobs["items"][0]["state"].as_str()
+        ),
+        (Some(job), Some("completed"))
+    );
+
+    std::fs::write(&file, "email\ncid@cli.example\n").unwrap();
+    let (ok, out, err) = usher(&app.database_url, &["import", path, "--detach"]);
+    assert!(ok, "{err}");
+    let id = out.lines().last().unwrap().trim().to_owned();
+    // The CLI queued it by the wall clock, the server runs on the test's
+    // own clock: bring the server's up to the wall.
+    app.clock
+        .set(time::OffsetDateTime::now_utc() + time::Duration::seconds(1));
+    let location = format!("/api/v1/tenants/default/imports/{id}");
+    let mut state = String::new();
+    for _ in 0..200 {
+        let now = usher_testkit::app::json(app.get(&location).await).await;
+        state = now["state"].as_str().unwrap().to_owned();
+        if state == "completed" {
+            assert_eq!(now["created"], 1);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state, "completed",
+        "the server's runner ran the detached import"
+    );
+
+    let (ok, _, err) = usher(&app.database_url, &["import", "/nonexistent.csv"]);
+    assert!(!ok && err.contains("cannot read"), "{err}");
+}
+
 #[test]
 fn config_example_prints_a_valid_file_and_help_is_helpful() {
     let (ok, out, _) = usher("sqlite://unused", &["config", "example"]);

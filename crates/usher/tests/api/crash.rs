@@ -21,6 +21,11 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(db: &str) -> Server {
+        Self::start_with(db, &[])
+    }
+
+    /// A server with more environment (`USHER_SMTP_URL`, …).
+    pub(crate) fn start_with(db: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_usher"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("USHER_DATABASE_URL", db)
@@ -28,6 +33,7 @@ impl Server {
             .env("USHER_ARGON2_MEMORY_KIB", "64")
             .env("USHER_ARGON2_ITERATIONS", "1")
             .env("USHER_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

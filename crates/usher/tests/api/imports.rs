@@ -236,8 +236,38 @@ async fn json_lines_a_dry_run_and_bad_rows() {
     assert_eq!(total(&app).await, before);
 }
 
+/// Reads an import until it has finished.
+async fn follow(app: &TestApp, location: &str) -> Value {
+    for _ in 0..600 {
+        let import = body(app.get(location).await).await;
+        if import["state"] == "completed" || import["state"] == "failed" {
+            return import;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import at {location} did not finish in 30 s");
+}
+
+/// Posts a file with `Prefer: respond-async`: (status, Location, body).
+async fn queue(app: &TestApp, file: &str) -> (u16, String, Value) {
+    let res = app
+        .request(Method::POST, IMPORTS)
+        .header("content-type", "text/csv")
+        .header("prefer", "respond-async")
+        .body(file.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (res.status().as_u16(), location, body(res).await)
+}
+
 #[tokio::test]
-async fn batches_are_written_whole_or_not_at_all() {
+async fn a_file_of_several_batches_is_queued_and_written_whole_batch_by_batch() {
     let (app, _) = setup().await;
     let mut file = String::from("email\n");
     for i in 0..6000 {
@@ -248,14 +278,67 @@ async fn batches_are_written_whole_or_not_at_all() {
         }
     }
     let before = total(&app).await;
-    let (status, report) = import(&app, "", "text/csv", &file).await;
-    assert_eq!(status, 200);
+    let res = app
+        .request(Method::POST, IMPORTS)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        202,
+        "a large file is not imported within its request"
+    );
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let queued = body(res).await;
+    assert_eq!(
+        location,
+        format!("{IMPORTS}/{}", queued["id"].as_str().unwrap())
+    );
+    assert_eq!(queued["state"], "queued");
+    assert_eq!(queued["total"], 6000);
+    assert!(queued["job_id"].is_string());
+
+    let report = follow(&app, &location).await;
+    assert_eq!(report["state"], "completed", "{report}");
     assert_eq!(report["batches"], 2);
+    assert_eq!(
+        (report["rows"].as_u64(), report["percent"].as_u64()),
+        (Some(6000), Some(100))
+    );
     assert_eq!(report["created"], 5000, "{report}");
     assert_eq!(report["failed_batches"], 1);
+    assert_eq!(report["failed"], 1);
     assert_eq!(report["skipped_rows"], 999);
     assert_eq!(report["errors"][0]["line"], 5302);
+    assert!(report["finished_at"].is_string());
     assert_eq!(total(&app).await, before + 5000);
+
+    // It ran as a job, and the queueing is audited beside each batch.
+    let jobs = body(
+        app.get("/api/v1/tenants/default/jobs?kind=import_run")
+            .await,
+    )
+    .await;
+    assert_eq!(jobs["items"][0]["id"], report["job_id"]);
+    assert_eq!(jobs["items"][0]["state"], "completed");
+    let audit = body(
+        app.get("/api/v1/tenants/default/audit?action=import.create")
+            .await,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["target"]["id"], report["id"], "{audit}");
+    let batches = body(
+        app.get("/api/v1/tenants/default/audit?action=user.import")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        batches["items"].as_array().unwrap().len(),
+        1,
+        "the refused batch wrote no event of success"
+    );
 
     // Whole-file problems are refused outright.
     let (status, problem) = import(&app, "", "text/csv", "first_name\nAnn\n").await;
@@ -320,4 +403,77 @@ async fn an_imported_bcrypt_hash_logs_in_and_becomes_argon2id() {
         stored.starts_with("$argon2id$"),
         "rehashed at login: {stored}"
     );
+}
+
+#[tokio::test]
+async fn a_small_file_answers_at_once_unless_the_client_prefers_to_follow_it() {
+    let (app, _) = setup().await;
+    let (status, now) = import(&app, "", "text/csv", "email\nnow@x.example\n").await;
+    assert_eq!(status, 200, "{now}");
+    assert_eq!(
+        (now["state"].as_str(), now["created"].as_u64()),
+        (Some("completed"), Some(1))
+    );
+    assert!(now["job_id"].is_null(), "it ran within its request");
+    let id = now["id"].as_str().unwrap();
+    let stored = body(app.get(&format!("{IMPORTS}/{id}")).await).await;
+    assert_eq!(
+        (stored["state"].as_str(), stored["created"].as_u64()),
+        (Some("completed"), Some(1))
+    );
+
+    let (status, location, queued) = queue(&app, "email\nlater@x.example\nbad\n").await;
+    assert_eq!(status, 202, "{queued}");
+    let done = follow(&app, &location).await;
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["failed"], 1);
+    assert_eq!(done["errors"][0]["line"], 3);
+    assert_eq!(done["created"], 0, "the batch with a bad row wrote nothing");
+
+    // Newest first, a page at a time.
+    let list = body(app.get(&format!("{IMPORTS}?limit=1")).await).await;
+    assert_eq!(list["items"][0]["id"], queued["id"]);
+    let next = list["next"].as_str().unwrap().to_owned();
+    let older = body(app.get(&next).await).await;
+    assert_eq!(older["items"][0]["id"], now["id"]);
+
+    for bad in ["not-an-id", "0190b7a4-0000-7000-8000-000000000000"] {
+        let res = app.get(&format!("{IMPORTS}/{bad}")).await;
+        assert_eq!(res.status(), 404);
+        assert_eq!(body(res).await["code"], "import_not_found");
+    }
+    let res = app.get(&format!("{IMPORTS}?limit=0")).await;
+    assert_eq!(res.status(), 400);
+    let views = body(
+        app.get("/api/v1/tenants/default/audit?action=import.view")
+            .await,
+    )
+    .await;
+    assert!(
+        views["items"].as_array().unwrap().len() >= 2,
+        "reads are audited"
+    );
+}
+
+#[tokio::test]
+async fn another_tenant_cannot_see_an_import() {
+    let (app, _) = setup().await;
+    let (_, location, _) = queue(&app, "email\nmine@x.example\n").await;
+    follow(&app, &location).await;
+    app.create_tenant("other").await;
+    let token = app
+        .tenant_token("other", usher_core::token::TokenScope::Admin)
+        .await;
+    let id = location.rsplit('/').next().unwrap();
+    for path in [
+        format!("/api/v1/tenants/other/imports/{id}"),
+        location.clone(),
+    ] {
+        let res = app
+            .as_user(Method::GET, &path, &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
 }

@@ -61,7 +61,7 @@ fn the_document_lists_every_route_of_the_router() {
         .values()
         .map(|p| p.as_object().unwrap().len())
         .sum();
-    // healthz, readyz; tenants list+create, get, settings get+patch; users
+    // healthz, readyz, metrics; tenants list+create, get, settings get+patch; users
     // create+list, get+patch+delete, six actions; attributes list+create,
     // delete; audit.
     // Then password reset, outbox, and the two link redemptions; login,
@@ -69,11 +69,12 @@ fn the_document_lists_every_route_of_the_router() {
     // list + delete all, delete one; the second login step, TOTP enrolment
     // during login, TOTP enrolment and confirmation, recovery codes; a
     // user's factors, removing one, revoking recovery codes. Bulk
-    // processes: upload and list, get, rows, start, cancel. The export and
-    // the import. Groups: the list, and a user's groups.
+    // processes: upload and list, get, rows, start, cancel. The export;
+    // imports: start and list, get. Groups: the list, and a user's groups.
+    // Jobs: a tenant's list and retry, every job's list and retry.
     assert_eq!(
         ops,
-        2 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3 + 6 + 1 + 1 + 2
+        3 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3 + 6 + 1 + 3 + 2 + 4
     );
 }
 

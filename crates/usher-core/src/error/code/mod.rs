@@ -29,6 +29,7 @@ pub enum ErrorCode {
     InvalidMfaFilter,
     InvalidTime,
     FilterTooLong,
+    InvalidKindFilter,
     InvalidCsv,
     InvalidImportFile,
     InvalidFilter,
@@ -61,6 +62,8 @@ pub enum ErrorCode {
     FactorNotFound,
     BulkProcessNotFound,
     GroupNotFound,
+    JobNotFound,
+    ImportNotFound,
     MethodNotAllowed,
     EmailTaken,
     UsernameTaken,
@@ -75,6 +78,8 @@ pub enum ErrorCode {
     AlreadyArchived,
     InvalidState,
     LastSecondFactor,
+    JobNotFailed,
+    ImportMovedOn,
     AlreadyEnrolled,
     GroupNameTaken,
     UnknownUser,
@@ -134,6 +139,11 @@ impl ErrorCode {
     /// Every code, in the order of the documented table.
     pub fn all() -> impl Iterator<Item = ErrorCode> {
         TABLE.iter().map(|e| e.code)
+    }
+
+    /// The code named `s` (as stored, e.g. in an import's errors).
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        Self::all().find(|c| c.as_str() == s)
     }
 
     /// The code as clients see it.

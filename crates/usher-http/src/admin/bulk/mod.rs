@@ -2,14 +2,13 @@
 //! users ([`upload`]), start the action over them, follow it row by row,
 //! cancel it.
 
-mod responses;
+pub(crate) mod responses;
 use usher_core::audit::AuditAction;
-use usher_core::error::ErrorCode;
 pub(super) mod upload;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, int_param, parse_json};
+use crate::extract::{AuditedCaller, QueryParams, TenantAdmin, bounded_param, parse_json};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::body::Bytes;
@@ -48,23 +47,6 @@ pub struct StartRequest {
     pub confirm_delete: Option<bool>,
 }
 
-fn bounded(
-    name: &'static str,
-    v: Option<&String>,
-    min: i64,
-    max: i64,
-    default: i64,
-) -> Result<i64, Error> {
-    match int_param(name, v)? {
-        None => Ok(default),
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        Some(_) => Err(Error::bad_request(
-            ErrorCode::InvalidParameter,
-            format!("{name} must be between {min} and {max}"),
-        )),
-    }
-}
-
 /// List bulk processes, newest first.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/bulk-processes", tag = "bulk",
     params(("tenant" = String, Path, description = "Tenant slug"), ListQuery),
@@ -75,7 +57,12 @@ pub async fn list_bulk_processes(
     admin: TenantAdmin,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<BulkProcessList>> {
-    let parsed = q.and_then(|q| Ok((bounded("limit", q.limit.as_ref(), 1, 100, 20)?, q.before)));
+    let parsed = q.and_then(|q| {
+        Ok((
+            bounded_param("limit", q.limit.as_ref(), 1, 100, 20)?,
+            q.before,
+        ))
+    });
     let (limit, before) = admin.accept(&state, AuditAction::BulkList, parsed).await?;
     let items = state
         .services
@@ -124,8 +111,8 @@ pub async fn list_bulk_process_rows(
 ) -> ApiResult<Json<BulkRowList>> {
     let parsed = q.and_then(|q| {
         Ok((
-            bounded("after", q.after.as_ref(), 0, i64::from(u32::MAX), 0)?,
-            bounded("limit", q.limit.as_ref(), 1, 1000, 100)?,
+            bounded_param("after", q.after.as_ref(), 0, i64::from(u32::MAX), 0)?,
+            bounded_param("limit", q.limit.as_ref(), 1, 1000, 100)?,
         ))
     });
     let (after, limit) = admin.accept(&state, AuditAction::BulkRows, parsed).await?;

@@ -17,7 +17,7 @@ pub struct ActorResponse {
 }
 
 impl ActorResponse {
-    fn of(stored: &str) -> Self {
+    pub(crate) fn of(stored: &str) -> Self {
         let a = Actor::from_stored(stored);
         Self {
             kind: a.kind.to_owned(),

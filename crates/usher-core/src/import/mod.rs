@@ -9,6 +9,10 @@
 //! the object as it is (with `attributes` as an object). Rows are then
 //! checked with the same rules as the admin API.
 
+mod record;
+
+pub use record::{ImportRecord, ImportRunState, MAX_KEPT_ERRORS};
+
 use crate::error::{Error, ErrorCode};
 use serde_json::{Map, Value};
 
@@ -30,6 +34,13 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::JsonLines => "jsonl",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "csv" => Some(Self::Csv),

@@ -1,0 +1,259 @@
+//! One batch of an import: its rows checked and matched to the stored
+//! users they name (by external id, then email), then written whole or not
+//! at all, with the import's record saved past it in the same transaction.
+
+use super::rows::{Checked, Seen};
+use crate::attribute::AttributeSet;
+use crate::audit::{AuditAction, AuditContext};
+use crate::error::{Error, ErrorCode};
+use crate::ids::{Id, UserId};
+use crate::import::{ImportRecord, ImportState, RawRow, RowError};
+use crate::service::Services;
+use crate::store::{Effects, ImportEntry, ImportSave, LinkKind};
+use crate::tenant::Tenant;
+use crate::user::{LOCAL_SOURCE, User, UserPatch, UserState};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// One batch, checked and matched, ready for the store.
+pub(super) struct Prepared {
+    entries: Vec<ImportEntry>,
+    errors: Vec<RowError>,
+    /// Rows of the file in this batch (unreadable ones included).
+    rows: u64,
+}
+
+impl Services {
+    /// Checks a batch's rows, reads the stored users they name, and makes
+    /// their entries.
+    pub(super) async fn prepare_batch(
+        &self,
+        tenant: &Tenant,
+        attrs: &AttributeSet,
+        seen: &mut Seen,
+        rows: Vec<RawRow>,
+        read_errors: Vec<RowError>,
+    ) -> Result<Prepared, Error> {
+        let count = (rows.len() + read_errors.len()) as u64;
+        let mut errors = read_errors;
+        let checked = seen.screen(rows, attrs, &mut errors);
+        // The stored users the rows name, in one read.
+        let emails = checked
+            .iter()
+            .map(|c| c.new.email.normalized().to_owned())
+            .collect();
+        let externals = checked
+            .iter()
+            .filter_map(|c| c.new.external_id.as_ref().map(|x| x.as_str().to_owned()))
+            .collect();
+        let mut by_email: HashMap<String, UserId> = HashMap::new();
+        let mut by_external: HashMap<String, UserId> = HashMap::new();
+        let mut by_id: HashMap<UserId, User> = HashMap::new();
+        for u in self.store.match_users(tenant.id, emails, externals).await? {
+            if u.source == LOCAL_SOURCE
+                && let Some(x) = &u.external_id
+            {
+                by_external.insert(x.as_str().to_owned(), u.id);
+            }
+            by_email.insert(u.email.normalized().to_owned(), u.id);
+            by_id.insert(u.id, u);
+        }
+        let now = self.clock.now();
+        let mut entries: Vec<ImportEntry> = Vec::with_capacity(checked.len());
+        for c in checked {
+            let email_match = by_email.get(c.new.email.normalized()).copied();
+            let external_match = c
+                .new
+                .external_id
+                .as_ref()
+                .and_then(|x| by_external.get(x.as_str()).copied());
+            let existing = match (external_match, email_match) {
+                (Some(a), Some(b)) if a != b => {
+                    errors.push(RowError::new(
+                        c.line,
+                        Some("external_id"),
+                        ErrorCode::ConflictingMatch,
+                        "the external id names one user and the email another",
+                    ));
+                    continue;
+                }
+                (Some(id), _) | (None, Some(id)) => by_id.get(&id),
+                (None, None) => None,
+            };
+            match self.import_entry(tenant, c, existing, now, attrs) {
+                Ok(e) => entries.push(e),
+                Err(e) => errors.extend(e),
+            }
+        }
+        // In email order, a batch's new rows go into the stores'
+        // email-ordered indexes one after the other (sorted here, while the
+        // store still writes the batch before).
+        entries.sort_by(|a, b| a.user.email.normalized().cmp(b.user.email.normalized()));
+        Ok(Prepared {
+            entries,
+            errors,
+            rows: count,
+        })
+    }
+
+    /// Writes batch `number` of the file, unless a row of it is bad, and
+    /// saves `record` past it: in the batch's own transaction when the
+    /// batch is kept, on its own when it is refused. With `last`, the
+    /// record is saved finished.
+    pub(super) async fn write_batch(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        record: &mut ImportRecord,
+        batch: Prepared,
+        number: u64,
+        last: bool,
+    ) -> Result<(), Error> {
+        let Prepared {
+            entries,
+            mut errors,
+            rows,
+        } = batch;
+        let mut next = record.clone();
+        next.batches = number;
+        next.rows += rows;
+        if last {
+            next.complete(self.clock.now());
+        }
+        let mut skipped = entries.len() as u64;
+        if errors.is_empty() {
+            let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
+            let updated = entries.len() as u64 - created;
+            let mut kept = next.clone();
+            kept.created += created;
+            kept.updated += updated;
+            let draft = self
+                .draft(ctx, Some(tenant), AuditAction::UserImport)
+                .details(json!({"batch": number, "import_id": record.id.to_string()}));
+            let save = ImportSave {
+                record: kept.clone(),
+                after: number - 1,
+            };
+            let refused = self
+                .store
+                .import_users(tenant.id, entries, record.dry_run, draft, Some(save))
+                .await?;
+            if refused.is_empty() {
+                *record = kept;
+                return Ok(());
+            }
+            skipped = created + updated - refused.len() as u64;
+            for (line, e) in refused {
+                errors.extend(RowError::from_error(line, &e));
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        let mut lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        lines.dedup();
+        next.failed_rows += lines.len() as u64;
+        next.skipped_rows += skipped;
+        next.failed_batches += 1;
+        next.keep_errors(errors);
+        let save = ImportSave {
+            record: next.clone(),
+            after: number - 1,
+        };
+        self.store.save_import(save, None).await?;
+        *record = next;
+        Ok(())
+    }
+
+    /// The entry that writes one checked row: a new user, or the stored one
+    /// with the row's fields merged in.
+    fn import_entry(
+        &self,
+        tenant: &Tenant,
+        c: Checked,
+        existing: Option<&User>,
+        now: time::OffsetDateTime,
+        attrs: &AttributeSet,
+    ) -> Result<ImportEntry, Vec<RowError>> {
+        let mut effects = Effects::default();
+        let (mut user, replaces) = match existing {
+            Some(stored) => {
+                let patch = UserPatch::from_json(Value::Object(c.object), attrs)
+                    .map_err(|e| RowError::from_error(c.line, &e))?;
+                let mut user = stored.clone();
+                patch.apply(&mut user);
+                let current = stored.state(now);
+                match c.state {
+                    Some(ImportState::Active) if current.can_be_invited() => {
+                        user.stored_state = UserState::Active;
+                        user.invitation_expires_at = None;
+                        user.signup_completed_at.get_or_insert(now);
+                    }
+                    Some(ImportState::Invite) if current.can_be_invited() => {
+                        let pending = self.new_link(tenant, LinkKind::Invitation, now);
+                        user.stored_state = UserState::PendingInvitation;
+                        user.invitation_expires_at = Some(pending.expires_at());
+                        effects = pending.into_effects(&user);
+                    }
+                    // A state the user has moved past stays as it is.
+                    _ => {}
+                }
+                user.version = stored.version + 1;
+                user.updated_at = now;
+                (user, Some(stored.version))
+            }
+            None => {
+                let n = c.new;
+                let state = c.state.unwrap_or_default();
+                let mut user = User {
+                    id: Id::generate(),
+                    tenant_id: tenant.id,
+                    email: n.email,
+                    first_name: n.first_name,
+                    last_name: n.last_name,
+                    display_name: n.display_name,
+                    phone: n.phone,
+                    personal_email: n.personal_email,
+                    username: n.username,
+                    language: n.language,
+                    stored_state: UserState::NotInvited,
+                    invitation_expires_at: None,
+                    archived: false,
+                    source: LOCAL_SOURCE.to_owned(),
+                    external_id: n.external_id,
+                    attributes: n.attributes,
+                    created_at: now,
+                    updated_at: now,
+                    signup_completed_at: None,
+                    last_login_at: None,
+                    last_failed_login_at: None,
+                    mfa_enrolled: false,
+                    version: 1,
+                };
+                match state {
+                    ImportState::Active => {
+                        user.stored_state = UserState::Active;
+                        user.signup_completed_at = Some(now);
+                    }
+                    ImportState::Invite => {
+                        let pending = self.new_link(tenant, LinkKind::Invitation, now);
+                        user.stored_state = UserState::PendingInvitation;
+                        user.invitation_expires_at = Some(pending.expires_at());
+                        effects = pending.into_effects(&user);
+                    }
+                    ImportState::NotInvited => {}
+                }
+                (user, None)
+            }
+        };
+        if c.totp_secret.is_some() {
+            user.mfa_enrolled = true;
+        }
+        Ok(ImportEntry::new(
+            c.line,
+            user,
+            replaces,
+            c.password_hash,
+            c.totp_secret,
+            effects,
+        ))
+    }
+}
