@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "imports",
         include_str!("../migrations/0012_imports.sql"),
     ),
+    (
+        13,
+        "write_path",
+        include_str!("../migrations/0013_write_path.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

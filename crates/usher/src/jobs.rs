@@ -16,7 +16,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use usher_core::job::{
     HEARTBEAT, Job, JobKind, JobOutcome, JobRecord, LEASE, NewJob, after_failure,
 };
-use usher_core::service::{RECURRING, Services};
+use usher_core::service::Services;
 use usher_core::{JobId, StoreError};
 
 /// Runs jobs for one process.
@@ -73,7 +73,7 @@ impl Runner {
     pub async fn prepare(&self) -> Result<(), StoreError> {
         let store = &self.services.store;
         let now = self.services.clock.now();
-        for (kind, every) in RECURRING {
+        for (kind, every) in self.services.recurring_jobs() {
             store
                 .ensure_recurring_job(NewJob::new(kind, None, serde_json::json!({}), now), every)
                 .await?;

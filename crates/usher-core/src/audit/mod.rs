@@ -221,17 +221,19 @@ impl AuditDraft {
         self.tenant_id.unwrap_or(TenantId::nil())
     }
 
-    /// Gives the event its sequence number and links it to the previous
-    /// event's hash. The payload is the exact text the hash covers; stores
-    /// keep it verbatim.
-    pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
-        let id = Uuid::now_v7();
+    /// The event's content without its place in the chain (its id,
+    /// sequence number and previous hash): what a store that seals events
+    /// after they are written keeps until then. [`seal_body`] completes it
+    /// exactly as [`Self::seal`] would have.
+    pub fn body(&self) -> String {
+        self.body_value().to_string()
+    }
+
+    fn body_value(&self) -> Value {
         let occurred = self.occurred_at.format(&Rfc3339).unwrap_or_default();
-        let payload = json!({
+        json!({
             "v": 1,
-            "id": id,
             "chain": self.chain(),
-            "seq": seq,
             "occurred_at": occurred,
             "actor": self.actor,
             "action": self.action,
@@ -241,19 +243,50 @@ impl AuditDraft {
             "client_ip": self.client_ip,
             "request_id": self.request_id,
             "details": self.details,
-            "prev_hash": prev_hash,
         })
-        .to_string();
-        let hash = hash_hex(&payload);
+    }
+
+    /// Gives the event its sequence number and links it to the previous
+    /// event's hash. The payload is the exact text the hash covers; stores
+    /// keep it verbatim.
+    pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
+        let sealed = seal_value(self.body_value(), seq, prev_hash);
         AuditEvent {
-            id,
+            id: sealed.id,
             seq,
             draft: self,
             prev_hash: prev_hash.to_owned(),
-            hash,
-            payload,
+            hash: sealed.hash,
+            payload: sealed.payload,
         }
     }
+}
+
+/// An event's body given its place in the chain.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub id: Uuid,
+    /// The exact text the hash covers.
+    pub payload: String,
+    pub hash: String,
+}
+
+/// Seals a body kept from [`AuditDraft::body`] as event `seq` after the one
+/// whose hash is `prev_hash`.
+pub fn seal_body(body: &str, seq: i64, prev_hash: &str) -> Result<Sealed, serde_json::Error> {
+    Ok(seal_value(serde_json::from_str(body)?, seq, prev_hash))
+}
+
+fn seal_value(mut body: Value, seq: i64, prev_hash: &str) -> Sealed {
+    let id = Uuid::now_v7();
+    if let Value::Object(fields) = &mut body {
+        fields.insert("id".into(), json!(id));
+        fields.insert("seq".into(), json!(seq));
+        fields.insert("prev_hash".into(), json!(prev_hash));
+    }
+    let payload = body.to_string();
+    let hash = hash_hex(&payload);
+    Sealed { id, payload, hash }
 }
 
 /// The `prev_hash` of a chain's first event.
@@ -393,6 +426,21 @@ mod tests {
             .map(|l| (l.seq, l.hash.clone()))
             .unwrap_or((0, String::new()));
         v.finish(last.0, &last.1)
+    }
+
+    #[test]
+    fn a_body_sealed_later_reads_as_the_draft_sealed_at_once() {
+        let ctx = AuditContext::new(Actor::system());
+        let draft = ctx
+            .draft_named(None, "test.event", OffsetDateTime::UNIX_EPOCH)
+            .details(json!({"n": 1.5, "text": "a\u{0}b"}));
+        let now = draft.clone().seal(7, GENESIS_HASH);
+        let later = seal_body(&draft.body(), 7, GENESIS_HASH).unwrap();
+        let without_id = |p: &str| {
+            p.replace(&now.id.to_string(), "")
+                .replace(&later.id.to_string(), "")
+        };
+        assert_eq!(without_id(&now.payload), without_id(&later.payload));
     }
 
     #[test]

@@ -17,17 +17,21 @@ pub enum JobKind {
     ImportRun,
     /// Removes finished jobs older than the retention (recurring).
     JobPurge,
+    /// Seals audit events written but not yet in their chain (recurring,
+    /// on stores that seal later: PostgreSQL).
+    AuditSeal,
     /// Does nothing: measures the queue itself (benchmarks, tests).
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::InvitationSweep,
         JobKind::MailDelivery,
         JobKind::BulkRun,
         JobKind::ImportRun,
         JobKind::JobPurge,
+        JobKind::AuditSeal,
         JobKind::Noop,
     ];
 
@@ -38,6 +42,7 @@ impl JobKind {
             JobKind::BulkRun => "bulk_run",
             JobKind::ImportRun => "import_run",
             JobKind::JobPurge => "job_purge",
+            JobKind::AuditSeal => "audit_seal",
             JobKind::Noop => "noop",
         }
     }
@@ -53,7 +58,7 @@ impl JobKind {
             // mail's backoff span about five hours.
             JobKind::MailDelivery => 10,
             JobKind::BulkRun | JobKind::ImportRun => 5,
-            JobKind::InvitationSweep | JobKind::JobPurge | JobKind::Noop => 3,
+            JobKind::InvitationSweep | JobKind::JobPurge | JobKind::AuditSeal | JobKind::Noop => 3,
         }
     }
 

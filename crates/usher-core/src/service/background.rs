@@ -1,6 +1,6 @@
 //! The jobs that need nothing but the services: the invitation sweep, bulk
-//! runs, imports, the purge of finished jobs, and the no-op the benchmark
-//! measures.
+//! runs, imports, the purge of finished jobs, the sealing of audit events,
+//! and the no-op the benchmark measures.
 //! (Mail delivery needs SMTP, so it lives with the binary's mailer.)
 
 use super::Services;
@@ -20,12 +20,17 @@ const SWEEP_BATCH: u32 = 1000;
 const PURGE_BATCH: u32 = 1000;
 
 /// The recurring jobs of every installation and the time between turns.
-pub const RECURRING: [(JobKind, Duration); 2] = [
+const RECURRING: [(JobKind, Duration); 2] = [
     // Reads already see an invitation as expired from its deadline on; the
     // sweep only keeps the counters behind expired invitations cheap.
     (JobKind::InvitationSweep, Duration::minutes(1)),
     (JobKind::JobPurge, Duration::hours(1)),
 ];
+
+/// How long an audit event may wait unsealed, give or take the runner's
+/// poll, on a store that seals later (readers of the log seal before they
+/// read, so this bounds only what `usher audit verify` of a copy would see).
+const AUDIT_SEAL_EVERY: Duration = Duration::seconds(1);
 
 /// How a job's failure reads: a store that was away is worth retrying, a
 /// refusal (the process or tenant is gone) is not.
@@ -69,12 +74,12 @@ async fn job_tenant(services: &Services, job: &JobRecord) -> Result<Tenant, JobF
         .ok_or_else(|| JobFailure::Permanent("the job's tenant is gone".into()))
 }
 
-/// The id a job's payload names under `key`.
-fn payload_id<K>(job: &JobRecord, key: &str) -> Result<Id<K>, JobFailure> {
+/// The id a job's payload names under `key`; `what` names it in the error.
+fn payload_id<K>(job: &JobRecord, key: &str, what: &str) -> Result<Id<K>, JobFailure> {
     job.payload[key]
         .as_str()
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobFailure::Permanent(format!("the job names no {key}")))
+        .ok_or_else(|| JobFailure::Permanent(format!("the job names no {what}")))
 }
 
 struct RunBulkProcess(Services);
@@ -86,7 +91,7 @@ impl Job for RunBulkProcess {
     }
 
     async fn run(&self, job: &JobRecord) -> Result<(), JobFailure> {
-        let id: BulkProcessId = payload_id(job, "bulk_process_id")?;
+        let id: BulkProcessId = payload_id(job, "bulk_process_id", "bulk process")?;
         let tenant = job_tenant(&self.0, job).await?;
         self.0.run_bulk(&tenant, id).await.map_err(failure)
     }
@@ -101,7 +106,7 @@ impl Job for RunImport {
     }
 
     async fn run(&self, job: &JobRecord) -> Result<(), JobFailure> {
-        let id: ImportId = payload_id(job, "import_id")?;
+        let id: ImportId = payload_id(job, "import_id", "import")?;
         let tenant = job_tenant(&self.0, job).await?;
         let e = match self.0.run_import(&tenant, id, &|_, _| {}).await {
             Ok(_) => return Ok(()),
@@ -146,6 +151,24 @@ impl Job for PurgeJobs {
     }
 }
 
+struct SealAudit(Services);
+
+#[async_trait]
+impl Job for SealAudit {
+    fn kind(&self) -> JobKind {
+        JobKind::AuditSeal
+    }
+
+    async fn run(&self, _: &JobRecord) -> Result<(), JobFailure> {
+        self.0
+            .store
+            .seal_audit()
+            .await
+            .map_err(|e| JobFailure::Transient(e.to_string()))?;
+        Ok(())
+    }
+}
+
 struct Noop;
 
 #[async_trait]
@@ -160,6 +183,15 @@ impl Job for Noop {
 }
 
 impl Services {
+    /// The recurring jobs of this installation and the time between turns.
+    pub fn recurring_jobs(&self) -> Vec<(JobKind, Duration)> {
+        let mut jobs = RECURRING.to_vec();
+        if self.store.seals_audit_later() {
+            jobs.push((JobKind::AuditSeal, AUDIT_SEAL_EVERY));
+        }
+        jobs
+    }
+
     /// The jobs these services do, finished jobs being kept `retention`.
     pub fn background_jobs(&self, retention: Duration) -> Vec<Arc<dyn Job>> {
         vec![
@@ -170,6 +202,7 @@ impl Services {
                 services: self.clone(),
                 retention,
             }),
+            Arc::new(SealAudit(self.clone())),
             Arc::new(Noop),
         ]
     }

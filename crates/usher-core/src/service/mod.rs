@@ -21,7 +21,6 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditParams, ChainReport, VerifyReport};
-pub use background::RECURRING;
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
 pub use groups::GroupPage;

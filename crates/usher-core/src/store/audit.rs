@@ -26,6 +26,19 @@ pub trait AuditStore: Send + Sync {
         chain: TenantId,
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError>;
+    /// Whether events reach their chain only when sealed after their write
+    /// (PostgreSQL, where sealing inside each write would make the writes
+    /// of a tenant wait for one another); the `audit_seal` job then runs.
+    fn seals_audit_later(&self) -> bool {
+        false
+    }
+    /// Gives every event written but not yet sealed its place in its chain;
+    /// answers how many. Reads of the log seal first on their own, so this
+    /// only bounds how long an event waits unsealed.
+    async fn seal_audit(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    /// The head of every chain that has events.
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
     /// Raw events of one chain with `seq > after`, ascending, for verification.
     async fn audit_links(

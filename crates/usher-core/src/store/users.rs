@@ -57,6 +57,18 @@ pub struct Effects {
     pub password: Option<PasswordWrite>,
 }
 
+impl Effects {
+    /// Whether the write has no effect beyond the user's own row.
+    pub fn is_empty(&self) -> bool {
+        !self.revoke_access
+            && self.new_session.is_none()
+            && self.new_link.is_none()
+            && self.mail.is_none()
+            && !self.end_sessions
+            && self.password.is_none()
+    }
+}
+
 /// A change to one user, decided by the domain while the store holds the
 /// user's row. It edits the user in place or refuses.
 pub type UserMutation = Box<dyn FnOnce(&mut User) -> Result<Effects, Error> + Send>;

@@ -8,7 +8,7 @@ use crate::error::{DbExt, unavailable};
 use crate::users::counts::Counts;
 use crate::users::ops::load;
 use crate::users::rows::stored_user;
-use crate::users::{effects, write};
+use crate::users::{batch, effects, write};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use usher_core::audit::AuditDraft;
@@ -98,6 +98,65 @@ async fn write_entry(
     Ok(created)
 }
 
+/// Writes a batch of new users with nothing beside them but a password
+/// (the common import) in a few statements for the whole batch, as the
+/// store's batch insert does; answers false, having written nothing, when
+/// the batch is not of that kind or meets a refusal: the entry-by-entry
+/// path then writes it and finds every refusal.
+async fn write_new(
+    c: &mut PgConnection,
+    counts: &mut Counts,
+    tk: i64,
+    entries: &[ImportEntry],
+) -> Result<bool, Error> {
+    let plain =
+        |e: &ImportEntry| e.replaces.is_none() && e.totp_secret.is_none() && e.effects.is_empty();
+    if entries.is_empty() || !entries.iter().all(plain) {
+        return Ok(false);
+    }
+    sqlx::raw_sql("SAVEPOINT batch")
+        .execute(&mut *c)
+        .await
+        .db()?;
+    let users: Vec<User> = entries.iter().map(|e| e.user.clone()).collect();
+    let mut mine = Counts::default();
+    match batch::insert(c, &mut mine, tk, &users).await {
+        Ok(()) => {}
+        Err(e) if e.is_refusal() => {
+            sqlx::raw_sql("ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch")
+                .execute(&mut *c)
+                .await
+                .db()?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    }
+    let with_password: Vec<&ImportEntry> = entries
+        .iter()
+        .filter(|e| e.password_hash.is_some())
+        .collect();
+    if !with_password.is_empty() {
+        sqlx::query(
+            "INSERT INTO user_credentials (user_key, password_hash, updated_at) \
+             SELECT u.key, p.hash, p.at FROM UNNEST($2::uuid[], $3::text[], $4::timestamptz[]) AS p (id, hash, at) \
+             JOIN users u ON u.tenant_key = $1 AND u.id = p.id",
+        )
+        .bind(tk)
+        .bind(with_password.iter().map(|e| e.user.id.uuid()).collect::<Vec<_>>())
+        .bind(with_password.iter().map(|e| e.password_hash.clone()).collect::<Vec<_>>())
+        .bind(with_password.iter().map(|e| e.user.updated_at).collect::<Vec<_>>())
+        .execute(&mut *c)
+        .await
+        .db()?;
+    }
+    sqlx::raw_sql("RELEASE SAVEPOINT batch")
+        .execute(&mut *c)
+        .await
+        .db()?;
+    counts.merge(mine);
+    Ok(true)
+}
+
 pub(crate) async fn import(
     pool: &PgPool,
     tk: i64,
@@ -121,6 +180,12 @@ pub(crate) async fn import(
     let mut counts = Counts::default();
     let mut refusals = Vec::new();
     let (mut created, mut updated) = (0u64, 0u64);
+    let entries = if write_new(&mut tx, &mut counts, tk, &entries).await? {
+        created = entries.len() as u64;
+        Vec::new()
+    } else {
+        entries
+    };
     for e in entries {
         let line = e.line;
         sqlx::raw_sql("SAVEPOINT entry")

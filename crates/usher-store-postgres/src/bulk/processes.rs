@@ -1,24 +1,16 @@
-//! Bulk processes and their rows. A chunk of rows runs in one transaction
-//! that holds the process's row lock: each row's operation (in its own
-//! savepoint), its audit event and its outcome commit together, and two
-//! processes resuming the same run take its chunks one after the other, so
-//! no row is ever run twice.
+//! Bulk processes and their rows: creating, reading and listing them (a
+//! run's chunks are in `run`).
 
-use crate::audit;
 use crate::error::{DbExt, unavailable};
 use crate::ids::{id, opt_id};
-use crate::users::counts::Counts;
-use crate::users::ops::{Target, delete_in, modify_in};
 use crate::write::Write;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use usher_core::audit::AuditDraft;
-use usher_core::bulk::{
-    BulkAction, BulkProcess, BulkRow, BulkState, PROCESSED, RowData, refusal_outcome,
-};
+use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
 use usher_core::error::{Error, ErrorCode, Missing};
-use usher_core::store::{BulkChange, BulkOp, BulkStep};
-use usher_core::{BulkProcessId, Id, StoreError, TenantId};
+use usher_core::store::BulkChange;
+use usher_core::{BulkProcessId, Id, StoreError};
 use uuid::Uuid;
 
 /// A query of processes with their tenant's id, ending in `$condition`.
@@ -73,7 +65,7 @@ fn process_row(r: &PgRow) -> Result<BulkProcess, sqlx::Error> {
 }
 
 /// The process, its row locked when `lock`.
-async fn fetch(
+pub(super) async fn fetch(
     c: &mut PgConnection,
     tk: i64,
     id: BulkProcessId,
@@ -273,156 +265,4 @@ pub(crate) async fn move_state(
     }
     .await;
     w.finish(result).await
-}
-
-/// Runs the steps of one chunk (see `Store::run_bulk`).
-pub(crate) async fn run(
-    pool: &PgPool,
-    tk: i64,
-    process_id: BulkProcessId,
-    steps: Vec<BulkStep>,
-) -> Result<BulkProcess, Error> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .await
-        .db()?;
-    let result = run_in(&mut tx, tk, process_id, steps).await;
-    match result {
-        Ok(p) => {
-            tx.commit().await.db()?;
-            Ok(p)
-        }
-        Err(e) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(error = %unavailable(rollback), "rolling back a bulk chunk failed");
-            }
-            Err(e)
-        }
-    }
-}
-
-async fn run_in(
-    c: &mut PgConnection,
-    tk: i64,
-    process_id: BulkProcessId,
-    steps: Vec<BulkStep>,
-) -> Result<BulkProcess, Error> {
-    let current = fetch(c, tk, process_id, true)
-        .await
-        .db()?
-        .ok_or(Error::NotFound(Missing::BulkProcess))?;
-    if current.state != BulkState::Running {
-        return Ok(current);
-    }
-    let (mut processed, mut skipped) = (0i32, 0i32);
-    for step in steps {
-        let waiting: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM bulk_rows WHERE process_id = $1 AND line = $2 AND outcome IS NULL",
-        )
-        .bind(process_id.uuid())
-        .bind(step.line as i32)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
-        if waiting.is_none() {
-            continue;
-        }
-        let result = apply(c, tk, current.tenant_id, step.op).await?;
-        let (done, outcome, message) = match result {
-            Ok(()) => (true, PROCESSED, None),
-            Err(e) => {
-                let (code, message) = refusal_outcome(&e);
-                (false, code, Some(message))
-            }
-        };
-        if done {
-            processed += 1;
-        } else {
-            skipped += 1;
-        }
-        sqlx::query(
-            "UPDATE bulk_rows SET outcome = $3, message = $4 WHERE process_id = $1 AND line = $2",
-        )
-        .bind(process_id.uuid())
-        .bind(step.line as i32)
-        .bind(outcome)
-        .bind(message)
-        .execute(&mut *c)
-        .await
-        .db()?;
-    }
-    sqlx::query(
-        "UPDATE bulk_processes SET processed = processed + $2, skipped = skipped + $3 WHERE id = $1",
-    )
-    .bind(process_id.uuid())
-    .bind(processed)
-    .bind(skipped)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    fetch(c, tk, process_id, false)
-        .await
-        .db()?
-        .ok_or_else(|| StoreError::Corrupt("a running bulk process vanished".into()).into())
-}
-
-/// One row's operation inside its own savepoint, with its audit event.
-/// The outer `Err` is a store failure (the chunk is rolled back); the inner
-/// one a refusal, recorded and rolled back to the savepoint.
-async fn apply(
-    c: &mut PgConnection,
-    tk: i64,
-    tenant_id: TenantId,
-    op: BulkOp,
-) -> Result<Result<(), Error>, Error> {
-    sqlx::raw_sql("SAVEPOINT row").execute(&mut *c).await.db()?;
-    let mut counts = Counts::default();
-    let (result, draft) = match op {
-        BulkOp::Refuse { refusal, audit } => (Err(refusal), audit),
-        BulkOp::Write(w) => {
-            let mut draft = w.audit;
-            let target = Target {
-                tenant_id: w.tenant_id,
-                user_id: w.user_id,
-                if_match: w.if_match,
-            };
-            let r = modify_in(c, &mut counts, &mut draft, tk, target, w.now, w.mutation).await;
-            (r.map(|_| ()), draft)
-        }
-        BulkOp::Delete {
-            user_id,
-            if_match,
-            guard,
-            audit,
-        } => {
-            let mut draft = audit;
-            let target = Target {
-                tenant_id,
-                user_id,
-                if_match,
-            };
-            let r = delete_in(c, &mut counts, &mut draft, tk, target, guard).await;
-            (r.map(|_| ()), draft)
-        }
-    };
-    match result {
-        Ok(()) => {
-            counts.flush(c).await.db()?;
-            audit::append(c, draft).await.db()?;
-            sqlx::raw_sql("RELEASE SAVEPOINT row")
-                .execute(&mut *c)
-                .await
-                .db()?;
-            Ok(Ok(()))
-        }
-        Err(e) if e.is_refusal() => {
-            sqlx::raw_sql("ROLLBACK TO SAVEPOINT row; RELEASE SAVEPOINT row")
-                .execute(&mut *c)
-                .await
-                .db()?;
-            audit::append(c, draft.failed_with(&e)).await.db()?;
-            Ok(Err(e))
-        }
-        Err(e) => Err(e),
-    }
 }

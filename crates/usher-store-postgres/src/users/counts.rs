@@ -7,12 +7,12 @@
 //! filter; writes of other users leave the twins alone.
 //!
 //! A write collects its changes to all four and applies them just before
-//! its audit event, each table in one statement in key order. These rows
-//! are shared by many writes of a tenant, so taking their locks late keeps
-//! them held briefly, and taking them in one order everywhere (counters,
-//! enrolled counters, heads, enrolled heads, each sorted; the audit head
-//! last) means two writes moving users in opposite directions (active →
-//! blocked, blocked → active) cannot deadlock.
+//! its commit, each table in one statement in key order. These rows are
+//! shared by many writes of a tenant, so each key has up to 16 rows (see
+//! [`shard`]), taking their locks late keeps them held briefly, and taking
+//! them in one order everywhere (counters, enrolled counters, heads,
+//! enrolled heads, each sorted) means two writes moving users in opposite
+//! directions (active → blocked, blocked → active) cannot deadlock.
 
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
@@ -110,11 +110,18 @@ impl Counts {
 
     /// Takes over the changes of another operation of the same write.
     pub(crate) fn merge(&mut self, other: Counts) {
-        for (k, v) in other.users {
-            *self.users.entry(k).or_default() += v;
-        }
+        let add_all = |to: &mut BTreeMap<CountKey, i64>, from: BTreeMap<CountKey, i64>| {
+            for (k, v) in from {
+                *to.entry(k).or_default() += v;
+            }
+        };
+        add_all(&mut self.users, other.users);
+        add_all(&mut self.mfa_users, other.mfa_users);
         for (k, v) in other.heads {
             *self.heads.entry(k).or_default() += v;
+        }
+        for (k, v) in other.mfa_heads {
+            *self.mfa_heads.entry(k).or_default() += v;
         }
     }
 
@@ -139,6 +146,18 @@ impl Counts {
     }
 }
 
+/// The row of its key a write adds to: one of 16, after the server process
+/// of its connection, so that concurrent writes of a tenant mostly add to
+/// different rows, while every change of one transaction goes to the same
+/// row of each key (two transactions taking one key's rows in opposite
+/// orders could deadlock).
+macro_rules! shard {
+    () => {
+        "(pg_backend_pid() % 16)::smallint"
+    };
+}
+use shard;
+
 /// The statement adding counter changes to a table (`user_counts` or
 /// `mfa_counts`). UNNEST keeps the arrays' (sorted) order, and INSERT takes
 /// the row locks in the order its rows arrive.
@@ -147,9 +166,12 @@ macro_rules! upsert_counts {
         concat!(
             "INSERT INTO ",
             $table,
-            " (tenant_key, state, archived, n) \
-             SELECT * FROM UNNEST($1::bigint[], $2::smallint[], $3::boolean[], $4::bigint[]) \
-             ON CONFLICT (tenant_key, state, archived) DO UPDATE SET n = ",
+            " (tenant_key, state, archived, shard, n) \
+             SELECT t, s, a, ",
+            shard!(),
+            ", n FROM UNNEST($1::bigint[], $2::smallint[], $3::boolean[], \
+             $4::bigint[]) AS u (t, s, a, n) \
+             ON CONFLICT (tenant_key, state, archived, shard) DO UPDATE SET n = ",
             $table,
             ".n + excluded.n"
         )
@@ -164,10 +186,12 @@ macro_rules! upsert_heads {
         concat!(
             "INSERT INTO ",
             $table,
-            " (tenant_key, level, head, state, archived, n) \
-             SELECT * FROM UNNEST($1::bigint[], $2::smallint[], $3::text[], $4::smallint[], $5::boolean[], \
-             $6::bigint[]) \
-             ON CONFLICT (tenant_key, level, head, state, archived) DO UPDATE SET n = ",
+            " (tenant_key, level, head, state, archived, shard, n) \
+             SELECT t, l, h, s, a, ",
+            shard!(),
+            ", n FROM UNNEST($1::bigint[], $2::smallint[], $3::text[], \
+             $4::smallint[], $5::boolean[], $6::bigint[]) AS u (t, l, h, s, a, n) \
+             ON CONFLICT (tenant_key, level, head, state, archived, shard) DO UPDATE SET n = ",
             $table,
             ".n + excluded.n"
         )

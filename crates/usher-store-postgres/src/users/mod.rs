@@ -1,7 +1,7 @@
 //! The user aggregate ([`UserStore`]): rows, writes and their effects,
 //! counters, the search index, lists and SCIM searches.
 
-mod batch;
+pub(crate) mod batch;
 pub(crate) mod counts;
 pub(crate) mod effects;
 pub(crate) mod index;

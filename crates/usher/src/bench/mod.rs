@@ -14,6 +14,7 @@ mod jobs;
 mod load;
 mod mfa;
 mod names;
+mod raw;
 mod report;
 mod scim;
 mod seed;
@@ -81,6 +82,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         > 0
     {}
 
+    if !url.starts_with("sqlite") && args.creates > 0 {
+        raw::run(&url, args.creates, args.concurrency).await?;
+    }
     users::run(&client, &base, &auth, &expected, &args).await?;
     if args.scim {
         scim::run(

@@ -1,76 +1,18 @@
-//! The audit log: appending to a chain under its head's row lock, and
-//! reading.
-//!
-//! Appends from several processes are ordered by the lock on the chain's
-//! `audit_heads` row, taken as the last step of each write transaction so
-//! that it is held only until the commit right after.
+//! The audit log: reading, after sealing what is pending (see `seal`).
+
+mod seal;
+
+pub(crate) use seal::{append, append_all};
 
 use crate::error::{has_nul, unavailable};
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
-use usher_core::audit::{AuditDraft, GENESIS_HASH, StoredLink};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use usher_core::audit::{AuditDraft, StoredLink};
 use usher_core::listing::{AuditQuery, Cursor, Page};
 use usher_core::store::{AuditStore, ChainHead};
 use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
-
-/// Locks a chain's head and answers its sequence number and hash.
-async fn lock_head(
-    c: &mut PgConnection,
-    chain: TenantId,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
-        .bind(chain.uuid())
-        .fetch_optional(c)
-        .await
-}
-
-/// Seals `draft` as the next event of its chain and stores it.
-pub(crate) async fn append(c: &mut PgConnection, draft: AuditDraft) -> Result<(), sqlx::Error> {
-    let chain = draft.chain();
-    let (seq, prev) = match lock_head(c, chain).await? {
-        Some(head) => head,
-        None => {
-            // A chain's first event. Two writers may both get here; the
-            // conflict clause lets one insert and makes the other wait for
-            // it, and both then lock the one row.
-            sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-                .bind(chain.uuid())
-                .bind(GENESIS_HASH)
-                .execute(&mut *c)
-                .await?;
-            lock_head(c, chain).await?.ok_or_else(|| {
-                sqlx::Error::Protocol("the audit head vanished while locked".into())
-            })?
-        }
-    };
-    let event = draft.seal(seq + 1, &prev);
-    // PostgreSQL text cannot hold NUL. Actors, actions and targets are ids
-    // and validated names, so none is expected; should one slip through,
-    // only these filter columns get U+FFFD, while the payload (where JSON
-    // escapes NUL) keeps the exact value the hash covers.
-    let filter = |s: &str| s.replace('\0', "\u{fffd}");
-    sqlx::query(
-        "WITH event AS (\
-           INSERT INTO audit_events (chain, seq, id, occurred_at, actor_id, action, target_id, outcome, payload, hash) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
-         UPDATE audit_heads SET seq = $2, hash = $10 WHERE chain = $1",
-    )
-    .bind(chain.uuid())
-    .bind(event.seq)
-    .bind(event.id)
-    .bind(event.draft.occurred_at)
-    .bind(filter(&event.draft.actor.id))
-    .bind(filter(&event.draft.action))
-    .bind(event.draft.target.as_ref().map(|t| filter(&t.id)))
-    .bind(event.draft.outcome.as_str())
-    .bind(&event.payload)
-    .bind(&event.hash)
-    .execute(c)
-    .await?;
-    Ok(())
-}
 
 fn link(r: &sqlx::postgres::PgRow) -> Result<StoredLink, sqlx::Error> {
     Ok(StoredLink {
@@ -111,6 +53,7 @@ pub(crate) async fn list(
     if filters.iter().any(|f| f.as_deref().is_some_and(has_nul)) {
         return Ok(Page::from_window(Vec::new(), 0, 0, &cursor, key));
     }
+    seal::seal_chain(pool, chain).await?;
     // One snapshot for the total and the page.
     let mut tx = pool
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -158,6 +101,7 @@ pub(crate) async fn list(
 
 /// The head of every chain that has events.
 pub(crate) async fn heads(pool: &PgPool) -> Result<Vec<ChainHead>, StoreError> {
+    seal::seal_all(pool).await?;
     let rows: Vec<(Uuid, i64, String)> =
         sqlx::query_as("SELECT chain, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY chain")
             .fetch_all(pool)
@@ -180,6 +124,7 @@ pub(crate) async fn links(
     after: i64,
     limit: u32,
 ) -> Result<Vec<StoredLink>, StoreError> {
+    seal::seal_chain(pool, chain).await?;
     let rows = sqlx::query("SELECT seq, payload, hash FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3")
         .bind(chain.uuid())
         .bind(after)
@@ -211,6 +156,14 @@ impl AuditStore for PostgresStore {
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError> {
         list(self.pool(), chain, query).await
+    }
+
+    fn seals_audit_later(&self) -> bool {
+        true
+    }
+
+    async fn seal_audit(&self) -> Result<u64, StoreError> {
+        seal::seal_all(self.pool()).await
     }
 
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
