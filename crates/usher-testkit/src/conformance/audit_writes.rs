@@ -287,3 +287,48 @@ pub async fn concurrent_writes_keep_every_chain_gapless_and_verifiable(store: Ar
     }
     verify_all_chains(&*store).await;
 }
+
+pub async fn sealing_while_writers_write_puts_each_event_in_its_chain_once(store: Arc<dyn Store>) {
+    let a = tenant(&*store, "acme").await;
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 10 == 0 {
+                // A sealer among the writers (the job, or a reader).
+                store.seal_audit().await.map(|_| ()).map_err(Error::from)
+            } else {
+                store
+                    .append_audit(draft(Some(a.id), "test.sealed", T0))
+                    .await
+                    .map_err(Error::from)
+            }
+        }));
+    }
+    for task in tasks {
+        task.await
+            .expect("the task ran")
+            .expect("the write or seal succeeded");
+    }
+    store.seal_audit().await.expect("sealing succeeded");
+    assert_eq!(
+        store.seal_audit().await.expect("sealing succeeded"),
+        0,
+        "a second seal finds nothing left"
+    );
+    let head = store
+        .audit_heads()
+        .await
+        .expect("heads")
+        .into_iter()
+        .find(|h| h.chain == a.id)
+        .expect("the tenant's chain has a head");
+    let events = chain_events(&*store, a.id).await;
+    assert_eq!(head.seq, events.len() as i64);
+    let sealed = events
+        .iter()
+        .filter(|e| summary(e).0 == "test.sealed")
+        .count();
+    assert_eq!(sealed, 54);
+    verify_all_chains(&*store).await;
+}

@@ -174,6 +174,7 @@ macro_rules! store_conformance_tests {
             audit::audit_events_filter_by_actor_target_action_and_time,
             audit_writes::every_write_records_exactly_one_event_of_its_outcome,
             audit_writes::concurrent_writes_keep_every_chain_gapless_and_verifiable,
+            audit_writes::sealing_while_writers_write_puts_each_event_in_its_chain_once,
 
             passwords::a_user_created_with_a_password_hash_holds_it_verbatim,
             passwords::a_password_write_with_an_edit_replaces_the_hash_and_not_the_version,
