@@ -26,7 +26,8 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListJobsQuery {
-    /// `invitation_sweep`, `mail_delivery`, `bulk_run`, `job_purge` or `noop`.
+    /// `invitation_sweep`, `mail_delivery`, `bulk_run`, `import_run`, `job_purge`,
+    /// `audit_seal` or `noop`.
     pub kind: Option<String>,
     /// `queued`, `running`, `completed` or `failed`.
     pub state: Option<String>,
