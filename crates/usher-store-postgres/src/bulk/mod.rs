@@ -1,5 +1,6 @@
 //! Bulk processes and imports ([`BulkStore`]).
 
+mod batched;
 mod import;
 mod processes;
 mod records;

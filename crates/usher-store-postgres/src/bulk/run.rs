@@ -6,10 +6,12 @@
 //!
 //! Everything a chunk's rows share is written once, at its end, in one
 //! statement each: which rows still wait, the counters, the audit events,
-//! the rows' outcomes. The shared rows (the counters) are locked only for
+//! the rows' outcomes; a chunk of edits and actions writes its users' rows
+//! as a batch too (`batched`). The shared rows (the counters) are locked only for
 //! that moment, so a chunk can be large without holding up the tenant's
 //! other writes.
 
+use super::batched;
 use super::processes::fetch;
 use crate::audit;
 use crate::error::{DbExt, unavailable};
@@ -51,14 +53,34 @@ pub(crate) async fn run(
 
 /// What a chunk writes at its end.
 #[derive(Default)]
-struct Chunk {
-    counts: Counts,
-    events: Vec<AuditDraft>,
+pub(super) struct Chunk {
+    pub(super) counts: Counts,
+    pub(super) events: Vec<AuditDraft>,
     lines: Vec<i32>,
     outcomes: Vec<&'static str>,
     messages: Vec<Option<String>>,
     processed: i32,
     skipped: i32,
+}
+
+impl Chunk {
+    /// Records how the row at `line` ended.
+    pub(super) fn record(&mut self, line: u32, result: Result<(), Error>) {
+        let (outcome, message) = match result {
+            Ok(()) => {
+                self.processed += 1;
+                (PROCESSED, None)
+            }
+            Err(e) => {
+                self.skipped += 1;
+                let (code, message) = refusal_outcome(&e);
+                (code, Some(message))
+            }
+        };
+        self.lines.push(line as i32);
+        self.outcomes.push(outcome);
+        self.messages.push(message);
+    }
 }
 
 async fn run_in(
@@ -85,26 +107,18 @@ async fn run_in(
     .db()?
     .into_iter()
     .collect();
+    let steps: Vec<BulkStep> = steps
+        .into_iter()
+        .filter(|s| waiting.contains(&(s.line as i32)))
+        .collect();
     let mut chunk = Chunk::default();
-    for step in steps {
-        let line = step.line as i32;
-        if !waiting.contains(&line) {
-            continue;
+    if batched::batchable(&steps) {
+        batched::run(c, &mut chunk, tk, current.tenant_id, steps).await?;
+    } else {
+        for step in steps {
+            let result = apply(c, &mut chunk, tk, current.tenant_id, step.op).await?;
+            chunk.record(step.line, result);
         }
-        let (outcome, message) = match apply(c, &mut chunk, tk, current.tenant_id, step.op).await? {
-            Ok(()) => {
-                chunk.processed += 1;
-                (PROCESSED, None)
-            }
-            Err(e) => {
-                chunk.skipped += 1;
-                let (code, message) = refusal_outcome(&e);
-                (code, Some(message))
-            }
-        };
-        chunk.lines.push(line);
-        chunk.outcomes.push(outcome);
-        chunk.messages.push(message);
     }
     finish(c, process_id, chunk).await?;
     fetch(c, tk, process_id, false)

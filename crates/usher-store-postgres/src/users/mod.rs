@@ -10,6 +10,7 @@ pub(crate) mod ops;
 pub(crate) mod rows;
 pub(crate) mod search;
 mod totals;
+pub(crate) mod update_many;
 pub(crate) mod write;
 
 use crate::{PostgresStore, detached};

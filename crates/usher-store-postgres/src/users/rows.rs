@@ -134,6 +134,28 @@ pub(crate) async fn users_by_ids(
         .collect()
 }
 
+/// The users of a tenant among `ids`, locked `FOR UPDATE` in key order:
+/// two writers locking overlapping sets take the rows in the same order,
+/// so one waits for the other instead of both for each other.
+pub(crate) async fn lock_users(
+    c: &mut sqlx::PgConnection,
+    tenant_key: i64,
+    tenant_id: TenantId,
+    ids: &[UserId],
+) -> Result<Vec<StoredUser>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ANY($1) AND tenant_key = $2 ORDER BY key FOR UPDATE"
+    ))
+    .bind(uuids(ids))
+    .bind(tenant_key)
+    .fetch_all(c)
+    .await
+    .map_err(unavailable)?;
+    rows.iter().map(|r| stored_user(r, tenant_id)).collect()
+}
+
 pub(crate) async fn user_by_email<'c>(
     e: impl PgExecutor<'c>,
     tenant_key: i64,

@@ -109,7 +109,58 @@ pub(crate) async fn check_attribute_names(
     errors.into_result(())
 }
 
-/// Rewrites a changed user's row and what derives from it.
+/// What an update of a user rewrites beside the user's own row.
+pub(crate) struct Rewrite {
+    /// The search blob after the update.
+    pub blob: String,
+    /// Whether the search rows are rewritten (their terms or filter columns
+    /// change).
+    pub reindex: bool,
+    /// Custom attribute names the user gains and loses.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Rewrite {
+    pub(crate) fn of(before: &StoredUser, u: &User) -> Self {
+        let old = &before.user;
+        let blob = search_blob(u);
+        let filters_changed = old.stored_state != u.stored_state
+            || old.archived != u.archived
+            || old.mfa_enrolled != u.mfa_enrolled
+            || old.invitation_expires_at != u.invitation_expires_at
+            || old.email.normalized() != u.email.normalized();
+        let reindex = filters_changed || before.search_blob != blob;
+        let added = u
+            .attributes
+            .keys()
+            .filter(|k| !old.attributes.contains_key(*k))
+            .cloned()
+            .collect();
+        let removed = old
+            .attributes
+            .keys()
+            .filter(|k| !u.attributes.contains_key(*k))
+            .cloned()
+            .collect();
+        Self {
+            blob,
+            reindex,
+            added,
+            removed,
+        }
+    }
+
+    /// Moves the user between the counters when its place changed.
+    pub(crate) fn count(counts: &mut Counts, tk: i64, old: &User, u: &User) {
+        let place = |u: &User| (u.stored_state, u.archived, u.mfa_enrolled);
+        if place(old) != place(u) {
+            counts.add(tk, old.stored_state, old.archived, old.mfa_enrolled, -1);
+            counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
+        }
+    }
+}
+
 pub(crate) async fn update(
     c: &mut PgConnection,
     counts: &mut Counts,
@@ -118,19 +169,14 @@ pub(crate) async fn update(
     u: &User,
 ) -> Result<(), Error> {
     let old = &before.user;
-    let attributes_changed = old.attributes.keys().ne(u.attributes.keys());
-    let added: Vec<&String> = u
-        .attributes
-        .keys()
-        .filter(|k| !old.attributes.contains_key(*k))
-        .collect();
+    let rewrite = Rewrite::of(before, u);
     // Checked before the first write, as in `insert`. Only the added names
     // need their definitions checked (and locked): the ones the user
     // already holds exist, since a definition cannot be removed while
     // values exist. Locking those too would let this write and a purge of
     // one of them wait for each other.
+    let added: Vec<&String> = rewrite.added.iter().collect();
     check_attribute_names(c, tk, &added).await?;
-    let blob = search_blob(u);
     sqlx::query(
         "UPDATE users SET email = $2, email_norm = $3, first_name = $4, last_name = $5, phone = $6, \
          personal_email = $7, username = $8, username_norm = $9, language = $10, state = $11, \
@@ -153,7 +199,7 @@ pub(crate) async fn update(
     .bind(u.archived)
     .bind(u.external_id.as_ref().map(|v| v.as_str()))
     .bind(Json(&u.attributes))
-    .bind(&blob)
+    .bind(&rewrite.blob)
     .bind(u.updated_at)
     .bind(u.signup_completed_at)
     .bind(u.last_login_at)
@@ -164,31 +210,18 @@ pub(crate) async fn update(
     .execute(&mut *c)
     .await
     .map_err(constraint)?;
-    let filters_changed = old.stored_state != u.stored_state
-        || old.archived != u.archived
-        || old.mfa_enrolled != u.mfa_enrolled
-        || old.invitation_expires_at != u.invitation_expires_at
-        || old.email.normalized() != u.email.normalized();
-    if filters_changed || before.search_blob != blob {
+    if rewrite.reindex {
         delete_search_rows(c, counts, tk, before).await.db()?;
-        insert_search_rows(c, counts, tk, before.key, u, &blob)
+        insert_search_rows(c, counts, tk, before.key, u, &rewrite.blob)
             .await
             .db()?;
     }
-    if attributes_changed {
-        let removed: Vec<&String> = old
-            .attributes
-            .keys()
-            .filter(|k| !u.attributes.contains_key(*k))
-            .collect();
+    if !rewrite.added.is_empty() || !rewrite.removed.is_empty() {
+        let removed: Vec<&String> = rewrite.removed.iter().collect();
         unindex_attributes(c, tk, before.key, &removed).await.db()?;
         index_attributes(c, tk, before.key, &added).await.db()?;
     }
-    let place = |u: &User| (u.stored_state, u.archived, u.mfa_enrolled);
-    if place(old) != place(u) {
-        counts.add(tk, old.stored_state, old.archived, old.mfa_enrolled, -1);
-        counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
-    }
+    Rewrite::count(counts, tk, old, u);
     Ok(())
 }
 

@@ -402,3 +402,92 @@ pub async fn a_bulk_delete_runs_and_a_moved_version_reads_as_changed_data(store:
     let event = last_event(&*store, t.id).await;
     assert_refused_event(&event, "user.delete", "version_mismatch");
 }
+
+pub async fn a_row_the_database_refuses_ends_only_that_row_of_its_chunk(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "acme").await;
+    let active = |email: &str| UserBuilder::new(t.id, email).active().build();
+    let ann = create(&*store, active("ann@example.com")).await;
+    let bob = create(&*store, active("bob@example.com")).await;
+    let cat = create(&*store, active("cat@example.com")).await;
+    let p = process(t.id, BulkAction::Block, 3, 0);
+    store_process(
+        &*store,
+        &p,
+        vec![row(2, Some(&ann)), row(3, Some(&bob)), row(4, Some(&cat))],
+    )
+    .await;
+    start(&*store, &p).await;
+    // Bob's write passes every check the action makes and is refused only
+    // by the store: cat holds the email it asks for.
+    let take_cats_email = BulkOp::Write(write(
+        t.id,
+        bob.id,
+        Some(bob.version),
+        at(3),
+        "user.update",
+        |user| {
+            user.email =
+                usher_core::user::fields::Email::parse("email", "CAT@example.com").expect("valid");
+            Ok(Effects::default())
+        },
+    ));
+    let steps = vec![
+        BulkStep {
+            line: 2,
+            op: block(&ann, ann.version),
+        },
+        BulkStep {
+            line: 3,
+            op: take_cats_email,
+        },
+        BulkStep {
+            line: 4,
+            op: block(&cat, cat.version),
+        },
+    ];
+    let after = store.run_bulk(t.id, p.id, steps).await.expect("run");
+    assert_eq!((after.processed, after.skipped), (2, 1));
+    let rows = store.bulk_rows(p.id, 0, 10, false).await.expect("rows");
+    let outcomes: Vec<Option<&str>> = rows.iter().map(|r| r.outcome.as_deref()).collect();
+    assert_eq!(
+        outcomes,
+        vec![Some("processed"), Some("email_taken"), Some("processed")]
+    );
+    for (u, state) in [
+        (&ann, UserState::Blocked),
+        (&bob, UserState::Active),
+        (&cat, UserState::Blocked),
+    ] {
+        let now = store
+            .get_user(t.id, u.id)
+            .await
+            .expect("get")
+            .expect("user");
+        assert_eq!(now.stored_state, state, "{}", u.email.as_str());
+        assert_eq!(now.email.as_str(), u.email.as_str());
+    }
+    let universe = [
+        store
+            .get_user(t.id, ann.id)
+            .await
+            .expect("get")
+            .expect("ann"),
+        store
+            .get_user(t.id, bob.id)
+            .await
+            .expect("get")
+            .expect("bob"),
+        store
+            .get_user(t.id, cat.id)
+            .await
+            .expect("get")
+            .expect("cat"),
+    ];
+    for state in std::iter::once(None).chain(UserState::ALL.into_iter().map(Some)) {
+        let mut q = query(at(4));
+        q.search = Some(prefix("cat"));
+        q.state = state;
+        assert_query_answers(&*store, t.id, &universe, &q, "after the chunk").await;
+    }
+    verify_all_chains(&*store).await;
+}

@@ -199,6 +199,7 @@ macro_rules! store_conformance_tests {
             bulk::a_bulk_process_is_stored_with_its_rows_and_listed_newest_first,
             bulk::a_bulk_process_moves_only_from_the_states_named,
             bulk::a_bulk_chunk_runs_each_row_once_with_its_outcome_and_audit,
+            bulk::a_row_the_database_refuses_ends_only_that_row_of_its_chunk,
             bulk::a_bulk_delete_runs_and_a_moved_version_reads_as_changed_data,
             scim::user_searches_test_columns_in_the_database,
             scim::groups_keep_members_of_their_tenant_and_lose_deleted_users,
