@@ -10,8 +10,9 @@
 
 use super::run::Chunk;
 use crate::error::DbExt;
+use crate::sessions::session::end_all_of;
 use crate::users::counts::Counts;
-use crate::users::effects::apply_effects;
+use crate::users::effects::{apply_effects, revoke_access_of};
 use crate::users::rows::lock_users;
 use crate::users::update_many::{Update, update_many};
 use crate::users::write;
@@ -216,14 +217,36 @@ async fn write_batch(
         .filter_map(|e| e.state.as_ref().ok().and_then(|p| p.update.as_ref()))
         .collect();
     update_many(c, counts, tk, &updates).await?;
+    // Ending access (a disable, a block of some kinds) is the one effect
+    // most rows of a chunk share: done for all of them at once. Rows with
+    // other effects (links, mails) have all of theirs applied one by one.
+    let (mut revoke_keys, mut revoke_ids, mut end_keys) = (Vec::new(), Vec::new(), Vec::new());
     for entry in entries.iter_mut() {
         let Ok(p) = &entry.state else { continue };
-        if p.effects.is_empty() {
+        let e = &p.effects;
+        if e.is_empty() {
             continue;
         }
-        apply_effects(c, tk, p.key, p.user_id, &p.effects, p.now, &mut entry.draft)
-            .await
-            .db()?;
+        let only_ends_access = e.new_session.is_none()
+            && e.new_link.is_none()
+            && e.mail.is_none()
+            && e.password.is_none();
+        if !only_ends_access {
+            apply_effects(c, tk, p.key, p.user_id, e, p.now, &mut entry.draft)
+                .await
+                .db()?;
+        } else if e.revoke_access {
+            revoke_keys.push(p.key);
+            revoke_ids.push(p.user_id);
+        } else {
+            end_keys.push(p.key);
+        }
+    }
+    if !revoke_keys.is_empty() {
+        revoke_access_of(c, &revoke_keys, &revoke_ids).await.db()?;
+    }
+    if !end_keys.is_empty() {
+        end_all_of(c, &end_keys).await.db()?;
     }
     Ok(())
 }

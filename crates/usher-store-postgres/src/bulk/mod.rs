@@ -20,9 +20,10 @@ use usher_core::{BulkProcessId, Error, ImportId, StoreError, TenantId};
 impl BulkStore for PostgresStore {
     /// A chunk locks only its own process and users, and the shared
     /// counters for the moment before its commit (see `run`), so its size
-    /// is a trade between the commits saved and the work a crash repeats.
+    /// is a trade between the commits saved and how long a cancel or a
+    /// crash waits for the chunk running: as on SQLite.
     fn bulk_chunk_rows(&self) -> usize {
-        2000
+        1000
     }
 
     async fn create_bulk(

@@ -89,7 +89,7 @@ pub(crate) async fn enqueue(
 /// Stops a user's queued mails (of one kind, or all) from going out.
 pub(crate) async fn cancel_queued(
     c: &mut PgConnection,
-    user_id: UserId,
+    user_ids: &[UserId],
     kind: Option<LinkKind>,
     why: &str,
 ) -> Result<(), sqlx::Error> {
@@ -100,9 +100,9 @@ pub(crate) async fn cancel_queued(
     };
     sqlx::query(
         "UPDATE outbox SET state = 'failed', last_error = $3, next_attempt_at = NULL, link = NULL \
-         WHERE user_id = $1 AND kind = ANY($2) AND state = 'queued'",
+         WHERE user_id = ANY($1) AND kind = ANY($2) AND state = 'queued'",
     )
-    .bind(user_id.uuid())
+    .bind(user_ids.iter().map(|u| u.uuid()).collect::<Vec<_>>())
     .bind(kinds)
     .bind(why)
     .execute(c)

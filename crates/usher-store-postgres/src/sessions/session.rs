@@ -95,8 +95,16 @@ pub(crate) async fn insert(
 
 /// Ends every session of a user (disable, delete).
 pub(crate) async fn end_all(c: &mut PgConnection, user_key: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_key = $1")
-        .bind(user_key)
+    end_all_of(c, &[user_key]).await
+}
+
+/// Ends every session of these users.
+pub(crate) async fn end_all_of(
+    c: &mut PgConnection,
+    user_keys: &[i64],
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_key = ANY($1)")
+        .bind(user_keys)
         .execute(&mut *c)
         .await?
         .rows_affected())

@@ -43,14 +43,23 @@ pub(crate) async fn revoke_access(
     user_key: i64,
     user_id: UserId,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM links WHERE user_key = $1")
-        .bind(user_key)
+    revoke_access_of(c, &[user_key], &[user_id]).await
+}
+
+/// [`revoke_access`] for many users (their keys and ids) at once.
+pub(crate) async fn revoke_access_of(
+    c: &mut PgConnection,
+    user_keys: &[i64],
+    user_ids: &[UserId],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM links WHERE user_key = ANY($1)")
+        .bind(user_keys)
         .execute(&mut *c)
         .await?;
-    crate::sessions::session::end_all(c, user_key).await?;
+    crate::sessions::session::end_all_of(c, user_keys).await?;
     crate::links::outbox::cancel_queued(
         c,
-        user_id,
+        user_ids,
         None,
         "cancelled: the user's access was revoked",
     )
@@ -77,7 +86,7 @@ pub(crate) async fn apply_effects(
         // The older link dies with its mail, if that is still waiting.
         crate::links::outbox::cancel_queued(
             c,
-            user_id,
+            &[user_id],
             Some(link.kind),
             "cancelled: a newer link was sent",
         )

@@ -207,9 +207,17 @@ async fn a_cancel_mid_run_stops_before_the_next_chunk_and_shows_progress() {
     assert_eq!(res.status(), 200);
     let cancelled = body(res).await;
     assert_eq!(cancelled["state"], "cancelled");
-    // Whatever chunk was running finishes; nothing runs after it.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let after = body(app.get(&format!("{BASE}/{pid}")).await).await;
+    // Whatever chunk was running finishes (however long a loaded machine
+    // takes for it); nothing runs after it.
+    let mut after = body(app.get(&format!("{BASE}/{pid}")).await).await;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = body(app.get(&format!("{BASE}/{pid}")).await).await;
+        if now["processed"] == after["processed"] {
+            break;
+        }
+        after = now;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let later = body(app.get(&format!("{BASE}/{pid}")).await).await;
     assert_eq!(
