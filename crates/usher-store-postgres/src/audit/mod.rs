@@ -2,7 +2,7 @@
 
 mod seal;
 
-pub(crate) use seal::{append, append_all};
+pub(crate) use seal::{Pending, append, append_all, insert_pending};
 
 use crate::error::{has_nul, unavailable};
 use crate::{PostgresStore, detached};

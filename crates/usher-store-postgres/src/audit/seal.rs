@@ -39,48 +39,85 @@ pub(crate) async fn append_all(
     if drafts.is_empty() {
         return Ok(());
     }
-    // PostgreSQL text cannot hold NUL. Actors, actions and targets are ids
-    // and validated names, so none is expected; should one slip through,
-    // only these filter columns get U+FFFD, while the body (where JSON
-    // escapes NUL) keeps the exact value the hash will cover.
-    let filter = |s: &str| s.replace('\0', "\u{fffd}");
-    let n = drafts.len();
-    let (mut chain, mut occurred_at, mut actor_id) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut action, mut target_id, mut outcome, mut body) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for d in &drafts {
-        chain.push(d.chain().uuid());
-        occurred_at.push(d.occurred_at);
-        actor_id.push(filter(&d.actor.id));
-        action.push(filter(&d.action));
-        target_id.push(d.target.as_ref().map(|t| filter(&t.id)));
-        outcome.push(d.outcome.as_str());
-        body.push(d.body());
-    }
-    // WITH ORDINALITY keeps the drafts' order in the ids they are given.
-    sqlx::query(
-        "INSERT INTO audit_pending (chain, occurred_at, actor_id, action, target_id, outcome, body) \
-         SELECT c, o, a, n, t, r, b FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], \
-           $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS d (c, o, a, n, t, r, b, i) ORDER BY i",
-    )
-    .bind(chain)
-    .bind(occurred_at)
-    .bind(actor_id)
-    .bind(action)
-    .bind(target_id)
-    .bind(outcome)
-    .bind(body)
-    .execute(c)
-    .await?;
+    let statement = insert_pending!("$1", "$2", "$3", "$4", "$5", "$6", "$7");
+    Pending::of(&drafts)
+        .bind(sqlx::query(statement))
+        .execute(c)
+        .await?;
     Ok(())
+}
+
+/// The statement adding pending events; `$c` … `$b` name its parameters
+/// holding the columns [`Pending::bind`] binds. WITH ORDINALITY keeps the
+/// drafts' order in the ids they are given.
+macro_rules! insert_pending {
+    ($c:literal, $o:literal, $a:literal, $n:literal, $t:literal, $r:literal, $b:literal) => {
+        concat!(
+            "INSERT INTO audit_pending (chain, occurred_at, actor_id, action, target_id, outcome, body) \
+             SELECT c, o, a, n, t, r, b FROM UNNEST(",
+            $c,
+            "::uuid[], ",
+            $o,
+            "::timestamptz[], ",
+            $a,
+            "::text[], ",
+            $n,
+            "::text[], ",
+            $t,
+            "::text[], ",
+            $r,
+            "::text[], ",
+            $b,
+            "::text[]) WITH ORDINALITY AS d (c, o, a, n, t, r, b, i) ORDER BY i"
+        )
+    };
+}
+pub(crate) use insert_pending;
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Pending events by column.
+pub(crate) struct Pending {
+    chain: Vec<Uuid>,
+    occurred_at: Vec<time::OffsetDateTime>,
+    actor_id: Vec<String>,
+    action: Vec<String>,
+    target_id: Vec<Option<String>>,
+    outcome: Vec<&'static str>,
+    body: Vec<String>,
+}
+
+impl Pending {
+    pub(crate) fn of(drafts: &[AuditDraft]) -> Self {
+        // PostgreSQL text cannot hold NUL. Actors, actions and targets are
+        // ids and validated names, so none is expected; should one slip
+        // through, only these filter columns get U+FFFD, while the body
+        // (where JSON escapes NUL) keeps the exact value the hash will cover.
+        let filter = |s: &str| s.replace('\0', "\u{fffd}");
+        Self {
+            chain: drafts.iter().map(|d| d.chain().uuid()).collect(),
+            occurred_at: drafts.iter().map(|d| d.occurred_at).collect(),
+            actor_id: drafts.iter().map(|d| filter(&d.actor.id)).collect(),
+            action: drafts.iter().map(|d| filter(&d.action)).collect(),
+            target_id: drafts
+                .iter()
+                .map(|d| d.target.as_ref().map(|t| filter(&t.id)))
+                .collect(),
+            outcome: drafts.iter().map(|d| d.outcome.as_str()).collect(),
+            body: drafts.iter().map(AuditDraft::body).collect(),
+        }
+    }
+
+    /// Binds the seven arrays [`insert_pending`] reads, in its order.
+    pub(crate) fn bind(self, q: Query<'_>) -> Query<'_> {
+        q.bind(self.chain)
+            .bind(self.occurred_at)
+            .bind(self.actor_id)
+            .bind(self.action)
+            .bind(self.target_id)
+            .bind(self.outcome)
+            .bind(self.body)
+    }
 }
 
 /// Locks a chain's head, creating it for the chain's first event, and

@@ -133,16 +133,136 @@ impl Counts {
         self.mfa_heads.clear();
     }
 
-    /// Applies the pending changes, in key order, and forgets them.
+    /// The pending changes by table, in key order; forgotten here.
+    pub(crate) fn take(&mut self) -> Changes {
+        Changes {
+            users: CountColumns::of(std::mem::take(&mut self.users)),
+            mfa_users: CountColumns::of(std::mem::take(&mut self.mfa_users)),
+            heads: HeadColumns::of(std::mem::take(&mut self.heads)),
+            mfa_heads: HeadColumns::of(std::mem::take(&mut self.mfa_heads)),
+        }
+    }
+
+    /// Applies the pending changes, in key order, and forgets them: one
+    /// statement a table that changed. (A write that also records an
+    /// audit event does both in one statement: `crate::write`.)
     pub(crate) async fn flush(&mut self, c: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let users = std::mem::take(&mut self.users);
-        flush_users(c, upsert_counts!("user_counts"), users).await?;
-        let mfa_users = std::mem::take(&mut self.mfa_users);
-        flush_users(c, upsert_counts!("mfa_counts"), mfa_users).await?;
-        let heads = std::mem::take(&mut self.heads);
-        flush_heads(c, upsert_heads!("search_heads"), heads).await?;
-        let mfa_heads = std::mem::take(&mut self.mfa_heads);
-        flush_heads(c, upsert_heads!("mfa_search_heads"), mfa_heads).await
+        let changes = self.take();
+        let tables = [
+            (
+                changes.users,
+                upsert_counts!("user_counts", "$1", "$2", "$3", "$4"),
+            ),
+            (
+                changes.mfa_users,
+                upsert_counts!("mfa_counts", "$1", "$2", "$3", "$4"),
+            ),
+        ];
+        for (columns, upsert) in tables {
+            if !columns.is_empty() {
+                columns.bind(sqlx::query(upsert)).execute(&mut *c).await?;
+            }
+        }
+        let tables = [
+            (
+                changes.heads,
+                upsert_heads!("search_heads", "$1", "$2", "$3", "$4", "$5", "$6"),
+            ),
+            (
+                changes.mfa_heads,
+                upsert_heads!("mfa_search_heads", "$1", "$2", "$3", "$4", "$5", "$6"),
+            ),
+        ];
+        for (columns, upsert) in tables {
+            if !columns.is_empty() {
+                columns.bind(sqlx::query(upsert)).execute(&mut *c).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Pending changes by table, each by column.
+pub(crate) struct Changes {
+    pub users: CountColumns,
+    pub mfa_users: CountColumns,
+    pub heads: HeadColumns,
+    pub mfa_heads: HeadColumns,
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Counter changes by column, in key order, without the ones that cancel out.
+#[derive(Default)]
+pub(crate) struct CountColumns {
+    tenants: Vec<i64>,
+    states: Vec<i16>,
+    archived: Vec<bool>,
+    deltas: Vec<i64>,
+}
+
+impl CountColumns {
+    fn of(pending: BTreeMap<CountKey, i64>) -> Self {
+        let mut c = Self::default();
+        for ((t, s, a), d) in pending.into_iter().filter(|(_, d)| *d != 0) {
+            c.tenants.push(t);
+            c.states.push(s);
+            c.archived.push(a);
+            c.deltas.push(d);
+        }
+        c
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+    }
+
+    /// Binds the four arrays [`upsert_counts`] reads, in its order.
+    pub(crate) fn bind(self, q: Query<'_>) -> Query<'_> {
+        q.bind(self.tenants)
+            .bind(self.states)
+            .bind(self.archived)
+            .bind(self.deltas)
+    }
+}
+
+/// Head changes by column, in key order, without the ones that cancel out.
+#[derive(Default)]
+pub(crate) struct HeadColumns {
+    tenants: Vec<i64>,
+    levels: Vec<i16>,
+    heads: Vec<String>,
+    states: Vec<i16>,
+    archived: Vec<bool>,
+    deltas: Vec<i64>,
+}
+
+impl HeadColumns {
+    fn of(pending: BTreeMap<HeadKey, i64>) -> Self {
+        let mut c = Self::default();
+        for ((t, l, h, s, a), d) in pending.into_iter().filter(|(_, d)| *d != 0) {
+            c.tenants.push(t);
+            c.levels.push(l);
+            c.heads.push(h);
+            c.states.push(s);
+            c.archived.push(a);
+            c.deltas.push(d);
+        }
+        c
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+    }
+
+    /// Binds the six arrays [`upsert_heads`] reads, in its order.
+    pub(crate) fn bind(self, q: Query<'_>) -> Query<'_> {
+        q.bind(self.tenants)
+            .bind(self.levels)
+            .bind(self.heads)
+            .bind(self.states)
+            .bind(self.archived)
+            .bind(self.deltas)
     }
 }
 
@@ -156,113 +276,62 @@ macro_rules! shard {
         "(pg_backend_pid() % 16)::smallint"
     };
 }
-use shard;
+pub(crate) use shard;
 
 /// The statement adding counter changes to a table (`user_counts` or
 /// `mfa_counts`). UNNEST keeps the arrays' (sorted) order, and INSERT takes
 /// the row locks in the order its rows arrive.
+/// `$t` … `$n` name the statement's parameters holding the four arrays.
 macro_rules! upsert_counts {
-    ($table:literal) => {
+    ($table:literal, $t:literal, $s:literal, $a:literal, $n:literal) => {
         concat!(
             "INSERT INTO ",
             $table,
-            " (tenant_key, state, archived, shard, n) \
-             SELECT t, s, a, ",
-            shard!(),
-            ", n FROM UNNEST($1::bigint[], $2::smallint[], $3::boolean[], \
-             $4::bigint[]) AS u (t, s, a, n) \
+            " (tenant_key, state, archived, shard, n) SELECT t, s, a, ",
+            $crate::users::counts::shard!(),
+            ", n FROM UNNEST(",
+            $t,
+            "::bigint[], ",
+            $s,
+            "::smallint[], ",
+            $a,
+            "::boolean[], ",
+            $n,
+            "::bigint[]) AS u (t, s, a, n) \
              ON CONFLICT (tenant_key, state, archived, shard) DO UPDATE SET n = ",
             $table,
             ".n + excluded.n"
         )
     };
 }
-use upsert_counts;
+pub(crate) use upsert_counts;
 
 /// The statement adding head changes to a table (`search_heads` or
 /// `mfa_search_heads`); its locks follow the arrays' order as above.
 macro_rules! upsert_heads {
-    ($table:literal) => {
+    ($table:literal, $t:literal, $l:literal, $h:literal, $s:literal, $a:literal, $n:literal) => {
         concat!(
             "INSERT INTO ",
             $table,
-            " (tenant_key, level, head, state, archived, shard, n) \
-             SELECT t, l, h, s, a, ",
-            shard!(),
-            ", n FROM UNNEST($1::bigint[], $2::smallint[], $3::text[], \
-             $4::smallint[], $5::boolean[], $6::bigint[]) AS u (t, l, h, s, a, n) \
+            " (tenant_key, level, head, state, archived, shard, n) SELECT t, l, h, s, a, ",
+            $crate::users::counts::shard!(),
+            ", n FROM UNNEST(",
+            $t,
+            "::bigint[], ",
+            $l,
+            "::smallint[], ",
+            $h,
+            "::text[], ",
+            $s,
+            "::smallint[], ",
+            $a,
+            "::boolean[], ",
+            $n,
+            "::bigint[]) AS u (t, l, h, s, a, n) \
              ON CONFLICT (tenant_key, level, head, state, archived, shard) DO UPDATE SET n = ",
             $table,
             ".n + excluded.n"
         )
     };
 }
-use upsert_heads;
-
-/// Applies counter changes with `upsert` (see [`upsert_counts`]).
-async fn flush_users(
-    c: &mut PgConnection,
-    upsert: &'static str,
-    pending: BTreeMap<CountKey, i64>,
-) -> Result<(), sqlx::Error> {
-    let changes: Vec<_> = pending.into_iter().filter(|(_, d)| *d != 0).collect();
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let (mut tenants, mut states, mut archived, mut deltas) = (vec![], vec![], vec![], vec![]);
-    for ((t, s, a), d) in changes {
-        tenants.push(t);
-        states.push(s);
-        archived.push(a);
-        deltas.push(d);
-    }
-    sqlx::query(upsert)
-        .bind(tenants)
-        .bind(states)
-        .bind(archived)
-        .bind(deltas)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-/// Applies head changes with `upsert` (see [`upsert_heads`]).
-async fn flush_heads(
-    c: &mut PgConnection,
-    upsert: &'static str,
-    pending: BTreeMap<HeadKey, i64>,
-) -> Result<(), sqlx::Error> {
-    let changes: Vec<_> = pending.into_iter().filter(|(_, d)| *d != 0).collect();
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let n = changes.len();
-    let (mut tenants, mut levels, mut heads) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut states, mut archived, mut deltas) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for ((t, l, h, s, a), d) in changes {
-        tenants.push(t);
-        levels.push(l);
-        heads.push(h);
-        states.push(s);
-        archived.push(a);
-        deltas.push(d);
-    }
-    sqlx::query(upsert)
-        .bind(tenants)
-        .bind(levels)
-        .bind(heads)
-        .bind(states)
-        .bind(archived)
-        .bind(deltas)
-        .execute(c)
-        .await?;
-    Ok(())
-}
+pub(crate) use upsert_heads;
