@@ -39,6 +39,9 @@ pub enum MailState {
     Sent,
     /// Given up after repeated failures.
     Failed,
+    /// Not to be sent any more: its link was used, replaced or revoked, or
+    /// its user changed email or is gone (the reason is its `last_error`).
+    Cancelled,
 }
 
 impl MailState {
@@ -47,6 +50,7 @@ impl MailState {
             MailState::Queued => "queued",
             MailState::Sent => "sent",
             MailState::Failed => "failed",
+            MailState::Cancelled => "cancelled",
         }
     }
 
@@ -55,9 +59,20 @@ impl MailState {
             "queued" => Some(MailState::Queued),
             "sent" => Some(MailState::Sent),
             "failed" => Some(MailState::Failed),
+            "cancelled" => Some(MailState::Cancelled),
             _ => None,
         }
     }
+}
+
+/// Why a queued mail was cancelled, as its `last_error` says.
+pub mod cancelled {
+    pub const LINK_USED: &str = "cancelled: the link was used";
+    pub const NEWER_LINK: &str = "cancelled: a newer link was sent";
+    pub const ACCESS_REVOKED: &str = "cancelled: the user's access was revoked";
+    pub const LINK_DEAD: &str = "cancelled: the link was used, replaced or revoked";
+    pub const USER_DELETED: &str = "cancelled: the user was deleted";
+    pub const EMAIL_CHANGED: &str = "cancelled: the user's email changed";
 }
 
 /// A composed mail, ready for the outbox.

@@ -133,11 +133,7 @@ impl From<Error> for ApiError {
             Error::BadRequest { code, message } => {
                 ApiError::new(StatusCode::BAD_REQUEST, *code, message.clone())
             }
-            Error::NotFound(m) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                m.code(),
-                e.to_string().replace('_', " "),
-            ),
+            Error::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m.code(), e.to_string()),
             Error::Conflict {
                 code,
                 field,

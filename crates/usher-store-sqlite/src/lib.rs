@@ -9,6 +9,7 @@ mod audit;
 mod bulk;
 mod checkpoint;
 mod conn;
+mod files;
 mod groups;
 mod jobs;
 mod links;
@@ -52,10 +53,13 @@ impl SqliteStore {
     /// migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            files::private_dir(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
+        files::private_file(path).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))
+        })?;
         let write_conn = conn::open(path).map_err(unavailable)?;
         migrations::run(&write_conn).map_err(unavailable)?;
         conn::tune_writer(&write_conn).map_err(unavailable)?;
@@ -97,6 +101,9 @@ impl SqliteStore {
     /// Copies the live database into `dest` with SQLite's online backup.
     pub async fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
         let dest = dest.to_owned();
+        files::private_file(&dest).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dest.display()))
+        })?;
         self.read(move |c| {
             c.backup(rusqlite::MAIN_DB, &dest, None)?;
             Ok(())
@@ -124,8 +131,9 @@ impl SqliteStore {
         }
         drop(check);
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            files::private_dir(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         }
+        files::private_file(target).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut conn = conn::open(target).map_err(unavailable)?;
         conn.restore(
             rusqlite::MAIN_DB,

@@ -173,6 +173,26 @@ impl Job for Mailer {
         if e.state != MailState::Queued {
             return Ok(());
         }
+        let stale = self
+            .services
+            .stale_mail(&e)
+            .await
+            .map_err(|err| JobFailure::Transient(err.to_string()))?;
+        if let Some(reason) = stale {
+            let at = self.services.clock.now();
+            let draft = AuditContext::new(Actor::system())
+                .draft(Some(e.mail.tenant_id), AuditAction::MailCancel, at)
+                .target("mail", e.mail.id)
+                .details(json!({"kind": e.mail.kind.as_str(), "recipient": e.mail.recipient, "reason": reason}));
+            let outcome = MailOutcome::Cancelled {
+                reason: reason.to_owned(),
+            };
+            store
+                .finish_mail(e.mail.id, outcome, draft)
+                .await
+                .map_err(transient)?;
+            return Ok(());
+        }
         let sent = self.send(&e).await;
         let at = self.services.clock.now();
         // The outbox shows what the job will do next: the same retry time,

@@ -41,6 +41,7 @@ pub enum AuditAction {
     LoginThrottled,
     MailDelivered,
     MailFailed,
+    MailCancel,
     MailRetry,
     OutboxList,
     ScimBulk,
@@ -114,6 +115,7 @@ impl AuditAction {
         AuditAction::LoginThrottled,
         AuditAction::MailDelivered,
         AuditAction::MailFailed,
+        AuditAction::MailCancel,
         AuditAction::MailRetry,
         AuditAction::OutboxList,
         AuditAction::ScimBulk,
@@ -187,6 +189,7 @@ impl AuditAction {
             AuditAction::LoginThrottled => "login.throttled",
             AuditAction::MailDelivered => "mail.delivered",
             AuditAction::MailFailed => "mail.failed",
+            AuditAction::MailCancel => "mail.cancel",
             AuditAction::MailRetry => "mail.retry",
             AuditAction::OutboxList => "outbox.list",
             AuditAction::ScimBulk => "scim.bulk",
@@ -267,6 +270,9 @@ impl AuditAction {
             AuditAction::LoginThrottled => "a login was refused because of the throttle",
             AuditAction::MailDelivered => "the SMTP server accepted a mail",
             AuditAction::MailFailed => "a mail could not be delivered, for good",
+            AuditAction::MailCancel => {
+                "a queued mail was not sent: its link was used, replaced or revoked, or its user changed email or left"
+            }
             AuditAction::MailRetry => "a delivery failed and will be tried again",
             AuditAction::OutboxList => "the outbox was read",
             AuditAction::ScimBulk => "a SCIM /Bulk request was run",

@@ -97,6 +97,22 @@ impl Missing {
             Missing::Import => ErrorCode::ImportNotFound,
         }
     }
+
+    /// What was missing, in words: the subject of the error's text.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Missing::Tenant => "tenant",
+            Missing::User => "user",
+            Missing::Attribute => "custom attribute",
+            Missing::Token => "API token",
+            Missing::Session => "session",
+            Missing::Factor => "second factor",
+            Missing::BulkProcess => "bulk process",
+            Missing::Group => "group",
+            Missing::Job => "job",
+            Missing::Import => "import",
+        }
+    }
 }
 
 /// A failure of the storage backend itself, never caused by client input.
@@ -119,7 +135,7 @@ pub enum Error {
     /// A request parameter outside the body is invalid (cursor, limit, search).
     #[error("{message}")]
     BadRequest { code: ErrorCode, message: String },
-    #[error("{} not found", .0.code())]
+    #[error("{} not found", .0.noun())]
     NotFound(Missing),
     /// The request conflicts with the current state (a refused transition, a
     /// taken email). `field` names the input that collided, if any.

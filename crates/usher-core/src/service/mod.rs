@@ -8,6 +8,7 @@ mod audit;
 mod background;
 mod bulk;
 mod cache;
+mod delivery;
 mod factors;
 mod groups;
 mod import;

@@ -73,6 +73,8 @@ pub enum MailOutcome {
     Retry { error: String, at: OffsetDateTime },
     /// Failed for good.
     Failed { error: String },
+    /// Not sent, for good: `reason` says why (see `MailState::Cancelled`).
+    Cancelled { reason: String },
 }
 
 /// A query of the outbox, newest first; keys are mail ids.

@@ -19,7 +19,7 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListOutboxQuery {
-    /// `queued`, `sent` or `failed`.
+    /// `queued`, `sent`, `failed` or `cancelled`.
     pub state: Option<String>,
     /// Page size, 1 to 200 (default 20).
     pub limit: Option<String>,
@@ -38,7 +38,7 @@ pub struct MailResponse {
     pub subject: String,
     /// The link the mail carries; removed once the mail was delivered.
     pub link: Option<String>,
-    /// `queued`, `sent` or `failed`.
+    /// `queued`, `sent`, `failed` or `cancelled` (with the reason in `last_error`).
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,

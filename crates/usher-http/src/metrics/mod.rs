@@ -136,12 +136,14 @@ impl Metrics {
         self.inner.registry.render().await
     }
 
-    /// Counts a mail delivery attempt by its outcome.
+    /// Counts a mail delivery attempt by its outcome. A cancelled mail was
+    /// never offered to SMTP: not an attempt.
     pub fn count_mail(&self, outcome: &MailOutcome) {
         let label = match outcome {
             MailOutcome::Sent { .. } => MAIL_OUTCOMES[0],
             MailOutcome::Retry { .. } => MAIL_OUTCOMES[1],
             MailOutcome::Failed { .. } => MAIL_OUTCOMES[2],
+            MailOutcome::Cancelled { .. } => return,
         };
         self.inner.mail.with(&[label], Counter::inc);
     }

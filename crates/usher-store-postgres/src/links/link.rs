@@ -110,6 +110,15 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
         if marked.rows_affected() != 1 {
             return Err(invalid_link());
         }
+        // A mail still waiting with this link would carry a dead one.
+        super::outbox::cancel_queued(
+            &mut w.tx,
+            &[before.user.id],
+            Some(wanted),
+            usher_core::mail::cancelled::LINK_USED,
+        )
+        .await
+        .db()?;
         write_password(&mut w.tx, before.key, &PasswordWrite::Set(password_hash), now)
             .await
             .db()?;

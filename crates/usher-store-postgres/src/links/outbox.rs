@@ -99,7 +99,7 @@ pub(crate) async fn cancel_queued(
         None => vec!["invitation", "password_reset"],
     };
     sqlx::query(
-        "UPDATE outbox SET state = 'failed', last_error = $3, next_attempt_at = NULL, link = NULL \
+        "UPDATE outbox SET state = 'cancelled', last_error = $3, next_attempt_at = NULL, link = NULL \
          WHERE user_id = ANY($1) AND kind = ANY($2) AND state = 'queued'",
     )
     .bind(user_ids.iter().map(|u| u.uuid()).collect::<Vec<_>>())
@@ -239,6 +239,17 @@ pub(crate) async fn finish(
             )
             .bind(id.uuid())
             .bind(error)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        MailOutcome::Cancelled { reason } => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'cancelled', last_error = $2, next_attempt_at = NULL, \
+                 lease_until = NULL, link = NULL WHERE id = $1 AND state = 'queued'",
+            )
+            .bind(id.uuid())
+            .bind(reason)
             .execute(&mut *tx)
             .await
             .db()?;

@@ -61,7 +61,7 @@ pub(crate) async fn revoke_access_of(
         c,
         user_ids,
         None,
-        "cancelled: the user's access was revoked",
+        usher_core::mail::cancelled::ACCESS_REVOKED,
     )
     .await
 }
@@ -88,7 +88,7 @@ pub(crate) async fn apply_effects(
             c,
             &[user_id],
             Some(link.kind),
-            "cancelled: a newer link was sent",
+            usher_core::mail::cancelled::NEWER_LINK,
         )
         .await?;
         insert_link(c, tk, user_key, link, now).await?;

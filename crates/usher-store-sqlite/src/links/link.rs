@@ -111,6 +111,14 @@ pub(crate) fn redeem(c: &Connection, tk: i64, r: Redemption) -> Result<User, Err
         if marked != 1 {
             return Err(invalid_link());
         }
+        // A mail still waiting with this link would carry a dead one.
+        super::outbox::cancel_queued(
+            c,
+            before.user.id,
+            Some(wanted),
+            usher_core::mail::cancelled::LINK_USED,
+        )
+        .db()?;
         write_password(c, user_key, &PasswordWrite::Set(password_hash), now).db()?;
         let mut user = before.user.clone();
         if wanted == LinkKind::Invitation {

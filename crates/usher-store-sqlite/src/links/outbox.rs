@@ -90,7 +90,7 @@ pub(crate) fn cancel_queued(
         None => None,
     };
     c.prepare_cached(
-        "UPDATE outbox SET state = 'failed', last_error = ?3, next_attempt_at = NULL, link = NULL \
+        "UPDATE outbox SET state = 'cancelled', last_error = ?3, next_attempt_at = NULL, link = NULL \
          WHERE user_id = ?1 AND kind IN ('invitation', 'password_reset') \
          AND (?2 IS NULL OR kind = ?2) AND state = 'queued'",
     )?
@@ -193,6 +193,15 @@ pub(crate) fn finish(
             )
             .db()?
             .execute(params![id_bytes, error])
+            .db()?;
+        }
+        MailOutcome::Cancelled { reason } => {
+            c.prepare_cached(
+                "UPDATE outbox SET state = 'cancelled', last_error = ?2, next_attempt_at = NULL, \
+                 lease_until = NULL, link = NULL WHERE id = ?1 AND state = 'queued'",
+            )
+            .db()?
+            .execute(params![id_bytes, reason])
             .db()?;
         }
     }

@@ -46,7 +46,7 @@ pub(crate) fn revoke_access(c: &Connection, user_key: i64, user_id: UserId) -> D
         c,
         user_id,
         None,
-        "cancelled: the user's access was revoked",
+        usher_core::mail::cancelled::ACCESS_REVOKED,
     )?;
     Ok(())
 }
@@ -73,7 +73,7 @@ pub(crate) fn apply_effects(
             c,
             user_id,
             Some(link.kind),
-            "cancelled: a newer link was sent",
+            usher_core::mail::cancelled::NEWER_LINK,
         )?;
         insert_link(c, tk, user_key, link, now)?;
     }

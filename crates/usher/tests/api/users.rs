@@ -310,7 +310,13 @@ async fn unknown_users_are_404_and_malformed_ids_are_400() {
         .get(&format!("{USERS}/0190a000-0000-7000-8000-000000000000"))
         .await;
     assert_eq!(res.status().as_u16(), 404);
-    assert_eq!(body(res).await["code"], "user_not_found");
+    let problem = body(res).await;
+    assert_eq!(problem["code"], "user_not_found");
+    // Said once, in words (it once read "user not found not found").
+    assert_eq!(problem["detail"], "user not found");
+    let res = app.get("/api/v1/tenants/nowhere/users").await;
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(body(res).await["detail"], "tenant not found");
     let res = app.get(&format!("{USERS}/not-a-uuid")).await;
     assert_eq!(res.status().as_u16(), 400);
     assert_eq!(body(res).await["code"], "invalid_id");
