@@ -245,14 +245,7 @@ async fn queued_mail_is_delivered_after_a_restart_with_smtp() {
     let app = TestApp::spawn().await;
     app.create_user("default", json!({"email": "later@x.example"}))
         .await;
-    let restarted = TestApp::spawn_on(
-        &app,
-        TestOptions {
-            smtp_url: Some(smtp.url()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let restarted = restart_with_smtp(&app, &smtp).await;
     let mail = &smtp.wait_for("later@x.example", 1).await[0];
     assert!(mail.link("/invite/").is_some());
     // The server received the mail a moment before the job records it sent.
@@ -565,6 +558,18 @@ async fn invitations_redemptions_and_deliveries_are_audited() {
     assert_eq!(success["target"]["id"], u["id"]);
 }
 
+/// `app` started again on its database, now with SMTP.
+async fn restart_with_smtp(app: &TestApp, smtp: &SmtpServer) -> TestApp {
+    TestApp::spawn_on(
+        app,
+        TestOptions {
+            smtp_url: Some(smtp.url()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// The outbox entry of the mail to `email` once it is no longer queued.
 async fn settled_mail(app: &TestApp, email: &str) -> Value {
     for _ in 0..200 {
@@ -601,14 +606,7 @@ async fn an_invitation_accepted_before_smtp_came_is_cancelled_not_sent() {
     );
     assert_eq!(mail["link"], Value::Null, "the dead link is not kept");
 
-    let restarted = TestApp::spawn_on(
-        &app,
-        TestOptions {
-            smtp_url: Some(smtp.url()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let restarted = restart_with_smtp(&app, &smtp).await;
     restarted
         .create_user("default", json!({"email": "henry@x.example"}))
         .await;
@@ -635,14 +633,7 @@ async fn a_queued_invitation_to_an_address_the_user_left_is_cancelled_at_deliver
         )
         .await;
     assert_eq!(res.status().as_u16(), 200);
-    let restarted = TestApp::spawn_on(
-        &app,
-        TestOptions {
-            smtp_url: Some(smtp.url()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let restarted = restart_with_smtp(&app, &smtp).await;
     let mail = settled_mail(&restarted, "ivy@x.example").await;
     assert_eq!(
         (&mail["state"], &mail["last_error"]),
