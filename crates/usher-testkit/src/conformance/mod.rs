@@ -65,7 +65,7 @@ where
 /// `Option<(Arc<dyn Store>, Guard)>`). The calling crate needs `tokio`.
 #[macro_export]
 macro_rules! store_conformance_tests {
-    (@cases $factory:expr; $($module:ident :: $case:ident),* $(,)?) => {
+    (@cases run $factory:expr; $($module:ident :: $case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
@@ -78,8 +78,22 @@ macro_rules! store_conformance_tests {
             }
         )*
     };
-    ($factory:expr) => {
-        $crate::store_conformance_tests!(@cases $factory;
+    (@cases needs_postgres $factory:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: set USHER_TEST_POSTGRES_URL and pass --ignored"]
+            async fn $case() {
+                $crate::conformance::run_case(
+                    stringify!($case),
+                    $factory,
+                    $crate::conformance::$module::$case,
+                )
+                .await;
+            }
+        )*
+    };
+    ($mode:ident, $factory:expr) => {
+        $crate::store_conformance_tests!(@cases $mode $factory;
             jobs::a_claimed_job_is_leased_to_one_owner_until_it_completes,
             jobs::a_job_whose_lease_ran_out_is_taken_over_by_another_owner,
             jobs::a_failed_attempt_waits_for_its_retry_and_a_failed_job_can_be_queued_again,
