@@ -40,7 +40,7 @@ impl fmt::Debug for SecretString {
 #[derive(Debug, Clone, Args, Default)]
 pub struct StoreArgs {
     /// Optional TOML configuration file.
-    #[arg(long, global = true, env = "USHER_CONFIG")]
+    #[arg(long, global = true, env = "USHER_CONFIG", hide_env_values = true)]
     pub config: Option<PathBuf>,
     /// `sqlite://PATH` or `postgres://…` [default: sqlite://./usher-data/usher.db]
     #[arg(
@@ -56,27 +56,32 @@ pub struct StoreArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "USHER_LISTEN")]
+    #[arg(long, env = "USHER_LISTEN", hide_env_values = true)]
     pub listen: Option<String>,
     /// Base URL for links in emails [default: http://{listen}]
-    #[arg(long, env = "USHER_PUBLIC_URL")]
+    #[arg(long, env = "USHER_PUBLIC_URL", hide_env_values = true)]
     pub public_url: Option<String>,
     /// MaxMind DB file (GeoLite2/GeoIP2 City or Country) for sessions'
     /// locations [default: none]
-    #[arg(long, env = "USHER_GEOIP_DB")]
+    #[arg(long, env = "USHER_GEOIP_DB", hide_env_values = true)]
     pub geoip_db: Option<PathBuf>,
     /// Reverse proxies whose X-Forwarded-For names the client: addresses
     /// and networks, comma-separated (e.g. 10.0.0.0/8,127.0.0.1)
     /// [default: none]
-    #[arg(long, env = "USHER_TRUSTED_PROXIES")]
+    #[arg(long, env = "USHER_TRUSTED_PROXIES", hide_env_values = true)]
     pub trusted_proxies: Option<String>,
     /// Who may read /metrics: off (404), token (a super-admin API token) or
     /// listen (also without a token on --metrics-listen) [default: token]
-    #[arg(long, env = "USHER_METRICS", value_parser = ["off", "token", "listen"])]
+    #[arg(
+        long,
+        env = "USHER_METRICS",
+        hide_env_values = true,
+        value_parser = ["off", "token", "listen"]
+    )]
     pub metrics: Option<String>,
     /// Address (host:port) serving only /metrics, without a token; implies
     /// --metrics listen [default: none]
-    #[arg(long, env = "USHER_METRICS_LISTEN")]
+    #[arg(long, env = "USHER_METRICS_LISTEN", hide_env_values = true)]
     pub metrics_listen: Option<String>,
 }
 

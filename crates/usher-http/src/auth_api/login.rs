@@ -57,7 +57,9 @@ impl TokenResponse {
             session_token: t.session.map(|s| s.expose().to_owned()),
             access_token: t.access.expose().to_owned(),
             token_type: "Bearer",
-            expires_in: (t.access_expires_at - now).whole_seconds().max(0),
+            // Rounded up: `now` is a moment after the token was made, and a
+            // 15-minute token says 900, not 899.
+            expires_in: (t.access_expires_at - now).as_seconds_f64().ceil().max(0.0) as i64,
             refresh_token: t.refresh.expose().to_owned(),
             session_id: signed.session.id.uuid(),
         }

@@ -201,4 +201,8 @@ fn config_example_prints_a_valid_file_and_help_is_helpful() {
     assert!(ok && out.contains("database_url"));
     let (ok, out, _) = usher("sqlite://unused", &["user", "--help"]);
     assert!(ok && out.contains("block") && out.contains("Disable a user"));
+    // Variables are named without a stray `=` (nor the values they hold).
+    let (ok, out, _) = usher("sqlite://unused", &["serve", "--help"]);
+    assert!(ok && out.contains("[env: USHER_LISTEN]"), "{out}");
+    assert!(!out.contains("=]"), "{out}");
 }
