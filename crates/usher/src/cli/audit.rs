@@ -24,14 +24,20 @@ pub async fn run(admin: Admin, cmd: AuditCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             bar.finish_and_clear();
+            let tenants = admin.services.store.list_tenants().await?;
             for c in &report.chains {
                 let name = if c.chain.is_nil() {
                     "global".to_owned()
                 } else {
-                    format!("tenant {}", c.chain)
+                    // Named by slug; by id should the tenant be gone.
+                    match tenants.iter().find(|t| t.id == c.chain) {
+                        Some(t) => format!("tenant {}", t.slug),
+                        None => format!("tenant {} (deleted)", c.chain),
+                    }
                 };
+                let events = if c.events == 1 { "event" } else { "events" };
                 match &c.result {
-                    Ok(()) => println!("ok      {name}: {} events", c.events),
+                    Ok(()) => println!("ok      {name}: {} {events}", c.events),
                     Err(b) => println!("BROKEN  {name}: at event {}: {}", b.seq, b.problem),
                 }
             }

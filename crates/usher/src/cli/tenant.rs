@@ -45,9 +45,21 @@ pub async fn run(admin: Admin, cmd: TenantCommand) -> anyhow::Result<()> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
-                println!("{:<24} {:<36} NAME", "SLUG", "ID");
-                for t in tenants {
-                    println!("{:<24} {:<36} {}", t.slug, t.id, t.name);
+                let rows: Vec<[String; 3]> = tenants
+                    .iter()
+                    .map(|t| [t.slug.to_string(), t.id.to_string(), t.name.to_string()])
+                    .collect();
+                let width = |i: usize, title: &str| {
+                    rows.iter()
+                        .map(|r| r[i].chars().count())
+                        .chain([title.len()])
+                        .max()
+                        .unwrap_or(0)
+                };
+                let (slug, id) = (width(0, "SLUG"), width(1, "ID"));
+                println!("{:<slug$}  {:<id$}  NAME", "SLUG", "ID");
+                for [s, i, n] in &rows {
+                    println!("{s:<slug$}  {i:<id$}  {n}");
                 }
             }
         }

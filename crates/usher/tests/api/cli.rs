@@ -82,6 +82,18 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
     let (ok, out, _) = usher(&db, &["audit", "verify"]);
     assert!(ok, "{out}");
     assert!(out.contains("intact"));
+    // Chains are named by their tenant's slug, with counts in words.
+    assert!(out.contains("ok      tenant default: "), "{out}");
+    assert!(!out.contains(" 1 events"), "{out}");
+    let (ok, out, _) = usher(&db, &["tenant", "list"]);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(ok && rows.len() >= 2, "{out}");
+    // Every row's id starts where the ID heading does.
+    let at = rows[0].find("ID").expect("an ID heading");
+    for row in &rows[1..] {
+        let id = row.get(at..at + 36).unwrap_or_default();
+        assert!(id.parse::<uuid::Uuid>().is_ok(), "columns line up: {out}");
+    }
     let audit = usher_testkit::app::json(
         app.get("/api/v1/tenants/default/audit?action=user.block")
             .await,
@@ -201,6 +213,12 @@ fn config_example_prints_a_valid_file_and_help_is_helpful() {
     assert!(ok && out.contains("database_url"));
     let (ok, out, _) = usher("sqlite://unused", &["user", "--help"]);
     assert!(ok && out.contains("block") && out.contains("Disable a user"));
+    // Output to a pipe carries no colour codes, the log lines included.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fresh = format!("sqlite://{}", dir.path().join("u.db").display());
+    let (ok, out, err) = usher(&fresh, &["tenant", "list"]);
+    assert!(ok && err.contains("applied SQLite migration"), "{err}");
+    assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{err}");
     // Variables are named without a stray `=` (nor the values they hold).
     let (ok, out, _) = usher("sqlite://unused", &["serve", "--help"]);
     assert!(ok && out.contains("[env: USHER_LISTEN]"), "{out}");
