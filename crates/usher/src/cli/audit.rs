@@ -35,9 +35,11 @@ pub async fn run(admin: Admin, cmd: AuditCommand) -> anyhow::Result<()> {
                         None => format!("tenant {} (deleted)", c.chain),
                     }
                 };
-                let events = if c.events == 1 { "event" } else { "events" };
                 match &c.result {
-                    Ok(()) => println!("ok      {name}: {} {events}", c.events),
+                    Ok(()) => println!(
+                        "ok      {name}: {}",
+                        super::counted(c.events, "event", "events")
+                    ),
                     Err(b) => println!("BROKEN  {name}: at event {}: {}", b.seq, b.problem),
                 }
             }

@@ -161,9 +161,9 @@ async fn follow(
                     return Ok(failed);
                 }
                 anyhow::bail!(
-                    "the import stopped after {} batches: {why}; a running `usher serve` on \
+                    "the import stopped after {}: {why}; a running `usher serve` on \
                      this database tries it again (see `usher jobs list --kind import_run`)",
-                    now.batches
+                    super::counted(now.batches, "batch", "batches")
                 );
             }
             // Another process runs it: follow.
@@ -224,15 +224,15 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
     }
     if record.state == ImportRunState::Failed {
         anyhow::bail!(
-            "the import failed after {} batches: {}",
-            record.batches,
+            "the import failed after {}: {}",
+            super::counted(record.batches, "batch", "batches"),
             record.error.unwrap_or_default()
         );
     }
     if record.failed_rows > 0 {
         anyhow::bail!(
-            "{} rows had errors; their batches were not written",
-            record.failed_rows
+            "{} had errors; their batches were not written",
+            super::counted(record.failed_rows, "row", "rows")
         );
     }
     Ok(())

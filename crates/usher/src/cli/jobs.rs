@@ -88,8 +88,11 @@ pub async fn run(admin: Admin, cmd: JobsCommand) -> anyhow::Result<()> {
                     println!("    last error: {err}");
                 }
             }
-            let noun = if page.total == 1 { "job" } else { "jobs" };
-            println!("{} of {} {noun}", page.items.len(), page.total);
+            println!(
+                "{} of {}",
+                page.items.len(),
+                super::counted(page.total, "job", "jobs")
+            );
             Ok(())
         }
         JobsCommand::Retry { id } => {

@@ -126,6 +126,11 @@ pub(crate) fn explain(e: usher_core::Error) -> anyhow::Error {
 
 /// Runs a command. `bench` runs `usher bench`: the binary passes it in, so
 /// that the benchmark stays out of the library the server and tests link.
+/// `n` and the noun in the number it takes: "1 row", "2 rows".
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub async fn run<B, F>(cli: Cli, bench: B) -> anyhow::Result<()>
 where
     B: FnOnce(BenchArgs) -> F,
@@ -167,6 +172,13 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_noun_in_their_number() {
+        assert_eq!(super::counted(1, "batch", "batches"), "1 batch");
+        assert_eq!(super::counted(0, "row", "rows"), "0 rows");
+        assert_eq!(super::counted(2, "event", "events"), "2 events");
+    }
+
     use super::*;
     use clap::CommandFactory;
 

@@ -69,6 +69,10 @@ pub async fn run(admin: Admin, cmd: OutboxCommand) -> anyhow::Result<()> {
             println!("    last error: {err}");
         }
     }
-    println!("{} of {} mails", page.items.len(), page.total);
+    println!(
+        "{} of {}",
+        page.items.len(),
+        super::counted(page.total, "mail", "mails")
+    );
     Ok(())
 }

@@ -256,7 +256,11 @@ async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
             if u.archived { " (archived)" } else { "" }
         );
     }
-    println!("{} of {} users", page.items.len(), page.total);
+    println!(
+        "{} of {}",
+        page.items.len(),
+        super::counted(page.total, "user", "users")
+    );
     if let Some(next) = page.next.as_ref().and_then(|c| c.encode()) {
         println!("next page: --cursor {next}");
     }

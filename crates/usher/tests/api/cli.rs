@@ -74,7 +74,7 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
     let (ok, out, _) = usher(&db, &["user", "list", "--search", "cli"]);
     assert!(ok);
     assert!(
-        out.contains("cli@x.example") && out.contains("1 of 1 users"),
+        out.contains("cli@x.example") && out.contains("1 of 1 user\n"),
         "{out}"
     );
     let (ok, _, err) = usher(&db, &["user", "create", "--email", "nope"]);
