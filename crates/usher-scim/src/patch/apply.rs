@@ -45,6 +45,17 @@ fn apply_one(
                 ));
             };
             for (k, v) in values {
+                // A read-only attribute sent back as it is (Okta sends the
+                // resource's own `id`) changes nothing: ignored, as RFC 7643
+                // §2.2 has it. Another value is still refused below.
+                let unchanged_read_only = schema.read_only(k)
+                    && root
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(k))
+                        .is_some_and(|(_, current)| current == v);
+                if unchanged_read_only {
+                    continue;
+                }
                 let path = if k.contains(':') || k.contains('.') {
                     PatchPath::parse(k).map_err(|e| PatchError::new(InvalidPath, e.to_string()))?
                 } else {

@@ -3,7 +3,7 @@
 //! `schemas` list; each problem is added to the errors, so that a body's
 //! problems are named all at once.
 
-use super::{ENTERPRISE_URN, lenient_bool, member};
+use super::{lenient_bool, member};
 use crate::error::{ErrorCode, ValidationErrors};
 use serde_json::{Map, Value};
 
@@ -93,14 +93,17 @@ pub(super) fn check_schemas(
             for s in list {
                 match s.as_str() {
                     Some(s) if s.eq_ignore_ascii_case(core) => has_core = true,
+                    // Any other URN is accepted and its attributes ignored:
+                    // Entra ID lists extensions of its own, Entra ID and
+                    // Okta the enterprise extension even when they send
+                    // none of its attributes (RFC 7644 §3.12: a service
+                    // provider ignores what it does not support).
                     Some(s) if allowed.iter().any(|a| a.eq_ignore_ascii_case(s)) => {}
-                    // Entra ID and Okta list the enterprise extension even
-                    // when they send none of its attributes.
-                    Some(s) if s.eq_ignore_ascii_case(ENTERPRISE_URN) => {}
+                    Some(s) if s.starts_with("urn:") => {}
                     _ => errors.add(
                         "schemas",
                         ErrorCode::UnknownSchema,
-                        format!("lists a schema this resource does not have: {s}"),
+                        format!("lists something that is not a schema URN: {s}"),
                     ),
                 }
             }

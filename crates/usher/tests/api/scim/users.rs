@@ -259,3 +259,55 @@ async fn what_entra_id_sends_for_attributes_usher_does_not_keep_is_skipped() {
         .await;
     assert_eq!(body(res).await["scimType"], "invalidPath");
 }
+
+#[tokio::test]
+async fn a_schema_usher_does_not_know_and_the_resources_own_id_are_ignored() {
+    let s = Scim::new().await;
+    // Entra ID lists a schema of its own beside the core one.
+    const ENTRA: &str = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+    let res = s
+        .post(
+            "/Users",
+            &json!({
+                "schemas": [USER, ENTRA],
+                "userName": "lea@contoso.example",
+                "active": true,
+                ENTRA: {"costCenter": "42"},
+            }),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let u = body(res).await;
+    let path = format!("/Users/{}", id(&u));
+    // Okta sends the resource's id back in a replace and in a PATCH value.
+    let res = s
+        .send(
+            Method::PUT,
+            &path,
+            Some(&json!({
+                "schemas": [USER],
+                "id": id(&u),
+                "userName": "lea@contoso.example",
+                "displayName": "Lea",
+                "active": true,
+            })),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200, "{}", body(res).await);
+    let res = s
+        .patch(
+            &path,
+            json!([{"op": "replace", "value": {"id": id(&u), "displayName": "Lea M"}}]),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200, "{}", body(res).await);
+    assert_eq!(body(res).await["displayName"], "Lea M");
+    // Another resource's id is still refused, and changes nothing.
+    let res = s
+        .patch(
+            &path,
+            json!([{"op": "replace", "value": {"id": "00000000-0000-7000-8000-000000000000"}}]),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+}
