@@ -4,6 +4,8 @@ use super::{Admin, explain};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
 use usher_core::service::ListParams;
+use usher_core::tenant::Tenant;
+use usher_core::user::fields::Email;
 use usher_core::user::{Action, User};
 use usher_http::schema::UserResponse;
 
@@ -18,7 +20,8 @@ pub struct TenantArg {
 pub struct OneUser {
     #[command(flatten)]
     tenant: TenantArg,
-    /// User id (UUID).
+    /// The user: their id (UUID) or their email.
+    #[arg(value_name = "ID_OR_EMAIL")]
     id: String,
     /// Print JSON.
     #[arg(long)]
@@ -132,24 +135,44 @@ fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The tenant and the id of the user a command names, by id or by email.
+async fn target(admin: &Admin, o: &OneUser) -> anyhow::Result<(Tenant, String)> {
+    let tenant = admin.tenant(&o.tenant.tenant).await?;
+    if !o.id.contains('@') {
+        return Ok((tenant, o.id.clone()));
+    }
+    let email = Email::parse("email", &o.id).map_err(|e| {
+        anyhow::anyhow!("{} is neither a user id nor an email: {}", o.id, e.message)
+    })?;
+    let user = admin
+        .services
+        .store
+        .user_by_email(tenant.id, &email)
+        .await?;
+    match user {
+        Some(u) => Ok((tenant, u.id.to_string())),
+        None => anyhow::bail!("tenant {} has no user with the email {}", tenant.slug, o.id),
+    }
+}
+
 pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
     let (o, action) = match &cmd {
         UserCommand::Create(c) => return create(&admin, c).await,
         UserCommand::List(l) => return list(&admin, l).await,
         UserCommand::Get(o) => {
-            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let (tenant, id) = target(&admin, o).await?;
             let u = admin
                 .services
-                .get_user(&tenant, &admin.ctx, &o.id)
+                .get_user(&tenant, &admin.ctx, &id)
                 .await
                 .map_err(explain)?;
             return print_user(&u, &admin, o.json);
         }
         UserCommand::ResetPassword(o) => {
-            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let (tenant, id) = target(&admin, o).await?;
             let u = admin
                 .services
-                .request_password_reset(&tenant, &admin.ctx, &o.id, None)
+                .request_password_reset(&tenant, &admin.ctx, &id, None)
                 .await
                 .map_err(explain)?;
             println!(
@@ -159,10 +182,10 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         UserCommand::Delete(o) => {
-            let tenant = admin.tenant(&o.tenant.tenant).await?;
+            let (tenant, id) = target(&admin, o).await?;
             let u = admin
                 .services
-                .delete_user(&tenant, &admin.ctx, &o.id, None)
+                .delete_user(&tenant, &admin.ctx, &id, None)
                 .await
                 .map_err(explain)?;
             println!("deleted {} ({})", u.email.as_str(), u.id);
@@ -175,10 +198,10 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Archive(o) => (o, Action::Archive),
         UserCommand::Invite(o) => (o, Action::SendInvitation),
     };
-    let tenant = admin.tenant(&o.tenant.tenant).await?;
+    let (tenant, id) = target(&admin, o).await?;
     let u = admin
         .services
-        .act_on_user(&tenant, &admin.ctx, &o.id, None, action)
+        .act_on_user(&tenant, &admin.ctx, &id, None, action)
         .await
         .map_err(explain)?;
     print_user(&u, &admin, o.json)

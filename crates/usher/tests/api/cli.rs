@@ -71,6 +71,13 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
     let (ok, _, err) = usher(&db, &["user", "block", &id]);
     assert!(!ok);
     assert!(err.contains("already_blocked"), "{err}");
+    // A user can be named by email too, in any case.
+    let (ok, out, err) = usher(&db, &["user", "unblock", "CLI@x.example", "--json"]);
+    assert!(ok && out.contains(&id) && out.contains("\"active\""), "{err}");
+    let (ok, _, err) = usher(&db, &["user", "get", "nobody@x.example"]);
+    assert!(!ok && err.contains("no user with the email nobody@x.example"), "{err}");
+    let (ok, out, err) = usher(&db, &["user", "block", "cli@x.example"]);
+    assert!(ok && out.contains("blocked"), "{err}");
     let (ok, out, _) = usher(&db, &["user", "list", "--search", "cli"]);
     assert!(ok);
     assert!(
@@ -99,7 +106,8 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
             .await,
     )
     .await;
-    assert_eq!(audit["total"], 2);
+    // Two blocks and the refused one between them.
+    assert_eq!(audit["total"], 3);
     assert_eq!(audit["items"][0]["actor"]["kind"], "cli");
 }
 
