@@ -77,6 +77,12 @@ pub enum Command {
     Config(ConfigCommand),
     /// Measure throughput and latency over HTTP on loopback.
     Bench(BenchArgs),
+    /// Print a completion script for a shell, e.g.
+    /// `usher completions bash > ~/.local/share/bash-completion/completions/usher`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +173,11 @@ where
             Ok(())
         }
         Command::Bench(args) => bench(args).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "usher", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 

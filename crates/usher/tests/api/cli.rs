@@ -73,9 +73,15 @@ async fn user_commands_act_through_the_same_services_and_are_audited() {
     assert!(err.contains("already_blocked"), "{err}");
     // A user can be named by email too, in any case.
     let (ok, out, err) = usher(&db, &["user", "unblock", "CLI@x.example", "--json"]);
-    assert!(ok && out.contains(&id) && out.contains("\"active\""), "{err}");
+    assert!(
+        ok && out.contains(&id) && out.contains("\"active\""),
+        "{err}"
+    );
     let (ok, _, err) = usher(&db, &["user", "get", "nobody@x.example"]);
-    assert!(!ok && err.contains("no user with the email nobody@x.example"), "{err}");
+    assert!(
+        !ok && err.contains("no user with the email nobody@x.example"),
+        "{err}"
+    );
     let (ok, out, err) = usher(&db, &["user", "block", "cli@x.example"]);
     assert!(ok && out.contains("blocked"), "{err}");
     let (ok, out, _) = usher(&db, &["user", "list", "--search", "cli"]);
@@ -221,6 +227,18 @@ fn config_example_prints_a_valid_file_and_help_is_helpful() {
     assert!(ok && out.contains("database_url"));
     let (ok, out, _) = usher("sqlite://unused", &["user", "--help"]);
     assert!(ok && out.contains("block") && out.contains("Disable a user"));
+    // Shell completions, for every command.
+    for (shell, mark) in [
+        ("bash", "complete -F _usher"),
+        ("zsh", "#compdef usher"),
+        ("fish", "complete -c usher"),
+    ] {
+        let (ok, out, err) = usher("sqlite://unused", &["completions", shell]);
+        assert!(
+            ok && out.contains(mark) && out.contains("reset-password"),
+            "{shell}: {err}"
+        );
+    }
     // Output to a pipe carries no colour codes, the log lines included.
     let dir = tempfile::tempdir().expect("a temporary directory");
     let fresh = format!("sqlite://{}", dir.path().join("u.db").display());
