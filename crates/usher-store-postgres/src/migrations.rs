@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "write_path",
         include_str!("../migrations/0013_write_path.sql"),
     ),
+    (
+        14,
+        "import_unchanged",
+        include_str!("../migrations/0014_import_unchanged.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "imports",
         include_str!("../migrations/0012_imports.sql"),
     ),
+    (
+        13,
+        "import_unchanged",
+        include_str!("../migrations/0013_import_unchanged.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

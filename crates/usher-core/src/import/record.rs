@@ -77,6 +77,9 @@ pub struct ImportRecord {
     pub created: u64,
     /// Stored users updated.
     pub updated: u64,
+    /// Rows naming a stored user that they would not change: nothing is
+    /// written for them (no new version, no audit of a change).
+    pub unchanged: u64,
     /// Rows with an error.
     pub failed_rows: u64,
     /// Good rows not written because their batch had a bad row.
@@ -118,6 +121,7 @@ impl ImportRecord {
             rows: 0,
             created: 0,
             updated: 0,
+            unchanged: 0,
             failed_rows: 0,
             skipped_rows: 0,
             failed_batches: 0,

@@ -23,7 +23,7 @@ macro_rules! select_imports {
             "SELECT i.id, t.id AS tenant_id, i.state, i.format, i.dry_run, i.total, i.batches, ",
             "i.rows_done, i.created, i.updated, i.failed_rows, i.skipped_rows, i.failed_batches, ",
             "i.errors, i.errors_truncated, i.error, i.created_by, i.created_at, i.finished_at, ",
-            "i.job_id FROM imports i JOIN tenants t ON t.key = i.tenant_key WHERE ",
+            "i.job_id, i.unchanged FROM imports i JOIN tenants t ON t.key = i.tenant_key WHERE ",
             $condition
         )
     };
@@ -46,6 +46,7 @@ fn record(r: &PgRow) -> Result<ImportRecord, sqlx::Error> {
         rows: count("rows_done")?,
         created: count("created")?,
         updated: count("updated")?,
+        unchanged: count("unchanged")?,
         failed_rows: count("failed_rows")?,
         skipped_rows: count("skipped_rows")?,
         failed_batches: count("failed_batches")?,
@@ -71,12 +72,13 @@ async fn upsert(
     sqlx::query(
         "INSERT INTO imports (id, tenant_key, state, format, dry_run, total, batches, rows_done, \
            created, updated, failed_rows, skipped_rows, failed_batches, errors, errors_truncated, \
-           error, created_by, created_at, finished_at, job_id, file) \
+           error, created_by, created_at, finished_at, job_id, file, unchanged) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21) \
+           $19, $20, $21, $22) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, total = excluded.total, \
            batches = excluded.batches, rows_done = excluded.rows_done, \
            created = excluded.created, updated = excluded.updated, \
+           unchanged = excluded.unchanged, \
            failed_rows = excluded.failed_rows, skipped_rows = excluded.skipped_rows, \
            failed_batches = excluded.failed_batches, errors = excluded.errors, \
            errors_truncated = excluded.errors_truncated, error = excluded.error, \
@@ -105,6 +107,7 @@ async fn upsert(
     .bind(record.finished_at)
     .bind(record.job_id.map(|j| j.uuid()))
     .bind(file)
+    .bind(n(record.unchanged))
     .execute(&mut *c)
     .await?;
     Ok(())

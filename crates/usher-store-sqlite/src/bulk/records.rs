@@ -16,7 +16,8 @@ use usher_core::store::{ImportSave, import_moved_on};
 
 const COLUMNS: &str = "i.id, t.id, i.state, i.format, i.dry_run, i.total, i.batches, i.rows_done, \
      i.created, i.updated, i.failed_rows, i.skipped_rows, i.failed_batches, i.errors, \
-     i.errors_truncated, i.error, i.created_by, i.created_at, i.finished_at, i.job_id";
+     i.errors_truncated, i.error, i.created_by, i.created_at, i.finished_at, i.job_id, \
+     i.unchanged";
 
 fn corrupt(what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -42,6 +43,7 @@ fn record(r: &Row<'_>) -> DbResult<ImportRecord> {
         rows: count(7)?,
         created: count(8)?,
         updated: count(9)?,
+        unchanged: count(20)?,
         failed_rows: count(10)?,
         skipped_rows: count(11)?,
         failed_batches: count(12)?,
@@ -65,12 +67,13 @@ fn upsert(c: &Connection, tk: i64, record: &ImportRecord, file: Option<&[u8]>) -
     c.prepare_cached(
         "INSERT INTO imports (id, tenant_key, state, format, dry_run, total, batches, rows_done, \
            created, updated, failed_rows, skipped_rows, failed_batches, errors, errors_truncated, \
-           error, created_by, created_at, finished_at, job_id, file) \
+           error, created_by, created_at, finished_at, job_id, file, unchanged) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-           ?19, ?20, ?21) \
+           ?19, ?20, ?21, ?22) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, total = excluded.total, \
            batches = excluded.batches, rows_done = excluded.rows_done, \
            created = excluded.created, updated = excluded.updated, \
+           unchanged = excluded.unchanged, \
            failed_rows = excluded.failed_rows, skipped_rows = excluded.skipped_rows, \
            failed_batches = excluded.failed_batches, errors = excluded.errors, \
            errors_truncated = excluded.errors_truncated, error = excluded.error, \
@@ -99,6 +102,7 @@ fn upsert(c: &Connection, tk: i64, record: &ImportRecord, file: Option<&[u8]>) -
         record.finished_at.map(to_micros),
         record.job_id.map(|j| j.as_bytes().to_vec()),
         file,
+        n(record.unchanged),
     ])?;
     Ok(())
 }

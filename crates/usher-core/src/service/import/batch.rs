@@ -21,6 +21,8 @@ pub(super) struct Prepared {
     errors: Vec<RowError>,
     /// Rows of the file in this batch (unreadable ones included).
     rows: u64,
+    /// Good rows that would leave their stored user as it is.
+    unchanged: u64,
 }
 
 impl Services {
@@ -60,6 +62,7 @@ impl Services {
         }
         let now = self.clock.now();
         let mut entries: Vec<ImportEntry> = Vec::with_capacity(checked.len());
+        let mut unchanged = 0u64;
         for c in checked {
             let email_match = by_email.get(c.new.email.normalized()).copied();
             let external_match = c
@@ -81,7 +84,8 @@ impl Services {
                 (None, None) => None,
             };
             match self.import_entry(tenant, c, existing, now, attrs) {
-                Ok(e) => entries.push(e),
+                Ok(Some(e)) => entries.push(e),
+                Ok(None) => unchanged += 1,
                 Err(e) => errors.extend(e),
             }
         }
@@ -93,6 +97,7 @@ impl Services {
             entries,
             errors,
             rows: count,
+            unchanged,
         })
     }
 
@@ -113,6 +118,7 @@ impl Services {
             entries,
             mut errors,
             rows,
+            unchanged,
         } = batch;
         let mut next = record.clone();
         next.batches = number;
@@ -120,13 +126,29 @@ impl Services {
         if last {
             next.complete(self.clock.now());
         }
-        let mut skipped = entries.len() as u64;
+        let mut skipped = entries.len() as u64 + unchanged;
+        if errors.is_empty() && entries.is_empty() {
+            // Every good row matched its user as it is: nothing to write.
+            next.unchanged += unchanged;
+            self.store
+                .save_import(
+                    ImportSave {
+                        record: next.clone(),
+                        after: number - 1,
+                    },
+                    None,
+                )
+                .await?;
+            *record = next;
+            return Ok(());
+        }
         if errors.is_empty() {
             let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
             let updated = entries.len() as u64 - created;
             let mut kept = next.clone();
             kept.created += created;
             kept.updated += updated;
+            kept.unchanged += unchanged;
             let draft = self
                 .draft(ctx, Some(tenant), AuditAction::UserImport)
                 .details(json!({"batch": number, "import_id": record.id.to_string()}));
@@ -142,7 +164,7 @@ impl Services {
                 *record = kept;
                 return Ok(());
             }
-            skipped = created + updated - refused.len() as u64;
+            skipped = created + updated + unchanged - refused.len() as u64;
             for (line, e) in refused {
                 errors.extend(RowError::from_error(line, &e));
             }
@@ -164,7 +186,8 @@ impl Services {
     }
 
     /// The entry that writes one checked row: a new user, or the stored one
-    /// with the row's fields merged in.
+    /// with the row's fields merged in; `None` when the row would leave the
+    /// stored user as it is (running an import again changes nothing).
     fn import_entry(
         &self,
         tenant: &Tenant,
@@ -172,7 +195,7 @@ impl Services {
         existing: Option<&User>,
         now: time::OffsetDateTime,
         attrs: &AttributeSet,
-    ) -> Result<ImportEntry, Vec<RowError>> {
+    ) -> Result<Option<ImportEntry>, Vec<RowError>> {
         let mut effects = Effects::default();
         let (mut user, replaces) = match existing {
             Some(stored) => {
@@ -187,7 +210,10 @@ impl Services {
                         user.invitation_expires_at = None;
                         user.signup_completed_at.get_or_insert(now);
                     }
-                    Some(ImportState::Invite) if current.can_be_invited() => {
+                    // An invitation goes only to a user without one pending.
+                    Some(ImportState::Invite)
+                        if current.can_be_invited() && current != UserState::PendingInvitation =>
+                    {
                         let pending = self.new_link(tenant, LinkKind::Invitation, now);
                         user.stored_state = UserState::PendingInvitation;
                         user.invitation_expires_at = Some(pending.expires_at());
@@ -195,6 +221,10 @@ impl Services {
                     }
                     // A state the user has moved past stays as it is.
                     _ => {}
+                }
+                let secrets = c.password_hash.is_some() || c.totp_secret.is_some();
+                if stored.diff(&user).is_empty() && effects.is_empty() && !secrets {
+                    return Ok(None);
                 }
                 user.version = stored.version + 1;
                 user.updated_at = now;
@@ -247,13 +277,13 @@ impl Services {
         if c.totp_secret.is_some() {
             user.mfa_enrolled = true;
         }
-        Ok(ImportEntry::new(
+        Ok(Some(ImportEntry::new(
             c.line,
             user,
             replaces,
             c.password_hash,
             c.totp_secret,
             effects,
-        ))
+        )))
     }
 }

@@ -36,6 +36,8 @@ pub struct ImportResponse {
     pub created: u64,
     /// Stored users updated.
     pub updated: u64,
+    /// Rows naming a stored user they would not change (nothing written).
+    pub unchanged: u64,
     /// Rows with an error.
     pub failed: u64,
     /// The same as `failed` (the name of the first API version).
@@ -78,6 +80,7 @@ impl From<&ImportRecord> for ImportResponse {
             percent,
             created: r.created,
             updated: r.updated,
+            unchanged: r.unchanged,
             failed: r.failed_rows,
             failed_rows: r.failed_rows,
             skipped_rows: r.skipped_rows,
