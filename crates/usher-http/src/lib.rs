@@ -56,6 +56,10 @@ pub fn openapi() -> serde_json::Value {
 /// counting and logging layers, so those see the 408 too.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let metrics = state.metrics.clone();
+    // Browsers that reached Usher over https stay on https (a year): only
+    // when the address users see is https, or a plain-http installation
+    // would be unreachable for browsers that once saw the header.
+    let hsts = state.services.options().public_url.starts_with("https://");
     let (api, doc) = api_routes().split_for_parts();
     let doc_json = serde_json::to_string_pretty(&docs::served(&doc)).unwrap_or_default();
     let request_id = HeaderName::from_static("x-request-id");
@@ -77,6 +81,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ))
+    .layer(axum::middleware::map_response(move |mut res: axum::response::Response| async move {
+        if hsts {
+            res.headers_mut()
+                .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        }
+        res
+    }))
     .layer(SetResponseHeaderLayer::overriding(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -59,6 +59,8 @@ pub struct TestOptions {
     pub trusted_proxies: Option<String>,
     /// Who may read `/metrics` (`USHER_METRICS`); `listen` on port 0.
     pub metrics: Option<usher::config::MetricsAccess>,
+    /// `USHER_PUBLIC_URL`; `http://usher.test` when not given.
+    pub public_url: Option<String>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -129,7 +131,10 @@ impl TestApp {
         pg: Option<crate::pg::TestDatabase>,
     ) -> TestApp {
         let mut config = Config::new("127.0.0.1:0", &url);
-        config.public_url = "http://usher.test".into();
+        config.public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| "http://usher.test".into());
         config.bootstrap_token = Some(SecretString::new(SUPER_TOKEN.into()));
         config.smtp_url = options.smtp_url.map(SecretString::new);
         config.job_poll = std::time::Duration::from_millis(100);

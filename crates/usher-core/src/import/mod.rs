@@ -397,6 +397,10 @@ pub enum ImportState {
     NotInvited,
     /// Sent an invitation now.
     Invite,
+    /// Blocked (as an export of a blocked user says).
+    Blocked,
+    /// Disabled (as an export of a disabled user says).
+    Disabled,
 }
 
 impl ImportState {
@@ -405,6 +409,10 @@ impl ImportState {
             "active" => Some(Self::Active),
             "not_invited" => Some(Self::NotInvited),
             "invite" | "pending_invitation" => Some(Self::Invite),
+            // An expired invitation is not sent again by itself.
+            "expired_invitation" => Some(Self::NotInvited),
+            "blocked" => Some(Self::Blocked),
+            "disabled" => Some(Self::Disabled),
             _ => None,
         }
     }

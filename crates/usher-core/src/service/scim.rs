@@ -346,8 +346,9 @@ impl Services {
             if_match,
             now,
             mutation: Box::new(move |user: &mut User| {
+                let email_before = user.email.clone();
                 patch.apply(user);
-                let mut effects = Effects::default();
+                let mut effects = Effects::of_edit(&email_before, user);
                 let disabled = user.state(now) == UserState::Disabled;
                 let action = match active {
                     Some(false) if !disabled => Some(Action::Disable),

@@ -326,8 +326,9 @@ impl Services {
             if_match,
             now: self.clock.now(),
             mutation: Box::new(move |user: &mut User| {
+                let email_before = user.email.clone();
                 patch.apply(user);
-                Ok(Effects::default())
+                Ok(Effects::of_edit(&email_before, user))
             }),
             audit: draft,
         };

@@ -51,6 +51,9 @@ pub struct Effects {
     pub mail: Option<OutgoingMail>,
     /// End every session of the user (links stay).
     pub end_sessions: bool,
+    /// End the user's invitation and reset links and cancel the mails that
+    /// carry them (their address changed; sessions stay).
+    pub revoke_links: bool,
     /// Store or replace the password hash. The audit event's details say
     /// what happened in `password_hash`: `set`, `rehashed`, or
     /// `rehash_skipped` when the stored hash was no longer `old`.
@@ -58,9 +61,19 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// What an edit of a user's profile entails: a new email ends the links
+    /// sent to the old address, whoever reads that mailbox now.
+    pub fn of_edit(email_before: &crate::user::fields::Email, after: &crate::user::User) -> Self {
+        Self {
+            revoke_links: email_before.normalized() != after.email.normalized(),
+            ..Self::default()
+        }
+    }
+
     /// Whether the write has no effect beyond the user's own row.
     pub fn is_empty(&self) -> bool {
         !self.revoke_access
+            && !self.revoke_links
             && self.new_session.is_none()
             && self.new_link.is_none()
             && self.mail.is_none()

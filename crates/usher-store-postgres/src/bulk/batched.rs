@@ -227,7 +227,8 @@ async fn write_batch(
         if e.is_empty() {
             continue;
         }
-        let only_ends_access = e.new_session.is_none()
+        let only_ends_access = !e.revoke_links
+            && e.new_session.is_none()
             && e.new_link.is_none()
             && e.mail.is_none()
             && e.password.is_none();

@@ -82,6 +82,19 @@ pub(crate) async fn apply_effects(
     } else if effects.end_sessions {
         crate::sessions::session::end_all(c, user_key).await?;
     }
+    if effects.revoke_links && !effects.revoke_access {
+        sqlx::query("DELETE FROM links WHERE user_key = $1")
+            .bind(user_key)
+            .execute(&mut *c)
+            .await?;
+        crate::links::outbox::cancel_queued(
+            c,
+            &[user_id],
+            None,
+            usher_core::mail::cancelled::EMAIL_CHANGED,
+        )
+        .await?;
+    }
     if let Some(link) = &effects.new_link {
         // The older link dies with its mail, if that is still waiting.
         crate::links::outbox::cancel_queued(

@@ -67,6 +67,16 @@ pub(crate) fn apply_effects(
     } else if effects.end_sessions {
         crate::sessions::session::end_all(c, user_key)?;
     }
+    if effects.revoke_links && !effects.revoke_access {
+        c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?
+            .execute([user_key])?;
+        crate::links::outbox::cancel_queued(
+            c,
+            user_id,
+            None,
+            usher_core::mail::cancelled::EMAIL_CHANGED,
+        )?;
+    }
     if let Some(link) = &effects.new_link {
         // The older link dies with its mail, if that is still waiting.
         crate::links::outbox::cancel_queued(

@@ -140,13 +140,56 @@ pub fn parse_stored(s: &str) -> Result<StoredHash, HashError> {
     Err(unknown("not a hash format Usher accepts"))
 }
 
+/// The most an imported hash may cost, below what Usher verifies of a hash
+/// it already stores: every imported user's first login verifies the
+/// imported hash (then replaces it with argon2id), and a file of users with
+/// costly hashes would otherwise let those logins tie up the hashing
+/// workers. Roughly the cost of today's strongest common defaults.
+pub const IMPORT_MAX_ARGON2_M_KIB: u32 = 65_536;
+pub const IMPORT_MAX_ARGON2_T: u32 = 10;
+pub const IMPORT_MAX_ARGON2_P: u32 = 4;
+pub const IMPORT_MAX_BCRYPT_COST: u32 = 14;
+pub const IMPORT_MAX_PBKDF2_ROUNDS: u32 = 1_000_000;
+/// scrypt's N as a power of two: N ≤ 2^17.
+pub const IMPORT_MAX_SCRYPT_LOG_N: u8 = 17;
+
+/// Refuses a parsed hash that costs more than an import may bring in (see
+/// [`IMPORT_MAX_ARGON2_M_KIB`] and the caps beside it), saying why.
+pub fn import_cap(h: &StoredHash) -> Result<(), String> {
+    match h {
+        StoredHash::Argon2(p)
+            if p.params.m_kib > IMPORT_MAX_ARGON2_M_KIB
+                || p.params.t > IMPORT_MAX_ARGON2_T
+                || p.params.p > IMPORT_MAX_ARGON2_P =>
+        {
+            Err(format!(
+                "argon2 m={},t={},p={} is above m={IMPORT_MAX_ARGON2_M_KIB},t={IMPORT_MAX_ARGON2_T},p={IMPORT_MAX_ARGON2_P}",
+                p.params.m_kib, p.params.t, p.params.p
+            ))
+        }
+        StoredHash::Bcrypt(b) if b.cost > IMPORT_MAX_BCRYPT_COST => Err(format!(
+            "bcrypt cost {} is above {IMPORT_MAX_BCRYPT_COST}",
+            b.cost
+        )),
+        StoredHash::Pbkdf2(p) if p.rounds > IMPORT_MAX_PBKDF2_ROUNDS => Err(format!(
+            "PBKDF2 with {} rounds is above {IMPORT_MAX_PBKDF2_ROUNDS}",
+            p.rounds
+        )),
+        StoredHash::Scrypt(s) if s.log_n > IMPORT_MAX_SCRYPT_LOG_N => Err(format!(
+            "scrypt N=2^{} is above 2^{IMPORT_MAX_SCRYPT_LOG_N}",
+            s.log_n
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks, without hashing, that an imported hash is one Usher accepts:
 /// the per-row check of an import, as an error on the `password_hash`
 /// field.
 pub fn check_importable(s: &str) -> Result<(), FieldError> {
     const FIELD: &str = "password_hash";
     const ACCEPTED: &str = "accepted: argon2 (PHC), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256/SHA512 (PHC or Django), scrypt (PHC)";
-    parse_stored(s).map(|_| ()).map_err(|e| match e {
+    let parsed = parse_stored(s).map_err(|e| match e {
         HashError::UnknownFormat(why) => FieldError::new(
             FIELD,
             ErrorCode::UnsupportedHashFormat,
@@ -158,6 +201,13 @@ pub fn check_importable(s: &str) -> Result<(), FieldError> {
             format!("costs more to verify than Usher allows: {why}"),
         ),
         other => FieldError::new(FIELD, ErrorCode::MalformedHash, other.to_string()),
+    })?;
+    import_cap(&parsed).map_err(|why| {
+        FieldError::new(
+            FIELD,
+            ErrorCode::HashCostTooHigh,
+            format!("costs more to verify than an import may bring in: {why}"),
+        )
     })
 }
 

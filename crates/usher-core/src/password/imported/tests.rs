@@ -182,3 +182,35 @@ fn an_import_row_learns_why_its_hash_is_refused() {
     let e = check_importable(&BCRYPT.replace("$05$", "$20$")).unwrap_err();
     assert!(e.message.contains("above 16"), "{}", e.message);
 }
+
+#[test]
+fn an_import_brings_in_no_hash_costlier_than_its_caps() {
+    let argon2 = |m: u32, t: u32, p: u32| format!("$argon2id$v=19$m={m},t={t},p={p}${SALT}${HASH}");
+    for (ok, stored) in [
+        (true, argon2(65_536, 10, 4)),
+        (false, argon2(65_537, 1, 1)),
+        (false, argon2(19_456, 11, 1)),
+        (false, argon2(19_456, 2, 5)),
+        (true, BCRYPT.replace("$05$", "$14$")),
+        (false, BCRYPT.replace("$05$", "$15$")),
+        (true, format!("pbkdf2_sha256$1000000$salt${HASH}=")),
+        (false, format!("pbkdf2_sha256$1000001$salt${HASH}=")),
+        (
+            false,
+            format!("$pbkdf2-sha512$i=1000001,l=32${SALT}${HASH}"),
+        ),
+        (true, format!("$scrypt$ln=17,r=8,p=1${SALT}${HASH}")),
+        (false, format!("$scrypt$ln=18,r=8,p=1${SALT}${HASH}")),
+    ] {
+        let expected = if ok { "ok" } else { "hash_cost_too_high" };
+        assert_eq!(code(&stored), expected, "{stored}");
+        // What Usher already stores is still verified up to its own caps.
+        assert!(parse_stored(&stored).is_ok(), "{stored}");
+    }
+    let e = check_importable(&argon2(1_048_576, 8, 1)).unwrap_err();
+    assert!(
+        e.message.contains("above m=65536,t=10,p=4"),
+        "{}",
+        e.message
+    );
+}

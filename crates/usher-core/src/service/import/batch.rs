@@ -219,8 +219,25 @@ impl Services {
                         user.invitation_expires_at = Some(pending.expires_at());
                         effects = pending.into_effects(&user);
                     }
+                    Some(ImportState::Blocked) if current == UserState::Active => {
+                        user.stored_state = UserState::Blocked;
+                    }
+                    Some(ImportState::Disabled)
+                        if matches!(current, UserState::Active | UserState::Blocked) =>
+                    {
+                        user.stored_state = UserState::Disabled;
+                    }
                     // A state the user has moved past stays as it is.
                     _ => {}
+                }
+                if let Some(a) = c.archived
+                    && matches!(user.stored_state, UserState::Active | UserState::Blocked)
+                {
+                    user.archived = a;
+                }
+                // A new address ends the links sent to the old one.
+                if stored.email.normalized() != user.email.normalized() {
+                    effects.revoke_links = true;
                 }
                 let secrets = c.password_hash.is_some() || c.totp_secret.is_some();
                 if stored.diff(&user).is_empty() && effects.is_empty() && !secrets {
@@ -270,6 +287,27 @@ impl Services {
                         effects = pending.into_effects(&user);
                     }
                     ImportState::NotInvited => {}
+                    // A user who signed up elsewhere, then was blocked or
+                    // disabled there.
+                    ImportState::Blocked => {
+                        user.stored_state = UserState::Blocked;
+                        user.signup_completed_at = Some(now);
+                    }
+                    ImportState::Disabled => {
+                        user.stored_state = UserState::Disabled;
+                        user.signup_completed_at = Some(now);
+                    }
+                }
+                if c.archived == Some(true) {
+                    if !matches!(user.stored_state, UserState::Active | UserState::Blocked) {
+                        return Err(vec![RowError::new(
+                            c.line,
+                            Some("archived"),
+                            ErrorCode::InvalidState,
+                            "only an active or blocked user can be archived",
+                        )]);
+                    }
+                    user.archived = true;
                 }
                 (user, None)
             }

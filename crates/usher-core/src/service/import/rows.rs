@@ -10,12 +10,23 @@ use crate::user::NewUser;
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// The columns of an export that only Usher sets.
+const READ_ONLY: [&str; 5] = [
+    "id",
+    "mfa_enrolled",
+    "created_at",
+    "updated_at",
+    "last_login_at",
+];
+
 /// A row checked and ready to be matched.
 pub(super) struct Checked {
     pub(super) line: u32,
     pub(super) object: serde_json::Map<String, Value>,
     pub(super) new: NewUser,
     pub(super) state: Option<ImportState>,
+    /// The `archived` flag, when the row gives it.
+    pub(super) archived: Option<bool>,
     pub(super) password_hash: Option<String>,
     pub(super) totp_secret: Option<Vec<u8>>,
 }
@@ -53,7 +64,7 @@ fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
                 line,
                 Some("state"),
                 ErrorCode::InvalidState,
-                "must be active, not_invited or invite",
+                "must be active, not_invited, invite, blocked or disabled (or another state an export shows)",
             ));
         }
         parsed
@@ -81,6 +92,27 @@ fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
         }
         secret
     });
+    // Columns an export writes that only Usher sets: read and ignored, so
+    // that an export can be imported back (`id` does not carry over: a
+    // user is matched by external id or email).
+    for key in READ_ONLY {
+        object.remove(key);
+    }
+    let archived = text(&mut object, "archived", &mut errors, line).and_then(|s| {
+        match s.to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                errors.push(RowError::new(
+                    line,
+                    Some("archived"),
+                    ErrorCode::InvalidType,
+                    "must be true or false",
+                ));
+                None
+            }
+        }
+    });
     for key in ["send_invitation", "activate"] {
         if object.contains_key(key) {
             errors.push(RowError::new(
@@ -104,6 +136,7 @@ fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
             object,
             new,
             state,
+            archived,
             password_hash,
             totp_secret,
         }),

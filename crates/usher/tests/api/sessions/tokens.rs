@@ -108,3 +108,37 @@ async fn two_concurrent_refreshes_with_one_token_let_one_win_and_end_the_session
         401
     );
 }
+
+#[tokio::test]
+async fn token_answers_are_never_cached_and_https_installations_send_hsts() {
+    let app = TestApp::spawn().await;
+    app.user_with_password("default", "ann@x.example", PASSWORD)
+        .await;
+    let res = app
+        .login("default", "ann@x.example", PASSWORD, CHROME_WINDOWS)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(
+        res.headers().get("strict-transport-security").is_none(),
+        "an http installation must not pin browsers to https"
+    );
+
+    let https = TestApp::spawn_with(usher_testkit::app::TestOptions {
+        public_url: Some("https://id.example.com".into()),
+        ..Default::default()
+    })
+    .await;
+    for path in [
+        "/healthz",
+        "/api/v1/tenants/default/users",
+        "/t/default/login",
+    ] {
+        let res = https.get(path).await;
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+}

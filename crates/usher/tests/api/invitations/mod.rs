@@ -1,4 +1,7 @@
 //! Invitations and password resets: links, mail, pages, the auth API.
+//! Mails that must not go out any more are in `cancelled`.
+
+mod cancelled;
 
 use serde_json::{Value, json};
 use time::Duration;
@@ -568,89 +571,4 @@ async fn restart_with_smtp(app: &TestApp, smtp: &SmtpServer) -> TestApp {
         },
     )
     .await
-}
-
-/// The outbox entry of the mail to `email` once it is no longer queued.
-async fn settled_mail(app: &TestApp, email: &str) -> Value {
-    for _ in 0..200 {
-        let page = body(app.get("/api/v1/tenants/default/outbox?limit=200").await).await;
-        let mail = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["recipient"] == email)
-            .cloned()
-            .expect("the mail is in the outbox");
-        if mail["state"] != "queued" {
-            return mail;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the mail to {email} stayed queued");
-}
-
-#[tokio::test]
-async fn an_invitation_accepted_before_smtp_came_is_cancelled_not_sent() {
-    let Some(smtp) = SmtpServer::start() else {
-        return;
-    };
-    let app = TestApp::spawn().await;
-    app.create_user("default", json!({"email": "grace@x.example"}))
-        .await;
-    let link = outbox_links(&app, "grace@x.example").await.pop().unwrap();
-    assert_eq!(redeem(&app, ACCEPT, &token(&link), GOOD).await.0, 200);
-    let mail = settled_mail(&app, "grace@x.example").await;
-    assert_eq!(
-        (&mail["state"], &mail["last_error"]),
-        (&json!("cancelled"), &json!("cancelled: the link was used"))
-    );
-    assert_eq!(mail["link"], Value::Null, "the dead link is not kept");
-
-    let restarted = restart_with_smtp(&app, &smtp).await;
-    restarted
-        .create_user("default", json!({"email": "henry@x.example"}))
-        .await;
-    smtp.wait_for("henry@x.example", 1).await;
-    assert!(
-        smtp.received().iter().all(|m| !m.to.contains("grace@")),
-        "Grace's used invitation was not mailed"
-    );
-}
-
-#[tokio::test]
-async fn a_queued_invitation_to_an_address_the_user_left_is_cancelled_at_delivery() {
-    let Some(smtp) = SmtpServer::start() else {
-        return;
-    };
-    let app = TestApp::spawn().await;
-    let ivy = app
-        .create_user("default", json!({"email": "ivy@x.example"}))
-        .await;
-    let res = app
-        .patch(
-            &format!("{USERS}/{}", ivy["id"].as_str().unwrap()),
-            &json!({"email": "ivy.new@x.example"}),
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 200);
-    let restarted = restart_with_smtp(&app, &smtp).await;
-    let mail = settled_mail(&restarted, "ivy@x.example").await;
-    assert_eq!(
-        (&mail["state"], &mail["last_error"]),
-        (
-            &json!("cancelled"),
-            &json!("cancelled: the user's email changed")
-        )
-    );
-    assert!(
-        smtp.received().iter().all(|m| !m.to.contains("ivy@")),
-        "nothing went to the old address"
-    );
-    let events = body(
-        restarted
-            .get("/api/v1/tenants/default/audit?action=mail.cancel")
-            .await,
-    )
-    .await;
-    assert_eq!(events["total"], 1);
 }

@@ -2,6 +2,8 @@
 //! hashes that log in, TOTP secrets, upserts by email and external id, dry
 //! runs, bad rows by line, batches whole or not at all.
 
+mod again;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 use usher_core::password::NormalizedPassword;
@@ -476,69 +478,4 @@ async fn another_tenant_cannot_see_an_import() {
             .unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
-}
-
-#[tokio::test]
-async fn running_an_import_again_changes_nothing_and_invites_no_one_twice() {
-    let (app, _) = setup().await;
-    let file = "email,first_name,state,attributes.department\n\
-                ann@again.example,Ann,invite,Sales\n\
-                bob@again.example,Bob,active,Ops\n\
-                cy@again.example,Cy,not_invited,\n";
-    let (status, first) = import(&app, "", "text/csv", file).await;
-    assert_eq!(status, 200, "{first}");
-    assert_eq!(
-        (&first["created"], &first["unchanged"]),
-        (&json!(3), &json!(0))
-    );
-    let before: Vec<Value> = stored_again_users(&app).await;
-    let invitations = || async {
-        let page = body(app.get("/api/v1/tenants/default/outbox?limit=200").await).await;
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["recipient"] == "ann@again.example" && m["kind"] == "invitation")
-            .count()
-    };
-    assert_eq!(invitations().await, 1);
-    let imports_audited = || async {
-        body(
-            app.get("/api/v1/tenants/default/audit?action=user.import")
-                .await,
-        )
-        .await["total"]
-            .as_u64()
-            .unwrap()
-    };
-    let audited = imports_audited().await;
-
-    let (status, again) = import(&app, "", "text/csv", file).await;
-    assert_eq!(status, 200, "{again}");
-    assert_eq!(
-        (&again["created"], &again["updated"], &again["unchanged"]),
-        (&json!(0), &json!(0), &json!(3)),
-        "{again}"
-    );
-    assert_eq!(stored_again_users(&app).await, before, "no new versions");
-    assert_eq!(invitations().await, 1, "Ann is not invited again");
-    assert_eq!(imports_audited().await, audited, "no change was audited");
-
-    // A row that does change its user is an update, and only that one.
-    let changed = file.replace("Bob,active,Ops", "Bob,active,Legal");
-    let (_, third) = import(&app, "", "text/csv", &changed).await;
-    assert_eq!(
-        (&third["updated"], &third["unchanged"]),
-        (&json!(1), &json!(2)),
-        "{third}"
-    );
-}
-
-/// The three users of the test above as stored, in email order.
-async fn stored_again_users(app: &TestApp) -> Vec<Value> {
-    let mut users = Vec::new();
-    for email in ["ann@again.example", "bob@again.example", "cy@again.example"] {
-        users.push(find(app, email).await);
-    }
-    users
 }
