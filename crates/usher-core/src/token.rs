@@ -3,13 +3,16 @@
 //! bits of entropy, so there is nothing to brute-force), compared in
 //! constant time.
 
+use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::ids::{TenantId, TokenId};
+use crate::input::{ObjectReader, Patch};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// A secret as the holder sees it. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -107,11 +110,130 @@ pub struct ApiToken {
     pub name: String,
     pub hash: SecretHash,
     pub created_at: OffsetDateTime,
+    /// After this instant the token is refused; `None`: it never expires.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Who made it, as [`crate::audit::Actor::to_stored`] wrote them;
+    /// `None` for tokens made before creators were recorded.
+    pub created_by: Option<String>,
+    /// When it last authenticated a request, to the minute
+    /// ([`LAST_USED_PRECISION`]).
+    pub last_used_at: Option<OffsetDateTime>,
 }
+
+/// `last_used_at` is written at most this often per token and process, so
+/// that a busy token does not turn every request into a write.
+pub const LAST_USED_PRECISION: time::Duration = time::Duration::minutes(1);
 
 impl ApiToken {
     pub fn is_super_admin(&self) -> bool {
         self.tenant_id.is_none() && self.scope == TokenScope::Admin
+    }
+
+    /// Whether the token is past its expiry at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// The admin role the token acts with. Until administrator roles
+    /// exist, a tenant's admin token holds `tenant_admin` and a token bound
+    /// to no tenant `super_admin`; a SCIM token reports `scim`.
+    pub fn role(&self) -> &'static str {
+        match (self.scope, self.tenant_id) {
+            (TokenScope::Scim, _) => "scim",
+            (TokenScope::Admin, None) => "super_admin",
+            (TokenScope::Admin, Some(_)) => "tenant_admin",
+        }
+    }
+}
+
+/// What `POST /tokens` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub name: String,
+    /// A token that only the SCIM endpoint accepts.
+    pub scim: bool,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// The longest name a token may have, in characters.
+pub const TOKEN_NAME_MAX: usize = 100;
+
+impl TokenRequest {
+    /// Reads `{name, role?, scope?, expires_at?, scim?}`, naming every bad
+    /// field at once. `role` may only be the role the token would hold
+    /// anyway (see [`ApiToken::role`]) and `scope` only `null`, until
+    /// administrator roles and scopes exist.
+    pub fn from_json(body: serde_json::Value, super_admin: bool) -> Result<Self, Error> {
+        let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
+        let name = r.required_string("name");
+        let scim = r.bool("scim").into_option().unwrap_or(false);
+        let role = r.string("role").into_option();
+        let wanted = match (scim, super_admin) {
+            (true, _) => "scim",
+            (false, true) => "super_admin",
+            (false, false) => "tenant_admin",
+        };
+        if let Some(role) = role.filter(|role| role != wanted) {
+            r.push(FieldError::new(
+                "role",
+                ErrorCode::InvalidValue,
+                format!("this token can only hold the role {wanted:?}, not {role:?}"),
+            ));
+        }
+        if let Patch::Value(_) = r.object("scope") {
+            r.push(FieldError::new(
+                "scope",
+                ErrorCode::InvalidValue,
+                "a token's scope can only be null: scoped tokens come with administrator scopes",
+            ));
+        }
+        let expires_at = match r.string("expires_at") {
+            Patch::Value(s) => match OffsetDateTime::parse(&s, &Rfc3339) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    r.push(FieldError::new(
+                        "expires_at",
+                        ErrorCode::InvalidValue,
+                        "must be an RFC 3339 time such as 2027-01-31T00:00:00Z",
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        r.read_only(&["id", "secret", "created_at", "created_by", "last_used_at"]);
+        let errors = r.finish();
+        match name {
+            Some(name) if errors.is_empty() => Ok(Self {
+                name,
+                scim,
+                expires_at,
+            }),
+            _ => Err(Error::Validation(errors)),
+        }
+    }
+
+    /// Checks what depends on the moment: the name's form and an expiry in
+    /// the future.
+    pub fn check(&self, now: OffsetDateTime) -> Result<(), Error> {
+        let name = self.name.trim();
+        if name.is_empty()
+            || name.chars().count() > TOKEN_NAME_MAX
+            || name.chars().any(char::is_control)
+        {
+            return Err(Error::bad_request(
+                ErrorCode::InvalidTokenName,
+                "the name must be 1 to 100 printable characters",
+            ));
+        }
+        if self.expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::Validation(ValidationErrors::single(
+                "expires_at",
+                ErrorCode::InvalidValue,
+                "must be in the future",
+            )));
+        }
+        Ok(())
     }
 }
 

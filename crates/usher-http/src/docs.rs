@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tenants", description = "Tenants and their settings"),
         (name = "mail", description = "The outbox of invitation and reset mails"),
         (name = "jobs", description = "Background work: mail deliveries, bulk runs, sweeps"),
+        (name = "tokens", description = "API tokens: their expiry, last use and revocation"),
         (name = "auth", description = "End-user authentication"),
         (name = "groups", description = "Groups, kept by provisioning clients over SCIM"),
         (name = "bulk", description = "Bulk processes: one action over the users a CSV file names"),

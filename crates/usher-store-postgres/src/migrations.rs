@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_unchanged",
         include_str!("../migrations/0014_import_unchanged.sql"),
     ),
+    (
+        15,
+        "token_lifecycle",
+        include_str!("../migrations/0015_token_lifecycle.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_unchanged",
         include_str!("../migrations/0013_import_unchanged.sql"),
     ),
+    (
+        14,
+        "token_lifecycle",
+        include_str!("../migrations/0014_token_lifecycle.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -61,6 +61,9 @@ pub struct TestOptions {
     pub metrics: Option<usher::config::MetricsAccess>,
     /// `USHER_PUBLIC_URL`; `http://usher.test` when not given.
     pub public_url: Option<String>,
+    /// Start without `USHER_BOOTSTRAP_TOKEN` (which removes the bootstrap
+    /// token, [`SUPER_TOKEN`]); otherwise it is set to [`SUPER_TOKEN`].
+    pub without_bootstrap_token: bool,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -135,7 +138,8 @@ impl TestApp {
             .public_url
             .clone()
             .unwrap_or_else(|| "http://usher.test".into());
-        config.bootstrap_token = Some(SecretString::new(SUPER_TOKEN.into()));
+        config.bootstrap_token =
+            (!options.without_bootstrap_token).then(|| SecretString::new(SUPER_TOKEN.into()));
         config.smtp_url = options.smtp_url.map(SecretString::new);
         config.job_poll = std::time::Duration::from_millis(100);
         if !options.production_hashing {

@@ -122,6 +122,16 @@ impl Application {
             None => None,
         };
         let services = services_with(config, clock, geoip).await?;
+        if config.bootstrap_token.is_none() {
+            let system = AuditContext::new(Actor::system());
+            let removed = services
+                .remove_bootstrap_token(&system)
+                .await
+                .context("removing the bootstrap token")?;
+            if removed {
+                tracing::warn!("USHER_BOOTSTRAP_TOKEN is unset: the bootstrap token was revoked");
+            }
+        }
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -57,6 +57,8 @@ pub enum AuditAction {
     TenantView,
     TokenBootstrap,
     TokenCreate,
+    TokenList,
+    TokenRevoke,
     UserArchive,
     UserBlock,
     UserCreate,
@@ -131,6 +133,8 @@ impl AuditAction {
         AuditAction::TenantView,
         AuditAction::TokenBootstrap,
         AuditAction::TokenCreate,
+        AuditAction::TokenList,
+        AuditAction::TokenRevoke,
         AuditAction::UserArchive,
         AuditAction::UserBlock,
         AuditAction::UserCreate,
@@ -205,6 +209,8 @@ impl AuditAction {
             AuditAction::TenantView => "tenant.view",
             AuditAction::TokenBootstrap => "token.bootstrap",
             AuditAction::TokenCreate => "token.create",
+            AuditAction::TokenList => "token.list",
+            AuditAction::TokenRevoke => "token.revoke",
             AuditAction::UserArchive => "user.archive",
             AuditAction::UserBlock => "user.block",
             AuditAction::UserCreate => "user.create",
@@ -290,6 +296,10 @@ impl AuditAction {
             AuditAction::TenantView => "a tenant was read",
             AuditAction::TokenBootstrap => "the bootstrap token was set from USHER_BOOTSTRAP_TOKEN",
             AuditAction::TokenCreate => "an API token was created",
+            AuditAction::TokenList => "API tokens were listed",
+            AuditAction::TokenRevoke => {
+                "an API token was revoked (by an admin, or the bootstrap token because USHER_BOOTSTRAP_TOKEN was unset)"
+            }
             AuditAction::UserArchive => "a user was archived",
             AuditAction::UserBlock => "a user was blocked",
             AuditAction::UserCreate => "a user was created",

@@ -87,6 +87,9 @@ pub struct Services {
 #[derive(Debug)]
 struct Caches {
     tokens: Cache<SecretHash, ApiToken>,
+    /// When this process last wrote each token's `last_used_at`.
+    token_uses:
+        std::sync::Mutex<std::collections::HashMap<crate::ids::TokenId, std::time::Instant>>,
     tenants: Cache<String, Tenant>,
     attributes: Cache<TenantId, Vec<AttributeDefinition>>,
 }
@@ -110,6 +113,7 @@ impl Services {
             options: Arc::new(options),
             caches: Arc::new(Caches {
                 tokens: Cache::new(),
+                token_uses: Default::default(),
                 tenants: Cache::new(),
                 attributes: Cache::new(),
             }),

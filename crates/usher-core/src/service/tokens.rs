@@ -1,14 +1,23 @@
-//! Admin API tokens: creating them and recognising a presented one.
+//! Admin API tokens: creating, listing and revoking them, and recognising
+//! a presented one.
+//!
+//! A revoked or expired token is refused by this process at once and by
+//! every other process within the token cache's life ([`super::cache::TTL`],
+//! 5 s): the cache keeps the token's expiry and is checked against it on
+//! every hit.
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::{Error, ErrorCode};
-use crate::ids::Id;
+use crate::error::{Error, ErrorCode, Missing};
+use crate::ids::{Id, TokenId};
 use crate::tenant::Tenant;
 use crate::token::{
-    API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, SCIM_TOKEN_PREFIX, Secret, TokenScope,
+    API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, LAST_USED_PRECISION, SCIM_TOKEN_PREFIX,
+    Secret, TokenRequest, TokenScope,
 };
 use serde_json::json;
+use std::time::Instant;
+use time::format_description::well_known::Rfc3339;
 
 /// The shortest bootstrap secret accepted (an operator-chosen secret).
 pub const MIN_BOOTSTRAP_LEN: usize = 16;
@@ -23,19 +32,40 @@ impl Services {
         scope: TokenScope,
         name: &str,
     ) -> Result<(ApiToken, Secret), Error> {
-        if scope == TokenScope::Scim && tenant.is_none() {
-            return Err(Error::bad_request(
-                ErrorCode::TenantRequired,
-                "a SCIM token belongs to one tenant",
-            ));
-        }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(Error::bad_request(
-                ErrorCode::InvalidTokenName,
-                "the name must be 1 to 100 printable characters",
-            ));
-        }
+        let request = TokenRequest {
+            name: name.to_owned(),
+            scim: scope == TokenScope::Scim,
+            expires_at: None,
+        };
+        self.issue_token(ctx, tenant, Ok(request)).await
+    }
+
+    /// Creates a token from a request the caller may have got wrong
+    /// (`POST /tokens`); a refusal is audited like any other.
+    pub async fn issue_token(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        request: Result<TokenRequest, Error>,
+    ) -> Result<(ApiToken, Secret), Error> {
+        let draft = self.draft(ctx, tenant, AuditAction::TokenCreate);
+        let now = self.clock.now();
+        let checked = request.and_then(|r| {
+            if r.scim && tenant.is_none() {
+                return Err(Error::bad_request(
+                    ErrorCode::TenantRequired,
+                    "a SCIM token belongs to one tenant",
+                ));
+            }
+            r.check(now)?;
+            Ok(r)
+        });
+        let request = self.accept(&draft, checked).await?;
+        let scope = if request.scim {
+            TokenScope::Scim
+        } else {
+            TokenScope::Admin
+        };
         let secret = Secret::generate(match scope {
             TokenScope::Admin => API_TOKEN_PREFIX,
             TokenScope::Scim => SCIM_TOKEN_PREFIX,
@@ -44,16 +74,62 @@ impl Services {
             id: Id::generate(),
             tenant_id: tenant.map(|t| t.id),
             scope,
-            name: name.to_owned(),
+            name: request.name.trim().to_owned(),
             hash: secret.hash(),
-            created_at: self.clock.now(),
+            created_at: now,
+            expires_at: request.expires_at,
+            created_by: Some(ctx.actor.to_stored()),
+            last_used_at: None,
         };
-        let draft = self
-            .draft(ctx, tenant, AuditAction::TokenCreate)
-            .target("token", token.id)
-            .details(json!({"name": token.name, "scope": scope.as_str(), "super_admin": tenant.is_none()}));
+        let draft = draft.target("token", token.id).details(json!({
+            "name": token.name,
+            "scope": scope.as_str(),
+            "role": token.role(),
+            "super_admin": tenant.is_none(),
+            "expires_at": token.expires_at.and_then(|t| t.format(&Rfc3339).ok()),
+        }));
         self.store.create_token(token.clone(), draft).await?;
         Ok((token, secret))
+    }
+
+    /// The tokens of a tenant, or the super-admin tokens for `None`.
+    pub async fn list_tokens(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+    ) -> Result<Vec<ApiToken>, Error> {
+        let tokens = self.store.list_tokens(tenant.map(|t| t.id)).await?;
+        self.store
+            .append_audit(
+                self.draft(ctx, tenant, AuditAction::TokenList)
+                    .details(json!({"returned": tokens.len()})),
+            )
+            .await?;
+        Ok(tokens)
+    }
+
+    /// Revokes a token of the tenant (`None`: a super-admin token). It is
+    /// refused from the next request on.
+    pub async fn revoke_token(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        id: &str,
+    ) -> Result<(), Error> {
+        let draft = self.draft(ctx, tenant, AuditAction::TokenRevoke);
+        let parsed = id
+            .parse::<TokenId>()
+            .map_err(|_| Error::NotFound(Missing::Token));
+        let token = self
+            .accept(&draft.clone().details(json!({"id": id})), parsed)
+            .await?;
+        let result = self
+            .store
+            .delete_token(tenant.map(|t| t.id), token, draft.target("token", token))
+            .await;
+        // Whatever this process still holds of it goes now.
+        self.caches.tokens.clear();
+        result
     }
 
     /// Makes the operator's bootstrap secret a super-admin token.
@@ -75,6 +151,9 @@ impl Services {
             name: BOOTSTRAP_TOKEN_NAME.to_owned(),
             hash: secret.hash(),
             created_at: self.clock.now(),
+            expires_at: None,
+            created_by: Some(ctx.actor.to_stored()),
+            last_used_at: None,
         };
         let draft = self
             .draft(ctx, None, AuditAction::TokenBootstrap)
@@ -84,21 +163,69 @@ impl Services {
         self.store.replace_named_super_token(token, draft).await
     }
 
-    /// The token a caller presented, if it exists.
+    /// Removes the bootstrap token when `USHER_BOOTSTRAP_TOKEN` is no longer
+    /// set, so that a secret once handed to an installer does not outlive
+    /// the variable. Answers whether there was one.
+    pub async fn remove_bootstrap_token(&self, ctx: &AuditContext) -> Result<bool, Error> {
+        let draft = self.draft(ctx, None, AuditAction::TokenRevoke).details(
+            json!({"name": BOOTSTRAP_TOKEN_NAME, "reason": "USHER_BOOTSTRAP_TOKEN is unset"}),
+        );
+        self.caches.tokens.clear();
+        self.store
+            .delete_named_super_token(BOOTSTRAP_TOKEN_NAME, draft)
+            .await
+    }
+
+    /// The token a caller presented, if it exists and has not expired.
     pub async fn authenticate_token(&self, presented: &str) -> Result<Option<ApiToken>, Error> {
         let secret = Secret::from_string(presented.to_owned());
         let hash = secret.hash();
-        if let Some(t) = self.caches.tokens.get(&hash) {
-            return Ok(Some(t));
+        let now = self.clock.now();
+        let found = match self.caches.tokens.get(&hash) {
+            Some(t) => Some(t),
+            None => {
+                let found = self
+                    .store
+                    .token_by_hash(&hash)
+                    .await?
+                    .filter(|t| t.hash.matches(&hash));
+                if let Some(t) = &found {
+                    self.caches.tokens.put(hash, t.clone());
+                }
+                found
+            }
+        };
+        let Some(token) = found.filter(|t| !t.is_expired(now)) else {
+            return Ok(None);
+        };
+        self.note_token_use(&token, now).await;
+        Ok(Some(token))
+    }
+
+    /// Writes `last_used_at`, at most once a minute per token and process.
+    /// A failed write is logged and forgotten: it must not refuse the call.
+    async fn note_token_use(&self, token: &ApiToken, now: time::OffsetDateTime) {
+        {
+            let mut touched = self
+                .caches
+                .token_uses
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let precision =
+                std::time::Duration::from_secs(LAST_USED_PRECISION.whole_seconds() as u64);
+            if touched
+                .get(&token.id)
+                .is_some_and(|at| at.elapsed() < precision)
+            {
+                return;
+            }
+            if touched.len() >= 10_000 {
+                touched.clear();
+            }
+            touched.insert(token.id, Instant::now());
         }
-        let found = self
-            .store
-            .token_by_hash(&hash)
-            .await?
-            .filter(|t| t.hash.matches(&hash));
-        if let Some(t) = &found {
-            self.caches.tokens.put(hash, t.clone());
+        if let Err(e) = self.store.touch_token(token.id, now).await {
+            tracing::warn!(token = %token.id, error = %e, "could not record a token's last use");
         }
-        Ok(found)
     }
 }

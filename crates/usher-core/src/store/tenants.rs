@@ -4,7 +4,7 @@
 use crate::attribute::{AttributeDefinition, AttributeName};
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
-use crate::ids::TenantId;
+use crate::ids::{TenantId, TokenId};
 use crate::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use crate::token::{ApiToken, SecretHash};
 use async_trait::async_trait;
@@ -33,6 +33,23 @@ pub trait TenantStore: Send + Sync {
 
     async fn create_token(&self, token: ApiToken, audit: AuditDraft) -> Result<(), Error>;
     async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError>;
+    /// The tokens of a tenant, or the super-admin tokens for `None`
+    /// (SCIM tokens included), oldest first.
+    async fn list_tokens(&self, tenant_id: Option<TenantId>) -> Result<Vec<ApiToken>, StoreError>;
+    /// Removes a token of the tenant (`None`: a super-admin token);
+    /// `token_not_found` when there is none with this id there.
+    async fn delete_token(
+        &self,
+        tenant_id: Option<TenantId>,
+        id: TokenId,
+        audit: AuditDraft,
+    ) -> Result<(), Error>;
+    /// Removes the super-admin token of this name, if any (the bootstrap
+    /// token once `USHER_BOOTSTRAP_TOKEN` is unset); answers whether one was.
+    /// Nothing is audited when there was none.
+    async fn delete_named_super_token(&self, name: &str, audit: AuditDraft) -> Result<bool, Error>;
+    /// Records that the token authenticated a request at `at`.
+    async fn touch_token(&self, id: TokenId, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Makes `token` the only super-admin token named like it (the
     /// bootstrap token follows `USHER_BOOTSTRAP_TOKEN` across restarts).
     async fn replace_named_super_token(

@@ -13,6 +13,7 @@ mod jobs;
 mod outbox;
 mod sessions;
 mod tenants;
+mod tokens;
 mod user_actions;
 mod users;
 
@@ -66,6 +67,13 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::retry_job))
         .routes(routes!(jobs::list_all_jobs))
         .routes(routes!(jobs::retry_any_job))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(
+            tokens::list_super_tokens,
+            tokens::create_super_token
+        ))
+        .routes(routes!(tokens::revoke_super_token))
         .routes(routes!(
             bulk::upload::create_bulk_process,
             bulk::list_bulk_processes

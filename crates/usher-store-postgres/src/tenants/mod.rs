@@ -20,7 +20,7 @@ use usher_core::error::{Error, Missing};
 use usher_core::store::TenantStore;
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, SecretHash};
-use usher_core::{Id, StoreError, TenantId};
+use usher_core::{Id, StoreError, TenantId, TokenId};
 
 fn tenant(r: &PgRow) -> Result<Tenant, StoreError> {
     let slug: String = r.try_get(1).map_err(unavailable)?;
@@ -166,6 +166,30 @@ impl TenantStore for PostgresStore {
     ) -> Result<(), Error> {
         let pool = self.pool().clone();
         detached(async move { tokens::replace_named_super_token(&pool, token, audit).await }).await
+    }
+
+    async fn list_tokens(&self, tenant_id: Option<TenantId>) -> Result<Vec<ApiToken>, StoreError> {
+        tokens::list_tokens(self.pool(), tenant_id).await
+    }
+
+    async fn delete_token(
+        &self,
+        tenant_id: Option<TenantId>,
+        id: TokenId,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let pool = self.pool().clone();
+        detached(async move { tokens::delete_token(&pool, tenant_id, id, audit).await }).await
+    }
+
+    async fn delete_named_super_token(&self, name: &str, audit: AuditDraft) -> Result<bool, Error> {
+        let pool = self.pool().clone();
+        let name = name.to_owned();
+        detached(async move { tokens::delete_named_super_token(&pool, &name, audit).await }).await
+    }
+
+    async fn touch_token(&self, id: TokenId, at: OffsetDateTime) -> Result<(), StoreError> {
+        tokens::touch_token(self.pool(), id, at).await
     }
 
     async fn list_attributes(

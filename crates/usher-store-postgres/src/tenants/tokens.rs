@@ -4,11 +4,13 @@ use crate::error::{DbExt, constraint, unavailable};
 use crate::ids::{id, opt_id};
 use crate::write::Write;
 use serde_json::json;
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
-use usher_core::StoreError;
+use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::token::{ApiToken, SecretHash, TokenScope};
+use usher_core::{StoreError, TenantId, TokenId};
 use uuid::Uuid;
 
 async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Error> {
@@ -23,13 +25,18 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
                 .ok_or(Error::NotFound(Missing::Tenant))?,
         ),
     };
-    sqlx::query("INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query(
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
         .bind(token.id.uuid())
         .bind(tenant_key)
         .bind(token.scope.as_str())
         .bind(&token.name)
         .bind(&token.hash.0[..])
         .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(&token.created_by)
         .execute(c)
         .await
         .map_err(constraint)?;
@@ -103,29 +110,120 @@ pub(crate) async fn replace_named_super_token(
     w.finish(result).await
 }
 
-pub(crate) async fn token_by_hash(
-    pool: &PgPool,
-    hash: &SecretHash,
-) -> Result<Option<ApiToken>, StoreError> {
-    let row = sqlx::query(
-        "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at FROM api_tokens k \
-         LEFT JOIN tenants t ON t.key = k.tenant_key WHERE k.hash = $1",
-    )
-    .bind(&hash.0[..])
-    .fetch_optional(pool)
-    .await
-    .map_err(unavailable)?;
-    let Some(r) = row else { return Ok(None) };
+/// A query of tokens with the columns [`read_token`] reads, in its order.
+macro_rules! select_tokens {
+    ($tail:literal) => {
+        concat!(
+            "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, \
+             k.created_by, k.last_used_at FROM api_tokens k \
+             LEFT JOIN tenants t ON t.key = k.tenant_key ",
+            $tail
+        )
+    };
+}
+
+fn read_token(r: &PgRow) -> Result<ApiToken, StoreError> {
     let scope: String = r.try_get(2).map_err(unavailable)?;
     let stored_hash: Vec<u8> = r.try_get(4).map_err(unavailable)?;
-    Ok(Some(ApiToken {
-        id: id(&r, 0).map_err(unavailable)?,
-        tenant_id: opt_id(&r, 1).map_err(unavailable)?,
+    Ok(ApiToken {
+        id: id(r, 0).map_err(unavailable)?,
+        tenant_id: opt_id(r, 1).map_err(unavailable)?,
         scope: TokenScope::parse(&scope)
             .ok_or_else(|| StoreError::Corrupt(format!("token scope {scope:?}")))?,
         name: r.try_get(3).map_err(unavailable)?,
         hash: SecretHash::from_slice(&stored_hash)
             .ok_or_else(|| StoreError::Corrupt("token hash length".into()))?,
         created_at: r.try_get(5).map_err(unavailable)?,
-    }))
+        expires_at: r.try_get(6).map_err(unavailable)?,
+        created_by: r.try_get(7).map_err(unavailable)?,
+        last_used_at: r.try_get(8).map_err(unavailable)?,
+    })
+}
+
+pub(crate) async fn token_by_hash(
+    pool: &PgPool,
+    hash: &SecretHash,
+) -> Result<Option<ApiToken>, StoreError> {
+    let row = sqlx::query(select_tokens!("WHERE k.hash = $1"))
+        .bind(&hash.0[..])
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(read_token).transpose()
+}
+
+pub(crate) async fn list_tokens(
+    pool: &PgPool,
+    tenant: Option<TenantId>,
+) -> Result<Vec<ApiToken>, StoreError> {
+    let rows = sqlx::query(select_tokens!(
+        "WHERE t.id IS NOT DISTINCT FROM $1 ORDER BY k.created_at, k.id"
+    ))
+    .bind(tenant.map(|t| t.uuid()))
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter().map(read_token).collect()
+}
+
+pub(crate) async fn delete_token(
+    pool: &PgPool,
+    tenant: Option<TenantId>,
+    token: TokenId,
+    audit: AuditDraft,
+) -> Result<(), Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let name: Option<String> = sqlx::query_scalar(
+            "DELETE FROM api_tokens k WHERE k.id = $1 AND CASE WHEN $2::uuid IS NULL \
+             THEN k.tenant_key IS NULL ELSE k.tenant_key = (SELECT key FROM tenants WHERE id = $2) END \
+             RETURNING k.name",
+        )
+        .bind(token.uuid())
+        .bind(tenant.map(|t| t.uuid()))
+        .fetch_optional(&mut *w.tx)
+        .await
+        .db()?;
+        let name = name.ok_or(Error::NotFound(Missing::Token))?;
+        w.draft.details = json!({"name": name});
+        Ok(())
+    }
+    .await;
+    w.finish(result).await
+}
+
+pub(crate) async fn delete_named_super_token(
+    pool: &PgPool,
+    name: &str,
+    audit: AuditDraft,
+) -> Result<bool, Error> {
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE tenant_key IS NULL AND name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+            .db()?;
+    let Some(found) = found else { return Ok(false) };
+    let mut w = Write::begin(pool, audit.target("token", found)).await?;
+    let result = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+        .bind(found)
+        .execute(&mut *w.tx)
+        .await
+        .db()
+        .map(|_| true);
+    w.finish(result).await
+}
+
+pub(crate) async fn touch_token(
+    pool: &PgPool,
+    token: TokenId,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+        .bind(token.uuid())
+        .bind(at)
+        .execute(pool)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }

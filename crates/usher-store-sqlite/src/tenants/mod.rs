@@ -13,7 +13,7 @@ use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, Missing};
 use usher_core::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, SecretHash};
-use usher_core::{Id, StoreError, TenantId};
+use usher_core::{Id, StoreError, TenantId, TokenId};
 
 use crate::SqliteStore;
 use async_trait::async_trait;
@@ -168,6 +168,42 @@ impl TenantStore for SqliteStore {
             .writer
             .write(move |c| tokens::replace_named_super_token(c, token, audit))
             .await
+    }
+
+    async fn list_tokens(&self, tenant_id: Option<TenantId>) -> Result<Vec<ApiToken>, StoreError> {
+        self.read(move |c| tokens::list_tokens(c, tenant_id)).await
+    }
+
+    async fn delete_token(
+        &self,
+        tenant_id: Option<TenantId>,
+        id: TokenId,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        self.inner
+            .writer
+            .write(move |c| tokens::delete_token(c, tenant_id, id, audit))
+            .await
+    }
+
+    async fn delete_named_super_token(&self, name: &str, audit: AuditDraft) -> Result<bool, Error> {
+        let name = name.to_owned();
+        self.inner
+            .writer
+            .write(move |c| tokens::delete_named_super_token(c, &name, audit))
+            .await
+    }
+
+    async fn touch_token(&self, id: TokenId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let at = usher_core::clock::to_micros(at);
+        self.inner
+            .writer
+            .write(move |c| tokens::touch_token(c, id, at))
+            .await
+            .map_err(|e| match e {
+                Error::Store(s) => s,
+                other => StoreError::Unavailable(other.to_string()),
+            })
     }
 
     async fn list_attributes(

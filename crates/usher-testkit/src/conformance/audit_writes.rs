@@ -34,6 +34,9 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
         name: name.to_owned(),
         hash: Secret::from_string(secret.to_owned()).hash(),
         created_at: T0,
+        expires_at: None,
+        created_by: None,
+        last_used_at: None,
     };
     store
         .create_token(

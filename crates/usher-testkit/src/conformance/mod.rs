@@ -35,6 +35,7 @@ pub mod scim;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
+pub mod tokens;
 pub mod totals;
 pub mod users;
 
@@ -114,6 +115,11 @@ macro_rules! store_conformance_tests {
             tenants::updating_tenant_settings_stores_them_and_audits_the_change,
             tenants::updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_not_found,
             tenants::a_tenant_token_is_found_by_its_hash_with_every_field,
+            tokens::tokens_are_listed_per_tenant_oldest_first_and_super_admin_tokens_apart,
+            tokens::a_revoked_token_is_found_no_more_and_its_revoke_is_audited,
+            tokens::revoking_another_tenants_token_is_refused_as_not_found_and_changes_nothing,
+            tokens::the_named_super_token_is_removed_alone_and_audited_only_when_it_existed,
+            tokens::a_tokens_last_use_is_recorded,
             tenants::a_super_admin_token_belongs_to_no_tenant,
             tenants::an_unknown_hash_finds_no_token,
             tenants::creating_a_token_whose_secret_is_in_use_is_refused,

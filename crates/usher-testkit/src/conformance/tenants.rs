@@ -180,7 +180,12 @@ pub async fn updating_the_settings_of_an_unknown_tenant_is_refused_with_tenant_n
     );
 }
 
-fn token(tenant: Option<TenantId>, scope: TokenScope, name: &str, secret: &str) -> ApiToken {
+pub(super) fn token(
+    tenant: Option<TenantId>,
+    scope: TokenScope,
+    name: &str,
+    secret: &str,
+) -> ApiToken {
     ApiToken {
         id: Id::generate(),
         tenant_id: tenant,
@@ -188,10 +193,13 @@ fn token(tenant: Option<TenantId>, scope: TokenScope, name: &str, secret: &str) 
         name: name.to_owned(),
         hash: Secret::from_string(secret.to_owned()).hash(),
         created_at: T0,
+        expires_at: Some(T0 + time::Duration::days(30)),
+        created_by: Some(r#"{"kind":"cli","id":"root","name":"usher CLI (root)"}"#.into()),
+        last_used_at: None,
     }
 }
 
-fn token_draft(t: &ApiToken, action: &str) -> usher_core::audit::AuditDraft {
+pub(super) fn token_draft(t: &ApiToken, action: &str) -> usher_core::audit::AuditDraft {
     draft(t.tenant_id, action, T0).target("token", t.id)
 }
 

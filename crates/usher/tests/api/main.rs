@@ -26,4 +26,5 @@ mod processes;
 mod scim;
 mod sessions;
 mod tenants;
+mod tokens;
 mod users;
