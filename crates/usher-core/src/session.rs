@@ -192,8 +192,9 @@ impl Throttle {
     }
 }
 
-/// What the login throttle counts failures against: an account (by its
-/// normalised email) or a client address.
+/// What the login throttles count failures against: an account (by its
+/// normalised email) or a client address, for the password; a user or an
+/// address, for the second factor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ThrottleKey(String);
 
@@ -202,8 +203,21 @@ impl ThrottleKey {
         Self(format!("account:{email_norm}"))
     }
 
+    /// A client address's password failures (an IPv6 client counts with
+    /// its /64, [`address_group`]).
     pub fn address(ip: &str) -> Self {
-        Self(format!("ip:{ip}"))
+        Self(format!("ip:{}", address_group(ip)))
+    }
+
+    /// A user's second-factor failures, which a correct password leaves
+    /// alone.
+    pub fn second_factor(user: UserId) -> Self {
+        Self(format!("mfa:{user}"))
+    }
+
+    /// A client address's second-factor failures.
+    pub fn second_factor_address(ip: &str) -> Self {
+        Self(format!("mfa-ip:{}", address_group(ip)))
     }
 
     /// The key as stored.
@@ -212,17 +226,35 @@ impl ThrottleKey {
     }
 }
 
+/// The group an address is counted in: an IPv4 address alone, an IPv6
+/// address with its /64 (one subscriber usually holds a whole /64, so
+/// counting single IPv6 addresses would let one client rotate through
+/// 2^64 of them). Anything that does not parse counts as itself.
+pub fn address_group(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(bits))
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// Failures from one address before it is delayed: higher than per
 /// account, since one office can share an address.
 pub const ADDRESS_FREE_FAILURES: u32 = 50;
 
-/// Whether an address with this record must wait at `now`.
-pub fn address_blocks(t: &Throttle, now: OffsetDateTime) -> bool {
+/// Until when an address with this record waits, if it does.
+pub fn address_locked_until(t: &Throttle) -> Option<OffsetDateTime> {
     if t.failures < ADDRESS_FREE_FAILURES {
-        return false;
+        return None;
     }
     let exp = (t.failures - ADDRESS_FREE_FAILURES).min(20);
-    t.last_failure_at + Duration::seconds(1i64 << exp).min(MAX_DELAY) > now
+    Some(t.last_failure_at + Duration::seconds(1i64 << exp).min(MAX_DELAY))
 }
 
 #[cfg(test)]
@@ -246,6 +278,27 @@ mod tests {
         assert_eq!(at(1_000).locked_until(), Some(t0 + MAX_DELAY));
         // Never for ever: the lock ends MAX_DELAY after the last failure.
         assert!(!at(1_000).blocks(t0 + MAX_DELAY));
+    }
+
+    #[test]
+    fn ipv6_clients_count_with_their_64_and_ipv4_alone() {
+        assert_eq!(address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            ThrottleKey::address("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            ThrottleKey::address("2001:db8:1:2::7")
+        );
+        assert_ne!(
+            ThrottleKey::address("2001:db8:1:3::1"),
+            ThrottleKey::address("2001:db8:1:2::1")
+        );
+        assert_eq!(address_group("203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_group("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_group("not an address"), "not an address");
+        assert_ne!(
+            ThrottleKey::second_factor_address("203.0.113.9"),
+            ThrottleKey::address("203.0.113.9"),
+            "the two steps count apart"
+        );
     }
 
     #[test]

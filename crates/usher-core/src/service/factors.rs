@@ -5,12 +5,12 @@
 use super::Services;
 use super::login::{ClientContext, SignedIn};
 use super::sessions::{SessionCaller, invalid_token};
+use super::throttle::CodeThrottle;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::factor::{CHALLENGE_ATTEMPTS, Challenge, Factor, FactorKind, FactorSecret, NewFactor};
 use crate::ids::{FactorId, Id};
 use crate::mfa::{self, TotpSecret};
-use crate::session::ThrottleKey;
 use crate::tenant::Tenant;
 use crate::token::{Secret, SecretHash};
 use crate::user::{User, UserState};
@@ -230,6 +230,11 @@ impl Services {
             return Err(self.refuse(draft, invalid_token()).await);
         };
         let draft = draft.target("user", challenge.user_id);
+        let throttle = CodeThrottle::new(challenge.user_id, ctx.client_ip.as_deref());
+        if let Err(e) = self.check_code_throttle(tenant, &throttle, now).await {
+            let draft = draft.details(json!({"reason": "throttled"}));
+            return Err(self.refuse(draft, e).await);
+        }
         let factors = self
             .store
             .list_factors(tenant.id, challenge.user_id)
@@ -290,16 +295,7 @@ impl Services {
         };
         if !accepted {
             let attempts = self.store.challenge_failed(&hash).await?;
-            let account = self
-                .store
-                .get_user(tenant.id, challenge.user_id)
-                .await?
-                .map(|u| ThrottleKey::account(u.email.normalized()));
-            if let Some(account) = account {
-                self.store
-                    .throttle_failure(tenant.id, &account, now)
-                    .await?;
-            }
+            self.count_code_failure(tenant, ctx, &throttle, now).await?;
             if attempts >= CHALLENGE_ATTEMPTS {
                 self.store.end_challenge(&hash).await?;
             }
@@ -310,6 +306,7 @@ impl Services {
         if !self.store.end_challenge(&hash).await? {
             return Err(self.refuse(draft, invalid_token()).await);
         }
+        self.clear_code_throttle(tenant, &throttle).await?;
         let user = self.store.get_user(tenant.id, challenge.user_id).await?;
         let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
             return Err(self.refuse(draft, invalid_token()).await);

@@ -19,7 +19,7 @@ use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
 use crate::ids::{Id, UserId};
 use crate::password::{NormalizedPassword, parse_stored};
 use crate::session::ThrottleKey;
-use crate::session::{self, IssuedTokens, NewSession, SESSION_TTL, Session};
+use crate::session::{IssuedTokens, NewSession, SESSION_TTL, Session};
 use crate::store::{Effects, PasswordWrite, UserWrite};
 use crate::tenant::{MfaPolicy, Tenant};
 use crate::token::Secret;
@@ -93,62 +93,6 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 impl Services {
-    /// Refuses an attempt while its account or its address is throttled;
-    /// answers whether the account has failures on record.
-    async fn check_throttle(
-        &self,
-        tenant: &Tenant,
-        account: &ThrottleKey,
-        address: Option<&ThrottleKey>,
-        now: OffsetDateTime,
-    ) -> Result<bool, Error> {
-        let record = self.store.throttle(tenant.id, account).await?;
-        if let Some(t) = &record
-            && let Some(until) = t.locked_until()
-            && until > now
-        {
-            let secs = (until - now).whole_seconds().max(1) as u64;
-            return Err(Error::TooManyAttempts {
-                retry_after_secs: secs,
-            });
-        }
-        if let Some(a) = address
-            && let Some(t) = self.store.throttle(tenant.id, a).await?
-            && session::address_blocks(&t, now)
-        {
-            return Err(Error::TooManyAttempts {
-                retry_after_secs: 60,
-            });
-        }
-        Ok(record.is_some())
-    }
-
-    /// Counts a failure against the account and the address; audits the
-    /// moment an account starts being delayed.
-    async fn count_failure(
-        &self,
-        tenant: &Tenant,
-        ctx: &AuditContext,
-        account: &ThrottleKey,
-        address: Option<&ThrottleKey>,
-        now: OffsetDateTime,
-    ) -> Result<(), Error> {
-        let t = self.store.throttle_failure(tenant.id, account, now).await?;
-        if let Some(a) = address {
-            self.store.throttle_failure(tenant.id, a, now).await?;
-        }
-        if t.failures == session::FREE_FAILURES || t.failures == session::HARD_LIMIT {
-            let until = t.locked_until().map(|u| u.to_string());
-            self.store
-                .append_audit(
-                    self.draft(ctx, Some(tenant), AuditAction::LoginThrottled)
-                        .details(json!({"failures": t.failures, "delayed_until": until})),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Checks an email and password and opens a session.
     pub async fn login(
         &self,

@@ -18,6 +18,7 @@ mod login;
 mod scim;
 mod sessions;
 mod tenants;
+mod throttle;
 mod tokens;
 mod users;
 

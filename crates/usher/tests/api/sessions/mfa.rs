@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 use usher_testkit::app::{TestApp, json as body};
 
 /// The code an authenticator app with `secret` shows at the app's clock.
-fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
+pub(super) fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
     let secret = usher_core::mfa::TotpSecret::from_base32(secret).unwrap();
     let step = usher_core::mfa::totp_step(app.clock_now().unix_timestamp()) + offset_steps;
     usher_core::mfa::totp_code(&secret, step)
 }
 
-async fn second_step(app: &TestApp, mfa_token: &str, code: &str) -> (u16, Value) {
+pub(super) async fn second_step(app: &TestApp, mfa_token: &str, code: &str) -> (u16, Value) {
     let res = app
         .client
         .post(app.url(&auth("login/mfa")))

@@ -7,6 +7,7 @@ mod admin;
 mod failures;
 mod lifecycle;
 mod mfa;
+mod mfa_throttle;
 mod tokens;
 
 use reqwest::Method;
