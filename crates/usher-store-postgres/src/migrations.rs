@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_lifecycle",
         include_str!("../migrations/0015_token_lifecycle.sql"),
     ),
+    (
+        16,
+        "session_reauthentication",
+        include_str!("../migrations/0016_session_reauthentication.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_lifecycle",
         include_str!("../migrations/0014_token_lifecycle.sql"),
     ),
+    (
+        15,
+        "session_reauthentication",
+        include_str!("../migrations/0015_session_reauthentication.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -73,7 +73,9 @@ pub enum AuditAction {
     UserList,
     UserLogin,
     UserLoginSecondFactor,
+    UserPasswordChange,
     UserPasswordReset,
+    UserReauthenticate,
     UserSearch,
     UserSessionsList,
     UserUnblock,
@@ -149,7 +151,9 @@ impl AuditAction {
         AuditAction::UserList,
         AuditAction::UserLogin,
         AuditAction::UserLoginSecondFactor,
+        AuditAction::UserPasswordChange,
         AuditAction::UserPasswordReset,
+        AuditAction::UserReauthenticate,
         AuditAction::UserSearch,
         AuditAction::UserSessionsList,
         AuditAction::UserUnblock,
@@ -225,7 +229,9 @@ impl AuditAction {
             AuditAction::UserList => "user.list",
             AuditAction::UserLogin => "user.login",
             AuditAction::UserLoginSecondFactor => "user.login.second_factor",
+            AuditAction::UserPasswordChange => "user.password_change",
             AuditAction::UserPasswordReset => "user.password_reset",
+            AuditAction::UserReauthenticate => "user.reauthenticate",
             AuditAction::UserSearch => "user.search",
             AuditAction::UserSessionsList => "user.sessions.list",
             AuditAction::UserUnblock => "user.unblock",
@@ -314,7 +320,13 @@ impl AuditAction {
             AuditAction::UserList => "users were listed",
             AuditAction::UserLogin => "a password login (success, refusal or a second factor due)",
             AuditAction::UserLoginSecondFactor => "the second step of a login",
+            AuditAction::UserPasswordChange => {
+                "a user changed their own password (their other sessions end)"
+            }
             AuditAction::UserPasswordReset => "a password reset link was sent",
+            AuditAction::UserReauthenticate => {
+                "a signed-in user gave their password or a code again"
+            }
             AuditAction::UserSearch => "users were searched",
             AuditAction::UserSessionsList => "a user's sessions were read",
             AuditAction::UserUnblock => "a user was unblocked",

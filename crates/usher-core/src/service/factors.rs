@@ -67,6 +67,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::FactorTotpEnrol)
             .target("user", me.user.id);
+        self.require_recent_auth(&draft, me).await?;
         self.start_totp(tenant, &me.user, draft).await
     }
 
@@ -153,6 +154,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::FactorTotpConfirm)
             .target("user", me.user.id);
+        self.require_recent_auth(&draft, me).await?;
         let pending = self
             .store
             .list_factors(tenant.id, me.user.id)
@@ -199,6 +201,7 @@ impl Services {
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::FactorRecoveryCodesGenerate)
             .target("user", me.user.id);
+        self.require_recent_auth(&draft, me).await?;
         self.store
             .add_factor(
                 tenant.id,
@@ -265,33 +268,9 @@ impl Services {
                 }
                 None => false,
             }
-        } else if mfa::looks_like_recovery_code(code) {
-            match mfa::recovery_code_hash(code) {
-                Some(h) => {
-                    self.store
-                        .use_recovery_code(tenant.id, challenge.user_id, &h, now)
-                        .await?
-                }
-                None => false,
-            }
         } else {
-            let mut ok = false;
-            for f in &factors {
-                if f.factor.kind != FactorKind::Totp || !f.factor.confirmed {
-                    continue;
-                }
-                let step = TotpSecret::from_bytes(&f.secret)
-                    .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), f.last_step));
-                // Spending the step is the compare-and-set: of two logins
-                // with one code, only one gets it.
-                if let Some(step) = step
-                    && self.store.use_totp_step(f.factor.id, step, now).await?
-                {
-                    ok = true;
-                    break;
-                }
-            }
-            ok
+            self.check_code(tenant, challenge.user_id, &factors, code, now)
+                .await?
         };
         if !accepted {
             let attempts = self.store.challenge_failed(&hash).await?;
@@ -316,6 +295,43 @@ impl Services {
         };
         self.open_session(tenant, ctx, draft, &user, client, now, None)
             .await
+    }
+
+    /// Whether `code` is a current code of one of the user's confirmed
+    /// authenticators or one of their unused recovery codes; the code is
+    /// spent when it is (a TOTP step once, a recovery code once).
+    pub(crate) async fn check_code(
+        &self,
+        tenant: &Tenant,
+        user_id: crate::ids::UserId,
+        factors: &[FactorSecret],
+        code: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, Error> {
+        if mfa::looks_like_recovery_code(code) {
+            return match mfa::recovery_code_hash(code) {
+                Some(h) => Ok(self
+                    .store
+                    .use_recovery_code(tenant.id, user_id, &h, now)
+                    .await?),
+                None => Ok(false),
+            };
+        }
+        for f in factors {
+            if f.factor.kind != FactorKind::Totp || !f.factor.confirmed {
+                continue;
+            }
+            let step = TotpSecret::from_bytes(&f.secret)
+                .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), f.last_step));
+            // Spending the step is the compare-and-set: of two logins
+            // with one code, only one gets it.
+            if let Some(step) = step
+                && self.store.use_totp_step(f.factor.id, step, now).await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A user's factors (audited as a view).

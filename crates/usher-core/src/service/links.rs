@@ -4,11 +4,10 @@
 
 use super::Services;
 use crate::audit::{Actor, AuditAction, AuditContext, AuditDraft};
-use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
+use crate::error::{Error, ErrorCode, FieldError};
 use crate::ids::{Id, TenantId, UserId};
 use crate::listing::{Cursor, Page, parse_limit};
 use crate::mail::{MailContext, MailKind, MailState, OutboxEntry, OutgoingMail, compose};
-use crate::password::PasswordPolicy;
 use crate::store::{Effects, LinkKind, NewLink, OutboxQuery, Redemption, UserWrite};
 use crate::tenant::Tenant;
 use crate::token::Secret;
@@ -231,31 +230,13 @@ impl Services {
             .draft(&as_user, Some(tenant), AuditAction::LinkRedeem)
             .target("user", user.id)
             .details(json!({"kind": kind.as_str()}));
-        let policy = PasswordPolicy {
-            min_chars: tenant.settings.password_min_length as usize,
-            ..PasswordPolicy::default()
-        };
-        let checked = policy.check(
-            password,
-            user.email.as_str(),
-            user.username.as_ref().map(|u| u.as_str()),
-        );
-        let normalized = match checked {
-            Ok(p) => p,
-            Err(e) => {
-                return Err(self
-                    .refuse(draft, Error::Validation(ValidationErrors(vec![e])))
-                    .await);
-            }
-        };
-        let hash = match self.hasher.hash(normalized).await {
+        let hash = match self
+            .hash_new_password(tenant, &user, password, "password")
+            .await
+        {
             Ok(h) => h,
-            Err(e) => {
-                tracing::error!(error = %e, "hashing a password failed");
-                return Err(Error::Store(crate::StoreError::Unavailable(
-                    "password hashing is unavailable".into(),
-                )));
-            }
+            Err(e @ Error::Validation(_)) => return Err(self.refuse(draft, e).await),
+            Err(e) => return Err(e),
         };
         self.store
             .redeem_link(Redemption {

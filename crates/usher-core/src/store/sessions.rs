@@ -29,6 +29,19 @@ pub trait SessionStore: Send + Sync {
         session_id: SessionId,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// When the session's holder last proved who they are (a password or a
+    /// code): its login, or a later re-authentication. `None` for a
+    /// session that does not exist.
+    async fn session_authenticated_at(
+        &self,
+        session_id: SessionId,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
+    /// Records a re-authentication of the session at `at`.
+    async fn mark_session_authenticated(
+        &self,
+        session_id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Replaces a current refresh token (and the access token) with the
     /// next ones; a token already replaced ends its session. Exactly one of
     /// two concurrent uses of one token rotates it.

@@ -51,6 +51,9 @@ pub struct Effects {
     pub mail: Option<OutgoingMail>,
     /// End every session of the user (links stay).
     pub end_sessions: bool,
+    /// End every session of the user but this one (a password changed by
+    /// its holder in this session).
+    pub end_sessions_but: Option<crate::ids::SessionId>,
     /// End the user's invitation and reset links and cancel the mails that
     /// carry them (their address changed; sessions stay).
     pub revoke_links: bool,
@@ -78,6 +81,7 @@ impl Effects {
             && self.new_link.is_none()
             && self.mail.is_none()
             && !self.end_sessions
+            && self.end_sessions_but.is_none()
             && self.password.is_none()
     }
 }

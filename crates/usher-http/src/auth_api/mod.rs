@@ -9,6 +9,7 @@ mod factors;
 mod links;
 mod login;
 mod login_mfa;
+mod password;
 mod sessions;
 
 use crate::AppState;
@@ -31,4 +32,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(factors::enrol_totp))
         .routes(routes!(factors::confirm_totp))
         .routes(routes!(factors::regenerate_recovery_codes))
+        .routes(routes!(password::change_password))
+        .routes(routes!(password::reauthenticate))
 }

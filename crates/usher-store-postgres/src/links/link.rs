@@ -122,6 +122,12 @@ pub(crate) async fn redeem(pool: &PgPool, tk: i64, r: Redemption) -> Result<User
         write_password(&mut w.tx, before.key, &PasswordWrite::Set(password_hash), now)
             .await
             .db()?;
+        // A new password ends whatever the old one opened (a reset is
+        // often made because someone else knew it).
+        let ended = crate::sessions::session::end_all(&mut w.tx, before.key)
+            .await
+            .db()?;
+        w.draft.details["sessions_ended"] = serde_json::json!(ended);
         let mut user = before.user.clone();
         if wanted == LinkKind::Invitation {
             user.stored_state = UserState::Active;

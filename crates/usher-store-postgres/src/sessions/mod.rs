@@ -33,6 +33,21 @@ impl SessionStore for PostgresStore {
         session::touch(self.pool(), session_id, now).await
     }
 
+    async fn session_authenticated_at(
+        &self,
+        session_id: SessionId,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        session::authenticated_at(self.pool(), session_id).await
+    }
+
+    async fn mark_session_authenticated(
+        &self,
+        session_id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        session::mark_authenticated(self.pool(), session_id, at).await
+    }
+
     async fn rotate_refresh(
         &self,
         rotation: Rotation,

@@ -131,6 +131,48 @@ pub(crate) async fn find(
         .map_err(unavailable)
 }
 
+pub(crate) async fn authenticated_at(
+    pool: &PgPool,
+    id: SessionId,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    sqlx::query_scalar("SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = $1")
+        .bind(id.uuid())
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)
+}
+
+pub(crate) async fn mark_authenticated(
+    pool: &PgPool,
+    id: SessionId,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET authenticated_at = $2 WHERE id = $1")
+        .bind(id.uuid())
+        .bind(at)
+        .execute(pool)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Ends every session of the user but `keep` (the one that changed the
+/// password).
+pub(crate) async fn end_others(
+    c: &mut PgConnection,
+    user_key: i64,
+    keep: SessionId,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_key = $1 AND id <> $2")
+            .bind(user_key)
+            .bind(keep.uuid())
+            .execute(&mut *c)
+            .await?
+            .rows_affected(),
+    )
+}
+
 pub(crate) async fn touch(
     pool: &PgPool,
     id: SessionId,

@@ -81,6 +81,8 @@ pub(crate) async fn apply_effects(
         revoke_access(c, user_key, user_id).await?;
     } else if effects.end_sessions {
         crate::sessions::session::end_all(c, user_key).await?;
+    } else if let Some(keep) = effects.end_sessions_but {
+        crate::sessions::session::end_others(c, user_key, keep).await?;
     }
     if effects.revoke_links && !effects.revoke_access {
         sqlx::query("DELETE FROM links WHERE user_key = $1")

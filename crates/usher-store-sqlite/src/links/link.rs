@@ -120,6 +120,10 @@ pub(crate) fn redeem(c: &Connection, tk: i64, r: Redemption) -> Result<User, Err
         )
         .db()?;
         write_password(c, user_key, &PasswordWrite::Set(password_hash), now).db()?;
+        // A new password ends whatever the old one opened (a reset is
+        // often made because someone else knew it).
+        let ended = crate::sessions::session::end_all(c, user_key).db()?;
+        draft.details["sessions_ended"] = serde_json::json!(ended);
         let mut user = before.user.clone();
         if wanted == LinkKind::Invitation {
             user.stored_state = UserState::Active;

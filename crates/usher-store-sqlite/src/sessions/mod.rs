@@ -36,6 +36,26 @@ impl SessionStore for SqliteStore {
             .await
     }
 
+    async fn session_authenticated_at(
+        &self,
+        session_id: SessionId,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let at = self
+            .read(move |c| session::authenticated_at(c, session_id))
+            .await?;
+        Ok(at.map(usher_core::clock::from_micros))
+    }
+
+    async fn mark_session_authenticated(
+        &self,
+        session_id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let at = usher_core::clock::to_micros(at);
+        self.write(move |c| session::mark_authenticated(c, session_id, at))
+            .await
+    }
+
     async fn rotate_refresh(
         &self,
         rotation: Rotation,

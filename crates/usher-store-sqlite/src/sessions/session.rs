@@ -106,6 +106,25 @@ pub(crate) fn touch(c: &Connection, id: SessionId, now: i64) -> DbResult<()> {
     Ok(())
 }
 
+pub(crate) fn authenticated_at(c: &Connection, id: SessionId) -> DbResult<Option<i64>> {
+    c.prepare_cached("SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = ?1")?
+        .query_row([id.as_bytes().as_slice()], |r| r.get(0))
+        .optional()
+}
+
+pub(crate) fn mark_authenticated(c: &Connection, id: SessionId, at: i64) -> DbResult<()> {
+    c.prepare_cached("UPDATE sessions SET authenticated_at = ?2 WHERE id = ?1")?
+        .execute(params![id.as_bytes().as_slice(), at])?;
+    Ok(())
+}
+
+/// Ends every session of the user but `keep` (the one that changed the
+/// password).
+pub(crate) fn end_others(c: &Connection, user_key: i64, keep: SessionId) -> DbResult<usize> {
+    c.prepare_cached("DELETE FROM sessions WHERE user_key = ?1 AND id <> ?2")?
+        .execute(params![user_key, keep.as_bytes().as_slice()])
+}
+
 pub(crate) fn rotate(
     c: &Connection,
     tk: i64,

@@ -66,6 +66,8 @@ pub(crate) fn apply_effects(
         revoke_access(c, user_key, user_id)?;
     } else if effects.end_sessions {
         crate::sessions::session::end_all(c, user_key)?;
+    } else if let Some(keep) = effects.end_sessions_but {
+        crate::sessions::session::end_others(c, user_key, keep)?;
     }
     if effects.revoke_links && !effects.revoke_access {
         c.prepare_cached("DELETE FROM links WHERE user_key = ?1")?

@@ -4,6 +4,7 @@
 //! the login helpers they share.
 
 mod admin;
+mod credentials;
 mod failures;
 mod lifecycle;
 mod mfa;
