@@ -29,6 +29,7 @@ pub mod password;
 #[cfg(test)]
 mod properties;
 pub mod scim;
+pub mod sealing;
 pub mod search;
 pub mod service;
 pub mod session;

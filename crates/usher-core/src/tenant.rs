@@ -65,6 +65,8 @@ pub struct TenantSettings {
     pub mfa: MfaPolicy,
     pub require_disable_before_delete: bool,
     pub min_search_length: u32,
+    /// A session unused this long ends, whatever its absolute expiry.
+    pub session_idle_timeout_hours: u32,
 }
 
 impl Default for TenantSettings {
@@ -76,6 +78,7 @@ impl Default for TenantSettings {
             mfa: MfaPolicy::Optional,
             require_disable_before_delete: false,
             min_search_length: 2,
+            session_idle_timeout_hours: 12,
         }
     }
 }
@@ -104,6 +107,11 @@ fn ranged(r: &mut ObjectReader, key: &str, min: i64, max: i64, target: &mut u32)
 }
 
 impl TenantSettings {
+    /// How long a session may go unused.
+    pub fn session_idle_timeout(&self) -> time::Duration {
+        time::Duration::hours(i64::from(self.session_idle_timeout_hours))
+    }
+
     /// Applies a merge patch, validating every field.
     pub fn patched(&self, body: serde_json::Value) -> Result<Self, Error> {
         let mut next = self.clone();
@@ -135,6 +143,13 @@ impl TenantSettings {
             1,
             10,
             &mut next.min_search_length,
+        );
+        ranged(
+            &mut r,
+            "session_idle_timeout_hours",
+            1,
+            24 * 30,
+            &mut next.session_idle_timeout_hours,
         );
         match r.string("mfa") {
             Patch::Value(s) => match s.as_str() {

@@ -113,6 +113,9 @@ fn field_schema(schema: &str, field: &str) -> Option<Value> {
         ("UpdateSettingsRequest", "password_min_length") => {
             json!({"type": "integer", "minimum": 8, "maximum": 64})
         }
+        ("UpdateSettingsRequest", "session_idle_timeout_hours") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 720})
+        }
         ("UpdateSettingsRequest", "min_search_length") => {
             json!({"type": "integer", "minimum": 1, "maximum": 10})
         }

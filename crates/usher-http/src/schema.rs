@@ -132,6 +132,8 @@ pub struct SettingsResponse {
     pub mfa: String,
     pub require_disable_before_delete: bool,
     pub min_search_length: u32,
+    /// Hours a session may go unused before it ends.
+    pub session_idle_timeout_hours: u32,
 }
 
 impl From<&TenantSettings> for SettingsResponse {
@@ -146,6 +148,7 @@ impl From<&TenantSettings> for SettingsResponse {
                 .unwrap_or_default(),
             require_disable_before_delete: s.require_disable_before_delete,
             min_search_length: s.min_search_length,
+            session_idle_timeout_hours: s.session_idle_timeout_hours,
         }
     }
 }

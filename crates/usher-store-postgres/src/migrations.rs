@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "session_reauthentication",
         include_str!("../migrations/0016_session_reauthentication.sql"),
     ),
+    (
+        17,
+        "login_clients",
+        include_str!("../migrations/0017_login_clients.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "session_reauthentication",
         include_str!("../migrations/0015_session_reauthentication.sql"),
     ),
+    (
+        16,
+        "login_clients",
+        include_str!("../migrations/0016_login_clients.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -64,6 +64,9 @@ pub struct TestOptions {
     /// Start without `USHER_BOOTSTRAP_TOKEN` (which removes the bootstrap
     /// token, [`SUPER_TOKEN`]); otherwise it is set to [`SUPER_TOKEN`].
     pub without_bootstrap_token: bool,
+    /// `USHER_SECRET_KEY`; unset: generated beside a SQLite database, none
+    /// on PostgreSQL.
+    pub secret_key: Option<String>,
 }
 
 /// Cheap argon2 parameters: tests check behaviour, not hashing cost.
@@ -141,6 +144,7 @@ impl TestApp {
         config.bootstrap_token =
             (!options.without_bootstrap_token).then(|| SecretString::new(SUPER_TOKEN.into()));
         config.smtp_url = options.smtp_url.map(SecretString::new);
+        config.secret_key = options.secret_key.map(SecretString::new);
         config.job_poll = std::time::Duration::from_millis(100);
         if !options.production_hashing {
             config.hashing = test_hashing();

@@ -74,6 +74,7 @@ async fn services_with(
         hashing: config.hashing.clone(),
         geoip: geoip.map(Arc::new),
         trusted_proxies: config.trusted_proxies.clone(),
+        secret_keys: crate::secret_key::resolve(config)?,
     };
     let services =
         Services::with_options(store, clock, options).context("starting the password hashers")?;

@@ -93,6 +93,7 @@ struct FileConfig {
     database_url: Option<String>,
     public_url: Option<String>,
     bootstrap_token: Option<String>,
+    secret_key: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     argon2_memory_kib: Option<u32>,
@@ -116,6 +117,11 @@ pub struct Config {
     pub database_url: SecretString,
     pub public_url: String,
     pub bootstrap_token: Option<SecretString>,
+    /// Keys sealing TOTP secrets (`USHER_SECRET_KEY`): the current one
+    /// first. Unset: on SQLite a key generated into the database's
+    /// directory; on PostgreSQL none (secrets stay in clear, with a
+    /// warning).
+    pub secret_key: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     /// Sender of Usher's mails.
     pub mail_from: String,
@@ -209,6 +215,7 @@ impl Config {
             database_url: SecretString::new(database_url.to_owned()),
             public_url: format!("http://{listen}"),
             bootstrap_token: None,
+            secret_key: None,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             job_poll: DEFAULT_JOB_POLL,
@@ -274,6 +281,9 @@ impl Config {
             bootstrap_token: env_secret("USHER_BOOTSTRAP_TOKEN")?
                 .or(file.bootstrap_token)
                 .map(SecretString::new),
+            secret_key: env_secret("USHER_SECRET_KEY")?
+                .or(file.secret_key)
+                .map(SecretString::new),
             smtp_url: env_secret("USHER_SMTP_URL")?
                 .or(file.smtp_url)
                 .map(SecretString::new),
@@ -324,6 +334,13 @@ public_url = "http://127.0.0.1:8080"
 # A super-admin API token with exactly this secret exists while this is set
 # (USHER_BOOTSTRAP_TOKEN, or USHER_BOOTSTRAP_TOKEN_FILE). At least 16 characters.
 # bootstrap_token = "change-me-to-a-long-random-secret"
+
+# The key that seals TOTP secrets at rest (USHER_SECRET_KEY, or
+# USHER_SECRET_KEY_FILE): 32 bytes in base64url or hex; several keys,
+# comma-separated, rotate (the first seals, all open). Unset: on SQLite a key
+# is generated into the database's directory (secret.key, 0600); on
+# PostgreSQL secrets stay in clear. Back it up apart from the database.
+# secret_key = "…43 base64url characters…"
 
 # Outgoing mail (USHER_SMTP_URL): smtp://user:pass@host:587 (STARTTLS) or
 # smtps://user:pass@host:465. Unset: mail stays in the outbox.

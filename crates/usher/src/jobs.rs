@@ -204,6 +204,10 @@ impl Runner {
                     Some(_) = running.join_next(), if !running.is_empty() => {}
                     () = tokio::time::sleep(self.poll) => {}
                 }
+                // The minute summaries of audit rows not written one by one.
+                if let Err(e) = self.services.flush_audit_summaries().await {
+                    tracing::warn!(error = %e, "writing audit summaries failed");
+                }
             }
         })
     }

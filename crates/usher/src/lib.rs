@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod jobs;
 pub mod mailer;
+pub mod secret_key;
 pub mod serve;
 
 pub use app::Application;

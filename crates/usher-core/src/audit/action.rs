@@ -12,6 +12,7 @@ pub enum AuditAction {
     AttributeDelete,
     AttributeList,
     AuditList,
+    AuditSuppressed,
     BulkCancel,
     BulkComplete,
     BulkCreate,
@@ -90,6 +91,7 @@ impl AuditAction {
         AuditAction::AttributeDelete,
         AuditAction::AttributeList,
         AuditAction::AuditList,
+        AuditAction::AuditSuppressed,
         AuditAction::BulkCancel,
         AuditAction::BulkComplete,
         AuditAction::BulkCreate,
@@ -168,6 +170,7 @@ impl AuditAction {
             AuditAction::AttributeDelete => "attribute.delete",
             AuditAction::AttributeList => "attribute.list",
             AuditAction::AuditList => "audit.list",
+            AuditAction::AuditSuppressed => "audit.suppressed",
             AuditAction::BulkCancel => "bulk.cancel",
             AuditAction::BulkComplete => "bulk.complete",
             AuditAction::BulkCreate => "bulk.create",
@@ -249,6 +252,9 @@ impl AuditAction {
             }
             AuditAction::AttributeList => "the attribute definitions were read",
             AuditAction::AuditList => "the audit log was read",
+            AuditAction::AuditSuppressed => {
+                "unauthenticated refusals beyond 20 a minute from one address, counted instead of written one by one"
+            }
             AuditAction::BulkCancel => "a bulk process was cancelled",
             AuditAction::BulkComplete => "a bulk process finished its last row",
             AuditAction::BulkCreate => "a bulk-process file was uploaded",

@@ -17,7 +17,8 @@ mod totp;
 
 pub use enrol::{QR_TITLE, otpauth_uri, qr_svg, qr_svg_titled};
 pub use recovery::{
-    RECOVERY_CODE_COUNT, generate_recovery_codes, looks_like_recovery_code, recovery_code_hash,
+    RECOVERY_CODE_COUNT, generate_recovery_codes, looks_like_recovery_code,
+    recovery_code_canonical, recovery_code_hash,
 };
 pub use secret::TotpSecret;
 pub use totp::{TOTP_DIGITS, TOTP_STEP_SECS, totp_code, totp_step, verify_totp};

@@ -83,6 +83,12 @@ pub fn recovery_code_hash(input: &str) -> Option<SecretHash> {
     Some(SecretHash(Sha256::digest(code.as_bytes()).into()))
 }
 
+/// The normalised form of a recovery code, which keyed hashes are made of;
+/// `None` for anything that is not one.
+pub fn recovery_code_canonical(input: &str) -> Option<String> {
+    normalise_recovery_code(input).map(|c| c.to_string())
+}
+
 /// True when the input looks like a recovery code rather than a TOTP code,
 /// so a login form can take either in one field. Exactly the inputs that
 /// [`recovery_code_hash`] accepts: a 6-digit TOTP code never is one.

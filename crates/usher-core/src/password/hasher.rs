@@ -87,6 +87,16 @@ impl Memory {
         }
         Ok(&mut self.0[..need])
     }
+
+    /// Gives back what an unusually costly hash (an imported one) took
+    /// beyond `keep` blocks, so that one such login does not hold its
+    /// memory in the worker for the life of the process.
+    fn trim(&mut self, keep: usize) {
+        if self.0.capacity() > keep {
+            self.0.truncate(keep);
+            self.0.shrink_to_fit();
+        }
+    }
 }
 
 fn compute(
@@ -196,6 +206,8 @@ fn work(jobs: Arc<Mutex<Receiver<Job>>>, params: HashParams) {
             }
             Err(_) => return,
         }
+        // One block is one KiB: the current parameters' memory is kept.
+        memory.trim(params.m_kib as usize);
     }
 }
 
@@ -263,9 +275,11 @@ impl Hasher {
         answer.await.map_err(|_| HashError::Unavailable)?
     }
 
-    /// Spends the time of one verification, for a login without an account.
-    pub async fn dummy_verify(&self, password: &NormalizedPassword) {
-        let _ = self.verify(password, &self.dummy).await;
+    /// Spends the time of one verification, for a login without an account;
+    /// fails as a real verification would (`Busy` when the queue is full),
+    /// so that the answer does not tell the two apart.
+    pub async fn dummy_verify(&self, password: &NormalizedPassword) -> Result<(), HashError> {
+        self.verify(password, &self.dummy).await.map(|_| ())
     }
 
     /// True when a stored hash should be replaced at the next login: any
@@ -305,6 +319,51 @@ mod tests {
         assert!(h.verify(&pw("correct horse"), &stored).await.unwrap());
         assert!(!h.verify(&pw("correct horsf"), &stored).await.unwrap());
         assert!(!h.needs_rehash(&stored));
+    }
+
+    #[test]
+    fn a_worker_gives_back_memory_beyond_the_current_parameters() {
+        let mut memory = Memory(Vec::new());
+        let big = Params::new(4096, 1, 1, None).unwrap();
+        assert_eq!(memory.blocks(&big).unwrap().len(), 4096);
+        memory.trim(64);
+        assert_eq!(memory.0.len(), 64);
+        assert!(memory.0.capacity() <= 64, "{}", memory.0.capacity());
+        let small = Params::new(64, 1, 1, None).unwrap();
+        assert_eq!(memory.blocks(&small).unwrap().len(), 64);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_a_dummy_verification_as_it_refuses_a_real_one() {
+        // One worker, one waiting place, and costly hashes: the queue fills.
+        let h = std::sync::Arc::new(
+            Hasher::new(HasherConfig {
+                params: HashParams {
+                    m_kib: 32 * 1024,
+                    t: 3,
+                    p: 1,
+                },
+                workers: 1,
+                queue: 1,
+            })
+            .unwrap(),
+        );
+        let stored = h.hash(pw("correct horse")).await.unwrap();
+        let busy: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                let stored = stored.clone();
+                tokio::spawn(async move { h.verify(&pw("x"), &stored).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let real = h.verify(&pw("x"), &stored).await;
+        let dummy = h.dummy_verify(&pw("x")).await;
+        assert!(matches!(real, Err(HashError::Busy)), "{real:?}");
+        assert!(matches!(dummy, Err(HashError::Busy)), "{dummy:?}");
+        for b in busy {
+            let _ = b.await;
+        }
     }
 
     #[tokio::test]

@@ -5,8 +5,10 @@ use crate::audit::{AuditAction, AuditContext, ChainBreak, ChainVerifier, StoredL
 use crate::error::{Error, ErrorCode};
 use crate::ids::TenantId;
 use crate::listing::{AuditQuery, Cursor, Page, parse_limit};
+use crate::store::ChainHead;
 use crate::tenant::Tenant;
 use serde_json::json;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -120,9 +122,41 @@ impl Services {
     }
 
     /// Walks every chain from its first event, `progress` called per batch.
-    pub async fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<VerifyReport, Error> {
+    pub async fn verify_audit(&self, progress: impl FnMut(u64)) -> Result<VerifyReport, Error> {
+        self.verify_audit_against(&HashMap::new(), progress).await
+    }
+
+    /// The head of every chain (`usher audit anchor`): kept somewhere the
+    /// database's writers cannot reach, they let a later verification show
+    /// that history up to them was not rewritten, which a chain alone cannot
+    /// (whoever can write the database can rebuild a consistent chain).
+    pub async fn audit_anchors(&self) -> Result<Vec<ChainHead>, Error> {
+        Ok(self.store.audit_heads().await?)
+    }
+
+    /// Like [`Services::verify_audit`], and each chain must also still hold,
+    /// at the anchored sequence number, the event whose hash was anchored.
+    pub async fn verify_audit_against(
+        &self,
+        anchors: &HashMap<TenantId, (i64, String)>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<VerifyReport, Error> {
         let mut report = VerifyReport::default();
-        for head in self.store.audit_heads().await? {
+        let heads = self.store.audit_heads().await?;
+        for (chain, (seq, _)) in anchors {
+            if !heads.iter().any(|h| h.chain == *chain) {
+                report.chains.push(ChainReport {
+                    chain: *chain,
+                    events: 0,
+                    result: Err(ChainBreak {
+                        seq: *seq,
+                        problem: "the anchored chain is gone".into(),
+                    }),
+                });
+            }
+        }
+        for head in heads {
+            let anchor = anchors.get(&head.chain);
             let mut verifier = ChainVerifier::new(head.chain);
             let mut after = 0;
             let mut result = Ok(());
@@ -136,12 +170,36 @@ impl Services {
                         result = Err(b);
                         break 'walk;
                     }
+                    if let Some((seq, hash)) = anchor
+                        && link.seq == *seq
+                        && link.hash != *hash
+                    {
+                        result = Err(ChainBreak {
+                            seq: *seq,
+                            problem:
+                                "the event differs from the anchored one (history was rewritten)"
+                                    .into(),
+                        });
+                        break 'walk;
+                    }
                     after = link.seq;
                 }
                 progress(batch.len() as u64);
             }
             if result.is_ok() {
                 result = verifier.finish(head.seq, &head.hash);
+            }
+            if result.is_ok()
+                && let Some((seq, _)) = anchor
+                && head.seq < *seq
+            {
+                result = Err(ChainBreak {
+                    seq: *seq,
+                    problem: format!(
+                        "the chain ends at event {} before its anchored event",
+                        head.seq
+                    ),
+                });
             }
             report.chains.push(ChainReport {
                 chain: head.chain,

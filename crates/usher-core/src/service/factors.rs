@@ -128,7 +128,7 @@ impl Services {
                 user.id,
                 NewFactor {
                     factor,
-                    secret: secret.bytes().to_vec(),
+                    secret: self.seal_secret(secret.bytes(), user.id),
                     codes: Vec::new(),
                 },
                 draft,
@@ -164,7 +164,9 @@ impl Services {
         let Some(pending) = pending else {
             return Err(self.refuse(draft, Error::NotFound(Missing::Factor)).await);
         };
-        let step = TotpSecret::from_bytes(&pending.secret)
+        let step = self
+            .open_secret(&pending.secret, me.user.id)
+            .and_then(|s| TotpSecret::from_bytes(&s))
             .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), None));
         let Some(step) = step else {
             return Err(self.refuse(draft, invalid_code()).await);
@@ -186,7 +188,7 @@ impl Services {
         let codes = mfa::generate_recovery_codes();
         let hashes = codes
             .iter()
-            .filter_map(|c| mfa::recovery_code_hash(c))
+            .filter_map(|c| self.recovery_code_hash(c))
             .collect();
         let factor = Factor {
             id: Id::generate(),
@@ -236,7 +238,9 @@ impl Services {
         let throttle = CodeThrottle::new(challenge.user_id, ctx.client_ip.as_deref());
         if let Err(e) = self.check_code_throttle(tenant, &throttle, now).await {
             let draft = draft.details(json!({"reason": "throttled"}));
-            return Err(self.refuse(draft, e).await);
+            return Err(self
+                .refuse_unauthenticated(draft, e, "second_factor_throttled", ctx)
+                .await);
         }
         let factors = self
             .store
@@ -251,7 +255,8 @@ impl Services {
                 .iter()
                 .rfind(|f| f.factor.kind == FactorKind::Totp && !f.factor.confirmed);
             let step = pending.and_then(|f| {
-                TotpSecret::from_bytes(&f.secret)
+                self.open_secret(&f.secret, challenge.user_id)
+                    .and_then(|s| TotpSecret::from_bytes(&s))
                     .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), None))
                     .map(|step| (f.factor.id, step))
             });
@@ -292,6 +297,7 @@ impl Services {
         };
         let client = ClientContext {
             user_agent: client.user_agent.or(challenge.user_agent),
+            device: client.device,
         };
         self.open_session(tenant, ctx, draft, &user, client, now, None)
             .await
@@ -309,19 +315,24 @@ impl Services {
         now: time::OffsetDateTime,
     ) -> Result<bool, Error> {
         if mfa::looks_like_recovery_code(code) {
-            return match mfa::recovery_code_hash(code) {
-                Some(h) => Ok(self
+            for hash in self.recovery_code_hashes(code) {
+                if self
                     .store
-                    .use_recovery_code(tenant.id, user_id, &h, now)
-                    .await?),
-                None => Ok(false),
-            };
+                    .use_recovery_code(tenant.id, user_id, &hash, now)
+                    .await?
+                {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
         }
         for f in factors {
             if f.factor.kind != FactorKind::Totp || !f.factor.confirmed {
                 continue;
             }
-            let step = TotpSecret::from_bytes(&f.secret)
+            let step = self
+                .open_secret(&f.secret, user_id)
+                .and_then(|s| TotpSecret::from_bytes(&s))
                 .and_then(|s| mfa::verify_totp(&s, code, now.unix_timestamp(), f.last_step));
             // Spending the step is the compare-and-set: of two logins
             // with one code, only one gets it.

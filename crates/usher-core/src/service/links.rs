@@ -199,7 +199,9 @@ impl Services {
         let draft = self
             .draft(&anonymous, Some(tenant), AuditAction::LinkRedeem)
             .details(json!({"kind": kind.as_str()}));
-        let _ = self.refuse(draft, invalid_link()).await;
+        let _ = self
+            .refuse_unauthenticated(draft, invalid_link(), "unknown_link", ctx)
+            .await;
     }
 
     /// Redeems a link with a new password: accepting an invitation
@@ -219,9 +221,15 @@ impl Services {
         let draft = self
             .draft(&anonymous, Some(tenant), AuditAction::LinkRedeem)
             .details(json!({"kind": kind.as_str()}));
-        let user = self
-            .accept(&draft, self.check_link(tenant, kind, token).await)
-            .await?;
+        let user = match self.check_link(tenant, kind, token).await {
+            Ok(u) => u,
+            Err(e @ Error::Store(_)) => return Err(e),
+            Err(e) => {
+                return Err(self
+                    .refuse_unauthenticated(draft, e, "unknown_link", ctx)
+                    .await);
+            }
+        };
         let as_user = AuditContext {
             actor: Actor::user(user.id, user.email.as_str()),
             ..ctx.clone()

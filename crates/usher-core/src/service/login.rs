@@ -13,6 +13,7 @@
 //! the one verified (a password reset in between wins).
 
 use super::Services;
+use super::throttle::{DEVICE_PREFIX, client_keys};
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, StoreError};
 use crate::factor::{CHALLENGE_PREFIX, CHALLENGE_TTL, Challenge, FactorKind};
@@ -48,6 +49,8 @@ pub fn user_blocked() -> Error {
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext {
     pub user_agent: Option<String>,
+    /// The device cookie a client that logged in before presents.
+    pub device: Option<String>,
 }
 
 /// A successful login or refresh.
@@ -55,6 +58,9 @@ pub struct ClientContext {
 pub struct SignedIn {
     pub session: Session,
     pub tokens: IssuedTokens,
+    /// The device cookie to (re)set: a login makes the client known to the
+    /// account. `None` for a refresh.
+    pub device: Option<Secret>,
 }
 
 /// What a correct password leads to.
@@ -79,7 +85,7 @@ pub(crate) struct Rehash {
     write: PasswordWrite,
 }
 
-fn hashing_unavailable(e: impl std::fmt::Display) -> Error {
+pub(crate) fn hashing_unavailable(e: impl std::fmt::Display) -> Error {
     tracing::error!(error = %e, "password verification failed to run");
     Error::Store(StoreError::Unavailable(
         "password verification is unavailable".into(),
@@ -113,35 +119,46 @@ impl Services {
         );
         let account = ThrottleKey::account(&email_norm);
         let address = ctx.client_ip.as_deref().map(ThrottleKey::address);
-        let had_failures = match self
-            .check_throttle(tenant, &account, address.as_ref(), now)
-            .await
-        {
-            Ok(had) => had,
-            Err(e) => {
-                return Err(self
-                    .refuse(draft.details(json!({"reason": "throttled"})), e)
-                    .await);
-            }
-        };
         let password = NormalizedPassword::normalize(password);
         let user = match &parsed {
             Some(e) => self.store.user_by_email(tenant.id, e).await?,
             None => None,
         };
+        let known = match &user {
+            Some(u) => {
+                let keys = client_keys(ctx.client_ip.as_deref(), client.device.as_deref());
+                self.client_is_known(tenant, u.id, &keys, now).await?
+            }
+            None => false,
+        };
+        let reservation = match self
+            .reserve_password_attempt(tenant, account, address, known, now)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let draft = draft.details(json!({"reason": "throttled"}));
+                return Err(self
+                    .refuse_unauthenticated(draft, e, "login_throttled", ctx)
+                    .await);
+            }
+        };
         let stored = match &user {
             Some(u) => self.store.password_hash(tenant.id, u.id).await?,
             None => None,
         };
-        let verified = match &stored {
-            Some(phc) => self
-                .hasher
-                .verify(&password, phc)
-                .await
-                .map_err(hashing_unavailable)?,
-            None => {
-                self.hasher.dummy_verify(&password).await;
-                false
+        // Known or not, an account gets the same answer when the hashers
+        // are busy (503), and the attempt gives its slots back: nothing
+        // was checked.
+        let checked = match &stored {
+            Some(phc) => self.hasher.verify(&password, phc).await,
+            None => self.hasher.dummy_verify(&password).await.map(|()| false),
+        };
+        let verified = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                self.release_attempt(tenant, &reservation).await?;
+                return Err(hashing_unavailable(e));
             }
         };
         let state = user.as_ref().map(|u| u.state(now));
@@ -153,7 +170,7 @@ impl Services {
                     (Some(_), false) => "wrong_password",
                     (Some(_), true) => "state_forbids_login",
                 };
-                self.count_failure(tenant, ctx, &account, address.as_ref(), now)
+                self.settle_failed_attempt(tenant, ctx, &reservation, now)
                     .await?;
                 let draft = draft.details(json!({"reason": reason}));
                 return Err(match user {
@@ -168,6 +185,7 @@ impl Services {
                 });
             }
         };
+        self.settle_right_password(tenant, &reservation).await?;
         if state == Some(UserState::Blocked) {
             let draft = draft
                 .target("user", user.id)
@@ -178,10 +196,6 @@ impl Services {
             Some(old) if self.hasher.needs_rehash(&old) => self.rehash(password, old).await,
             _ => None,
         };
-        // Only an account with failures on record costs a write here.
-        if had_failures {
-            self.store.throttle_clear(tenant.id, &account).await?;
-        }
         // `mfa_enrolled` is kept in step with the factors by the store, so
         // a login without a second factor reads none.
         let factors = if user.mfa_enrolled {
@@ -323,7 +337,21 @@ impl Services {
             audit: draft.target("user", user.id).details(details),
         };
         self.store.modify_user(write).await?;
-        Ok(SignedIn { session, tokens })
+        // The client is now known to this account: its address group and
+        // its device cookie, new or presented again.
+        let device = client
+            .device
+            .map(Secret::from_string)
+            .unwrap_or_else(|| Secret::generate(DEVICE_PREFIX));
+        let keys = client_keys(ctx.client_ip.as_deref(), Some(device.expose()));
+        self.store
+            .remember_login_clients(tenant.id, user.id, &keys, now)
+            .await?;
+        Ok(SignedIn {
+            session,
+            tokens,
+            device: Some(device),
+        })
     }
 
     async fn record_failed_login(

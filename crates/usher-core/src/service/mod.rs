@@ -5,6 +5,7 @@
 
 mod attributes;
 mod audit;
+mod audit_limit;
 mod background;
 mod bulk;
 mod cache;
@@ -27,13 +28,14 @@ pub use audit::{AuditParams, ChainReport, VerifyReport};
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
 pub use groups::GroupPage;
-pub use import::ImportRequest;
+pub use import::{ImportRequest, MAX_UNFINISHED_IMPORTS};
 pub use jobs::JobParams;
 pub use links::{INVITATION_PREFIX, RESET_PREFIX, invalid_link, passwords_differ};
 pub use login::{ClientContext, LoginOutcome, SignedIn, invalid_credentials, user_blocked};
 pub use reauth::{Proof, REAUTH_WINDOW};
 pub use scim::{ScimPage, ScimQuery};
 pub use sessions::{SessionCaller, invalid_token};
+pub use throttle::{DEVICE_PREFIX, KNOWN_CLIENT_WINDOW};
 pub use users::ListParams;
 
 use crate::attribute::AttributeDefinition;
@@ -62,6 +64,9 @@ pub struct ServiceOptions {
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`USHER_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::net::TrustedProxies,
+    /// The keys that seal TOTP secrets at rest (`USHER_SECRET_KEY`); none:
+    /// they are stored in clear.
+    pub secret_keys: Option<Arc<crate::sealing::SecretKeys>>,
 }
 
 impl Default for ServiceOptions {
@@ -71,6 +76,7 @@ impl Default for ServiceOptions {
             hashing: HasherConfig::default(),
             geoip: None,
             trusted_proxies: crate::net::TrustedProxies::default(),
+            secret_keys: None,
         }
     }
 }
@@ -93,6 +99,8 @@ struct Caches {
     /// When this process last wrote each token's `last_used_at`.
     token_uses:
         std::sync::Mutex<std::collections::HashMap<crate::ids::TokenId, std::time::Instant>>,
+    /// The bound on audit rows strangers cause ([`audit_limit`]).
+    audit_windows: audit_limit::Windows,
     tenants: Cache<String, Tenant>,
     attributes: Cache<TenantId, Vec<AttributeDefinition>>,
 }
@@ -117,10 +125,63 @@ impl Services {
             caches: Arc::new(Caches {
                 tokens: Cache::new(),
                 token_uses: Default::default(),
+                audit_windows: Default::default(),
                 tenants: Cache::new(),
                 attributes: Cache::new(),
             }),
         })
+    }
+
+    /// Seals a second factor's secret for its user (in clear without keys).
+    pub(crate) fn seal_secret(&self, plain: &[u8], user: UserId) -> Vec<u8> {
+        crate::sealing::seal_with(self.options.secret_keys.as_deref(), plain, user.as_bytes())
+    }
+
+    /// The stored form of a recovery code: keyed with the secret key when
+    /// there is one, plain SHA-256 otherwise.
+    pub(crate) fn recovery_code_hash(&self, code: &str) -> Option<crate::token::SecretHash> {
+        let canonical = crate::mfa::recovery_code_canonical(code)?;
+        Some(match &self.options.secret_keys {
+            Some(k) => crate::token::SecretHash(k.keyed_hash(canonical.as_bytes())),
+            None => crate::mfa::recovery_code_hash(code)?,
+        })
+    }
+
+    /// Every form a recovery code may be stored in: keyed under each key
+    /// (the current first), then plain SHA-256 (codes made before keys).
+    pub(crate) fn recovery_code_hashes(&self, code: &str) -> Vec<crate::token::SecretHash> {
+        let Some(canonical) = crate::mfa::recovery_code_canonical(code) else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = self
+            .options
+            .secret_keys
+            .iter()
+            .flat_map(|k| k.keyed_hashes(canonical.as_bytes()))
+            .map(crate::token::SecretHash)
+            .collect();
+        out.extend(crate::mfa::recovery_code_hash(code));
+        out
+    }
+
+    /// Opens a second factor's stored secret; one that cannot be opened
+    /// (its key is gone) is logged and treated as no secret at all.
+    pub(crate) fn open_secret(
+        &self,
+        stored: &[u8],
+        user: UserId,
+    ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        match crate::sealing::open_with(
+            self.options.secret_keys.as_deref(),
+            stored,
+            user.as_bytes(),
+        ) {
+            Ok(plain) => Some(plain),
+            Err(e) => {
+                tracing::error!(%user, error = %e, "a second factor's secret cannot be opened");
+                None
+            }
+        }
     }
 
     pub fn options(&self) -> &ServiceOptions {

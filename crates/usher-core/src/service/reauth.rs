@@ -135,25 +135,31 @@ impl Services {
         let now = self.clock.now();
         let account = ThrottleKey::account(user.email.normalized());
         let address = ctx.client_ip.as_deref().map(ThrottleKey::address);
-        if let Err(e) = self
-            .check_throttle(tenant, &account, address.as_ref(), now)
+        // The caller holds a session of this account: a known client.
+        let reservation = match self
+            .reserve_password_attempt(tenant, account, address, true, now)
             .await
         {
-            return Err(self.refuse(draft.clone(), e).await);
-        }
+            Ok(r) => r,
+            Err(e) => return Err(self.refuse(draft.clone(), e).await),
+        };
         let stored = self.store.password_hash(tenant.id, user.id).await?;
         let password = NormalizedPassword::normalize(password);
-        let ok = match &stored {
-            Some(phc) => self.hasher.verify(&password, phc).await.map_err(|e| {
-                tracing::error!(error = %e, "password verification failed to run");
-                Error::Store(StoreError::Unavailable(
-                    "password verification is unavailable".into(),
-                ))
-            })?,
-            None => false,
+        let checked = match &stored {
+            Some(phc) => self.hasher.verify(&password, phc).await,
+            None => Ok(false),
         };
-        if !ok {
-            self.count_failure(tenant, ctx, &account, address.as_ref(), now)
+        let ok = match checked {
+            Ok(ok) => ok,
+            Err(e) => {
+                self.release_attempt(tenant, &reservation).await?;
+                return Err(super::login::hashing_unavailable(e));
+            }
+        };
+        if ok {
+            self.settle_right_password(tenant, &reservation).await?;
+        } else {
+            self.settle_failed_attempt(tenant, ctx, &reservation, now)
                 .await?;
         }
         Ok(ok)

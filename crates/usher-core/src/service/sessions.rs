@@ -30,6 +30,12 @@ pub struct SessionCaller {
     pub user: User,
 }
 
+/// Whether the session went unused for longer than its tenant allows.
+/// (`last_seen_at` moves a minute at a time, [`SEEN_GRANULARITY`].)
+fn idle(session: &Session, tenant: &Tenant, now: time::OffsetDateTime) -> bool {
+    now - session.last_seen_at > tenant.settings.session_idle_timeout() + SEEN_GRANULARITY
+}
+
 impl Services {
     /// The session and user behind a session or access token, checked on
     /// every call: a revoked session, an expired token, or a user who may no
@@ -52,6 +58,9 @@ impl Services {
             return Err(invalid_token());
         };
         if found.session.tenant_id != tenant.id || !found.is_live(kind, now) {
+            return Err(invalid_token());
+        }
+        if idle(&found.session, tenant, now) {
             return Err(invalid_token());
         }
         let Some(user) = self
@@ -98,6 +107,12 @@ impl Services {
         if let Some(found) = self.store.find_session(TokenKind::Refresh, &hash).await?
             && found.session.tenant_id == tenant.id
         {
+            if idle(&found.session, tenant, now) {
+                let draft = draft
+                    .target("user", found.session.user_id)
+                    .details(json!({"reason": "idle_timeout"}));
+                return Err(self.refuse(draft, invalid_token()).await);
+            }
             let user = self
                 .store
                 .get_user(tenant.id, found.session.user_id)
@@ -117,6 +132,7 @@ impl Services {
             RotationOutcome::Rotated(session) => Ok(SignedIn {
                 session: *session,
                 tokens,
+                device: None,
             }),
             RotationOutcome::Reused {
                 session_id,

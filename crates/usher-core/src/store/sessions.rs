@@ -81,6 +81,43 @@ pub trait SessionStore: Send + Sync {
         key: &ThrottleKey,
         now: OffsetDateTime,
     ) -> Result<Throttle, StoreError>;
+    /// Counts one more failure for `key` ahead of an attempt, only if the
+    /// record is still `seen` (`None`: no record): a compare-and-set, so
+    /// that of parallel attempts each takes its own slot and none slips
+    /// past a delay another's failure started. Answers the new record, or
+    /// `None` when the record had changed (read it again and decide again).
+    async fn throttle_reserve(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+        seen: Option<Throttle>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Throttle>, StoreError>;
+    /// Gives back one reserved failure of `key` (an attempt that succeeded,
+    /// or that was refused before it was evaluated).
+    async fn throttle_release(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError>;
+    /// Records that `clients` (an address group, a device) logged in to the
+    /// user successfully at `at`, in one write.
+    async fn remember_login_clients(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Whether any of `clients` logged in to the user successfully since
+    /// `since`.
+    async fn login_client_known(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        since: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     async fn throttle_clear(
         &self,
         tenant_id: TenantId,

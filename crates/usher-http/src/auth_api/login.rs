@@ -4,11 +4,14 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::device_cookie;
 use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor, client_context};
 use crate::metrics::LoginCount;
 use crate::schema::BodyErrors;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
 use usher_core::audit::AuditAction;
@@ -66,6 +69,21 @@ impl TokenResponse {
     }
 }
 
+/// The tokens of a finished login, with the device cookie that makes this
+/// client known to the account (a later delay of the account does not
+/// hold back the right password from it).
+pub(crate) fn with_device_cookie(state: &AppState, signed: SignedIn) -> Response {
+    let device = signed.device.clone();
+    let body = LoginResponse::Tokens(TokenResponse::new(signed, state.services.clock.now()));
+    let mut res = Json(body).into_response();
+    if let Some(d) = device
+        && let Ok(v) = HeaderValue::from_str(&device_cookie(state, &d))
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
 /// A login that needs its second factor: finish with `POST …/auth/login/mfa`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SecondFactorResponse {
@@ -113,7 +131,7 @@ pub async fn create_session(
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let visitor = TenantVisitor::find(&state, visitor, &slug, AuditAction::UserLogin).await?;
     let read = body.required_strings(["email", "password"]);
     let [email, password] = visitor.accept(&state, AuditAction::UserLogin, read).await?;
@@ -123,21 +141,20 @@ pub async fn create_session(
         .login(tenant, ctx, &email, &password, client_context(&headers))
         .await;
     state.metrics.count_login(LoginCount::of_password(&outcome));
-    Ok(Json(match outcome? {
-        LoginOutcome::SignedIn(signed) => {
-            LoginResponse::Tokens(TokenResponse::new(*signed, state.services.clock.now()))
-        }
+    Ok(match outcome? {
+        LoginOutcome::SignedIn(signed) => with_device_cookie(&state, *signed),
         LoginOutcome::SecondFactor {
             mfa_token,
             methods,
             enrolment,
-        } => LoginResponse::SecondFactor(SecondFactorResponse {
+        } => Json(LoginResponse::SecondFactor(SecondFactorResponse {
             mfa_required: true,
             mfa_token: mfa_token.expose().to_owned(),
             methods,
             enrolment_required: enrolment,
-        }),
-    }))
+        }))
+        .into_response(),
+    })
 }
 
 /// Exchange a refresh token for new access and refresh tokens.

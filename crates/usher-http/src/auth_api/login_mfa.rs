@@ -53,7 +53,7 @@ pub async fn verify_second_factor(
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<axum::response::Response> {
     let action = AuditAction::UserLoginSecondFactor;
     let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
     let read = body.required_strings(["mfa_token", "code"]);
@@ -66,10 +66,7 @@ pub async fn verify_second_factor(
     state
         .metrics
         .count_login(LoginCount::of_second_factor(&signed));
-    Ok(Json(TokenResponse::new(
-        signed?,
-        state.services.clock.now(),
-    )))
+    Ok(super::login::with_device_cookie(&state, signed?))
 }
 
 /// Add an authenticator app during a login that requires one.

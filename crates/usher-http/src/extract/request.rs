@@ -62,14 +62,34 @@ pub(crate) async fn tenant_slug(parts: &mut Parts, state: &AppState) -> Result<S
         .ok_or_else(ApiError::not_found_route)
 }
 
-/// The client a new session records (its user agent, parsed later).
+/// The cookie that marks a client which logged in before: the right
+/// password from it passes an account's throttle delay.
+pub(crate) const DEVICE_COOKIE: &str = "usher_device";
+
+/// How long a device cookie is kept: the window in which a login makes a
+/// client known.
+const DEVICE_COOKIE_MAX_AGE: i64 = usher_core::service::KNOWN_CLIENT_WINDOW.whole_seconds();
+
+/// The client a new session records (its user agent, parsed later) and the
+/// device cookie it presents.
 pub(crate) fn client_context(headers: &HeaderMap) -> ClientContext {
     ClientContext {
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        device: crate::pages::kit::cookie(headers, DEVICE_COOKIE).filter(|v| v.len() <= 128),
     }
+}
+
+/// The `Set-Cookie` value of a device cookie, for every answer that
+/// finishes a login (the JSON API's and the pages').
+pub(crate) fn device_cookie(state: &AppState, device: &usher_core::token::Secret) -> String {
+    let secure = crate::pages::kit::secure_attr(state);
+    format!(
+        "{DEVICE_COOKIE}={}; Path=/; Max-Age={DEVICE_COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict{secure}",
+        device.expose()
+    )
 }
 
 /// An unauthenticated visitor (end-user pages and the auth API), with the

@@ -80,6 +80,9 @@ pub(super) fn signed_in(state: &AppState, tenant: &Tenant, signed: SignedIn) -> 
     if let Some(token) = &signed.tokens.session {
         set_cookie(&mut res, &session_cookie(state, slug, Some(token.expose())));
     }
+    if let Some(device) = &signed.device {
+        set_cookie(&mut res, &crate::extract::device_cookie(state, device));
+    }
     res
 }
 

@@ -6,7 +6,7 @@
 //! CSRF token of a `SameSite=Strict` cookie; the words are in [`i18n`].
 
 mod i18n;
-mod kit;
+pub(crate) mod kit;
 mod links;
 mod login;
 mod mfa;

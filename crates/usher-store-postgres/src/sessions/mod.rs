@@ -99,6 +99,48 @@ impl SessionStore for PostgresStore {
         throttle::throttle_failure(self.pool(), tk, key.as_str(), now).await
     }
 
+    async fn throttle_reserve(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+        seen: Option<Throttle>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Throttle>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::throttle_reserve(self.pool(), tk, key.as_str(), seen, now).await
+    }
+
+    async fn throttle_release(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::throttle_release(self.pool(), tk, key.as_str()).await
+    }
+
+    async fn remember_login_clients(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::remember_clients(self.pool(), tk, user_id, clients, at).await
+    }
+
+    async fn login_client_known(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        since: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        throttle::client_known(self.pool(), tk, user_id, clients, since).await
+    }
+
     async fn throttle_clear(
         &self,
         tenant_id: TenantId,

@@ -116,6 +116,63 @@ impl SessionStore for SqliteStore {
             .await
     }
 
+    async fn throttle_reserve(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+        seen: Option<Throttle>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Throttle>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = key.as_str().to_owned();
+        let now = usher_core::clock::to_micros(now);
+        self.write(move |c| throttle::throttle_reserve(c, tk, &key, seen, now))
+            .await
+    }
+
+    async fn throttle_release(
+        &self,
+        tenant_id: TenantId,
+        key: &ThrottleKey,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = key.as_str().to_owned();
+        self.write(move |c| throttle::throttle_release(c, tk, &key))
+            .await
+    }
+
+    async fn remember_login_clients(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let clients = clients.to_vec();
+        let at = usher_core::clock::to_micros(at);
+        self.write(move |c| {
+            clients
+                .iter()
+                .try_for_each(|client| throttle::remember_client(c, tk, user_id, client, at))
+        })
+        .await
+    }
+
+    async fn login_client_known(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        clients: &[String],
+        since: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let clients = clients.to_vec();
+        let since = usher_core::clock::to_micros(since);
+        self.read(move |c| throttle::client_known(c, tk, user_id, &clients, since))
+            .await
+    }
+
     async fn throttle_clear(
         &self,
         tenant_id: TenantId,

@@ -35,6 +35,7 @@ pub mod scim;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
+pub mod throttle;
 pub mod tokens;
 pub mod totals;
 pub mod users;
@@ -210,6 +211,9 @@ macro_rules! store_conformance_tests {
             sessions::sessions_are_listed_newest_first_and_ended_one_or_all,
             sessions::revoking_access_or_deleting_the_user_ends_their_sessions,
             sessions::the_throttle_counts_failures_per_key_until_cleared,
+            throttle::a_reservation_counts_only_over_the_record_its_caller_read,
+            throttle::concurrent_reservations_over_one_read_let_exactly_one_count,
+            throttle::a_client_is_known_to_the_user_it_logged_in_to_within_the_window,
 
             factors::a_totp_factor_counts_once_confirmed_and_spends_each_step_once,
             factors::concurrent_uses_of_one_step_spend_it_exactly_once,

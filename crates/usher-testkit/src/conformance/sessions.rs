@@ -47,7 +47,7 @@ async fn open(
     (session, tokens)
 }
 
-async fn active_user(store: &dyn Store, tenant: TenantId, email: &str) -> UserId {
+pub(super) async fn active_user(store: &dyn Store, tenant: TenantId, email: &str) -> UserId {
     create(store, UserBuilder::new(tenant, email).active().build())
         .await
         .id

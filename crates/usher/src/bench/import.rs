@@ -57,18 +57,42 @@ pub(super) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    // Claimed first, so that the server's runner leaves it alone.
-    if let Some(job) = queued.job_id {
-        let now = services.clock.now();
+    // Claimed first, so that the server's runner leaves it alone; should
+    // the runner have taken it in the moment between, it runs it and the
+    // benchmark waits for it to finish instead.
+    let claimed = match queued.job_id {
+        Some(job) => {
+            let now = services.clock.now();
+            services
+                .store
+                .claim_job(job, "bench", now, now + time::Duration::hours(1))
+                .await?
+                .is_some()
+        }
+        None => true,
+    };
+    let report = if claimed {
         services
-            .store
-            .claim_job(job, "bench", now, now + time::Duration::hours(1))
-            .await?;
-    }
-    let report = services
-        .run_import(&tenant, queued.id, &|_, _| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .run_import(&tenant, queued.id, &|_, _| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+    } else {
+        loop {
+            let r = services
+                .store
+                .get_import(tenant.id, queued.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the import {} is gone", queued.id))?;
+            if matches!(
+                r.state,
+                usher_core::import::ImportRunState::Completed
+                    | usher_core::import::ImportRunState::Failed
+            ) {
+                break r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
     let took = t.elapsed();
     if report.created != n as u64 || report.failed_rows != 0 {
         bail!("the import ended with {report:?}");

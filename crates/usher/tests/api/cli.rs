@@ -250,3 +250,56 @@ fn config_example_prints_a_valid_file_and_help_is_helpful() {
     assert!(ok && out.contains("[env: USHER_LISTEN]"), "{out}");
     assert!(!out.contains("=]"), "{out}");
 }
+
+#[tokio::test]
+async fn an_anchored_head_must_still_be_in_the_chain_that_verify_walks() {
+    let app = TestApp::spawn().await;
+    app.create_user("default", serde_json::json!({"email": "an@x.example"}))
+        .await;
+    let db = app.database_url.clone();
+    let (ok, anchors, err) = usher(&db, &["audit", "anchor"]);
+    assert!(ok, "{err}");
+    let default = anchors
+        .lines()
+        .find(|l| l.starts_with("default "))
+        .expect("a line for the default tenant")
+        .to_owned();
+    assert!(
+        anchors.lines().any(|l| l.starts_with("global ")),
+        "{anchors}"
+    );
+    // More events after the anchor change nothing: the anchored one stays.
+    app.create_user("default", serde_json::json!({"email": "later@x.example"}))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("anchors");
+    std::fs::write(&file, &anchors).unwrap();
+    let (ok, out, err) = usher(
+        &db,
+        &["audit", "verify", "--anchor", file.to_str().unwrap()],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("reaches every anchored head"), "{out}");
+    // A chain rebuilt by someone who can write the database no longer holds
+    // the anchored event: here, the anchor remembers another hash.
+    let [name, seq, _] = default.split_whitespace().collect::<Vec<_>>()[..] else {
+        panic!("{default}")
+    };
+    std::fs::write(&file, format!("{name} {seq} {}\n", "0".repeat(64))).unwrap();
+    let (ok, out, _) = usher(
+        &db,
+        &["audit", "verify", "--anchor", file.to_str().unwrap()],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("BROKEN  tenant default") && out.contains("rewritten"),
+        "{out}"
+    );
+    // Nor may the chain end before its anchor.
+    std::fs::write(&file, format!("{name} 999999 {}\n", "0".repeat(64))).unwrap();
+    let (ok, out, _) = usher(
+        &db,
+        &["audit", "verify", "--anchor", file.to_str().unwrap()],
+    );
+    assert!(!ok && out.contains("before its anchored event"), "{out}");
+}

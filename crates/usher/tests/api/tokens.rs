@@ -269,3 +269,27 @@ async fn the_bootstrap_token_is_revoked_when_a_server_starts_without_its_variabl
     let tokens = second.services.store.list_tokens(None).await.unwrap();
     assert!(tokens.is_empty(), "{tokens:?}");
 }
+
+#[tokio::test]
+async fn a_token_revoked_in_one_process_is_refused_by_another_within_five_seconds() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(&first, TestOptions::default()).await;
+    let made = body(first.post(TOKENS, &json!({"name": "shared"})).await).await;
+    let secret = made["secret"].as_str().unwrap();
+    // The second process has the token in its cache now.
+    assert_eq!(users_status(&second, secret).await, 200);
+    let id = made["id"].as_str().unwrap();
+    assert_eq!(first.delete(&format!("{TOKENS}/{id}")).await.status(), 204);
+    assert_eq!(
+        users_status(&first, secret).await,
+        401,
+        "at once where it was revoked"
+    );
+    // The stated bound is the token cache's life (5 s): wait it out.
+    tokio::time::sleep(std::time::Duration::from_millis(5_100)).await;
+    assert_eq!(
+        users_status(&second, secret).await,
+        401,
+        "within 5 s everywhere"
+    );
+}

@@ -81,6 +81,7 @@ pub enum ErrorCode {
     LastSecondFactor,
     JobNotFailed,
     ImportMovedOn,
+    TooManyImports,
     AlreadyEnrolled,
     GroupNameTaken,
     UnknownUser,

@@ -101,6 +101,7 @@ pub(super) const TABLE: &[Entry] = &[
     problem(C::LastSecondFactor, "last_second_factor", 409, "the user's last second factor cannot be removed"),
     problem(C::JobNotFailed, "job_not_failed", 409, "only a failed job can be retried"),
     problem(C::ImportMovedOn, "import_moved_on", 409, "another process saved this batch of the import first"),
+    problem(C::TooManyImports, "too_many_imports", 409, "the tenant has as many imports queued or running as it may; start this one when one has finished"),
     problem(C::AlreadyEnrolled, "already_enrolled", 409, "the login already has an authenticator app"),
     problem(C::GroupNameTaken, "group_name_taken", 409, "another group of the tenant has this name (ignoring case)"),
     problem(C::UnknownUser, "unknown_user", 409, "a bulk row names no user of the tenant (any more)"),

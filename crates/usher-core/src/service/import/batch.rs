@@ -315,12 +315,13 @@ impl Services {
         if c.totp_secret.is_some() {
             user.mfa_enrolled = true;
         }
+        let totp_secret = c.totp_secret.map(|t| self.seal_secret(&t, user.id));
         Ok(Some(ImportEntry::new(
             c.line,
             user,
             replaces,
             c.password_hash,
-            c.totp_secret,
+            totp_secret,
             effects,
         )))
     }

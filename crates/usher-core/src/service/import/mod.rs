@@ -55,7 +55,21 @@ fn lines_of(request: &ImportRequest) -> Result<u64, Error> {
     Ok(reader.estimate())
 }
 
+/// Imports of one tenant that may be queued or running at once: each holds
+/// its file and a job runner, and a tenant must not take every runner (or
+/// the disk) of the installation.
+pub const MAX_UNFINISHED_IMPORTS: usize = 3;
+
 impl Services {
+    /// How many of the tenant's imports are queued or running.
+    async fn unfinished_imports(&self, tenant: &Tenant) -> Result<usize, Error> {
+        let recent = self.store.list_imports(tenant.id, None, 200).await?;
+        Ok(recent
+            .iter()
+            .filter(|r| matches!(r.state, ImportRunState::Queued | ImportRunState::Running))
+            .count())
+    }
+
     /// Starts an import. A file of one batch at most is imported at once
     /// unless `queue` asks otherwise: the answer is then the finished
     /// import. Otherwise the file is stored with its job and the answer is
@@ -85,6 +99,17 @@ impl Services {
             return self
                 .run_batches(tenant, ctx, record, &request.file, &|_, _| {})
                 .await;
+        }
+        let running = self.unfinished_imports(tenant).await?;
+        if running >= MAX_UNFINISHED_IMPORTS {
+            let err = Error::Conflict {
+                code: ErrorCode::TooManyImports,
+                field: None,
+                message: format!(
+                    "{running} imports of this tenant are queued or running; start this one when one has finished"
+                ),
+            };
+            return Err(self.refuse(draft, err).await);
         }
         let job = NewJob::new(
             JobKind::ImportRun,

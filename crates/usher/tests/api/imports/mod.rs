@@ -479,3 +479,39 @@ async fn another_tenant_cannot_see_an_import() {
         assert_eq!(res.status(), 404, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_tenant_may_have_only_a_few_imports_queued_or_running_at_once() {
+    use usher_core::audit::{Actor, AuditAction, AuditContext};
+    use usher_core::import::{ImportFormat, ImportRecord};
+    use usher_core::job::{JobKind, NewJob};
+    let app = TestApp::spawn().await;
+    let tenant = app.services.find_tenant("default").await.unwrap();
+    let ctx = AuditContext::new(Actor::system());
+    let now = app.clock_now();
+    // Imports waiting for a runner (due tomorrow, so none runs meanwhile).
+    for _ in 0..usher_core::service::MAX_UNFINISHED_IMPORTS {
+        let mut record =
+            ImportRecord::new(tenant.id, ImportFormat::Csv, false, 1, "{}".into(), now);
+        let job = NewJob::new(
+            JobKind::ImportRun,
+            Some(tenant.id),
+            json!({"import_id": record.id.to_string()}),
+            now + time::Duration::days(1),
+        );
+        record.job_id = Some(job.id);
+        let draft = ctx.draft(Some(tenant.id), AuditAction::ImportCreate, now);
+        app.services
+            .store
+            .create_import(record, b"email\nq@x.example\n".to_vec(), job, draft)
+            .await
+            .unwrap();
+    }
+    let (status, _, problem) = queue(&app, "email\none-more@x.example\n").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("too_many_imports")),
+        "{problem}"
+    );
+    assert_eq!(total(&app).await, 0, "nothing was imported");
+}

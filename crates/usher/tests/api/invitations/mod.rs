@@ -2,6 +2,7 @@
 //! Mails that must not go out any more are in `cancelled`.
 
 mod cancelled;
+mod flood;
 
 use serde_json::{Value, json};
 use time::Duration;

@@ -66,3 +66,39 @@ async fn logging_in_brings_an_archived_user_back() {
     assert_eq!(status, 200);
     assert_eq!(body(app.get(&path).await).await["archived"], false);
 }
+
+#[tokio::test]
+async fn a_session_unused_longer_than_the_idle_timeout_ends_while_a_used_one_lives_on() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &serde_json::json!({"session_idle_timeout_hours": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await["session_idle_timeout_hours"], 2);
+    app.user_with_password("default", "id@x.example", PASSWORD)
+        .await;
+    let (_, idle) = login(&app, "id@x.example", PASSWORD, CHROME_WINDOWS).await;
+    let (_, busy) = login(&app, "id@x.example", PASSWORD, CHROME_WINDOWS).await;
+    let busy_session = busy["session_token"].as_str().unwrap();
+    // The busy session is used every hour for five hours.
+    for _ in 0..5 {
+        app.clock.advance(time::Duration::hours(1));
+        assert_eq!(me(&app, busy_session).await, 200);
+    }
+    assert_eq!(me(&app, idle["session_token"].as_str().unwrap()).await, 401);
+    let (status, _) = refresh(&app, idle["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        status, 401,
+        "an idle session cannot be refreshed back to life"
+    );
+    let bad = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &serde_json::json!({"session_idle_timeout_hours": 0}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+}

@@ -14,6 +14,28 @@ pub(super) fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String
     usher_core::mfa::totp_code(&secret, step)
 }
 
+/// A user with a confirmed authenticator; answers its secret.
+pub(super) async fn enrolled(app: &TestApp, email: &str) -> String {
+    let tokens = app.login_as("default", email, PASSWORD).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let enrol = body(
+        app.as_user(Method::POST, &auth("totp"), access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    let res = app
+        .as_user(Method::POST, &auth("totp/confirm"), access)
+        .json(&json!({"code": totp_now(app, &secret, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    secret
+}
+
 pub(super) async fn second_step(app: &TestApp, mfa_token: &str, code: &str) -> (u16, Value) {
     let res = app
         .client

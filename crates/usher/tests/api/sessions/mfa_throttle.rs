@@ -2,33 +2,10 @@
 //! wash away, counted per account and per address, with `Retry-After`
 //! rounded up, and a code not even looked at while delayed.
 
-use super::mfa::{second_step, totp_now};
+use super::mfa::{enrolled, second_step, totp_now};
 use super::{CHROME_WINDOWS, PASSWORD, auth, login};
-use reqwest::Method;
 use serde_json::json;
 use usher_testkit::app::{TestApp, json as body};
-
-/// A user with a confirmed authenticator; answers its secret.
-async fn enrolled(app: &TestApp, email: &str) -> String {
-    let tokens = app.login_as("default", email, PASSWORD).await;
-    let access = tokens["access_token"].as_str().unwrap();
-    let enrol = body(
-        app.as_user(Method::POST, &auth("totp"), access)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let secret = enrol["secret"].as_str().unwrap().to_owned();
-    let res = app
-        .as_user(Method::POST, &auth("totp/confirm"), access)
-        .json(&json!({"code": totp_now(app, &secret, 0)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    secret
-}
 
 /// A fresh challenge after the right password.
 async fn challenge(app: &TestApp, email: &str) -> String {

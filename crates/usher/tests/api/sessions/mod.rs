@@ -7,8 +7,10 @@ mod admin;
 mod credentials;
 mod failures;
 mod lifecycle;
+mod lockout;
 mod mfa;
 mod mfa_throttle;
+mod sealed;
 mod tokens;
 
 use reqwest::Method;
