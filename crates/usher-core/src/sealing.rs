@@ -49,6 +49,8 @@ pub enum OpenError {
 
 struct Key {
     id: [u8; KEY_ID_LEN],
+    /// The audit chain's key, derived like `mac`.
+    chain: Zeroizing<Vec<u8>>,
     cipher: LessSafeKey,
     /// A key of its own for keyed hashes (recovery codes), derived from
     /// this one so that sealing and hashing never share a key.
@@ -57,6 +59,8 @@ struct Key {
 
 /// What the keyed-hash key of a secret key is derived with.
 const MAC_LABEL: &[u8] = b"usher keyed hashes v1";
+/// What the audit chain's key of a secret key is derived with.
+const CHAIN_LABEL: &[u8] = b"usher audit chain v1";
 
 /// The installation's secret keys: the first seals, every one opens.
 pub struct SecretKeys {
@@ -95,9 +99,11 @@ impl SecretKeys {
             id.copy_from_slice(&digest[..KEY_ID_LEN]);
             let unbound = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
                 .map_err(|_| KeyError::Malformed(i + 1))?;
-            let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &bytes), MAC_LABEL);
+            let master = hmac::Key::new(hmac::HMAC_SHA256, &bytes);
+            let derived = hmac::sign(&master, MAC_LABEL);
             keys.push(Key {
                 id,
+                chain: Zeroizing::new(hmac::sign(&master, CHAIN_LABEL).as_ref().to_vec()),
                 cipher: LessSafeKey::new(unbound),
                 mac: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
             });
@@ -183,6 +189,19 @@ impl SecretKeys {
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());
         out
+    }
+
+    /// The keys that hash the audit chain, one per secret key (in the same
+    /// order), named by the secret key's id in hex.
+    pub fn chain_keys(&self) -> crate::audit::ChainKeys {
+        let parts = self
+            .keys
+            .iter()
+            .map(|k| (crate::audit::hex(&k.id), k.chain.to_vec()))
+            .collect();
+        // `parse` refuses a spec without keys, so there is always one.
+        #[allow(clippy::expect_used)]
+        crate::audit::ChainKeys::from_parts(parts).expect("at least one secret key")
     }
 
     /// Whether a stored value is sealed (by any key).

@@ -30,6 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
+use usher_core::audit::ChainKeys;
 use usher_core::store::StoreStats;
 use usher_core::{Error, Store, StoreError, TenantId};
 
@@ -44,6 +45,8 @@ struct Inner {
     pool: PgPool,
     /// Tenant id → integer key, filled on first use (a key never changes).
     tenant_keys: RwLock<HashMap<TenantId, i64>>,
+    /// The keys sealing hashes audit events with, if any.
+    chain_keys: Option<ChainKeys>,
 }
 
 /// Connections per process. Each write holds one for a few round trips;
@@ -54,6 +57,16 @@ impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user@host/db`) and
     /// runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_keyed(url, None).await
+    }
+
+    /// Like [`Self::connect`], with audit events hashed under `chain_keys`
+    /// when given (see `usher_core::audit::ChainKeys`). Every process on
+    /// one database must be given the same keys.
+    pub async fn connect_keyed(
+        url: &str,
+        chain_keys: Option<ChainKeys>,
+    ) -> Result<Self, StoreError> {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
         // Lets an operator tell Usher's sessions apart in pg_stat_activity.
@@ -88,6 +101,7 @@ impl PostgresStore {
             inner: Arc::new(Inner {
                 pool,
                 tenant_keys: RwLock::default(),
+                chain_keys,
             }),
         })
     }
@@ -99,6 +113,10 @@ impl PostgresStore {
 
     fn pool(&self) -> &PgPool {
         &self.inner.pool
+    }
+
+    fn chain_keys(&self) -> Option<&ChainKeys> {
+        self.inner.chain_keys.as_ref()
     }
 
     /// The integer key of a tenant, cached after the first lookup.

@@ -3,7 +3,8 @@
 use crate::conn::DbResult;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use usher_core::audit::{AuditDraft, AuditEvent, GENESIS_HASH, StoredLink};
+use std::cell::OnceCell;
+use usher_core::audit::{AuditDraft, AuditEvent, ChainKeys, GENESIS_HASH, StoredLink};
 use usher_core::clock::to_micros;
 use usher_core::listing::{AuditQuery, Cursor, Page};
 use usher_core::store::{AuditStore, ChainHead};
@@ -11,6 +12,23 @@ use usher_core::store::{AuditStore, ChainHead};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use usher_core::{StoreError, TenantId};
+
+thread_local! {
+    /// The chain keys of the store whose writer thread this is. Every
+    /// append runs on a store's writer thread (it needs the write
+    /// connection), and each store has its own thread, so a thread holds
+    /// exactly its store's keys without threading them through every write
+    /// function down to here. Set once, when the thread starts.
+    static CHAIN_KEYS: OnceCell<Option<ChainKeys>> = const { OnceCell::new() };
+}
+
+/// Names this thread as the writer of a store whose chains are keyed with
+/// `keys` (or not keyed, for `None`).
+pub(crate) fn keep_chain_keys_on_this_thread(keys: Option<ChainKeys>) {
+    CHAIN_KEYS.with(|k| {
+        let _ = k.set(keys);
+    });
+}
 
 /// Seals `draft` as the next event of its chain and stores it. Runs on the
 /// writer, so no other append can interleave.
@@ -23,7 +41,13 @@ pub(crate) fn append(c: &Connection, draft: AuditDraft) -> DbResult<AuditEvent> 
         })
         .optional()?
         .unwrap_or((0, GENESIS_HASH.to_owned()));
-    let event = draft.seal(seq + 1, &prev);
+    let event = CHAIN_KEYS.with(|k| match k.get() {
+        Some(keys) => Ok(draft.seal(seq + 1, &prev, keys.as_ref())),
+        // Never sealed unkeyed by mistake: an append elsewhere is a bug.
+        None => Err(crate::conn::corrupt(
+            "an audit append off the store's writer thread",
+        )),
+    })?;
     c.prepare_cached(
         "INSERT INTO audit_events (chain, seq, id, occurred_at, actor_id, action, target_id, outcome, payload, hash) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

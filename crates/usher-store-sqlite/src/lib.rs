@@ -24,6 +24,7 @@ use conn::{DbResult, Readers, TenantKeys};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use usher_core::audit::ChainKeys;
 use usher_core::store::StoreStats;
 use usher_core::{Error, Store, StoreError, TenantId};
 use writer::Writer;
@@ -50,8 +51,14 @@ const READERS: usize = 4;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs pending
-    /// migrations.
+    /// migrations; audit events are hashed without a key.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_keyed(path, None)
+    }
+
+    /// Like [`Self::open`], with audit events hashed under `chain_keys`
+    /// when given (see `usher_core::audit::ChainKeys`).
+    pub fn open_keyed(path: &Path, chain_keys: Option<ChainKeys>) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             files::private_dir(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
@@ -77,7 +84,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Writer::start(write_conn),
+                writer: Writer::start(write_conn, chain_keys),
                 readers: Readers::new(readers),
                 tenants: TenantKeys::default(),
                 _checkpoints: checkpoints,

@@ -12,6 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use usher_core::audit::ChainKeys;
 use usher_core::{Error, StoreError};
 
 /// Most jobs committed together. Bounds the latency of the first job in a
@@ -79,12 +80,16 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub(crate) fn start(conn: Connection) -> Self {
+    /// Starts the writer thread on `conn`, its audit chains keyed with
+    /// `chain_keys` when given.
+    pub(crate) fn start(conn: Connection, chain_keys: Option<ChainKeys>) -> Self {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>(4096);
         std::thread::Builder::new()
             .name("usher-sqlite-writer".into())
-            .spawn(move || run_writer(conn, rx))
+            .spawn(move || {
+                crate::audit::keep_chain_keys_on_this_thread(chain_keys);
+                run_writer(conn, rx)
+            })
             .map(|_| ())
             .unwrap_or_else(
                 |e| tracing::error!(error = %e, "could not start the SQLite writer thread"),

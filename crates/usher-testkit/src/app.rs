@@ -87,6 +87,22 @@ pub fn postgres_selected() -> bool {
     std::env::var("USHER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
+/// An empty database of the selected backend: a fresh PostgreSQL database
+/// (kept while the returned handle lives) or `name` in `dir` for SQLite.
+pub async fn fresh_database_url(
+    dir: &std::path::Path,
+    name: &str,
+) -> (String, Option<crate::pg::TestDatabase>) {
+    if postgres_selected() {
+        let db = crate::pg::fresh_database()
+            .await
+            .expect("USHER_TEST_BACKEND=postgres needs USHER_TEST_POSTGRES_URL");
+        (db.url().to_owned(), Some(db))
+    } else {
+        (format!("sqlite://{}/{name}", dir.display()), None)
+    }
+}
+
 impl TestApp {
     /// Starts a fresh server with the default tenant.
     pub async fn spawn() -> TestApp {
@@ -96,23 +112,21 @@ impl TestApp {
     /// Starts a fresh server with options.
     pub async fn spawn_with(options: TestOptions) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg) = if postgres_selected() {
-            let db = crate::pg::fresh_database()
-                .await
-                .expect("USHER_TEST_BACKEND=postgres needs USHER_TEST_POSTGRES_URL");
-            (db.url().to_owned(), Some(db))
-        } else {
-            (format!("sqlite://{}/usher.db", dir.path().display()), None)
-        };
+        let (url, pg) = fresh_database_url(dir.path(), "usher.db").await;
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         Self::start(url, clock, options, dir, pg).await
     }
 
     /// Starts a server on an existing database (a restored backup).
     pub async fn spawn_at(url: &str) -> TestApp {
+        Self::spawn_at_with(url, TestOptions::default()).await
+    }
+
+    /// Starts a server with `options` on an existing database.
+    pub async fn spawn_at_with(url: &str, options: TestOptions) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-        Self::start(url.to_owned(), clock, TestOptions::default(), dir, None).await
+        Self::start(url.to_owned(), clock, options, dir, None).await
     }
 
     /// Starts a second server on the same database and clock as `other`

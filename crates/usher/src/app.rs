@@ -1,13 +1,14 @@
 //! Building and running the server: one function that tests call too.
 
 use crate::config::Config;
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::audit::{Actor, AuditContext, ChainKeys};
 use usher_core::geoip::GeoIp;
+use usher_core::sealing::SecretKeys;
 use usher_core::service::{ServiceOptions, Services};
 use usher_core::token::Secret;
 use usher_core::{Clock, Store, SystemClock};
@@ -16,17 +17,21 @@ use usher_http::metrics::Metrics;
 use usher_store_postgres::PostgresStore;
 use usher_store_sqlite::SqliteStore;
 
-/// Opens the store a database URL names, running migrations.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store a database URL names, running migrations; its audit
+/// events are hashed under `chain_keys` when given.
+pub async fn open_store(
+    url: &str,
+    chain_keys: Option<ChainKeys>,
+) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = SqliteStore::path_from_url(url) {
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open_keyed(&path, chain_keys))
             .await
             .map_err(|e| anyhow!("opening SQLite panicked: {e}"))?
             .context("opening the SQLite database")?;
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url)
+        let store = PostgresStore::connect_keyed(url, chain_keys)
             .await
             .context("connecting to PostgreSQL")?;
         return Ok(Arc::new(store));
@@ -34,6 +39,18 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     Err(anyhow!(
         "the database URL must start with sqlite:// or postgres://"
     ))
+}
+
+/// Opens the store the configuration names with the installation's secret
+/// keys (generating one for SQLite on first start), which also key its
+/// audit chains.
+pub async fn open_configured_store(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn Store>, Option<Arc<SecretKeys>>)> {
+    let keys = crate::secret_key::resolve(config)?;
+    let chain_keys = keys.as_ref().map(|k| k.chain_keys());
+    let store = open_store(config.database_url.expose(), chain_keys).await?;
+    Ok((store, keys))
 }
 
 /// Reads and checks the GeoIP database `USHER_GEOIP_DB` names.
@@ -68,13 +85,13 @@ async fn services_with(
     clock: Arc<dyn Clock>,
     geoip: Option<GeoIp>,
 ) -> anyhow::Result<Services> {
-    let store = open_store(config.database_url.expose()).await?;
+    let (store, secret_keys) = open_configured_store(config).await?;
     let options = ServiceOptions {
         public_url: config.public_url.clone(),
         hashing: config.hashing.clone(),
         geoip: geoip.map(Arc::new),
         trusted_proxies: config.trusted_proxies.clone(),
-        secret_keys: crate::secret_key::resolve(config)?,
+        secret_keys,
     };
     let services =
         Services::with_options(store, clock, options).context("starting the password hashers")?;
@@ -83,6 +100,18 @@ async fn services_with(
         .ensure_default_tenant(&system)
         .await
         .context("creating the default tenant")?;
+    let keying = services
+        .key_audit_chains(&system)
+        .await
+        .context("keying the audit chains")?;
+    if let Some((_, id)) = keying.foreign.first() {
+        bail!(
+            "the audit log was last written under secret key {id}, which this configuration \
+             does not hold: start with the installation's own key (USHER_SECRET_KEY, or the \
+             secret.key file beside the SQLite database; after a restore, copy it back there), \
+             listing retired keys after the current one"
+        );
+    }
     if let Some(token) = &config.bootstrap_token {
         services
             .install_bootstrap_token(&system, &Secret::from_string(token.expose().to_owned()))

@@ -9,7 +9,7 @@
 use crate::config::Config;
 use anyhow::{Context, anyhow};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use usher_core::sealing::SecretKeys;
@@ -36,7 +36,7 @@ pub fn resolve(config: &Config) -> anyhow::Result<Option<Arc<SecretKeys>>> {
     }
     let Some(path) = key_file(config.database_url.expose()) else {
         tracing::warn!(
-            "USHER_SECRET_KEY is unset: TOTP secrets are stored in clear; set it (see docs/security.md)"
+            "USHER_SECRET_KEY is unset: TOTP secrets are stored in clear and audit chains are not keyed; set it (see docs/security.md)"
         );
         return Ok(None);
     };
@@ -52,6 +52,13 @@ pub fn resolve(config: &Config) -> anyhow::Result<Option<Arc<SecretKeys>>> {
 /// Writes a new key to `path`, readable by its owner only; a key another
 /// process wrote first wins.
 fn generate(path: &Path) -> anyhow::Result<String> {
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
     let key = SecretKeys::generate();
     match std::fs::OpenOptions::new()
         .write(true)

@@ -11,6 +11,7 @@ pub enum AuditAction {
     AttributeCreate,
     AttributeDelete,
     AttributeList,
+    AuditChainKeyed,
     AuditList,
     AuditSuppressed,
     BulkCancel,
@@ -90,6 +91,7 @@ impl AuditAction {
         AuditAction::AttributeCreate,
         AuditAction::AttributeDelete,
         AuditAction::AttributeList,
+        AuditAction::AuditChainKeyed,
         AuditAction::AuditList,
         AuditAction::AuditSuppressed,
         AuditAction::BulkCancel,
@@ -169,6 +171,7 @@ impl AuditAction {
             AuditAction::AttributeCreate => "attribute.create",
             AuditAction::AttributeDelete => "attribute.delete",
             AuditAction::AttributeList => "attribute.list",
+            AuditAction::AuditChainKeyed => "audit.chain_keyed",
             AuditAction::AuditList => "audit.list",
             AuditAction::AuditSuppressed => "audit.suppressed",
             AuditAction::BulkCancel => "bulk.cancel",
@@ -251,6 +254,9 @@ impl AuditAction {
                 "a custom attribute definition was removed (with its values when purged)"
             }
             AuditAction::AttributeList => "the attribute definitions were read",
+            AuditAction::AuditChainKeyed => {
+                "a server started with a secret key and keyed a chain whose newest event was not keyed"
+            }
             AuditAction::AuditList => "the audit log was read",
             AuditAction::AuditSuppressed => {
                 "unauthenticated refusals beyond 20 a minute from one address, counted instead of written one by one"

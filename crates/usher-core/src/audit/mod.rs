@@ -2,11 +2,17 @@
 //! ended. Events form one hash chain per tenant (plus one for global
 //! actions): each event's payload names the hash of the one before, so a
 //! changed, removed or reordered event breaks the chain that
-//! `usher audit verify` walks.
+//! `usher audit verify` walks. With a secret key the hashes are keyed
+//! (see [`keyed`]), so that the chain cannot be rebuilt without the key.
 
 mod action;
+mod keyed;
+mod verify;
 
 pub use action::AuditAction;
+pub(crate) use keyed::hex;
+pub use keyed::{ChainKeys, KeyedMismatch};
+pub use verify::{ChainBreak, ChainVerifier};
 
 use crate::clock::truncate_to_micros;
 use crate::ids::{TenantId, TokenId, UserId};
@@ -247,10 +253,10 @@ impl AuditDraft {
     }
 
     /// Gives the event its sequence number and links it to the previous
-    /// event's hash. The payload is the exact text the hash covers; stores
-    /// keep it verbatim.
-    pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
-        let sealed = seal_value(self.body_value(), seq, prev_hash);
+    /// event's hash, keyed when there are `keys`. The payload is the exact
+    /// text the hash covers; stores keep it verbatim.
+    pub fn seal(self, seq: i64, prev_hash: &str, keys: Option<&ChainKeys>) -> AuditEvent {
+        let sealed = seal_value(self.body_value(), seq, prev_hash, keys);
         AuditEvent {
             id: sealed.id,
             seq,
@@ -273,28 +279,44 @@ pub struct Sealed {
 
 /// Seals a body kept from [`AuditDraft::body`] as event `seq` after the one
 /// whose hash is `prev_hash`.
-pub fn seal_body(body: &str, seq: i64, prev_hash: &str) -> Result<Sealed, serde_json::Error> {
-    Ok(seal_value(serde_json::from_str(body)?, seq, prev_hash))
+pub fn seal_body(
+    body: &str,
+    seq: i64,
+    prev_hash: &str,
+    keys: Option<&ChainKeys>,
+) -> Result<Sealed, serde_json::Error> {
+    Ok(seal_value(
+        serde_json::from_str(body)?,
+        seq,
+        prev_hash,
+        keys,
+    ))
 }
 
-fn seal_value(mut body: Value, seq: i64, prev_hash: &str) -> Sealed {
+fn seal_value(mut body: Value, seq: i64, prev_hash: &str, keys: Option<&ChainKeys>) -> Sealed {
     let id = Uuid::now_v7();
     if let Value::Object(fields) = &mut body {
         fields.insert("id".into(), json!(id));
         fields.insert("seq".into(), json!(seq));
         fields.insert("prev_hash".into(), json!(prev_hash));
+        if let Some(k) = keys {
+            fields.insert("key".into(), json!(k.current_id()));
+        }
     }
     let payload = body.to_string();
-    let hash = hash_hex(&payload);
+    let hash = match keys {
+        Some(k) => k.sign(&payload),
+        None => hash_hex(&payload),
+    };
     Sealed { id, payload, hash }
 }
 
 /// The `prev_hash` of a chain's first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The unkeyed hash of a payload, in hex.
 pub fn hash_hex(payload: &str) -> String {
-    let digest = Sha256::digest(payload.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    keyed::hex(&Sha256::digest(payload.as_bytes()))
 }
 
 /// A stored event.
@@ -315,158 +337,4 @@ pub struct StoredLink {
     pub seq: i64,
     pub payload: String,
     pub hash: String,
-}
-
-/// The first break found in a chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainBreak {
-    pub seq: i64,
-    pub problem: String,
-}
-
-/// Walks one chain's events (in `seq` order, starting anywhere with the
-/// previous hash given) and reports the first inconsistency.
-#[derive(Debug)]
-pub struct ChainVerifier {
-    chain: TenantId,
-    expected_seq: i64,
-    prev_hash: String,
-    pub verified: u64,
-}
-
-impl ChainVerifier {
-    pub fn new(chain: TenantId) -> Self {
-        Self {
-            chain,
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-            verified: 0,
-        }
-    }
-
-    pub fn check(&mut self, link: &StoredLink) -> Result<(), ChainBreak> {
-        let fail = |problem: String| ChainBreak {
-            seq: link.seq,
-            problem,
-        };
-        if link.seq != self.expected_seq {
-            return Err(fail(format!(
-                "expected event {} but found {}",
-                self.expected_seq, link.seq
-            )));
-        }
-        if hash_hex(&link.payload) != link.hash {
-            return Err(fail(
-                "the payload does not match its hash (the event was altered)".into(),
-            ));
-        }
-        let v: Value = serde_json::from_str(&link.payload)
-            .map_err(|e| fail(format!("payload is not JSON: {e}")))?;
-        if v["seq"].as_i64() != Some(link.seq) {
-            return Err(fail("the payload names another sequence number".into()));
-        }
-        if v["chain"].as_str() != Some(self.chain.to_string().as_str()) {
-            return Err(fail("the payload belongs to another chain".into()));
-        }
-        if v["prev_hash"].as_str() != Some(self.prev_hash.as_str()) {
-            return Err(fail(
-                "the previous hash does not match (an event was removed or reordered)".into(),
-            ));
-        }
-        self.prev_hash = link.hash.clone();
-        self.expected_seq += 1;
-        self.verified += 1;
-        Ok(())
-    }
-
-    /// Checks the chain ended where the store's head says it does.
-    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<(), ChainBreak> {
-        if head_seq != self.expected_seq - 1 || (head_seq > 0 && head_hash != self.prev_hash) {
-            return Err(ChainBreak {
-                seq: head_seq,
-                problem: format!(
-                    "the chain head says event {head_seq} but the events end at {}",
-                    self.expected_seq - 1
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chain_of(n: i64) -> Vec<StoredLink> {
-        let ctx = AuditContext::new(Actor::system());
-        let mut prev = GENESIS_HASH.to_owned();
-        (1..=n)
-            .map(|seq| {
-                let e = ctx
-                    .draft_named(None, "test.event", OffsetDateTime::UNIX_EPOCH)
-                    .seal(seq, &prev);
-                prev = e.hash.clone();
-                StoredLink {
-                    seq,
-                    payload: e.payload,
-                    hash: e.hash,
-                }
-            })
-            .collect()
-    }
-
-    fn verify(links: &[StoredLink]) -> Result<(), ChainBreak> {
-        let mut v = ChainVerifier::new(TenantId::nil());
-        for l in links {
-            v.check(l)?;
-        }
-        let last = links
-            .last()
-            .map(|l| (l.seq, l.hash.clone()))
-            .unwrap_or((0, String::new()));
-        v.finish(last.0, &last.1)
-    }
-
-    #[test]
-    fn a_body_sealed_later_reads_as_the_draft_sealed_at_once() {
-        let ctx = AuditContext::new(Actor::system());
-        let draft = ctx
-            .draft_named(None, "test.event", OffsetDateTime::UNIX_EPOCH)
-            .details(json!({"n": 1.5, "text": "a\u{0}b"}));
-        let now = draft.clone().seal(7, GENESIS_HASH);
-        let later = seal_body(&draft.body(), 7, GENESIS_HASH).unwrap();
-        let without_id = |p: &str| {
-            p.replace(&now.id.to_string(), "")
-                .replace(&later.id.to_string(), "")
-        };
-        assert_eq!(without_id(&now.payload), without_id(&later.payload));
-    }
-
-    #[test]
-    fn an_intact_chain_verifies() {
-        assert_eq!(verify(&chain_of(5)), Ok(()));
-    }
-
-    #[test]
-    fn an_altered_payload_is_found() {
-        let mut c = chain_of(3);
-        c[1].payload = c[1].payload.replace("test.event", "test.other");
-        assert_eq!(verify(&c).unwrap_err().seq, 2);
-    }
-
-    #[test]
-    fn a_rehashed_altered_event_breaks_the_next_link() {
-        let mut c = chain_of(3);
-        c[1].payload = c[1].payload.replace("test.event", "test.other");
-        c[1].hash = hash_hex(&c[1].payload);
-        assert_eq!(verify(&c).unwrap_err().seq, 3);
-    }
-
-    #[test]
-    fn a_removed_event_is_found() {
-        let mut c = chain_of(4);
-        c.remove(2);
-        assert_eq!(verify(&c).unwrap_err().seq, 4);
-    }
 }

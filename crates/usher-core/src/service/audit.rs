@@ -86,7 +86,19 @@ impl AuditParams {
 pub struct ChainReport {
     pub chain: TenantId,
     pub events: u64,
+    /// How many of the events were keyed (the rest predate the key).
+    pub keyed: u64,
     pub result: Result<(), ChainBreak>,
+}
+
+/// What [`Services::key_audit_chains`] did.
+#[derive(Debug, Clone, Default)]
+pub struct ChainKeying {
+    /// Chains that got an `audit.chain_keyed` event.
+    pub keyed: usize,
+    /// Chains whose newest event names a key the configuration lacks, with
+    /// that key's id.
+    pub foreign: Vec<(TenantId, String)>,
 }
 
 /// The outcome of verifying every chain.
@@ -121,6 +133,46 @@ impl Services {
         Ok(page)
     }
 
+    /// Keys every chain whose newest event is not keyed, by adding an
+    /// `audit.chain_keyed` event under the current key. Runs at start: from
+    /// then on the newest event of every chain is keyed, which verification
+    /// holds a keyed installation to (see [`ChainVerifier::finish`]).
+    /// Without a key it does nothing. A chain whose newest event names a
+    /// key the configuration lacks is reported, not keyed: the installation
+    /// runs with another key than the one it had (a restore without its
+    /// key file), which would also leave its TOTP secrets unreadable.
+    pub async fn key_audit_chains(&self, ctx: &AuditContext) -> Result<ChainKeying, Error> {
+        let mut report = ChainKeying::default();
+        let Some(keys) = &self.options.secret_keys else {
+            return Ok(report);
+        };
+        let keys = keys.chain_keys();
+        for head in self.store.audit_heads().await? {
+            let newest = self.store.audit_links(head.chain, head.seq - 1, 1).await?;
+            let key = newest.first().and_then(|l| {
+                serde_json::from_str::<serde_json::Value>(&l.payload)
+                    .ok()
+                    .map(|v| {
+                        v.get("key")
+                            .map(|k| k.as_str().unwrap_or_default().to_owned())
+                    })
+            });
+            match key {
+                Some(None) => {
+                    let tenant = (head.chain != TenantId::nil()).then_some(head.chain);
+                    let draft = ctx
+                        .draft(tenant, AuditAction::AuditChainKeyed, self.clock.now())
+                        .details(json!({"unkeyed_events": head.seq, "key": keys.current_id()}));
+                    self.store.append_audit(draft).await?;
+                    report.keyed += 1;
+                }
+                Some(Some(id)) if !keys.holds(&id) => report.foreign.push((head.chain, id)),
+                _ => {}
+            }
+        }
+        Ok(report)
+    }
+
     /// Walks every chain from its first event, `progress` called per batch.
     pub async fn verify_audit(&self, progress: impl FnMut(u64)) -> Result<VerifyReport, Error> {
         self.verify_audit_against(&HashMap::new(), progress).await
@@ -148,6 +200,7 @@ impl Services {
                 report.chains.push(ChainReport {
                     chain: *chain,
                     events: 0,
+                    keyed: 0,
                     result: Err(ChainBreak {
                         seq: *seq,
                         problem: "the anchored chain is gone".into(),
@@ -155,9 +208,10 @@ impl Services {
                 });
             }
         }
+        let keys = self.options.secret_keys.as_ref().map(|k| k.chain_keys());
         for head in heads {
             let anchor = anchors.get(&head.chain);
-            let mut verifier = ChainVerifier::new(head.chain);
+            let mut verifier = ChainVerifier::new(head.chain, keys.clone());
             let mut after = 0;
             let mut result = Ok(());
             'walk: loop {
@@ -204,6 +258,7 @@ impl Services {
             report.chains.push(ChainReport {
                 chain: head.chain,
                 events: verifier.verified,
+                keyed: verifier.keyed,
                 result,
             });
         }

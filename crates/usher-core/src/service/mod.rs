@@ -24,7 +24,7 @@ mod throttle;
 mod tokens;
 mod users;
 
-pub use audit::{AuditParams, ChainReport, VerifyReport};
+pub use audit::{AuditParams, ChainKeying, ChainReport, VerifyReport};
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};
 pub use groups::GroupPage;

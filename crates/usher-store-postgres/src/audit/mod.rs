@@ -8,7 +8,7 @@ use crate::error::{has_nul, unavailable};
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
-use usher_core::audit::{AuditDraft, StoredLink};
+use usher_core::audit::{AuditDraft, ChainKeys, StoredLink};
 use usher_core::listing::{AuditQuery, Cursor, Page};
 use usher_core::store::{AuditStore, ChainHead};
 use usher_core::{StoreError, TenantId};
@@ -44,6 +44,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, chain: TenantId, q: &AuditQuery)
 /// A page of events, newest first. In this list "after" means older.
 pub(crate) async fn list(
     pool: &PgPool,
+    keys: Option<&ChainKeys>,
     chain: TenantId,
     q: &AuditQuery,
 ) -> Result<Page<StoredLink>, StoreError> {
@@ -53,7 +54,7 @@ pub(crate) async fn list(
     if filters.iter().any(|f| f.as_deref().is_some_and(has_nul)) {
         return Ok(Page::from_window(Vec::new(), 0, 0, &cursor, key));
     }
-    seal::seal_chain(pool, chain).await?;
+    seal::seal_chain(pool, keys, chain).await?;
     // One snapshot for the total and the page.
     let mut tx = pool
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -100,8 +101,11 @@ pub(crate) async fn list(
 }
 
 /// The head of every chain that has events.
-pub(crate) async fn heads(pool: &PgPool) -> Result<Vec<ChainHead>, StoreError> {
-    seal::seal_all(pool).await?;
+pub(crate) async fn heads(
+    pool: &PgPool,
+    keys: Option<&ChainKeys>,
+) -> Result<Vec<ChainHead>, StoreError> {
+    seal::seal_all(pool, keys).await?;
     let rows: Vec<(Uuid, i64, String)> =
         sqlx::query_as("SELECT chain, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY chain")
             .fetch_all(pool)
@@ -120,11 +124,12 @@ pub(crate) async fn heads(pool: &PgPool) -> Result<Vec<ChainHead>, StoreError> {
 /// Raw events of one chain after `after`, ascending.
 pub(crate) async fn links(
     pool: &PgPool,
+    keys: Option<&ChainKeys>,
     chain: TenantId,
     after: i64,
     limit: u32,
 ) -> Result<Vec<StoredLink>, StoreError> {
-    seal::seal_chain(pool, chain).await?;
+    seal::seal_chain(pool, keys, chain).await?;
     let rows = sqlx::query("SELECT seq, payload, hash FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3")
         .bind(chain.uuid())
         .bind(after)
@@ -155,7 +160,7 @@ impl AuditStore for PostgresStore {
         chain: TenantId,
         query: &AuditQuery,
     ) -> Result<Page<StoredLink>, StoreError> {
-        list(self.pool(), chain, query).await
+        list(self.pool(), self.chain_keys(), chain, query).await
     }
 
     fn seals_audit_later(&self) -> bool {
@@ -163,11 +168,11 @@ impl AuditStore for PostgresStore {
     }
 
     async fn seal_audit(&self) -> Result<u64, StoreError> {
-        seal::seal_all(self.pool()).await
+        seal::seal_all(self.pool(), self.chain_keys()).await
     }
 
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
-        heads(self.pool()).await
+        heads(self.pool(), self.chain_keys()).await
     }
 
     async fn audit_links(
@@ -176,6 +181,6 @@ impl AuditStore for PostgresStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredLink>, StoreError> {
-        links(self.pool(), chain, after, limit).await
+        links(self.pool(), self.chain_keys(), chain, after, limit).await
     }
 }

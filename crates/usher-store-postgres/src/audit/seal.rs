@@ -12,7 +12,7 @@
 
 use crate::error::unavailable;
 use sqlx::{PgConnection, PgPool, Row};
-use usher_core::audit::{AuditDraft, GENESIS_HASH, seal_body};
+use usher_core::audit::{AuditDraft, ChainKeys, GENESIS_HASH, seal_body};
 use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
 
@@ -139,7 +139,11 @@ async fn lock_head(c: &mut PgConnection, chain: Uuid) -> Result<(i64, String), s
 }
 
 /// Seals up to [`SEAL_BATCH`] of a chain's pending bodies; answers how many.
-async fn seal_round(pool: &PgPool, chain: Uuid) -> Result<usize, StoreError> {
+async fn seal_round(
+    pool: &PgPool,
+    keys: Option<&ChainKeys>,
+    chain: Uuid,
+) -> Result<usize, StoreError> {
     let mut tx = pool
         .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
         .await
@@ -164,7 +168,7 @@ async fn seal_round(pool: &PgPool, chain: Uuid) -> Result<usize, StoreError> {
     let mut events = Events::with_capacity(n);
     for row in &pending {
         let body: String = row.try_get("body").map_err(unavailable)?;
-        let sealed = seal_body(&body, seq + 1, &prev)
+        let sealed = seal_body(&body, seq + 1, &prev, keys)
             .map_err(|e| StoreError::Corrupt(format!("a pending audit event is not JSON: {e}")))?;
         seq += 1;
         events.push(row, seq, &sealed).map_err(unavailable)?;
@@ -243,9 +247,13 @@ impl Events {
 
 /// Seals what was committed to `chain` before this call, as a reader does
 /// before it reads (see the module comment).
-pub(crate) async fn seal_chain(pool: &PgPool, chain: TenantId) -> Result<(), StoreError> {
+pub(crate) async fn seal_chain(
+    pool: &PgPool,
+    keys: Option<&ChainKeys>,
+    chain: TenantId,
+) -> Result<(), StoreError> {
     for _ in 0..READER_ROUNDS {
-        if seal_round(pool, chain.uuid()).await? < SEAL_BATCH as usize {
+        if seal_round(pool, keys, chain.uuid()).await? < SEAL_BATCH as usize {
             break;
         }
     }
@@ -253,7 +261,7 @@ pub(crate) async fn seal_chain(pool: &PgPool, chain: TenantId) -> Result<(), Sto
 }
 
 /// Seals every chain's pending events; answers how many.
-pub(crate) async fn seal_all(pool: &PgPool) -> Result<u64, StoreError> {
+pub(crate) async fn seal_all(pool: &PgPool, keys: Option<&ChainKeys>) -> Result<u64, StoreError> {
     let chains: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT chain FROM audit_pending")
         .fetch_all(pool)
         .await
@@ -261,7 +269,7 @@ pub(crate) async fn seal_all(pool: &PgPool) -> Result<u64, StoreError> {
     let mut sealed = 0u64;
     for chain in chains {
         loop {
-            let n = seal_round(pool, chain).await?;
+            let n = seal_round(pool, keys, chain).await?;
             sealed += n as u64;
             if n < SEAL_BATCH as usize {
                 break;

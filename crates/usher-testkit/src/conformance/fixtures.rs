@@ -412,7 +412,7 @@ pub fn assert_success_event(event: &Value, action: &str) {
 /// Walks every chain the store names and checks it end to end.
 pub async fn verify_all_chains(store: &dyn Store) {
     for head in store.audit_heads().await.expect("reading audit heads") {
-        let mut verifier = ChainVerifier::new(head.chain);
+        let mut verifier = ChainVerifier::new(head.chain, None);
         let mut after = 0;
         loop {
             let batch = store

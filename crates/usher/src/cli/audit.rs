@@ -27,6 +27,15 @@ pub enum AuditCommand {
 }
 
 /// A chain's name in anchors and reports: `global`, or its tenant's slug.
+/// How much of a chain is keyed, for `usher audit verify`.
+fn keying(events: u64, keyed: u64) -> String {
+    match events - keyed {
+        0 => "keyed".into(),
+        _ if keyed == 0 => "not keyed (set USHER_SECRET_KEY)".into(),
+        before => format!("keyed from event {}", before + 1),
+    }
+}
+
 fn chain_name(chain: TenantId, tenants: &[Tenant]) -> String {
     if chain.is_nil() {
         return "global".to_owned();
@@ -109,8 +118,9 @@ pub async fn run(admin: Admin, cmd: AuditCommand) -> anyhow::Result<()> {
                 };
                 match &c.result {
                     Ok(()) => println!(
-                        "ok      {name}: {}",
-                        super::counted(c.events, "event", "events")
+                        "ok      {name}: {}, {}",
+                        super::counted(c.events, "event", "events"),
+                        keying(c.events, c.keyed)
                     ),
                     Err(b) => println!("BROKEN  {name}: at event {}: {}", b.seq, b.problem),
                 }

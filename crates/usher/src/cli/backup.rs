@@ -55,6 +55,12 @@ pub async fn restore(store: &StoreArgs, file: PathBuf, force: bool) -> anyhow::R
         let target = path.clone();
         tokio::task::spawn_blocking(move || SqliteStore::restore(&file, &target)).await??;
         println!("restored into {}", path.display());
+        if let Some(key) = crate::secret_key::key_file(&url).filter(|k| !k.exists()) {
+            println!(
+                "put the installation's secret key at {} (or set USHER_SECRET_KEY) before starting",
+                key.display()
+            );
+        }
     } else {
         if !force {
             bail!(

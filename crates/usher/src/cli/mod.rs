@@ -155,7 +155,7 @@ where
         }
         Command::Migrate => {
             let config = Config::resolve(&cli.store, &ServeArgs::default())?;
-            crate::app::open_store(config.database_url.expose()).await?;
+            crate::app::open_store(config.database_url.expose(), None).await?;
             println!("migrations applied");
             Ok(())
         }

@@ -2,7 +2,12 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use usher_testkit::app::{TestApp, json as body};
+use usher_core::TenantId;
+use usher_core::audit::{Actor, AuditContext};
+use usher_core::sealing::SecretKeys;
+use usher_core::service::ChainReport;
+use usher_testkit::app::{TestApp, TestOptions, json as body};
+use usher_testkit::forge;
 
 async fn events(app: &TestApp, query: &str) -> Value {
     body(
@@ -176,4 +181,130 @@ async fn the_audit_chain_verifies_after_a_busy_session() {
     let report = app.services.verify_audit(|_| {}).await.unwrap();
     assert!(report.ok(), "{report:?}");
     assert!(report.chains.iter().map(|c| c.events).sum::<u64>() >= 40);
+}
+
+/// The verification of every chain, with the app's own keys.
+async fn verified(app: &TestApp) -> usher_core::service::VerifyReport {
+    app.services.verify_audit(|_| {}).await.unwrap()
+}
+
+fn chain_of(report: &usher_core::service::VerifyReport, chain: TenantId) -> ChainReport {
+    report
+        .chains
+        .iter()
+        .find(|c| c.chain == chain)
+        .expect("the chain is verified")
+        .clone()
+}
+
+async fn default_tenant(app: &TestApp) -> TenantId {
+    let t = app.get("/api/v1/tenants/default").await;
+    body(t).await["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn keyed_options(key: &str) -> TestOptions {
+    TestOptions {
+        secret_key: Some(key.to_owned()),
+        ..TestOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_chain_rebuilt_without_the_secret_key_no_longer_verifies() {
+    let app = TestApp::spawn_with(keyed_options(&SecretKeys::generate())).await;
+    for i in 0..3 {
+        app.create_user("default", json!({"email": format!("k{i}@x.example")}))
+            .await;
+    }
+    let tenant = default_tenant(&app).await;
+    let report = verified(&app).await;
+    assert!(report.ok(), "{report:?}");
+    let chain = chain_of(&report, tenant);
+    assert!(
+        chain.events >= 4 && chain.keyed == chain.events,
+        "{chain:?}"
+    );
+
+    // A forger changes the second event and rebuilds every hash after it:
+    // without the key, the rebuilt events cannot be keyed.
+    forge::rebuild_chain_from(&app.database_url, tenant, 2, |v| {
+        v["actor"]["name"] = json!("someone else");
+    })
+    .await
+    .unwrap();
+    let broken = chain_of(&verified(&app).await, tenant).result.unwrap_err();
+    assert_eq!(broken.seq, 2, "{broken:?}");
+    assert!(
+        broken.problem.contains("unkeyed event follows"),
+        "{broken:?}"
+    );
+
+    // Rebuilt from the very first event, the chain is consistent but its
+    // newest event is not keyed.
+    forge::rebuild_chain_from(&app.database_url, tenant, 1, |v| {
+        v["actor"]["name"] = json!("someone else");
+    })
+    .await
+    .unwrap();
+    let broken = chain_of(&verified(&app).await, tenant).result.unwrap_err();
+    assert!(
+        broken.problem.contains("newest event is not keyed"),
+        "{broken:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_key_verifies_events_keyed_before_while_it_stays_listed() {
+    let (old, new) = (SecretKeys::generate(), SecretKeys::generate());
+    let app = TestApp::spawn_with(keyed_options(&old)).await;
+    app.create_user("default", json!({"email": "r@x.example"}))
+        .await;
+    // On PostgreSQL whoever seals an event keys it: seal under the old key.
+    app.services.store.audit_heads().await.unwrap();
+    let rotated = TestApp::spawn_on(&app, keyed_options(&format!("{},{}", *new, *old))).await;
+    rotated
+        .create_user("default", json!({"email": "r2@x.example"}))
+        .await;
+    let report = verified(&rotated).await;
+    assert!(report.ok(), "{report:?}");
+    // Dropping the old key leaves its events unverifiable.
+    let dropped = TestApp::spawn_on(&app, keyed_options(&new)).await;
+    let report = verified(&dropped).await;
+    let broken = chain_of(&report, default_tenant(&app).await)
+        .result
+        .unwrap_err();
+    assert!(broken.problem.contains("does not hold"), "{broken:?}");
+}
+
+#[tokio::test]
+async fn a_server_given_a_key_keys_chains_written_before_it() {
+    // An installation that ran without a key: its events are unkeyed.
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = usher_testkit::app::fresh_database_url(dir.path(), "usher.db").await;
+    {
+        let store = usher::app::open_store(&url, None).await.unwrap();
+        let clock = std::sync::Arc::new(usher_core::SystemClock);
+        let services = usher_core::service::Services::new(store, clock).unwrap();
+        let system = AuditContext::new(Actor::system());
+        services.ensure_default_tenant(&system).await.unwrap();
+        // Sealed unkeyed (PostgreSQL seals when read).
+        services.store.audit_heads().await.unwrap();
+    }
+    let app = TestApp::spawn_at_with(&url, keyed_options(&SecretKeys::generate())).await;
+    let report = verified(&app).await;
+    assert!(report.ok(), "{report:?}");
+    // The global chain held the default tenant's creation, unkeyed; the
+    // server keyed it from the next event on, which says so.
+    let global = chain_of(&report, TenantId::nil());
+    let before = global.events - global.keyed;
+    assert!(before >= 1 && global.keyed >= 1, "{global:?}");
+    let first_keyed = app
+        .services
+        .store
+        .audit_links(TenantId::nil(), before as i64, 1)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&first_keyed[0].payload).unwrap();
+    assert_eq!(v["action"], "audit.chain_keyed", "{v}");
+    assert_eq!(v["details"]["unkeyed_events"], before, "{v}");
 }

@@ -91,17 +91,20 @@ async fn a_backup_under_write_load_restores_every_write_acknowledged_before_it()
         before.len()
     );
 
-    let pg = if postgres_selected() {
-        usher_testkit::pg::fresh_database().await
-    } else {
-        None
-    };
-    let target = match &pg {
-        Some(p) => p.url().to_owned(),
-        None => format!("sqlite://{}/restored.db", dir.path().display()),
-    };
+    let (target, _pg) = usher_testkit::app::fresh_database_url(dir.path(), "restored.db").await;
     let (ok, out) = usher(&target, &["restore", file.to_str().unwrap(), "--force"]);
     assert!(ok, "restore failed: {out}");
+    // The secret key is kept apart from backups: restored elsewhere without
+    // it, a SQLite installation would make itself a new key, and refuses to
+    // start under it; the operator puts the key beside the database.
+    if let (Some(from), Some(to)) = (
+        usher::secret_key::key_file(&app.database_url),
+        usher::secret_key::key_file(&target),
+    ) {
+        let (ok, out) = usher(&target, &["tenant", "list"]);
+        assert!(!ok && out.contains("copy it back there"), "{out}");
+        std::fs::copy(from, to).unwrap();
+    }
     let restored = TestApp::spawn_at(&target).await;
     let mut seen = std::collections::BTreeSet::new();
     let mut page: Value = body(

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use usher_testkit::app::{SUPER_TOKEN, postgres_selected};
+use usher_testkit::app::SUPER_TOKEN;
 
 /// A server process and its address.
 pub(crate) struct Server {
@@ -175,15 +175,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_sigkill_and_the_store_stays_consistent() {
     let dir = tempfile::tempdir().unwrap();
-    let pg = if postgres_selected() {
-        usher_testkit::pg::fresh_database().await
-    } else {
-        None
-    };
-    let db = match &pg {
-        Some(p) => p.url().to_owned(),
-        None => format!("sqlite://{}/usher.db", dir.path().display()),
-    };
+    let (db, _pg) = usher_testkit::app::fresh_database_url(dir.path(), "usher.db").await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

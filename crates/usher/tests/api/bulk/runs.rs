@@ -26,20 +26,13 @@ async fn a_run_killed_mid_way_resumes_after_a_restart_with_no_row_twice_or_skipp
     use crate::crash::Server;
     const USERS: usize = 4000;
     let dir = tempfile::tempdir().unwrap();
-    let pg = if usher_testkit::app::postgres_selected() {
-        usher_testkit::pg::fresh_database().await
-    } else {
-        None
-    };
-    let db = match &pg {
-        Some(p) => p.url().to_owned(),
-        None => format!("sqlite://{}/usher.db", dir.path().display()),
-    };
+    let (db, _pg) = usher_testkit::app::fresh_database_url(dir.path(), "usher.db").await;
     // A first start creates the schema and the default tenant; the users
     // go in through the store's batch path while no server runs.
     Server::start(&db).kill();
     {
-        let store = usher::app::open_store(&db).await.unwrap();
+        let config = usher::config::Config::new("127.0.0.1:0", &db);
+        let (store, _) = usher::app::open_configured_store(&config).await.unwrap();
         let tenant = store
             .tenant_by_slug(&usher_core::tenant::TenantSlug::parse("default").unwrap())
             .await
