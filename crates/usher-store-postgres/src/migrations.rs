@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_clients",
         include_str!("../migrations/0017_login_clients.sql"),
     ),
+    (
+        18,
+        "import_on_error",
+        include_str!("../migrations/0018_import_on_error.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -69,6 +69,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_clients",
         include_str!("../migrations/0016_login_clients.sql"),
     ),
+    (
+        17,
+        "import_on_error",
+        include_str!("../migrations/0017_import_on_error.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

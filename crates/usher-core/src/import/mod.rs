@@ -11,7 +11,7 @@
 
 mod record;
 
-pub use record::{ImportRecord, ImportRunState, MAX_KEPT_ERRORS};
+pub use record::{ImportRecord, ImportRunState, MAX_KEPT_ERRORS, OnError};
 
 use crate::error::{Error, ErrorCode};
 use serde_json::{Map, Value};

@@ -18,6 +18,36 @@ use time::OffsetDateTime;
 /// hundred megabytes.
 pub const MAX_KEPT_ERRORS: usize = 1000;
 
+/// What a bad row does to the rest of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnError {
+    /// The bad row is reported; the batch's good rows are written (the
+    /// default: what a user expects of an import).
+    #[default]
+    SkipRow,
+    /// A batch with a bad row writes nothing.
+    FailBatch,
+    /// Nothing is written unless every row of the file is good: the whole
+    /// file is checked before its first batch is written.
+    FailFile,
+}
+
+impl OnError {
+    pub const ALL: [OnError; 3] = [OnError::SkipRow, OnError::FailBatch, OnError::FailFile];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::SkipRow => "skip_row",
+            OnError::FailBatch => "fail_batch",
+            OnError::FailFile => "fail_file",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 /// Where an import stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImportRunState {
@@ -66,6 +96,8 @@ pub struct ImportRecord {
     pub format: ImportFormat,
     /// Everything checked, nothing kept.
     pub dry_run: bool,
+    /// What a bad row does.
+    pub on_error: OnError,
     /// Rows in the file: its lines until the import has finished (a row
     /// can span lines), then the rows read.
     pub total: u64,
@@ -82,7 +114,8 @@ pub struct ImportRecord {
     pub unchanged: u64,
     /// Rows with an error.
     pub failed_rows: u64,
-    /// Good rows not written because their batch had a bad row.
+    /// Good rows not written because of a bad row (in their batch, or in
+    /// the file with `fail_file`).
     pub skipped_rows: u64,
     pub failed_batches: u64,
     /// The first [`MAX_KEPT_ERRORS`] errors, by line.
@@ -116,6 +149,7 @@ impl ImportRecord {
             state: ImportRunState::Queued,
             format,
             dry_run,
+            on_error: OnError::default(),
             total,
             batches: 0,
             rows: 0,

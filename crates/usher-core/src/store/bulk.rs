@@ -136,7 +136,7 @@ pub fn import_moved_on() -> Error {
 }
 
 /// One user an import writes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ImportEntry {
     /// The row it comes from.
     pub line: u32,

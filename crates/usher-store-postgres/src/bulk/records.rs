@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
-use usher_core::import::{ImportFormat, ImportRecord, ImportRunState};
+use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, OnError};
 use usher_core::job::NewJob;
 use usher_core::store::{ImportSave, import_moved_on};
 use usher_core::{ImportId, StoreError};
@@ -23,7 +23,7 @@ macro_rules! select_imports {
             "SELECT i.id, t.id AS tenant_id, i.state, i.format, i.dry_run, i.total, i.batches, ",
             "i.rows_done, i.created, i.updated, i.failed_rows, i.skipped_rows, i.failed_batches, ",
             "i.errors, i.errors_truncated, i.error, i.created_by, i.created_at, i.finished_at, ",
-            "i.job_id, i.unchanged FROM imports i JOIN tenants t ON t.key = i.tenant_key WHERE ",
+            "i.job_id, i.unchanged, i.on_error FROM imports i JOIN tenants t ON t.key = i.tenant_key WHERE ",
             $condition
         )
     };
@@ -34,6 +34,7 @@ fn record(r: &PgRow) -> Result<ImportRecord, sqlx::Error> {
     let state: String = r.try_get("state")?;
     let format: String = r.try_get("format")?;
     let errors: String = r.try_get("errors")?;
+    let on_error: String = r.try_get("on_error")?;
     let count = |k: &str| r.try_get::<i64, _>(k).map(|n| n.max(0) as u64);
     Ok(ImportRecord {
         id: id(r, "id")?,
@@ -41,6 +42,7 @@ fn record(r: &PgRow) -> Result<ImportRecord, sqlx::Error> {
         state: ImportRunState::parse(&state).ok_or_else(|| unknown("state"))?,
         format: ImportFormat::parse(&format).ok_or_else(|| unknown("format"))?,
         dry_run: r.try_get("dry_run")?,
+        on_error: OnError::parse(&on_error).ok_or_else(|| unknown("on_error"))?,
         total: count("total")?,
         batches: count("batches")?,
         rows: count("rows_done")?,
@@ -72,9 +74,9 @@ async fn upsert(
     sqlx::query(
         "INSERT INTO imports (id, tenant_key, state, format, dry_run, total, batches, rows_done, \
            created, updated, failed_rows, skipped_rows, failed_batches, errors, errors_truncated, \
-           error, created_by, created_at, finished_at, job_id, file, unchanged) \
+           error, created_by, created_at, finished_at, job_id, file, unchanged, on_error) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22) \
+           $19, $20, $21, $22, $23) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, total = excluded.total, \
            batches = excluded.batches, rows_done = excluded.rows_done, \
            created = excluded.created, updated = excluded.updated, \
@@ -108,6 +110,7 @@ async fn upsert(
     .bind(record.job_id.map(|j| j.uuid()))
     .bind(file)
     .bind(n(record.unchanged))
+    .bind(record.on_error.as_str())
     .execute(&mut *c)
     .await?;
     Ok(())

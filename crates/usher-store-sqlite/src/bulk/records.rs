@@ -10,14 +10,14 @@ use usher_core::ImportId;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::Error;
-use usher_core::import::{ImportFormat, ImportRecord, ImportRunState};
+use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, OnError};
 use usher_core::job::NewJob;
 use usher_core::store::{ImportSave, import_moved_on};
 
 const COLUMNS: &str = "i.id, t.id, i.state, i.format, i.dry_run, i.total, i.batches, i.rows_done, \
      i.created, i.updated, i.failed_rows, i.skipped_rows, i.failed_batches, i.errors, \
      i.errors_truncated, i.error, i.created_by, i.created_at, i.finished_at, i.job_id, \
-     i.unchanged";
+     i.unchanged, i.on_error";
 
 fn corrupt(what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -31,6 +31,7 @@ fn record(r: &Row<'_>) -> DbResult<ImportRecord> {
     let state: String = r.get(2)?;
     let format: String = r.get(3)?;
     let errors: String = r.get(13)?;
+    let on_error: String = r.get(21)?;
     let count = |i: usize| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
     Ok(ImportRecord {
         id: uuid(&r.get::<_, Vec<u8>>(0)?)?,
@@ -38,6 +39,7 @@ fn record(r: &Row<'_>) -> DbResult<ImportRecord> {
         state: ImportRunState::parse(&state).ok_or_else(|| corrupt("state"))?,
         format: ImportFormat::parse(&format).ok_or_else(|| corrupt("format"))?,
         dry_run: r.get(4)?,
+        on_error: OnError::parse(&on_error).ok_or_else(|| corrupt("on_error"))?,
         total: count(5)?,
         batches: count(6)?,
         rows: count(7)?,
@@ -67,9 +69,9 @@ fn upsert(c: &Connection, tk: i64, record: &ImportRecord, file: Option<&[u8]>) -
     c.prepare_cached(
         "INSERT INTO imports (id, tenant_key, state, format, dry_run, total, batches, rows_done, \
            created, updated, failed_rows, skipped_rows, failed_batches, errors, errors_truncated, \
-           error, created_by, created_at, finished_at, job_id, file, unchanged) \
+           error, created_by, created_at, finished_at, job_id, file, unchanged, on_error) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-           ?19, ?20, ?21, ?22) \
+           ?19, ?20, ?21, ?22, ?23) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, total = excluded.total, \
            batches = excluded.batches, rows_done = excluded.rows_done, \
            created = excluded.created, updated = excluded.updated, \
@@ -103,6 +105,7 @@ fn upsert(c: &Connection, tk: i64, record: &ImportRecord, file: Option<&[u8]>) -
         record.job_id.map(|j| j.as_bytes().to_vec()),
         file,
         n(record.unchanged),
+        record.on_error.as_str(),
     ])?;
     Ok(())
 }

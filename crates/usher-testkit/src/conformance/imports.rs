@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::Arc;
 use usher_core::TenantId;
 use usher_core::error::ErrorCode;
-use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, RowError};
+use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, OnError, RowError};
 use usher_core::job::{JobKind, JobState, NewJob};
 use usher_core::store::{Effects, ImportEntry, ImportSave, Store};
 use usher_core::tenant::Tenant;
@@ -32,6 +32,8 @@ async fn queued(store: &dyn Store, tenant: &Tenant) -> ImportRecord {
         at(0),
     );
     record.job_id = Some(job.id);
+    // Not the default, so that reading it back shows it was stored.
+    record.on_error = OnError::FailFile;
     let audit = draft(Some(tenant.id), "import.create", at(0)).target("import", record.id);
     store
         .create_import(record.clone(), FILE.to_vec(), job, audit)

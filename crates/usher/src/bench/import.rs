@@ -51,6 +51,7 @@ pub(super) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result
             ImportRequest {
                 format: ImportFormat::Csv,
                 dry_run: false,
+                on_error: usher_core::import::OnError::default(),
                 file: file.into_bytes(),
             },
             true,

@@ -14,10 +14,26 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Duration;
-use usher_core::import::{ImportFormat, ImportRecord, ImportRunState};
+use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, OnError};
 use usher_core::job::{JobKind, JobState};
 use usher_core::service::ImportRequest;
 use usher_core::tenant::Tenant;
+
+/// The columns `usher import --help` lists.
+pub const COLUMNS: &str = "\
+Columns (CSV header) or keys (JSON Lines):
+  email                 required; with external_id, names the user to update
+  first_name, last_name, phone, language, username, personal_email, external_id
+  state                 active, not_invited (default), invite (sends the
+                        invitation), blocked, disabled, or a state an export shows
+  archived              true or false
+  password_hash         argon2, bcrypt, PBKDF2, scrypt (rehashed at first login)
+  totp_secret           base32; becomes a confirmed authenticator
+  attributes.NAME       a custom attribute (JSON Lines: an attributes object)
+  id, mfa_enrolled, created_at, updated_at, last_login_at
+                        written by an export; read and ignored
+A row whose external id or email names a stored user updates it; the others
+create users. Running an import again changes nothing.";
 
 /// How often the progress bar reads the import's record.
 const FOLLOW_EVERY: Duration = Duration::from_millis(250);
@@ -35,6 +51,12 @@ pub struct ImportArgs {
     /// Check everything (store checks included) and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// What a bad row does: skip_row writes the good rows and lists the bad
+    /// ones; fail_batch writes nothing of a batch (5,000 rows) with a bad
+    /// row; fail_file writes nothing unless every row is good.
+    #[arg(long, value_name = "MODE", default_value = "skip_row",
+          value_parser = clap::builder::PossibleValuesParser::new(["skip_row", "fail_batch", "fail_file"]))]
+    on_error: String,
     /// Print the import as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -83,7 +105,7 @@ fn print_table(r: &ImportRecord) {
         ),
         ("unchanged", r.unchanged),
         ("rows with errors", r.failed_rows),
-        ("good rows in failed batches", r.skipped_rows),
+        ("good rows not written", r.skipped_rows),
         ("batches", r.batches),
         ("failed batches", r.failed_batches),
     ];
@@ -181,6 +203,7 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
     let request = ImportRequest {
         format,
         dry_run: args.dry_run,
+        on_error: OnError::parse(&args.on_error).unwrap_or_default(),
         file,
     };
     let queued = admin
@@ -212,7 +235,8 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::json!({
                 "id": record.id.to_string(), "state": record.state.as_str(),
-                "dry_run": record.dry_run, "total": record.total, "rows": record.rows,
+                "dry_run": record.dry_run, "on_error": record.on_error.as_str(),
+                "total": record.total, "rows": record.rows,
                 "created": record.created, "updated": record.updated,
                 "unchanged": record.unchanged,
                 "failed": record.failed_rows, "failed_rows": record.failed_rows,
@@ -232,10 +256,14 @@ pub async fn run(admin: Admin, args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     if record.failed_rows > 0 {
-        anyhow::bail!(
-            "{} had errors; their batches were not written",
-            super::counted(record.failed_rows, "row", "rows")
-        );
+        let rows = super::counted(record.failed_rows, "row", "rows");
+        match record.on_error {
+            OnError::SkipRow => anyhow::bail!("{rows} had errors and were skipped"),
+            OnError::FailBatch => {
+                anyhow::bail!("{rows} had errors; their batches were not written")
+            }
+            OnError::FailFile => anyhow::bail!("{rows} had errors; nothing was written"),
+        }
     }
     Ok(())
 }

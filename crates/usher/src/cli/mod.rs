@@ -48,7 +48,8 @@ pub enum Command {
     #[command(subcommand)]
     User(user::UserCommand),
     /// Import users from a CSV or JSON Lines file (upsert by email or
-    /// external id, in batches that are written whole or not at all).
+    /// external id; bad rows are listed by line and, by default, skipped).
+    #[command(after_help = import::COLUMNS)]
     Import(import::ImportArgs),
     /// Check the audit log.
     #[command(subcommand)]

@@ -219,6 +219,38 @@ async fn the_import_command_runs_its_import_as_a_job_and_detach_leaves_it_to_the
 
     let (ok, _, err) = usher(&app.database_url, &["import", "/nonexistent.csv"]);
     assert!(!ok && err.contains("cannot read"), "{err}");
+
+    // --on-error: fail_file writes nothing of a file with a bad row.
+    std::fs::write(
+        &file,
+        "email
+dee@cli.example
+not-an-email
+",
+    )
+    .unwrap();
+    let (ok, out, err) = usher(
+        &app.database_url,
+        &["import", path, "--on-error", "fail_file", "--json"],
+    );
+    assert!(!ok && err.contains("nothing was written"), "{err}");
+    let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            done["on_error"].as_str(),
+            done["created"].as_u64(),
+            done["skipped_rows"].as_u64()
+        ),
+        (Some("fail_file"), Some(0), Some(1)),
+        "{done}"
+    );
+    let (ok, _, err) = usher(&app.database_url, &["import", path, "--on-error", "skip"]);
+    assert!(!ok && err.contains("fail_batch"), "{err}");
+    let (ok, help, _) = usher(&app.database_url, &["import", "--help"]);
+    assert!(
+        ok && help.contains("password_hash") && help.contains("--on-error"),
+        "{help}"
+    );
 }
 
 #[test]

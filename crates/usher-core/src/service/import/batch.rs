@@ -7,13 +7,20 @@ use crate::attribute::AttributeSet;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{Id, UserId};
-use crate::import::{ImportRecord, ImportState, RawRow, RowError};
+use crate::import::{ImportRecord, ImportState, OnError, RawRow, RowError};
 use crate::service::Services;
 use crate::store::{Effects, ImportEntry, ImportSave, LinkKind};
 use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, User, UserPatch, UserState};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+
+/// The lines that `errors` (sorted by line) name.
+pub(super) fn distinct_lines(errors: &[RowError]) -> u64 {
+    let mut lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+    lines.dedup();
+    lines.len() as u64
+}
 
 /// One batch, checked and matched, ready for the store.
 pub(super) struct Prepared {
@@ -23,6 +30,15 @@ pub(super) struct Prepared {
     rows: u64,
     /// Good rows that would leave their stored user as it is.
     unchanged: u64,
+}
+
+impl Prepared {
+    /// The batch's rows, its good rows (to write or unchanged) and its
+    /// errors.
+    pub(super) fn into_outcome(self) -> (u64, u64, Vec<RowError>) {
+        let good = self.entries.len() as u64 + self.unchanged;
+        (self.rows, good, self.errors)
+    }
 }
 
 impl Services {
@@ -101,10 +117,11 @@ impl Services {
         })
     }
 
-    /// Writes batch `number` of the file, unless a row of it is bad, and
-    /// saves `record` past it: in the batch's own transaction when the
-    /// batch is kept, on its own when it is refused. With `last`, the
-    /// record is saved finished.
+    /// Writes batch `number` of the file and saves `record` past it: in
+    /// the batch's own transaction when something is written, on its own
+    /// otherwise. With `skip_row` the batch's good rows are written and its
+    /// bad ones reported; otherwise a bad row keeps the whole batch out.
+    /// With `last`, the record is saved finished.
     pub(super) async fn write_batch(
         &self,
         tenant: &Tenant,
@@ -115,11 +132,12 @@ impl Services {
         last: bool,
     ) -> Result<(), Error> {
         let Prepared {
-            entries,
+            mut entries,
             mut errors,
             rows,
             unchanged,
         } = batch;
+        let skip_rows = record.on_error == OnError::SkipRow;
         let mut next = record.clone();
         next.batches = number;
         next.rows += rows;
@@ -127,28 +145,18 @@ impl Services {
             next.complete(self.clock.now());
         }
         let mut skipped = entries.len() as u64 + unchanged;
-        if errors.is_empty() && entries.is_empty() {
-            // Every good row matched its user as it is: nothing to write.
-            next.unchanged += unchanged;
-            self.store
-                .save_import(
-                    ImportSave {
-                        record: next.clone(),
-                        after: number - 1,
-                    },
-                    None,
-                )
-                .await?;
-            *record = next;
-            return Ok(());
-        }
-        if errors.is_empty() {
+        // Each refusal by the store takes its rows out (with skip_row), so
+        // this ends after at most one attempt per entry.
+        while !entries.is_empty() && (errors.is_empty() || skip_rows) {
             let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
             let updated = entries.len() as u64 - created;
             let mut kept = next.clone();
             kept.created += created;
             kept.updated += updated;
             kept.unchanged += unchanged;
+            errors.sort_by_key(|e| e.line);
+            kept.failed_rows += distinct_lines(&errors);
+            kept.keep_errors(errors.clone());
             let draft = self
                 .draft(ctx, Some(tenant), AuditAction::UserImport)
                 .details(json!({"batch": number, "import_id": record.id.to_string()}));
@@ -156,6 +164,8 @@ impl Services {
                 record: kept.clone(),
                 after: number - 1,
             };
+            // Kept for another attempt without the rows the store refuses.
+            let retry = skip_rows.then(|| entries.clone());
             let refused = self
                 .store
                 .import_users(tenant.id, entries, record.dry_run, draft, Some(save))
@@ -165,16 +175,27 @@ impl Services {
                 return Ok(());
             }
             skipped = created + updated + unchanged - refused.len() as u64;
+            let lines: Vec<u32> = refused.iter().map(|(line, _)| *line).collect();
             for (line, e) in refused {
                 errors.extend(RowError::from_error(line, &e));
             }
+            entries = retry.unwrap_or_default();
+            let before = entries.len();
+            entries.retain(|e| !lines.contains(&e.line));
+            if entries.len() == before {
+                break;
+            }
         }
         errors.sort_by_key(|e| e.line);
-        let mut lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
-        lines.dedup();
-        next.failed_rows += lines.len() as u64;
-        next.skipped_rows += skipped;
-        next.failed_batches += 1;
+        next.failed_rows += distinct_lines(&errors);
+        if skip_rows || errors.is_empty() {
+            // Nothing left to write: the good rows matched their users as
+            // they are.
+            next.unchanged += unchanged;
+        } else {
+            next.skipped_rows += skipped;
+            next.failed_batches += 1;
+        }
         next.keep_errors(errors);
         let save = ImportSave {
             record: next.clone(),

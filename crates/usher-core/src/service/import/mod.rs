@@ -2,10 +2,12 @@
 //!
 //! Every row is read and checked with the admin API's rules, matched to a
 //! stored user by external id or email (an update) or made a new user, and
-//! written in batches of [`BATCH_ROWS`], each whole or not at all: a batch
-//! with a bad row writes nothing, and the import's record names every bad
-//! row by its line. A dry run does all of it, store checks included, and
-//! keeps nothing.
+//! written in batches of [`BATCH_ROWS`], each in one transaction. What a
+//! bad row does is the import's `on_error`: by default (`skip_row`) the
+//! batch's good rows are written and the bad one reported by its line;
+//! `fail_batch` keeps a batch with a bad row out whole, and `fail_file`
+//! writes nothing unless every row of the file is good (see [`whole`]).
+//! A dry run does all of it, store checks included, and keeps nothing.
 //!
 //! A file of one batch is imported within its request. A larger one (or
 //! any, when the client asks) is stored with an `import_run` job and the
@@ -16,12 +18,15 @@
 
 mod batch;
 mod rows;
+mod whole;
 
 use super::Services;
 use crate::audit::{Actor, AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode, Missing, StoreError};
 use crate::ids::ImportId;
-use crate::import::{BATCH_ROWS, ImportFormat, ImportRecord, ImportRunState, ReadFile, Reader};
+use crate::import::{
+    BATCH_ROWS, ImportFormat, ImportRecord, ImportRunState, OnError, ReadFile, Reader,
+};
 use crate::job::{JobKind, JobState, NewJob};
 use crate::store::ImportSave;
 use crate::tenant::Tenant;
@@ -34,6 +39,7 @@ use serde_json::json;
 pub struct ImportRequest {
     pub format: ImportFormat,
     pub dry_run: bool,
+    pub on_error: OnError,
     pub file: Vec<u8>,
 }
 
@@ -83,7 +89,7 @@ impl Services {
     ) -> Result<ImportRecord, Error> {
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::UserImport)
-            .details(json!({"dry_run": request.dry_run}));
+            .details(json!({"dry_run": request.dry_run, "on_error": request.on_error.as_str()}));
         let lines = self.accept(&draft, lines_of(&request)).await?;
         let now = self.clock.now();
         let mut record = ImportRecord::new(
@@ -94,6 +100,7 @@ impl Services {
             ctx.actor.to_stored(),
             now,
         );
+        record.on_error = request.on_error;
         if !queue && lines <= BATCH_ROWS as u64 {
             record.state = ImportRunState::Running;
             return self
@@ -123,6 +130,7 @@ impl Services {
             .target("import", record.id)
             .details(json!({
                 "dry_run": request.dry_run,
+                "on_error": request.on_error.as_str(),
                 "lines": lines,
                 "bytes": request.file.len(),
                 "job_id": job.id.to_string(),
@@ -204,6 +212,12 @@ impl Services {
         file: &[u8],
         progress: Progress<'_>,
     ) -> Result<ImportRecord, Error> {
+        if record.on_error == OnError::FailFile
+            && record.batches == 0
+            && let Some(refused) = self.refuse_bad_file(tenant, &record, file).await?
+        {
+            return Ok(refused);
+        }
         let mut reader = Reader::new(record.format, file)?;
         let lines = reader.estimate();
         let attrs = self.attribute_set(tenant).await?;

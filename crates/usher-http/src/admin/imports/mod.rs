@@ -21,7 +21,7 @@ use serde::Deserialize;
 use usher_core::Error;
 use usher_core::audit::AuditAction;
 use usher_core::error::ErrorCode;
-use usher_core::import::{ImportFormat, MAX_FILE_BYTES};
+use usher_core::import::{ImportFormat, MAX_FILE_BYTES, OnError};
 use usher_core::service::ImportRequest;
 use utoipa::IntoParams;
 
@@ -33,6 +33,10 @@ pub struct ImportQuery {
     pub format: Option<String>,
     /// `true` to check everything and write nothing.
     pub dry_run: Option<String>,
+    /// What a bad row does: `skip_row` (default: the good rows are written,
+    /// the bad ones reported), `fail_batch` (a batch with a bad row writes
+    /// nothing) or `fail_file` (nothing is written unless every row is good).
+    pub on_error: Option<String>,
 }
 
 /// Query of `GET /imports`.
@@ -85,6 +89,15 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
             ));
         }
     };
+    let on_error = match q.on_error.as_deref().map(str::trim) {
+        None | Some("") => OnError::default(),
+        Some(m) => OnError::parse(m).ok_or_else(|| {
+            Error::bad_request(
+                ErrorCode::InvalidParameter,
+                "on_error must be skip_row, fail_batch or fail_file",
+            )
+        })?,
+    };
     let file = axum::body::to_bytes(req.into_body(), MAX_FILE_BYTES + 1)
         .await
         .map_err(|_| {
@@ -96,6 +109,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
     Ok(ImportRequest {
         format,
         dry_run,
+        on_error,
         file: file.to_vec(),
     })
 }
@@ -108,8 +122,10 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
 /// scrypt; rehashed to argon2id at the first login) and
 /// `totp_secret` (base32). A row whose external id or email names a stored
 /// user updates it; others create users. Rows are written in batches of
-/// 5,000, each whole or not at all; the import lists every bad row (the
-/// first 1,000). A file of one batch is imported at once (200); a larger
+/// 5,000, each in one transaction; the import lists every bad row (the
+/// first 1,000). By default a bad row is skipped and the good ones are
+/// written (`on_error=skip_row`); `fail_batch` keeps a batch with a bad row
+/// out, `fail_file` writes nothing unless every row is good. A file of one batch is imported at once (200); a larger
 /// one, or any sent with `Prefer: respond-async`, is queued (202, with
 /// `Location`) and runs as a job that survives restarts.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/imports", tag = "users",

@@ -25,6 +25,8 @@ pub struct ImportResponse {
     /// csv or jsonl.
     pub format: &'static str,
     pub dry_run: bool,
+    /// What a bad row does: skip_row, fail_batch or fail_file.
+    pub on_error: &'static str,
     /// Rows in the file: its lines until the import finishes (a row can
     /// span lines), then the rows read.
     pub total: u64,
@@ -42,7 +44,8 @@ pub struct ImportResponse {
     pub failed: u64,
     /// The same as `failed` (the name of the first API version).
     pub failed_rows: u64,
-    /// Good rows not written because their batch had a bad row.
+    /// Good rows not written because of a bad row (in their batch with
+    /// fail_batch, anywhere in the file with fail_file; none with skip_row).
     pub skipped_rows: u64,
     /// Batches done (written or refused), of 5,000 rows each.
     pub batches: u64,
@@ -75,6 +78,7 @@ impl From<&ImportRecord> for ImportResponse {
             state: r.state.as_str(),
             format: r.format.as_str(),
             dry_run: r.dry_run,
+            on_error: r.on_error.as_str(),
             total: r.total,
             rows: r.rows,
             percent,

@@ -1,19 +1,20 @@
 //! Imports over HTTP: CSV and JSON Lines, every field, states, password
 //! hashes that log in, TOTP secrets, upserts by email and external id, dry
-//! runs, bad rows by line, batches whole or not at all.
+//! runs, bad rows by line (skipped, or failing their batch or the file).
 
 mod again;
+mod on_error;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use usher_core::password::NormalizedPassword;
 use usher_testkit::app::{TestApp, json as body};
 
-const IMPORTS: &str = "/api/v1/tenants/default/imports";
+pub(super) const IMPORTS: &str = "/api/v1/tenants/default/imports";
 const PASSWORD: &str = "imported password 42";
 const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-async fn import(app: &TestApp, query: &str, kind: &str, file: &str) -> (u16, Value) {
+pub(super) async fn import(app: &TestApp, query: &str, kind: &str, file: &str) -> (u16, Value) {
     let res = app
         .request(Method::POST, &format!("{IMPORTS}?{query}"))
         .header("content-type", kind)
@@ -24,7 +25,7 @@ async fn import(app: &TestApp, query: &str, kind: &str, file: &str) -> (u16, Val
     (res.status().as_u16(), body(res).await)
 }
 
-async fn total(app: &TestApp) -> u64 {
+pub(super) async fn total(app: &TestApp) -> u64 {
     body(app.get("/api/v1/tenants/default/users?limit=1").await).await["total"]
         .as_u64()
         .unwrap()
@@ -194,8 +195,9 @@ async fn json_lines_a_dry_run_and_bad_rows() {
                 g@x.example,,,,,,x\n\
                 good@x.example,,,,,,\n";
     let before = total(&app).await;
-    let (status, report) = import(&app, "", "text/csv", file).await;
+    let (status, report) = import(&app, "on_error=fail_batch", "text/csv", file).await;
     assert_eq!(status, 200);
+    assert_eq!(report["on_error"], "fail_batch");
     let errors: Vec<(u64, String)> = report["errors"]
         .as_array()
         .unwrap()
@@ -226,7 +228,7 @@ async fn json_lines_a_dry_run_and_bad_rows() {
     // A refusal only the store sees (a username already taken) is named too.
     let (_, report) = import(
         &app,
-        "",
+        "on_error=fail_batch",
         "text/csv",
         "email,username\nok@x.example,\nclash@x.example,taken\n",
     )
@@ -239,7 +241,7 @@ async fn json_lines_a_dry_run_and_bad_rows() {
 }
 
 /// Reads an import until it has finished.
-async fn follow(app: &TestApp, location: &str) -> Value {
+pub(super) async fn follow(app: &TestApp, location: &str) -> Value {
     for _ in 0..600 {
         let import = body(app.get(location).await).await;
         if import["state"] == "completed" || import["state"] == "failed" {
@@ -281,7 +283,7 @@ async fn a_file_of_several_batches_is_queued_and_written_whole_batch_by_batch() 
     }
     let before = total(&app).await;
     let res = app
-        .request(Method::POST, IMPORTS)
+        .request(Method::POST, &format!("{IMPORTS}?on_error=fail_batch"))
         .header("content-type", "text/csv")
         .body(file)
         .send()
@@ -430,7 +432,10 @@ async fn a_small_file_answers_at_once_unless_the_client_prefers_to_follow_it() {
     assert_eq!(done["state"], "completed");
     assert_eq!(done["failed"], 1);
     assert_eq!(done["errors"][0]["line"], 3);
-    assert_eq!(done["created"], 0, "the batch with a bad row wrote nothing");
+    assert_eq!(
+        done["created"], 1,
+        "the good row was written, the bad one skipped"
+    );
 
     // Newest first, a page at a time.
     let list = body(app.get(&format!("{IMPORTS}?limit=1")).await).await;
