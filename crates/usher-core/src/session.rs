@@ -220,6 +220,12 @@ impl ThrottleKey {
         Self(format!("mfa-ip:{}", address_group(ip)))
     }
 
+    /// A count of `key` in fixed window number `window` (rate limits that
+    /// start over each window, such as forgotten-password requests).
+    pub fn windowed(key: &str, window: i64) -> Self {
+        Self(format!("{key}@{window}"))
+    }
+
     /// The key as stored.
     pub fn as_str(&self) -> &str {
         &self.0

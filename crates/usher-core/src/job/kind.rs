@@ -20,18 +20,22 @@ pub enum JobKind {
     /// Seals audit events written but not yet in their chain (recurring,
     /// on stores that seal later: PostgreSQL).
     AuditSeal,
+    /// Mails a reset link to the account a "forgot your password" request
+    /// named, if there is one.
+    PasswordForgot,
     /// Does nothing: measures the queue itself (benchmarks, tests).
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::InvitationSweep,
         JobKind::MailDelivery,
         JobKind::BulkRun,
         JobKind::ImportRun,
         JobKind::JobPurge,
         JobKind::AuditSeal,
+        JobKind::PasswordForgot,
         JobKind::Noop,
     ];
 
@@ -43,6 +47,7 @@ impl JobKind {
             JobKind::ImportRun => "import_run",
             JobKind::JobPurge => "job_purge",
             JobKind::AuditSeal => "audit_seal",
+            JobKind::PasswordForgot => "password_forgot",
             JobKind::Noop => "noop",
         }
     }
@@ -58,7 +63,11 @@ impl JobKind {
             // mail's backoff span about five hours.
             JobKind::MailDelivery => 10,
             JobKind::BulkRun | JobKind::ImportRun => 5,
-            JobKind::InvitationSweep | JobKind::JobPurge | JobKind::AuditSeal | JobKind::Noop => 3,
+            JobKind::InvitationSweep
+            | JobKind::JobPurge
+            | JobKind::AuditSeal
+            | JobKind::PasswordForgot
+            | JobKind::Noop => 3,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The jobs that need nothing but the services: the invitation sweep, bulk
 //! runs, imports, the purge of finished jobs, the sealing of audit events,
-//! and the no-op the benchmark measures.
+//! forgotten-password links, and the no-op the benchmark measures.
 //! (Mail delivery needs SMTP, so it lives with the binary's mailer.)
 
 use super::Services;
@@ -169,6 +169,25 @@ impl Job for SealAudit {
     }
 }
 
+struct ForgotPassword(Services);
+
+#[async_trait]
+impl Job for ForgotPassword {
+    fn kind(&self) -> JobKind {
+        JobKind::PasswordForgot
+    }
+
+    async fn run(&self, job: &JobRecord) -> Result<(), JobFailure> {
+        let tenant = job_tenant(&self.0, job).await?;
+        let text = |key: &str| job.payload[key].as_str().map(str::to_owned);
+        let email = text("email").unwrap_or_default();
+        self.0
+            .send_forgotten_password_link(&tenant, &email, text("client_ip"), text("request_id"))
+            .await
+            .map_err(failure)
+    }
+}
+
 struct Noop;
 
 #[async_trait]
@@ -203,6 +222,7 @@ impl Services {
                 retention,
             }),
             Arc::new(SealAudit(self.clone())),
+            Arc::new(ForgotPassword(self.clone())),
             Arc::new(Noop),
         ]
     }

@@ -11,6 +11,7 @@ mod bulk;
 mod cache;
 mod delivery;
 mod factors;
+mod forgot;
 mod groups;
 mod import;
 mod jobs;

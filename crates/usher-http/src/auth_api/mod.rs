@@ -1,11 +1,13 @@
 //! The end-user auth API (JSON) under `/api/v1/tenants/{tenant}/auth`:
-//! redeeming invitation and password-reset links, logging in (password,
+//! asking for and redeeming password-reset links, redeeming invitations,
+//! logging in (password,
 //! then a second factor when one is due), refreshing and ending sessions,
 //! the caller's own user and sessions, and their second factors. For apps
 //! that draw their own pages; the pages of `crate::pages` call the same
 //! services.
 
 mod factors;
+mod forgot;
 mod links;
 mod login;
 mod login_mfa;
@@ -21,6 +23,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(links::accept_invitation))
         .routes(routes!(links::complete_password_reset))
+        .routes(routes!(forgot::request_password_reset))
         .routes(routes!(login::create_session))
         .routes(routes!(login_mfa::verify_second_factor))
         .routes(routes!(login_mfa::enrol_totp_at_login))

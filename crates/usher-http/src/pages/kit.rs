@@ -142,6 +142,13 @@ pub(crate) fn secure_attr(state: &AppState) -> &'static str {
 }
 
 /// Sets a cookie on a response (values are ours: base64url or digits).
+/// `res` with `Retry-After` (a throttled form's page).
+pub(crate) fn retry_after(mut res: Response, secs: u64) -> Response {
+    res.headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, secs.into());
+    res
+}
+
 pub(crate) fn set_cookie(res: &mut Response, cookie: &str) {
     if let Ok(v) = HeaderValue::from_str(cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);

@@ -7,7 +7,7 @@ use super::busy;
 use super::i18n::login_words;
 use super::kit::{
     csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page,
-    message_page, see_other, set_cookie, with_strong,
+    message_page, retry_after, see_other, set_cookie, with_strong,
 };
 use super::mfa::{self, CodeForm, EnrolView, code_page};
 use super::sessions::{cookie_session, session_cookie};
@@ -17,7 +17,7 @@ use crate::metrics::LoginCount;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use usher_core::Error;
@@ -61,8 +61,10 @@ fn login_page(state: &AppState, tenant: &Tenant, lang: Language, f: LoginForm<'_
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\n\
          <label for=\"password\">{l_password}</label>\n\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{invalid}>\n\
-         <button type=\"submit\">{submit}</button>\n</form>",
+         <button type=\"submit\">{submit}</button>\n</form>\n\
+         <p><a href=\"/t/{slug}/forgot\">{forgot}</a></p>",
         error = error_box(f.error, "login-error"),
+        forgot = esc(super::forgot::forgot_words(lang).link),
         slug = esc(tenant.slug.as_str()),
         csrf = csrf_field(f.csrf),
         l_email = esc(w.label_email),
@@ -115,10 +117,7 @@ pub(super) fn refused_login(
         }
         Error::TooManyAttempts { retry_after_secs } => {
             let text = w.throttled.replace("{secs}", &retry_after_secs.to_string());
-            let mut res = form(StatusCode::TOO_MANY_REQUESTS, &text);
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            res
+            retry_after(form(StatusCode::TOO_MANY_REQUESTS, &text), retry_after_secs)
         }
         Error::Unauthorized {
             code: ErrorCode::InvalidCredentials,

@@ -1,10 +1,11 @@
 //! The server-rendered end-user pages under `/t/{tenant}/…`, usable without
 //! JavaScript: redeeming invitation and reset links ([`links`]), logging in
-//! ([`login`]) with a second step ([`mfa`]), and the signed-in user's sessions
-//! ([`sessions`]). They call the same services as the JSON auth API, so
+//! ([`login`]) with a second step ([`mfa`]), asking for a reset link
+//! ([`forgot`]), and the signed-in user's sessions ([`sessions`]). They call the same services as the JSON auth API, so
 //! answers, timing, throttle and audit are the same. Every form repeats the
 //! CSRF token of a `SameSite=Strict` cookie; the words are in [`i18n`].
 
+mod forgot;
 mod i18n;
 pub(crate) mod kit;
 mod links;
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .merge(links::routes())
         .merge(login::routes())
+        .merge(forgot::routes())
         .merge(sessions::routes())
 }
 

@@ -13,7 +13,7 @@ use usher_core::mail::{MailKind, OutgoingMail};
 use usher_core::store::{Effects, Store};
 use usher_core::{JobId, MailId, TenantId};
 
-const ALL: [JobKind; 7] = JobKind::ALL;
+const ALL: [JobKind; 8] = JobKind::ALL;
 
 fn job(kind: JobKind, tenant: Option<TenantId>, minute: i64) -> NewJob {
     NewJob::new(kind, tenant, json!({"n": minute}), at(minute))

@@ -401,3 +401,62 @@ async fn the_second_step_page_takes_a_code_and_a_required_policy_enrols_an_app()
     assert_eq!(users["items"][0]["mfa_enrolled"], true);
     assert_eq!(b.get("/t/default/sessions").await.status, 200);
 }
+
+#[tokio::test]
+async fn the_forgot_page_is_linked_from_login_and_answers_the_same_for_any_account() {
+    let app = TestApp::spawn().await;
+    app.user_with_password("default", "pg@x.example", PASSWORD)
+        .await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get("/t/default/login").await;
+    assert!(
+        login.html.contains("href=\"/t/default/forgot\""),
+        "{}",
+        login.html
+    );
+    let form = browser.get("/t/default/forgot").await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let csrf = form.input("csrf");
+
+    let forged = browser
+        .post(
+            "/t/default/forgot",
+            &[("csrf", "forged"), ("email", "pg@x.example")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let bad = browser
+        .post("/t/default/forgot", &[("csrf", &csrf), ("email", "nope")])
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.alert().is_some_and(|a| a.contains("email address")),
+        "{}",
+        bad.html
+    );
+
+    let known = browser
+        .post(
+            "/t/default/forgot",
+            &[("csrf", &csrf), ("email", "pg@x.example")],
+        )
+        .await;
+    let unknown = browser
+        .post(
+            "/t/default/forgot",
+            &[("csrf", &csrf), ("email", "ghost@x.example")],
+        )
+        .await;
+    assert_eq!((known.status, unknown.status), (200, 200));
+    assert_eq!(known.html, unknown.html, "the same page either way");
+    assert!(known.html.contains("Check your email"), "{}", known.html);
+
+    browser.language = "de";
+    let german = browser.get("/t/default/forgot").await;
+    assert!(
+        german.html.contains("Passwort zurücksetzen"),
+        "{}",
+        german.html
+    );
+}

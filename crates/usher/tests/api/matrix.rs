@@ -15,6 +15,7 @@ fn is_public(path: &str) -> bool {
         || [
             "/auth/invitations/accept",
             "/auth/password-reset/complete",
+            "/auth/password-reset",
             "/auth/login",
             "/auth/login/mfa",
             "/auth/login/mfa/totp",

@@ -6,6 +6,7 @@
 mod admin;
 mod credentials;
 mod failures;
+mod forgot;
 mod lifecycle;
 mod lockout;
 mod mfa;
