@@ -132,8 +132,15 @@ impl TestApp {
     /// Starts a second server on the same database and clock as `other`
     /// (another process after a restart, or beside it).
     pub async fn spawn_on(other: &TestApp, options: TestOptions) -> TestApp {
+        Self::try_spawn_on(other, options)
+            .await
+            .expect("the application builds")
+    }
+
+    /// Like [`Self::spawn_on`], answering why the server refused to start.
+    pub async fn try_spawn_on(other: &TestApp, options: TestOptions) -> anyhow::Result<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start(
+        Self::try_start(
             other.database_url.clone(),
             other.clock.clone(),
             options,
@@ -150,6 +157,18 @@ impl TestApp {
         dir: TempDir,
         pg: Option<crate::pg::TestDatabase>,
     ) -> TestApp {
+        Self::try_start(url, clock, options, dir, pg)
+            .await
+            .expect("the application builds")
+    }
+
+    async fn try_start(
+        url: String,
+        clock: Arc<ManualClock>,
+        options: TestOptions,
+        dir: TempDir,
+        pg: Option<crate::pg::TestDatabase>,
+    ) -> anyhow::Result<TestApp> {
         let mut config = Config::new("127.0.0.1:0", &url);
         config.public_url = options
             .public_url
@@ -177,14 +196,12 @@ impl TestApp {
             config.trusted_proxies =
                 usher_core::net::TrustedProxies::parse(list).expect("a valid proxy list");
         }
-        let app = Application::build_with_clock(&config, clock.clone())
-            .await
-            .expect("the application builds");
+        let app = Application::build_with_clock(&config, clock.clone()).await?;
         let port = app.port();
         let metrics_port = app.metrics_port();
         let services = app.services().clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
+        Ok(TestApp {
             port,
             metrics_port,
             base: format!("http://127.0.0.1:{port}"),
@@ -195,7 +212,7 @@ impl TestApp {
             server,
             _dir: dir,
             _pg: pg,
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

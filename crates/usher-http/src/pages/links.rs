@@ -174,7 +174,7 @@ async fn show_link_form(
     }
 }
 
-fn field_message(w: &Words, code: Option<ErrorCode>, min: u32) -> String {
+pub(super) fn field_message(w: &Words, code: Option<ErrorCode>, min: u32) -> String {
     match code {
         Some(ErrorCode::TooShort) => w.too_short.replace("{min}", &min.to_string()),
         Some(ErrorCode::TooLong) => w.too_long.to_owned(),

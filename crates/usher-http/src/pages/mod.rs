@@ -1,10 +1,13 @@
 //! The server-rendered end-user pages under `/t/{tenant}/…`, usable without
 //! JavaScript: redeeming invitation and reset links ([`links`]), logging in
 //! ([`login`]) with a second step ([`mfa`]), asking for a reset link
-//! ([`forgot`]), and the signed-in user's sessions ([`sessions`]). They call the same services as the JSON auth API, so
+//! ([`forgot`]), and the signed-in user's sessions ([`sessions`]) and
+//! credentials ([`account`]). They call the same services as the JSON auth API, so
 //! answers, timing, throttle and audit are the same. Every form repeats the
 //! CSRF token of a `SameSite=Strict` cookie; the words are in [`i18n`].
 
+mod account;
+mod account_words;
 mod forgot;
 mod i18n;
 pub(crate) mod kit;
@@ -28,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(links::routes())
         .merge(login::routes())
         .merge(forgot::routes())
+        .merge(account::routes())
         .merge(sessions::routes())
 }
 

@@ -152,7 +152,8 @@ fn sessions_page(
          <th scope=\"col\">{c3}</th><th scope=\"col\">{c4}</th><th scope=\"col\"><span class=\"hidden\">{so}</span></th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n\
          <form method=\"post\" action=\"/t/{slug}/logout\">{csrf}\
-         <button type=\"submit\">{logout}</button></form>",
+         <button type=\"submit\">{logout}</button></form>\n\
+         <p><a href=\"/t/{slug}/account\">{account}</a></p>",
         c1 = esc(w.col_device),
         c2 = esc(w.col_address),
         c3 = esc(w.col_started),
@@ -160,6 +161,7 @@ fn sessions_page(
         so = esc(w.sign_out),
         csrf = csrf_field(csrf),
         logout = esc(w.log_out),
+        account = esc(super::account_words::account_words(lang).title),
     );
     form_page(state, StatusCode::OK, lang, w.title_sessions, &body, csrf)
 }
@@ -172,7 +174,7 @@ fn signed_out(state: &AppState, tenant: &Tenant) -> Response {
 }
 
 /// The actor of a signed-in user's own request.
-fn as_user(mut ctx: AuditContext, me: &SessionCaller) -> AuditContext {
+pub(super) fn as_user(mut ctx: AuditContext, me: &SessionCaller) -> AuditContext {
     ctx.actor = Actor::user(me.user.id, me.user.email.as_str());
     ctx
 }
@@ -204,7 +206,7 @@ async fn show_sessions(
 
 /// The checks every sessions-page form passes: a live session and the CSRF
 /// token. `Err` is the answer to give instead.
-async fn form_caller(
+pub(super) async fn form_caller(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,

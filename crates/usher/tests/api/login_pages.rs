@@ -14,22 +14,22 @@ const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
 /// A browser of sorts: keeps cookies, does not follow redirects.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
     language: &'static str,
 }
 
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
     /// The value of a hidden (or any) input by name.
-    fn input(&self, name: &str) -> String {
+    pub(crate) fn input(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         self.html
             .split(&marker)
@@ -44,7 +44,7 @@ impl Page {
     }
 
     /// The text of the page's alert, if any.
-    fn alert(&self) -> Option<&str> {
+    pub(crate) fn alert(&self) -> Option<&str> {
         let rest = self.html.split("role=\"alert\"").nth(1)?;
         rest.split('>').nth(1)?.split('<').next()
     }
@@ -59,7 +59,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -109,16 +109,16 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, &[]).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, form).await
     }
 
     /// Opens the login page and submits it.
-    async fn login(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn login(&mut self, email: &str, password: &str) -> Page {
         let page = self.get("/t/default/login").await;
         assert_eq!(page.status, 200, "{}", page.html);
         let csrf = page.input("csrf");
@@ -130,7 +130,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
+pub(crate) fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
     let secret = usher_core::mfa::TotpSecret::from_base32(secret).unwrap();
     let step = usher_core::mfa::totp_step(app.clock_now().unix_timestamp()) + offset_steps;
     usher_core::mfa::totp_code(&secret, step)

@@ -76,8 +76,11 @@ async fn a_totp_secret_is_stored_sealed_and_still_verifies_after_a_key_rotation(
     .await;
     rotated.clock.advance(time::Duration::seconds(30));
     assert!(second_step_ok(&rotated, "se@x.example", &secret).await);
-    // A process without the old key cannot read it: the code is refused.
-    let lost = TestApp::spawn_on(
+    // A process without the old key cannot read it. Either it refuses to
+    // start, when the newest audit event of a chain was keyed with the old
+    // key (on PostgreSQL whichever process seals an event keys it, so which
+    // key that is depends on timing), or it starts and refuses the code.
+    let lost = TestApp::try_spawn_on(
         &app,
         TestOptions {
             secret_key: Some(new),
@@ -85,8 +88,13 @@ async fn a_totp_secret_is_stored_sealed_and_still_verifies_after_a_key_rotation(
         },
     )
     .await;
-    lost.clock.advance(time::Duration::seconds(30));
-    assert!(!second_step_ok(&lost, "se@x.example", &secret).await);
+    match lost {
+        Ok(lost) => {
+            lost.clock.advance(time::Duration::seconds(30));
+            assert!(!second_step_ok(&lost, "se@x.example", &secret).await);
+        }
+        Err(e) => assert!(e.to_string().contains("does not hold"), "{e:#}"),
+    }
 }
 
 #[tokio::test]
