@@ -28,6 +28,7 @@ pub mod net;
 pub mod password;
 #[cfg(test)]
 mod properties;
+pub mod role;
 pub mod scim;
 pub mod sealing;
 pub mod search;

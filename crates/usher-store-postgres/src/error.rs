@@ -11,7 +11,7 @@ const UNIQUE_VIOLATION: &str = "23505";
 
 /// The constraints and unique indexes (named in the migrations) whose
 /// violation a client caused, with the conflict each one means.
-const CONFLICTS: [(&str, ErrorCode, Option<&str>, &str); 7] = [
+const CONFLICTS: [(&str, ErrorCode, Option<&str>, &str); 8] = [
     (
         "groups_name",
         ErrorCode::GroupNameTaken,
@@ -47,6 +47,12 @@ const CONFLICTS: [(&str, ErrorCode, Option<&str>, &str); 7] = [
         ErrorCode::AttributeExists,
         Some("name"),
         "an attribute with this name already exists",
+    ),
+    (
+        "roles_name",
+        ErrorCode::RoleExists,
+        Some("name"),
+        "a role with this name already exists",
     ),
     (
         "api_tokens_hash",

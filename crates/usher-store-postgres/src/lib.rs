@@ -19,6 +19,7 @@ mod ids;
 mod jobs;
 mod links;
 mod migrations;
+mod roles;
 mod sessions;
 mod tenants;
 mod users;

@@ -85,6 +85,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_on_error",
         include_str!("../migrations/0018_import_on_error.sql"),
     ),
+    (19, "roles", include_str!("../migrations/0019_roles.sql")),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -138,7 +138,7 @@ pub(crate) fn constraint(e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
         && f.code == ErrorCode::ConstraintViolation
     {
-        let known: [(&str, Code, Option<&'static str>, &str); 6] = [
+        let known: [(&str, Code, Option<&'static str>, &str); 7] = [
             (
                 "users.tenant_key, users.email_norm",
                 Code::EmailTaken,
@@ -168,6 +168,12 @@ pub(crate) fn constraint(e: rusqlite::Error) -> Error {
                 Code::AttributeExists,
                 Some("name"),
                 "an attribute with this name already exists",
+            ),
+            (
+                "roles.tenant_key, roles.name_key",
+                Code::RoleExists,
+                Some("name"),
+                "a role with this name already exists",
             ),
             (
                 "api_tokens.hash",

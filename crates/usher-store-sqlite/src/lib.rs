@@ -14,6 +14,7 @@ mod groups;
 mod jobs;
 mod links;
 mod migrations;
+mod roles;
 mod sessions;
 mod tenants;
 mod users;

@@ -74,6 +74,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_on_error",
         include_str!("../migrations/0017_import_on_error.sql"),
     ),
+    (18, "roles", include_str!("../migrations/0018_roles.sql")),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

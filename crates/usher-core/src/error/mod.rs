@@ -80,6 +80,8 @@ pub enum Missing {
     Group,
     Job,
     Import,
+    Role,
+    RoleAssignment,
 }
 
 impl Missing {
@@ -95,6 +97,8 @@ impl Missing {
             Missing::Group => ErrorCode::GroupNotFound,
             Missing::Job => ErrorCode::JobNotFound,
             Missing::Import => ErrorCode::ImportNotFound,
+            Missing::Role => ErrorCode::RoleNotFound,
+            Missing::RoleAssignment => ErrorCode::RoleNotAssigned,
         }
     }
 
@@ -111,6 +115,8 @@ impl Missing {
             Missing::Group => "group",
             Missing::Job => "job",
             Missing::Import => "import",
+            Missing::Role => "role",
+            Missing::RoleAssignment => "role assignment",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The storage contract. Every backend implements [`Store`]: one trait per
 //! aggregate ([`TenantStore`], [`UserStore`], [`GroupStore`],
 //! [`LinkStore`], [`SessionStore`], [`BulkStore`], [`AuditStore`],
-//! [`JobStore`]), each in
+//! [`JobStore`], [`RoleStore`]), each in
 //! the module of the same name here and in both store crates. The shared
 //! conformance suite (`usher-testkit`) holds them to the same behaviour.
 //! Through `Arc<dyn Store>` every method is at hand; code that holds a
@@ -20,6 +20,7 @@ mod bulk;
 mod groups;
 mod jobs;
 mod links;
+mod roles;
 mod sessions;
 mod tenants;
 mod users;
@@ -29,6 +30,7 @@ pub use bulk::{BulkChange, BulkOp, BulkStep, BulkStore, ImportEntry, ImportSave,
 pub use groups::GroupStore;
 pub use jobs::{JobStats, JobStore};
 pub use links::{LinkKind, LinkRecord, LinkStore, MailOutcome, NewLink, OutboxQuery, Redemption};
+pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use tenants::TenantStore;
 pub use users::{DeleteGuard, Effects, PasswordWrite, UserMutation, UserStore, UserWrite};
@@ -47,6 +49,7 @@ pub trait Store:
     + BulkStore
     + AuditStore
     + JobStore
+    + RoleStore
     + std::fmt::Debug
     + 'static
 {
@@ -75,6 +78,6 @@ pub struct StoreStats {
 pub mod prelude {
     pub use super::{
         AuditStore as _, BulkStore as _, GroupStore as _, JobStore as _, LinkStore as _,
-        SessionStore as _, Store, TenantStore as _, UserStore as _,
+        RoleStore as _, SessionStore as _, Store, TenantStore as _, UserStore as _,
     };
 }

@@ -31,6 +31,7 @@ pub mod listing;
 pub mod mfa;
 pub mod paging;
 pub mod passwords;
+pub mod roles;
 pub mod scim;
 pub mod search;
 pub mod sessions;
@@ -121,6 +122,11 @@ macro_rules! store_conformance_tests {
             tokens::revoking_another_tenants_token_is_refused_as_not_found_and_changes_nothing,
             tokens::the_named_super_token_is_removed_alone_and_audited_only_when_it_existed,
             tokens::a_tokens_last_use_is_recorded,
+            roles::roles_are_listed_by_name_with_their_holders_and_names_are_unique_ignoring_case,
+            roles::a_role_is_assigned_once_and_removed_and_unknown_ones_are_refused,
+            roles::a_built_in_admin_role_is_made_on_first_assignment_and_never_listed_or_deleted,
+            roles::a_held_role_is_deleted_only_when_forced_and_takes_its_assignments_along,
+            roles::deleting_a_user_removes_their_assignments,
             tenants::a_super_admin_token_belongs_to_no_tenant,
             tenants::an_unknown_hash_finds_no_token,
             tenants::creating_a_token_whose_secret_is_in_use_is_refused,

@@ -1,0 +1,26 @@
+-- Roles a tenant defines and assigns to its users. Names are unique per
+-- tenant ignoring case (name_key is the name in ASCII lower case; names
+-- are ASCII). Built-in admin roles get a row (built_in) the first time one
+-- is assigned, so that assignments always name a row; lists of the
+-- tenant's roles leave them out.
+CREATE TABLE roles (
+    tenant_key  bigint      NOT NULL REFERENCES tenants (key),
+    name_key    text        COLLATE "C" NOT NULL,
+    name        text        NOT NULL,
+    description text,
+    built_in    boolean     NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL,
+    CONSTRAINT roles_name PRIMARY KEY (tenant_key, name_key)
+);
+
+-- Deleting a user or a role removes its assignments.
+CREATE TABLE user_roles (
+    tenant_key  bigint      NOT NULL,
+    role_key    text        COLLATE "C" NOT NULL,
+    user_key    bigint      NOT NULL REFERENCES users (key) ON DELETE CASCADE,
+    assigned_at timestamptz NOT NULL,
+    PRIMARY KEY (user_key, role_key),
+    FOREIGN KEY (tenant_key, role_key) REFERENCES roles (tenant_key, name_key) ON DELETE CASCADE
+);
+-- The holders of a role (counts, force deletes).
+CREATE INDEX user_roles_role ON user_roles (tenant_key, role_key, user_key);

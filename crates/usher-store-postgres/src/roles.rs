@@ -1,0 +1,310 @@
+//! Roles and their assignments: `roles` holds the tenant's own roles and
+//! the rows of built-in admin roles once assigned; `user_roles` the
+//! assignments, which go with their user or role (foreign keys). A change
+//! of a user's roles locks the user's row, as every other change of the
+//! user does; deleting a role locks the role's row, so that no assignment
+//! can appear while its holders are counted.
+
+use crate::error::{DbExt, constraint, unavailable};
+use crate::write::Write;
+use crate::{PostgresStore, detached};
+use async_trait::async_trait;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::error::{Error, ErrorCode, Missing, StoreError};
+use usher_core::role::{Role, RoleAssignment, RoleName};
+use usher_core::store::RoleStore;
+use usher_core::{TenantId, UserId};
+
+async fn user_key(
+    c: &mut PgConnection,
+    tk: i64,
+    user_id: UserId,
+    lock: bool,
+) -> Result<i64, Error> {
+    let sql = if lock {
+        "SELECT key FROM users WHERE id = $1 AND tenant_key = $2 FOR UPDATE"
+    } else {
+        "SELECT key FROM users WHERE id = $1 AND tenant_key = $2"
+    };
+    sqlx::query_scalar(sql)
+        .bind(user_id.uuid())
+        .bind(tk)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?
+        .ok_or(Error::NotFound(Missing::User))
+}
+
+async fn insert(
+    c: &mut PgConnection,
+    tk: i64,
+    role: &Role,
+    built_in: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO roles (tenant_key, name_key, name, description, built_in, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(tk)
+    .bind(role.name.key())
+    .bind(role.name.as_str())
+    .bind(&role.description)
+    .bind(built_in)
+    .bind(role.created_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+}
+
+async fn list(pool: &PgPool, tk: i64) -> Result<Vec<(Role, u64)>, StoreError> {
+    let rows: Vec<(String, Option<String>, OffsetDateTime, i64)> = sqlx::query_as(
+        "SELECT r.name, r.description, r.created_at, \
+           (SELECT COUNT(*) FROM user_roles u WHERE u.tenant_key = r.tenant_key AND u.role_key = r.name_key) \
+         FROM roles r WHERE r.tenant_key = $1 AND NOT r.built_in ORDER BY r.name_key",
+    )
+    .bind(tk)
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, description, created_at, holders)| {
+            let role = Role {
+                name: RoleName::from_stored(name),
+                description,
+                created_at,
+            };
+            (role, holders.max(0) as u64)
+        })
+        .collect())
+}
+
+async fn create(pool: &PgPool, tk: i64, role: Role, audit: AuditDraft) -> Result<(), Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = sqlx::query(
+        "INSERT INTO roles (tenant_key, name_key, name, description, built_in, created_at) \
+         VALUES ($1, $2, $3, $4, false, $5)",
+    )
+    .bind(tk)
+    .bind(role.name.key())
+    .bind(role.name.as_str())
+    .bind(&role.description)
+    .bind(role.created_at)
+    .execute(&mut *w.tx)
+    .await
+    .map(|_| ())
+    .map_err(constraint);
+    w.finish(result).await
+}
+
+async fn delete(
+    pool: &PgPool,
+    tk: i64,
+    name: RoleName,
+    force: bool,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
+    let key = name.key();
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let built_in: Option<bool> = sqlx::query_scalar(
+            "SELECT built_in FROM roles WHERE tenant_key = $1 AND name_key = $2 FOR UPDATE",
+        )
+        .bind(tk)
+        .bind(&key)
+        .fetch_optional(&mut *w.tx)
+        .await
+        .db()?;
+        if built_in != Some(false) {
+            return Err(Error::NotFound(Missing::Role));
+        }
+        let holders: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM user_roles WHERE tenant_key = $1 AND role_key = $2",
+        )
+        .bind(tk)
+        .bind(&key)
+        .fetch_one(&mut *w.tx)
+        .await
+        .db()?;
+        if holders > 0 && !force {
+            return Err(Error::conflict(
+                ErrorCode::RoleInUse,
+                format!("{holders} users hold this role; delete with force=true to take it from them too"),
+            ));
+        }
+        sqlx::query("DELETE FROM roles WHERE tenant_key = $1 AND name_key = $2")
+            .bind(tk)
+            .bind(&key)
+            .execute(&mut *w.tx)
+            .await
+            .db()?;
+        w.draft.details["removed_assignments"] = json!(holders);
+        Ok(holders.max(0) as u64)
+    }
+    .await;
+    w.finish(result).await
+}
+
+async fn of_user(pool: &PgPool, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignment>, Error> {
+    let mut c = pool.acquire().await.db()?;
+    let uk = user_key(&mut c, tk, user_id, false).await?;
+    let rows: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
+        "SELECT r.name, r.description, u.assigned_at FROM user_roles u \
+         JOIN roles r ON r.tenant_key = u.tenant_key AND r.name_key = u.role_key \
+         WHERE u.user_key = $1 ORDER BY u.role_key",
+    )
+    .bind(uk)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, description, assigned_at)| RoleAssignment {
+            name: RoleName::from_stored(name),
+            description,
+            assigned_at,
+        })
+        .collect())
+}
+
+async fn assign(
+    pool: &PgPool,
+    tk: i64,
+    user_id: UserId,
+    name: RoleName,
+    now: OffsetDateTime,
+    audit: AuditDraft,
+) -> Result<bool, Error> {
+    let key = name.key();
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let uk = user_key(&mut w.tx, tk, user_id, true).await?;
+        if name.is_built_in() {
+            insert(&mut w.tx, tk, &Role::built_in(name.clone(), now), true)
+                .await
+                .db()?;
+        }
+        // Shared: a delete of the role waits, and then takes this with it.
+        let known: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM roles WHERE tenant_key = $1 AND name_key = $2 FOR SHARE",
+        )
+        .bind(tk)
+        .bind(&key)
+        .fetch_optional(&mut *w.tx)
+        .await
+        .db()?;
+        if known.is_none() {
+            return Err(Error::NotFound(Missing::Role));
+        }
+        let added = sqlx::query(
+            "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tk)
+        .bind(&key)
+        .bind(uk)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await
+        .db()?
+        .rows_affected();
+        w.draft.details["already_held"] = json!(added == 0);
+        Ok(added == 1)
+    }
+    .await;
+    w.finish(result).await
+}
+
+async fn remove(
+    pool: &PgPool,
+    tk: i64,
+    user_id: UserId,
+    name: RoleName,
+    audit: AuditDraft,
+) -> Result<(), Error> {
+    let mut w = Write::begin(pool, audit).await?;
+    let result = async {
+        let uk = user_key(&mut w.tx, tk, user_id, true).await?;
+        let removed = sqlx::query("DELETE FROM user_roles WHERE user_key = $1 AND role_key = $2")
+            .bind(uk)
+            .bind(name.key())
+            .execute(&mut *w.tx)
+            .await
+            .db()?
+            .rows_affected();
+        if removed == 0 {
+            return Err(Error::NotFound(Missing::RoleAssignment));
+        }
+        Ok(())
+    }
+    .await;
+    w.finish(result).await
+}
+
+#[async_trait]
+impl RoleStore for PostgresStore {
+    async fn list_roles(&self, tenant_id: TenantId) -> Result<Vec<(Role, u64)>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        list(self.pool(), tk).await
+    }
+
+    async fn create_role(
+        &self,
+        tenant_id: TenantId,
+        role: Role,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { create(&pool, tk, role, audit).await }).await
+    }
+
+    async fn delete_role(
+        &self,
+        tenant_id: TenantId,
+        name: &RoleName,
+        force: bool,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let (pool, name) = (self.pool().clone(), name.clone());
+        detached(async move { delete(&pool, tk, name, force, audit).await }).await
+    }
+
+    async fn user_roles(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<RoleAssignment>, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        of_user(self.pool(), tk, user_id).await
+    }
+
+    async fn assign_role(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        name: &RoleName,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<bool, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let (pool, name) = (self.pool().clone(), name.clone());
+        detached(async move { assign(&pool, tk, user_id, name, now, audit).await }).await
+    }
+
+    async fn remove_role(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        name: &RoleName,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let (pool, name) = (self.pool().clone(), name.clone());
+        detached(async move { remove(&pool, tk, user_id, name, audit).await }).await
+    }
+}

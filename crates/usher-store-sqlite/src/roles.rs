@@ -1,0 +1,254 @@
+//! Roles and their assignments: `roles` holds the tenant's own roles and
+//! the rows of built-in admin roles once assigned; `user_roles` the
+//! assignments, which go with their user or role (foreign keys).
+
+use crate::SqliteStore;
+use crate::conn::{DbExt, DbResult, audited, constraint};
+use crate::users::rows::user_key;
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+use time::OffsetDateTime;
+use usher_core::audit::AuditDraft;
+use usher_core::clock::{from_micros, to_micros};
+use usher_core::error::{Error, ErrorCode, Missing, StoreError};
+use usher_core::role::{Role, RoleAssignment, RoleName};
+use usher_core::store::RoleStore;
+use usher_core::{TenantId, UserId};
+
+fn list(c: &Connection, tk: i64) -> DbResult<Vec<(Role, u64)>> {
+    c.prepare_cached(
+        "SELECT r.name, r.description, r.created_at, \
+           (SELECT COUNT(*) FROM user_roles u WHERE u.tenant_key = r.tenant_key AND u.role_key = r.name_key) \
+         FROM roles r WHERE r.tenant_key = ?1 AND r.built_in = 0 ORDER BY r.name_key",
+    )?
+    .query_map([tk], |r| {
+        Ok((
+            Role {
+                name: RoleName::from_stored(r.get(0)?),
+                description: r.get(1)?,
+                created_at: from_micros(r.get(2)?),
+            },
+            r.get::<_, i64>(3)?.max(0) as u64,
+        ))
+    })?
+    .collect()
+}
+
+fn insert(c: &Connection, tk: i64, role: &Role, built_in: bool) -> rusqlite::Result<usize> {
+    c.prepare_cached(
+        "INSERT INTO roles (tenant_key, name_key, name, description, built_in, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        tk,
+        role.name.key(),
+        role.name.as_str(),
+        role.description,
+        built_in,
+        to_micros(role.created_at)
+    ])
+}
+
+/// Whether the tenant has the role (its own, or a built-in one's row).
+fn stored(c: &Connection, tk: i64, key: &str) -> Result<bool, Error> {
+    c.prepare_cached("SELECT 1 FROM roles WHERE tenant_key = ?1 AND name_key = ?2")
+        .db()?
+        .exists(params![tk, key])
+        .db()
+}
+
+fn delete(
+    c: &Connection,
+    tk: i64,
+    name: &RoleName,
+    force: bool,
+    audit: AuditDraft,
+) -> Result<u64, Error> {
+    let key = name.key();
+    audited(c, audit, |c, draft| {
+        let own: Option<bool> = c
+            .prepare_cached("SELECT built_in FROM roles WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .query_row(params![tk, key], |r| r.get(0))
+            .optional()
+            .db()?;
+        if own != Some(false) {
+            return Err(Error::NotFound(Missing::Role));
+        }
+        let holders: i64 = c
+            .prepare_cached(
+                "SELECT COUNT(*) FROM user_roles WHERE tenant_key = ?1 AND role_key = ?2",
+            )
+            .db()?
+            .query_row(params![tk, key], |r| r.get(0))
+            .db()?;
+        if holders > 0 && !force {
+            return Err(Error::conflict(
+                ErrorCode::RoleInUse,
+                format!(
+                    "{holders} users hold this role; delete with force=true to take it from them too"
+                ),
+            ));
+        }
+        // The assignments go with the role (ON DELETE CASCADE).
+        c.prepare_cached("DELETE FROM roles WHERE tenant_key = ?1 AND name_key = ?2")
+            .db()?
+            .execute(params![tk, key])
+            .db()?;
+        draft.details["removed_assignments"] = json!(holders);
+        Ok(holders.max(0) as u64)
+    })
+}
+
+fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignment>, Error> {
+    let uk = user_key(c, tk, user_id)?;
+    c.prepare_cached(
+        "SELECT r.name, r.description, u.assigned_at FROM user_roles u \
+         JOIN roles r ON r.tenant_key = u.tenant_key AND r.name_key = u.role_key \
+         WHERE u.user_key = ?1 ORDER BY u.role_key",
+    )
+    .db()?
+    .query_map([uk], |r| {
+        Ok(RoleAssignment {
+            name: RoleName::from_stored(r.get(0)?),
+            description: r.get(1)?,
+            assigned_at: from_micros(r.get(2)?),
+        })
+    })
+    .db()?
+    .collect::<DbResult<_>>()
+    .db()
+}
+
+fn assign(
+    c: &Connection,
+    tk: i64,
+    user_id: UserId,
+    name: &RoleName,
+    now: OffsetDateTime,
+    audit: AuditDraft,
+) -> Result<bool, Error> {
+    let key = name.key();
+    audited(c, audit, |c, draft| {
+        let uk = user_key(c, tk, user_id)?;
+        if !stored(c, tk, &key)? {
+            if !name.is_built_in() {
+                return Err(Error::NotFound(Missing::Role));
+            }
+            insert(c, tk, &Role::built_in(name.clone(), now), true).db()?;
+        }
+        let added = c
+            .prepare_cached(
+                "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .db()?
+            .execute(params![tk, key, uk, to_micros(now)])
+            .db()?;
+        draft.details["already_held"] = json!(added == 0);
+        Ok(added == 1)
+    })
+}
+
+fn remove(
+    c: &Connection,
+    tk: i64,
+    user_id: UserId,
+    name: &RoleName,
+    audit: AuditDraft,
+) -> Result<(), Error> {
+    audited(c, audit, |c, _| {
+        let uk = user_key(c, tk, user_id)?;
+        let removed = c
+            .prepare_cached("DELETE FROM user_roles WHERE user_key = ?1 AND role_key = ?2")
+            .db()?
+            .execute(params![uk, name.key()])
+            .db()?;
+        if removed == 0 {
+            return Err(Error::NotFound(Missing::RoleAssignment));
+        }
+        Ok(())
+    })
+}
+
+#[async_trait]
+impl RoleStore for SqliteStore {
+    async fn list_roles(&self, tenant_id: TenantId) -> Result<Vec<(Role, u64)>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| list(c, tk)).await
+    }
+
+    async fn create_role(
+        &self,
+        tenant_id: TenantId,
+        role: Role,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| {
+                audited(c, audit, |c, _| {
+                    insert(c, tk, &role, false).map_err(constraint)?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn delete_role(
+        &self,
+        tenant_id: TenantId,
+        name: &RoleName,
+        force: bool,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let name = name.clone();
+        self.inner
+            .writer
+            .write(move |c| delete(c, tk, &name, force, audit))
+            .await
+    }
+
+    async fn user_roles(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<RoleAssignment>, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| Ok(of_user(c, tk, user_id))).await?
+    }
+
+    async fn assign_role(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        name: &RoleName,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<bool, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let name = name.clone();
+        self.inner
+            .writer
+            .write(move |c| assign(c, tk, user_id, &name, now, audit))
+            .await
+    }
+
+    async fn remove_role(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        name: &RoleName,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let name = name.clone();
+        self.inner
+            .writer
+            .write(move |c| remove(c, tk, user_id, &name, audit))
+            .await
+    }
+}

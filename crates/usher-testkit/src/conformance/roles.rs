@@ -1,0 +1,257 @@
+//! Cases for roles and their assignments: names unique ignoring case,
+//! built-in admin roles made on first assignment and never listed, deletes
+//! that refuse while a role is held unless forced, and assignments that go
+//! with their user.
+
+use super::fixtures::*;
+use std::sync::Arc;
+use usher_core::Store;
+use usher_core::error::{ErrorCode, Missing};
+use usher_core::role::{Role, RoleName};
+use usher_core::user::User;
+
+fn role(name: &str, description: Option<&str>) -> Role {
+    Role {
+        name: RoleName::parse("name", name).expect("a valid name"),
+        description: description.map(str::to_owned),
+        created_at: T0,
+    }
+}
+
+fn user_in(tenant: usher_core::TenantId, email: &str) -> User {
+    UserBuilder::new(tenant, email).active().build()
+}
+
+fn name(n: &str) -> RoleName {
+    RoleName::parse("name", n).expect("a valid name")
+}
+
+async fn define(store: &dyn Store, tenant: usher_core::TenantId, r: &Role) {
+    store
+        .create_role(tenant, r.clone(), draft(Some(tenant), "role.create", T0))
+        .await
+        .expect("create_role");
+}
+
+async fn give(store: &dyn Store, user: &User, role: &str) -> bool {
+    store
+        .assign_role(
+            user.tenant_id,
+            user.id,
+            &name(role),
+            T0,
+            user_draft(user.tenant_id, user.id, "user.role_assign", T0),
+        )
+        .await
+        .expect("assign_role")
+}
+
+async fn held(store: &dyn Store, user: &User) -> Vec<String> {
+    store
+        .user_roles(user.tenant_id, user.id)
+        .await
+        .expect("user_roles")
+        .into_iter()
+        .map(|a| a.name.as_str().to_owned())
+        .collect()
+}
+
+pub async fn roles_are_listed_by_name_with_their_holders_and_names_are_unique_ignoring_case(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    define(&*store, acme.id, &role("sales", Some("Sales team"))).await;
+    define(&*store, acme.id, &role("Approver", None)).await;
+    define(&*store, other.id, &role("sales", None)).await;
+    let taken = store
+        .create_role(
+            acme.id,
+            role("SALES", None),
+            draft(Some(acme.id), "role.create", T0),
+        )
+        .await
+        .expect_err("a taken name");
+    assert_eq!(taken.code(), ErrorCode::RoleExists);
+    assert_eq!(last_event(&*store, acme.id).await["outcome"], "refused");
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    assert!(give(&*store, &ann, "sales").await);
+    let listed = store.list_roles(acme.id).await.expect("list_roles");
+    let summary: Vec<(&str, Option<&str>, u64)> = listed
+        .iter()
+        .map(|(r, n)| (r.name.as_str(), r.description.as_deref(), *n))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("Approver", None, 0), ("sales", Some("Sales team"), 1)]
+    );
+    assert_eq!(store.list_roles(other.id).await.expect("list").len(), 1);
+}
+
+pub async fn a_role_is_assigned_once_and_removed_and_unknown_ones_are_refused(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    define(&*store, acme.id, &role("sales", None)).await;
+    define(&*store, other.id, &role("theirs", None)).await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    assert!(
+        give(&*store, &ann, "Sales").await,
+        "names match ignoring case"
+    );
+    assert!(
+        !give(&*store, &ann, "sales").await,
+        "held already: no change"
+    );
+    assert_eq!(held(&*store, &ann).await, vec!["sales"]);
+    let unknown = store
+        .assign_role(
+            acme.id,
+            ann.id,
+            &name("theirs"),
+            T0,
+            user_draft(acme.id, ann.id, "user.role_assign", T0),
+        )
+        .await
+        .expect_err("another tenant's role");
+    assert_eq!(unknown.code(), Missing::Role.code());
+    let stranger = create(&*store, user_in(other.id, "bob@x.example")).await;
+    let foreign = store
+        .assign_role(
+            acme.id,
+            stranger.id,
+            &name("sales"),
+            T0,
+            user_draft(acme.id, stranger.id, "user.role_assign", T0),
+        )
+        .await
+        .expect_err("another tenant's user");
+    assert_eq!(foreign.code(), Missing::User.code());
+    store
+        .remove_role(
+            acme.id,
+            ann.id,
+            &name("SALES"),
+            user_draft(acme.id, ann.id, "user.role_remove", T0),
+        )
+        .await
+        .expect("remove_role");
+    assert!(held(&*store, &ann).await.is_empty());
+    let again = store
+        .remove_role(
+            acme.id,
+            ann.id,
+            &name("sales"),
+            user_draft(acme.id, ann.id, "user.role_remove", T0),
+        )
+        .await
+        .expect_err("not held");
+    assert_eq!(again.code(), Missing::RoleAssignment.code());
+}
+
+pub async fn a_built_in_admin_role_is_made_on_first_assignment_and_never_listed_or_deleted(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    let bob = create(&*store, user_in(acme.id, "bob@x.example")).await;
+    assert!(give(&*store, &ann, "helpdesk").await);
+    assert!(
+        give(&*store, &bob, "helpdesk").await,
+        "the row exists already"
+    );
+    assert_eq!(held(&*store, &ann).await, vec!["helpdesk"]);
+    assert!(store.list_roles(acme.id).await.expect("list").is_empty());
+    let refused = store
+        .delete_role(
+            acme.id,
+            &name("helpdesk"),
+            true,
+            draft(Some(acme.id), "role.delete", T0),
+        )
+        .await
+        .expect_err("a built-in role");
+    assert_eq!(refused.code(), Missing::Role.code());
+    assert_eq!(held(&*store, &bob).await, vec!["helpdesk"]);
+}
+
+pub async fn a_held_role_is_deleted_only_when_forced_and_takes_its_assignments_along(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    define(&*store, acme.id, &role("sales", None)).await;
+    define(&*store, acme.id, &role("ops", None)).await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    give(&*store, &ann, "sales").await;
+    give(&*store, &ann, "ops").await;
+    let refused = store
+        .delete_role(
+            acme.id,
+            &name("sales"),
+            false,
+            draft(Some(acme.id), "role.delete", T0),
+        )
+        .await
+        .expect_err("held");
+    assert_eq!(refused.code(), ErrorCode::RoleInUse);
+    assert_eq!(held(&*store, &ann).await, vec!["ops", "sales"]);
+    let removed = store
+        .delete_role(
+            acme.id,
+            &name("Sales"),
+            true,
+            draft(Some(acme.id), "role.delete", T0),
+        )
+        .await
+        .expect("forced");
+    assert_eq!(removed, 1);
+    assert_eq!(held(&*store, &ann).await, vec!["ops"]);
+    assert_eq!(
+        last_event(&*store, acme.id).await["details"]["removed_assignments"],
+        1
+    );
+    let gone = store
+        .delete_role(
+            acme.id,
+            &name("sales"),
+            true,
+            draft(Some(acme.id), "role.delete", T0),
+        )
+        .await
+        .expect_err("deleted already");
+    assert_eq!(gone.code(), Missing::Role.code());
+}
+
+pub async fn deleting_a_user_removes_their_assignments(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    define(&*store, acme.id, &role("sales", None)).await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    give(&*store, &ann, "sales").await;
+    store
+        .delete_user(
+            acme.id,
+            ann.id,
+            None,
+            Box::new(|_| Ok(())),
+            user_draft(acme.id, ann.id, "user.delete", T0),
+        )
+        .await
+        .expect("delete_user");
+    let listed = store.list_roles(acme.id).await.expect("list");
+    assert_eq!(listed[0].1, 0, "nobody holds the role any more");
+    let gone = store
+        .user_roles(acme.id, ann.id)
+        .await
+        .expect_err("no such user");
+    assert_eq!(gone.code(), Missing::User.code());
+    store
+        .delete_role(
+            acme.id,
+            &name("sales"),
+            false,
+            draft(Some(acme.id), "role.delete", T0),
+        )
+        .await
+        .expect("no holder left: no force needed");
+}
