@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "users", description = "Users and their lifecycle"),
         (name = "attributes", description = "Custom attribute definitions"),
+        (name = "roles", description = "Roles and who holds them"),
         (name = "audit", description = "The audit log"),
         (name = "tenants", description = "Tenants and their settings"),
         (name = "mail", description = "The outbox of invitation and reset mails"),

@@ -18,6 +18,7 @@ mod jobs;
 mod links;
 mod login;
 mod reauth;
+mod roles;
 mod scim;
 mod sessions;
 mod tenants;

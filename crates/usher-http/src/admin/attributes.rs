@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::flag;
 use crate::extract::{AuditedCaller, JsonBody, QueryParams, TenantAdmin};
 use crate::paging::single_page;
 use crate::schema::{BodyErrors, CommonErrors, Links};
@@ -11,10 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use usher_core::Error;
 use usher_core::attribute::AttributeDefinition;
 use usher_core::audit::AuditAction;
-use usher_core::error::ErrorCode;
 use utoipa::{IntoParams, ToSchema};
 
 /// A custom attribute definition.
@@ -126,16 +125,7 @@ pub async fn delete_attribute(
     Path((_, name)): Path<(String, String)>,
     QueryParams(q): QueryParams<DeleteAttributeQuery>,
 ) -> ApiResult<StatusCode> {
-    let purge: Result<bool, Error> = match q.map(|q| q.purge) {
-        Ok(None) => Ok(false),
-        Ok(Some(p)) if p == "true" => Ok(true),
-        Ok(Some(p)) if p == "false" || p.is_empty() => Ok(false),
-        Ok(Some(_)) => Err(Error::bad_request(
-            ErrorCode::InvalidParameter,
-            "purge must be true or false",
-        )),
-        Err(e) => Err(e),
-    };
+    let purge = q.and_then(|q| flag("purge", q.purge.as_deref()));
     let purge = admin
         .accept(&state, AuditAction::AttributeDelete, purge)
         .await?;

@@ -11,6 +11,7 @@ mod groups;
 mod imports;
 mod jobs;
 mod outbox;
+mod roles;
 mod sessions;
 mod tenants;
 mod tokens;
@@ -61,6 +62,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             attributes::create_attribute
         ))
         .routes(routes!(attributes::delete_attribute))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(roles::delete_role))
+        .routes(routes!(roles::list_user_roles))
+        .routes(routes!(roles::assign_user_role, roles::remove_user_role))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(outbox::list_outbox_mails))
         .routes(routes!(jobs::list_jobs))

@@ -139,6 +139,18 @@ pub(crate) fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
     })
 }
 
+/// A `true`/`false` query parameter named `name` (absent or empty: false).
+pub(crate) fn flag(name: &str, v: Option<&str>) -> Result<bool, Error> {
+    match v.map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Error::bad_request(
+            ErrorCode::InvalidParameter,
+            format!("{name} must be true or false"),
+        )),
+    }
+}
+
 /// Reads an optional integer parameter.
 pub(crate) fn int_param(name: &'static str, v: Option<&String>) -> Result<Option<i64>, Error> {
     match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {

@@ -24,6 +24,7 @@ mod matrix;
 mod metrics;
 mod openapi;
 mod processes;
+mod roles;
 mod scim;
 mod sessions;
 mod tenants;

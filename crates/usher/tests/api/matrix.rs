@@ -40,6 +40,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", p) if p.ends_with("/users") => json!({"email": "matrix@x.example"}),
         ("PATCH", p) if p.ends_with("/users/{id}") => json!({"first_name": "Changed"}),
         ("POST", p) if p.ends_with("/attributes") => json!({"name": "matrix", "label": "Matrix"}),
+        ("POST", p) if p.ends_with("/roles") => json!({"name": "matrix"}),
         ("PATCH", p) if p.ends_with("/settings") => json!({"invitation_ttl_hours": 1}),
         _ => json!({}),
     })
@@ -51,6 +52,7 @@ async fn snapshot(app: &TestApp) -> Value {
     json!({
         "users": users["items"],
         "attributes": body(app.get("/api/v1/tenants/victim/attributes").await).await["items"],
+        "roles": body(app.get("/api/v1/tenants/victim/roles").await).await["items"],
         "settings": body(app.get("/api/v1/tenants/victim/settings").await).await,
         "tenants": body(app.get("/api/v1/tenants").await).await["total"],
         "outbox": body(app.get("/api/v1/tenants/victim/outbox").await).await["total"],
@@ -71,6 +73,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
         &json!({"name": "keep", "label": "Keep"}),
     )
     .await;
+    app.post("/api/v1/tenants/victim/roles", &json!({"name": "keep"}))
+        .await;
     let other_admin = app.tenant_token("other", TokenScope::Admin).await;
     let victim_scim = app.tenant_token("victim", TokenScope::Scim).await;
     // A session of a user of the other tenant opens nothing in this one.
@@ -97,6 +101,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
                 .replace("{name}", "keep")
+                .replace("{role}", "keep")
                 .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
                 .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
             let call = |auth: Option<&str>| -> RequestBuilder {
@@ -169,6 +174,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 .replace("{tenant}", "victim")
                 .replace("{id}", user["id"].as_str().unwrap())
                 .replace("{name}", "keep")
+                .replace("{role}", "keep")
                 .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
                 .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
             let mut r = app

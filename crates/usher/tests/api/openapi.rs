@@ -74,10 +74,33 @@ fn the_document_lists_every_route_of_the_router() {
     // Jobs: a tenant's list and retry, every job's list and retry. API
     // tokens: a tenant's list, create, revoke; the super-admin's the same.
     // A user's own password change and re-authentication; asking for a
-    // reset link.
+    // reset link. Roles: list and create, delete; a user's roles, giving
+    // and taking one.
     assert_eq!(
         ops,
-        3 + 2 + 1 + 2 + 2 + 3 + 6 + 2 + 1 + 1 + 4 + 6 + 3 + 5 + 3 + 6 + 1 + 3 + 2 + 4 + 6 + 2 + 1
+        3 + 2
+            + 1
+            + 2
+            + 2
+            + 3
+            + 6
+            + 2
+            + 1
+            + 1
+            + 4
+            + 6
+            + 3
+            + 5
+            + 3
+            + 6
+            + 1
+            + 3
+            + 2
+            + 4
+            + 6
+            + 2
+            + 1
+            + 6
     );
 }
 

@@ -5,6 +5,7 @@
 use super::responses::BulkProcessResponse;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::flag;
 use crate::extract::{AuditedCaller, TenantAdmin, media_type, parse_query};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
@@ -71,17 +72,6 @@ fn too_large() -> Error {
         "the file may be at most {} MiB",
         MAX_FILE_BYTES / (1024 * 1024)
     ))
-}
-
-fn flag(name: &str, v: Option<&str>) -> Result<bool, Error> {
-    match v.map(str::trim) {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(Error::bad_request(
-            ErrorCode::InvalidParameter,
-            format!("{name} must be true or false"),
-        )),
-    }
 }
 
 /// Reads the upload from a `text/csv` body or a multipart form.

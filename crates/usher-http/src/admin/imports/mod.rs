@@ -8,6 +8,7 @@ mod responses;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::flag;
 use crate::extract::{
     AuditedCaller, QueryParams, TenantAdmin, bounded_param, media_type, parse_query,
 };
@@ -79,16 +80,7 @@ async fn read_request(req: Request) -> Result<ImportRequest, Error> {
             }
         },
     };
-    let dry_run = match q.dry_run.as_deref().map(str::trim) {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(Error::bad_request(
-                ErrorCode::InvalidParameter,
-                "dry_run must be true or false",
-            ));
-        }
-    };
+    let dry_run = flag("dry_run", q.dry_run.as_deref())?;
     let on_error = match q.on_error.as_deref().map(str::trim) {
         None | Some("") => OnError::default(),
         Some(m) => OnError::parse(m).ok_or_else(|| {

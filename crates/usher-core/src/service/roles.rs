@@ -1,0 +1,165 @@
+//! Roles: the tenant's own, defined and deleted by its admins, and
+//! assignments of roles (built-in admin roles included) to users.
+
+use super::Services;
+use crate::audit::{AuditAction, AuditContext};
+use crate::error::{Error, ErrorCode, Missing};
+use crate::role::{Role, RoleAssignment, RoleName};
+use crate::tenant::Tenant;
+use serde_json::{Value, json};
+
+fn built_in(name: &RoleName) -> Error {
+    Error::conflict(
+        ErrorCode::BuiltInRole,
+        format!(
+            "{} is a built-in admin role: it cannot be defined or deleted",
+            name.as_str()
+        ),
+    )
+}
+
+impl Services {
+    /// The tenant's own roles by name, each with its number of holders.
+    pub async fn list_roles(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+    ) -> Result<Vec<(Role, u64)>, Error> {
+        let roles = self.store.list_roles(tenant.id).await?;
+        self.store
+            .append_audit(
+                self.draft(ctx, Some(tenant), AuditAction::RoleList)
+                    .details(json!({"returned": roles.len()})),
+            )
+            .await?;
+        Ok(roles)
+    }
+
+    /// Defines a role (`POST /roles`).
+    pub async fn create_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        body: Value,
+    ) -> Result<Role, Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::RoleCreate);
+        let role = self
+            .accept(&draft, Role::from_json(body, self.clock.now()))
+            .await?;
+        let draft = draft
+            .target("role", role.name.as_str())
+            .details(json!(role));
+        if role.name.is_built_in() {
+            return Err(self.refuse(draft, built_in(&role.name)).await);
+        }
+        self.store
+            .create_role(tenant.id, role.clone(), draft)
+            .await
+            .map(|()| role)
+    }
+
+    /// A role name from a path, or the refusal it gets (a malformed name
+    /// names no role).
+    async fn role_in_path(
+        &self,
+        draft: &crate::audit::AuditDraft,
+        name: &str,
+        missing: Missing,
+    ) -> Result<RoleName, Error> {
+        match RoleName::parse("name", name) {
+            Ok(n) => Ok(n),
+            Err(_) => {
+                let draft = draft.clone().details(json!({"name": name}));
+                Err(self.refuse(draft, Error::NotFound(missing)).await)
+            }
+        }
+    }
+
+    /// Deletes one of the tenant's roles; with `force` even while users
+    /// hold it. Answers how many assignments went with it.
+    pub async fn delete_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        name: &str,
+        force: bool,
+    ) -> Result<u64, Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::RoleDelete);
+        let name = self.role_in_path(&draft, name, Missing::Role).await?;
+        let draft = draft
+            .target("role", name.as_str())
+            .details(json!({"force": force}));
+        if name.is_built_in() {
+            return Err(self.refuse(draft, built_in(&name)).await);
+        }
+        self.store.delete_role(tenant.id, &name, force, draft).await
+    }
+
+    /// The roles a user holds (audited as a view).
+    pub async fn user_roles(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+    ) -> Result<Vec<RoleAssignment>, Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserRolesList);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
+        };
+        let draft = draft.target("user", uid);
+        match self.store.user_roles(tenant.id, uid).await {
+            Ok(roles) => {
+                self.store
+                    .append_audit(draft.details(json!({"returned": roles.len()})))
+                    .await?;
+                Ok(roles)
+            }
+            Err(e) if e.is_refusal() => Err(self.refuse(draft, e).await),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives a user a role (`PUT /users/{id}/roles/{role}`); answers false
+    /// when the user held it already.
+    pub async fn assign_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        role: &str,
+    ) -> Result<bool, Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleAssign);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
+        };
+        let draft = draft.target("user", uid);
+        let name = self.role_in_path(&draft, role, Missing::Role).await?;
+        let draft = draft.details(json!({"role": name.as_str()}));
+        self.store
+            .assign_role(tenant.id, uid, &name, self.clock.now(), draft)
+            .await
+    }
+
+    /// Takes a role from a user (`DELETE /users/{id}/roles/{role}`).
+    pub async fn remove_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        role: &str,
+    ) -> Result<(), Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleRemove);
+        let uid = match Self::parse_user_id(user_id) {
+            Ok(id) => id,
+            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
+        };
+        let draft = draft.target("user", uid);
+        let name = self
+            .role_in_path(&draft, role, Missing::RoleAssignment)
+            .await?;
+        let draft = draft.details(json!({"role": name.as_str()}));
+        self.store.remove_role(tenant.id, uid, &name, draft).await
+    }
+}

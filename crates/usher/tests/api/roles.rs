@@ -1,0 +1,222 @@
+//! Roles over HTTP: defining and deleting them, giving them to users and
+//! taking them away, every change audited.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use usher_testkit::app::{TestApp, json as body};
+
+const ROLES: &str = "/api/v1/tenants/default/roles";
+
+async fn send(app: &TestApp, method: Method, path: &str, payload: Option<Value>) -> (u16, Value) {
+    let mut req = app.request(method, path);
+    if let Some(p) = payload {
+        req = req.json(&p);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn user_roles(id: &str) -> String {
+    format!("/api/v1/tenants/default/users/{id}/roles")
+}
+
+#[tokio::test]
+async fn roles_are_defined_listed_and_refused_with_every_bad_field_named() {
+    let app = TestApp::spawn().await;
+    let (status, role) = send(
+        &app,
+        Method::POST,
+        ROLES,
+        Some(json!({"name": "sales.EU", "description": "Sales in Europe"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{role}");
+    assert_eq!(role["name"], "sales.EU");
+    assert!(role["created_at"].is_string());
+
+    let (status, problem) =
+        send(&app, Method::POST, ROLES, Some(json!({"name": "SALES.eu"}))).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("role_exists"))
+    );
+    let (status, problem) =
+        send(&app, Method::POST, ROLES, Some(json!({"name": "Helpdesk"}))).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("built_in_role"))
+    );
+    let (status, problem) = send(
+        &app,
+        Method::POST,
+        ROLES,
+        Some(json!({"name": "no spaces", "description": "x".repeat(501), "colour": "red"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["name", "description", "colour"], "{problem}");
+
+    let list = body(app.get(ROLES).await).await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["users"], 0);
+    let audit = body(
+        app.get("/api/v1/tenants/default/audit?action=role.create")
+            .await,
+    )
+    .await;
+    let outcomes: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["refused", "refused", "refused", "success"]);
+}
+
+#[tokio::test]
+async fn a_user_is_given_roles_and_loses_them_with_the_role_or_by_name() {
+    let app = TestApp::spawn().await;
+    send(&app, Method::POST, ROLES, Some(json!({"name": "sales"}))).await;
+    let ann = app
+        .create_user("default", json!({"email": "ann@roles.example"}))
+        .await;
+    let id = ann["id"].as_str().unwrap();
+    for role in ["sales", "SALES", "helpdesk"] {
+        let (status, problem) = send(
+            &app,
+            Method::PUT,
+            &format!("{}/{role}", user_roles(id)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 204, "{role}: {problem}");
+    }
+    let held = body(app.get(&user_roles(id)).await).await;
+    let names: Vec<&str> = held["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["helpdesk", "sales"], "{held}");
+    assert!(held["items"][0]["assigned_at"].is_string());
+    let listed = body(app.get(ROLES).await).await;
+    assert_eq!(
+        listed["total"], 1,
+        "built-in roles are not listed: {listed}"
+    );
+    assert_eq!(listed["items"][0]["users"], 1);
+
+    let (status, problem) =
+        send(&app, Method::PUT, &format!("{}/nope", user_roles(id)), None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("role_not_found"))
+    );
+    let (status, problem) = send(
+        &app,
+        Method::PUT,
+        "/api/v1/tenants/default/users/018f0000-0000-7000-8000-000000000000/roles/sales",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("user_not_found"))
+    );
+
+    let (status, problem) = send(&app, Method::DELETE, &format!("{ROLES}/sales"), None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("role_in_use"))
+    );
+    let (status, problem) = send(&app, Method::DELETE, &format!("{ROLES}/helpdesk"), None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("built_in_role"))
+    );
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("{ROLES}/sales?force=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("{}/helpdesk", user_roles(id)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, problem) = send(
+        &app,
+        Method::DELETE,
+        &format!("{}/helpdesk", user_roles(id)),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("role_not_assigned"))
+    );
+    let held = body(app.get(&user_roles(id)).await).await;
+    assert_eq!(held["items"], json!([]));
+
+    let audit = body(
+        app.get(&format!(
+            "/api/v1/tenants/default/audit?target={id}&action=user.role_assign"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 4, "{audit}");
+}
+
+#[tokio::test]
+async fn another_tenants_admin_sees_no_role_and_gives_none() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    send(&app, Method::POST, ROLES, Some(json!({"name": "sales"}))).await;
+    let ann = app
+        .create_user("default", json!({"email": "ann@roles.example"}))
+        .await;
+    let other = app
+        .tenant_token("other", usher_core::token::TokenScope::Admin)
+        .await;
+    let res = app
+        .client
+        .put(app.url(&format!(
+            "{}/sales",
+            user_roles(ann["id"].as_str().unwrap())
+        )))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(res.status().as_u16(), 403 | 404),
+        "{}",
+        res.status()
+    );
+    let list = body(
+        app.client
+            .get(app.url("/api/v1/tenants/other/roles"))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["total"], 0);
+}
