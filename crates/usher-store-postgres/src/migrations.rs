@@ -86,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0018_import_on_error.sql"),
     ),
     (19, "roles", include_str!("../migrations/0019_roles.sql")),
+    (
+        20,
+        "mfa_resets",
+        include_str!("../migrations/0020_mfa_resets.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0017_import_on_error.sql"),
     ),
     (18, "roles", include_str!("../migrations/0018_roles.sql")),
+    (
+        19,
+        "mfa_resets",
+        include_str!("../migrations/0019_mfa_resets.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -78,6 +78,7 @@ pub enum AuditAction {
     UserList,
     UserLogin,
     UserLoginSecondFactor,
+    UserMfaReset,
     UserPasswordChange,
     UserPasswordReset,
     UserReauthenticate,
@@ -164,6 +165,7 @@ impl AuditAction {
         AuditAction::UserList,
         AuditAction::UserLogin,
         AuditAction::UserLoginSecondFactor,
+        AuditAction::UserMfaReset,
         AuditAction::UserPasswordChange,
         AuditAction::UserPasswordReset,
         AuditAction::UserReauthenticate,
@@ -250,6 +252,7 @@ impl AuditAction {
             AuditAction::UserList => "user.list",
             AuditAction::UserLogin => "user.login",
             AuditAction::UserLoginSecondFactor => "user.login.second_factor",
+            AuditAction::UserMfaReset => "user.mfa_reset",
             AuditAction::UserPasswordChange => "user.password_change",
             AuditAction::UserPasswordReset => "user.password_reset",
             AuditAction::UserReauthenticate => "user.reauthenticate",
@@ -353,6 +356,9 @@ impl AuditAction {
             AuditAction::UserList => "users were listed",
             AuditAction::UserLogin => "a password login (success, refusal or a second factor due)",
             AuditAction::UserLoginSecondFactor => "the second step of a login",
+            AuditAction::UserMfaReset => {
+                "an admin removed every second factor of a user, who must enrol again at the next login"
+            }
             AuditAction::UserPasswordChange => {
                 "a user changed their own password (their other sessions end)"
             }

@@ -208,7 +208,10 @@ impl Services {
             .any(|f| f.factor.kind == FactorKind::Totp && f.factor.confirmed);
         // Recovery codes alone do not satisfy a tenant that requires a
         // second factor: such a login goes on to enrol an authenticator.
-        let enrolment = !has_totp && tenant.settings.mfa == MfaPolicy::Required;
+        // So does one whose factors an admin reset, whatever the policy.
+        let enrolment = !has_totp
+            && (tenant.settings.mfa == MfaPolicy::Required
+                || self.store.enrolment_required(tenant.id, user.id).await?);
         if has_totp || enrolment {
             let token = Secret::generate(CHALLENGE_PREFIX);
             self.store

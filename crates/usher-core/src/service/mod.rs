@@ -17,6 +17,7 @@ mod import;
 mod jobs;
 mod links;
 mod login;
+mod mfa_reset;
 mod reauth;
 mod roles;
 mod scim;

@@ -177,6 +177,25 @@ pub trait SessionStore: Send + Sync {
         audit: AuditDraft,
     ) -> Result<(), Error>;
 
+    /// An admin's reset of the user's second factors: removes every factor
+    /// (recovery codes included), ends every session, and marks the user to
+    /// enrol an authenticator at their next login until one is confirmed.
+    /// Answers the number of factors removed; `user_not_found`.
+    async fn reset_factors(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error>;
+    /// Whether the user must enrol an authenticator at their next login
+    /// (their factors were reset and no authenticator confirmed since).
+    async fn enrolment_required(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError>;
+
     /// Stores a login's wait for its second factor.
     async fn create_challenge(
         &self,

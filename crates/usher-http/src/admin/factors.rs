@@ -1,16 +1,17 @@
 //! `/api/v1/tenants/{tenant}/users/{id}/factors`: a user's second factors,
-//! as admins list and remove them (never the last authenticator), and the
-//! revocation of their recovery codes.
+//! as admins list and remove them (never the last authenticator), the
+//! revocation of their recovery codes, and the reset of them all.
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::TenantAdmin;
-use crate::schema::CommonErrors;
+use crate::extract::{AuditedCaller, JsonBody, TenantAdmin};
+use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use time::OffsetDateTime;
+use usher_core::audit::AuditAction;
 use usher_core::factor::Factor;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -113,4 +114,48 @@ pub async fn revoke_user_recovery_codes(
         .delete_factor(&admin.tenant, &admin.ctx, &id, None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /users/{id}/mfa-reset`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct MfaResetRequest {
+    /// Why (a lost phone, a ticket number): kept in the audit log. At most
+    /// 500 characters.
+    pub reason: String,
+}
+
+/// What a second-factor reset removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaResetResponse {
+    /// Factors removed (an authenticator app, the recovery codes).
+    pub removed_factors: u64,
+}
+
+/// Reset a user's second factors.
+///
+/// Removes every factor and recovery code of the user and ends all their
+/// sessions; at their next login the user must set up an authenticator app
+/// (`enrolment_required`), whatever the tenant's `mfa` setting, until they
+/// confirm one. Audited as `user.mfa_reset` with the reason.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{id}/mfa-reset", tag = "users",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id (UUID)")),
+    request_body(content = MfaResetRequest, content_type = "application/json"),
+    responses((status = 200, description = "Reset", body = MfaResetResponse),
+        CommonErrors, BodyErrors),
+    security(("bearer" = [])))]
+pub async fn reset_user_factors(
+    State(state): State<AppState>,
+    admin: TenantAdmin,
+    Path((_, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<MfaResetResponse>> {
+    let body = admin
+        .accept(&state, AuditAction::UserMfaReset, body)
+        .await?;
+    let removed_factors = state
+        .services
+        .reset_second_factors(&admin.tenant, &admin.ctx, &id, body)
+        .await?;
+    Ok(Json(MfaResetResponse { removed_factors }))
 }

@@ -55,6 +55,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(factors::list_user_factors))
         .routes(routes!(factors::delete_user_factor))
         .routes(routes!(factors::revoke_user_recovery_codes))
+        .routes(routes!(factors::reset_user_factors))
         .routes(routes!(groups::list_groups))
         .routes(routes!(groups::list_user_groups))
         .routes(routes!(

@@ -16,7 +16,11 @@ use uuid::Uuid;
 
 /// The user's key, its row locked so that factor changes of one user run
 /// one after the other (the last-factor guard counts under this lock).
-async fn lock_user(c: &mut PgConnection, tk: i64, user_id: UserId) -> Result<i64, Error> {
+pub(super) async fn lock_user(
+    c: &mut PgConnection,
+    tk: i64,
+    user_id: UserId,
+) -> Result<i64, Error> {
     sqlx::query_scalar("SELECT key FROM users WHERE id = $1 AND tenant_key = $2 FOR UPDATE")
         .bind(user_id.uuid())
         .bind(tk)
@@ -29,7 +33,7 @@ async fn lock_user(c: &mut PgConnection, tk: i64, user_id: UserId) -> Result<i64
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
 /// exists (a derived flag: no new version), and the list's aggregates of
 /// enrolled users with it. The caller holds the user's row lock.
-async fn sync_enrolled(w: &mut Write, tk: i64, user_key: i64) -> Result<(), Error> {
+pub(super) async fn sync_enrolled(w: &mut Write, tk: i64, user_key: i64) -> Result<(), Error> {
     let enrolled: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM factors WHERE user_key = $1 AND kind = 'totp' AND confirmed)",
     )
@@ -162,6 +166,7 @@ pub(crate) async fn confirm(
             return Err(Error::NotFound(Missing::Factor));
         }
         sync_enrolled(&mut w, tk, key).await?;
+        super::mfa_reset::settle(&mut w.tx, key).await.db()?;
         w.draft.details["factor_id"] = factor_id.to_string().into();
         Ok(())
     }

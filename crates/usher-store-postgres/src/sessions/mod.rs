@@ -1,6 +1,7 @@
 //! Sessions, the login throttle and second factors ([`SessionStore`]).
 
 pub(crate) mod factors;
+mod mfa_reset;
 pub(crate) mod session;
 mod throttle;
 
@@ -215,6 +216,27 @@ impl SessionStore for PostgresStore {
         let tk = self.tenant_key(tenant_id).await?;
         let pool = self.pool().clone();
         detached(async move { factors::delete(&pool, tk, user_id, factor_id, audit).await }).await
+    }
+
+    async fn reset_factors(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let pool = self.pool().clone();
+        detached(async move { mfa_reset::reset(&pool, tk, user_id, now, audit).await }).await
+    }
+
+    async fn enrolment_required(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        mfa_reset::pending(self.pool(), tk, user_id).await
     }
 
     async fn create_challenge(

@@ -15,7 +15,7 @@ use usher_core::{FactorId, UserId};
 /// Keeps `users.mfa_enrolled` true exactly while a confirmed TOTP factor
 /// exists (a derived flag: no new version), and the list's aggregates of
 /// enrolled users with it.
-fn sync_enrolled(c: &Connection, tk: i64, user_key: i64) -> DbResult<()> {
+pub(super) fn sync_enrolled(c: &Connection, tk: i64, user_key: i64) -> DbResult<()> {
     let enrolled: bool = c
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM factors WHERE user_key = ?1 AND kind = 'totp' AND confirmed = 1)",
@@ -125,6 +125,7 @@ pub(crate) fn confirm(
             return Err(Error::NotFound(Missing::Factor));
         }
         sync_enrolled(c, tk, key).db()?;
+        super::mfa_reset::settle(c, key).db()?;
         draft.details["factor_id"] = factor_id.to_string().into();
         Ok(())
     })

@@ -1,6 +1,7 @@
 //! Sessions, the login throttle and second factors ([`SessionStore`]).
 
 pub(crate) mod factors;
+mod mfa_reset;
 pub(crate) mod session;
 mod throttle;
 
@@ -258,6 +259,29 @@ impl SessionStore for SqliteStore {
             .writer
             .write(move |c| factors::delete(c, tk, user_id, factor_id, audit))
             .await
+    }
+
+    async fn reset_factors(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        now: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<u64, Error> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.inner
+            .writer
+            .write(move |c| mfa_reset::reset(c, tk, user_id, now, audit))
+            .await
+    }
+
+    async fn enrolment_required(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| mfa_reset::pending(c, tk, user_id)).await
     }
 
     async fn create_challenge(

@@ -20,7 +20,12 @@ type Change = Box<dyn FnOnce(&mut User) + Send>;
 
 /// Adds a TOTP factor to a user, confirmed unless `confirm` is false; how
 /// the product enrols someone. Answers the factor's id.
-async fn totp(store: &dyn Store, tenant: TenantId, user: UserId, confirm: bool) -> FactorId {
+pub(super) async fn totp(
+    store: &dyn Store,
+    tenant: TenantId,
+    user: UserId,
+    confirm: bool,
+) -> FactorId {
     let id = FactorId::generate();
     let factor = Factor {
         id,

@@ -29,6 +29,7 @@ pub mod imports;
 pub mod jobs;
 pub mod listing;
 pub mod mfa;
+pub mod mfa_reset;
 pub mod paging;
 pub mod passwords;
 pub mod roles;
@@ -127,6 +128,7 @@ macro_rules! store_conformance_tests {
             roles::a_built_in_admin_role_is_made_on_first_assignment_and_never_listed_or_deleted,
             roles::a_held_role_is_deleted_only_when_forced_and_takes_its_assignments_along,
             roles::deleting_a_user_removes_their_assignments,
+            mfa_reset::a_factor_reset_removes_every_factor_and_requires_enrolment_until_one_is_confirmed,
             tenants::a_super_admin_token_belongs_to_no_tenant,
             tenants::an_unknown_hash_finds_no_token,
             tenants::creating_a_token_whose_secret_is_in_use_is_refused,

@@ -41,6 +41,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("PATCH", p) if p.ends_with("/users/{id}") => json!({"first_name": "Changed"}),
         ("POST", p) if p.ends_with("/attributes") => json!({"name": "matrix", "label": "Matrix"}),
         ("POST", p) if p.ends_with("/roles") => json!({"name": "matrix"}),
+        ("POST", p) if p.ends_with("/mfa-reset") => json!({"reason": "matrix"}),
         ("PATCH", p) if p.ends_with("/settings") => json!({"invitation_ttl_hours": 1}),
         _ => json!({}),
     })

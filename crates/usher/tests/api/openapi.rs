@@ -75,7 +75,7 @@ fn the_document_lists_every_route_of_the_router() {
     // tokens: a tenant's list, create, revoke; the super-admin's the same.
     // A user's own password change and re-authentication; asking for a
     // reset link. Roles: list and create, delete; a user's roles, giving
-    // and taking one.
+    // and taking one. A user's second-factor reset.
     assert_eq!(
         ops,
         3 + 2
@@ -101,6 +101,7 @@ fn the_document_lists_every_route_of_the_router() {
             + 2
             + 1
             + 6
+            + 1
     );
 }
 

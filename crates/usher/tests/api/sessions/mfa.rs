@@ -209,7 +209,7 @@ async fn wrong_codes_void_the_challenge_after_five_tries() {
     );
 }
 
-async fn enrol_at_login(app: &TestApp, mfa_token: &str) -> (u16, Value) {
+pub(super) async fn enrol_at_login(app: &TestApp, mfa_token: &str) -> (u16, Value) {
     let res = app
         .client
         .post(app.url(&auth("login/mfa/totp")))

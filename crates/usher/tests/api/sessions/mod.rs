@@ -10,6 +10,7 @@ mod forgot;
 mod lifecycle;
 mod lockout;
 mod mfa;
+mod mfa_reset;
 mod mfa_throttle;
 mod sealed;
 mod tokens;
