@@ -51,7 +51,8 @@ pub(super) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result
             ImportRequest {
                 format: ImportFormat::Csv,
                 dry_run: false,
-                on_error: usher_core::import::OnError::default(),
+                on_error: usher_core::import::OnError::parse(&args.import_on_error)
+                    .unwrap_or_default(),
                 file: file.into_bytes(),
             },
             true,
@@ -104,8 +105,9 @@ pub(super) async fn run(services: &Services, args: &BenchArgs) -> anyhow::Result
     );
     println!("|---|---:|---:|---:|---:|");
     println!(
-        "| new users, {} batches | {n} | {:.1} | {:.2} | {:.0} |",
+        "| new users, {} batches, on_error={} | {n} | {:.1} | {:.2} | {:.0} |",
         report.batches,
+        args.import_on_error,
         bytes as f64 / 1048576.0,
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()

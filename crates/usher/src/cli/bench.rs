@@ -45,6 +45,11 @@ pub struct BenchArgs {
     /// Users in the timed import; 0 skips it.
     #[arg(long, default_value_t = 100_000)]
     pub import_users: usize,
+    /// What a bad row does in the timed import (skip_row, fail_batch or
+    /// fail_file): the modes write the same users at different costs.
+    #[arg(long, default_value = "skip_row",
+          value_parser = clap::builder::PossibleValuesParser::new(["skip_row", "fail_batch", "fail_file"]))]
+    pub import_on_error: String,
     /// No-op jobs the job queue claims, runs and records in the timed
     /// measure (with a second runner beside it on PostgreSQL); 0 skips it.
     #[arg(long, default_value_t = 5_000)]
