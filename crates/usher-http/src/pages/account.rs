@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use usher_core::Error;
 use usher_core::audit::AuditContext;
 use usher_core::error::ErrorCode;
+use usher_core::factor::FactorKind;
 use usher_core::service::{Enrolment, Proof, SessionCaller};
 use usher_core::tenant::Tenant;
 
@@ -63,10 +64,29 @@ fn password_gate(
     )
 }
 
+/// How many unused recovery codes the user has (`None`: no codes at all),
+/// read as the user's own view of their factors (audited).
+async fn codes_left(
+    state: &AppState,
+    tenant: &Tenant,
+    ctx: &AuditContext,
+    me: &SessionCaller,
+) -> Result<Option<u32>, Error> {
+    let factors = state
+        .services
+        .list_factors(tenant, ctx, &me.user.id.to_string())
+        .await?;
+    Ok(factors
+        .iter()
+        .find(|f| f.kind == FactorKind::RecoveryCodes)
+        .map(|f| f.remaining.unwrap_or(0)))
+}
+
 fn account_page(
     state: &AppState,
     tenant: &Tenant,
     me: &SessionCaller,
+    codes: Option<u32>,
     status: StatusCode,
     csrf: &str,
     notice: Notice<'_>,
@@ -93,7 +113,7 @@ fn account_page(
          <input id=\"password_confirmation\" name=\"password_confirmation\" type=\"password\" autocomplete=\"new-password\" required>\n\
          <button type=\"submit\">{submit_password}</button></form>\n\
          <h2>{h_app}</h2>\n<p>{app_state}</p>\n<p>{gate}</p>\n{app_form}\n\
-         <h2>{h_codes}</h2>\n<p>{codes_intro}</p>\n{codes_form}\n\
+         <h2>{h_codes}</h2>\n<p>{codes_intro}</p>\n<p id=\"codes-left\">{codes_left}</p>\n{codes_form}\n\
          <p><a href=\"/t/{slug}/sessions\">{sessions}</a></p>",
         intro = with_strong(w.intro, &[("{email}", me.user.email.as_str())]),
         h_password = esc(w.password_heading),
@@ -112,6 +132,10 @@ fn account_page(
         app_form = password_gate(&slug, "totp", "app_password", csrf, label, w.submit_app),
         h_codes = esc(w.codes_heading),
         codes_intro = esc(w.codes_intro),
+        codes_left = match codes {
+            Some(n) => esc(&w.codes_left.replace("{n}", &n.to_string())).to_string(),
+            None => esc(w.codes_none).to_string(),
+        },
         codes_form = password_gate(
             &slug,
             "recovery-codes",
@@ -157,26 +181,55 @@ impl FromRequest<AppState> for AccountPost {
     }
 }
 
-async fn show_account(State(state): State<AppState>, headers: HeaderMap, page: Page) -> Response {
+async fn show_account(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    headers: HeaderMap,
+    page: Page,
+) -> Response {
     let Page { tenant, lang } = page;
-    match super::sessions::cookie_session(&state, &tenant, &headers).await {
-        Ok(Some(me)) => {
-            let csrf = csrf_token(&headers);
-            account_page(&state, &tenant, &me, StatusCode::OK, &csrf, Notice::None)
-        }
-        Ok(None) => super::kit::see_other(&format!("/t/{}/login", tenant.slug)),
-        Err(e) => busy(lang, &e),
-    }
+    let me = match super::sessions::cookie_session(&state, &tenant, &headers).await {
+        Ok(Some(me)) => me,
+        Ok(None) => return super::kit::see_other(&format!("/t/{}/login", tenant.slug)),
+        Err(e) => return busy(lang, &e),
+    };
+    let ctx = as_user(ctx, &me);
+    let codes = match codes_left(&state, &tenant, &ctx, &me).await {
+        Ok(c) => c,
+        Err(e) => return busy(lang, &e),
+    };
+    let csrf = csrf_token(&headers);
+    account_page(
+        &state,
+        &tenant,
+        &me,
+        codes,
+        StatusCode::OK,
+        &csrf,
+        Notice::None,
+    )
 }
 
 impl AccountPost {
     /// The account page for this user, with `notice`.
-    fn page(&self, state: &AppState, status: StatusCode, notice: Notice<'_>) -> Response {
-        account_page(state, &self.tenant, &self.me, status, &self.csrf, notice)
+    async fn page(&self, state: &AppState, status: StatusCode, notice: Notice<'_>) -> Response {
+        let codes = match codes_left(state, &self.tenant, &self.ctx, &self.me).await {
+            Ok(c) => c,
+            Err(e) => return busy(self.me.user.language, &e),
+        };
+        account_page(
+            state,
+            &self.tenant,
+            &self.me,
+            codes,
+            status,
+            &self.csrf,
+            notice,
+        )
     }
 
     /// The account page again, saying why the form was refused.
-    fn refused(&self, state: &AppState, e: Error) -> Response {
+    async fn refused(&self, state: &AppState, e: Error) -> Response {
         let lang = self.me.user.language;
         let w = account_words(lang);
         match e {
@@ -190,10 +243,13 @@ impl AccountPost {
                 };
                 let notice = Notice::Refused(&text);
                 self.page(state, StatusCode::UNPROCESSABLE_ENTITY, notice)
+                    .await
             }
             Error::TooManyAttempts { retry_after_secs } => {
                 let text = w.throttled.replace("{secs}", &retry_after_secs.to_string());
-                let page = self.page(state, StatusCode::TOO_MANY_REQUESTS, Notice::Refused(&text));
+                let page = self
+                    .page(state, StatusCode::TOO_MANY_REQUESTS, Notice::Refused(&text))
+                    .await;
                 retry_after(page, retry_after_secs)
             }
             other => busy(lang, &other),
@@ -208,7 +264,10 @@ impl AccountPost {
             .services
             .reauthenticate(&self.tenant, &self.ctx, &self.me, proof)
             .await;
-        done.map_err(|e| self.refused(state, e))
+        match done {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.refused(state, e).await),
+        }
     }
 
     /// The page that shows a new authenticator secret (when there is one)
@@ -255,11 +314,13 @@ async fn change_password(State(state): State<AppState>, post: AccountPost) -> Re
     let get = |k: &str| field(&post.fields, k);
     if get("new_password") != get("password_confirmation") {
         let text = words(post.me.user.language).mismatch;
-        return post.page(
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Notice::Refused(text),
-        );
+        return post
+            .page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Notice::Refused(text),
+            )
+            .await;
     }
     let changed = state
         .services
@@ -274,9 +335,9 @@ async fn change_password(State(state): State<AppState>, post: AccountPost) -> Re
     match changed {
         Ok(()) => {
             let done = account_words(post.me.user.language).password_changed;
-            post.page(&state, StatusCode::OK, Notice::Done(done))
+            post.page(&state, StatusCode::OK, Notice::Done(done)).await
         }
-        Err(e) => post.refused(&state, e),
+        Err(e) => post.refused(&state, e).await,
     }
 }
 
@@ -290,7 +351,7 @@ async fn start_app(State(state): State<AppState>, post: AccountPost) -> Response
         .await
     {
         Ok(e) => post.enrol_page(&state, StatusCode::OK, Some(&e), None),
-        Err(e) => post.refused(&state, e),
+        Err(e) => post.refused(&state, e).await,
     }
 }
 
@@ -305,12 +366,13 @@ async fn confirm_app(State(state): State<AppState>, mut post: AccountPost) -> Re
         Ok(()) => {
             post.me.user.mfa_enrolled = true;
             post.page(&state, StatusCode::OK, Notice::Done(w.app_done))
+                .await
         }
         Err(Error::Unauthorized { .. }) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             post.enrol_page(&state, status, None, Some(w.wrong_code))
         }
-        Err(e) => post.refused(&state, e),
+        Err(e) => post.refused(&state, e).await,
     }
 }
 
@@ -324,7 +386,7 @@ async fn new_codes(State(state): State<AppState>, post: AccountPost) -> Response
         .await;
     let codes = match codes {
         Ok(c) => c,
-        Err(e) => return post.refused(&state, e),
+        Err(e) => return post.refused(&state, e).await,
     };
     let lang = post.me.user.language;
     let w = account_words(lang);

@@ -124,6 +124,7 @@ async fn an_authenticator_app_and_recovery_codes_are_set_up_behind_the_password(
     browser.login("app@x.example", PASSWORD).await;
     let page = browser.get("/t/default/account").await;
     assert!(page.html.contains("No authenticator app is set up yet"));
+    assert!(page.html.contains("You have no recovery codes yet."));
     let csrf = page.input("csrf");
 
     let wrong = browser
@@ -179,4 +180,10 @@ async fn an_authenticator_app_and_recovery_codes_are_set_up_behind_the_password(
     assert_eq!(codes.status, 200, "{}", codes.html);
     let listed = codes.html.matches("<li><code>").count();
     assert_eq!(listed, 10, "{}", codes.html);
+    let page = browser.get("/t/default/account").await;
+    assert!(
+        page.html.contains("10 of your recovery codes are unused."),
+        "{}",
+        page.html
+    );
 }
