@@ -1,9 +1,11 @@
 //! The command line: `usher serve` and the admin commands, which call the
 //! same services as the HTTP API.
 
+mod attribute;
 mod audit;
 mod backup;
 mod bench;
+mod export;
 mod import;
 mod jobs;
 mod outbox;
@@ -38,7 +40,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
-    /// Create API tokens.
+    /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
     /// Create and list tenants.
@@ -47,6 +49,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Define, list and delete custom attributes.
+    #[command(subcommand)]
+    Attribute(attribute::AttributeCommand),
     /// Import users from a CSV or JSON Lines file (upsert by email or
     /// external id; bad rows are listed by line and, by default, skipped).
     #[command(after_help = import::COLUMNS)]
@@ -163,6 +168,7 @@ where
         Command::Token(cmd) => token::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Tenant(cmd) => tenant::run(Admin::open(&cli.store).await?, cmd).await,
         Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Attribute(cmd) => attribute::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Import(args) => import::run(Admin::open(&cli.store).await?, args).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,

@@ -52,6 +52,9 @@ pub enum UserCommand {
     ResetPassword(OneUser),
     /// Delete a user for good.
     Delete(OneUser),
+    /// Export every user a list with the same filters shows, as CSV or
+    /// JSON Lines (what `usher import` reads back).
+    Export(super::export::ExportUsers),
 }
 
 #[derive(Debug, Args)]
@@ -86,10 +89,9 @@ pub struct CreateUser {
     json: bool,
 }
 
+/// The filters of the user list, shared by `list` and `export`.
 #[derive(Debug, Args)]
-pub struct ListUsers {
-    #[command(flatten)]
-    tenant: TenantArg,
+pub struct UserFilters {
     /// Case-insensitive prefix of email, names, username, phone or attribute values.
     #[arg(long)]
     search: Option<String>,
@@ -102,6 +104,27 @@ pub struct ListUsers {
     /// true (only users with a confirmed second factor) or false.
     #[arg(long)]
     mfa: Option<String>,
+}
+
+impl UserFilters {
+    /// The list parameters of these filters, from the first page.
+    pub fn params(&self) -> ListParams {
+        ListParams {
+            search: self.search.clone(),
+            state: self.state.clone(),
+            archived: self.archived.clone(),
+            mfa: self.mfa.clone(),
+            ..ListParams::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListUsers {
+    #[command(flatten)]
+    tenant: TenantArg,
+    #[command(flatten)]
+    filters: UserFilters,
     /// Page size, 1 to 200.
     #[arg(long)]
     limit: Option<i64>,
@@ -159,6 +182,7 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
     let (o, action) = match &cmd {
         UserCommand::Create(c) => return create(&admin, c).await,
         UserCommand::List(l) => return list(&admin, l).await,
+        UserCommand::Export(e) => return super::export::run(&admin, e).await,
         UserCommand::Get(o) => {
             let (tenant, id) = target(&admin, o).await?;
             let u = admin
@@ -239,12 +263,9 @@ async fn create(admin: &Admin, c: &CreateUser) -> anyhow::Result<()> {
 async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
     let tenant = admin.tenant(&l.tenant.tenant).await?;
     let params = ListParams {
-        search: l.search.clone(),
-        state: l.state.clone(),
-        archived: l.archived.clone(),
-        mfa: l.mfa.clone(),
         limit: l.limit,
         cursor: l.cursor.clone(),
+        ..l.filters.params()
     };
     let page = admin
         .services

@@ -335,3 +335,67 @@ async fn an_anchored_head_must_still_be_in_the_chain_that_verify_walks() {
     );
     assert!(!ok && out.contains("before its anchored event"), "{out}");
 }
+
+#[tokio::test]
+async fn attributes_are_managed_and_users_exported_from_the_cli() {
+    let app = TestApp::spawn().await;
+    let db = app.database_url.clone();
+    let (ok, out, err) = usher(
+        &db,
+        &[
+            "attribute",
+            "create",
+            "department",
+            "--label",
+            "Department",
+            "--max-length",
+            "40",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created attribute department"), "{out}");
+    let (ok, out, _) = usher(&db, &["attribute", "list"]);
+    assert!(
+        ok && out.contains("department") && out.contains("1 attribute"),
+        "{out}"
+    );
+    let (ok, _, err) = usher(&db, &["attribute", "create", "bad name", "--label", "x"]);
+    assert!(!ok && err.contains("name"), "{err}");
+    for i in 0..3 {
+        app.create_user(
+            "default",
+            serde_json::json!({"email": format!("ex{i}@cli.example"), "attributes": {"department": "Sales"}}),
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = usher(&db, &["user", "export", "--output", path]);
+    assert!(ok, "{err}");
+    assert!(out.contains("exported 3 users"), "{out}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.starts_with("id,email,") && csv.contains("attributes.department"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let (ok, _, err) = usher(&db, &["user", "export", "--output", path]);
+    assert!(
+        !ok && err.contains("cannot create"),
+        "an existing file is kept: {err}"
+    );
+    let (ok, jsonl, err) = usher(
+        &db,
+        &["user", "export", "--format", "jsonl", "--search", "ex1"],
+    );
+    assert!(ok, "{err}");
+    let line: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(line["email"], "ex1@cli.example");
+
+    let (ok, _, err) = usher(&db, &["attribute", "delete", "department"]);
+    assert!(!ok && err.contains("purge"), "held values refuse: {err}");
+    let (ok, out, err) = usher(&db, &["attribute", "delete", "department", "--purge"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("3 values removed"), "{out}");
+}
