@@ -9,6 +9,7 @@ mod export;
 mod import;
 mod jobs;
 mod outbox;
+mod role;
 mod tenant;
 mod token;
 mod user;
@@ -52,6 +53,9 @@ pub enum Command {
     /// Define, list and delete custom attributes.
     #[command(subcommand)]
     Attribute(attribute::AttributeCommand),
+    /// Define roles and give them to users.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
     /// Import users from a CSV or JSON Lines file (upsert by email or
     /// external id; bad rows are listed by line and, by default, skipped).
     #[command(after_help = import::COLUMNS)]
@@ -169,6 +173,7 @@ where
         Command::Tenant(cmd) => tenant::run(Admin::open(&cli.store).await?, cmd).await,
         Command::User(cmd) => user::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Attribute(cmd) => attribute::run(Admin::open(&cli.store).await?, cmd).await,
+        Command::Role(cmd) => role::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Import(args) => import::run(Admin::open(&cli.store).await?, args).await,
         Command::Audit(cmd) => audit::run(Admin::open(&cli.store).await?, cmd).await,
         Command::Outbox(cmd) => outbox::run(Admin::open(&cli.store).await?, cmd).await,

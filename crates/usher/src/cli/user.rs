@@ -161,11 +161,24 @@ fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
 /// The tenant and the id of the user a command names, by id or by email.
 async fn target(admin: &Admin, o: &OneUser) -> anyhow::Result<(Tenant, String)> {
     let tenant = admin.tenant(&o.tenant.tenant).await?;
-    if !o.id.contains('@') {
-        return Ok((tenant, o.id.clone()));
+    let id = user_id(admin, &tenant, &o.id).await?;
+    Ok((tenant, id))
+}
+
+/// The id of the user of `tenant` that `id_or_email` names.
+pub(super) async fn user_id(
+    admin: &Admin,
+    tenant: &Tenant,
+    id_or_email: &str,
+) -> anyhow::Result<String> {
+    if !id_or_email.contains('@') {
+        return Ok(id_or_email.to_owned());
     }
-    let email = Email::parse("email", &o.id).map_err(|e| {
-        anyhow::anyhow!("{} is neither a user id nor an email: {}", o.id, e.message)
+    let email = Email::parse("email", id_or_email).map_err(|e| {
+        anyhow::anyhow!(
+            "{id_or_email} is neither a user id nor an email: {}",
+            e.message
+        )
     })?;
     let user = admin
         .services
@@ -173,8 +186,11 @@ async fn target(admin: &Admin, o: &OneUser) -> anyhow::Result<(Tenant, String)> 
         .user_by_email(tenant.id, &email)
         .await?;
     match user {
-        Some(u) => Ok((tenant, u.id.to_string())),
-        None => anyhow::bail!("tenant {} has no user with the email {}", tenant.slug, o.id),
+        Some(u) => Ok(u.id.to_string()),
+        None => anyhow::bail!(
+            "tenant {} has no user with the email {id_or_email}",
+            tenant.slug
+        ),
     }
 }
 

@@ -399,3 +399,31 @@ async fn attributes_are_managed_and_users_exported_from_the_cli() {
     assert!(ok, "{err}");
     assert!(out.contains("3 values removed"), "{out}");
 }
+
+#[tokio::test]
+async fn roles_are_defined_and_given_from_the_cli_by_email() {
+    let app = TestApp::spawn().await;
+    let db = app.database_url.clone();
+    app.create_user("default", serde_json::json!({"email": "ro@cli.example"}))
+        .await;
+    let (ok, out, err) = usher(
+        &db,
+        &["role", "create", "approver", "--description", "Approves"],
+    );
+    assert!(ok && out.contains("created role approver"), "{out}{err}");
+    let (ok, out, err) = usher(&db, &["role", "assign", "ro@cli.example", "approver"]);
+    assert!(ok && out.contains("gave approver"), "{out}{err}");
+    let (ok, out, _) = usher(&db, &["role", "assign", "ro@cli.example", "APPROVER"]);
+    assert!(ok && out.contains("already"), "{out}");
+    let (ok, out, _) = usher(&db, &["role", "list"]);
+    assert!(
+        ok && out.contains("approver") && out.contains("1 role"),
+        "{out}"
+    );
+    let (ok, _, err) = usher(&db, &["role", "delete", "approver"]);
+    assert!(!ok && err.contains("force"), "{err}");
+    let (ok, out, err) = usher(&db, &["role", "remove", "ro@cli.example", "approver"]);
+    assert!(ok && out.contains("took approver"), "{out}{err}");
+    let (ok, out, err) = usher(&db, &["role", "delete", "approver"]);
+    assert!(ok && out.contains("taken from 0 users"), "{out}{err}");
+}
