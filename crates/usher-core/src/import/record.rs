@@ -186,6 +186,31 @@ impl ImportRecord {
         self.errors.extend(errors.into_iter().take(room));
     }
 
+    /// Counts the rows a store refused while it wrote the rest of their
+    /// batch (`skip_row`), given as `(line, was a new user, why)`: they
+    /// leave `created` or `updated` for `failed_rows`, and their errors
+    /// join the kept ones in line order. Stores apply it to the record they
+    /// save, and the importer to the one it holds, so both agree.
+    pub fn count_refused(&mut self, refused: &[(u32, bool, &crate::error::Error)]) {
+        let mut lines: Vec<(u32, bool)> = refused.iter().map(|(l, n, _)| (*l, *n)).collect();
+        lines.sort_unstable();
+        lines.dedup_by_key(|(l, _)| *l);
+        for (_, new) in &lines {
+            if *new {
+                self.created = self.created.saturating_sub(1);
+            } else {
+                self.updated = self.updated.saturating_sub(1);
+            }
+        }
+        self.failed_rows += lines.len() as u64;
+        let errors = refused
+            .iter()
+            .flat_map(|(line, _, e)| RowError::from_error(*line, e))
+            .collect();
+        self.keep_errors(errors);
+        self.errors.sort_by_key(|e| e.line);
+    }
+
     /// The kept errors as stores hold them (a JSON array).
     pub fn errors_json(&self) -> String {
         Value::Array(

@@ -77,15 +77,19 @@ pub trait BulkStore: Send + Sync {
     ) -> Result<Vec<User>, StoreError>;
     /// Writes one batch of an import, every entry or none: answers the
     /// refusals by line (nothing written then, the attempt audited as
-    /// refused) or none. A `dry_run` does all the work and checks and then
-    /// keeps nothing but its audit event. The entries come in email order.
-    /// `save`, when given, is saved in the transaction that keeps the batch
-    /// (see [`BulkStore::save_import`]), and not when the batch is refused.
+    /// refused) or none. With `skip_refused` the entries the store refuses
+    /// are left out and the rest written; the refusals are answered all the
+    /// same, and counted into the saved record with
+    /// [`ImportRecord::count_refused`]. A `dry_run` does all the work and
+    /// checks and then keeps nothing but its audit event. The entries come
+    /// in email order. `save`, when given, is saved in the transaction that
+    /// keeps the batch (see [`BulkStore::save_import`]), and not when the
+    /// batch is refused.
     async fn import_users(
         &self,
         tenant_id: TenantId,
         entries: Vec<ImportEntry>,
-        dry_run: bool,
+        mode: ImportMode,
         audit: AuditDraft,
         save: Option<ImportSave>,
     ) -> Result<Vec<(u32, Error)>, Error>;
@@ -119,6 +123,15 @@ pub trait BulkStore: Send + Sync {
     async fn save_import(&self, save: ImportSave, audit: Option<AuditDraft>) -> Result<(), Error>;
 }
 
+/// How [`BulkStore::import_users`] writes a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportMode {
+    /// Check everything, keep nothing.
+    pub dry_run: bool,
+    /// Leave out the entries the store refuses and write the rest.
+    pub skip_refused: bool,
+}
+
 /// An import's record to save, and the batches the stored one must have
 /// done for the save to apply.
 #[derive(Debug, Clone)]
@@ -136,7 +149,7 @@ pub fn import_moved_on() -> Error {
 }
 
 /// One user an import writes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ImportEntry {
     /// The row it comes from.
     pub line: u32,

@@ -26,7 +26,9 @@ mod tenants;
 mod users;
 
 pub use audit::{AuditStore, ChainHead};
-pub use bulk::{BulkChange, BulkOp, BulkStep, BulkStore, ImportEntry, ImportSave, import_moved_on};
+pub use bulk::{
+    BulkChange, BulkOp, BulkStep, BulkStore, ImportEntry, ImportMode, ImportSave, import_moved_on,
+};
 pub use groups::GroupStore;
 pub use jobs::{JobStats, JobStore};
 pub use links::{LinkKind, LinkRecord, LinkStore, MailOutcome, NewLink, OutboxQuery, Redemption};

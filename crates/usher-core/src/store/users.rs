@@ -39,7 +39,7 @@ impl std::fmt::Debug for PasswordWrite {
 /// What else a change to a user entails, decided by the domain. Effects
 /// alone (a new link, a mail, a password hash) do not change the user's
 /// version.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Effects {
     /// End every session, refresh token and link of the user at once.
     pub revoke_access: bool,

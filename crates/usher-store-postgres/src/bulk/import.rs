@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use usher_core::audit::AuditDraft;
 use usher_core::error::Error;
-use usher_core::store::{ImportEntry, ImportSave};
+use usher_core::store::{ImportEntry, ImportMode, ImportSave};
 use usher_core::user::User;
 use usher_core::{StoreError, TenantId};
 use uuid::Uuid;
@@ -162,10 +162,11 @@ pub(crate) async fn import(
     tk: i64,
     tenant_id: TenantId,
     entries: Vec<ImportEntry>,
-    dry_run: bool,
+    mode: ImportMode,
     mut draft: AuditDraft,
-    save: Option<ImportSave>,
+    mut save: Option<ImportSave>,
 ) -> Result<Vec<(u32, Error)>, Error> {
+    let dry_run = mode.dry_run;
     let first = entries.first().map(|e| e.line);
     let last = entries.last().map(|e| e.line);
     let mut tx = pool
@@ -179,6 +180,8 @@ pub(crate) async fn import(
     }
     let mut counts = Counts::default();
     let mut refusals = Vec::new();
+    // Whether each refused entry would have made a user.
+    let mut refused_new: Vec<bool> = Vec::new();
     let (mut created, mut updated) = (0u64, 0u64);
     let entries = if write_new(&mut tx, &mut counts, tk, &entries).await? {
         created = entries.len() as u64;
@@ -188,6 +191,7 @@ pub(crate) async fn import(
     };
     for e in entries {
         let line = e.line;
+        let new = e.replaces.is_none();
         sqlx::raw_sql("SAVEPOINT entry")
             .execute(&mut *tx)
             .await
@@ -207,6 +211,7 @@ pub(crate) async fn import(
                     .db()?;
             }
             Err(err) if err.is_refusal() => {
+                refused_new.push(new);
                 refusals.push((line, err));
                 sqlx::raw_sql("ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry")
                     .execute(&mut *tx)
@@ -224,14 +229,25 @@ pub(crate) async fn import(
     draft.details["first_line"] = json!(first);
     draft.details["last_line"] = json!(last);
     draft.details["dry_run"] = json!(dry_run);
-    if !refusals.is_empty() || dry_run {
+    // With skip_refused the refused entries were rolled back one by one
+    // (their savepoints) and the rest is kept.
+    let skipped = mode.skip_refused && !refusals.is_empty();
+    if skipped && let Some(save) = save.as_mut() {
+        let counted: Vec<(u32, bool, &Error)> = refusals
+            .iter()
+            .zip(&refused_new)
+            .map(|((line, e), new)| (*line, *new, e))
+            .collect();
+        save.record.count_refused(&counted);
+    }
+    if (!refusals.is_empty() && !skipped) || dry_run {
         tx.rollback().await.db()?;
         tx = pool
             .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .db()?;
         // A dry run keeps its record (it has written nothing else).
-        if let Some(save) = save.as_ref().filter(|_| refusals.is_empty()) {
+        if let Some(save) = save.as_ref().filter(|_| refusals.is_empty() || skipped) {
             records::check_save(&mut tx, tk, save).await?;
             records::save_checked(&mut tx, tk, save).await?;
         }
@@ -242,13 +258,16 @@ pub(crate) async fn import(
         }
     }
     let draft = match refusals.first() {
-        Some((_, e)) => {
+        Some((_, e)) if !skipped => {
             draft.details["refused_rows"] = json!(refusals.len());
             draft.failed_with(e)
         }
-        None => {
+        _ => {
             draft.details["created"] = json!(created);
             draft.details["updated"] = json!(updated);
+            if skipped {
+                draft.details["refused_rows"] = json!(refusals.len());
+            }
             draft
         }
     };

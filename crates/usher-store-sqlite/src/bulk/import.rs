@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, ErrorCode, StoreError};
-use usher_core::store::{ImportEntry, ImportSave};
+use usher_core::store::{ImportEntry, ImportMode, ImportSave};
 use usher_core::user::User;
 use usher_core::{TenantId, UserId};
 use uuid::Uuid;
@@ -275,10 +275,11 @@ pub(crate) fn import(
     tk: i64,
     tenant_id: TenantId,
     entries: Vec<ImportEntry>,
-    dry_run: bool,
+    mode: ImportMode,
     mut audit: AuditDraft,
-    save: Option<ImportSave>,
+    mut save: Option<ImportSave>,
 ) -> Result<Vec<(u32, Error)>, Error> {
+    let dry_run = mode.dry_run;
     if let Some(save) = &save {
         records::check_save(c, tk, save)?;
     }
@@ -286,10 +287,29 @@ pub(crate) fn import(
     audit.details["last_line"] = json!(entries.last().map(|e| e.line));
     audit.details["dry_run"] = json!(dry_run);
     let (refusals, stored) = check(c, tk, tenant_id, &entries)?;
+    let mut entries = entries;
     if let Some((_, e)) = refusals.first() {
         audit.details["refused_rows"] = json!(refusals.len());
-        crate::audit::append(c, audit.failed_with(e)).db()?;
-        return Ok(refusals);
+        if !mode.skip_refused {
+            crate::audit::append(c, audit.failed_with(e)).db()?;
+            return Ok(refusals);
+        }
+        // The refused entries are left out; the rest is written below.
+        let refused: Vec<(u32, bool, &Error)> = refusals
+            .iter()
+            .map(|(line, e)| {
+                let new = entries
+                    .iter()
+                    .find(|x| x.line == *line)
+                    .is_none_or(|x| x.replaces.is_none());
+                (*line, new, e)
+            })
+            .collect();
+        if let Some(save) = save.as_mut() {
+            save.record.count_refused(&refused);
+        }
+        let lines: HashSet<u32> = refusals.iter().map(|(l, _)| *l).collect();
+        entries.retain(|e| !lines.contains(&e.line));
     }
     let (mut created, mut updated) = (0u64, 0u64);
     if dry_run {
@@ -323,5 +343,5 @@ pub(crate) fn import(
     audit.details["created"] = json!(created);
     audit.details["updated"] = json!(updated);
     crate::audit::append(c, audit).db()?;
-    Ok(Vec::new())
+    Ok(refusals)
 }

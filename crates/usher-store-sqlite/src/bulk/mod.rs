@@ -10,7 +10,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::bulk::{BulkProcess, BulkRow};
 use usher_core::import::ImportRecord;
 use usher_core::job::NewJob;
-use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry, ImportSave};
+use usher_core::store::{BulkChange, BulkStep, BulkStore, ImportEntry, ImportMode, ImportSave};
 use usher_core::user::User;
 use usher_core::{BulkProcessId, Error, ImportId, StoreError, TenantId};
 
@@ -96,14 +96,14 @@ impl BulkStore for SqliteStore {
         &self,
         tenant_id: TenantId,
         entries: Vec<ImportEntry>,
-        dry_run: bool,
+        mode: ImportMode,
         audit: AuditDraft,
         save: Option<ImportSave>,
     ) -> Result<Vec<(u32, Error)>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.inner
             .writer
-            .write(move |c| import::import(c, tk, tenant_id, entries, dry_run, audit, save))
+            .write(move |c| import::import(c, tk, tenant_id, entries, mode, audit, save))
             .await
     }
 

@@ -9,7 +9,7 @@ use usher_core::TenantId;
 use usher_core::error::ErrorCode;
 use usher_core::import::{ImportFormat, ImportRecord, ImportRunState, OnError, RowError};
 use usher_core::job::{JobKind, JobState, NewJob};
-use usher_core::store::{Effects, ImportEntry, ImportSave, Store};
+use usher_core::store::{Effects, ImportEntry, ImportMode, ImportSave, Store};
 use usher_core::tenant::Tenant;
 use usher_core::user::User;
 
@@ -159,7 +159,7 @@ pub async fn a_batch_is_kept_with_its_save_and_refused_whole_when_the_import_mov
         .import_users(
             t.id,
             vec![entry(&t, 2, "a@x.example")],
-            false,
+            ImportMode::default(),
             draft(Some(t.id), "user.import", at(1)),
             Some(save.clone()),
         )
@@ -178,7 +178,7 @@ pub async fn a_batch_is_kept_with_its_save_and_refused_whole_when_the_import_mov
         .import_users(
             t.id,
             vec![entry(&t, 2, "b@x.example")],
-            false,
+            ImportMode::default(),
             draft(Some(t.id), "user.import", at(1)),
             Some(save),
         )
@@ -208,7 +208,7 @@ pub async fn a_refused_batch_leaves_its_import_unsaved(store: Arc<dyn Store>) {
                 entry(&t, 2, "new@x.example"),
                 entry(&t, 3, "taken@x.example"),
             ],
-            false,
+            ImportMode::default(),
             draft(Some(t.id), "user.import", at(1)),
             Some(ImportSave {
                 record: next,
@@ -230,4 +230,58 @@ pub async fn a_refused_batch_leaves_its_import_unsaved(store: Arc<dyn Store>) {
         Some(record),
         "the caller saves what the refusal means"
     );
+}
+
+pub async fn skipping_refused_entries_writes_the_rest_and_counts_them_in_the_record(
+    store: Arc<dyn Store>,
+) {
+    let t = tenant(&*store, "acme").await;
+    create(&*store, UserBuilder::new(t.id, "taken@x.example").build()).await;
+    let record = queued(&*store, &t).await;
+    let mut next = record.clone();
+    next.batches = 1;
+    next.created = 3;
+    let refused = store
+        .import_users(
+            t.id,
+            vec![
+                entry(&t, 2, "new@x.example"),
+                entry(&t, 3, "taken@x.example"),
+                entry(&t, 4, "other@x.example"),
+            ],
+            ImportMode {
+                dry_run: false,
+                skip_refused: true,
+            },
+            draft(Some(t.id), "user.import", at(1)),
+            Some(ImportSave {
+                record: next.clone(),
+                after: 0,
+            }),
+        )
+        .await
+        .expect("refusals are an answer");
+    assert_eq!(
+        refused
+            .iter()
+            .map(|(line, e)| (*line, e.code()))
+            .collect::<Vec<_>>(),
+        vec![(3, ErrorCode::EmailTaken)]
+    );
+    assert!(by_email(&*store, t.id, "new@x.example").await.is_some());
+    assert!(by_email(&*store, t.id, "other@x.example").await.is_some());
+    let saved = store
+        .get_import(t.id, record.id)
+        .await
+        .expect("get")
+        .expect("the import");
+    assert_eq!(
+        (saved.batches, saved.created, saved.failed_rows),
+        (1, 2, 1),
+        "saved with the refused row counted"
+    );
+    assert_eq!(saved.errors[0].line, 3);
+    let event = last_event(&*store, t.id).await;
+    assert_eq!(event["outcome"], "success", "{event}");
+    assert_eq!(event["details"]["refused_rows"], 1, "{event}");
 }

@@ -111,6 +111,7 @@ macro_rules! store_conformance_tests {
             imports::a_save_applies_only_after_the_batches_its_saver_expects,
             imports::a_batch_is_kept_with_its_save_and_refused_whole_when_the_import_moved_on,
             imports::a_refused_batch_leaves_its_import_unsaved,
+            imports::skipping_refused_entries_writes_the_rest_and_counts_them_in_the_record,
             tenants::a_store_answers_ping,
             tenants::a_created_tenant_is_found_by_slug_and_listed_with_default_settings,
             tenants::creating_a_tenant_with_a_taken_slug_is_refused_and_audited,

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorCode};
 use crate::ids::{Id, UserId};
 use crate::import::{ImportRecord, ImportState, OnError, RawRow, RowError};
 use crate::service::Services;
-use crate::store::{Effects, ImportEntry, ImportSave, LinkKind};
+use crate::store::{Effects, ImportEntry, ImportMode, ImportSave, LinkKind};
 use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, User, UserPatch, UserState};
 use serde_json::{Value, json};
@@ -132,7 +132,7 @@ impl Services {
         last: bool,
     ) -> Result<(), Error> {
         let Prepared {
-            mut entries,
+            entries,
             mut errors,
             rows,
             unchanged,
@@ -145,10 +145,14 @@ impl Services {
             next.complete(self.clock.now());
         }
         let mut skipped = entries.len() as u64 + unchanged;
-        // Each refusal by the store takes its rows out (with skip_row), so
-        // this ends after at most one attempt per entry.
-        while !entries.is_empty() && (errors.is_empty() || skip_rows) {
-            let created = entries.iter().filter(|e| e.replaces.is_none()).count() as u64;
+        if !entries.is_empty() && (errors.is_empty() || skip_rows) {
+            // Whether each line's entry makes a user (for counting the rows
+            // the store may refuse).
+            let new_by_line: HashMap<u32, bool> = entries
+                .iter()
+                .map(|e| (e.line, e.replaces.is_none()))
+                .collect();
+            let created = new_by_line.values().filter(|n| **n).count() as u64;
             let updated = entries.len() as u64 - created;
             let mut kept = next.clone();
             kept.created += created;
@@ -164,26 +168,32 @@ impl Services {
                 record: kept.clone(),
                 after: number - 1,
             };
-            // Kept for another attempt without the rows the store refuses.
-            let retry = skip_rows.then(|| entries.clone());
+            let mode = ImportMode {
+                dry_run: record.dry_run,
+                skip_refused: skip_rows,
+            };
             let refused = self
                 .store
-                .import_users(tenant.id, entries, record.dry_run, draft, Some(save))
+                .import_users(tenant.id, entries, mode, draft, Some(save))
                 .await?;
             if refused.is_empty() {
                 *record = kept;
                 return Ok(());
             }
+            if skip_rows {
+                // The rest of the batch is written; the store saved the
+                // record with these rows counted as it counts them here.
+                let counted: Vec<(u32, bool, &Error)> = refused
+                    .iter()
+                    .map(|(line, e)| (*line, new_by_line.get(line).copied().unwrap_or(true), e))
+                    .collect();
+                kept.count_refused(&counted);
+                *record = kept;
+                return Ok(());
+            }
             skipped = created + updated + unchanged - refused.len() as u64;
-            let lines: Vec<u32> = refused.iter().map(|(line, _)| *line).collect();
             for (line, e) in refused {
                 errors.extend(RowError::from_error(line, &e));
-            }
-            entries = retry.unwrap_or_default();
-            let before = entries.len();
-            entries.retain(|e| !lines.contains(&e.line));
-            if entries.len() == before {
-                break;
             }
         }
         errors.sort_by_key(|e| e.line);
