@@ -65,6 +65,9 @@ pub struct TenantSettings {
     pub mfa: MfaPolicy,
     pub require_disable_before_delete: bool,
     pub min_search_length: u32,
+    /// The user list shows nobody until a search is given (admins find
+    /// people rather than browse them).
+    pub list_requires_search: bool,
     /// A session unused this long ends, whatever its absolute expiry.
     pub session_idle_timeout_hours: u32,
 }
@@ -78,6 +81,7 @@ impl Default for TenantSettings {
             mfa: MfaPolicy::Optional,
             require_disable_before_delete: false,
             min_search_length: 2,
+            list_requires_search: false,
             session_idle_timeout_hours: 12,
         }
     }
@@ -168,14 +172,18 @@ impl TenantSettings {
             )),
             Patch::Absent => {}
         }
-        match r.bool("require_disable_before_delete") {
-            Patch::Value(b) => next.require_disable_before_delete = b,
-            Patch::Null => r.push(FieldError::new(
+        for (key, target) in [
+            (
                 "require_disable_before_delete",
-                ErrorCode::Required,
-                "cannot be unset",
-            )),
-            Patch::Absent => {}
+                &mut next.require_disable_before_delete,
+            ),
+            ("list_requires_search", &mut next.list_requires_search),
+        ] {
+            match r.bool(key) {
+                Patch::Value(b) => *target = b,
+                Patch::Null => r.push(FieldError::new(key, ErrorCode::Required, "cannot be unset")),
+                Patch::Absent => {}
+            }
         }
         r.finish().into_result(next)
     }

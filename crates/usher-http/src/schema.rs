@@ -132,6 +132,8 @@ pub struct SettingsResponse {
     pub mfa: String,
     pub require_disable_before_delete: bool,
     pub min_search_length: u32,
+    /// The user list shows nobody until a search is given.
+    pub list_requires_search: bool,
     /// Hours a session may go unused before it ends.
     pub session_idle_timeout_hours: u32,
 }
@@ -148,6 +150,7 @@ impl From<&TenantSettings> for SettingsResponse {
                 .unwrap_or_default(),
             require_disable_before_delete: s.require_disable_before_delete,
             min_search_length: s.min_search_length,
+            list_requires_search: s.list_requires_search,
             session_idle_timeout_hours: s.session_idle_timeout_hours,
         }
     }

@@ -35,7 +35,10 @@ impl ListParams {
             Some(s) if !s.is_empty() => {
                 return Err(Error::bad_request(
                     ErrorCode::SearchTooShort,
-                    "search needs at least 2 characters",
+                    format!(
+                        "search needs at least {} characters",
+                        tenant.settings.min_search_length
+                    ),
                 ));
             }
             _ => None,
@@ -248,6 +251,17 @@ impl Services {
             Ok(q) => q,
             Err(e) => return Err(self.refuse(draft.details(details), e).await),
         };
+        // A tenant that lists nobody until a search is given.
+        if query.search.is_none() && tenant.settings.list_requires_search {
+            details["search_required"] = json!(true);
+            self.store.append_audit(draft.details(details)).await?;
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+                prev: None,
+                next: None,
+            });
+        }
         let page = self.store.list_users(tenant.id, &query).await?;
         details["returned"] = json!(page.items.len());
         details["total"] = json!(page.total);

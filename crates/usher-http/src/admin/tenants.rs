@@ -40,6 +40,9 @@ pub struct UpdateSettingsRequest {
     pub mfa: Option<String>,
     pub require_disable_before_delete: Option<bool>,
     pub min_search_length: Option<u32>,
+    /// `true`: the user list shows nobody until a search is given (exports
+    /// and SCIM are not affected).
+    pub list_requires_search: Option<bool>,
     /// Hours a session may go unused before it ends (1 to 720; default 12).
     pub session_idle_timeout_hours: Option<u32>,
 }

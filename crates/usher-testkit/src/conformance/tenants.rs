@@ -116,6 +116,7 @@ pub async fn updating_tenant_settings_stores_them_and_audits_the_change(store: A
         mfa: MfaPolicy::Required,
         require_disable_before_delete: true,
         min_search_length: 3,
+        list_requires_search: true,
         session_idle_timeout_hours: 2,
     };
     let before = chain_len(&*store, t.id).await;

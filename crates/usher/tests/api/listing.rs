@@ -318,3 +318,62 @@ async fn the_mfa_filter_lists_users_with_or_without_a_second_factor_with_links_t
     assert_eq!(count("mfa=true").await, 2);
     assert_eq!(count("mfa=false").await, 12);
 }
+
+#[tokio::test]
+async fn a_tenant_that_requires_a_search_lists_nobody_without_one() {
+    let app = TestApp::spawn().await;
+    for email in ["adalovelace@x.example", "alan.turing@x.example"] {
+        app.create_user("default", json!({"email": email})).await;
+    }
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &json!({"list_requires_search": true, "min_search_length": 7}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let settings = body(res).await;
+    assert_eq!(settings["list_requires_search"], true);
+
+    let page = body(app.get("/api/v1/tenants/default/users").await).await;
+    assert_eq!(
+        (
+            page["items"].as_array().map(Vec::len),
+            page["total"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{page}"
+    );
+    let short = app.get("/api/v1/tenants/default/users?search=adalov").await;
+    assert_eq!(short.status(), 400);
+    let problem = body(short).await;
+    assert_eq!(problem["code"], "search_too_short");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("7"),
+        "{problem}"
+    );
+    let found = body(
+        app.get("/api/v1/tenants/default/users?search=adalove")
+            .await,
+    )
+    .await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["email"], "adalovelace@x.example");
+
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &json!({"list_requires_search": null}),
+        )
+        .await;
+    assert_eq!(res.status(), 422, "the setting cannot be unset");
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &json!({"list_requires_search": false}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let all = body(app.get("/api/v1/tenants/default/users").await).await;
+    assert_eq!(all["total"], 2);
+}
