@@ -55,6 +55,20 @@ pub enum UserCommand {
     /// Export every user a list with the same filters shows, as CSV or
     /// JSON Lines (what `usher import` reads back).
     Export(super::export::ExportUsers),
+    /// Remove every second factor of a user (a lost phone) and end their
+    /// sessions; their next login sets up a new authenticator app.
+    ResetMfa(ResetMfa),
+    /// List the roles a user holds.
+    Roles(OneUser),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetMfa {
+    #[command(flatten)]
+    user: OneUser,
+    /// Why (a ticket number, a lost phone): kept in the audit log.
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +221,36 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             return print_user(&u, &admin, o.json);
+        }
+        UserCommand::ResetMfa(r) => {
+            let (tenant, id) = target(&admin, &r.user).await?;
+            let removed = admin
+                .services
+                .reset_second_factors(&tenant, &admin.ctx, &id, json!({"reason": r.reason}))
+                .await
+                .map_err(explain)?;
+            println!(
+                "removed {}; the user's sessions ended and their next login sets up an authenticator app",
+                super::counted(removed, "second factor", "second factors")
+            );
+            return Ok(());
+        }
+        UserCommand::Roles(o) => {
+            let (tenant, id) = target(&admin, o).await?;
+            let roles = admin
+                .services
+                .user_roles(&tenant, &admin.ctx, &id)
+                .await
+                .map_err(explain)?;
+            if o.json {
+                println!("{}", serde_json::to_string_pretty(&roles)?);
+                return Ok(());
+            }
+            for r in &roles {
+                println!("{:<32}  since {}", r.name.as_str(), r.assigned_at.date());
+            }
+            println!("{}", super::counted(roles.len() as u64, "role", "roles"));
+            return Ok(());
         }
         UserCommand::ResetPassword(o) => {
             let (tenant, id) = target(&admin, o).await?;

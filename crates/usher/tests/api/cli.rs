@@ -420,10 +420,53 @@ async fn roles_are_defined_and_given_from_the_cli_by_email() {
         ok && out.contains("approver") && out.contains("1 role"),
         "{out}"
     );
+    let (ok, out, err) = usher(&db, &["user", "roles", "ro@cli.example"]);
+    assert!(
+        ok && out.contains("approver") && out.contains("1 role"),
+        "{out}{err}"
+    );
     let (ok, _, err) = usher(&db, &["role", "delete", "approver"]);
     assert!(!ok && err.contains("force"), "{err}");
     let (ok, out, err) = usher(&db, &["role", "remove", "ro@cli.example", "approver"]);
     assert!(ok && out.contains("took approver"), "{out}{err}");
     let (ok, out, err) = usher(&db, &["role", "delete", "approver"]);
     assert!(ok && out.contains("taken from 0 users"), "{out}{err}");
+}
+
+#[tokio::test]
+async fn second_factors_are_reset_from_the_cli_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let db = app.database_url.clone();
+    app.login_as("default", "mr@cli.example", "correct horse battery")
+        .await;
+    let (ok, _, err) = usher(&db, &["user", "reset-mfa", "mr@cli.example"]);
+    assert!(
+        !ok && err.contains("--reason"),
+        "a reason is required: {err}"
+    );
+    let (ok, out, err) = usher(
+        &db,
+        &[
+            "user",
+            "reset-mfa",
+            "mr@cli.example",
+            "--reason",
+            "lost phone",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("removed 0 second factors") && out.contains("sessions ended"),
+        "{out}"
+    );
+    let audit = usher_testkit::app::json(
+        app.get("/api/v1/tenants/default/audit?action=user.mfa_reset")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        audit["items"][0]["details"]["reason"], "lost phone",
+        "{audit}"
+    );
+    assert_eq!(audit["items"][0]["details"]["ended_sessions"], 1, "{audit}");
 }
