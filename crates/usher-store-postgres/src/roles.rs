@@ -6,6 +6,7 @@
 //! can appear while its holders are counted.
 
 use crate::error::{DbExt, constraint, unavailable};
+use crate::sessions::factors::lock_user;
 use crate::write::Write;
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
@@ -17,26 +18,6 @@ use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::role::{Role, RoleAssignment, RoleName};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
-
-async fn user_key(
-    c: &mut PgConnection,
-    tk: i64,
-    user_id: UserId,
-    lock: bool,
-) -> Result<i64, Error> {
-    let sql = if lock {
-        "SELECT key FROM users WHERE id = $1 AND tenant_key = $2 FOR UPDATE"
-    } else {
-        "SELECT key FROM users WHERE id = $1 AND tenant_key = $2"
-    };
-    sqlx::query_scalar(sql)
-        .bind(user_id.uuid())
-        .bind(tk)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?
-        .ok_or(Error::NotFound(Missing::User))
-}
 
 async fn insert(
     c: &mut PgConnection,
@@ -150,7 +131,13 @@ async fn delete(
 
 async fn of_user(pool: &PgPool, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignment>, Error> {
     let mut c = pool.acquire().await.db()?;
-    let uk = user_key(&mut c, tk, user_id, false).await?;
+    let uk: i64 = sqlx::query_scalar("SELECT key FROM users WHERE id = $1 AND tenant_key = $2")
+        .bind(user_id.uuid())
+        .bind(tk)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?
+        .ok_or(Error::NotFound(Missing::User))?;
     let rows: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
         "SELECT r.name, r.description, u.assigned_at FROM user_roles u \
          JOIN roles r ON r.tenant_key = u.tenant_key AND r.name_key = u.role_key \
@@ -181,7 +168,7 @@ async fn assign(
     let key = name.key();
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
-        let uk = user_key(&mut w.tx, tk, user_id, true).await?;
+        let uk = lock_user(&mut w.tx, tk, user_id).await?;
         if name.is_built_in() {
             insert(&mut w.tx, tk, &Role::built_in(name.clone(), now), true)
                 .await
@@ -227,7 +214,7 @@ async fn remove(
 ) -> Result<(), Error> {
     let mut w = Write::begin(pool, audit).await?;
     let result = async {
-        let uk = user_key(&mut w.tx, tk, user_id, true).await?;
+        let uk = lock_user(&mut w.tx, tk, user_id).await?;
         let removed = sqlx::query("DELETE FROM user_roles WHERE user_key = $1 AND role_key = $2")
             .bind(uk)
             .bind(name.key())

@@ -51,15 +51,12 @@ impl Services {
         self.store
             .throttle_clear(tenant.id, &ThrottleKey::windowed(key, n - 1))
             .await?;
-        let before = self
+        // The count after this request, less this request.
+        let counted = self
             .store
-            .throttle(tenant.id, &current)
-            .await?
-            .map_or(0, |t| t.failures);
-        self.store
             .throttle_failure(tenant.id, &current, now)
             .await?;
-        Ok(before)
+        Ok(counted.failures.saturating_sub(1))
     }
 
     /// Queues a reset link for the account with `email`, if there is one.

@@ -52,10 +52,7 @@ impl Services {
         body: Value,
     ) -> Result<u64, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserMfaReset);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         let reason = self.accept(&draft, reason_of(body)).await?;
         let draft = draft.details(json!({"reason": reason}));

@@ -103,10 +103,7 @@ impl Services {
         user_id: &str,
     ) -> Result<Vec<RoleAssignment>, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRolesList);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         match self.store.user_roles(tenant.id, uid).await {
             Ok(roles) => {
@@ -130,10 +127,7 @@ impl Services {
         role: &str,
     ) -> Result<bool, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleAssign);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         let name = self.role_in_path(&draft, role, Missing::Role).await?;
         let draft = draft.details(json!({"role": name.as_str()}));
@@ -151,10 +145,7 @@ impl Services {
         role: &str,
     ) -> Result<(), Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleRemove);
-        let uid = match Self::parse_user_id(user_id) {
-            Ok(id) => id,
-            Err(e) => return Err(self.refuse(draft.details(json!({"id": user_id})), e).await),
-        };
+        let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         let name = self
             .role_in_path(&draft, role, Missing::RoleAssignment)

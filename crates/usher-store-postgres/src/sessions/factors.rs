@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 /// The user's key, its row locked so that factor changes of one user run
 /// one after the other (the last-factor guard counts under this lock).
-pub(super) async fn lock_user(
+pub(crate) async fn lock_user(
     c: &mut PgConnection,
     tk: i64,
     user_id: UserId,
