@@ -6,6 +6,7 @@
 //! the newtypes of [`user::fields`] and [`tenant`], so code further in never
 //! handles a raw address or slug.
 
+pub mod access;
 pub mod attribute;
 pub mod audit;
 pub mod bulk;

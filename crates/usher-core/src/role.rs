@@ -2,20 +2,12 @@
 //! assigns to its users, and the built-in admin roles, which the tenant
 //! cannot define or delete.
 
+use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::input::{ObjectReader, Patch};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
-
-/// The built-in admin roles, from the most to the least powerful.
-pub const BUILT_IN_ROLES: [&str; 5] = [
-    "tenant_admin",
-    "user_admin",
-    "helpdesk",
-    "auditor",
-    "bulk_operator",
-];
 
 /// The longest description a role may carry.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -57,7 +49,12 @@ impl RoleName {
 
     /// Whether this names a built-in admin role.
     pub fn is_built_in(&self) -> bool {
-        BUILT_IN_ROLES.contains(&self.key().as_str())
+        self.admin_role().is_some()
+    }
+
+    /// The built-in admin role this names, if it names one.
+    pub fn admin_role(&self) -> Option<AdminRole> {
+        AdminRole::parse(&self.0)
     }
 }
 

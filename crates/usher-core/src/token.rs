@@ -3,6 +3,7 @@
 //! bits of entropy, so there is nothing to brute-force), compared in
 //! constant time.
 
+use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::ids::{TenantId, TokenId};
 use crate::input::{ObjectReader, Patch};
@@ -107,6 +108,9 @@ pub struct ApiToken {
     /// `None` for a super-admin token, which may act on every tenant.
     pub tenant_id: Option<TenantId>,
     pub scope: TokenScope,
+    /// The admin role a tenant's admin token acts with; `None` for
+    /// super-admin and SCIM tokens, which hold no tenant role.
+    pub admin_role: Option<AdminRole>,
     pub name: String,
     pub hash: SecretHash,
     pub created_at: OffsetDateTime,
@@ -134,15 +138,21 @@ impl ApiToken {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
-    /// The admin role the token acts with. Until administrator roles
-    /// exist, a tenant's admin token holds `tenant_admin` and a token bound
-    /// to no tenant `super_admin`; a SCIM token reports `scim`.
+    /// The name of the role the token acts with: its admin role for a
+    /// tenant's admin token (`tenant_admin` for tokens made before roles
+    /// could be chosen), `super_admin` for one bound to no tenant, `scim`
+    /// for a SCIM token.
     pub fn role(&self) -> &'static str {
         match (self.scope, self.tenant_id) {
             (TokenScope::Scim, _) => "scim",
             (TokenScope::Admin, None) => "super_admin",
-            (TokenScope::Admin, Some(_)) => "tenant_admin",
+            (TokenScope::Admin, Some(_)) => self.tenant_role().as_str(),
         }
+    }
+
+    /// The role a tenant's admin token acts with in its tenant.
+    pub fn tenant_role(&self) -> AdminRole {
+        self.admin_role.unwrap_or(AdminRole::TenantAdmin)
     }
 }
 
@@ -152,6 +162,9 @@ pub struct TokenRequest {
     pub name: String,
     /// A token that only the SCIM endpoint accepts.
     pub scim: bool,
+    /// The admin role of a tenant's admin token (`tenant_admin` unless
+    /// asked otherwise); `None` for the others.
+    pub admin_role: Option<AdminRole>,
     pub expires_at: Option<OffsetDateTime>,
 }
 
@@ -160,26 +173,41 @@ pub const TOKEN_NAME_MAX: usize = 100;
 
 impl TokenRequest {
     /// Reads `{name, role?, scope?, expires_at?, scim?}`, naming every bad
-    /// field at once. `role` may only be the role the token would hold
-    /// anyway (see [`ApiToken::role`]) and `scope` only `null`, until
-    /// administrator roles and scopes exist.
+    /// field at once. A tenant's admin token may hold any built-in admin
+    /// role; a super-admin or SCIM token only the role its kind implies
+    /// (see [`ApiToken::role`]). `scope` may only be `null` until
+    /// administrator scopes exist.
     pub fn from_json(body: serde_json::Value, super_admin: bool) -> Result<Self, Error> {
         let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
         let name = r.required_string("name");
         let scim = r.bool("scim").into_option().unwrap_or(false);
         let role = r.string("role").into_option();
-        let wanted = match (scim, super_admin) {
-            (true, _) => "scim",
-            (false, true) => "super_admin",
-            (false, false) => "tenant_admin",
+        let fixed = match (scim, super_admin) {
+            (true, _) => Some("scim"),
+            (false, true) => Some("super_admin"),
+            (false, false) => None,
         };
-        if let Some(role) = role.filter(|role| role != wanted) {
-            r.push(FieldError::new(
+        let mut admin_role = None;
+        match (fixed, role) {
+            (_, None) => {}
+            (Some(fixed), Some(role)) if role != fixed => r.push(FieldError::new(
                 "role",
                 ErrorCode::InvalidValue,
-                format!("this token can only hold the role {wanted:?}, not {role:?}"),
-            ));
+                format!("this token can only hold the role {fixed:?}, not {role:?}"),
+            )),
+            (Some(_), Some(_)) => {}
+            (None, Some(role)) => match AdminRole::parse(&role) {
+                Some(found) => admin_role = Some(found),
+                None => r.push(FieldError::new(
+                    "role",
+                    ErrorCode::InvalidValue,
+                    "must be tenant_admin, user_admin, helpdesk, auditor or bulk_operator",
+                )),
+            },
         }
+        let admin_role = fixed
+            .is_none()
+            .then(|| admin_role.unwrap_or(AdminRole::TenantAdmin));
         if let Patch::Value(_) = r.object("scope") {
             r.push(FieldError::new(
                 "scope",
@@ -207,6 +235,7 @@ impl TokenRequest {
             Some(name) if errors.is_empty() => Ok(Self {
                 name,
                 scim,
+                admin_role,
                 expires_at,
             }),
             _ => Err(Error::Validation(errors)),

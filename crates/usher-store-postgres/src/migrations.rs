@@ -91,6 +91,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mfa_resets",
         include_str!("../migrations/0020_mfa_resets.sql"),
     ),
+    (
+        21,
+        "token_roles",
+        include_str!("../migrations/0021_token_roles.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

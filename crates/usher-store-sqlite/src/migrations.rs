@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mfa_resets",
         include_str!("../migrations/0019_mfa_resets.sql"),
     ),
+    (
+        20,
+        "token_roles",
+        include_str!("../migrations/0020_token_roles.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -291,6 +291,20 @@ impl TestApp {
         secret.expose().to_owned()
     }
 
+    /// Creates an admin token of `tenant` acting with `role` (over the API,
+    /// as an operator would) and answers its secret.
+    pub async fn role_token(&self, tenant: &str, role: &str) -> String {
+        let made = self
+            .post(
+                &format!("/api/v1/tenants/{tenant}/tokens"),
+                &serde_json::json!({"name": role, "role": role}),
+            )
+            .await;
+        assert_eq!(made.status(), 201, "token with role {role}");
+        let made: Value = made.json().await.expect("token JSON");
+        made["secret"].as_str().expect("secret").to_owned()
+    }
+
     /// Creates a user of `tenant` who accepted the invitation (from the
     /// outbox) with `password`; answers the user's JSON.
     pub async fn user_with_password(&self, tenant: &str, email: &str, password: &str) -> Value {

@@ -8,6 +8,7 @@ use std::fmt;
 /// What an audit event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
+    AdminForbidden,
     AttributeCreate,
     AttributeDelete,
     AttributeList,
@@ -95,6 +96,7 @@ pub enum AuditAction {
 impl AuditAction {
     /// Every action, in the order of the documented list.
     pub const ALL: &[AuditAction] = &[
+        AuditAction::AdminForbidden,
         AuditAction::AttributeCreate,
         AuditAction::AttributeDelete,
         AuditAction::AttributeList,
@@ -182,6 +184,7 @@ impl AuditAction {
     /// The stable name stored in the log.
     pub const fn as_str(self) -> &'static str {
         match self {
+            AuditAction::AdminForbidden => "admin.forbidden",
             AuditAction::AttributeCreate => "attribute.create",
             AuditAction::AttributeDelete => "attribute.delete",
             AuditAction::AttributeList => "attribute.list",
@@ -270,6 +273,7 @@ impl AuditAction {
     /// What an event of this action means, for the documented list.
     pub const fn meaning(self) -> &'static str {
         match self {
+            AuditAction::AdminForbidden => "an admin's role did not allow the call",
             AuditAction::AttributeCreate => "a custom attribute was defined",
             AuditAction::AttributeDelete => {
                 "a custom attribute definition was removed (with its values when purged)"

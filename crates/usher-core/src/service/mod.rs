@@ -239,6 +239,20 @@ impl Services {
         self.refuse(self.draft(ctx, tenant, action), err).await
     }
 
+    /// [`Self::refuse_request`] with details of what was asked (a call an
+    /// admin's role does not allow, say).
+    pub async fn refuse_with(
+        &self,
+        ctx: &AuditContext,
+        tenant: Option<&Tenant>,
+        action: AuditAction,
+        details: serde_json::Value,
+        err: Error,
+    ) -> Error {
+        let draft = self.draft(ctx, tenant, action).details(details);
+        self.refuse(draft, err).await
+    }
+
     /// Parses a user id from a URL or a command line.
     pub fn parse_user_id(s: &str) -> Result<UserId, Error> {
         s.parse::<UserId>()

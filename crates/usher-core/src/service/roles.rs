@@ -125,12 +125,15 @@ impl Services {
         ctx: &AuditContext,
         user_id: &str,
         role: &str,
+        may_grant_admin_roles: bool,
     ) -> Result<bool, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleAssign);
         let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
         let draft = draft.target("user", uid);
         let name = self.role_in_path(&draft, role, Missing::Role).await?;
         let draft = draft.details(json!({"role": name.as_str()}));
+        self.accept(&draft, admin_role_grant(&name, may_grant_admin_roles))
+            .await?;
         self.store
             .assign_role(tenant.id, uid, &name, self.clock.now(), draft)
             .await
@@ -143,6 +146,7 @@ impl Services {
         ctx: &AuditContext,
         user_id: &str,
         role: &str,
+        may_grant_admin_roles: bool,
     ) -> Result<(), Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleRemove);
         let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
@@ -151,6 +155,21 @@ impl Services {
             .role_in_path(&draft, role, Missing::RoleAssignment)
             .await?;
         let draft = draft.details(json!({"role": name.as_str()}));
+        self.accept(&draft, admin_role_grant(&name, may_grant_admin_roles))
+            .await?;
         self.store.remove_role(tenant.id, uid, &name, draft).await
     }
+}
+
+/// Giving or taking a built-in admin role changes who may administer the
+/// tenant, which only a caller that may configure it (a `tenant_admin`)
+/// may do: a `user_admin` may assign the tenant's own roles only.
+fn admin_role_grant(name: &RoleName, may_grant_admin_roles: bool) -> Result<(), Error> {
+    if name.is_built_in() && !may_grant_admin_roles {
+        return Err(Error::Forbidden(format!(
+            "only a tenant_admin may give or take the admin role {}",
+            name.as_str()
+        )));
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! every hit.
 
 use super::Services;
+use crate::access::AdminRole;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::{Id, TokenId};
@@ -35,6 +36,8 @@ impl Services {
         let request = TokenRequest {
             name: name.to_owned(),
             scim: scope == TokenScope::Scim,
+            admin_role: (scope == TokenScope::Admin && tenant.is_some())
+                .then_some(AdminRole::TenantAdmin),
             expires_at: None,
         };
         self.issue_token(ctx, tenant, Ok(request)).await
@@ -74,6 +77,9 @@ impl Services {
             id: Id::generate(),
             tenant_id: tenant.map(|t| t.id),
             scope,
+            admin_role: request
+                .admin_role
+                .filter(|_| tenant.is_some() && !request.scim),
             name: request.name.trim().to_owned(),
             hash: secret.hash(),
             created_at: now,
@@ -148,6 +154,7 @@ impl Services {
             id: Id::generate(),
             tenant_id: None,
             scope: TokenScope::Admin,
+            admin_role: None,
             name: BOOTSTRAP_TOKEN_NAME.to_owned(),
             hash: secret.hash(),
             created_at: self.clock.now(),

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use usher_core::access::Permission;
 use usher_core::audit::AuditAction;
 use usher_core::role::{Role, RoleAssignment};
 use utoipa::{IntoParams, ToSchema};
@@ -182,7 +183,8 @@ pub async fn list_user_roles(
 /// Give a user a role.
 ///
 /// Idempotent: giving a role the user holds changes nothing. A built-in
-/// admin role may be given too.
+/// admin role may be given too, by a `tenant_admin` only (403 `forbidden`
+/// for the others).
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{id}/roles/{role}", tag = "roles",
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id"), ("role" = String, Path, description = "Role name")),
     responses((status = 204, description = "The user holds the role"),
@@ -194,9 +196,10 @@ pub async fn assign_user_role(
     admin: TenantAdmin,
     Path((_, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
+    let grants = admin.may(Permission::Configure);
     state
         .services
-        .assign_role(&admin.tenant, &admin.ctx, &id, &role)
+        .assign_role(&admin.tenant, &admin.ctx, &id, &role, grants)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -213,9 +216,10 @@ pub async fn remove_user_role(
     admin: TenantAdmin,
     Path((_, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
+    let grants = admin.may(Permission::Configure);
     state
         .services
-        .remove_role(&admin.tenant, &admin.ctx, &id, &role)
+        .remove_role(&admin.tenant, &admin.ctx, &id, &role, grants)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

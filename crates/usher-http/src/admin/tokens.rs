@@ -25,8 +25,9 @@ use uuid::Uuid;
 pub struct TokenResponse {
     pub id: Uuid,
     pub name: String,
-    /// `tenant_admin`, `super_admin`, or `scim` for a token that only the
-    /// SCIM endpoint accepts.
+    /// The admin role of a tenant's token (`tenant_admin`, `user_admin`,
+    /// `helpdesk`, `auditor`, `bulk_operator`), `super_admin`, or `scim`
+    /// for a token that only the SCIM endpoint accepts.
     pub role: String,
     /// The part of the directory the token may act on; `null`: all of it.
     #[schema(value_type = Option<Object>)]
@@ -76,9 +77,10 @@ impl TokenResponse {
 pub struct CreateTokenRequest {
     /// 1 to 100 printable characters, to recognise the token by.
     pub name: String,
-    /// The role the token acts with: `tenant_admin` for a tenant's token,
-    /// `super_admin` for one of `/api/v1/tokens` (the default; no other
-    /// role can be given until administrator roles exist).
+    /// The admin role a tenant's token acts with: `tenant_admin` (the
+    /// default), `user_admin`, `helpdesk`, `auditor` or `bulk_operator`
+    /// (see docs/admin-roles.md). A token of `/api/v1/tokens` can only be
+    /// `super_admin`, a SCIM token only `scim`.
     pub role: Option<String>,
     /// Only `null` (the whole directory) for now.
     #[schema(value_type = Option<Object>)]

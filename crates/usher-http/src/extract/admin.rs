@@ -3,15 +3,20 @@
 //! [`SuperAdmin`] may act on all of them. The extractors decide, in this
 //! order: no or unknown token → 401; a SCIM-only token → 403; a tenant the
 //! token may not see, or that does not exist → 404 (the same answer either
-//! way, so tenants cannot be discovered).
+//! way, so tenants cannot be discovered); a route the caller's admin role
+//! does not allow → 403 `forbidden`, audited as `admin.forbidden`. The
+//! last is decided here, for every tenant route, from
+//! [`usher_core::access::ROUTES`].
 
 use super::request::{bearer, request_context, tenant_slug};
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
+use serde_json::json;
 use usher_core::Error;
-use usher_core::audit::{Actor, AuditContext};
+use usher_core::access::{self, AdminRole, Permission};
+use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::error::Missing;
 use usher_core::tenant::Tenant;
 use usher_core::token::{ApiToken, TokenScope};
@@ -46,11 +51,56 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An admin of the tenant named in the path.
+/// An admin of the tenant named in the path, whose role allows the route.
 #[derive(Debug, Clone)]
 pub(crate) struct TenantAdmin {
     pub tenant: Tenant,
     pub ctx: AuditContext,
+    /// The role the caller acts with; `None` for a super-admin, who may do
+    /// everything a tenant admin may.
+    pub role: Option<AdminRole>,
+}
+
+impl TenantAdmin {
+    /// Whether the caller holds `permission` (a super-admin holds all).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.is_none_or(|role| role.allows(permission))
+    }
+}
+
+/// Refuses a route the caller's role does not allow, auditing the refusal.
+async fn authorize(
+    parts: &Parts,
+    state: &AppState,
+    tenant: &Tenant,
+    ctx: &AuditContext,
+    role: AdminRole,
+) -> Result<(), ApiError> {
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let permission = route.and_then(|r| access::permission_for(parts.method.as_str(), r));
+    if permission.is_some_and(|p| role.allows(p)) {
+        return Ok(());
+    }
+    let refusal = Error::Forbidden(format!("the {role} role may not make this call"));
+    let details = json!({
+        "method": parts.method.as_str(),
+        "route": route,
+        "role": role.as_str(),
+    });
+    Err(state
+        .services
+        .refuse_with(
+            ctx,
+            Some(tenant),
+            AuditAction::AdminForbidden,
+            details,
+            refusal,
+        )
+        .await
+        .into())
 }
 
 impl FromRequestParts<AppState> for TenantAdmin {
@@ -71,9 +121,14 @@ impl FromRequestParts<AppState> for TenantAdmin {
         if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
             return Err(hidden());
         }
+        let role = (!caller.token.is_super_admin()).then(|| caller.token.tenant_role());
+        if let Some(role) = role {
+            authorize(parts, state, &tenant, &caller.ctx, role).await?;
+        }
         Ok(TenantAdmin {
             tenant,
             ctx: caller.ctx,
+            role,
         })
     }
 }

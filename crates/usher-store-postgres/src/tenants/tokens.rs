@@ -7,6 +7,7 @@ use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
+use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing};
 use usher_core::token::{ApiToken, SecretHash, TokenScope};
@@ -26,8 +27,8 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         ),
     };
     sqlx::query(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
         .bind(token.id.uuid())
         .bind(tenant_key)
@@ -37,6 +38,7 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         .bind(token.created_at)
         .bind(token.expires_at)
         .bind(&token.created_by)
+        .bind(token.admin_role.map(AdminRole::as_str))
         .execute(c)
         .await
         .map_err(constraint)?;
@@ -115,7 +117,7 @@ macro_rules! select_tokens {
     ($tail:literal) => {
         concat!(
             "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, \
-             k.created_by, k.last_used_at FROM api_tokens k \
+             k.created_by, k.last_used_at, k.role FROM api_tokens k \
              LEFT JOIN tenants t ON t.key = k.tenant_key ",
             $tail
         )
@@ -125,11 +127,20 @@ macro_rules! select_tokens {
 fn read_token(r: &PgRow) -> Result<ApiToken, StoreError> {
     let scope: String = r.try_get(2).map_err(unavailable)?;
     let stored_hash: Vec<u8> = r.try_get(4).map_err(unavailable)?;
+    let role: Option<String> = r.try_get(9).map_err(unavailable)?;
+    let admin_role = match role {
+        None => None,
+        Some(role) => Some(
+            AdminRole::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?,
+        ),
+    };
     Ok(ApiToken {
         id: id(r, 0).map_err(unavailable)?,
         tenant_id: opt_id(r, 1).map_err(unavailable)?,
         scope: TokenScope::parse(&scope)
             .ok_or_else(|| StoreError::Corrupt(format!("token scope {scope:?}")))?,
+        admin_role,
         name: r.try_get(3).map_err(unavailable)?,
         hash: SecretHash::from_slice(&stored_hash)
             .ok_or_else(|| StoreError::Corrupt("token hash length".into()))?,

@@ -3,6 +3,7 @@
 use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
 use crate::tenants::key_of;
 use rusqlite::{Connection, OptionalExtension, params};
+use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing};
@@ -22,8 +23,8 @@ fn tenant_key_or_null(c: &Connection, id: Option<TenantId>) -> Result<Option<i64
 fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
     let tk = tenant_key_or_null(c, token.tenant_id)?;
     c.prepare_cached(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .db()?
     .execute(params![
@@ -35,6 +36,7 @@ fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
         to_micros(token.created_at),
         token.expires_at.map(to_micros),
         token.created_by,
+        token.admin_role.map(AdminRole::as_str),
     ])
         .map_err(constraint)?;
     Ok(())
@@ -89,8 +91,8 @@ pub(crate) fn replace_named_super_token(
 }
 
 /// The columns [`read_token`] reads, in its order.
-const TOKEN_COLUMNS: &str =
-    "k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, k.created_by, k.last_used_at";
+const TOKEN_COLUMNS: &str = "k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, k.created_by, k.last_used_at, \
+     k.role";
 
 fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     let tenant: Option<Vec<u8>> = r.get(1)?;
@@ -100,6 +102,10 @@ fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
         id: uuid(&r.get::<_, Vec<u8>>(0)?)?,
         tenant_id: tenant.as_deref().map(uuid).transpose()?,
         scope: TokenScope::parse(&scope).ok_or(rusqlite::Error::InvalidQuery)?,
+        admin_role: match r.get::<_, Option<String>>(9)? {
+            None => None,
+            Some(role) => Some(AdminRole::parse(&role).ok_or(rusqlite::Error::InvalidQuery)?),
+        },
         name: r.get(3)?,
         hash: SecretHash::from_slice(&hash).ok_or(rusqlite::Error::InvalidQuery)?,
         created_at: from_micros(r.get(5)?),

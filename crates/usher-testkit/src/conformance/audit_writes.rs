@@ -31,6 +31,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
         id: Id::generate(),
         tenant_id: tenant,
         scope: TokenScope::Admin,
+        admin_role: None,
         name: name.to_owned(),
         hash: Secret::from_string(secret.to_owned()).hash(),
         created_at: T0,

@@ -2,6 +2,7 @@
 
 use super::fixtures::*;
 use std::sync::Arc;
+use usher_core::access::AdminRole;
 use usher_core::tenant::{MfaPolicy, NewTenant, TenantSettings, TenantSlug};
 use usher_core::token::{ApiToken, BOOTSTRAP_TOKEN_NAME, Secret, TokenScope};
 use usher_core::{Id, Store, TenantId};
@@ -192,6 +193,7 @@ pub(super) fn token(
         id: Id::generate(),
         tenant_id: tenant,
         scope,
+        admin_role: None,
         name: name.to_owned(),
         hash: Secret::from_string(secret.to_owned()).hash(),
         created_at: T0,
@@ -214,7 +216,11 @@ pub async fn a_tenant_token_is_found_by_its_hash_with_every_field(store: Arc<dyn
         "hr-sync",
         "usher_scim_secret-one",
     );
-    let admin = token(Some(t.id), TokenScope::Admin, "ops", "usher_at_secret-two");
+    // The admin token acts with a chosen role, which must come back.
+    let admin = ApiToken {
+        admin_role: Some(AdminRole::Helpdesk),
+        ..token(Some(t.id), TokenScope::Admin, "ops", "usher_at_secret-two")
+    };
     store
         .create_token(scim.clone(), token_draft(&scim, "token.create"))
         .await
@@ -234,6 +240,7 @@ pub async fn a_tenant_token_is_found_by_its_hash_with_every_field(store: Arc<dyn
         !admin.is_super_admin(),
         "a tenant's admin token is no super-admin token"
     );
+    assert_eq!(admin.role(), "helpdesk");
     let events = events_since(&*store, t.id, before).await;
     assert_eq!(events.len(), 2);
     for e in &events {

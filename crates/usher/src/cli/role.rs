@@ -112,7 +112,7 @@ pub async fn run(admin: Admin, cmd: RoleCommand) -> anyhow::Result<()> {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let id = super::user::user_id(&admin, &tenant, &user).await?;
             let added = s
-                .assign_role(&tenant, &admin.ctx, &id, &role)
+                .assign_role(&tenant, &admin.ctx, &id, &role, true)
                 .await
                 .map_err(explain)?;
             match added {
@@ -123,7 +123,7 @@ pub async fn run(admin: Admin, cmd: RoleCommand) -> anyhow::Result<()> {
         RoleCommand::Remove { tenant, user, role } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let id = super::user::user_id(&admin, &tenant, &user).await?;
-            s.remove_role(&tenant, &admin.ctx, &id, &role)
+            s.remove_role(&tenant, &admin.ctx, &id, &role, true)
                 .await
                 .map_err(explain)?;
             println!("took {role} from {user}");

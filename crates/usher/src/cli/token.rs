@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use usher_core::access::AdminRole;
 use usher_core::audit::Actor;
 use usher_core::tenant::Tenant;
 use usher_core::token::{ApiToken, TokenRequest};
@@ -36,6 +37,11 @@ pub struct CreateToken {
     /// Make a token that only the SCIM endpoint accepts.
     #[arg(long)]
     scim: bool,
+    /// The admin role a tenant's token acts with (docs/admin-roles.md says
+    /// what each may call).
+    #[arg(long, default_value = "tenant_admin", conflicts_with_all = ["super_admin", "scim"],
+        value_parser = ["tenant_admin", "user_admin", "helpdesk", "auditor", "bulk_operator"])]
+    role: String,
     /// A name to recognise the token by in the audit log.
     #[arg(long, default_value = "cli")]
     name: String,
@@ -89,9 +95,11 @@ async fn create(admin: Admin, c: CreateToken) -> anyhow::Result<()> {
         .map(|s| OffsetDateTime::parse(s, &Rfc3339))
         .transpose()
         .context("--expires-at must be an RFC 3339 time such as 2027-06-30T00:00:00Z")?;
+    let admin_role = AdminRole::parse(&c.role).context("--role names no admin role")?;
     let request = TokenRequest {
         name: c.name,
         scim: c.scim,
+        admin_role: (tenant.is_some() && !c.scim).then_some(admin_role),
         expires_at,
     };
     let (token, secret) = admin

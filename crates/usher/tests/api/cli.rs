@@ -46,6 +46,46 @@ async fn a_token_made_by_the_cli_works_for_its_tenant_only() {
 }
 
 #[tokio::test]
+async fn a_cli_token_with_a_role_may_only_do_what_the_role_allows() {
+    let app = TestApp::spawn().await;
+    let (ok, out, err) = usher(
+        &app.database_url,
+        &[
+            "token", "create", "--tenant", "default", "--role", "auditor",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("created auditor token"), "{err}");
+    let secret = out.lines().last().unwrap().trim().to_owned();
+    let audit = app
+        .client
+        .get(app.url("/api/v1/tenants/default/audit"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.status().as_u16(),
+        200,
+        "an auditor reads the audit log"
+    );
+    let create = app
+        .client
+        .post(app.url("/api/v1/tenants/default/users"))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({"email": "no@x.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status().as_u16(), 403, "but changes nothing");
+    let (ok, _, err) = usher(
+        &app.database_url,
+        &["token", "create", "--tenant", "default", "--role", "owner"],
+    );
+    assert!(!ok && err.contains("tenant_admin"), "{err}");
+}
+
+#[tokio::test]
 async fn user_commands_act_through_the_same_services_and_are_audited() {
     let app = TestApp::spawn().await;
     let db = app.database_url.clone();

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with its location
 
 mod account_page;
+mod admin_roles;
 mod attributes;
 mod audit;
 mod auth;

@@ -31,7 +31,7 @@ fn is_session_route(path: &str) -> bool {
 }
 
 /// A body that would succeed if authorization let the call through.
-fn body_for(method: &Method, path: &str) -> Option<Value> {
+pub(crate) fn body_for(method: &Method, path: &str) -> Option<Value> {
     if *method != Method::POST && *method != Method::PATCH {
         return None;
     }
@@ -47,8 +47,36 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
     })
 }
 
+/// `path` with its parameters filled in: the tenant `victim`, `user`, the
+/// attribute and role `keep`, and ids that exist nowhere.
+pub(crate) fn concrete(path: &str, user: &Value) -> String {
+    path.replace("{tenant}", "victim")
+        .replace("{id}", user["id"].as_str().unwrap())
+        .replace("{name}", "keep")
+        .replace("{role}", "keep")
+        .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
+        .replace("{fid}", "018f0000-0000-7000-8000-000000000001")
+}
+
+/// The tenant `victim` with a user (answered), an attribute and a role,
+/// each named so that [`concrete`] paths find them.
+pub(crate) async fn victim(app: &TestApp) -> Value {
+    app.create_tenant("victim").await;
+    let user = app
+        .create_user("victim", json!({"email": "v@x.example", "activate": true}))
+        .await;
+    app.post(
+        "/api/v1/tenants/victim/attributes",
+        &json!({"name": "keep", "label": "Keep"}),
+    )
+    .await;
+    app.post("/api/v1/tenants/victim/roles", &json!({"name": "keep"}))
+        .await;
+    user
+}
+
 /// What the data looks like, to prove refused calls changed nothing.
-async fn snapshot(app: &TestApp) -> Value {
+pub(crate) async fn snapshot(app: &TestApp) -> Value {
     let users = body(app.get("/api/v1/tenants/victim/users?limit=200").await).await;
     json!({
         "users": users["items"],
@@ -64,18 +92,8 @@ async fn snapshot(app: &TestApp) -> Value {
 #[tokio::test]
 async fn every_route_answers_each_kind_of_caller_as_it_should() {
     let app = TestApp::spawn().await;
-    app.create_tenant("victim").await;
+    let user = victim(&app).await;
     app.create_tenant("other").await;
-    let user = app
-        .create_user("victim", json!({"email": "v@x.example", "activate": true}))
-        .await;
-    app.post(
-        "/api/v1/tenants/victim/attributes",
-        &json!({"name": "keep", "label": "Keep"}),
-    )
-    .await;
-    app.post("/api/v1/tenants/victim/roles", &json!({"name": "keep"}))
-        .await;
     let other_admin = app.tenant_token("other", TokenScope::Admin).await;
     let victim_scim = app.tenant_token("victim", TokenScope::Scim).await;
     // A session of a user of the other tenant opens nothing in this one.
@@ -98,13 +116,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let concrete = path
-                .replace("{tenant}", "victim")
-                .replace("{id}", user["id"].as_str().unwrap())
-                .replace("{name}", "keep")
-                .replace("{role}", "keep")
-                .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
-                .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
+            let concrete = concrete(path, &user);
             let call = |auth: Option<&str>| -> RequestBuilder {
                 let mut r = app.client.request(m.clone(), app.url(&concrete));
                 if let Some(a) = auth {
@@ -171,13 +183,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                 continue;
             }
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let concrete = path
-                .replace("{tenant}", "victim")
-                .replace("{id}", user["id"].as_str().unwrap())
-                .replace("{name}", "keep")
-                .replace("{role}", "keep")
-                .replace("{sid}", "018f0000-0000-7000-8000-000000000000")
-                .replace("{fid}", "018f0000-0000-7000-8000-000000000001");
+            let concrete = concrete(path, &user);
             let mut r = app
                 .client
                 .request(m.clone(), app.url(&concrete))

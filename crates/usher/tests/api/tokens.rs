@@ -118,7 +118,7 @@ async fn a_bad_token_request_names_every_field_and_creates_nothing() {
     let res = app
         .post(
             TOKENS,
-            &json!({"name": 7, "expires_at": "tomorrow", "role": "helpdesk",
+            &json!({"name": 7, "expires_at": "tomorrow", "role": "owner",
                 "scope": {"group": "Sales"}, "secret": "mine", "colour": "red"}),
         )
         .await;
