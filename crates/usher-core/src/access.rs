@@ -57,15 +57,25 @@ impl AdminRole {
             AdminRole::TenantAdmin => true,
             AdminRole::UserAdmin => matches!(
                 permission,
-                P::ViewUsers | P::SupportUsers | P::ManageUsers | P::ExportUsers
+                P::OwnSession | P::ViewUsers | P::SupportUsers | P::ManageUsers | P::ExportUsers
             ),
-            AdminRole::Helpdesk => matches!(permission, P::ViewUsers | P::SupportUsers),
+            AdminRole::Helpdesk => {
+                matches!(permission, P::OwnSession | P::ViewUsers | P::SupportUsers)
+            }
             AdminRole::Auditor => matches!(
                 permission,
-                P::ViewUsers | P::ExportUsers | P::ViewAudit | P::ViewConfiguration | P::ViewBulk
+                P::OwnSession
+                    | P::ViewUsers
+                    | P::ExportUsers
+                    | P::ViewAudit
+                    | P::ViewConfiguration
+                    | P::ViewBulk
             ),
             AdminRole::BulkOperator => {
-                matches!(permission, P::ViewUsers | P::ViewBulk | P::RunBulk)
+                matches!(
+                    permission,
+                    P::OwnSession | P::ViewUsers | P::ViewBulk | P::RunBulk
+                )
             }
         }
     }
@@ -80,6 +90,8 @@ impl fmt::Display for AdminRole {
 /// What an admin route does, as far as who may call it is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
+    /// See who one is and end one's own admin session: every admin.
+    OwnSession,
     /// Read users, their sessions, factors, groups and roles, and the
     /// tenant's own description: its settings, attributes and roles.
     ViewUsers,
@@ -113,6 +125,12 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
     &[
         ("GET", "/api/v1/tenants/{tenant}", P::ViewUsers),
         ("GET", "/api/v1/tenants/{tenant}/settings", P::ViewUsers),
+        ("GET", "/api/v1/tenants/{tenant}/admin/me", P::OwnSession),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/admin/logout",
+            P::OwnSession,
+        ),
         ("PATCH", "/api/v1/tenants/{tenant}/settings", P::Configure),
         ("GET", "/api/v1/tenants/{tenant}/users", P::ViewUsers),
         ("POST", "/api/v1/tenants/{tenant}/users", P::ManageUsers),
@@ -354,7 +372,8 @@ mod tests {
                     assert!(!role.allows(*permission), "{role} {method} {path}");
                 }
             }
-            if *method != "GET" {
+            // Logging out is the one thing an auditor does that is no read.
+            if *method != "GET" && *permission != Permission::OwnSession {
                 assert!(!AdminRole::Auditor.allows(*permission), "{method} {path}");
             }
         }

@@ -98,6 +98,9 @@ pub struct Challenge {
     pub expires_at: OffsetDateTime,
     pub attempts: u32,
     pub user_agent: Option<String>,
+    /// The challenge of an admin login, which opens an admin session and
+    /// nothing else (an end-user login's opens an end-user session only).
+    pub admin: bool,
 }
 
 /// The refusal to remove a user's last second factor.

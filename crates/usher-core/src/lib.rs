@@ -7,6 +7,7 @@
 //! handles a raw address or slug.
 
 pub mod access;
+pub mod admin_session;
 pub mod attribute;
 pub mod audit;
 pub mod bulk;

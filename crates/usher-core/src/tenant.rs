@@ -70,6 +70,10 @@ pub struct TenantSettings {
     pub list_requires_search: bool,
     /// A session unused this long ends, whatever its absolute expiry.
     pub session_idle_timeout_hours: u32,
+    /// An admin session unused this long ends.
+    pub admin_idle_timeout_minutes: u32,
+    /// An admin session ends this long after its login, used or not.
+    pub admin_session_hours: u32,
 }
 
 impl Default for TenantSettings {
@@ -83,6 +87,8 @@ impl Default for TenantSettings {
             min_search_length: 2,
             list_requires_search: false,
             session_idle_timeout_hours: 12,
+            admin_idle_timeout_minutes: 30,
+            admin_session_hours: 12,
         }
     }
 }
@@ -114,6 +120,16 @@ impl TenantSettings {
     /// How long a session may go unused.
     pub fn session_idle_timeout(&self) -> time::Duration {
         time::Duration::hours(i64::from(self.session_idle_timeout_hours))
+    }
+
+    /// How long an admin session may go unused.
+    pub fn admin_idle_timeout(&self) -> time::Duration {
+        time::Duration::minutes(i64::from(self.admin_idle_timeout_minutes))
+    }
+
+    /// How long an admin session lasts at most.
+    pub fn admin_session_length(&self) -> time::Duration {
+        time::Duration::hours(i64::from(self.admin_session_hours))
     }
 
     /// Applies a merge patch, validating every field.
@@ -154,6 +170,20 @@ impl TenantSettings {
             1,
             24 * 30,
             &mut next.session_idle_timeout_hours,
+        );
+        ranged(
+            &mut r,
+            "admin_idle_timeout_minutes",
+            5,
+            240,
+            &mut next.admin_idle_timeout_minutes,
+        );
+        ranged(
+            &mut r,
+            "admin_session_hours",
+            1,
+            24,
+            &mut next.admin_session_hours,
         );
         match r.string("mfa") {
             Patch::Value(s) => match s.as_str() {

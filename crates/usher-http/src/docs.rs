@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Users and their lifecycle"),
         (name = "attributes", description = "Custom attribute definitions"),
         (name = "roles", description = "Roles and who holds them"),
+        (name = "admins", description = "Admins as people: their login, second factor and session"),
         (name = "audit", description = "The audit log"),
         (name = "tenants", description = "Tenants and their settings"),
         (name = "mail", description = "The outbox of invitation and reset mails"),
@@ -116,6 +117,12 @@ fn field_schema(schema: &str, field: &str) -> Option<Value> {
         }
         ("UpdateSettingsRequest", "session_idle_timeout_hours") => {
             json!({"type": "integer", "minimum": 1, "maximum": 720})
+        }
+        ("UpdateSettingsRequest", "admin_idle_timeout_minutes") => {
+            json!({"type": "integer", "minimum": 5, "maximum": 240})
+        }
+        ("UpdateSettingsRequest", "admin_session_hours") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 24})
         }
         ("UpdateSettingsRequest", "min_search_length") => {
             json!({"type": "integer", "minimum": 1, "maximum": 10})

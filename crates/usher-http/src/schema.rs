@@ -136,6 +136,10 @@ pub struct SettingsResponse {
     pub list_requires_search: bool,
     /// Hours a session may go unused before it ends.
     pub session_idle_timeout_hours: u32,
+    /// Minutes an admin session may go unused before it ends.
+    pub admin_idle_timeout_minutes: u32,
+    /// Hours an admin session lasts at most.
+    pub admin_session_hours: u32,
 }
 
 impl From<&TenantSettings> for SettingsResponse {
@@ -152,6 +156,8 @@ impl From<&TenantSettings> for SettingsResponse {
             min_search_length: s.min_search_length,
             list_requires_search: s.list_requires_search,
             session_idle_timeout_hours: s.session_idle_timeout_hours,
+            admin_idle_timeout_minutes: s.admin_idle_timeout_minutes,
+            admin_session_hours: s.admin_session_hours,
         }
     }
 }
@@ -272,4 +278,29 @@ pub(crate) enum BodyErrors {
     /// One or more fields are invalid; every one is listed in `errors`.
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
+}
+
+/// Error answers of a login's password step (end-user or admin).
+#[derive(Debug, IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum LoginErrors {
+    /// The JSON is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// `invalid_credentials`, whatever failed.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// `user_blocked`: the right password of a blocked user.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Blocked(Problem),
+    /// No such tenant.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// `too_many_attempts`: wait for the seconds of `Retry-After`.
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = String, description = "Seconds to wait")))]
+    Throttled(Problem),
+    /// Try again shortly.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
 }

@@ -11,6 +11,7 @@
 //!
 //! Needs PostgreSQL 11 or later (covering indexes, `hashtextextended`).
 
+mod admins;
 mod audit;
 mod bulk;
 mod error;

@@ -96,6 +96,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_roles",
         include_str!("../migrations/0021_token_roles.sql"),
     ),
+    (
+        22,
+        "admin_sessions",
+        include_str!("../migrations/0022_admin_sessions.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -5,6 +5,7 @@
 //! thread pool. The database runs in WAL mode with `synchronous = FULL`:
 //! a write is acknowledged only after its commit reached the disk.
 
+mod admins;
 mod audit;
 mod bulk;
 mod checkpoint;

@@ -85,6 +85,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_roles",
         include_str!("../migrations/0020_token_roles.sql"),
     ),
+    (
+        21,
+        "admin_sessions",
+        include_str!("../migrations/0021_admin_sessions.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

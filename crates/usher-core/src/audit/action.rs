@@ -9,6 +9,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     AdminForbidden,
+    AdminLogin,
+    AdminLoginSecondFactor,
+    AdminLogout,
     AttributeCreate,
     AttributeDelete,
     AttributeList,
@@ -97,6 +100,9 @@ impl AuditAction {
     /// Every action, in the order of the documented list.
     pub const ALL: &[AuditAction] = &[
         AuditAction::AdminForbidden,
+        AuditAction::AdminLogin,
+        AuditAction::AdminLoginSecondFactor,
+        AuditAction::AdminLogout,
         AuditAction::AttributeCreate,
         AuditAction::AttributeDelete,
         AuditAction::AttributeList,
@@ -185,6 +191,9 @@ impl AuditAction {
     pub const fn as_str(self) -> &'static str {
         match self {
             AuditAction::AdminForbidden => "admin.forbidden",
+            AuditAction::AdminLogin => "admin.login",
+            AuditAction::AdminLoginSecondFactor => "admin.login_second_factor",
+            AuditAction::AdminLogout => "admin.logout",
             AuditAction::AttributeCreate => "attribute.create",
             AuditAction::AttributeDelete => "attribute.delete",
             AuditAction::AttributeList => "attribute.list",
@@ -274,6 +283,11 @@ impl AuditAction {
     pub const fn meaning(self) -> &'static str {
         match self {
             AuditAction::AdminForbidden => "an admin's role did not allow the call",
+            AuditAction::AdminLogin => "a person gave their password to log in to the admin side",
+            AuditAction::AdminLoginSecondFactor => {
+                "an admin login's second factor was checked, opening an admin session"
+            }
+            AuditAction::AdminLogout => "an admin session was ended by its holder",
             AuditAction::AttributeCreate => "a custom attribute was defined",
             AuditAction::AttributeDelete => {
                 "a custom attribute definition was removed (with its values when purged)"

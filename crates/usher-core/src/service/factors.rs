@@ -228,10 +228,35 @@ impl Services {
         code: &str,
         client: ClientContext,
     ) -> Result<SignedIn, Error> {
-        let now = self.clock.now();
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserLoginSecondFactor);
+        let (user, challenge, draft) = self
+            .pass_second_factor(tenant, ctx, draft, mfa_token, code, false)
+            .await?;
+        let client = ClientContext {
+            user_agent: client.user_agent.or(challenge.user_agent),
+            device: client.device,
+        };
+        let now = self.clock.now();
+        self.open_session(tenant, ctx, draft, &user, client, now, None)
+            .await
+    }
+
+    /// Checks the second factor of a login waiting for one: a login to the
+    /// admin side when `admin` (an end-user login's challenge does not pass
+    /// there, nor an admin login's here). Answers the active user it
+    /// belongs to, the challenge, and the draft to record the login with.
+    pub(crate) async fn pass_second_factor(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        draft: AuditDraft,
+        mfa_token: &str,
+        code: &str,
+        admin: bool,
+    ) -> Result<(User, Challenge, AuditDraft), Error> {
+        let now = self.clock.now();
         let (hash, challenge) = self.live_challenge(tenant, mfa_token, now).await?;
-        let Some(challenge) = challenge else {
+        let Some(challenge) = challenge.filter(|c| c.admin == admin) else {
             return Err(self.refuse(draft, invalid_token()).await);
         };
         let draft = draft.target("user", challenge.user_id);
@@ -295,12 +320,7 @@ impl Services {
         let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
             return Err(self.refuse(draft, invalid_token()).await);
         };
-        let client = ClientContext {
-            user_agent: client.user_agent.or(challenge.user_agent),
-            device: client.device,
-        };
-        self.open_session(tenant, ctx, draft, &user, client, now, None)
-            .await
+        Ok((user, challenge, draft))
     }
 
     /// Whether `code` is a current code of one of the user's confirmed

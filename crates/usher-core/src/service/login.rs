@@ -108,8 +108,30 @@ impl Services {
         password: &str,
         client: ClientContext,
     ) -> Result<LoginOutcome, Error> {
+        self.check_password(tenant, ctx, email, password, client, false)
+            .await
+    }
+
+    /// The password step of a login, to the admin side when `admin`: then
+    /// the user must hold an admin role (or the answer is the same as for a
+    /// wrong password) and a second factor follows always, enrolled first
+    /// when the admin has none.
+    pub(crate) async fn check_password(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        email: &str,
+        password: &str,
+        client: ClientContext,
+        admin: bool,
+    ) -> Result<LoginOutcome, Error> {
         let now = self.clock.now();
-        let draft = self.draft(ctx, Some(tenant), AuditAction::UserLogin);
+        let action = if admin {
+            AuditAction::AdminLogin
+        } else {
+            AuditAction::UserLogin
+        };
+        let draft = self.draft(ctx, Some(tenant), action);
         // An address that does not parse names no user, but its attempts
         // are throttled all the same.
         let parsed = Email::parse("email", email).ok();
@@ -162,12 +184,18 @@ impl Services {
             }
         };
         let state = user.as_ref().map(|u| u.state(now));
+        // Only a right password learns whether the user is an admin.
+        let not_an_admin = match &user {
+            Some(u) if admin && verified => self.admin_roles(tenant, u.id).await?.is_empty(),
+            _ => false,
+        };
         let user = match (user, verified, state) {
-            (Some(u), true, Some(UserState::Active | UserState::Blocked)) => u,
+            (Some(u), true, Some(UserState::Active | UserState::Blocked)) if !not_an_admin => u,
             (user, verified, _) => {
                 let reason = match (&user, verified) {
                     (None, _) => "unknown_email",
                     (Some(_), false) => "wrong_password",
+                    (Some(_), true) if not_an_admin => "not_an_admin",
                     (Some(_), true) => "state_forbids_login",
                 };
                 self.settle_failed_attempt(tenant, ctx, &reservation, now)
@@ -209,8 +237,10 @@ impl Services {
         // Recovery codes alone do not satisfy a tenant that requires a
         // second factor: such a login goes on to enrol an authenticator.
         // So does one whose factors an admin reset, whatever the policy.
+        // An admin always has one.
         let enrolment = !has_totp
-            && (tenant.settings.mfa == MfaPolicy::Required
+            && (admin
+                || tenant.settings.mfa == MfaPolicy::Required
                 || self.store.enrolment_required(tenant.id, user.id).await?);
         if has_totp || enrolment {
             let token = Secret::generate(CHALLENGE_PREFIX);
@@ -223,6 +253,7 @@ impl Services {
                         expires_at: now + CHALLENGE_TTL,
                         attempts: 0,
                         user_agent: client.user_agent.as_deref().map(|ua| clip(ua, 512)),
+                        admin,
                     },
                 )
                 .await?;

@@ -3,6 +3,7 @@
 //! asks the store to carry it out, and makes sure an audit event records
 //! the attempt whatever its outcome.
 
+mod admins;
 mod attributes;
 mod audit;
 mod audit_limit;
@@ -27,6 +28,7 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub use admins::{AdminPerson, AdminSignedIn};
 pub use audit::{AuditParams, ChainKeying, ChainReport, VerifyReport};
 pub use bulk::{BulkUpload, Uploaded};
 pub use factors::{Enrolment, invalid_code};

@@ -1,7 +1,7 @@
 //! The storage contract. Every backend implements [`Store`]: one trait per
 //! aggregate ([`TenantStore`], [`UserStore`], [`GroupStore`],
 //! [`LinkStore`], [`SessionStore`], [`BulkStore`], [`AuditStore`],
-//! [`JobStore`], [`RoleStore`]), each in
+//! [`JobStore`], [`RoleStore`], [`AdminStore`]), each in
 //! the module of the same name here and in both store crates. The shared
 //! conformance suite (`usher-testkit`) holds them to the same behaviour.
 //! Through `Arc<dyn Store>` every method is at hand; code that holds a
@@ -15,6 +15,7 @@
 //! such as a taken email or a forbidden transition — in which case nothing
 //! else was written. After a [`StoreError`] nothing is promised.
 
+mod admins;
 mod audit;
 mod bulk;
 mod groups;
@@ -25,6 +26,7 @@ mod sessions;
 mod tenants;
 mod users;
 
+pub use admins::AdminStore;
 pub use audit::{AuditStore, ChainHead};
 pub use bulk::{
     BulkChange, BulkOp, BulkStep, BulkStore, ImportEntry, ImportMode, ImportSave, import_moved_on,
@@ -52,6 +54,7 @@ pub trait Store:
     + AuditStore
     + JobStore
     + RoleStore
+    + AdminStore
     + std::fmt::Debug
     + 'static
 {
@@ -79,7 +82,7 @@ pub struct StoreStats {
 /// The aggregate traits, for calling store methods on a concrete store.
 pub mod prelude {
     pub use super::{
-        AuditStore as _, BulkStore as _, GroupStore as _, JobStore as _, LinkStore as _,
-        RoleStore as _, SessionStore as _, Store, TenantStore as _, UserStore as _,
+        AdminStore as _, AuditStore as _, BulkStore as _, GroupStore as _, JobStore as _,
+        LinkStore as _, RoleStore as _, SessionStore as _, Store, TenantStore as _, UserStore as _,
     };
 }

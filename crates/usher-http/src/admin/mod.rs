@@ -11,6 +11,7 @@ mod groups;
 mod imports;
 mod jobs;
 mod outbox;
+mod people;
 mod roles;
 mod sessions;
 mod tenants;
@@ -26,6 +27,10 @@ use utoipa_axum::routes;
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(people::admin_login))
+        .routes(routes!(people::admin_login_mfa))
+        .routes(routes!(people::admin_logout))
+        .routes(routes!(people::admin_me))
         .routes(routes!(tenants::get_tenant))
         .routes(routes!(
             tenants::get_tenant_settings,

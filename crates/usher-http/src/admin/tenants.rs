@@ -45,6 +45,11 @@ pub struct UpdateSettingsRequest {
     pub list_requires_search: Option<bool>,
     /// Hours a session may go unused before it ends (1 to 720; default 12).
     pub session_idle_timeout_hours: Option<u32>,
+    /// Minutes an admin session may go unused before it ends (5 to 240;
+    /// default 30).
+    pub admin_idle_timeout_minutes: Option<u32>,
+    /// Hours an admin session lasts at most (1 to 24; default 12).
+    pub admin_session_hours: Option<u32>,
 }
 
 /// List tenants (super-admin).

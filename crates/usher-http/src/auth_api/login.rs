@@ -5,9 +5,9 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::device_cookie;
-use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor, client_context};
+use crate::extract::{JsonBody, TenantVisitor, Visitor, client_context};
 use crate::metrics::LoginCount;
-use crate::schema::BodyErrors;
+use crate::schema::{BodyErrors, LoginErrors};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -117,14 +117,7 @@ pub enum LoginResponse {
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body(content = LoginRequest, content_type = "application/json"),
     responses((status = 200, description = "A new session, or the request for a second factor", body = LoginResponse),
-        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "invalid_credentials", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "user_blocked", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too_many_attempts", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
-        (status = 503, description = "Try again shortly", body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors))]
+        LoginErrors, BodyErrors))]
 pub async fn create_session(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -132,9 +125,10 @@ pub async fn create_session(
     headers: axum::http::HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let visitor = TenantVisitor::find(&state, visitor, &slug, AuditAction::UserLogin).await?;
-    let read = body.required_strings(["email", "password"]);
-    let [email, password] = visitor.accept(&state, AuditAction::UserLogin, read).await?;
+    let action = AuditAction::UserLogin;
+    let (visitor, [email, password]) =
+        TenantVisitor::with_fields(&state, visitor, &slug, action, body, ["email", "password"])
+            .await?;
     let TenantVisitor { tenant, ctx } = &visitor;
     let outcome = state
         .services
@@ -177,11 +171,9 @@ pub async fn refresh_session(
     Path(slug): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
-    let visitor = TenantVisitor::find(&state, visitor, &slug, AuditAction::SessionRefresh).await?;
-    let read = body.required_strings(["refresh_token"]);
-    let [token] = visitor
-        .accept(&state, AuditAction::SessionRefresh, read)
-        .await?;
+    let action = AuditAction::SessionRefresh;
+    let (visitor, [token]) =
+        TenantVisitor::with_fields(&state, visitor, &slug, action, body, ["refresh_token"]).await?;
     let TenantVisitor { tenant, ctx } = &visitor;
     let signed = state.services.refresh(tenant, ctx, &token).await?;
     Ok(Json(TokenResponse::new(signed, state.services.clock.now())))

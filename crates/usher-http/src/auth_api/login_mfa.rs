@@ -7,7 +7,7 @@ use super::factors::EnrolmentResponse;
 use super::login::TokenResponse;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{AuditedCaller, JsonBody, TenantVisitor, Visitor, client_context};
+use crate::extract::{JsonBody, TenantVisitor, Visitor, client_context};
 use crate::metrics::LoginCount;
 use crate::schema::BodyErrors;
 use axum::Json;
@@ -55,9 +55,9 @@ pub async fn verify_second_factor(
     body: JsonBody,
 ) -> ApiResult<axum::response::Response> {
     let action = AuditAction::UserLoginSecondFactor;
-    let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
-    let read = body.required_strings(["mfa_token", "code"]);
-    let [token, code] = visitor.accept(&state, action, read).await?;
+    let (visitor, [token, code]) =
+        TenantVisitor::with_fields(&state, visitor, &slug, action, body, ["mfa_token", "code"])
+            .await?;
     let TenantVisitor { tenant, ctx } = &visitor;
     let signed = state
         .services
@@ -92,9 +92,8 @@ pub async fn enrol_totp_at_login(
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<EnrolmentResponse>)> {
     let action = AuditAction::FactorTotpEnrol;
-    let visitor = TenantVisitor::find(&state, visitor, &slug, action).await?;
-    let read = body.required_strings(["mfa_token"]);
-    let [token] = visitor.accept(&state, action, read).await?;
+    let (visitor, [token]) =
+        TenantVisitor::with_fields(&state, visitor, &slug, action, body, ["mfa_token"]).await?;
     let e = state
         .services
         .enrol_totp_at_login(&visitor.tenant, &visitor.ctx, &token)

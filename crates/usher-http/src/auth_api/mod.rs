@@ -14,6 +14,8 @@ mod login_mfa;
 mod password;
 mod sessions;
 
+pub(crate) use factors::EnrolmentResponse;
+
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

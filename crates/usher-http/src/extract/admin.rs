@@ -1,12 +1,13 @@
 //! Admin callers. Authorization is a type: a handler that receives a
 //! [`TenantAdmin`] may act on that tenant; one that receives a
-//! [`SuperAdmin`] may act on all of them. The extractors decide, in this
-//! order: no or unknown token → 401; a SCIM-only token → 403; a tenant the
-//! token may not see, or that does not exist → 404 (the same answer either
-//! way, so tenants cannot be discovered); a route the caller's admin role
-//! does not allow → 403 `forbidden`, audited as `admin.forbidden`. The
-//! last is decided here, for every tenant route, from
-//! [`usher_core::access::ROUTES`].
+//! [`SuperAdmin`] may act on all of them. An admin is an API token or a
+//! person holding an admin session (`usher_adm_…`, from `/admin/login`).
+//! The extractors decide, in this order: no or unknown credential → 401; a
+//! SCIM-only token → 403; a tenant the caller may not see, or that does
+//! not exist → 404 (the same answer either way, so tenants cannot be
+//! discovered); a route the caller's admin roles do not allow → 403
+//! `forbidden`, audited as `admin.forbidden`. The last is decided here,
+//! for every tenant route, from [`usher_core::access::ROUTES`].
 
 use super::request::{bearer, request_context, tenant_slug};
 use crate::AppState;
@@ -15,13 +16,15 @@ use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use serde_json::json;
 use usher_core::Error;
-use usher_core::access::{self, AdminRole, Permission};
+use usher_core::access::{self, Permission};
+use usher_core::admin_session::{ADMIN_TOKEN_PREFIX, AdminRoles};
 use usher_core::audit::{Actor, AuditAction, AuditContext};
 use usher_core::error::Missing;
+use usher_core::service::AdminPerson;
 use usher_core::tenant::Tenant;
 use usher_core::token::{ApiToken, TokenScope};
 
-/// An authenticated admin token and the audit context of its request.
+/// An authenticated admin API token and the audit context of its request.
 #[derive(Debug, Clone)]
 struct Caller {
     token: ApiToken,
@@ -51,44 +54,47 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An admin of the tenant named in the path, whose role allows the route.
+/// An admin of the tenant named in the path, whose roles allow the route.
 #[derive(Debug, Clone)]
 pub(crate) struct TenantAdmin {
     pub tenant: Tenant,
     pub ctx: AuditContext,
-    /// The role the caller acts with; `None` for a super-admin, who may do
-    /// everything a tenant admin may.
-    pub role: Option<AdminRole>,
+    /// The roles the caller acts with; `None` for a super-admin, who may
+    /// do everything a tenant admin may.
+    pub roles: Option<AdminRoles>,
+    /// The person, when the caller holds an admin session.
+    pub person: Option<AdminPerson>,
 }
 
 impl TenantAdmin {
     /// Whether the caller holds `permission` (a super-admin holds all).
     pub fn may(&self, permission: Permission) -> bool {
-        self.role.is_none_or(|role| role.allows(permission))
+        self.roles.is_none_or(|roles| roles.allow(permission))
     }
 }
 
-/// Refuses a route the caller's role does not allow, auditing the refusal.
+/// Refuses a route the caller's roles do not allow, auditing the refusal.
 async fn authorize(
     parts: &Parts,
     state: &AppState,
     tenant: &Tenant,
     ctx: &AuditContext,
-    role: AdminRole,
+    roles: AdminRoles,
 ) -> Result<(), ApiError> {
     let route = parts
         .extensions
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
     let permission = route.and_then(|r| access::permission_for(parts.method.as_str(), r));
-    if permission.is_some_and(|p| role.allows(p)) {
+    if permission.is_some_and(|p| roles.allow(p)) {
         return Ok(());
     }
-    let refusal = Error::Forbidden(format!("the {role} role may not make this call"));
+    let names = roles.names().join(", ");
+    let refusal = Error::Forbidden(format!("the role {names} may not make this call"));
     let details = json!({
         "method": parts.method.as_str(),
         "route": route,
-        "role": role.as_str(),
+        "role": names,
     });
     Err(state
         .services
@@ -103,6 +109,16 @@ async fn authorize(
         .into())
 }
 
+/// The tenant of the path, or the 404 that hides whether it exists.
+async fn path_tenant(parts: &mut Parts, state: &AppState) -> Result<Tenant, ApiError> {
+    let slug = tenant_slug(parts, state).await?;
+    match state.services.find_tenant(&slug).await {
+        Ok(t) => Ok(t),
+        Err(Error::NotFound(_)) => Err(Error::NotFound(Missing::Tenant).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl FromRequestParts<AppState> for TenantAdmin {
     type Rejection = ApiError;
 
@@ -110,25 +126,39 @@ impl FromRequestParts<AppState> for TenantAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        let slug = tenant_slug(parts, state).await?;
-        let hidden = || ApiError::from(Error::NotFound(Missing::Tenant));
-        let tenant = match state.services.find_tenant(&slug).await {
-            Ok(t) => t,
-            Err(Error::NotFound(_)) => return Err(hidden()),
-            Err(e) => return Err(e.into()),
-        };
-        if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
-            return Err(hidden());
+        if let Some(presented) = bearer(parts).filter(|b| b.starts_with(ADMIN_TOKEN_PREFIX)) {
+            let presented = presented.to_owned();
+            let tenant = path_tenant(parts, state).await?;
+            let person = state
+                .services
+                .authenticate_admin(&tenant, &presented)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            let actor = Actor::user(person.user.id, person.user.email.as_str());
+            let ctx = request_context(parts, state, actor);
+            authorize(parts, state, &tenant, &ctx, person.roles).await?;
+            return Ok(TenantAdmin {
+                tenant,
+                ctx,
+                roles: Some(person.roles),
+                person: Some(person),
+            });
         }
-        let role = (!caller.token.is_super_admin()).then(|| caller.token.tenant_role());
-        if let Some(role) = role {
-            authorize(parts, state, &tenant, &caller.ctx, role).await?;
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let tenant = path_tenant(parts, state).await?;
+        if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
+            return Err(Error::NotFound(Missing::Tenant).into());
+        }
+        let roles =
+            (!caller.token.is_super_admin()).then(|| AdminRoles::of([caller.token.tenant_role()]));
+        if let Some(roles) = roles {
+            authorize(parts, state, &tenant, &caller.ctx, roles).await?;
         }
         Ok(TenantAdmin {
             tenant,
             ctx: caller.ctx,
-            role,
+            roles,
+            person: None,
         })
     }
 }
@@ -146,6 +176,15 @@ impl FromRequestParts<AppState> for SuperAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // A person's admin session belongs to one tenant: known, it is
+        // refused like a tenant's token; unknown, like any unknown secret.
+        if let Some(presented) = bearer(parts).filter(|b| b.starts_with(ADMIN_TOKEN_PREFIX)) {
+            return Err(if state.services.is_admin_token(presented).await? {
+                Error::Forbidden("only a super-admin token may make this call".into()).into()
+            } else {
+                ApiError::unauthorized()
+            });
+        }
         let caller = Caller::from_request_parts(parts, state).await?;
         if !caller.token.is_super_admin() {
             return Err(

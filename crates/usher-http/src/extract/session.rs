@@ -3,7 +3,7 @@
 //! visitor whose tenant was found.
 
 use super::request::{Visitor, bearer, request_context, tenant_slug};
-use super::{Audited, AuditedCaller};
+use super::{Audited, AuditedCaller, JsonBody};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use axum::extract::FromRequestParts;
@@ -84,6 +84,25 @@ impl TenantVisitor {
             Err(e @ Error::NotFound(_)) => visitor.accept(state, action, Err(e)).await,
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// [`Self::find`], and the body's required string fields `names`: the
+    /// start of every call that a visitor makes with a small JSON body
+    /// (a login, its second step, a refresh). Refusals are audited as
+    /// `action`.
+    pub(crate) async fn with_fields<const N: usize>(
+        state: &AppState,
+        visitor: Visitor,
+        slug: &str,
+        action: AuditAction,
+        body: JsonBody,
+        names: [&'static str; N],
+    ) -> ApiResult<(Self, [String; N])> {
+        let visitor = Self::find(state, visitor, slug, action).await?;
+        let fields = visitor
+            .accept(state, action, body.required_strings(names))
+            .await?;
+        Ok((visitor, fields))
     }
 }
 

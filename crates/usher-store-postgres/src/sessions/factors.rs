@@ -292,14 +292,15 @@ pub(crate) async fn create_challenge(
     ch: &Challenge,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO mfa_challenges (hash, tenant_key, user_key, expires_at, attempts, user_agent) \
-         SELECT $1, $2, key, $4, 0, $5 FROM users WHERE id = $3 AND tenant_key = $2",
+        "INSERT INTO mfa_challenges (hash, tenant_key, user_key, expires_at, attempts, user_agent, admin) \
+         SELECT $1, $2, key, $4, 0, $5, $6 FROM users WHERE id = $3 AND tenant_key = $2",
     )
     .bind(&hash.0[..])
     .bind(tk)
     .bind(ch.user_id.uuid())
     .bind(ch.expires_at)
     .bind(&ch.user_agent)
+    .bind(ch.admin)
     .execute(pool)
     .await
     .map_err(unavailable)?;
@@ -310,8 +311,8 @@ pub(crate) async fn find_challenge(
     pool: &PgPool,
     hash: &SecretHash,
 ) -> Result<Option<Challenge>, StoreError> {
-    let row: Option<(Uuid, Uuid, OffsetDateTime, i32, Option<String>)> = sqlx::query_as(
-        "SELECT t.id, u.id, m.expires_at, m.attempts, m.user_agent FROM mfa_challenges m \
+    let row: Option<(Uuid, Uuid, OffsetDateTime, i32, Option<String>, bool)> = sqlx::query_as(
+        "SELECT t.id, u.id, m.expires_at, m.attempts, m.user_agent, m.admin FROM mfa_challenges m \
          JOIN users u ON u.key = m.user_key JOIN tenants t ON t.key = m.tenant_key WHERE m.hash = $1",
     )
     .bind(&hash.0[..])
@@ -319,12 +320,13 @@ pub(crate) async fn find_challenge(
     .await
     .map_err(unavailable)?;
     Ok(row.map(
-        |(tenant_id, user_id, expires_at, attempts, user_agent)| Challenge {
+        |(tenant_id, user_id, expires_at, attempts, user_agent, admin)| Challenge {
             tenant_id: tenant_id.into(),
             user_id: user_id.into(),
             expires_at,
             attempts: attempts.max(0) as u32,
             user_agent,
+            admin,
         },
     ))
 }

@@ -98,11 +98,16 @@ pub(crate) async fn end_all(c: &mut PgConnection, user_key: i64) -> Result<u64, 
     end_all_of(c, &[user_key]).await
 }
 
-/// Ends every session of these users.
+/// Ends every session of these users, their admin sessions included;
+/// answers how many end-user sessions ended.
 pub(crate) async fn end_all_of(
     c: &mut PgConnection,
     user_keys: &[i64],
 ) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM admin_sessions WHERE user_key = ANY($1)")
+        .bind(user_keys)
+        .execute(&mut *c)
+        .await?;
     Ok(sqlx::query("DELETE FROM sessions WHERE user_key = ANY($1)")
         .bind(user_keys)
         .execute(&mut *c)
@@ -157,12 +162,16 @@ pub(crate) async fn mark_authenticated(
 }
 
 /// Ends every session of the user but `keep` (the one that changed the
-/// password).
+/// password), and every admin session of theirs.
 pub(crate) async fn end_others(
     c: &mut PgConnection,
     user_key: i64,
     keep: SessionId,
 ) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM admin_sessions WHERE user_key = $1")
+        .bind(user_key)
+        .execute(&mut *c)
+        .await?;
     Ok(
         sqlx::query("DELETE FROM sessions WHERE user_key = $1 AND id <> $2")
             .bind(user_key)

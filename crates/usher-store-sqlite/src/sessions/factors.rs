@@ -231,8 +231,8 @@ pub(crate) fn create_challenge(
 ) -> Result<(), Error> {
     let key = user_key(c, tk, ch.user_id)?;
     c.prepare_cached(
-        "INSERT INTO mfa_challenges (hash, tenant_key, user_key, expires_at, attempts, user_agent) \
-         VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+        "INSERT INTO mfa_challenges (hash, tenant_key, user_key, expires_at, attempts, user_agent, admin) \
+         VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
     )
     .db()?
     .execute(params![
@@ -240,7 +240,8 @@ pub(crate) fn create_challenge(
         tk,
         key,
         to_micros(ch.expires_at),
-        ch.user_agent
+        ch.user_agent,
+        ch.admin
     ])
     .db()?;
     Ok(())
@@ -248,7 +249,7 @@ pub(crate) fn create_challenge(
 
 pub(crate) fn find_challenge(c: &Connection, hash: &SecretHash) -> DbResult<Option<Challenge>> {
     c.prepare_cached(
-        "SELECT t.id, u.id, m.expires_at, m.attempts, m.user_agent FROM mfa_challenges m \
+        "SELECT t.id, u.id, m.expires_at, m.attempts, m.user_agent, m.admin FROM mfa_challenges m \
          JOIN users u ON u.key = m.user_key JOIN tenants t ON t.key = m.tenant_key WHERE m.hash = ?1",
     )?
     .query_row([hash.0.as_slice()], |r| {
@@ -258,6 +259,7 @@ pub(crate) fn find_challenge(c: &Connection, hash: &SecretHash) -> DbResult<Opti
             expires_at: from_micros(r.get(2)?),
             attempts: r.get(3)?,
             user_agent: r.get(4)?,
+            admin: r.get(5)?,
         })
     })
     .optional()

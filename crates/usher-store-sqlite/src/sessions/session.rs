@@ -78,7 +78,11 @@ pub(crate) fn insert(c: &Connection, tk: i64, user_key: i64, new: &NewSession) -
 }
 
 /// Ends every session of a user (disable, delete).
+/// Ends every session of the user, their admin sessions included; answers
+/// how many end-user sessions ended.
 pub(crate) fn end_all(c: &Connection, user_key: i64) -> DbResult<usize> {
+    c.prepare_cached("DELETE FROM admin_sessions WHERE user_key = ?1")?
+        .execute([user_key])?;
     c.prepare_cached("DELETE FROM sessions WHERE user_key = ?1")?
         .execute([user_key])
 }
@@ -119,8 +123,10 @@ pub(crate) fn mark_authenticated(c: &Connection, id: SessionId, at: i64) -> DbRe
 }
 
 /// Ends every session of the user but `keep` (the one that changed the
-/// password).
+/// password), and every admin session of theirs.
 pub(crate) fn end_others(c: &Connection, user_key: i64, keep: SessionId) -> DbResult<usize> {
+    c.prepare_cached("DELETE FROM admin_sessions WHERE user_key = ?1")?
+        .execute([user_key])?;
     c.prepare_cached("DELETE FROM sessions WHERE user_key = ?1 AND id <> ?2")?
         .execute(params![user_key, keep.as_bytes().as_slice()])
 }

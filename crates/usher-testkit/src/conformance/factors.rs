@@ -335,6 +335,7 @@ pub async fn a_challenge_counts_wrong_codes_and_ends_once(store: Arc<dyn Store>)
         expires_at: at(1) + Duration::minutes(5),
         attempts: 0,
         user_agent: Some("test".into()),
+        admin: true,
     };
     store
         .create_challenge(&token.hash(), challenge.clone())

@@ -16,6 +16,7 @@
 //! After every case the suite also walks every audit chain the store holds
 //! with [`usher_core::audit::ChainVerifier`]: no case may leave a broken chain.
 
+pub mod admins;
 pub mod attributes;
 pub mod audit;
 pub mod audit_writes;
@@ -130,6 +131,8 @@ macro_rules! store_conformance_tests {
             roles::a_held_role_is_deleted_only_when_forced_and_takes_its_assignments_along,
             roles::deleting_a_user_removes_their_assignments,
             mfa_reset::a_factor_reset_removes_every_factor_and_requires_enrolment_until_one_is_confirmed,
+            admins::an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event,
+            admins::admin_sessions_end_with_the_users_sessions_and_with_the_user,
             tenants::a_super_admin_token_belongs_to_no_tenant,
             tenants::an_unknown_hash_finds_no_token,
             tenants::creating_a_token_whose_secret_is_in_use_is_refused,

@@ -119,6 +119,8 @@ pub async fn updating_tenant_settings_stores_them_and_audits_the_change(store: A
         min_search_length: 3,
         list_requires_search: true,
         session_idle_timeout_hours: 2,
+        admin_idle_timeout_minutes: 15,
+        admin_session_hours: 8,
     };
     let before = chain_len(&*store, t.id).await;
     let updated = store

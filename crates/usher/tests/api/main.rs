@@ -5,6 +5,7 @@
 
 mod account_page;
 mod admin_roles;
+mod admins;
 mod attributes;
 mod audit;
 mod auth;

@@ -20,6 +20,8 @@ fn is_public(path: &str) -> bool {
             "/auth/login/mfa",
             "/auth/login/mfa/totp",
             "/auth/token",
+            "/admin/login",
+            "/admin/login/mfa",
         ]
         .iter()
         .any(|p| path.ends_with(p))

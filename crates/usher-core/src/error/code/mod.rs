@@ -39,6 +39,7 @@ pub enum ErrorCode {
     InvalidLink,
     InvalidTokenName,
     TenantRequired,
+    NotAnAdminSession,
     BootstrapTokenTooShort,
     InvalidSyntax,
     TooMany,

@@ -59,6 +59,7 @@ pub(super) const TABLE: &[Entry] = &[
     problem(C::InvalidLink, "invalid_link", 400, "an invitation or reset link is unknown, used or expired (one answer for all three)"),
     problem(C::InvalidTokenName, "invalid_token_name", 400, "an API token name is empty, too long or holds control characters"),
     problem(C::TenantRequired, "tenant_required", 400, "a SCIM token must belong to a tenant"),
+    problem(C::NotAnAdminSession, "not_an_admin_session", 400, "only a person's admin session logs out; an API token is revoked instead"),
     problem(C::BootstrapTokenTooShort, "bootstrap_token_too_short", 400, "`USHER_BOOTSTRAP_TOKEN` is too short to be a secret"),
     problem(C::InvalidSyntax, "invalid_syntax", 400, "SCIM: a PATCH request is not of the RFC 7644 form (scimType `invalidSyntax`)"),
     problem(C::TooMany, "too_many", 400, "SCIM: a PATCH request has more operations than accepted (scimType `tooMany`)"),

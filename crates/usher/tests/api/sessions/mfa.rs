@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use usher_testkit::app::{TestApp, json as body};
 
 /// The code an authenticator app with `secret` shows at the app's clock.
-pub(super) fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
+pub(crate) fn totp_now(app: &TestApp, secret: &str, offset_steps: i64) -> String {
     let secret = usher_core::mfa::TotpSecret::from_base32(secret).unwrap();
     let step = usher_core::mfa::totp_step(app.clock_now().unix_timestamp()) + offset_steps;
     usher_core::mfa::totp_code(&secret, step)

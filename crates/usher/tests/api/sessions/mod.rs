@@ -9,7 +9,7 @@ mod failures;
 mod forgot;
 mod lifecycle;
 mod lockout;
-mod mfa;
+pub(crate) mod mfa;
 mod mfa_reset;
 mod mfa_throttle;
 mod sealed;

@@ -1,0 +1,174 @@
+//! Admins as people: a user holding a built-in admin role logs in to the
+//! admin side with their password and, always, a second factor (enrolled
+//! at that login when they have none), and gets an admin session whose
+//! token is a bearer token for the admin API. The session acts as that
+//! person, with the admin roles they hold at each request: taking the last
+//! one away, blocking or disabling the person ends what the token can do
+//! from the next request on.
+
+use super::Services;
+use super::login::{ClientContext, LoginOutcome, clip, invalid_credentials};
+use crate::admin_session::{ADMIN_SEEN_GRANULARITY, ADMIN_TOKEN_PREFIX, AdminRoles, AdminSession};
+use crate::audit::{AuditAction, AuditContext};
+use crate::error::{Error, Missing};
+use crate::ids::{Id, UserId};
+use crate::tenant::Tenant;
+use crate::token::Secret;
+use crate::user::{User, UserState};
+use serde_json::json;
+
+/// An admin session just opened.
+#[derive(Debug, Clone)]
+pub struct AdminSignedIn {
+    /// The bearer token, shown only now.
+    pub token: Secret,
+    pub session: AdminSession,
+    /// How long the token works if it is not used again.
+    pub expires_in: time::Duration,
+}
+
+/// The person behind a live admin session.
+#[derive(Debug, Clone)]
+pub struct AdminPerson {
+    pub session: AdminSession,
+    pub user: User,
+    pub roles: AdminRoles,
+}
+
+impl Services {
+    /// The built-in admin roles the user holds.
+    pub(crate) async fn admin_roles(
+        &self,
+        tenant: &Tenant,
+        user_id: UserId,
+    ) -> Result<AdminRoles, Error> {
+        let held = self.store.user_roles(tenant.id, user_id).await?;
+        Ok(AdminRoles::of(
+            held.iter().filter_map(|r| r.name.admin_role()),
+        ))
+    }
+
+    /// The password step of an admin login (`POST /admin/login`). A
+    /// wrong password, an unknown email and a user without an admin role
+    /// get the same answer; a right one leads to the second factor.
+    pub async fn admin_login(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        email: &str,
+        password: &str,
+        client: ClientContext,
+    ) -> Result<LoginOutcome, Error> {
+        self.check_password(tenant, ctx, email, password, client, true)
+            .await
+    }
+
+    /// The second-factor step of an admin login: opens the admin session.
+    pub async fn admin_login_second_factor(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        mfa_token: &str,
+        code: &str,
+        client: ClientContext,
+    ) -> Result<AdminSignedIn, Error> {
+        let draft = self.draft(ctx, Some(tenant), AuditAction::AdminLoginSecondFactor);
+        let (user, challenge, draft) = self
+            .pass_second_factor(tenant, ctx, draft, mfa_token, code, true)
+            .await?;
+        // The role may have been taken between the two steps.
+        let roles = self.admin_roles(tenant, user.id).await?;
+        if roles.is_empty() {
+            let draft = draft.details(json!({"reason": "not_an_admin"}));
+            return Err(self.refuse(draft, invalid_credentials()).await);
+        }
+        let now = self.clock.now();
+        let session = AdminSession {
+            id: Id::generate(),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + tenant.settings.admin_session_length(),
+            ip: ctx.client_ip.as_deref().map(|ip| clip(ip, 64)),
+            user_agent: client
+                .user_agent
+                .or(challenge.user_agent)
+                .map(|ua| clip(&ua, 512)),
+        };
+        let token = Secret::generate(ADMIN_TOKEN_PREFIX);
+        let draft = draft.details(json!({
+            "admin_session_id": session.id.to_string(),
+            "roles": roles.names(),
+        }));
+        self.store
+            .open_admin_session(session.clone(), token.hash(), draft)
+            .await?;
+        Ok(AdminSignedIn {
+            token,
+            expires_in: session.ends_at(tenant.settings.admin_idle_timeout()) - now,
+            session,
+        })
+    }
+
+    /// The person an admin token of `tenant` belongs to, while the session
+    /// is live, the person active and an admin; `None` otherwise. A token
+    /// of another tenant's session is `tenant_not_found`, as for API tokens.
+    pub async fn authenticate_admin(
+        &self,
+        tenant: &Tenant,
+        presented: &str,
+    ) -> Result<Option<AdminPerson>, Error> {
+        let hash = Secret::from_string(presented.to_owned()).hash();
+        let Some(session) = self.store.admin_session(&hash).await? else {
+            return Ok(None);
+        };
+        if session.tenant_id != tenant.id {
+            return Err(Error::NotFound(Missing::Tenant));
+        }
+        let now = self.clock.now();
+        if !session.is_live(now, tenant.settings.admin_idle_timeout()) {
+            return Ok(None);
+        }
+        let user = self.store.get_user(tenant.id, session.user_id).await?;
+        let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
+            return Ok(None);
+        };
+        let roles = self.admin_roles(tenant, user.id).await?;
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        if now - session.last_seen_at >= ADMIN_SEEN_GRANULARITY {
+            self.store.touch_admin_session(session.id, now).await?;
+        }
+        Ok(Some(AdminPerson {
+            session,
+            user,
+            roles,
+        }))
+    }
+
+    /// Whether `presented` is the token of an admin session, live or not
+    /// (to refuse it where no admin session may call with 403, not 401).
+    pub async fn is_admin_token(&self, presented: &str) -> Result<bool, Error> {
+        let hash = Secret::from_string(presented.to_owned()).hash();
+        Ok(self.store.admin_session(&hash).await?.is_some())
+    }
+
+    /// Ends the person's admin session (`POST /admin/logout`).
+    pub async fn admin_logout(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        person: &AdminPerson,
+    ) -> Result<(), Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), AuditAction::AdminLogout)
+            .target("user", person.user.id)
+            .details(json!({"admin_session_id": person.session.id.to_string()}));
+        self.store
+            .end_admin_session(person.session.id, draft)
+            .await?;
+        Ok(())
+    }
+}

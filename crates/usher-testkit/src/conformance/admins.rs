@@ -1,0 +1,149 @@
+//! Cases for admin sessions.
+
+use super::fixtures::*;
+use std::sync::Arc;
+use time::Duration;
+use usher_core::admin_session::AdminSession;
+use usher_core::error::{Error, Missing};
+use usher_core::token::Secret;
+use usher_core::{Id, Store, TenantId, UserId};
+
+fn session(tenant: TenantId, user: UserId) -> AdminSession {
+    AdminSession {
+        id: Id::generate(),
+        tenant_id: tenant,
+        user_id: user,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + Duration::hours(12),
+        ip: Some("192.0.2.7".into()),
+        user_agent: Some("test".into()),
+    }
+}
+
+async fn open(store: &dyn Store, s: &AdminSession) -> Secret {
+    let token = Secret::generate("usher_adm_");
+    store
+        .open_admin_session(
+            s.clone(),
+            token.hash(),
+            user_draft(s.tenant_id, s.user_id, "admin.login_second_factor", T0),
+        )
+        .await
+        .expect("open_admin_session");
+    token
+}
+
+pub async fn an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let ann = create(
+        &*store,
+        UserBuilder::new(acme.id, "ann@x.example").active().build(),
+    )
+    .await;
+    let before = chain_len(&*store, acme.id).await;
+    let s = session(acme.id, ann.id);
+    let token = open(&*store, &s).await;
+    assert_eq!(
+        store.admin_session(&token.hash()).await.expect("find"),
+        Some(s.clone())
+    );
+    let unknown = Secret::generate("usher_adm_");
+    assert_eq!(
+        store.admin_session(&unknown.hash()).await.expect("find"),
+        None
+    );
+    store
+        .touch_admin_session(s.id, T0 + Duration::minutes(3))
+        .await
+        .expect("touch");
+    let seen = store.admin_session(&token.hash()).await.expect("find");
+    assert_eq!(
+        seen.map(|s| s.last_seen_at),
+        Some(T0 + Duration::minutes(3))
+    );
+    let ended = store
+        .end_admin_session(s.id, user_draft(acme.id, ann.id, "admin.logout", T0))
+        .await
+        .expect("end");
+    assert!(ended);
+    assert_eq!(
+        store.admin_session(&token.hash()).await.expect("find"),
+        None
+    );
+    let again = store
+        .end_admin_session(s.id, user_draft(acme.id, ann.id, "admin.logout", T0))
+        .await
+        .expect("end again");
+    assert!(!again, "nothing left to end");
+    let events = events_since(&*store, acme.id, before).await;
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().expect("an action"))
+        .collect();
+    assert_eq!(
+        actions,
+        ["admin.login_second_factor", "admin.logout", "admin.logout"]
+    );
+}
+
+pub async fn admin_sessions_end_with_the_users_sessions_and_with_the_user(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let ann = create(
+        &*store,
+        UserBuilder::new(acme.id, "ann@x.example").active().build(),
+    )
+    .await;
+    let bob = create(
+        &*store,
+        UserBuilder::new(acme.id, "bob@x.example").active().build(),
+    )
+    .await;
+    let ann_token = open(&*store, &session(acme.id, ann.id)).await;
+    let bob_token = open(&*store, &session(acme.id, bob.id)).await;
+    store
+        .end_sessions(
+            acme.id,
+            ann.id,
+            None,
+            user_draft(acme.id, ann.id, "session.revoke_all", T0),
+        )
+        .await
+        .expect("end_sessions");
+    assert_eq!(
+        store.admin_session(&ann_token.hash()).await.expect("find"),
+        None
+    );
+    assert!(
+        store
+            .admin_session(&bob_token.hash())
+            .await
+            .expect("find")
+            .is_some()
+    );
+    store
+        .delete_user(
+            acme.id,
+            bob.id,
+            None,
+            Box::new(|_| Ok(())),
+            user_draft(acme.id, bob.id, "user.delete", T0),
+        )
+        .await
+        .expect("delete_user");
+    assert_eq!(
+        store.admin_session(&bob_token.hash()).await.expect("find"),
+        None
+    );
+    let gone = store
+        .open_admin_session(
+            session(acme.id, bob.id),
+            Secret::generate("usher_adm_").hash(),
+            user_draft(acme.id, bob.id, "admin.login_second_factor", T0),
+        )
+        .await
+        .expect_err("a deleted user");
+    assert!(matches!(gone, Error::NotFound(Missing::User)), "{gone:?}");
+}
