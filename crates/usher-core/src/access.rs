@@ -50,6 +50,12 @@ impl AdminRole {
             .find(|r| r.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// Whether holding this role lets a person own a token acting as
+    /// `other`: the same role, or `tenant_admin`, which may do everything.
+    pub fn covers(self, other: AdminRole) -> bool {
+        self == AdminRole::TenantAdmin || self == other
+    }
+
     /// Whether this role may do what `permission` covers.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission as P;

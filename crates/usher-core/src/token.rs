@@ -5,7 +5,7 @@
 
 use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
-use crate::ids::{TenantId, TokenId};
+use crate::ids::{TenantId, TokenId, UserId};
 use crate::input::{ObjectReader, Patch};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -122,6 +122,11 @@ pub struct ApiToken {
     /// When it last authenticated a request, to the minute
     /// ([`LAST_USED_PRECISION`]).
     pub last_used_at: Option<OffsetDateTime>,
+    /// The admin who made it while logged in as a person: the token works
+    /// only while they may still do what it does (see
+    /// [`crate::access::AdminRole::covers`]). `None`: a token of a service
+    /// account, made by another token or the CLI.
+    pub owner_id: Option<UserId>,
 }
 
 /// `last_used_at` is written at most this often per token and process, so
@@ -150,6 +155,15 @@ impl ApiToken {
         }
     }
 
+    /// The admin role its owner must hold (or cover) for it to work: a
+    /// SCIM token writes every user, as only a `tenant_admin` may.
+    pub fn owner_needs(&self) -> AdminRole {
+        match self.scope {
+            TokenScope::Scim => AdminRole::TenantAdmin,
+            TokenScope::Admin => self.tenant_role(),
+        }
+    }
+
     /// The role a tenant's admin token acts with in its tenant.
     pub fn tenant_role(&self) -> AdminRole {
         self.admin_role.unwrap_or(AdminRole::TenantAdmin)
@@ -166,6 +180,9 @@ pub struct TokenRequest {
     /// asked otherwise); `None` for the others.
     pub admin_role: Option<AdminRole>,
     pub expires_at: Option<OffsetDateTime>,
+    /// The person making it, when an admin logged in as themselves asks
+    /// (set by the caller, never read from the body).
+    pub owner_id: Option<UserId>,
 }
 
 /// The longest name a token may have, in characters.
@@ -237,6 +254,7 @@ impl TokenRequest {
                 scim,
                 admin_role,
                 expires_at,
+                owner_id: None,
             }),
             _ => Err(Error::Validation(errors)),
         }

@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "admin_sessions",
         include_str!("../migrations/0022_admin_sessions.sql"),
     ),
+    (
+        23,
+        "token_owners",
+        include_str!("../migrations/0023_token_owners.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -90,6 +90,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "admin_sessions",
         include_str!("../migrations/0021_admin_sessions.sql"),
     ),
+    (
+        22,
+        "token_owners",
+        include_str!("../migrations/0022_token_owners.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -8,10 +8,11 @@
 
 use super::Services;
 use super::login::{ClientContext, LoginOutcome, clip, invalid_credentials};
+use crate::access::AdminRole;
 use crate::admin_session::{ADMIN_SEEN_GRANULARITY, ADMIN_TOKEN_PREFIX, AdminRoles, AdminSession};
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, Missing};
-use crate::ids::{Id, UserId};
+use crate::ids::{Id, TenantId, UserId};
 use crate::tenant::Tenant;
 use crate::token::Secret;
 use crate::user::{User, UserState};
@@ -39,10 +40,10 @@ impl Services {
     /// The built-in admin roles the user holds.
     pub(crate) async fn admin_roles(
         &self,
-        tenant: &Tenant,
+        tenant_id: TenantId,
         user_id: UserId,
     ) -> Result<AdminRoles, Error> {
-        let held = self.store.user_roles(tenant.id, user_id).await?;
+        let held = self.store.user_roles(tenant_id, user_id).await?;
         Ok(AdminRoles::of(
             held.iter().filter_map(|r| r.name.admin_role()),
         ))
@@ -77,7 +78,7 @@ impl Services {
             .pass_second_factor(tenant, ctx, draft, mfa_token, code, true)
             .await?;
         // The role may have been taken between the two steps.
-        let roles = self.admin_roles(tenant, user.id).await?;
+        let roles = self.admin_roles(tenant.id, user.id).await?;
         if roles.is_empty() {
             let draft = draft.details(json!({"reason": "not_an_admin"}));
             return Err(self.refuse(draft, invalid_credentials()).await);
@@ -134,7 +135,7 @@ impl Services {
         let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
             return Ok(None);
         };
-        let roles = self.admin_roles(tenant, user.id).await?;
+        let roles = self.admin_roles(tenant.id, user.id).await?;
         if roles.is_empty() {
             return Ok(None);
         }
@@ -146,6 +147,28 @@ impl Services {
             user,
             roles,
         }))
+    }
+
+    /// Whether the active admin `owner` of the tenant may still do what a
+    /// token acting as `role` does: a token is never more powerful than
+    /// the person who made it.
+    pub(crate) async fn owner_covers(
+        &self,
+        tenant_id: TenantId,
+        owner: UserId,
+        role: AdminRole,
+    ) -> Result<bool, Error> {
+        let now = self.clock.now();
+        let active = self
+            .store
+            .get_user(tenant_id, owner)
+            .await?
+            .is_some_and(|u| u.state(now) == UserState::Active);
+        if !active {
+            return Ok(false);
+        }
+        let roles = self.admin_roles(tenant_id, owner).await?;
+        Ok(roles.iter().any(|held| held.covers(role)))
     }
 
     /// Whether `presented` is the token of an admin session, live or not

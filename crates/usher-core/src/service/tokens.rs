@@ -39,6 +39,7 @@ impl Services {
             admin_role: (scope == TokenScope::Admin && tenant.is_some())
                 .then_some(AdminRole::TenantAdmin),
             expires_at: None,
+            owner_id: None,
         };
         self.issue_token(ctx, tenant, Ok(request)).await
     }
@@ -86,13 +87,24 @@ impl Services {
             expires_at: request.expires_at,
             created_by: Some(ctx.actor.to_stored()),
             last_used_at: None,
+            owner_id: request.owner_id.filter(|_| tenant.is_some()),
         };
+        if let (Some(t), Some(owner)) = (tenant, token.owner_id)
+            && !self.owner_covers(t.id, owner, token.owner_needs()).await?
+        {
+            let e = Error::Forbidden(format!(
+                "a token acting as {} would be more powerful than you",
+                token.role()
+            ));
+            return Err(self.refuse(draft, e).await);
+        }
         let draft = draft.target("token", token.id).details(json!({
             "name": token.name,
             "scope": scope.as_str(),
             "role": token.role(),
             "super_admin": tenant.is_none(),
             "expires_at": token.expires_at.and_then(|t| t.format(&Rfc3339).ok()),
+            "owner_id": token.owner_id.map(|o| o.to_string()),
         }));
         self.store.create_token(token.clone(), draft).await?;
         Ok((token, secret))
@@ -161,6 +173,7 @@ impl Services {
             expires_at: None,
             created_by: Some(ctx.actor.to_stored()),
             last_used_at: None,
+            owner_id: None,
         };
         let draft = self
             .draft(ctx, None, AuditAction::TokenBootstrap)
@@ -205,6 +218,15 @@ impl Services {
         let Some(token) = found.filter(|t| !t.is_expired(now)) else {
             return Ok(None);
         };
+        // A person's token stops with what they may do; this is read at
+        // every request, never cached.
+        if let (Some(tenant_id), Some(owner)) = (token.tenant_id, token.owner_id)
+            && !self
+                .owner_covers(tenant_id, owner, token.owner_needs())
+                .await?
+        {
+            return Ok(None);
+        }
         self.note_token_use(&token, now).await;
         Ok(Some(token))
     }

@@ -46,6 +46,10 @@ pub struct TokenResponse {
     /// When the token last authenticated a request, to the minute.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
+    /// The admin who made it while logged in as themselves: it works only
+    /// while they hold its role (or `tenant_admin`), and goes with them.
+    /// `null`: a service account's token.
+    pub owner_id: Option<Uuid>,
     /// The secret: only in the answer of `POST`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -66,6 +70,7 @@ impl TokenResponse {
                 .map(|s| serde_json::to_value(Actor::from_stored(s)).unwrap_or(Value::Null)),
             created_at: t.created_at,
             last_used_at: t.last_used_at,
+            owner_id: t.owner_id.map(|o| o.uuid()),
             secret: secret.map(|s| s.expose().to_owned()),
         }
     }
@@ -148,7 +153,13 @@ pub async fn create_token(
     admin: TenantAdmin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let request = body.and_then(|b| TokenRequest::from_json(b, false));
+    let owner = admin.person.as_ref().map(|p| p.user.id);
+    let request = body
+        .and_then(|b| TokenRequest::from_json(b, false))
+        .map(|r| TokenRequest {
+            owner_id: owner,
+            ..r
+        });
     let (token, secret) = state
         .services
         .issue_token(&admin.ctx, Some(&admin.tenant), request)

@@ -26,9 +26,21 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
                 .ok_or(Error::NotFound(Missing::Tenant))?,
         ),
     };
+    let owner_key: Option<i64> = match (tenant_key, token.owner_id) {
+        (Some(tk), Some(owner)) => Some(
+            sqlx::query_scalar("SELECT key FROM users WHERE id = $1 AND tenant_key = $2")
+                .bind(owner.uuid())
+                .bind(tk)
+                .fetch_optional(&mut *c)
+                .await
+                .db()?
+                .ok_or(Error::NotFound(Missing::User))?,
+        ),
+        _ => None,
+    };
     sqlx::query(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
         .bind(token.id.uuid())
         .bind(tenant_key)
@@ -39,6 +51,7 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         .bind(token.expires_at)
         .bind(&token.created_by)
         .bind(token.admin_role.map(AdminRole::as_str))
+        .bind(owner_key)
         .execute(c)
         .await
         .map_err(constraint)?;
@@ -117,8 +130,9 @@ macro_rules! select_tokens {
     ($tail:literal) => {
         concat!(
             "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, \
-             k.created_by, k.last_used_at, k.role FROM api_tokens k \
-             LEFT JOIN tenants t ON t.key = k.tenant_key ",
+             k.created_by, k.last_used_at, k.role, o.id FROM api_tokens k \
+             LEFT JOIN tenants t ON t.key = k.tenant_key \
+             LEFT JOIN users o ON o.key = k.owner_key ",
             $tail
         )
     };
@@ -148,6 +162,7 @@ fn read_token(r: &PgRow) -> Result<ApiToken, StoreError> {
         expires_at: r.try_get(6).map_err(unavailable)?,
         created_by: r.try_get(7).map_err(unavailable)?,
         last_used_at: r.try_get(8).map_err(unavailable)?,
+        owner_id: opt_id(r, 10).map_err(unavailable)?,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
 use crate::tenants::key_of;
+use crate::users::rows::user_key;
 use rusqlite::{Connection, OptionalExtension, params};
 use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
@@ -22,9 +23,13 @@ fn tenant_key_or_null(c: &Connection, id: Option<TenantId>) -> Result<Option<i64
 
 fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
     let tk = tenant_key_or_null(c, token.tenant_id)?;
+    let owner = match (tk, token.owner_id) {
+        (Some(tk), Some(owner)) => Some(user_key(c, tk, owner)?),
+        _ => None,
+    };
     c.prepare_cached(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .db()?
     .execute(params![
@@ -37,6 +42,7 @@ fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
         token.expires_at.map(to_micros),
         token.created_by,
         token.admin_role.map(AdminRole::as_str),
+        owner,
     ])
         .map_err(constraint)?;
     Ok(())
@@ -92,7 +98,7 @@ pub(crate) fn replace_named_super_token(
 
 /// The columns [`read_token`] reads, in its order.
 const TOKEN_COLUMNS: &str = "k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, k.created_by, k.last_used_at, \
-     k.role";
+     k.role, o.id";
 
 fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     let tenant: Option<Vec<u8>> = r.get(1)?;
@@ -112,13 +118,18 @@ fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
         expires_at: r.get::<_, Option<i64>>(6)?.map(from_micros),
         created_by: r.get(7)?,
         last_used_at: r.get::<_, Option<i64>>(8)?.map(from_micros),
+        owner_id: r
+            .get::<_, Option<Vec<u8>>>(10)?
+            .as_deref()
+            .map(uuid)
+            .transpose()?,
     })
 }
 
 pub(crate) fn token_by_hash(c: &Connection, hash: &SecretHash) -> DbResult<Option<ApiToken>> {
     c.prepare_cached(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens k \
-         LEFT JOIN tenants t ON t.key = k.tenant_key WHERE k.hash = ?1"
+         LEFT JOIN tenants t ON t.key = k.tenant_key LEFT JOIN users o ON o.key = k.owner_key WHERE k.hash = ?1"
     ))?
     .query_row([hash.0.as_slice()], read_token)
     .optional()
@@ -134,7 +145,7 @@ pub(crate) fn list_tokens(c: &Connection, tenant: Option<TenantId>) -> DbResult<
     };
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens k \
-         LEFT JOIN tenants t ON t.key = k.tenant_key \
+         LEFT JOIN tenants t ON t.key = k.tenant_key LEFT JOIN users o ON o.key = k.owner_key \
          WHERE k.tenant_key IS ?1 ORDER BY k.created_at, k.id"
     ))?;
     let rows = stmt.query_map([tk], read_token)?;

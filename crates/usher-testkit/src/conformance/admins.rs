@@ -5,7 +5,7 @@ use std::sync::Arc;
 use time::Duration;
 use usher_core::admin_session::AdminSession;
 use usher_core::error::{Error, Missing};
-use usher_core::token::Secret;
+use usher_core::token::{ApiToken, Secret, TokenScope};
 use usher_core::{Id, Store, TenantId, UserId};
 
 fn session(tenant: TenantId, user: UserId) -> AdminSession {
@@ -123,16 +123,7 @@ pub async fn admin_sessions_end_with_the_users_sessions_and_with_the_user(store:
             .expect("find")
             .is_some()
     );
-    store
-        .delete_user(
-            acme.id,
-            bob.id,
-            None,
-            Box::new(|_| Ok(())),
-            user_draft(acme.id, bob.id, "user.delete", T0),
-        )
-        .await
-        .expect("delete_user");
+    delete(&*store, acme.id, bob.id).await;
     assert_eq!(
         store.admin_session(&bob_token.hash()).await.expect("find"),
         None
@@ -146,4 +137,48 @@ pub async fn admin_sessions_end_with_the_users_sessions_and_with_the_user(store:
         .await
         .expect_err("a deleted user");
     assert!(matches!(gone, Error::NotFound(Missing::User)), "{gone:?}");
+}
+
+pub async fn a_persons_token_names_its_owner_and_goes_with_them(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let ann = create(
+        &*store,
+        UserBuilder::new(acme.id, "ann@x.example").active().build(),
+    )
+    .await;
+    let token = ApiToken {
+        owner_id: Some(ann.id),
+        ..super::tenants::token(Some(acme.id), TokenScope::Admin, "ann's", "usher_at_owned")
+    };
+    store
+        .create_token(
+            token.clone(),
+            super::tenants::token_draft(&token, "token.create"),
+        )
+        .await
+        .expect("create_token");
+    assert_eq!(
+        store.token_by_hash(&token.hash).await.expect("lookup"),
+        Some(token.clone())
+    );
+    let stranger = ApiToken {
+        owner_id: Some(Id::generate()),
+        ..super::tenants::token(Some(acme.id), TokenScope::Admin, "x", "usher_at_stranger")
+    };
+    let refused = store
+        .create_token(
+            stranger.clone(),
+            super::tenants::token_draft(&stranger, "token.create"),
+        )
+        .await
+        .expect_err("an owner who is no user of the tenant");
+    assert!(
+        matches!(refused, Error::NotFound(Missing::User)),
+        "{refused:?}"
+    );
+    delete(&*store, acme.id, ann.id).await;
+    assert_eq!(
+        store.token_by_hash(&token.hash).await.expect("lookup"),
+        None
+    );
 }

@@ -289,6 +289,20 @@ pub async fn create(store: &dyn Store, user: User) -> User {
 }
 
 /// Stores many users through `insert_users` in batches of 500.
+/// Deletes a user with no precondition and no guard.
+pub async fn delete(store: &dyn Store, tenant: TenantId, user: UserId) {
+    store
+        .delete_user(
+            tenant,
+            user,
+            None,
+            Box::new(|_| Ok(())),
+            user_draft(tenant, user, "user.delete", T0),
+        )
+        .await
+        .expect("delete_user");
+}
+
 pub async fn insert_all(store: &dyn Store, tenant: TenantId, users: &[User]) {
     for chunk in users.chunks(500) {
         let n = store

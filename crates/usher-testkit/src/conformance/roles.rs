@@ -228,16 +228,7 @@ pub async fn deleting_a_user_removes_their_assignments(store: Arc<dyn Store>) {
     define(&*store, acme.id, &role("sales", None)).await;
     let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
     give(&*store, &ann, "sales").await;
-    store
-        .delete_user(
-            acme.id,
-            ann.id,
-            None,
-            Box::new(|_| Ok(())),
-            user_draft(acme.id, ann.id, "user.delete", T0),
-        )
-        .await
-        .expect("delete_user");
+    delete(&*store, acme.id, ann.id).await;
     let listed = store.list_roles(acme.id).await.expect("list");
     assert_eq!(listed[0].1, 0, "nobody holds the role any more");
     let gone = store

@@ -202,6 +202,7 @@ pub(super) fn token(
         expires_at: Some(T0 + time::Duration::days(30)),
         created_by: Some(r#"{"kind":"cli","id":"root","name":"usher CLI (root)"}"#.into()),
         last_used_at: None,
+        owner_id: None,
     }
 }
 

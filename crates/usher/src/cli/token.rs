@@ -73,6 +73,7 @@ fn to_json(t: &ApiToken) -> serde_json::Value {
         "created_by": t.created_by.as_deref().map(Actor::from_stored),
         "created_at": rfc3339(Some(t.created_at)),
         "last_used_at": rfc3339(t.last_used_at),
+        "owner_id": t.owner_id,
     })
 }
 
@@ -101,6 +102,7 @@ async fn create(admin: Admin, c: CreateToken) -> anyhow::Result<()> {
         scim: c.scim,
         admin_role: (tenant.is_some() && !c.scim).then_some(admin_role),
         expires_at,
+        owner_id: None,
     };
     let (token, secret) = admin
         .services

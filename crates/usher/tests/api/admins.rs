@@ -269,3 +269,59 @@ async fn the_token_ends_with_logout_idleness_a_lost_role_a_block_and_in_another_
         (400, Some("not_an_admin_session"))
     );
 }
+
+#[tokio::test]
+async fn a_token_made_by_a_person_is_theirs_and_works_only_while_they_may_do_what_it_does() {
+    let app = TestApp::spawn().await;
+    let id = admin_user(&app, "owner@x.example", "tenant_admin").await;
+    let (person, _) = admin_token(&app, "owner@x.example", None).await;
+    let made = app
+        .client
+        .post(app.url(&format!("{T}/tokens")))
+        .bearer_auth(&person)
+        .json(&json!({"name": "desk robot", "role": "helpdesk"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made = body(made).await;
+    assert_eq!(made["owner_id"], id.as_str());
+    assert_eq!(made["created_by"]["kind"], "user");
+    let token = made["secret"].as_str().unwrap().to_owned();
+    let users = format!("{T}/users");
+    assert_eq!(as_admin(&app, Method::GET, &users, &token).await.0, 200);
+
+    // The owner loses tenant_admin: the token stops at once; holding the
+    // token's own role is enough to keep it working.
+    let role = |method: Method, role: &'static str| {
+        app.request(method, &format!("{T}/users/{id}/roles/{role}"))
+            .send()
+    };
+    assert_eq!(role(Method::PUT, "helpdesk").await.unwrap().status(), 204);
+    assert_eq!(
+        role(Method::DELETE, "tenant_admin").await.unwrap().status(),
+        204
+    );
+    assert_eq!(as_admin(&app, Method::GET, &users, &token).await.0, 200);
+    assert_eq!(
+        role(Method::DELETE, "helpdesk").await.unwrap().status(),
+        204
+    );
+    assert_eq!(as_admin(&app, Method::GET, &users, &token).await.0, 401);
+    // Deleting the owner removes the token with them.
+    assert_eq!(
+        role(Method::PUT, "tenant_admin").await.unwrap().status(),
+        204
+    );
+    assert_eq!(as_admin(&app, Method::GET, &users, &token).await.0, 200);
+    assert_eq!(app.delete(&format!("{T}/users/{id}")).await.status(), 204);
+    let listed = body(app.get(&format!("{T}/tokens")).await).await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"] != "desk robot"),
+        "{listed}"
+    );
+}
