@@ -4,6 +4,7 @@
 //! written with a leading `'`, which they show as text). JSON Lines need no
 //! such care: each line is the user as the API shows it.
 
+use crate::role::RoleName;
 use crate::user::User;
 use std::borrow::Cow;
 use time::OffsetDateTime;
@@ -14,7 +15,7 @@ pub const EXPORT_PAGE: u32 = 1000;
 
 /// The fixed columns of a CSV export, before one `attributes.<name>`
 /// column per custom attribute definition.
-pub const CSV_COLUMNS: [&str; 15] = [
+pub const CSV_COLUMNS: [&str; 16] = [
     "id",
     "email",
     "first_name",
@@ -30,6 +31,7 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "created_at",
     "updated_at",
     "last_login_at",
+    "roles",
 ];
 
 /// A cell a spreadsheet will show as text whatever it starts with.
@@ -49,8 +51,14 @@ pub fn csv_header(attributes: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// One user as a CSV row matching [`csv_header`], every cell neutralised.
-pub fn csv_row(u: &User, attributes: &[String], now: OffsetDateTime) -> Vec<String> {
+/// One user as a CSV row matching [`csv_header`], every cell neutralised;
+/// `roles` are the names of the roles they hold, written space-separated.
+pub fn csv_row(
+    u: &User,
+    roles: &[RoleName],
+    attributes: &[String],
+    now: OffsetDateTime,
+) -> Vec<String> {
     let opt = |v: Option<&str>| v.unwrap_or("").to_owned();
     let time =
         |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default();
@@ -70,6 +78,11 @@ pub fn csv_row(u: &User, attributes: &[String], now: OffsetDateTime) -> Vec<Stri
         time(Some(u.created_at)),
         time(Some(u.updated_at)),
         time(u.last_login_at),
+        roles
+            .iter()
+            .map(RoleName::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
     ];
     for a in attributes {
         row.push(u.attributes.get(a).cloned().unwrap_or_default());

@@ -11,6 +11,8 @@ use crate::error::Problem;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
+use usher_core::UserId;
+use usher_core::role::RoleName;
 use usher_core::session::Session;
 use usher_core::tenant::{Tenant, TenantSettings};
 use usher_core::user::User;
@@ -54,6 +56,8 @@ pub struct UserResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     pub invitation_expires_at: Option<OffsetDateTime>,
     pub mfa_enrolled: bool,
+    /// The roles the user holds, by name (built-in admin roles included).
+    pub roles: Vec<String>,
     /// Incremented by every change; the ETag is `W/"<version>"`.
     pub version: i64,
 }
@@ -85,8 +89,38 @@ impl UserResponse {
                 .invitation_expires_at
                 .filter(|_| u.state(now).can_be_invited()),
             mfa_enrolled: u.mfa_enrolled,
+            roles: Vec::new(),
             version: u.version,
         }
+    }
+
+    /// The JSON of a page of users, each with the roles they hold (one
+    /// query for the page).
+    pub async fn page(
+        services: &usher_core::service::Services,
+        tenant: &Tenant,
+        users: &[User],
+    ) -> Result<Vec<Self>, usher_core::Error> {
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        let roles = services.role_names_of(tenant, &ids).await?;
+        let now = services.clock.now();
+        Ok(users
+            .iter()
+            .map(|u| Self::with_roles(u, now, &roles))
+            .collect())
+    }
+
+    /// The user's JSON with the roles they hold, from a map of a page's.
+    pub fn with_roles(
+        u: &User,
+        now: OffsetDateTime,
+        roles: &BTreeMap<UserId, Vec<RoleName>>,
+    ) -> Self {
+        let mut r = Self::new(u, now);
+        if let Some(names) = roles.get(&u.id) {
+            r.roles = names.iter().map(|n| n.as_str().to_owned()).collect();
+        }
+        r
     }
 }
 

@@ -12,12 +12,14 @@ use crate::{PostgresStore, detached};
 use async_trait::async_trait;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::role::{Role, RoleAssignment, RoleName};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
+use uuid::Uuid;
 
 async fn insert(
     c: &mut PgConnection,
@@ -268,6 +270,35 @@ impl RoleStore for PostgresStore {
     ) -> Result<Vec<RoleAssignment>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         of_user(self.pool(), tk, user_id).await
+    }
+
+    async fn role_names_of(
+        &self,
+        tenant_id: TenantId,
+        users: &[UserId],
+    ) -> Result<BTreeMap<UserId, Vec<RoleName>>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let mut out = BTreeMap::new();
+        if users.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<Uuid> = users.iter().map(|u| u.uuid()).collect();
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT u.id, r.name FROM users u JOIN user_roles ur ON ur.user_key = u.key \
+             JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+             WHERE u.tenant_key = $1 AND u.id = ANY($2) ORDER BY u.id, ur.role_key",
+        )
+        .bind(tk)
+        .bind(&ids)
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        for (id, name) in rows {
+            out.entry(UserId::from(id))
+                .or_insert_with(Vec::new)
+                .push(RoleName::from_stored(name));
+        }
+        Ok(out)
     }
 
     async fn assign_role(

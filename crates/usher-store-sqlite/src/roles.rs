@@ -3,11 +3,12 @@
 //! assignments, which go with their user or role (foreign keys).
 
 use crate::SqliteStore;
-use crate::conn::{DbExt, DbResult, audited, constraint};
+use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
 use crate::users::rows::user_key;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
@@ -121,6 +122,38 @@ fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignmen
     .db()
 }
 
+fn names_of(
+    c: &Connection,
+    tk: i64,
+    users: &[UserId],
+) -> DbResult<BTreeMap<UserId, Vec<RoleName>>> {
+    let mut out = BTreeMap::new();
+    // Most tenants give no roles at all: one probe of the index says so.
+    let any = c
+        .prepare_cached("SELECT 1 FROM user_roles WHERE tenant_key = ?1 LIMIT 1")?
+        .exists([tk])?;
+    if !any || users.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; users.len()].join(", ");
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT u.id, r.name FROM users u JOIN user_roles ur ON ur.user_key = u.key \
+         JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+         WHERE u.tenant_key = ? AND u.id IN ({marks}) ORDER BY u.id, ur.role_key"
+    ))?;
+    let ids: Vec<Vec<u8>> = users.iter().map(|u| u.as_bytes().to_vec()).collect();
+    let params = std::iter::once(&tk as &dyn rusqlite::ToSql)
+        .chain(ids.iter().map(|i| i as &dyn rusqlite::ToSql));
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    while let Some(r) = rows.next()? {
+        let id: UserId = uuid(&r.get::<_, Vec<u8>>(0)?)?;
+        out.entry(id)
+            .or_insert_with(Vec::new)
+            .push(RoleName::from_stored(r.get(1)?));
+    }
+    Ok(out)
+}
+
 fn assign(
     c: &Connection,
     tk: i64,
@@ -219,6 +252,16 @@ impl RoleStore for SqliteStore {
     ) -> Result<Vec<RoleAssignment>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| Ok(of_user(c, tk, user_id))).await?
+    }
+
+    async fn role_names_of(
+        &self,
+        tenant_id: TenantId,
+        users: &[UserId],
+    ) -> Result<BTreeMap<UserId, Vec<RoleName>>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let users = users.to_vec();
+        self.read(move |c| names_of(c, tk, &users)).await
     }
 
     async fn assign_role(

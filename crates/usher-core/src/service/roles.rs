@@ -117,6 +117,16 @@ impl Services {
         }
     }
 
+    /// The names of the roles each of `users` holds, for the user JSON of
+    /// a page or an export (the read itself is audited with the page).
+    pub async fn role_names_of(
+        &self,
+        tenant: &Tenant,
+        users: &[crate::ids::UserId],
+    ) -> Result<std::collections::BTreeMap<crate::ids::UserId, Vec<RoleName>>, Error> {
+        Ok(self.store.role_names_of(tenant.id, users).await?)
+    }
+
     /// Gives a user a role (`PUT /users/{id}/roles/{role}`); answers false
     /// when the user held it already.
     pub async fn assign_role(

@@ -5,6 +5,7 @@ use crate::error::{Error, StoreError};
 use crate::ids::{TenantId, UserId};
 use crate::role::{Role, RoleAssignment, RoleName};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// The role aggregate.
@@ -38,6 +39,14 @@ pub trait RoleStore: Send + Sync {
         tenant_id: TenantId,
         user_id: UserId,
     ) -> Result<Vec<RoleAssignment>, Error>;
+    /// The names of the roles each of `users` holds (built-in admin roles
+    /// included), by user, each user's by name; users holding none, or
+    /// not of the tenant, are left out. One query, for a page of users.
+    async fn role_names_of(
+        &self,
+        tenant_id: TenantId,
+        users: &[UserId],
+    ) -> Result<BTreeMap<UserId, Vec<RoleName>>, StoreError>;
     /// Gives the user the role at `now`; a built-in admin role's row is made
     /// on its first assignment. Answers false when the user held it already
     /// (nothing changes then). `user_not_found`, `role_not_found`.

@@ -64,6 +64,11 @@ impl Walk {
             }
         };
         let now = self.services.clock.now();
+        let ids: Vec<_> = page.items.iter().map(|u| u.id).collect();
+        let roles = match self.services.role_names_of(&self.tenant, &ids).await {
+            Ok(r) => r,
+            Err(e) => return Some((Err(e), self)),
+        };
         let mut out = Vec::new();
         match self.format {
             Format::Csv => {
@@ -71,12 +76,16 @@ impl Walk {
                 if std::mem::take(&mut self.header) {
                     rows.push(csv_header(&self.attributes));
                 }
-                rows.extend(page.items.iter().map(|u| csv_row(u, &self.attributes, now)));
+                rows.extend(page.items.iter().map(|u| {
+                    let held = roles.get(&u.id).map_or(&[][..], Vec::as_slice);
+                    csv_row(u, held, &self.attributes, now)
+                }));
                 out = csv_lines(&rows);
             }
             Format::JsonLines => {
                 for u in &page.items {
-                    if serde_json::to_writer(&mut out, &UserResponse::new(u, now)).is_ok() {
+                    let json = UserResponse::with_roles(u, now, &roles);
+                    if serde_json::to_writer(&mut out, &json).is_ok() {
                         out.push(b'\n');
                     }
                 }

@@ -25,7 +25,7 @@ async fn act(
         .services
         .act_on_user(&admin.tenant, &admin.ctx, &id, if_match, action)
         .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
+    user_reply(&state, &admin, StatusCode::OK, &user).await
 }
 
 macro_rules! action_handler {
@@ -120,5 +120,5 @@ pub async fn reset_user_password(
         .services
         .request_password_reset(&admin.tenant, &admin.ctx, &id, if_match)
         .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
+    user_reply(&state, &admin, StatusCode::OK, &user).await
 }

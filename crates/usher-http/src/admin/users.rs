@@ -89,9 +89,19 @@ pub struct ListUsersQuery {
     pub cursor: Option<String>,
 }
 
-pub(super) fn user_reply(state: &AppState, status: StatusCode, user: &User) -> Response {
-    let body = UserResponse::new(user, state.services.clock.now());
-    (status, [(header::ETAG, etag(user.version))], Json(body)).into_response()
+/// A user's JSON, with the roles they hold, and its ETag.
+pub(super) async fn user_reply(
+    state: &AppState,
+    admin: &TenantAdmin,
+    status: StatusCode,
+    user: &User,
+) -> ApiResult<Response> {
+    let roles = state
+        .services
+        .role_names_of(&admin.tenant, &[user.id])
+        .await?;
+    let body = UserResponse::with_roles(user, state.services.clock.now(), &roles);
+    Ok((status, [(header::ETAG, etag(user.version))], Json(body)).into_response())
 }
 
 /// Create a user.
@@ -117,7 +127,7 @@ pub async fn create_user(
         .services
         .create_user(&admin.tenant, &admin.ctx, body)
         .await?;
-    let mut res = user_reply(&state, StatusCode::CREATED, &user);
+    let mut res = user_reply(&state, &admin, StatusCode::CREATED, &user).await?;
     let location = format!("/api/v1/tenants/{}/users/{}", admin.tenant.slug, user.id);
     if let Ok(v) = location.parse() {
         res.headers_mut().insert(header::LOCATION, v);
@@ -158,7 +168,6 @@ pub async fn list_users(
         .services
         .list_users(&admin.tenant, &admin.ctx, &params)
         .await?;
-    let now = state.services.clock.now();
     let base = format!("/api/v1/tenants/{}/users", admin.tenant.slug);
     let limit_s = limit.map(|l| l.to_string());
     let links = links(
@@ -173,11 +182,7 @@ pub async fn list_users(
         &page,
     );
     Ok(Json(UserList {
-        items: page
-            .items
-            .iter()
-            .map(|u| UserResponse::new(u, now))
-            .collect(),
+        items: UserResponse::page(&state.services, &admin.tenant, &page.items).await?,
         total: page.total,
         links,
     }))
@@ -198,7 +203,7 @@ pub async fn get_user(
         .services
         .get_user(&admin.tenant, &admin.ctx, &id)
         .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
+    user_reply(&state, &admin, StatusCode::OK, &user).await
 }
 
 /// Edit a user (JSON merge patch).
@@ -226,7 +231,7 @@ pub async fn update_user(
         .services
         .edit_user(&admin.tenant, &admin.ctx, &id, if_match, body)
         .await?;
-    Ok(user_reply(&state, StatusCode::OK, &user))
+    user_reply(&state, &admin, StatusCode::OK, &user).await
 }
 
 /// Delete a user.

@@ -46,13 +46,19 @@ pub async fn delete_current_session(
         (status = 401, description = "invalid_token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again shortly", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get_current_user(State(state): State<AppState>, me: SessionUser) -> Json<MeResponse> {
-    let now = state.services.clock.now();
+pub async fn get_current_user(
+    State(state): State<AppState>,
+    me: SessionUser,
+) -> ApiResult<Json<MeResponse>> {
     let current = Some(me.caller.session.id);
-    Json(MeResponse {
-        user: UserResponse::new(&me.caller.user, now),
+    let users = std::slice::from_ref(&me.caller.user);
+    let user = UserResponse::page(&state.services, &me.tenant, users)
+        .await?
+        .remove(0);
+    Ok(Json(MeResponse {
+        user,
         session: SessionResponse::new(me.caller.session, current.map(usher_core::Id::uuid)),
-    })
+    }))
 }
 
 /// The caller's own sessions.

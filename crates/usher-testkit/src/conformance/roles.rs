@@ -246,3 +246,52 @@ pub async fn deleting_a_user_removes_their_assignments(store: Arc<dyn Store>) {
         .await
         .expect("no holder left: no force needed");
 }
+
+pub async fn the_roles_of_a_page_of_users_are_read_at_once_by_user_and_by_name(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    let bob = create(&*store, user_in(acme.id, "bob@x.example")).await;
+    let cid = create(&*store, user_in(acme.id, "cid@x.example")).await;
+    let stranger = create(&*store, user_in(other.id, "s@x.example")).await;
+    let none = store
+        .role_names_of(acme.id, &[ann.id, bob.id])
+        .await
+        .expect("role_names_of");
+    assert!(none.is_empty(), "nobody holds a role yet");
+    for r in ["sales", "Audit"] {
+        define(&*store, acme.id, &role(r, None)).await;
+    }
+    define(&*store, other.id, &role("sales", None)).await;
+    give(&*store, &ann, "sales").await;
+    give(&*store, &ann, "Audit").await;
+    give(&*store, &ann, "helpdesk").await;
+    give(&*store, &cid, "sales").await;
+    give(&*store, &stranger, "sales").await;
+    let names = store
+        .role_names_of(acme.id, &[ann.id, bob.id, cid.id, stranger.id])
+        .await
+        .expect("role_names_of");
+    let as_text = |id| -> Vec<&str> {
+        names
+            .get(&id)
+            .map(|v| v.iter().map(RoleName::as_str).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(as_text(ann.id), ["Audit", "helpdesk", "sales"]);
+    assert_eq!(as_text(cid.id), ["sales"]);
+    assert!(!names.contains_key(&bob.id), "bob holds none");
+    assert!(
+        !names.contains_key(&stranger.id),
+        "another tenant's user is not read"
+    );
+    assert!(
+        store
+            .role_names_of(acme.id, &[])
+            .await
+            .expect("none asked")
+            .is_empty()
+    );
+}

@@ -64,15 +64,27 @@ pub async fn run(admin: &Admin, a: &ExportUsers) -> anyhow::Result<()> {
             .map_err(explain)?;
         let now = admin.services.clock.now();
         if a.format == "csv" {
+            let ids: Vec<_> = page.items.iter().map(|u| u.id).collect();
+            let roles = admin
+                .services
+                .role_names_of(&tenant, &ids)
+                .await
+                .map_err(explain)?;
             let mut rows = Vec::with_capacity(page.items.len() + 1);
             if std::mem::take(&mut header) {
                 rows.push(csv_header(&attributes));
             }
-            rows.extend(page.items.iter().map(|u| csv_row(u, &attributes, now)));
+            rows.extend(page.items.iter().map(|u| {
+                let held = roles.get(&u.id).map_or(&[][..], Vec::as_slice);
+                csv_row(u, held, &attributes, now)
+            }));
             out.write_all(&csv_lines(&rows))?;
         } else {
-            for u in &page.items {
-                serde_json::to_writer(&mut out, &UserResponse::new(u, now))?;
+            let users = UserResponse::page(&admin.services, &tenant, &page.items)
+                .await
+                .map_err(explain)?;
+            for u in users {
+                serde_json::to_writer(&mut out, &u)?;
                 out.write_all(b"\n")?;
             }
         }

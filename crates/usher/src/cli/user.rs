@@ -150,8 +150,11 @@ pub struct ListUsers {
     json: bool,
 }
 
-fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
-    let r = UserResponse::new(u, admin.services.clock.now());
+async fn print_user(u: &User, tenant: &Tenant, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let r = UserResponse::page(&admin.services, tenant, std::slice::from_ref(u))
+        .await
+        .map_err(explain)?
+        .remove(0);
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -167,6 +170,9 @@ fn print_user(u: &User, admin: &Admin, json: bool) -> anyhow::Result<()> {
             r.state,
             if r.archived { " (archived)" } else { "" }
         );
+        if !r.roles.is_empty() {
+            println!("roles       {}", r.roles.join(" "));
+        }
         println!("version     {}", r.version);
     }
     Ok(())
@@ -220,7 +226,7 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
                 .get_user(&tenant, &admin.ctx, &id)
                 .await
                 .map_err(explain)?;
-            return print_user(&u, &admin, o.json);
+            return print_user(&u, &tenant, &admin, o.json).await;
         }
         UserCommand::ResetMfa(r) => {
             let (tenant, id) = target(&admin, &r.user).await?;
@@ -288,7 +294,7 @@ pub async fn run(admin: Admin, cmd: UserCommand) -> anyhow::Result<()> {
         .act_on_user(&tenant, &admin.ctx, &id, None, action)
         .await
         .map_err(explain)?;
-    print_user(&u, &admin, o.json)
+    print_user(&u, &tenant, &admin, o.json).await
 }
 
 async fn create(admin: &Admin, c: &CreateUser) -> anyhow::Result<()> {
@@ -317,7 +323,7 @@ async fn create(admin: &Admin, c: &CreateUser) -> anyhow::Result<()> {
         .create_user(&tenant, &admin.ctx, body)
         .await
         .map_err(explain)?;
-    print_user(&u, admin, c.json)
+    print_user(&u, &tenant, admin, c.json).await
 }
 
 async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
@@ -334,11 +340,9 @@ async fn list(admin: &Admin, l: &ListUsers) -> anyhow::Result<()> {
         .map_err(explain)?;
     let now = admin.services.clock.now();
     if l.json {
-        let items: Vec<UserResponse> = page
-            .items
-            .iter()
-            .map(|u| UserResponse::new(u, now))
-            .collect();
+        let items = UserResponse::page(&admin.services, &tenant, &page.items)
+            .await
+            .map_err(explain)?;
         let out = json!({"items": items, "total": page.total,
             "next": page.next.as_ref().and_then(|c| c.encode()), "prev": page.prev.as_ref().and_then(|c| c.encode())});
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -220,3 +220,89 @@ async fn another_tenants_admin_sees_no_role_and_gives_none() {
     .await;
     assert_eq!(list["total"], 0);
 }
+
+#[tokio::test]
+async fn a_users_roles_are_in_their_json_the_list_and_both_exports() {
+    let app = TestApp::spawn().await;
+    for name in ["sales", "audit.eu"] {
+        send(&app, Method::POST, ROLES, Some(json!({"name": name}))).await;
+    }
+    let ann = app
+        .create_user(
+            "default",
+            json!({"email": "ann@x.example", "activate": true}),
+        )
+        .await;
+    let bob = app
+        .create_user("default", json!({"email": "bob@x.example"}))
+        .await;
+    assert_eq!(ann["roles"], json!([]), "a new user holds none");
+    let ann_id = ann["id"].as_str().unwrap();
+    for role in ["sales", "audit.eu", "helpdesk"] {
+        let (status, _) = send(
+            &app,
+            Method::PUT,
+            &format!("{}/{role}", user_roles(ann_id)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 204);
+    }
+    let want = json!(["audit.eu", "helpdesk", "sales"]);
+    let one = body(
+        app.get(&format!("/api/v1/tenants/default/users/{ann_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(one["roles"], want);
+    // An action answers the user with their roles too.
+    let (_, blocked) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/tenants/default/users/{ann_id}/block"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(blocked["state"], "blocked", "{blocked}");
+    assert_eq!(blocked["roles"], want);
+    let list = body(app.get("/api/v1/tenants/default/users?limit=200").await).await;
+    let by_email = |email: &str| -> Value {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["roles"]
+            .clone()
+    };
+    assert_eq!(by_email("ann@x.example"), want);
+    assert_eq!(by_email("bob@x.example"), json!([]));
+    assert_eq!(bob["roles"], json!([]));
+
+    let csv = app
+        .get("/api/v1/tenants/default/users/export?format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "roles")
+        .expect("a roles column");
+    let ann_row = lines.find(|l| l.contains("ann@x.example")).unwrap();
+    assert_eq!(ann_row.split(',').nth(at), Some("audit.eu helpdesk sales"));
+    let jsonl = app
+        .get("/api/v1/tenants/default/users/export?format=jsonl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let ann_line: Value = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|u| u["email"] == "ann@x.example")
+        .unwrap();
+    assert_eq!(ann_line["roles"], want);
+}

@@ -10,13 +10,15 @@ use crate::user::NewUser;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// The columns of an export that only Usher sets.
-const READ_ONLY: [&str; 5] = [
+/// The columns of an export that only Usher sets, and `roles`, which an
+/// import does not give yet (roles are given with the roles API and bulk).
+const READ_ONLY: [&str; 6] = [
     "id",
     "mfa_enrolled",
     "created_at",
     "updated_at",
     "last_login_at",
+    "roles",
 ];
 
 /// A row checked and ready to be matched.
