@@ -110,7 +110,7 @@ pub enum Permission {
     ExportUsers,
     /// Read the audit log.
     ViewAudit,
-    /// Read API tokens and background jobs.
+    /// Read who the admins are, API tokens and background jobs.
     ViewConfiguration,
     /// Read the outbox, which holds undelivered links: whoever reads it can
     /// take over the accounts they open.
@@ -259,6 +259,21 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
         (
             "DELETE",
             "/api/v1/tenants/{tenant}/roles/{name}",
+            P::Configure,
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/admins",
+            P::ViewConfiguration,
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/users/{id}/admin-roles/{role}",
+            P::Configure,
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/users/{id}/admin-roles/{role}",
             P::Configure,
         ),
         ("GET", "/api/v1/tenants/{tenant}/audit", P::ViewAudit),

@@ -4,6 +4,7 @@
 
 use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
+use crate::ids::UserId;
 use crate::input::{ObjectReader, Patch};
 use serde::Serialize;
 use serde_json::Value;
@@ -113,6 +114,15 @@ impl Role {
             created_at: now,
         }
     }
+}
+
+/// A built-in admin role one user holds: one row of `GET /admins`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminGrant {
+    pub user_id: UserId,
+    pub email: String,
+    pub role: AdminRole,
+    pub assigned_at: OffsetDateTime,
 }
 
 /// A role a user holds.

@@ -14,9 +14,10 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
+use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
-use usher_core::role::{Role, RoleAssignment, RoleName};
+use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
 use uuid::Uuid;
@@ -270,6 +271,31 @@ impl RoleStore for PostgresStore {
     ) -> Result<Vec<RoleAssignment>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         of_user(self.pool(), tk, user_id).await
+    }
+
+    async fn list_admins(&self, tenant_id: TenantId) -> Result<Vec<AdminGrant>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let rows: Vec<(Uuid, String, String, OffsetDateTime)> = sqlx::query_as(
+            "SELECT u.id, u.email, r.name, ur.assigned_at FROM user_roles ur \
+             JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+             JOIN users u ON u.key = ur.user_key \
+             WHERE ur.tenant_key = $1 AND r.built_in ORDER BY u.email_norm, ur.role_key",
+        )
+        .bind(tk)
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(id, email, role, assigned_at)| {
+                Ok(AdminGrant {
+                    user_id: id.into(),
+                    role: AdminRole::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("admin role {role:?}")))?,
+                    email,
+                    assigned_at,
+                })
+            })
+            .collect()
     }
 
     async fn role_names_of(

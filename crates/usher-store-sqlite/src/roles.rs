@@ -10,10 +10,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
+use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
-use usher_core::role::{Role, RoleAssignment, RoleName};
+use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
 
@@ -120,6 +121,25 @@ fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignmen
     .db()?
     .collect::<DbResult<_>>()
     .db()
+}
+
+fn admins(c: &Connection, tk: i64) -> DbResult<Vec<AdminGrant>> {
+    c.prepare_cached(
+        "SELECT u.id, u.email, r.name, ur.assigned_at FROM user_roles ur \
+         JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+         JOIN users u ON u.key = ur.user_key \
+         WHERE ur.tenant_key = ?1 AND r.built_in = 1 ORDER BY u.email_norm, ur.role_key",
+    )?
+    .query_map([tk], |r| {
+        let role: String = r.get(2)?;
+        Ok(AdminGrant {
+            user_id: uuid(&r.get::<_, Vec<u8>>(0)?)?,
+            email: r.get(1)?,
+            role: AdminRole::parse(&role).ok_or(rusqlite::Error::InvalidQuery)?,
+            assigned_at: from_micros(r.get(3)?),
+        })
+    })?
+    .collect()
 }
 
 fn names_of(
@@ -252,6 +272,11 @@ impl RoleStore for SqliteStore {
     ) -> Result<Vec<RoleAssignment>, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         self.read(move |c| Ok(of_user(c, tk, user_id))).await?
+    }
+
+    async fn list_admins(&self, tenant_id: TenantId) -> Result<Vec<AdminGrant>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        self.read(move |c| admins(c, tk)).await
     }
 
     async fn role_names_of(

@@ -9,6 +9,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     AdminForbidden,
+    AdminList,
     AdminLogin,
     AdminLoginSecondFactor,
     AdminLogout,
@@ -100,6 +101,7 @@ impl AuditAction {
     /// Every action, in the order of the documented list.
     pub const ALL: &[AuditAction] = &[
         AuditAction::AdminForbidden,
+        AuditAction::AdminList,
         AuditAction::AdminLogin,
         AuditAction::AdminLoginSecondFactor,
         AuditAction::AdminLogout,
@@ -191,6 +193,7 @@ impl AuditAction {
     pub const fn as_str(self) -> &'static str {
         match self {
             AuditAction::AdminForbidden => "admin.forbidden",
+            AuditAction::AdminList => "admin.list",
             AuditAction::AdminLogin => "admin.login",
             AuditAction::AdminLoginSecondFactor => "admin.login_second_factor",
             AuditAction::AdminLogout => "admin.logout",
@@ -283,6 +286,7 @@ impl AuditAction {
     pub const fn meaning(self) -> &'static str {
         match self {
             AuditAction::AdminForbidden => "an admin's role did not allow the call",
+            AuditAction::AdminList => "the tenant's admins were listed",
             AuditAction::AdminLogin => "a person gave their password to log in to the admin side",
             AuditAction::AdminLoginSecondFactor => {
                 "an admin login's second factor was checked, opening an admin session"

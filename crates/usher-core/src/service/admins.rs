@@ -11,12 +11,14 @@ use super::login::{ClientContext, LoginOutcome, clip, invalid_credentials};
 use crate::access::AdminRole;
 use crate::admin_session::{ADMIN_SEEN_GRANULARITY, ADMIN_TOKEN_PREFIX, AdminRoles, AdminSession};
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::{Error, Missing};
+use crate::error::{Error, ErrorCode, FieldError, Missing};
 use crate::ids::{Id, TenantId, UserId};
+use crate::input::{ObjectReader, Patch};
+use crate::role::AdminGrant;
 use crate::tenant::Tenant;
 use crate::token::Secret;
 use crate::user::{User, UserState};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// An admin session just opened.
 #[derive(Debug, Clone)]
@@ -194,4 +196,78 @@ impl Services {
             .await?;
         Ok(())
     }
+
+    /// Who administers the tenant (`GET /admins`): every built-in admin
+    /// role held, by email.
+    pub async fn list_admins(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+    ) -> Result<Vec<AdminGrant>, Error> {
+        let admins = self.store.list_admins(tenant.id).await?;
+        self.store
+            .append_audit(
+                self.draft(ctx, Some(tenant), AuditAction::AdminList)
+                    .details(json!({"returned": admins.len()})),
+            )
+            .await?;
+        Ok(admins)
+    }
+
+    /// Gives a user a built-in admin role (`PUT /users/{id}/admin-roles/
+    /// {role}`, body `{"scope": null}` or none). A role that is not a
+    /// built-in admin role is `role_not_found`; a scope other than `null`
+    /// is refused, since admin scopes do not exist yet.
+    pub async fn grant_admin_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        role: &str,
+        body: Result<Option<Value>, Error>,
+    ) -> Result<bool, Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), AuditAction::UserRoleAssign)
+            .details(json!({"role": role, "admin_role": true}));
+        let checked = body.and_then(no_scope).and_then(|()| built_in(role));
+        self.accept(&draft, checked).await?;
+        self.assign_role(tenant, ctx, user_id, role, true).await
+    }
+
+    /// Takes a built-in admin role from a user.
+    pub async fn revoke_admin_role(
+        &self,
+        tenant: &Tenant,
+        ctx: &AuditContext,
+        user_id: &str,
+        role: &str,
+    ) -> Result<(), Error> {
+        let draft = self
+            .draft(ctx, Some(tenant), AuditAction::UserRoleRemove)
+            .details(json!({"role": role, "admin_role": true}));
+        self.accept(&draft, built_in(role)).await?;
+        self.remove_role(tenant, ctx, user_id, role, true).await
+    }
+}
+
+/// Only the built-in admin roles are granted as admin roles.
+fn built_in(role: &str) -> Result<(), Error> {
+    match AdminRole::parse(role) {
+        Some(_) => Ok(()),
+        None => Err(Error::NotFound(Missing::Role)),
+    }
+}
+
+/// An admin role grant's body: nothing, `{}` or `{"scope": null}`.
+fn no_scope(body: Option<Value>) -> Result<(), Error> {
+    let Some(body) = body else { return Ok(()) };
+    let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
+    if let Patch::Value(_) = r.object("scope") {
+        r.push(FieldError::new(
+            "scope",
+            ErrorCode::InvalidValue,
+            "admin scopes are not available yet: grant the role with scope null",
+        ));
+    }
+    r.finish().into_result(())
 }

@@ -3,7 +3,7 @@
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::ids::{TenantId, UserId};
-use crate::role::{Role, RoleAssignment, RoleName};
+use crate::role::{AdminGrant, Role, RoleAssignment, RoleName};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -39,6 +39,9 @@ pub trait RoleStore: Send + Sync {
         tenant_id: TenantId,
         user_id: UserId,
     ) -> Result<Vec<RoleAssignment>, Error>;
+    /// Every built-in admin role held in the tenant, by the holder's email
+    /// and then the role.
+    async fn list_admins(&self, tenant_id: TenantId) -> Result<Vec<AdminGrant>, StoreError>;
     /// The names of the roles each of `users` holds (built-in admin roles
     /// included), by user, each user's by name; users holding none, or
     /// not of the tenant, are left out. One query, for a page of users.

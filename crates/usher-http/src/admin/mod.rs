@@ -2,6 +2,7 @@
 //! `/api/v1/tenants/{tenant}/…` (the tenant's admins), one resource per
 //! module. Every call is audited, reads and refusals included.
 
+mod admins;
 mod attributes;
 mod audit;
 mod bulk;
@@ -31,6 +32,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(people::admin_login_mfa))
         .routes(routes!(people::admin_logout))
         .routes(routes!(people::admin_me))
+        .routes(routes!(admins::list_admins))
+        .routes(routes!(admins::grant_admin_role, admins::revoke_admin_role))
         .routes(routes!(tenants::get_tenant))
         .routes(routes!(
             tenants::get_tenant_settings,

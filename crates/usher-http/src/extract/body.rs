@@ -74,6 +74,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A JSON body that may be left out: `None` for an empty body (whatever
+/// its content type), otherwise as [`JsonBody`] reads it.
+#[derive(Debug)]
+pub(crate) struct OptionalJsonBody(pub Result<Option<Value>, Error>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, MAX_JSON_BODY).await {
+            Ok(b) if b.is_empty() => return Ok(Self(Ok(None))),
+            Ok(b) => b,
+            Err(_) => {
+                return Ok(Self(Err(Error::TooLarge(format!(
+                    "the body may be at most {} KiB",
+                    MAX_JSON_BODY / 1024
+                )))));
+            }
+        };
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let Ok(JsonBody(read)) = JsonBody::from_request(req, state).await;
+        Ok(Self(read.map(Some)))
+    }
+}
+
 /// Parses JSON text, refusing invalid UTF-8, bad syntax and nesting deeper
 /// than serde_json's recursion limit with one clear code.
 pub(crate) fn parse_json(bytes: &Bytes) -> Result<Value, Error> {

@@ -16,7 +16,8 @@ mod session;
 
 pub(crate) use admin::{SuperAdmin, TenantAdmin};
 pub(crate) use body::{
-    JsonBody, QueryParams, bounded_param, flag, int_param, media_type, parse_json, parse_query,
+    JsonBody, OptionalJsonBody, QueryParams, bounded_param, flag, int_param, media_type,
+    parse_json, parse_query,
 };
 pub(crate) use page::Page;
 pub(crate) use precondition::{IfMatch, etag, parse_if_match};

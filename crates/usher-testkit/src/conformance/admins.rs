@@ -182,3 +182,60 @@ pub async fn a_persons_token_names_its_owner_and_goes_with_them(store: Arc<dyn S
         None
     );
 }
+
+pub async fn the_admins_are_the_built_in_roles_held_in_the_tenant_by_email(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    let mut users = Vec::new();
+    for (t, email) in [
+        (acme.id, "zed@x.example"),
+        (acme.id, "Ann@x.example"),
+        (other.id, "ann@x.example"),
+    ] {
+        users.push(create(&*store, UserBuilder::new(t, email).active().build()).await);
+    }
+    store
+        .create_role(
+            acme.id,
+            usher_core::role::Role::from_json(serde_json::json!({"name": "sales"}), T0)
+                .expect("a role"),
+            draft(Some(acme.id), "role.create", T0),
+        )
+        .await
+        .expect("create_role");
+    for (u, role) in [
+        (&users[0], "helpdesk"),
+        (&users[1], "tenant_admin"),
+        (&users[1], "auditor"),
+        (&users[1], "sales"),
+        (&users[2], "tenant_admin"),
+    ] {
+        let name = usher_core::role::RoleName::parse("role", role).expect("a name");
+        store
+            .assign_role(
+                u.tenant_id,
+                u.id,
+                &name,
+                T0,
+                user_draft(u.tenant_id, u.id, "user.role_assign", T0),
+            )
+            .await
+            .expect("assign_role");
+    }
+    let admins = store.list_admins(acme.id).await.expect("list_admins");
+    let seen: Vec<(&str, &str)> = admins
+        .iter()
+        .map(|a| (a.email.as_str(), a.role.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Ann@x.example", "auditor"),
+            ("Ann@x.example", "tenant_admin"),
+            ("zed@x.example", "helpdesk"),
+        ],
+        "built-in roles only, by email, this tenant's only"
+    );
+    assert_eq!(admins[0].user_id, users[1].id);
+    assert_eq!(admins[0].assigned_at, T0);
+}

@@ -135,6 +135,7 @@ macro_rules! store_conformance_tests {
             admins::an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event,
             admins::admin_sessions_end_with_the_users_sessions_and_with_the_user,
             admins::a_persons_token_names_its_owner_and_goes_with_them,
+            admins::the_admins_are_the_built_in_roles_held_in_the_tenant_by_email,
             tenants::a_super_admin_token_belongs_to_no_tenant,
             tenants::an_unknown_hash_finds_no_token,
             tenants::creating_a_token_whose_secret_is_in_use_is_refused,

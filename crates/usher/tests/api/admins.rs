@@ -325,3 +325,84 @@ async fn a_token_made_by_a_person_is_theirs_and_works_only_while_they_may_do_wha
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn admin_roles_are_granted_listed_and_revoked_and_a_scope_is_refused_for_now() {
+    let app = TestApp::spawn().await;
+    let ann = app
+        .create_user(
+            "default",
+            json!({"email": "ann@x.example", "activate": true}),
+        )
+        .await;
+    let id = ann["id"].as_str().unwrap();
+    let grant = |role: &str, body: Option<Value>| {
+        let mut r = app.request(Method::PUT, &format!("{T}/users/{id}/admin-roles/{role}"));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send()
+    };
+    assert_eq!(grant("auditor", None).await.unwrap().status(), 204);
+    let with_null = grant("helpdesk", Some(json!({"scope": null})))
+        .await
+        .unwrap();
+    assert_eq!(with_null.status(), 204);
+    let scoped = grant("user_admin", Some(json!({"scope": {"group": "Sales"}})))
+        .await
+        .unwrap();
+    assert_eq!(scoped.status(), 422);
+    assert_eq!(body(scoped).await["errors"][0]["field"], "scope");
+    let not_admin = grant("sales", None).await.unwrap();
+    assert_eq!(not_admin.status(), 404);
+    assert_eq!(body(not_admin).await["code"], "role_not_found");
+
+    let listed = body(app.get(&format!("{T}/admins")).await).await;
+    let items: Vec<(&str, &str)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["email"].as_str().unwrap(), a["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        items,
+        [("ann@x.example", "auditor"), ("ann@x.example", "helpdesk")]
+    );
+    assert!(listed["items"][0]["scope"].is_null());
+    // An auditor reads the list; a helpdesk does not.
+    let auditor = app.role_token("default", "auditor").await;
+    let helpdesk = app.role_token("default", "helpdesk").await;
+    assert_eq!(
+        as_admin(&app, Method::GET, &format!("{T}/admins"), &auditor)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        as_admin(&app, Method::GET, &format!("{T}/admins"), &helpdesk)
+            .await
+            .0,
+        403
+    );
+
+    let revoke = app
+        .request(
+            Method::DELETE,
+            &format!("{T}/users/{id}/admin-roles/auditor"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    let listed = body(app.get(&format!("{T}/admins")).await).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let audit = body(
+        app.get(&format!("{T}/audit?action=admin.list&limit=5"))
+            .await,
+    )
+    .await;
+    assert!(
+        !audit["items"].as_array().unwrap().is_empty(),
+        "listing is audited"
+    );
+}

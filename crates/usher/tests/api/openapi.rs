@@ -78,7 +78,8 @@ fn the_document_lists_every_route_of_the_router() {
     // A user's own password change and re-authentication; asking for a
     // reset link. Roles: list and create, delete; a user's roles, giving
     // and taking one. A user's second-factor reset. Admins as people:
-    // login, its second step, logout, who am I.
+    // login, its second step, logout, who am I; the admins list, granting
+    // and revoking an admin role.
     assert_eq!(
         ops,
         3 + 2
@@ -106,6 +107,7 @@ fn the_document_lists_every_route_of_the_router() {
             + 6
             + 1
             + 4
+            + 3
     );
 }
 
