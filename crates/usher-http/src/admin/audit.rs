@@ -20,6 +20,9 @@ pub struct AuditEventResponse {
     pub id: Uuid,
     pub seq: i64,
     pub occurred_at: String,
+    /// Who acted: `{kind, id, name}`; `kind` is `token`, `user` (a
+    /// person: an admin or a user on their own account, with `email`),
+    /// `cli`, `system` or `anonymous`.
     #[schema(value_type = Object)]
     pub actor: serde_json::Value,
     pub action: String,
@@ -48,7 +51,7 @@ pub struct AuditList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAuditQuery {
-    /// Actor id (a token id, or the operator of a CLI call).
+    /// Actor id (a token id, a person's user id, or the operator of a CLI call).
     pub actor: Option<String>,
     /// Target id (e.g. a user id).
     pub target: Option<String>,
@@ -64,6 +67,19 @@ pub struct ListAuditQuery {
     pub cursor: Option<String>,
 }
 
+/// The actor as recorded, with `email` beside `name` for a person (whose
+/// recorded name is their email) so that a reader need not know that.
+fn actor(recorded: &Value) -> Value {
+    let mut a = recorded.clone();
+    if a["kind"] == "user"
+        && let Some(obj) = a.as_object_mut()
+        && let Some(name) = obj.get("name").cloned()
+    {
+        obj.insert("email".into(), name);
+    }
+    a
+}
+
 fn event(link: &StoredLink) -> AuditEventResponse {
     let v: Value = serde_json::from_str(&link.payload).unwrap_or(Value::Null);
     let s = |k: &str| v[k].as_str().map(str::to_owned);
@@ -73,7 +89,7 @@ fn event(link: &StoredLink) -> AuditEventResponse {
             .unwrap_or_default(),
         seq: link.seq,
         occurred_at: s("occurred_at").unwrap_or_default(),
-        actor: v["actor"].clone(),
+        actor: actor(&v["actor"]),
         action: s("action").unwrap_or_default(),
         target: v["target"].clone(),
         outcome: s("outcome").unwrap_or_default(),

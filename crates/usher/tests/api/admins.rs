@@ -141,8 +141,12 @@ async fn an_admin_enrols_a_second_factor_at_first_login_and_the_token_acts_as_th
     .await;
     let actor = &audit["items"][0]["actor"];
     assert_eq!(
-        (actor["kind"].as_str(), actor["id"].as_str()),
-        (Some("user"), Some(id.as_str()))
+        (
+            actor["kind"].as_str(),
+            actor["id"].as_str(),
+            actor["email"].as_str()
+        ),
+        (Some("user"), Some(id.as_str()), Some("desk@x.example"))
     );
     // The next login asks for a code from the enrolled app, not a new one.
     let (_, again) = post(
