@@ -31,14 +31,24 @@ pub struct Actor {
     pub kind: &'static str,
     pub id: String,
     pub name: String,
+    /// For a token a person made: that person's user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
 }
 
 impl Actor {
+    /// A token's actor naming the person who owns it, if one does.
+    pub fn owned_by(mut self, owner: Option<UserId>) -> Self {
+        self.owner_id = owner.map(|o| o.to_string());
+        self
+    }
+
     pub fn token(id: TokenId, name: &str) -> Self {
         Self {
             kind: "token",
             id: id.to_string(),
             name: name.to_owned(),
+            owner_id: None,
         }
     }
 
@@ -47,6 +57,7 @@ impl Actor {
             kind: "cli",
             id: os_user.to_owned(),
             name: format!("usher CLI ({os_user})"),
+            owner_id: None,
         }
     }
 
@@ -56,6 +67,7 @@ impl Actor {
             kind: "user",
             id: id.to_string(),
             name: email.to_owned(),
+            owner_id: None,
         }
     }
 
@@ -65,12 +77,16 @@ impl Actor {
             kind: "anonymous",
             id: "-".into(),
             name: "anonymous".into(),
+            owner_id: None,
         }
     }
 
     /// The actor as a stored string (to act later in its name).
     pub fn to_stored(&self) -> String {
-        json!({"kind": self.kind, "id": self.id, "name": self.name}).to_string()
+        // Through a `Value`, whose keys are sorted, as they always were.
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
     }
 
     /// An actor stored with [`Actor::to_stored`]; Usher itself for anything
@@ -89,6 +105,7 @@ impl Actor {
             kind,
             id: text("id"),
             name: text("name"),
+            owner_id: v["owner_id"].as_str().map(str::to_owned),
         }
     }
 
@@ -97,6 +114,7 @@ impl Actor {
             kind: "system",
             id: "usher".into(),
             name: "Usher".into(),
+            owner_id: None,
         }
     }
 }

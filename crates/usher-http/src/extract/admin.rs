@@ -49,7 +49,8 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Forbidden("this token may only call the SCIM endpoint".into()).into(),
             );
         }
-        let ctx = request_context(parts, state, Actor::token(token.id, &token.name));
+        let actor = Actor::token(token.id, &token.name).owned_by(token.owner_id);
+        let ctx = request_context(parts, state, actor);
         Ok(Caller { token, ctx })
     }
 }

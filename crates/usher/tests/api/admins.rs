@@ -294,6 +294,17 @@ async fn a_token_made_by_a_person_is_theirs_and_works_only_while_they_may_do_wha
     let token = made["secret"].as_str().unwrap().to_owned();
     let users = format!("{T}/users");
     assert_eq!(as_admin(&app, Method::GET, &users, &token).await.0, 200);
+    // Its calls name the token and its owner.
+    let audit = body(
+        app.get(&format!("{T}/audit?action=user.list&limit=1"))
+            .await,
+    )
+    .await;
+    let actor = &audit["items"][0]["actor"];
+    assert_eq!(
+        (actor["kind"].as_str(), actor["owner_id"].as_str()),
+        (Some("token"), Some(id.as_str()))
+    );
 
     // The owner loses tenant_admin: the token stops at once; holding the
     // token's own role is enough to keep it working.
