@@ -11,6 +11,7 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::ids::{BulkProcessId, TenantId, UserId};
+use crate::role::RoleName;
 use crate::user::fields::{Email, fold_case};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -36,10 +37,14 @@ pub enum BulkAction {
     SendInvitation,
     PasswordReset,
     RevokeSessions,
+    /// Give the process's role (one of the tenant's own).
+    AssignRole,
+    /// Take the process's role.
+    RemoveRole,
 }
 
 impl BulkAction {
-    pub const ALL: [BulkAction; 9] = [
+    pub const ALL: [BulkAction; 11] = [
         BulkAction::Block,
         BulkAction::Unblock,
         BulkAction::Disable,
@@ -49,6 +54,8 @@ impl BulkAction {
         BulkAction::SendInvitation,
         BulkAction::PasswordReset,
         BulkAction::RevokeSessions,
+        BulkAction::AssignRole,
+        BulkAction::RemoveRole,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +69,8 @@ impl BulkAction {
             BulkAction::SendInvitation => "send_invitation",
             BulkAction::PasswordReset => "password_reset",
             BulkAction::RevokeSessions => "revoke_sessions",
+            BulkAction::AssignRole => "assign_role",
+            BulkAction::RemoveRole => "remove_role",
         }
     }
 
@@ -79,8 +88,17 @@ impl BulkAction {
             BulkAction::Enable => Some(Action::Enable),
             BulkAction::Archive => Some(Action::Archive),
             BulkAction::SendInvitation => Some(Action::SendInvitation),
-            BulkAction::Delete | BulkAction::PasswordReset | BulkAction::RevokeSessions => None,
+            BulkAction::Delete
+            | BulkAction::PasswordReset
+            | BulkAction::RevokeSessions
+            | BulkAction::AssignRole
+            | BulkAction::RemoveRole => None,
         }
+    }
+
+    /// Whether the action gives or takes a role, which the process names.
+    pub fn needs_role(self) -> bool {
+        matches!(self, BulkAction::AssignRole | BulkAction::RemoveRole)
     }
 }
 
@@ -131,6 +149,8 @@ pub struct BulkProcess {
     /// Check the rows' names and email against the current records.
     pub validate: bool,
     pub note: Option<String>,
+    /// The role `assign_role` and `remove_role` give or take.
+    pub role: Option<RoleName>,
     pub state: BulkState,
     /// The audit actor of the upload, as `kind:id:name`.
     pub created_by: String,

@@ -106,6 +106,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_owners",
         include_str!("../migrations/0023_token_owners.sql"),
     ),
+    (
+        24,
+        "bulk_roles",
+        include_str!("../migrations/0024_bulk_roles.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -95,6 +95,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_owners",
         include_str!("../migrations/0022_token_owners.sql"),
     ),
+    (
+        23,
+        "bulk_roles",
+        include_str!("../migrations/0023_bulk_roles.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

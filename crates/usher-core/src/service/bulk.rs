@@ -18,7 +18,8 @@ use crate::error::{Error, ErrorCode, FieldError, Missing, ValidationErrors};
 use crate::ids::{BulkProcessId, UserId};
 use crate::job::JobKind;
 use crate::job::NewJob;
-use crate::store::{BulkChange, BulkOp, BulkStep, Effects, UserWrite};
+use crate::role::RoleName;
+use crate::store::{BulkChange, BulkOp, BulkStep, Effects, RoleChange, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::User;
 use serde_json::json;
@@ -29,6 +30,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct BulkUpload {
     pub action: Option<String>,
+    /// The role of `assign_role` and `remove_role`: one of the tenant's own.
+    pub role: Option<String>,
     pub validate: bool,
     pub note: Option<String>,
     pub file: Vec<u8>,
@@ -90,6 +93,9 @@ impl Services {
                 format!("must be at most {MAX_NOTE_CHARS} characters"),
             ));
         }
+        let role = self
+            .bulk_role(tenant, action, upload.role.as_deref(), &mut errors)
+            .await?;
         let parsed = parse_csv(&upload.file);
         let (Some(action), true) = (action, errors.0.is_empty()) else {
             return Err(self.refuse(draft, Error::Validation(errors)).await);
@@ -131,6 +137,7 @@ impl Services {
             action,
             validate: upload.validate,
             note,
+            role,
             state: BulkState::Uploaded,
             created_by: ctx.actor.to_stored(),
             created_at: now,
@@ -145,6 +152,7 @@ impl Services {
         };
         let draft = draft.target("bulk_process", id).details(json!({
             "action": action.as_str(),
+            "role": process.role.as_ref().map(RoleName::as_str),
             "rows": process.total,
             "malformed": process.malformed,
             "validate": process.validate,
@@ -433,7 +441,11 @@ impl Services {
         for row in rows {
             let draft = self
                 .draft(&ctx, Some(tenant), audit_action(p.action))
-                .details(json!({"bulk_process_id": p.id.to_string(), "line": row.line}));
+                .details(json!({
+                    "bulk_process_id": p.id.to_string(),
+                    "line": row.line,
+                    "role": p.role.as_ref().map(RoleName::as_str),
+                }));
             let user = row.user_id.and_then(|uid| users.get(&uid));
             let refuse = |refusal: Error, draft: AuditDraft| BulkStep {
                 line: row.line,
@@ -464,20 +476,34 @@ impl Services {
                 steps.push(refuse(e, draft));
                 continue;
             }
-            let op = self.row_op(tenant, p.action, user, draft);
+            let op = self.row_op(tenant, p, user, draft);
             steps.push(BulkStep { line: row.line, op });
         }
         Ok(steps)
     }
 
-    fn row_op(
-        &self,
-        tenant: &Tenant,
-        action: BulkAction,
-        user: &User,
-        draft: AuditDraft,
-    ) -> BulkOp {
+    fn row_op(&self, tenant: &Tenant, p: &BulkProcess, user: &User, draft: AuditDraft) -> BulkOp {
+        let action = p.action;
         let version = Some(user.version);
+        if let (true, Some(role)) = (action.needs_role(), p.role.clone()) {
+            let change = match action {
+                BulkAction::AssignRole => RoleChange::Assign(role),
+                _ => RoleChange::Remove(role),
+            };
+            return BulkOp::Write(UserWrite {
+                tenant_id: tenant.id,
+                user_id: user.id,
+                if_match: version,
+                now: self.clock.now(),
+                mutation: Box::new(move |_| {
+                    Ok(Effects {
+                        role: Some(change),
+                        ..Effects::default()
+                    })
+                }),
+                audit: draft,
+            });
+        }
         if let Some(a) = action.lifecycle() {
             return BulkOp::Write(self.action_write(tenant, user.id, version, a, draft));
         }
@@ -514,6 +540,8 @@ fn audit_action(action: BulkAction) -> AuditAction {
         (_, Some(a)) => a.audit_name(),
         (BulkAction::PasswordReset, _) => AuditAction::UserPasswordReset,
         (BulkAction::RevokeSessions, _) => AuditAction::SessionRevokeAll,
+        (BulkAction::AssignRole, _) => AuditAction::UserRoleAssign,
+        (BulkAction::RemoveRole, _) => AuditAction::UserRoleRemove,
         _ => AuditAction::UserDelete,
     }
 }

@@ -3,7 +3,8 @@
 
 use super::Services;
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::{Error, ErrorCode, Missing};
+use crate::bulk::BulkAction;
+use crate::error::{Error, ErrorCode, FieldError, Missing, ValidationErrors};
 use crate::role::{Role, RoleAssignment, RoleName};
 use crate::tenant::Tenant;
 use serde_json::{Value, json};
@@ -182,4 +183,57 @@ fn admin_role_grant(name: &RoleName, may_grant_admin_roles: bool) -> Result<(), 
         )));
     }
     Ok(())
+}
+
+impl Services {
+    /// The role a bulk upload names, checked: required by `assign_role` and
+    /// `remove_role` and one of the tenant's own roles (a built-in admin
+    /// role is given to one person at a time, by a `tenant_admin`), and
+    /// refused for every other action. Problems go to `errors`.
+    pub(super) async fn bulk_role(
+        &self,
+        tenant: &Tenant,
+        action: Option<BulkAction>,
+        role: Option<&str>,
+        errors: &mut ValidationErrors,
+    ) -> Result<Option<RoleName>, Error> {
+        let role = role.map(str::trim).filter(|r| !r.is_empty());
+        let needs = action.is_some_and(BulkAction::needs_role);
+        let name = match (needs, role) {
+            (false, None) => return Ok(None),
+            (false, Some(_)) => {
+                errors.push(FieldError::new(
+                    "role",
+                    ErrorCode::InvalidValue,
+                    "only the assign_role and remove_role actions take a role",
+                ));
+                return Ok(None);
+            }
+            (true, None) => {
+                let e =
+                    FieldError::new("role", ErrorCode::Required, "name the role to give or take");
+                errors.push(e);
+                return Ok(None);
+            }
+            (true, Some(r)) => match RoleName::parse("role", r) {
+                Ok(n) => n,
+                Err(e) => {
+                    errors.push(e);
+                    return Ok(None);
+                }
+            },
+        };
+        let own = self.store.list_roles(tenant.id).await?;
+        match own.into_iter().find(|(r, _)| r.name.key() == name.key()) {
+            Some((r, _)) => Ok(Some(r.name)),
+            None => {
+                errors.push(FieldError::new(
+                    "role",
+                    ErrorCode::InvalidValue,
+                    "the tenant has no role of this name (built-in admin roles are given one person at a time)",
+                ));
+                Ok(None)
+            }
+        }
+    }
 }

@@ -37,7 +37,9 @@ pub use links::{LinkKind, LinkRecord, LinkStore, MailOutcome, NewLink, OutboxQue
 pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use tenants::TenantStore;
-pub use users::{DeleteGuard, Effects, PasswordWrite, UserMutation, UserStore, UserWrite};
+pub use users::{
+    DeleteGuard, Effects, PasswordWrite, RoleChange, UserMutation, UserStore, UserWrite,
+};
 
 use crate::error::StoreError;
 use async_trait::async_trait;

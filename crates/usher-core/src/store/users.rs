@@ -5,6 +5,7 @@ use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::ids::{TenantId, UserId};
 use crate::listing::{Page, UserQuery};
+use crate::role::RoleName;
 use crate::scim::query::UserSearch;
 use crate::session::NewSession;
 use crate::user::User;
@@ -61,6 +62,16 @@ pub struct Effects {
     /// what happened in `password_hash`: `set`, `rehashed`, or
     /// `rehash_skipped` when the stored hash was no longer `old`.
     pub password: Option<PasswordWrite>,
+    /// Give or take one of the tenant's own roles (a bulk row). A role the
+    /// tenant no longer has is left alone.
+    pub role: Option<RoleChange>,
+}
+
+/// A role given or taken as part of a user write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleChange {
+    Assign(RoleName),
+    Remove(RoleName),
 }
 
 impl Effects {
@@ -83,6 +94,7 @@ impl Effects {
             && !self.end_sessions
             && self.end_sessions_but.is_none()
             && self.password.is_none()
+            && self.role.is_none()
     }
 }
 

@@ -231,7 +231,8 @@ async fn write_batch(
             && e.new_session.is_none()
             && e.new_link.is_none()
             && e.mail.is_none()
-            && e.password.is_none();
+            && e.password.is_none()
+            && e.role.is_none();
         if !only_ends_access {
             apply_effects(c, tk, p.key, p.user_id, e, p.now, &mut entry.draft)
                 .await

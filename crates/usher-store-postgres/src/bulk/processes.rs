@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use usher_core::audit::AuditDraft;
 use usher_core::bulk::{BulkAction, BulkProcess, BulkRow, BulkState, RowData};
 use usher_core::error::{Error, ErrorCode, Missing};
+use usher_core::role::RoleName;
 use usher_core::store::BulkChange;
 use usher_core::{BulkProcessId, Id, StoreError};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ macro_rules! select_processes {
         concat!(
             "SELECT p.id, t.id AS tenant_id, p.action, p.validate, p.note, p.state, ",
             "p.created_by, p.created_at, p.started_by, p.started_at, p.finished_at, p.total, ",
-            "p.malformed, p.processed, p.skipped, p.error ",
+            "p.malformed, p.processed, p.skipped, p.error, p.role ",
             "FROM bulk_processes p JOIN tenants t ON t.key = p.tenant_key WHERE ",
             $condition
         )
@@ -61,6 +62,9 @@ fn process_row(r: &PgRow) -> Result<BulkProcess, sqlx::Error> {
         processed: count("processed")?,
         skipped: count("skipped")?,
         error: r.try_get("error")?,
+        role: r
+            .try_get::<Option<String>, _>("role")?
+            .map(RoleName::from_stored),
     })
 }
 
@@ -167,7 +171,7 @@ pub(crate) async fn create(
     let result = async {
         sqlx::query(
             "INSERT INTO bulk_processes (id, tenant_key, action, validate, note, state, created_by, \
-             created_at, total, malformed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, total, malformed, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(p.id.uuid())
         .bind(tk)
@@ -179,6 +183,7 @@ pub(crate) async fn create(
         .bind(p.created_at)
         .bind(p.total as i32)
         .bind(p.malformed as i32)
+        .bind(p.role.as_ref().map(RoleName::as_str))
         .execute(&mut *w.tx)
         .await
         .db()?;

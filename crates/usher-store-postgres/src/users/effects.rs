@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use usher_core::UserId;
 use usher_core::audit::AuditDraft;
-use usher_core::store::{Effects, NewLink};
+use usher_core::store::{Effects, NewLink, RoleChange};
 use uuid::Uuid;
 
 /// Stores a link, replacing any older link of its kind.
@@ -118,5 +118,49 @@ pub(crate) async fn apply_effects(
         let outcome = crate::links::link::write_password(c, user_key, write, now).await?;
         draft.details["password_hash"] = serde_json::json!(outcome);
     }
+    if let Some(change) = &effects.role {
+        let changed = change_role(c, tk, user_key, change, now).await?;
+        draft.details["role_changed"] = serde_json::json!(changed > 0);
+    }
     Ok(())
+}
+
+/// Gives or takes one of the tenant's own roles (never a built-in admin
+/// role); answers how many assignments changed (0: already so, or the role
+/// is gone).
+async fn change_role(
+    c: &mut PgConnection,
+    tk: i64,
+    user_key: i64,
+    change: &RoleChange,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = match change {
+        RoleChange::Assign(name) => {
+            sqlx::query(
+                "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at) \
+                 SELECT tenant_key, name_key, $3, $4 FROM roles \
+                 WHERE tenant_key = $1 AND name_key = $2 AND NOT built_in \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tk)
+            .bind(name.key())
+            .bind(user_key)
+            .bind(now)
+            .execute(c)
+            .await?
+        }
+        RoleChange::Remove(name) => {
+            sqlx::query(
+                "DELETE FROM user_roles WHERE user_key = $1 AND role_key = $2 AND role_key IN \
+                 (SELECT name_key FROM roles WHERE tenant_key = $3 AND NOT built_in)",
+            )
+            .bind(user_key)
+            .bind(name.key())
+            .bind(tk)
+            .execute(c)
+            .await?
+        }
+    };
+    Ok(done.rows_affected())
 }

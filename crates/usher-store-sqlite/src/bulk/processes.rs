@@ -11,11 +11,12 @@ use usher_core::bulk::{
 };
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
+use usher_core::role::RoleName;
 use usher_core::store::{BulkChange, BulkOp, BulkStep};
 
 const PROCESS_COLUMNS: &str = "p.id, t.id, p.action, p.validate, p.note, p.state, p.created_by, \
      p.created_at, p.started_by, p.started_at, p.finished_at, p.total, p.malformed, p.processed, \
-     p.skipped, p.error";
+     p.skipped, p.error, p.role";
 
 fn corrupt(what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -45,6 +46,7 @@ fn process_row(r: &Row<'_>) -> DbResult<BulkProcess> {
         processed: r.get(13)?,
         skipped: r.get(14)?,
         error: r.get(15)?,
+        role: r.get::<_, Option<String>>(16)?.map(RoleName::from_stored),
     })
 }
 
@@ -122,7 +124,7 @@ pub(crate) fn create(
     audited(c, audit, |c, _| {
         c.prepare_cached(
             "INSERT INTO bulk_processes (id, tenant_key, action, validate, note, state, created_by, \
-             created_at, total, malformed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             created_at, total, malformed, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .db()?
         .execute(params![
@@ -136,6 +138,7 @@ pub(crate) fn create(
             to_micros(p.created_at),
             p.total,
             p.malformed,
+            p.role.as_ref().map(RoleName::as_str),
         ])
         .db()?;
         let mut insert = c

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use usher_core::UserId;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::to_micros;
-use usher_core::store::{Effects, NewLink};
+use usher_core::store::{Effects, NewLink, RoleChange};
 use uuid::Uuid;
 
 fn insert_link(
@@ -99,5 +99,35 @@ pub(crate) fn apply_effects(
         let outcome = crate::links::link::write_password(c, user_key, write, now)?;
         draft.details["password_hash"] = json!(outcome);
     }
+    if let Some(change) = &effects.role {
+        draft.details["role_changed"] = json!(change_role(c, tk, user_key, change, now)? > 0);
+    }
     Ok(())
+}
+
+/// Gives or takes one of the tenant's own roles (never a built-in admin
+/// role); answers how many assignments changed (0: already so, or the role
+/// is gone).
+fn change_role(
+    c: &Connection,
+    tk: i64,
+    user_key: i64,
+    change: &RoleChange,
+    now: OffsetDateTime,
+) -> DbResult<usize> {
+    match change {
+        RoleChange::Assign(name) => c
+            .prepare_cached(
+                "INSERT OR IGNORE INTO user_roles (tenant_key, role_key, user_key, assigned_at) \
+                 SELECT tenant_key, name_key, ?3, ?4 FROM roles \
+                 WHERE tenant_key = ?1 AND name_key = ?2 AND built_in = 0",
+            )?
+            .execute(params![tk, name.key(), user_key, to_micros(now)]),
+        RoleChange::Remove(name) => c
+            .prepare_cached(
+                "DELETE FROM user_roles WHERE user_key = ?1 AND role_key = ?2 AND role_key IN \
+                 (SELECT name_key FROM roles WHERE tenant_key = ?3 AND built_in = 0)",
+            )?
+            .execute(params![user_key, name.key(), tk]),
+    }
 }

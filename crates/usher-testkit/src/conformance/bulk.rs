@@ -34,6 +34,7 @@ fn process(tenant: TenantId, action: BulkAction, total: u32, malformed: u32) -> 
         processed: 0,
         skipped: 0,
         error: None,
+        role: None,
     }
 }
 
@@ -147,8 +148,14 @@ pub async fn a_bulk_process_is_stored_with_its_rows_and_listed_newest_first(stor
         vec![row(2, Some(&u)), malformed(3), row(4, None)],
     )
     .await;
-    let second = process(t.id, BulkAction::Disable, 1, 0);
+    // A role action keeps its role with the process.
+    let second = BulkProcess {
+        role: Some(usher_core::role::RoleName::from_stored("sales".into())),
+        ..process(t.id, BulkAction::AssignRole, 1, 0)
+    };
     store_process(&*store, &second, vec![row(2, Some(&u))]).await;
+    let got_second = store.get_bulk(t.id, second.id).await.expect("get");
+    assert_eq!(got_second.as_ref(), Some(&second));
 
     let got = store
         .get_bulk(t.id, first.id)

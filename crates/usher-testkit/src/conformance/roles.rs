@@ -8,6 +8,7 @@ use std::sync::Arc;
 use usher_core::Store;
 use usher_core::error::{ErrorCode, Missing};
 use usher_core::role::{Role, RoleName};
+use usher_core::store::{Effects, RoleChange, UserWrite};
 use usher_core::user::User;
 
 fn role(name: &str, description: Option<&str>) -> Role {
@@ -294,4 +295,81 @@ pub async fn the_roles_of_a_page_of_users_are_read_at_once_by_user_and_by_name(
             .expect("none asked")
             .is_empty()
     );
+}
+
+pub async fn a_user_write_gives_and_takes_a_tenant_role_as_its_effect_and_never_a_built_in_one(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    define(&*store, acme.id, &role("sales", None)).await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    let change = |c: RoleChange, action: &'static str| UserWrite {
+        tenant_id: acme.id,
+        user_id: ann.id,
+        if_match: None,
+        now: T0,
+        mutation: Box::new(move |_| {
+            Ok(Effects {
+                role: Some(c),
+                ..Effects::default()
+            })
+        }),
+        audit: user_draft(acme.id, ann.id, action, T0),
+    };
+    let sales = || name("Sales");
+    for (c, action, want, changed) in [
+        (
+            RoleChange::Assign(sales()),
+            "user.role_assign",
+            vec!["sales"],
+            true,
+        ),
+        (
+            RoleChange::Assign(sales()),
+            "user.role_assign",
+            vec!["sales"],
+            false,
+        ),
+        (
+            RoleChange::Assign(name("helpdesk")),
+            "user.role_assign",
+            vec!["sales"],
+            false,
+        ),
+        (
+            RoleChange::Remove(sales()),
+            "user.role_remove",
+            vec![],
+            true,
+        ),
+        (
+            RoleChange::Remove(sales()),
+            "user.role_remove",
+            vec![],
+            false,
+        ),
+    ] {
+        let before = ann_version(&*store, &ann).await;
+        store
+            .modify_user(change(c.clone(), action))
+            .await
+            .expect("modify_user");
+        assert_eq!(held(&*store, &ann).await, want, "{c:?}");
+        let event = last_event(&*store, acme.id).await;
+        assert_eq!(event["details"]["role_changed"], changed, "{c:?}");
+        assert_eq!(
+            ann_version(&*store, &ann).await,
+            before,
+            "a role is no field of the user: no new version"
+        );
+    }
+}
+
+async fn ann_version(store: &dyn Store, u: &User) -> i64 {
+    store
+        .get_user(u.tenant_id, u.id)
+        .await
+        .expect("get_user")
+        .expect("found")
+        .version
 }

@@ -32,6 +32,9 @@ impl ActorResponse {
 pub struct BulkProcessResponse {
     pub id: Uuid,
     pub action: &'static str,
+    /// The role `assign_role` and `remove_role` give or take; `null` for
+    /// the other actions.
+    pub role: Option<String>,
     /// uploaded, running, completed, cancelled or failed.
     pub state: &'static str,
     pub validate: bool,
@@ -69,6 +72,7 @@ impl From<&BulkProcess> for BulkProcessResponse {
         Self {
             id: p.id.uuid(),
             action: p.action.as_str(),
+            role: p.role.as_ref().map(|r| r.as_str().to_owned()),
             state: p.state.as_str(),
             validate: p.validate,
             note: p.note.clone(),

@@ -31,8 +31,11 @@ pub struct BulkUploadForm {
     #[schema(format = Binary)]
     pub file: String,
     /// block, unblock, disable, enable, archive, delete, send_invitation,
-    /// password_reset or revoke_sessions.
+    /// password_reset, revoke_sessions, assign_role or remove_role.
     pub action: String,
+    /// The role `assign_role` and `remove_role` give or take: one of the
+    /// tenant's own roles.
+    pub role: Option<String>,
     /// `true` to check the file's names and email against the users.
     pub validate: Option<bool>,
     /// A note kept with the process (at most 1,000 characters).
@@ -45,6 +48,8 @@ pub struct BulkUploadForm {
 pub struct UploadQuery {
     /// The action (required for a `text/csv` upload).
     pub action: Option<String>,
+    /// The role of `assign_role` and `remove_role`.
+    pub role: Option<String>,
     /// `true` to check the file's names and email against the users.
     pub validate: Option<String>,
     /// A note kept with the process.
@@ -84,6 +89,7 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
                 .map_err(|_| too_large())?;
             Ok(BulkUpload {
                 action: q.action,
+                role: q.role,
                 validate: flag("validate", q.validate.as_deref())?,
                 note: q.note,
                 file: file.to_vec(),
@@ -122,6 +128,7 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
                 match name.as_str() {
                     "file" => file = Some(bytes.to_vec()),
                     "action" => upload.action = Some(text()),
+                    "role" => upload.role = Some(text()),
                     "validate" => upload.validate = flag("validate", Some(&text()))?,
                     "note" => upload.note = Some(text()),
                     _ => {}

@@ -140,3 +140,64 @@ async fn every_action_runs_like_the_single_action() {
     assert_eq!(finished(&app, &pid).await["processed"], 1);
     assert_eq!(get_user(&app, &id(&doomed)).await.0, 404);
 }
+
+#[tokio::test]
+async fn assign_role_and_remove_role_give_and_take_one_of_the_tenants_roles() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v1/tenants/default/roles", &json!({"name": "sales"}))
+        .await;
+    let ann = user(&app, "ann@x.example", json!({})).await;
+    let bob = user(&app, "bob@x.example", json!({})).await;
+    let csv = "email\nann@x.example\nbob@x.example\n";
+    // The role is required, must be the tenant's own, and only role actions take one.
+    for (query, field_code) in [
+        ("action=assign_role", "required"),
+        ("action=assign_role&role=nobody", "invalid_value"),
+        ("action=assign_role&role=tenant_admin", "invalid_value"),
+        ("action=block&role=sales", "invalid_value"),
+    ] {
+        let (status, problem) = upload_csv(&app, query, csv).await;
+        assert_eq!(status, 422, "{query}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "role", "{query}");
+        assert_eq!(problem["errors"][0]["code"], field_code, "{query}");
+    }
+    let listed = body(app.get("/api/v1/tenants/default/bulk-processes").await).await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing stored"
+    );
+
+    let roles_of = |u: &Value| {
+        let id = u["id"].as_str().unwrap().to_owned();
+        let app = &app;
+        async move { get_user(app, &id).await.1["roles"].clone() }
+    };
+    let (status, up) = upload_csv(&app, "action=assign_role&role=Sales", csv).await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["role"], "sales", "the role as the tenant spells it");
+    let pid = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(start(&app, &pid, json!({})).await.0, 202);
+    assert_eq!(finished(&app, &pid).await["processed"], 2);
+    assert_eq!(roles_of(&ann).await, json!(["sales"]));
+    assert_eq!(roles_of(&bob).await, json!(["sales"]));
+    let audit = body(
+        app.get("/api/v1/tenants/default/audit?action=user.role_assign&limit=5")
+            .await,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["details"]["role"], "sales");
+    assert_eq!(audit["items"][0]["details"]["role_changed"], true);
+
+    let (_, up) = upload_form(
+        &app,
+        &[("action", "remove_role"), ("role", "sales")],
+        Some("email\nbob@x.example\n"),
+    )
+    .await;
+    let pid = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(start(&app, &pid, json!({})).await.0, 202);
+    assert_eq!(finished(&app, &pid).await["processed"], 1);
+    assert_eq!(roles_of(&ann).await, json!(["sales"]));
+    assert_eq!(roles_of(&bob).await, json!([]));
+}
