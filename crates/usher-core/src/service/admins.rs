@@ -51,6 +51,16 @@ impl Services {
         ))
     }
 
+    /// Whether the tenant's user `user_id` holds a built-in admin role
+    /// (`false` for a user that does not exist).
+    pub async fn is_admin(&self, tenant: &Tenant, user_id: UserId) -> Result<bool, Error> {
+        match self.admin_roles(tenant.id, user_id).await {
+            Ok(roles) => Ok(!roles.is_empty()),
+            Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The password step of an admin login (`POST /admin/login`). A
     /// wrong password, an unknown email and a user without an admin role
     /// get the same answer; a right one leads to the second factor.

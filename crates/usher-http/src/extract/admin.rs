@@ -12,10 +12,10 @@
 use super::request::{bearer, request_context, tenant_slug};
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
+use axum::http::Method;
 use axum::http::request::Parts;
 use serde_json::json;
-use usher_core::Error;
 use usher_core::access::{self, Permission};
 use usher_core::admin_session::{ADMIN_TOKEN_PREFIX, AdminRoles};
 use usher_core::audit::{Actor, AuditAction, AuditContext};
@@ -23,6 +23,7 @@ use usher_core::error::Missing;
 use usher_core::service::AdminPerson;
 use usher_core::tenant::Tenant;
 use usher_core::token::{ApiToken, TokenScope};
+use usher_core::{Error, UserId};
 
 /// An authenticated admin API token and the audit context of its request.
 #[derive(Debug, Clone)]
@@ -91,23 +92,101 @@ async fn authorize(
         return Ok(());
     }
     let names = roles.names().join(", ");
-    let refusal = Error::Forbidden(format!("the role {names} may not make this call"));
+    let message = format!("the role {names} may not make this call");
+    Err(forbid(
+        Refusal {
+            parts,
+            state,
+            tenant,
+            ctx,
+            roles,
+        },
+        None,
+        message,
+    )
+    .await)
+}
+
+/// A caller refused by [`authorize`] or [`protect_admins`].
+struct Refusal<'a> {
+    parts: &'a Parts,
+    state: &'a AppState,
+    tenant: &'a Tenant,
+    ctx: &'a AuditContext,
+    roles: AdminRoles,
+}
+
+/// The 403 `forbidden` of a refused call, audited as `admin.forbidden`
+/// with the method, the route, the caller's roles and why.
+async fn forbid(r: Refusal<'_>, reason: Option<&str>, message: String) -> ApiError {
+    let route = r
+        .parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
     let details = json!({
-        "method": parts.method.as_str(),
+        "method": r.parts.method.as_str(),
         "route": route,
-        "role": names,
+        "role": r.roles.names().join(", "),
+        "reason": reason,
     });
-    Err(state
+    let action = AuditAction::AdminForbidden;
+    r.state
         .services
         .refuse_with(
-            ctx,
-            Some(tenant),
-            AuditAction::AdminForbidden,
+            r.ctx,
+            Some(r.tenant),
+            action,
             details,
-            refusal,
+            Error::Forbidden(message),
         )
         .await
-        .into())
+        .into()
+}
+
+/// Refuses a change to a person who holds an admin role unless the caller
+/// may configure the tenant: otherwise a `user_admin` could, say, change a
+/// `tenant_admin`'s email and have a reset link sent there. Reads of such
+/// a person, and changes to everyone else, pass.
+async fn protect_admins(
+    parts: &mut Parts,
+    state: &AppState,
+    tenant: &Tenant,
+    ctx: &AuditContext,
+    roles: AdminRoles,
+) -> Result<(), ApiError> {
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let on_a_user = route
+        .as_deref()
+        .is_some_and(|r| r.starts_with("/api/v1/tenants/{tenant}/users/{id}"));
+    if parts.method == Method::GET || !on_a_user || roles.allow(Permission::Configure) {
+        return Ok(());
+    }
+    let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
+        return Ok(());
+    };
+    let target = params
+        .iter()
+        .find(|(k, _)| *k == "id")
+        .and_then(|(_, v)| v.parse::<UserId>().ok());
+    let Some(target) = target else {
+        return Ok(());
+    };
+    if !state.services.is_admin(tenant, target).await? {
+        return Ok(());
+    }
+    let message = "only a tenant_admin may change a person who holds an admin role".to_owned();
+    let refusal = Refusal {
+        parts,
+        state,
+        tenant,
+        ctx,
+        roles,
+    };
+    Err(forbid(refusal, Some("target_is_admin"), message).await)
 }
 
 /// The tenant of the path, or the 404 that hides whether it exists.
@@ -138,6 +217,7 @@ impl FromRequestParts<AppState> for TenantAdmin {
             let actor = Actor::user(person.user.id, person.user.email.as_str());
             let ctx = request_context(parts, state, actor);
             authorize(parts, state, &tenant, &ctx, person.roles).await?;
+            protect_admins(parts, state, &tenant, &ctx, person.roles).await?;
             return Ok(TenantAdmin {
                 tenant,
                 ctx,
@@ -154,6 +234,7 @@ impl FromRequestParts<AppState> for TenantAdmin {
             (!caller.token.is_super_admin()).then(|| AdminRoles::of([caller.token.tenant_role()]));
         if let Some(roles) = roles {
             authorize(parts, state, &tenant, &caller.ctx, roles).await?;
+            protect_admins(parts, state, &tenant, &caller.ctx, roles).await?;
         }
         Ok(TenantAdmin {
             tenant,

@@ -250,3 +250,90 @@ async fn a_token_is_made_with_any_admin_role_and_lists_it_but_no_other() {
         .unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn only_a_tenant_admin_changes_a_person_who_holds_an_admin_role() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("acme").await;
+    let boss = app
+        .create_user("acme", json!({"email": "boss@x.example", "activate": true}))
+        .await;
+    let plain = app
+        .create_user(
+            "acme",
+            json!({"email": "plain@x.example", "activate": true}),
+        )
+        .await;
+    let boss_id = boss["id"].as_str().unwrap();
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/tenants/acme/users/{boss_id}/admin-roles/tenant_admin"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let user_admin = app.role_token("acme", "user_admin").await;
+    let tenant_admin = app.role_token("acme", "tenant_admin").await;
+    let patch = |token: &str, id: &str, email: &str| {
+        app.client
+            .patch(app.url(&format!("/api/v1/tenants/acme/users/{id}")))
+            .bearer_auth(token)
+            .json(&json!({"email": email}))
+            .send()
+    };
+    // A user_admin may not take over a tenant_admin by changing their email…
+    let refused = patch(&user_admin, boss_id, "mine@attacker.example")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(body(refused).await["code"], "forbidden");
+    for action in ["block", "disable", "password-reset", "mfa-reset"] {
+        let res = app
+            .client
+            .post(app.url(&format!("/api/v1/tenants/acme/users/{boss_id}/{action}")))
+            .bearer_auth(&user_admin)
+            .json(&json!({"reason": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{action}");
+    }
+    let still = body(
+        app.get(&format!("/api/v1/tenants/acme/users/{boss_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (still["email"].as_str(), still["state"].as_str()),
+        (Some("boss@x.example"), Some("active"))
+    );
+    // …but reads them, changes everyone else, and a tenant_admin changes both.
+    let read = app
+        .client
+        .get(app.url(&format!("/api/v1/tenants/acme/users/{boss_id}")))
+        .bearer_auth(&user_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let plain_id = plain["id"].as_str().unwrap();
+    let moved = patch(&user_admin, plain_id, "plain2@x.example").await;
+    assert_eq!(moved.unwrap().status(), 200);
+    let moved = patch(&tenant_admin, boss_id, "boss2@x.example").await;
+    assert_eq!(moved.unwrap().status(), 200);
+    let audit = body(
+        app.get("/api/v1/tenants/acme/audit?action=admin.forbidden&limit=10")
+            .await,
+    )
+    .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["details"]["reason"] == "target_is_admin"),
+        "{audit}"
+    );
+}
