@@ -437,6 +437,15 @@ impl Services {
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
+        // People who hold an admin role are changed one at a time, by a
+        // tenant_admin: a bulk_operator's file must not reach them.
+        let listed: Vec<UserId> = users.keys().copied().collect();
+        let admins = self.store.role_names_of(tenant.id, &listed).await?;
+        let is_admin = |id: &UserId| {
+            admins
+                .get(id)
+                .is_some_and(|names| names.iter().any(RoleName::is_built_in))
+        };
         let mut steps = Vec::with_capacity(rows.len());
         for row in rows {
             let draft = self
@@ -460,6 +469,14 @@ impl Services {
                 continue;
             };
             let draft = draft.target("user", user.id);
+            if is_admin(&user.id) {
+                let e = Error::conflict(
+                    ErrorCode::AdminUser,
+                    "this person holds an admin role: a tenant_admin changes them one at a time",
+                );
+                steps.push(refuse(e, draft));
+                continue;
+            }
             if Some(user.version) != row.version {
                 let e = Error::conflict(
                     ErrorCode::DataChanged,

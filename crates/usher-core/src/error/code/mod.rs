@@ -93,6 +93,7 @@ pub enum ErrorCode {
     UnknownUser,
     DataChanged,
     DataMismatch,
+    AdminUser,
     InvalidBulkState,
     TokenExists,
     VersionMismatch,

@@ -113,6 +113,7 @@ pub(super) const TABLE: &[Entry] = &[
     problem(C::UnknownUser, "unknown_user", 409, "a bulk row names no user of the tenant (any more)"),
     problem(C::DataChanged, "data_changed", 409, "a bulk row's user was changed after the upload checked it"),
     problem(C::DataMismatch, "data_mismatch", 409, "a bulk row's names or email no longer match its user"),
+    problem(C::AdminUser, "admin_user", 409, "a bulk row names a person who holds an admin role; a tenant_admin changes them one at a time"),
     problem(C::InvalidBulkState, "invalid_bulk_state", 409, "the bulk process is not in a state that allows this (started already, finished, cancelled)"),
     problem(C::TokenExists, "token_exists", 409, "an API token with this secret exists"),
     problem(C::VersionMismatch, "version_mismatch", 412, "`If-Match` names another version than the current one"),

@@ -201,3 +201,42 @@ async fn assign_role_and_remove_role_give_and_take_one_of_the_tenants_roles() {
     assert_eq!(roles_of(&ann).await, json!(["sales"]));
     assert_eq!(roles_of(&bob).await, json!([]));
 }
+
+#[tokio::test]
+async fn a_person_who_holds_an_admin_role_is_left_alone_by_every_bulk_action() {
+    let app = TestApp::spawn().await;
+    let admin = user(&app, "admin@x.example", json!({})).await;
+    let plain = user(&app, "plain@x.example", json!({})).await;
+    let admin_id = admin["id"].as_str().unwrap().to_owned();
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/tenants/default/users/{admin_id}/admin-roles/tenant_admin"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (_, up) = upload_csv(
+        &app,
+        "action=block",
+        "email\nadmin@x.example\nplain@x.example\n",
+    )
+    .await;
+    let pid = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(start(&app, &pid, json!({})).await.0, 202);
+    let done = finished(&app, &pid).await;
+    assert_eq!(
+        (done["processed"].as_i64(), done["skipped"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let outcomes: Vec<Value> = rows(&app, &pid)
+        .await
+        .iter()
+        .map(|r| r["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, [json!("admin_user"), json!("processed")]);
+    assert_eq!(get_user(&app, &admin_id).await.1["state"], "active");
+    let plain_id = plain["id"].as_str().unwrap();
+    assert_eq!(get_user(&app, plain_id).await.1["state"], "blocked");
+}
