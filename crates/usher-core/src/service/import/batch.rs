@@ -8,12 +8,13 @@ use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{Id, UserId};
 use crate::import::{ImportRecord, ImportState, OnError, RawRow, RowError};
+use crate::role::RoleName;
 use crate::service::Services;
 use crate::store::{Effects, ImportEntry, ImportMode, ImportSave, LinkKind};
 use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, User, UserPatch, UserState};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The lines that `errors` (sorted by line) name.
 pub(super) fn distinct_lines(errors: &[RowError]) -> u64 {
@@ -76,6 +77,18 @@ impl Services {
             by_email.insert(u.email.normalized().to_owned(), u.id);
             by_id.insert(u.id, u);
         }
+        // People who hold an admin role are changed one at a time, by a
+        // tenant_admin: an import may name them only to leave them as
+        // they are.
+        let matched: Vec<UserId> = by_id.keys().copied().collect();
+        let admins: HashSet<UserId> = self
+            .store
+            .role_names_of(tenant.id, &matched)
+            .await?
+            .into_iter()
+            .filter(|(_, names)| names.iter().any(RoleName::is_built_in))
+            .map(|(id, _)| id)
+            .collect();
         let now = self.clock.now();
         let mut entries: Vec<ImportEntry> = Vec::with_capacity(checked.len());
         let mut unchanged = 0u64;
@@ -99,7 +112,15 @@ impl Services {
                 (Some(id), _) | (None, Some(id)) => by_id.get(&id),
                 (None, None) => None,
             };
+            let line = c.line;
+            let admin = existing.is_some_and(|u| admins.contains(&u.id));
             match self.import_entry(tenant, c, existing, now, attrs) {
+                Ok(Some(_)) if admin => errors.push(RowError::new(
+                    line,
+                    None,
+                    ErrorCode::AdminUser,
+                    "this person holds an admin role: a tenant_admin changes them one at a time",
+                )),
                 Ok(Some(e)) => entries.push(e),
                 Ok(None) => unchanged += 1,
                 Err(e) => errors.extend(e),

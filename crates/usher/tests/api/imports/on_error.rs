@@ -129,3 +129,53 @@ async fn an_unknown_on_error_is_refused_and_imports_nothing() {
     let list = body(app.get(IMPORTS).await).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
 }
+
+#[tokio::test]
+async fn an_import_changes_no_person_who_holds_an_admin_role() {
+    let app = TestApp::spawn().await;
+    let boss = app
+        .create_user(
+            "default",
+            json!({"email": "boss@rows.example", "first_name": "Boss", "activate": true}),
+        )
+        .await;
+    app.create_user(
+        "default",
+        json!({"email": "plain@rows.example", "first_name": "Plain", "activate": true}),
+    )
+    .await;
+    let id = boss["id"].as_str().unwrap();
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/tenants/default/users/{id}/admin-roles/tenant_admin"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let file = "email,first_name\n\
+                boss@rows.example,Mallory\n\
+                plain@rows.example,Changed\n";
+    let (status, report) = import(&app, "", "text/csv", file).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["updated"], 1, "{report}");
+    assert_eq!(report["errors"][0]["line"], 2);
+    assert_eq!(report["errors"][0]["code"], "admin_user");
+    let boss_now = body(
+        app.get(&format!("/api/v1/tenants/default/users/{id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(boss_now["first_name"], "Boss");
+    // Named only to stay as they are, an admin is no error.
+    let (_, again) = import(
+        &app,
+        "",
+        "text/csv",
+        "email,first_name\nboss@rows.example,Boss\n",
+    )
+    .await;
+    assert_eq!(again["unchanged"], 1, "{again}");
+    assert_eq!(again["errors"].as_array().map(Vec::len), Some(0));
+}
