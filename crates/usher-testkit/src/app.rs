@@ -305,6 +305,20 @@ impl TestApp {
         made["secret"].as_str().expect("secret").to_owned()
     }
 
+    /// Gives user `id` of `tenant` the built-in admin role `role` (as the
+    /// super-admin).
+    pub async fn grant_admin(&self, tenant: &str, id: &str, role: &str) {
+        let res = self
+            .request(
+                Method::PUT,
+                &format!("/api/v1/tenants/{tenant}/users/{id}/admin-roles/{role}"),
+            )
+            .send()
+            .await
+            .expect("grant");
+        assert_eq!(res.status().as_u16(), 204, "grant {role}");
+    }
+
     /// Creates a user of `tenant` who accepted the invitation (from the
     /// outbox) with `password`; answers the user's JSON.
     pub async fn user_with_password(&self, tenant: &str, email: &str, password: &str) -> Value {

@@ -265,15 +265,7 @@ async fn only_a_tenant_admin_changes_a_person_who_holds_an_admin_role() {
         )
         .await;
     let boss_id = boss["id"].as_str().unwrap();
-    let res = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/tenants/acme/users/{boss_id}/admin-roles/tenant_admin"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    app.grant_admin("acme", boss_id, "tenant_admin").await;
     let user_admin = app.role_token("acme", "user_admin").await;
     let tenant_admin = app.role_token("acme", "tenant_admin").await;
     let patch = |token: &str, id: &str, email: &str| {

@@ -208,15 +208,7 @@ async fn a_person_who_holds_an_admin_role_is_left_alone_by_every_bulk_action() {
     let admin = user(&app, "admin@x.example", json!({})).await;
     let plain = user(&app, "plain@x.example", json!({})).await;
     let admin_id = admin["id"].as_str().unwrap().to_owned();
-    let res = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/tenants/default/users/{admin_id}/admin-roles/tenant_admin"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    app.grant_admin("default", &admin_id, "tenant_admin").await;
     let (_, up) = upload_csv(
         &app,
         "action=block",

@@ -145,15 +145,7 @@ async fn an_import_changes_no_person_who_holds_an_admin_role() {
     )
     .await;
     let id = boss["id"].as_str().unwrap();
-    let res = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/tenants/default/users/{id}/admin-roles/tenant_admin"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    app.grant_admin("default", id, "tenant_admin").await;
     let file = "email,first_name\n\
                 boss@rows.example,Mallory\n\
                 plain@rows.example,Changed\n";
