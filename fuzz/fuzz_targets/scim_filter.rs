@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use usher_scim::{AttrPath, Filter, PatchPath, matches};
+use usher_scim::{AttrPath, Filter, MAX_INPUT_BYTES, PatchPath, matches};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -19,14 +19,21 @@ fuzz_target!(|data: &[u8]| {
             });
             let _ = matches(&filter, &resource, &|p: &AttrPath| p.sub_attr.is_some());
             let printed = filter.to_string();
-            assert_eq!(Filter::parse(&printed), Ok(filter), "printed as {printed}");
+            // Printing may add a few bytes (quotes, spaces): a filter just
+            // under the input bound can print past it, and is then refused
+            // as too long, rightly.
+            if printed.len() <= MAX_INPUT_BYTES {
+                assert_eq!(Filter::parse(&printed), Ok(filter), "printed as {printed}");
+            }
         }
         Err(e) => assert!((1..=end).contains(&e.position()), "{e} outside 1..={end}"),
     }
     match PatchPath::parse(&text) {
         Ok(path) => {
             let printed = path.to_string();
-            assert_eq!(PatchPath::parse(&printed), Ok(path), "printed as {printed}");
+            if printed.len() <= MAX_INPUT_BYTES {
+                assert_eq!(PatchPath::parse(&printed), Ok(path), "printed as {printed}");
+            }
         }
         Err(e) => assert!((1..=end).contains(&e.position()), "{e} outside 1..={end}"),
     }
