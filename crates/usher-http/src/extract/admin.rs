@@ -75,80 +75,13 @@ impl TenantAdmin {
     }
 }
 
-/// Refuses a route the caller's roles do not allow, auditing the refusal.
+/// Refuses, with 403 `forbidden` audited as `admin.forbidden`, a call the
+/// caller's roles do not allow: a route outside them (see
+/// [`access::ROUTES`]), or a change to a person who holds an admin role by
+/// anyone who may not configure the tenant — otherwise a `user_admin`
+/// could, say, change a `tenant_admin`'s email and have a reset link sent
+/// there.
 async fn authorize(
-    parts: &Parts,
-    state: &AppState,
-    tenant: &Tenant,
-    ctx: &AuditContext,
-    roles: AdminRoles,
-) -> Result<(), ApiError> {
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let permission = route.and_then(|r| access::permission_for(parts.method.as_str(), r));
-    if permission.is_some_and(|p| roles.allow(p)) {
-        return Ok(());
-    }
-    let names = roles.names().join(", ");
-    let message = format!("the role {names} may not make this call");
-    Err(forbid(
-        Refusal {
-            parts,
-            state,
-            tenant,
-            ctx,
-            roles,
-        },
-        None,
-        message,
-    )
-    .await)
-}
-
-/// A caller refused by [`authorize`] or [`protect_admins`].
-struct Refusal<'a> {
-    parts: &'a Parts,
-    state: &'a AppState,
-    tenant: &'a Tenant,
-    ctx: &'a AuditContext,
-    roles: AdminRoles,
-}
-
-/// The 403 `forbidden` of a refused call, audited as `admin.forbidden`
-/// with the method, the route, the caller's roles and why.
-async fn forbid(r: Refusal<'_>, reason: Option<&str>, message: String) -> ApiError {
-    let route = r
-        .parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let details = json!({
-        "method": r.parts.method.as_str(),
-        "route": route,
-        "role": r.roles.names().join(", "),
-        "reason": reason,
-    });
-    let action = AuditAction::AdminForbidden;
-    r.state
-        .services
-        .refuse_with(
-            r.ctx,
-            Some(r.tenant),
-            action,
-            details,
-            Error::Forbidden(message),
-        )
-        .await
-        .into()
-}
-
-/// Refuses a change to a person who holds an admin role unless the caller
-/// may configure the tenant: otherwise a `user_admin` could, say, change a
-/// `tenant_admin`'s email and have a reset link sent there. Reads of such
-/// a person, and changes to everyone else, pass.
-async fn protect_admins(
     parts: &mut Parts,
     state: &AppState,
     tenant: &Tenant,
@@ -159,34 +92,58 @@ async fn protect_admins(
         .extensions
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let on_a_user = route
+    let permission = route
         .as_deref()
-        .is_some_and(|r| r.starts_with("/api/v1/tenants/{tenant}/users/{id}"));
-    if parts.method == Method::GET || !on_a_user || roles.allow(Permission::Configure) {
+        .and_then(|r| access::permission_for(parts.method.as_str(), r));
+    let names = roles.names().join(", ");
+    let (reason, message) = if !permission.is_some_and(|p| roles.allow(p)) {
+        (None, format!("the role {names} may not make this call"))
+    } else if changes_an_admin(parts, state, tenant, route.as_deref(), roles).await? {
+        let message = "only a tenant_admin may change a person who holds an admin role";
+        (Some("target_is_admin"), message.to_owned())
+    } else {
         return Ok(());
+    };
+    let details = json!({
+        "method": parts.method.as_str(),
+        "route": route,
+        "role": names,
+        "reason": reason,
+    });
+    let refusal = Error::Forbidden(message);
+    let action = AuditAction::AdminForbidden;
+    Err(state
+        .services
+        .refuse_with(ctx, Some(tenant), action, details, refusal)
+        .await
+        .into())
+}
+
+/// Whether the call changes (anything but `GET` on `/users/{id}…`) a
+/// person who holds an admin role, made by a caller who may not configure
+/// the tenant.
+async fn changes_an_admin(
+    parts: &mut Parts,
+    state: &AppState,
+    tenant: &Tenant,
+    route: Option<&str>,
+    roles: AdminRoles,
+) -> Result<bool, ApiError> {
+    let on_a_user = route.is_some_and(|r| r.starts_with("/api/v1/tenants/{tenant}/users/{id}"));
+    if parts.method == Method::GET || !on_a_user || roles.allow(Permission::Configure) {
+        return Ok(false);
     }
     let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
-        return Ok(());
+        return Ok(false);
     };
     let target = params
         .iter()
         .find(|(k, _)| *k == "id")
         .and_then(|(_, v)| v.parse::<UserId>().ok());
-    let Some(target) = target else {
-        return Ok(());
-    };
-    if !state.services.is_admin(tenant, target).await? {
-        return Ok(());
+    match target {
+        Some(id) => Ok(state.services.is_admin(tenant, id).await?),
+        None => Ok(false),
     }
-    let message = "only a tenant_admin may change a person who holds an admin role".to_owned();
-    let refusal = Refusal {
-        parts,
-        state,
-        tenant,
-        ctx,
-        roles,
-    };
-    Err(forbid(refusal, Some("target_is_admin"), message).await)
 }
 
 /// The tenant of the path, or the 404 that hides whether it exists.
@@ -206,42 +163,40 @@ impl FromRequestParts<AppState> for TenantAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(presented) = bearer(parts).filter(|b| b.starts_with(ADMIN_TOKEN_PREFIX)) {
-            let presented = presented.to_owned();
-            let tenant = path_tenant(parts, state).await?;
-            let person = state
-                .services
-                .authenticate_admin(&tenant, &presented)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
-            let actor = Actor::user(person.user.id, person.user.email.as_str());
-            let ctx = request_context(parts, state, actor);
-            authorize(parts, state, &tenant, &ctx, person.roles).await?;
-            protect_admins(parts, state, &tenant, &ctx, person.roles).await?;
-            return Ok(TenantAdmin {
-                tenant,
-                ctx,
-                roles: Some(person.roles),
-                person: Some(person),
-            });
+        let admin =
+            if let Some(presented) = bearer(parts).filter(|b| b.starts_with(ADMIN_TOKEN_PREFIX)) {
+                let presented = presented.to_owned();
+                let tenant = path_tenant(parts, state).await?;
+                let person = state
+                    .services
+                    .authenticate_admin(&tenant, &presented)
+                    .await?
+                    .ok_or_else(ApiError::unauthorized)?;
+                let actor = Actor::user(person.user.id, person.user.email.as_str());
+                TenantAdmin {
+                    ctx: request_context(parts, state, actor),
+                    tenant,
+                    roles: Some(person.roles),
+                    person: Some(person),
+                }
+            } else {
+                let caller = Caller::from_request_parts(parts, state).await?;
+                let tenant = path_tenant(parts, state).await?;
+                if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
+                    return Err(Error::NotFound(Missing::Tenant).into());
+                }
+                let token = &caller.token;
+                TenantAdmin {
+                    roles: (!token.is_super_admin()).then(|| AdminRoles::of([token.tenant_role()])),
+                    tenant,
+                    ctx: caller.ctx,
+                    person: None,
+                }
+            };
+        if let Some(roles) = admin.roles {
+            authorize(parts, state, &admin.tenant, &admin.ctx, roles).await?;
         }
-        let caller = Caller::from_request_parts(parts, state).await?;
-        let tenant = path_tenant(parts, state).await?;
-        if caller.token.tenant_id.is_some_and(|t| t != tenant.id) {
-            return Err(Error::NotFound(Missing::Tenant).into());
-        }
-        let roles =
-            (!caller.token.is_super_admin()).then(|| AdminRoles::of([caller.token.tenant_role()]));
-        if let Some(roles) = roles {
-            authorize(parts, state, &tenant, &caller.ctx, roles).await?;
-            protect_admins(parts, state, &tenant, &caller.ctx, roles).await?;
-        }
-        Ok(TenantAdmin {
-            tenant,
-            ctx: caller.ctx,
-            roles,
-            person: None,
-        })
+        Ok(admin)
     }
 }
 
