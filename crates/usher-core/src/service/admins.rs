@@ -143,14 +143,10 @@ impl Services {
         if !session.is_live(now, tenant.settings.admin_idle_timeout()) {
             return Ok(None);
         }
-        let user = self.store.get_user(tenant.id, session.user_id).await?;
-        let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
+        let admin = self.active_admin(tenant.id, session.user_id).await?;
+        let Some((user, roles)) = admin.filter(|(_, roles)| !roles.is_empty()) else {
             return Ok(None);
         };
-        let roles = self.admin_roles(tenant.id, user.id).await?;
-        if roles.is_empty() {
-            return Ok(None);
-        }
         if now - session.last_seen_at >= ADMIN_SEEN_GRANULARITY {
             self.store.touch_admin_session(session.id, now).await?;
         }
@@ -170,17 +166,24 @@ impl Services {
         owner: UserId,
         role: AdminRole,
     ) -> Result<bool, Error> {
+        let admin = self.active_admin(tenant_id, owner).await?;
+        Ok(admin.is_some_and(|(_, roles)| roles.iter().any(|held| held.covers(role))))
+    }
+
+    /// The user, while active, with the admin roles they hold (perhaps
+    /// none); `None` for a user who is gone or not active.
+    async fn active_admin(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Option<(User, AdminRoles)>, Error> {
         let now = self.clock.now();
-        let active = self
-            .store
-            .get_user(tenant_id, owner)
-            .await?
-            .is_some_and(|u| u.state(now) == UserState::Active);
-        if !active {
-            return Ok(false);
-        }
-        let roles = self.admin_roles(tenant_id, owner).await?;
-        Ok(roles.iter().any(|held| held.covers(role)))
+        let user = self.store.get_user(tenant_id, user_id).await?;
+        let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
+            return Ok(None);
+        };
+        let roles = self.admin_roles(tenant_id, user.id).await?;
+        Ok(Some((user, roles)))
     }
 
     /// Whether `presented` is the token of an admin session, live or not
