@@ -52,25 +52,32 @@ fn is_json(headers: &HeaderMap) -> bool {
     m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
 }
 
+/// The refusal of a body sent as anything but JSON.
+fn not_json() -> Error {
+    Error::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into())
+}
+
+/// The whole body, up to [`MAX_JSON_BODY`].
+async fn bounded(body: axum::body::Body) -> Result<Bytes, Error> {
+    axum::body::to_bytes(body, MAX_JSON_BODY)
+        .await
+        .map_err(|_| {
+            Error::TooLarge(format!(
+                "the body may be at most {} KiB",
+                MAX_JSON_BODY / 1024
+            ))
+        })
+}
+
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
-            return Ok(Self(Err(Error::UnsupportedMediaType(
-                "send the body as JSON with Content-Type: application/json".into(),
-            ))));
+            return Ok(Self(Err(not_json())));
         }
-        let bytes = match axum::body::to_bytes(req.into_body(), MAX_JSON_BODY).await {
-            Ok(b) => b,
-            Err(_) => {
-                return Ok(Self(Err(Error::TooLarge(format!(
-                    "the body may be at most {} KiB",
-                    MAX_JSON_BODY / 1024
-                )))));
-            }
-        };
-        Ok(Self(parse_json(&bytes)))
+        let bytes = bounded(req.into_body()).await;
+        Ok(Self(bytes.and_then(|b| parse_json(&b))))
     }
 }
 
@@ -82,21 +89,16 @@ pub(crate) struct OptionalJsonBody(pub Result<Option<Value>, Error>);
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_JSON_BODY).await {
-            Ok(b) if b.is_empty() => return Ok(Self(Ok(None))),
-            Ok(b) => b,
-            Err(_) => {
-                return Ok(Self(Err(Error::TooLarge(format!(
-                    "the body may be at most {} KiB",
-                    MAX_JSON_BODY / 1024
-                )))));
-            }
-        };
-        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-        let Ok(JsonBody(read)) = JsonBody::from_request(req, state).await;
-        Ok(Self(read.map(Some)))
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let read = bounded(req.into_body())
+            .await
+            .and_then(|b| match (b.is_empty(), json) {
+                (true, _) => Ok(None),
+                (false, false) => Err(not_json()),
+                (false, true) => parse_json(&b).map(Some),
+            });
+        Ok(Self(read))
     }
 }
 
