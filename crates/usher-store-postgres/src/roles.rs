@@ -241,6 +241,28 @@ impl RoleStore for PostgresStore {
         list(self.pool(), tk).await
     }
 
+    async fn find_role(
+        &self,
+        tenant_id: TenantId,
+        name: &RoleName,
+    ) -> Result<Option<Role>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let row: Option<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
+            "SELECT name, description, created_at FROM roles \
+             WHERE tenant_key = $1 AND name_key = $2 AND NOT built_in",
+        )
+        .bind(tk)
+        .bind(name.key())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(|(name, description, created_at)| Role {
+            name: RoleName::from_stored(name),
+            description,
+            created_at,
+        }))
+    }
+
     async fn create_role(
         &self,
         tenant_id: TenantId,

@@ -232,6 +232,30 @@ impl RoleStore for SqliteStore {
         self.read(move |c| list(c, tk)).await
     }
 
+    async fn find_role(
+        &self,
+        tenant_id: TenantId,
+        name: &RoleName,
+    ) -> Result<Option<Role>, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let key = name.key();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT name, description, created_at FROM roles \
+                 WHERE tenant_key = ?1 AND name_key = ?2 AND built_in = 0",
+            )?
+            .query_row(params![tk, key], |r| {
+                Ok(Role {
+                    name: RoleName::from_stored(r.get(0)?),
+                    description: r.get(1)?,
+                    created_at: from_micros(r.get(2)?),
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
     async fn create_role(
         &self,
         tenant_id: TenantId,

@@ -223,9 +223,8 @@ impl Services {
                 }
             },
         };
-        let own = self.store.list_roles(tenant.id).await?;
-        match own.into_iter().find(|(r, _)| r.name.key() == name.key()) {
-            Some((r, _)) => Ok(Some(r.name)),
+        match self.store.find_role(tenant.id, &name).await? {
+            Some(r) => Ok(Some(r.name)),
             None => {
                 errors.push(FieldError::new(
                     "role",

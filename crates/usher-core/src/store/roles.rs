@@ -14,6 +14,13 @@ pub trait RoleStore: Send + Sync {
     /// The tenant's own roles by name (built-in admin roles left out), each
     /// with the number of users holding it.
     async fn list_roles(&self, tenant_id: TenantId) -> Result<Vec<(Role, u64)>, StoreError>;
+    /// One of the tenant's own roles by name, ignoring case (a built-in
+    /// admin role's row is not one).
+    async fn find_role(
+        &self,
+        tenant_id: TenantId,
+        name: &RoleName,
+    ) -> Result<Option<Role>, StoreError>;
     /// Refuses with `role_exists` when the name is taken (ignoring case).
     async fn create_role(
         &self,

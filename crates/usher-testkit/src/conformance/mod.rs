@@ -131,6 +131,7 @@ macro_rules! store_conformance_tests {
             roles::a_held_role_is_deleted_only_when_forced_and_takes_its_assignments_along,
             roles::deleting_a_user_removes_their_assignments,
             roles::the_roles_of_a_page_of_users_are_read_at_once_by_user_and_by_name,
+            roles::a_tenants_own_role_is_found_by_name_ignoring_case_and_a_built_in_one_is_not,
             roles::a_user_write_gives_and_takes_a_tenant_role_as_its_effect_and_never_a_built_in_one,
             mfa_reset::a_factor_reset_removes_every_factor_and_requires_enrolment_until_one_is_confirmed,
             admins::an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event,

@@ -373,3 +373,29 @@ async fn ann_version(store: &dyn Store, u: &User) -> i64 {
         .expect("found")
         .version
 }
+
+pub async fn a_tenants_own_role_is_found_by_name_ignoring_case_and_a_built_in_one_is_not(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    define(&*store, acme.id, &role("Sales", Some("Sales team"))).await;
+    define(&*store, other.id, &role("theirs", None)).await;
+    let ann = create(&*store, user_in(acme.id, "ann@x.example")).await;
+    give(&*store, &ann, "helpdesk").await;
+    let found = store
+        .find_role(acme.id, &name("sALES"))
+        .await
+        .expect("find_role");
+    assert_eq!(
+        found.map(|r| (r.name.as_str().to_owned(), r.description)),
+        Some(("Sales".to_owned(), Some("Sales team".to_owned())))
+    );
+    for missing in ["helpdesk", "theirs", "nobody"] {
+        let found = store
+            .find_role(acme.id, &name(missing))
+            .await
+            .expect("find_role");
+        assert_eq!(found, None, "{missing}");
+    }
+}
