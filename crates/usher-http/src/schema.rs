@@ -338,3 +338,23 @@ pub(crate) enum LoginErrors {
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
 }
+
+/// Error answers of a login's second step (end-user or admin).
+#[derive(Debug, IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum SecondStepErrors {
+    /// The JSON is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// `invalid_code`; `invalid_token` after five wrong codes or five
+    /// minutes (the login starts again); at the admin side also
+    /// `invalid_credentials` when the admin role was taken meanwhile.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// No such tenant.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Try again shortly.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}

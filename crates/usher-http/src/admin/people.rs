@@ -12,7 +12,7 @@ use crate::extract::{
     AuditedCaller, JsonBody, TenantAdmin, TenantVisitor, Visitor, client_context,
 };
 use crate::metrics::LoginCount;
-use crate::schema::{BodyErrors, CommonErrors, LoginErrors};
+use crate::schema::{BodyErrors, CommonErrors, LoginErrors, SecondStepErrors};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -163,11 +163,7 @@ pub async fn admin_login(
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body(content = AdminSecondFactorRequest, content_type = "application/json"),
     responses((status = 200, description = "A new admin session", body = AdminTokenResponse),
-        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "invalid_code, invalid_token or invalid_credentials", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again shortly", body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors))]
+        SecondStepErrors, BodyErrors))]
 pub async fn admin_login_mfa(
     State(state): State<AppState>,
     visitor: Visitor,

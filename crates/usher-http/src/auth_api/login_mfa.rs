@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, TenantVisitor, Visitor, client_context};
 use crate::metrics::LoginCount;
-use crate::schema::BodyErrors;
+use crate::schema::{BodyErrors, SecondStepErrors};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -42,11 +42,7 @@ pub struct LoginEnrolmentRequest {
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body(content = SecondFactorRequest, content_type = "application/json"),
     responses((status = 200, description = "A new session", body = TokenResponse),
-        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "invalid_code or invalid_token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again shortly", body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors))]
+        SecondStepErrors, BodyErrors))]
 pub async fn verify_second_factor(
     State(state): State<AppState>,
     visitor: Visitor,
