@@ -331,6 +331,28 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
     ]
 };
 
+/// Whether an admin whose roles are held for a scope may call route
+/// `method path` (which their roles must allow as well). They work on
+/// users: the user routes (each user's answered only when in the scope,
+/// lists and exports counting the scope alone) and reads of the tenant's
+/// own description. Everything tenant-wide is closed to them: the audit
+/// log, bulk processes, imports, jobs, tokens, the admins and their
+/// grants, and every change of settings, attributes or roles, since each
+/// would show or touch users outside the scope.
+pub fn open_to_scoped(method: &str, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/tenants/{tenant}") else {
+        return false;
+    };
+    if rest.starts_with("/users") {
+        return !rest.contains("/admin-roles/");
+    }
+    match rest {
+        "/admin/me" | "/admin/logout" => true,
+        "" | "/settings" | "/attributes" | "/roles" | "/groups" => method == "GET",
+        _ => false,
+    }
+}
+
 /// The permission route `method path` needs; `None` for a route not in
 /// [`ROUTES`], which no tenant role may call.
 pub fn permission_for(method: &str, path: &str) -> Option<Permission> {
@@ -351,8 +373,9 @@ mod tests {
         for role in AdminRole::ALL {
             out.push_str(&format!(" {role} |"));
         }
+        out.push_str(" scoped |");
         out.push_str("\n|---|---|");
-        out.push_str(&"---|".repeat(AdminRole::ALL.len()));
+        out.push_str(&"---|".repeat(AdminRole::ALL.len() + 1));
         out.push('\n');
         for (method, path, permission) in ROUTES {
             let short = path.trim_start_matches("/api/v1/tenants/{tenant}");
@@ -365,6 +388,11 @@ mod tests {
                     " no |"
                 });
             }
+            out.push_str(if open_to_scoped(method, path) {
+                " yes |"
+            } else {
+                " no |"
+            });
             out.push('\n');
         }
         out

@@ -32,6 +32,7 @@ pub mod password;
 mod properties;
 pub mod role;
 pub mod scim;
+pub mod scope;
 pub mod sealing;
 pub mod search;
 pub mod service;

@@ -6,6 +6,7 @@
 //! of its own: the final page read backwards from the end.
 
 use crate::error::{Error, ErrorCode};
+use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
 use crate::user::UserState;
 use base64::Engine;
@@ -183,6 +184,9 @@ pub struct UserQuery {
     pub cursor: Cursor,
     /// The instant against which invitation expiry is judged.
     pub now: OffsetDateTime,
+    /// Only the users of this admin scope (see [`crate::scope`]): the
+    /// stores test it at every read, and count totals with it.
+    pub scope: Option<AdminScope>,
 }
 
 /// A query of the audit log, newest first; keys are sequence numbers.
@@ -424,6 +428,7 @@ mod branch_tests {
             limit: 20,
             cursor: Cursor::First,
             now: OffsetDateTime::UNIX_EPOCH,
+            scope: None,
         }
     }
 

@@ -6,6 +6,7 @@ use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::ids::UserId;
 use crate::input::{ObjectReader, Patch};
+use crate::scope::AdminScope;
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -122,7 +123,20 @@ pub struct AdminGrant {
     pub user_id: UserId,
     pub email: String,
     pub role: AdminRole,
+    /// The part of the directory the role is held for; `None`: all of it.
+    pub scope: Option<AdminScope>,
     pub assigned_at: OffsetDateTime,
+}
+
+/// What giving a built-in admin role says of its scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeGrant {
+    /// A new assignment is for the whole tenant; one the user holds keeps
+    /// its scope (`PUT /users/{id}/roles/{role}`, bulk rows).
+    Keep,
+    /// Exactly this scope (`None`: the whole tenant), replacing the scope
+    /// of an assignment the user holds (`PUT /users/{id}/admin-roles/…`).
+    Set(Option<AdminScope>),
 }
 
 /// A role a user holds.
@@ -132,6 +146,9 @@ pub struct RoleAssignment {
     pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub assigned_at: OffsetDateTime,
+    /// For a built-in admin role held for part of the directory only.
+    #[serde(skip)]
+    pub scope: Option<AdminScope>,
 }
 
 #[cfg(test)]

@@ -58,6 +58,13 @@ pub struct UserResponse {
     pub mfa_enrolled: bool,
     /// The roles the user holds, by name (built-in admin roles included).
     pub roles: Vec<String>,
+    /// While blocked: `{admin_id, scope}`, the person who blocked (`null`
+    /// for a token of nobody or the CLI) and the admin scope they blocked
+    /// under (`null`: the whole tenant). A block under a scope is a
+    /// quarantine, lifted only by an admin of that scope or of the whole
+    /// tenant. `null` when not blocked.
+    #[schema(value_type = Option<Object>)]
+    pub blocked_by: Option<serde_json::Value>,
     /// Incremented by every change; the ETag is `W/"<version>"`.
     pub version: i64,
 }
@@ -90,6 +97,7 @@ impl UserResponse {
                 .filter(|_| u.state(now).can_be_invited()),
             mfa_enrolled: u.mfa_enrolled,
             roles: Vec::new(),
+            blocked_by: u.blocked_by.as_ref().map(|b| b.to_json()),
             version: u.version,
         }
     }

@@ -20,6 +20,7 @@ mod ids;
 mod jobs;
 mod links;
 mod migrations;
+mod role_scopes;
 mod roles;
 mod sessions;
 mod tenants;

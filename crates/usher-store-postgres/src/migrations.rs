@@ -111,6 +111,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bulk_roles",
         include_str!("../migrations/0024_bulk_roles.sql"),
     ),
+    (
+        25,
+        "admin_scopes",
+        include_str!("../migrations/0025_admin_scopes.sql"),
+    ),
+    (
+        26,
+        "blocked_by",
+        include_str!("../migrations/0026_blocked_by.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

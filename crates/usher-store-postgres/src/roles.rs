@@ -6,18 +6,20 @@
 //! can appear while its holders are counted.
 
 use crate::error::{DbExt, constraint, unavailable};
+use crate::role_scopes::{other_admin_scope, scope_at, scope_columns, scope_join, scope_select};
 use crate::sessions::factors::lock_user;
 use crate::write::Write;
 use crate::{PostgresStore, detached};
 use async_trait::async_trait;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
-use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName};
+use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName, ScopeGrant};
+use usher_core::scope::same_scope;
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
 use uuid::Uuid;
@@ -141,23 +143,29 @@ async fn of_user(pool: &PgPool, tk: i64, user_id: UserId) -> Result<Vec<RoleAssi
         .await
         .db()?
         .ok_or(Error::NotFound(Missing::User))?;
-    let rows: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT r.name, r.description, u.assigned_at FROM user_roles u \
-         JOIN roles r ON r.tenant_key = u.tenant_key AND r.name_key = u.role_key \
-         WHERE u.user_key = $1 ORDER BY u.role_key",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT r.name, r.description, ur.assigned_at, ",
+        scope_select!(),
+        " FROM user_roles ur \
+         JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key",
+        scope_join!(),
+        " WHERE ur.user_key = $1 ORDER BY ur.role_key"
+    ))
     .bind(uk)
     .fetch_all(&mut *c)
     .await
     .db()?;
-    Ok(rows
-        .into_iter()
-        .map(|(name, description, assigned_at)| RoleAssignment {
-            name: RoleName::from_stored(name),
-            description,
-            assigned_at,
+    rows.iter()
+        .map(|r| {
+            Ok(RoleAssignment {
+                name: RoleName::from_stored(r.try_get(0)?),
+                description: r.try_get(1)?,
+                assigned_at: r.try_get(2)?,
+                scope: scope_at(r, 3)?,
+            })
         })
-        .collect())
+        .collect::<Result<_, sqlx::Error>>()
+        .db()
 }
 
 async fn assign(
@@ -165,6 +173,7 @@ async fn assign(
     tk: i64,
     user_id: UserId,
     name: RoleName,
+    grant: ScopeGrant,
     now: OffsetDateTime,
     audit: AuditDraft,
 ) -> Result<bool, Error> {
@@ -189,20 +198,58 @@ async fn assign(
         if known.is_none() {
             return Err(Error::NotFound(Missing::Role));
         }
-        let added = sqlx::query(
-            "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM user_roles WHERE user_key = $1 AND role_key = $2)",
+        )
+        .bind(uk)
+        .bind(&key)
+        .fetch_one(&mut *w.tx)
+        .await
+        .db()?;
+        let scope = match grant {
+            ScopeGrant::Keep if held => {
+                w.draft.details["already_held"] = json!(true);
+                return Ok(false);
+            }
+            ScopeGrant::Keep => None,
+            ScopeGrant::Set(scope) => scope,
+        };
+        // The user's row lock keeps their other admin roles as read here.
+        if name.is_built_in()
+            && let Some(other) = other_admin_scope(&mut w.tx, uk, &key).await?
+            && !same_scope(other.as_ref(), scope.as_ref())
+        {
+            return Err(Error::conflict(
+                ErrorCode::ScopeConflict,
+                "the person holds admin roles under another scope; grant this one under the same \
+                 scope, or revoke the others first",
+            ));
+        }
+        let (group, attribute, value) = scope_columns(&mut w.tx, tk, scope.as_ref()).await?;
+        // Inserted, or held under another scope and moved to this one.
+        let changed = sqlx::query(
+            "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at, scope_group_key, \
+               scope_attribute, scope_value) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (user_key, role_key) DO UPDATE SET \
+               scope_group_key = excluded.scope_group_key, \
+               scope_attribute = excluded.scope_attribute, scope_value = excluded.scope_value \
+             WHERE user_roles.scope_group_key IS DISTINCT FROM excluded.scope_group_key \
+               OR user_roles.scope_attribute IS DISTINCT FROM excluded.scope_attribute \
+               OR user_roles.scope_value IS DISTINCT FROM excluded.scope_value",
         )
         .bind(tk)
         .bind(&key)
         .bind(uk)
         .bind(now)
+        .bind(group)
+        .bind(attribute)
+        .bind(value)
         .execute(&mut *w.tx)
         .await
         .db()?
         .rows_affected();
-        w.draft.details["already_held"] = json!(added == 0);
-        Ok(added == 1)
+        w.draft.details["already_held"] = json!(held);
+        Ok(changed == 1)
     }
     .await;
     w.finish(result).await
@@ -297,24 +344,29 @@ impl RoleStore for PostgresStore {
 
     async fn list_admins(&self, tenant_id: TenantId) -> Result<Vec<AdminGrant>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
-        let rows: Vec<(Uuid, String, String, OffsetDateTime)> = sqlx::query_as(
-            "SELECT u.id, u.email, r.name, ur.assigned_at FROM user_roles ur \
+        let rows = sqlx::query(concat!(
+            "SELECT u.id, u.email, r.name, ur.assigned_at, ",
+            scope_select!(),
+            " FROM user_roles ur \
              JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
-             JOIN users u ON u.key = ur.user_key \
-             WHERE ur.tenant_key = $1 AND r.built_in ORDER BY u.email_norm, ur.role_key",
-        )
+             JOIN users u ON u.key = ur.user_key",
+            scope_join!(),
+            " WHERE ur.tenant_key = $1 AND r.built_in ORDER BY u.email_norm, ur.role_key"
+        ))
         .bind(tk)
         .fetch_all(self.pool())
         .await
         .map_err(unavailable)?;
-        rows.into_iter()
-            .map(|(id, email, role, assigned_at)| {
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(2).map_err(unavailable)?;
                 Ok(AdminGrant {
-                    user_id: id.into(),
+                    user_id: UserId::from(r.try_get::<Uuid, _>(0).map_err(unavailable)?),
                     role: AdminRole::parse(&role)
                         .ok_or_else(|| StoreError::Corrupt(format!("admin role {role:?}")))?,
-                    email,
-                    assigned_at,
+                    email: r.try_get(1).map_err(unavailable)?,
+                    assigned_at: r.try_get(3).map_err(unavailable)?,
+                    scope: scope_at(r, 4).map_err(unavailable)?,
                 })
             })
             .collect()
@@ -354,12 +406,13 @@ impl RoleStore for PostgresStore {
         tenant_id: TenantId,
         user_id: UserId,
         name: &RoleName,
+        grant: ScopeGrant,
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<bool, Error> {
         let tk = self.tenant_key(tenant_id).await?;
         let (pool, name) = (self.pool().clone(), name.clone());
-        detached(async move { assign(&pool, tk, user_id, name, now, audit).await }).await
+        detached(async move { assign(&pool, tk, user_id, name, grant, now, audit).await }).await
     }
 
     async fn remove_role(

@@ -100,6 +100,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bulk_roles",
         include_str!("../migrations/0023_bulk_roles.sql"),
     ),
+    (
+        24,
+        "admin_scopes",
+        include_str!("../migrations/0024_admin_scopes.sql"),
+    ),
+    (
+        25,
+        "blocked_by",
+        include_str!("../migrations/0025_blocked_by.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

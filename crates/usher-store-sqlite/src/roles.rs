@@ -14,7 +14,8 @@ use usher_core::access::AdminRole;
 use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
-use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName};
+use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName, ScopeGrant};
+use usher_core::scope::{AdminScope, group_gone, same_scope};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
 
@@ -106,8 +107,10 @@ fn delete(
 fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignment>, Error> {
     let uk = user_key(c, tk, user_id)?;
     c.prepare_cached(
-        "SELECT r.name, r.description, u.assigned_at FROM user_roles u \
+        "SELECT r.name, r.description, u.assigned_at, g.id, g.display_name, u.scope_attribute, \
+           u.scope_value FROM user_roles u \
          JOIN roles r ON r.tenant_key = u.tenant_key AND r.name_key = u.role_key \
+         LEFT JOIN groups g ON g.key = u.scope_group_key \
          WHERE u.user_key = ?1 ORDER BY u.role_key",
     )
     .db()?
@@ -116,6 +119,7 @@ fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignmen
             name: RoleName::from_stored(r.get(0)?),
             description: r.get(1)?,
             assigned_at: from_micros(r.get(2)?),
+            scope: scope_at(r, 3)?,
         })
     })
     .db()?
@@ -125,9 +129,11 @@ fn of_user(c: &Connection, tk: i64, user_id: UserId) -> Result<Vec<RoleAssignmen
 
 fn admins(c: &Connection, tk: i64) -> DbResult<Vec<AdminGrant>> {
     c.prepare_cached(
-        "SELECT u.id, u.email, r.name, ur.assigned_at FROM user_roles ur \
+        "SELECT u.id, u.email, r.name, ur.assigned_at, g.id, g.display_name, ur.scope_attribute, \
+           ur.scope_value FROM user_roles ur \
          JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
          JOIN users u ON u.key = ur.user_key \
+         LEFT JOIN groups g ON g.key = ur.scope_group_key \
          WHERE ur.tenant_key = ?1 AND r.built_in = 1 ORDER BY u.email_norm, ur.role_key",
     )?
     .query_map([tk], |r| {
@@ -137,6 +143,7 @@ fn admins(c: &Connection, tk: i64) -> DbResult<Vec<AdminGrant>> {
             email: r.get(1)?,
             role: AdminRole::parse(&role).ok_or(rusqlite::Error::InvalidQuery)?,
             assigned_at: from_micros(r.get(3)?),
+            scope: scope_at(r, 4)?,
         })
     })?
     .collect()
@@ -174,33 +181,128 @@ fn names_of(
     Ok(out)
 }
 
+/// The scope kept in columns `at..at + 4` of a row: the group's id and
+/// name, or the attribute and its value.
+fn scope_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<AdminScope>> {
+    if let Some(id) = r.get::<_, Option<Vec<u8>>>(at)? {
+        return Ok(Some(AdminScope::Group {
+            id: uuid(&id)?,
+            name: r.get(at + 1)?,
+        }));
+    }
+    let attribute: Option<String> = r.get(at + 2)?;
+    Ok(match (attribute, r.get::<_, Option<String>>(at + 3)?) {
+        (Some(name), Some(equals)) => Some(AdminScope::Attribute { name, equals }),
+        _ => None,
+    })
+}
+
+/// The columns a scope is kept in: the group's key, the attribute, the value.
+type ScopeColumns = (Option<i64>, Option<String>, Option<String>);
+
+fn scope_columns(
+    c: &Connection,
+    tk: i64,
+    scope: Option<&AdminScope>,
+) -> Result<ScopeColumns, Error> {
+    match scope {
+        None => Ok((None, None, None)),
+        Some(AdminScope::Group { id, .. }) => {
+            let key: Option<i64> = c
+                .prepare_cached("SELECT key FROM groups WHERE id = ?1 AND tenant_key = ?2")
+                .db()?
+                .query_row(params![id.as_bytes().to_vec(), tk], |r| r.get(0))
+                .optional()
+                .db()?;
+            match key {
+                Some(k) => Ok((Some(k), None, None)),
+                None => Err(group_gone()),
+            }
+        }
+        Some(AdminScope::Attribute { name, equals }) => {
+            Ok((None, Some(name.clone()), Some(equals.clone())))
+        }
+    }
+}
+
+/// The scope of the user's other built-in admin roles, if they hold any
+/// (`Some(None)`: the whole tenant).
+fn other_admin_scope(
+    c: &Connection,
+    uk: i64,
+    key: &str,
+) -> Result<Option<Option<AdminScope>>, Error> {
+    c.prepare_cached(
+        "SELECT g.id, g.display_name, ur.scope_attribute, ur.scope_value FROM user_roles ur \
+         JOIN roles r ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+         LEFT JOIN groups g ON g.key = ur.scope_group_key \
+         WHERE ur.user_key = ?1 AND r.built_in = 1 AND ur.role_key <> ?2 LIMIT 1",
+    )
+    .db()?
+    .query_row(params![uk, key], |r| scope_at(r, 0))
+    .optional()
+    .db()
+}
+
 fn assign(
     c: &Connection,
     tk: i64,
     user_id: UserId,
     name: &RoleName,
+    grant: ScopeGrant,
     now: OffsetDateTime,
     audit: AuditDraft,
 ) -> Result<bool, Error> {
     let key = name.key();
     audited(c, audit, |c, draft| {
         let uk = user_key(c, tk, user_id)?;
-        if !stored(c, tk, &key)? {
-            if !name.is_built_in() {
-                return Err(Error::NotFound(Missing::Role));
+        // Every refusal comes before the first write (see `audited`).
+        let row_missing = !stored(c, tk, &key)?;
+        if row_missing && !name.is_built_in() {
+            return Err(Error::NotFound(Missing::Role));
+        }
+        let held = c
+            .prepare_cached("SELECT 1 FROM user_roles WHERE user_key = ?1 AND role_key = ?2")
+            .db()?
+            .exists(params![uk, key])
+            .db()?;
+        let scope = match grant {
+            ScopeGrant::Keep if held => {
+                draft.details["already_held"] = json!(true);
+                return Ok(false);
             }
+            ScopeGrant::Keep => None,
+            ScopeGrant::Set(scope) => scope,
+        };
+        if name.is_built_in()
+            && let Some(other) = other_admin_scope(c, uk, &key)?
+            && !same_scope(other.as_ref(), scope.as_ref())
+        {
+            return Err(Error::conflict(
+                ErrorCode::ScopeConflict,
+                "the person holds admin roles under another scope; grant this one under the same \
+                 scope, or revoke the others first",
+            ));
+        }
+        let (group, attribute, value) = scope_columns(c, tk, scope.as_ref())?;
+        if row_missing {
             insert(c, tk, &Role::built_in(name.clone(), now), true).db()?;
         }
-        let added = c
+        let changed = c
             .prepare_cached(
-                "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT DO NOTHING",
+                "INSERT INTO user_roles (tenant_key, role_key, user_key, assigned_at, scope_group_key, \
+                   scope_attribute, scope_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (user_key, role_key) DO UPDATE SET scope_group_key = excluded.scope_group_key, \
+                   scope_attribute = excluded.scope_attribute, scope_value = excluded.scope_value \
+                 WHERE scope_group_key IS NOT excluded.scope_group_key \
+                   OR scope_attribute IS NOT excluded.scope_attribute \
+                   OR scope_value IS NOT excluded.scope_value",
             )
             .db()?
-            .execute(params![tk, key, uk, to_micros(now)])
+            .execute(params![tk, key, uk, to_micros(now), group, attribute, value])
             .db()?;
-        draft.details["already_held"] = json!(added == 0);
-        Ok(added == 1)
+        draft.details["already_held"] = json!(held);
+        Ok(changed == 1)
     })
 }
 
@@ -318,6 +420,7 @@ impl RoleStore for SqliteStore {
         tenant_id: TenantId,
         user_id: UserId,
         name: &RoleName,
+        grant: ScopeGrant,
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<bool, Error> {
@@ -325,7 +428,7 @@ impl RoleStore for SqliteStore {
         let name = name.clone();
         self.inner
             .writer
-            .write(move |c| assign(c, tk, user_id, &name, now, audit))
+            .write(move |c| assign(c, tk, user_id, &name, grant, now, audit))
             .await
     }
 

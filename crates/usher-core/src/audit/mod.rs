@@ -16,6 +16,7 @@ pub use verify::{ChainBreak, ChainVerifier};
 
 use crate::clock::truncate_to_micros;
 use crate::ids::{TenantId, TokenId, UserId};
+use crate::scope::AdminScope;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -37,6 +38,16 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The person acting: a user on their own behalf or as an admin, or
+    /// the person who owns the token; `None` for anyone else.
+    pub fn person(&self) -> Option<UserId> {
+        match self.kind {
+            "user" => self.id.parse().ok(),
+            "token" => self.owner_id.as_deref()?.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// A token's actor naming the person who owns it, if one does.
     pub fn owned_by(mut self, owner: Option<UserId>) -> Self {
         self.owner_id = owner.map(|o| o.to_string());
@@ -125,6 +136,10 @@ pub struct AuditContext {
     pub actor: Actor,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// The admin scope the caller acts under (see [`crate::scope`]);
+    /// `None` for the whole tenant. Lists, exports, creates and unblocks
+    /// read it from here, so that no service can forget it.
+    pub scope: Option<AdminScope>,
 }
 
 impl AuditContext {
@@ -133,6 +148,7 @@ impl AuditContext {
             actor,
             client_ip: None,
             request_id: None,
+            scope: None,
         }
     }
 

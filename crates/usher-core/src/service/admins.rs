@@ -11,12 +11,15 @@ use super::login::{ClientContext, LoginOutcome, clip, invalid_credentials};
 use crate::access::AdminRole;
 use crate::admin_session::{ADMIN_SEEN_GRANULARITY, ADMIN_TOKEN_PREFIX, AdminRoles, AdminSession};
 use crate::audit::{AuditAction, AuditContext};
-use crate::error::{Error, ErrorCode, FieldError, Missing};
+use crate::error::{Error, ErrorCode, Missing, ValidationErrors};
 use crate::ids::{Id, TenantId, UserId};
 use crate::input::{ObjectReader, Patch};
-use crate::role::AdminGrant;
+use crate::role::{AdminGrant, ScopeGrant};
+use crate::scim::query::{Cond, SortKey, Text, TextColumn, TextOp, UserSearch};
+use crate::scope::{AdminScope, ScopeRequest, read_scope, same_scope};
 use crate::tenant::Tenant;
 use crate::token::Secret;
+use crate::user::fields::fold_case;
 use crate::user::{User, UserState};
 use serde_json::{Value, json};
 
@@ -36,26 +39,46 @@ pub struct AdminPerson {
     pub session: AdminSession,
     pub user: User,
     pub roles: AdminRoles,
+    /// The part of the directory the roles are held for; `None`: all.
+    pub scope: Option<AdminScope>,
+}
+
+/// What a person may administer: their admin roles, on their one scope.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AdminAccess {
+    pub roles: AdminRoles,
+    pub scope: Option<AdminScope>,
 }
 
 impl Services {
-    /// The built-in admin roles the user holds.
+    /// The built-in admin roles the user holds and the one scope they are
+    /// held for. Should the assignments ever name different scopes, the
+    /// person holds none of them: access fails closed.
     pub(crate) async fn admin_roles(
         &self,
         tenant_id: TenantId,
         user_id: UserId,
-    ) -> Result<AdminRoles, Error> {
+    ) -> Result<AdminAccess, Error> {
         let held = self.store.user_roles(tenant_id, user_id).await?;
-        Ok(AdminRoles::of(
-            held.iter().filter_map(|r| r.name.admin_role()),
-        ))
+        let admin: Vec<_> = held.iter().filter(|r| r.name.is_built_in()).collect();
+        let scope = admin.first().and_then(|r| r.scope.clone());
+        if admin
+            .iter()
+            .any(|r| !same_scope(r.scope.as_ref(), scope.as_ref()))
+        {
+            return Ok(AdminAccess::default());
+        }
+        Ok(AdminAccess {
+            roles: AdminRoles::of(admin.iter().filter_map(|r| r.name.admin_role())),
+            scope,
+        })
     }
 
     /// Whether the tenant's user `user_id` holds a built-in admin role
     /// (`false` for a user that does not exist).
     pub async fn is_admin(&self, tenant: &Tenant, user_id: UserId) -> Result<bool, Error> {
         match self.admin_roles(tenant.id, user_id).await {
-            Ok(roles) => Ok(!roles.is_empty()),
+            Ok(access) => Ok(!access.roles.is_empty()),
             Err(Error::NotFound(_)) => Ok(false),
             Err(e) => Err(e),
         }
@@ -90,7 +113,7 @@ impl Services {
             .pass_second_factor(tenant, ctx, draft, mfa_token, code, true)
             .await?;
         // The role may have been taken between the two steps.
-        let roles = self.admin_roles(tenant.id, user.id).await?;
+        let roles = self.admin_roles(tenant.id, user.id).await?.roles;
         if roles.is_empty() {
             let draft = draft.details(json!({"reason": "not_an_admin"}));
             return Err(self.refuse(draft, invalid_credentials()).await);
@@ -144,7 +167,7 @@ impl Services {
             return Ok(None);
         }
         let admin = self.active_admin(tenant.id, session.user_id).await?;
-        let Some((user, roles)) = admin.filter(|(_, roles)| !roles.is_empty()) else {
+        let Some((user, access)) = admin.filter(|(_, a)| !a.roles.is_empty()) else {
             return Ok(None);
         };
         if now - session.last_seen_at >= ADMIN_SEEN_GRANULARITY {
@@ -153,13 +176,15 @@ impl Services {
         Ok(Some(AdminPerson {
             session,
             user,
-            roles,
+            roles: access.roles,
+            scope: access.scope,
         }))
     }
 
     /// Whether the active admin `owner` of the tenant may still do what a
     /// token acting as `role` does: a token is never more powerful than
-    /// the person who made it.
+    /// the person who made it. Tokens carry no scope, so the owner must
+    /// hold the role for the whole tenant.
     pub(crate) async fn owner_covers(
         &self,
         tenant_id: TenantId,
@@ -167,7 +192,9 @@ impl Services {
         role: AdminRole,
     ) -> Result<bool, Error> {
         let admin = self.active_admin(tenant_id, owner).await?;
-        Ok(admin.is_some_and(|(_, roles)| roles.iter().any(|held| held.covers(role))))
+        Ok(admin.is_some_and(|(_, a)| {
+            a.scope.is_none() && a.roles.iter().any(|held| held.covers(role))
+        }))
     }
 
     /// The user, while active, with the admin roles they hold (perhaps
@@ -176,7 +203,7 @@ impl Services {
         &self,
         tenant_id: TenantId,
         user_id: UserId,
-    ) -> Result<Option<(User, AdminRoles)>, Error> {
+    ) -> Result<Option<(User, AdminAccess)>, Error> {
         let now = self.clock.now();
         let user = self.store.get_user(tenant_id, user_id).await?;
         let Some(user) = user.filter(|u| u.state(now) == UserState::Active) else {
@@ -184,6 +211,17 @@ impl Services {
         };
         let roles = self.admin_roles(tenant_id, user.id).await?;
         Ok(Some((user, roles)))
+    }
+
+    /// Whether the tenant's user `user_id` is in `scope` now (`false` for
+    /// a user the tenant does not have).
+    pub async fn user_in_scope(
+        &self,
+        tenant: &Tenant,
+        user_id: UserId,
+        scope: &AdminScope,
+    ) -> Result<bool, Error> {
+        Ok(self.store.user_in_scope(tenant.id, user_id, scope).await?)
     }
 
     /// Whether `presented` is the token of an admin session, live or not
@@ -228,9 +266,10 @@ impl Services {
     }
 
     /// Gives a user a built-in admin role (`PUT /users/{id}/admin-roles/
-    /// {role}`, body `{"scope": null}` or none). A role that is not a
-    /// built-in admin role is `role_not_found`; a scope other than `null`
-    /// is refused, since admin scopes do not exist yet.
+    /// {role}`), for the whole tenant (no body, `{}` or `{"scope": null}`)
+    /// or for the scope the body names. Granting a role the user holds
+    /// again sets its scope. A role that is not a built-in admin role is
+    /// `role_not_found`.
     pub async fn grant_admin_role(
         &self,
         tenant: &Tenant,
@@ -239,12 +278,75 @@ impl Services {
         role: &str,
         body: Result<Option<Value>, Error>,
     ) -> Result<bool, Error> {
-        let draft = self
+        let mut draft = self
             .draft(ctx, Some(tenant), AuditAction::UserRoleAssign)
             .details(json!({"role": role, "admin_role": true}));
-        let checked = body.and_then(no_scope).and_then(|()| built_in(role));
-        self.accept(&draft, checked).await?;
-        self.assign_role(tenant, ctx, user_id, role, true).await
+        let request = self.accept(&draft, body.and_then(scope_in_body)).await?;
+        self.accept(&draft, built_in(role)).await?;
+        let scope = match request {
+            None => None,
+            Some(request) => Some(
+                self.accept(&draft, self.resolve_scope(tenant, request).await)
+                    .await?,
+            ),
+        };
+        draft.details["scope"] = scope.as_ref().map_or(Value::Null, AdminScope::to_json);
+        self.give_role(tenant, draft, user_id, role, true, ScopeGrant::Set(scope))
+            .await
+    }
+
+    /// The scope a request names, looked up in the tenant: the group by its
+    /// display name (ignoring case), the attribute among those defined.
+    async fn resolve_scope(
+        &self,
+        tenant: &Tenant,
+        request: ScopeRequest,
+    ) -> Result<AdminScope, Error> {
+        match request {
+            ScopeRequest::Group(name) => {
+                let search = UserSearch {
+                    cond: Cond::Text {
+                        text: Text::Column(TextColumn::GroupName),
+                        op: TextOp::Eq,
+                        value: fold_case(&name),
+                        fold: true,
+                    },
+                    sort: SortKey::Id,
+                    descending: false,
+                    offset: 0,
+                    limit: 1,
+                };
+                let (_, found) = self.store.search_groups(tenant.id, &search).await?;
+                match found.into_iter().next() {
+                    Some(g) => Ok(AdminScope::Group {
+                        id: g.id,
+                        name: g.display_name.as_str().to_owned(),
+                    }),
+                    None => Err(Error::Validation(ValidationErrors::single(
+                        "scope.group",
+                        ErrorCode::UnknownGroup,
+                        format!("the tenant has no group named {name:?}"),
+                    ))),
+                }
+            }
+            ScopeRequest::Attribute { name, equals } => {
+                let attrs = self.attribute_set(tenant).await?;
+                let defined = attrs
+                    .definitions()
+                    .find(|d| d.name.as_str().eq_ignore_ascii_case(&name));
+                match defined {
+                    Some(d) => Ok(AdminScope::Attribute {
+                        name: d.name.as_str().to_owned(),
+                        equals,
+                    }),
+                    None => Err(Error::Validation(ValidationErrors::single(
+                        "scope.attribute",
+                        ErrorCode::UnknownAttribute,
+                        format!("the tenant defines no custom attribute {name:?}"),
+                    ))),
+                }
+            }
+        }
     }
 
     /// Takes a built-in admin role from a user.
@@ -271,16 +373,22 @@ fn built_in(role: &str) -> Result<(), Error> {
     }
 }
 
-/// An admin role grant's body: nothing, `{}` or `{"scope": null}`.
-fn no_scope(body: Option<Value>) -> Result<(), Error> {
-    let Some(body) = body else { return Ok(()) };
+/// The scope an admin role grant's body asks for: nothing, `{}` or
+/// `{"scope": null}` for the whole tenant.
+fn scope_in_body(body: Option<Value>) -> Result<Option<ScopeRequest>, Error> {
+    let Some(body) = body else { return Ok(None) };
     let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
-    if let Patch::Value(_) = r.object("scope") {
-        r.push(FieldError::new(
-            "scope",
-            ErrorCode::InvalidValue,
-            "admin scopes are not available yet: grant the role with scope null",
-        ));
+    let scope = match r.object("scope") {
+        Patch::Value(m) => Some(Value::Object(m)),
+        _ => None,
+    };
+    let mut errors = r.finish();
+    match read_scope(scope, "scope") {
+        Ok(request) if errors.is_empty() => Ok(request),
+        Ok(_) => Err(Error::Validation(errors)),
+        Err(more) => {
+            errors.0.extend(more.0);
+            Err(Error::Validation(errors))
+        }
     }
-    r.finish().into_result(())
 }

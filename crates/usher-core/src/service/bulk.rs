@@ -21,7 +21,7 @@ use crate::job::NewJob;
 use crate::role::RoleName;
 use crate::store::{BulkChange, BulkOp, BulkStep, Effects, RoleChange, UserWrite};
 use crate::tenant::Tenant;
-use crate::user::User;
+use crate::user::{BlockedBy, User};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -522,7 +522,11 @@ impl Services {
             });
         }
         if let Some(a) = action.lifecycle() {
-            return BulkOp::Write(self.action_write(tenant, user.id, version, a, draft));
+            let starter = BlockedBy {
+                admin_id: draft.actor.person(),
+                scope: None,
+            };
+            return BulkOp::Write(self.action_write(tenant, user.id, version, a, starter, draft));
         }
         match action {
             BulkAction::PasswordReset => {

@@ -126,6 +126,7 @@ impl Services {
             actor: Actor::anonymous(),
             client_ip,
             request_id,
+            scope: None,
         };
         let draft = self
             .draft(&ctx, Some(tenant), AuditAction::UserPasswordReset)

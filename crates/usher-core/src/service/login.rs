@@ -186,7 +186,9 @@ impl Services {
         let state = user.as_ref().map(|u| u.state(now));
         // Only a right password learns whether the user is an admin.
         let not_an_admin = match &user {
-            Some(u) if admin && verified => self.admin_roles(tenant.id, u.id).await?.is_empty(),
+            Some(u) if admin && verified => {
+                self.admin_roles(tenant.id, u.id).await?.roles.is_empty()
+            }
             _ => false,
         };
         let user = match (user, verified, state) {

@@ -2,10 +2,10 @@
 //! assignments of roles (built-in admin roles included) to users.
 
 use super::Services;
-use crate::audit::{AuditAction, AuditContext};
+use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::bulk::BulkAction;
 use crate::error::{Error, ErrorCode, FieldError, Missing, ValidationErrors};
-use crate::role::{Role, RoleAssignment, RoleName};
+use crate::role::{Role, RoleAssignment, RoleName, ScopeGrant};
 use crate::tenant::Tenant;
 use serde_json::{Value, json};
 
@@ -139,14 +139,35 @@ impl Services {
         may_grant_admin_roles: bool,
     ) -> Result<bool, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::UserRoleAssign);
+        self.give_role(
+            tenant,
+            draft,
+            user_id,
+            role,
+            may_grant_admin_roles,
+            ScopeGrant::Keep,
+        )
+        .await
+    }
+
+    /// Gives a user a role with what `grant` says of an admin role's scope.
+    pub(crate) async fn give_role(
+        &self,
+        tenant: &Tenant,
+        draft: AuditDraft,
+        user_id: &str,
+        role: &str,
+        may_grant_admin_roles: bool,
+        grant: ScopeGrant,
+    ) -> Result<bool, Error> {
         let uid = self.accept(&draft, Self::parse_user_id(user_id)).await?;
-        let draft = draft.target("user", uid);
+        let mut draft = draft.target("user", uid);
         let name = self.role_in_path(&draft, role, Missing::Role).await?;
-        let draft = draft.details(json!({"role": name.as_str()}));
+        draft.details["role"] = json!(name.as_str());
         self.accept(&draft, admin_role_grant(&name, may_grant_admin_roles))
             .await?;
         self.store
-            .assign_role(tenant.id, uid, &name, self.clock.now(), draft)
+            .assign_role(tenant.id, uid, &name, grant, self.clock.now(), draft)
             .await
     }
 

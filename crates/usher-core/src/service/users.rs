@@ -10,7 +10,7 @@ use crate::search::SearchPrefix;
 use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::state::{Action, transition};
-use crate::user::{LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
+use crate::user::{BlockedBy, LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -82,6 +82,7 @@ impl ListParams {
             limit: parse_limit(self.limit)?,
             cursor: Cursor::decode(self.cursor.as_deref())?,
             now,
+            scope: None,
         })
     }
 
@@ -121,6 +122,7 @@ impl Services {
         let new = self
             .accept(&draft, NewUser::from_json(body, &attrs))
             .await?;
+        self.accept(&draft, within_scope(ctx, &new)).await?;
         self.create_validated_user(tenant, ctx, new).await
     }
 
@@ -197,6 +199,7 @@ impl Services {
             last_failed_login_at: None,
             mfa_enrolled: false,
             version: 1,
+            blocked_by: None,
         };
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::UserCreate)
@@ -248,7 +251,10 @@ impl Services {
         let mut details = params.audit_details();
         let draft = self.draft(ctx, Some(tenant), action);
         let query = match params.parse(tenant, self.clock.now()) {
-            Ok(q) => q,
+            Ok(q) => UserQuery {
+                scope: ctx.scope.clone(),
+                ..q
+            },
             Err(e) => return Err(self.refuse(draft.details(details), e).await),
         };
         // A tenant that lists nobody until a search is given.
@@ -295,6 +301,7 @@ impl Services {
             .accept(&draft, params.parse(tenant, self.clock.now()))
             .await?;
         query.limit = crate::export::EXPORT_PAGE;
+        query.scope = ctx.scope.clone();
         let mut attributes: Vec<String> = self
             .attribute_set(tenant)
             .await?
@@ -364,18 +371,25 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
-        let write = self.action_write(tenant, uid, if_match, action, draft.target("user", uid));
+        let caller = BlockedBy {
+            admin_id: ctx.actor.person(),
+            scope: ctx.scope.clone(),
+        };
+        let draft = draft.target("user", uid);
+        let write = self.action_write(tenant, uid, if_match, action, caller, draft);
         self.store.modify_user(write).await
     }
 
     /// The write of a lifecycle action on one user (also run by bulk
-    /// processes).
+    /// processes). `caller` is who acts and under which scope: a block
+    /// records it, an unblock must be allowed by the block's record.
     pub(crate) fn action_write(
         &self,
         tenant: &Tenant,
         uid: UserId,
         if_match: Option<i64>,
         action: Action,
+        caller: BlockedBy,
         audit: AuditDraft,
     ) -> UserWrite {
         let now = self.clock.now();
@@ -408,8 +422,18 @@ impl Services {
                         }
                     }
                     Action::Enable => user.invitation_expires_at = None,
-                    Action::Block | Action::Unblock => {}
+                    Action::Unblock => {
+                        if let Some(made) = &user.blocked_by {
+                            made.check_lift(caller.scope.as_ref())?;
+                        }
+                    }
+                    Action::Block => {}
                 }
+                user.blocked_by = match next {
+                    UserState::Blocked if action == Action::Block => Some(caller),
+                    UserState::Blocked => user.blocked_by.take(),
+                    _ => None,
+                };
                 user.stored_state = next;
                 Ok(effects)
             }),
@@ -450,5 +474,21 @@ impl Services {
         self.store
             .delete_user(tenant.id, uid, if_match, guard, draft.target("user", uid))
             .await
+    }
+}
+
+/// A scoped admin creates only users of their scope: an attribute scope's
+/// value must be given; a group scope's admin creates nobody, since a new
+/// user is in no group.
+fn within_scope(ctx: &AuditContext, new: &NewUser) -> Result<(), Error> {
+    match ctx.scope.as_ref().map(|s| s.holds_for(&new.attributes)) {
+        None | Some(Some(true)) => Ok(()),
+        Some(Some(false)) => Err(Error::Forbidden(
+            "a scoped admin creates users of their scope only: give the scope's attribute its value"
+                .into(),
+        )),
+        Some(None) => Err(Error::Forbidden(
+            "an admin scoped to a group cannot create users: a new user is in no group".into(),
+        )),
     }
 }

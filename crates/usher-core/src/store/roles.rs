@@ -3,7 +3,7 @@
 use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::ids::{TenantId, UserId};
-use crate::role::{AdminGrant, Role, RoleAssignment, RoleName};
+use crate::role::{AdminGrant, Role, RoleAssignment, RoleName, ScopeGrant};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -58,13 +58,17 @@ pub trait RoleStore: Send + Sync {
         users: &[UserId],
     ) -> Result<BTreeMap<UserId, Vec<RoleName>>, StoreError>;
     /// Gives the user the role at `now`; a built-in admin role's row is made
-    /// on its first assignment. Answers false when the user held it already
-    /// (nothing changes then). `user_not_found`, `role_not_found`.
+    /// on its first assignment, with the scope `scope` says. Answers false
+    /// when nothing changed (the user held it already, under the same
+    /// scope). `user_not_found`, `role_not_found`; `scope_conflict` when
+    /// the user holds another built-in admin role under another scope;
+    /// a validation error on `scope.group` when the scope's group is gone.
     async fn assign_role(
         &self,
         tenant_id: TenantId,
         user_id: UserId,
         name: &RoleName,
+        scope: ScopeGrant,
         now: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<bool, Error>;

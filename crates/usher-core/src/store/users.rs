@@ -7,6 +7,7 @@ use crate::ids::{TenantId, UserId};
 use crate::listing::{Page, UserQuery};
 use crate::role::RoleName;
 use crate::scim::query::UserSearch;
+use crate::scope::AdminScope;
 use crate::session::NewSession;
 use crate::user::User;
 use crate::user::fields::Email;
@@ -185,6 +186,14 @@ pub trait UserStore: Send + Sync {
         tenant_id: TenantId,
         query: &UserQuery,
     ) -> Result<Page<User>, StoreError>;
+    /// Whether the tenant's user `user_id` is in the admin scope `scope`,
+    /// tested now (`false` for a user the tenant does not have).
+    async fn user_in_scope(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        scope: &AdminScope,
+    ) -> Result<bool, StoreError>;
     /// The users a SCIM query selects (one window of them, in its order)
     /// and how many match in all, read in one snapshot. The condition is
     /// evaluated by the database, never by loading users to test them.

@@ -1,6 +1,7 @@
 //! Users: the record, what a create or an edit may contain, and how a
 //! request body becomes one of those.
 
+pub mod blocked;
 pub mod fields;
 pub mod state;
 
@@ -8,6 +9,7 @@ use crate::attribute::AttributeSet;
 use crate::error::{Error, ErrorCode, ValidationErrors};
 use crate::ids::{TenantId, UserId};
 use crate::input::{ObjectReader, Patch};
+pub use blocked::BlockedBy;
 use fields::{Email, ExternalId, Language, PersonName, Phone, Username};
 pub use state::{Action, UserState};
 use std::collections::BTreeMap;
@@ -46,6 +48,10 @@ pub struct User {
     pub last_failed_login_at: Option<OffsetDateTime>,
     pub mfa_enrolled: bool,
     pub version: i64,
+    /// While blocked: who blocked and under which admin scope (a
+    /// quarantine when scoped). `None` otherwise, and for blocks made
+    /// before Usher kept it.
+    pub blocked_by: Option<BlockedBy>,
 }
 
 impl User {
@@ -145,6 +151,7 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "last_failed_login_at",
     "mfa_enrolled",
     "version",
+    "blocked_by",
 ];
 
 /// The body of a create, validated.
@@ -519,6 +526,7 @@ pub(crate) mod tests {
             last_failed_login_at: None,
             mfa_enrolled: false,
             version: 1,
+            blocked_by: None,
         }
     }
 }

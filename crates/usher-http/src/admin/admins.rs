@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
+use usher_core::scope::AdminScope;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,8 +23,8 @@ pub struct AdminResponse {
     pub email: String,
     /// `tenant_admin`, `user_admin`, `helpdesk`, `auditor` or `bulk_operator`.
     pub role: &'static str,
-    /// The part of the directory the role covers; `null`: all of it (the
-    /// only scope there is for now).
+    /// The part of the directory the role covers: `{"group": name}` or
+    /// `{"attribute": name, "equals": value}`; `null`: all of it.
     #[schema(value_type = Option<Object>)]
     pub scope: Option<Value>,
     #[serde(with = "time::serde::rfc3339")]
@@ -40,8 +41,11 @@ pub struct AdminList {
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct GrantAdminRoleRequest {
-    /// `null` (or no body): the whole tenant. Admin scopes by group or
-    /// attribute are not available yet, and are refused.
+    /// `null` (or no body): the whole tenant. `{"group": name}`: the
+    /// members of the group of that display name (ignoring case).
+    /// `{"attribute": name, "equals": value}`: the users whose custom
+    /// attribute has the value (ignoring case). A person's admin roles
+    /// share one scope.
     #[schema(value_type = Option<Object>)]
     pub scope: Option<Value>,
 }
@@ -68,7 +72,7 @@ pub async fn list_admins(
                 user_id: a.user_id.uuid(),
                 email: a.email,
                 role: a.role.as_str(),
-                scope: None,
+                scope: a.scope.as_ref().map(AdminScope::to_json),
                 assigned_at: a.assigned_at,
             })
             .collect(),
@@ -77,15 +81,21 @@ pub async fn list_admins(
 
 /// Grant a built-in admin role.
 ///
-/// Idempotent. The user may then log in to the admin side
-/// (`POST /admin/login`) and act with the role. A role that is not a
-/// built-in admin role is 404 `role_not_found`; a `scope` other than
-/// `null` is refused (422), since admin scopes are not available yet.
+/// Idempotent; granting a role the user holds sets its scope. The user may
+/// then log in to the admin side (`POST /admin/login`) and act with the
+/// role, on the users of the scope only. A role that is not a built-in
+/// admin role is 404 `role_not_found`; a group or attribute the tenant
+/// does not have is 422 (`unknown_group`, `unknown_attribute`); a scope
+/// other than the one of the person's other admin roles is 409
+/// `scope_conflict`. Deleting the group of a scope takes the roles held
+/// under it away.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{id}/admin-roles/{role}", tag = "admins",
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "User id"),
         ("role" = String, Path, description = "A built-in admin role")),
     request_body(content = GrantAdminRoleRequest, content_type = "application/json"),
-    responses((status = 204, description = "The user holds the role"), CommonErrors, BodyErrors),
+    responses((status = 204, description = "The user holds the role"),
+        (status = 409, description = "scope_conflict", body = crate::error::Problem, content_type = "application/problem+json"),
+        CommonErrors, BodyErrors),
     security(("bearer" = [])))]
 pub async fn grant_admin_role(
     State(state): State<AppState>,

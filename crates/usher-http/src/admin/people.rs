@@ -89,6 +89,10 @@ pub struct AdminMeResponse {
     /// The admin roles the caller acts with now; `super_admin` for a
     /// super-admin token.
     pub roles: Vec<&'static str>,
+    /// The part of the directory the roles are held for (see
+    /// `PUT /users/{id}/admin-roles/{role}`); `null`: all of it.
+    #[schema(value_type = Option<Object>)]
+    pub scope: Option<serde_json::Value>,
     /// When a person's session ends at the latest; `null` for a token.
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -236,6 +240,7 @@ pub async fn admin_me(admin: TenantAdmin) -> Json<AdminMeResponse> {
             Some(roles) => roles.names(),
             None => vec!["super_admin"],
         },
+        scope: admin.ctx.scope.as_ref().map(|s| s.to_json()),
         expires_at: admin.person.as_ref().map(|p| p.session.expires_at),
     })
 }

@@ -77,10 +77,13 @@ impl TenantAdmin {
 
 /// Refuses, with 403 `forbidden` audited as `admin.forbidden`, a call the
 /// caller's roles do not allow: a route outside them (see
-/// [`access::ROUTES`]), or a change to a person who holds an admin role by
-/// anyone who may not configure the tenant — otherwise a `user_admin`
-/// could, say, change a `tenant_admin`'s email and have a reset link sent
-/// there.
+/// [`access::ROUTES`]), a tenant-wide route called by an admin of a scope
+/// (see [`access::open_to_scoped`]), or a change to a person who holds an
+/// admin role by anyone who may not configure the tenant — otherwise a
+/// `user_admin` could, say, change a `tenant_admin`'s email and have a
+/// reset link sent there. A user outside a scoped caller's scope is
+/// `user_not_found`, as if there were no such user (audited with reason
+/// `outside_scope`).
 async fn authorize(
     parts: &mut Parts,
     state: &AppState,
@@ -92,25 +95,44 @@ async fn authorize(
         .extensions
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
+    let method = parts.method.as_str().to_owned();
     let permission = route
         .as_deref()
-        .and_then(|r| access::permission_for(parts.method.as_str(), r));
+        .and_then(|r| access::permission_for(&method, r));
+    let scope = ctx.scope.as_ref();
+    let target = target_user(parts, state, route.as_deref()).await;
     let names = roles.names().join(", ");
-    let (reason, message) = if !permission.is_some_and(|p| roles.allow(p)) {
-        (None, format!("the role {names} may not make this call"))
-    } else if changes_an_admin(parts, state, tenant, route.as_deref(), roles).await? {
+    let (reason, refusal) = if !permission.is_some_and(|p| roles.allow(p)) {
+        let message = format!("the role {names} may not make this call");
+        (None, Error::Forbidden(message))
+    } else if scope.is_some()
+        && !route
+            .as_deref()
+            .is_some_and(|r| access::open_to_scoped(&method, r))
+    {
+        let message = "an admin of a scope works on the users of the scope only";
+        (Some("scoped_admin"), Error::Forbidden(message.into()))
+    } else if let (Some(scope), Some(id)) = (scope, target)
+        && !state.services.user_in_scope(tenant, id, scope).await?
+    {
+        (Some("outside_scope"), Error::NotFound(Missing::User))
+    } else if parts.method != Method::GET
+        && !roles.allow(Permission::Configure)
+        && let Some(id) = target
+        && state.services.is_admin(tenant, id).await?
+    {
         let message = "only a tenant_admin may change a person who holds an admin role";
-        (Some("target_is_admin"), message.to_owned())
+        (Some("target_is_admin"), Error::Forbidden(message.into()))
     } else {
         return Ok(());
     };
     let details = json!({
-        "method": parts.method.as_str(),
+        "method": method,
         "route": route,
         "role": names,
         "reason": reason,
+        "user_id": target.map(|id| id.to_string()),
     });
-    let refusal = Error::Forbidden(message);
     let action = AuditAction::AdminForbidden;
     Err(state
         .services
@@ -119,31 +141,17 @@ async fn authorize(
         .into())
 }
 
-/// Whether the call changes (anything but `GET` on `/users/{id}…`) a
-/// person who holds an admin role, made by a caller who may not configure
-/// the tenant.
-async fn changes_an_admin(
-    parts: &mut Parts,
-    state: &AppState,
-    tenant: &Tenant,
-    route: Option<&str>,
-    roles: AdminRoles,
-) -> Result<bool, ApiError> {
+/// The user a route on `/users/{id}…` names, when the id is one.
+async fn target_user(parts: &mut Parts, state: &AppState, route: Option<&str>) -> Option<UserId> {
     let on_a_user = route.is_some_and(|r| r.starts_with("/api/v1/tenants/{tenant}/users/{id}"));
-    if parts.method == Method::GET || !on_a_user || roles.allow(Permission::Configure) {
-        return Ok(false);
+    if !on_a_user {
+        return None;
     }
-    let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
-        return Ok(false);
-    };
-    let target = params
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
         .iter()
         .find(|(k, _)| *k == "id")
-        .and_then(|(_, v)| v.parse::<UserId>().ok());
-    match target {
-        Some(id) => Ok(state.services.is_admin(tenant, id).await?),
-        None => Ok(false),
-    }
+        .and_then(|(_, v)| v.parse::<UserId>().ok())
 }
 
 /// The tenant of the path, or the 404 that hides whether it exists.
@@ -173,8 +181,10 @@ impl FromRequestParts<AppState> for TenantAdmin {
                     .await?
                     .ok_or_else(ApiError::unauthorized)?;
                 let actor = Actor::user(person.user.id, person.user.email.as_str());
+                let mut ctx = request_context(parts, state, actor);
+                ctx.scope = person.scope.clone();
                 TenantAdmin {
-                    ctx: request_context(parts, state, actor),
+                    ctx,
                     tenant,
                     roles: Some(person.roles),
                     person: Some(person),

@@ -9,6 +9,7 @@
 
 use crate::error::DbExt;
 use crate::users::counts::Counts;
+use crate::users::rows::stored_block;
 use crate::users::write;
 use crate::write::Write;
 use serde_json::json;
@@ -93,12 +94,12 @@ async fn insert_chunk(
         "INSERT INTO users (tenant_key, id, email, email_norm, first_name, last_name, phone, personal_email, \
          username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
          attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
-         last_failed_login_at, mfa_enrolled, version, display_name) \
+         last_failed_login_at, mfa_enrolled, version, display_name, blocked_by) \
          SELECT $1, * FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
          $8::text[], $9::text[], $10::text[], $11::text[], $12::smallint[], $13::timestamptz[], $14::boolean[], \
          $15::text[], $16::text[], $17::jsonb[], $18::text[], $19::timestamptz[], $20::timestamptz[], \
-         $21::timestamptz[], $22::timestamptz[], $23::timestamptz[], $24::boolean[], $25::bigint[], $26::text[]) \
-         RETURNING id, key",
+         $21::timestamptz[], $22::timestamptz[], $23::timestamptz[], $24::boolean[], $25::bigint[], $26::text[], \
+         $27::text[]) RETURNING id, key",
     )
     .bind(tk)
     .bind(users.iter().map(|u| u.id.uuid()).collect::<Vec<_>>())
@@ -126,6 +127,7 @@ async fn insert_chunk(
     .bind(users.iter().map(|u| u.mfa_enrolled).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.version).collect::<Vec<_>>())
     .bind(text(|u| u.display_name.as_ref().map(|v| v.as_str())))
+    .bind(users.iter().map(stored_block).collect::<Vec<_>>())
     .fetch_all(&mut *c)
     .await
     .map_err(crate::error::constraint)?;

@@ -41,7 +41,7 @@ const COSTS: WalkCosts = WalkCosts {
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dir {
+pub(super) enum Dir {
     Asc,
     Desc,
 }
@@ -57,7 +57,7 @@ impl Dir {
 
 /// Where a page starts, as a keyset bound on `email_norm`.
 #[derive(Debug, Clone)]
-struct Bound {
+pub(super) struct Bound {
     op: &'static str,
     key: String,
 }
@@ -84,7 +84,7 @@ impl Bound {
         }
     }
 
-    fn push(bound: Option<&Bound>, qb: &mut QueryBuilder<Postgres>) {
+    pub(super) fn push(bound: Option<&Bound>, qb: &mut QueryBuilder<Postgres>) {
         if let Some(b) = bound {
             qb.push(b.op).push_bind(b.key.clone());
         }
@@ -144,27 +144,37 @@ pub(super) fn push_search_range(qb: &mut QueryBuilder<Postgres>, p: &SearchPrefi
     }
 }
 
+/// The direction and bound a page is read from its cursor with.
+pub(super) fn start(cursor: &Cursor) -> (Dir, Option<Bound>) {
+    match cursor {
+        Cursor::First => (Dir::Asc, None),
+        Cursor::After(k) => (Dir::Asc, Some(Bound::new(Dir::Asc, k))),
+        Cursor::Before(k) => (Dir::Desc, Some(Bound::new(Dir::Desc, k))),
+        Cursor::Last => (Dir::Desc, None),
+    }
+}
+
 /// What every read of one page shares: whose users, from where, which
 /// way, how many.
 #[derive(Debug)]
-struct Scan<'a> {
-    tk: i64,
-    tenant_id: TenantId,
-    now: OffsetDateTime,
-    dir: Dir,
-    bound: Option<&'a Bound>,
+pub(super) struct Scan<'a> {
+    pub(super) tk: i64,
+    pub(super) tenant_id: TenantId,
+    pub(super) now: OffsetDateTime,
+    pub(super) dir: Dir,
+    pub(super) bound: Option<&'a Bound>,
     /// One more than the page size, to learn whether more follow.
-    want: usize,
+    pub(super) want: usize,
 }
 
 impl Scan<'_> {
     /// The order clause and limit of every page query.
-    fn push_order(&self, qb: &mut QueryBuilder<Postgres>, limit: usize) {
+    pub(super) fn push_order(&self, qb: &mut QueryBuilder<Postgres>, limit: usize) {
         qb.push(" ORDER BY email_norm ").push(self.dir.sql());
         qb.push(" LIMIT ").push_bind(limit as i64);
     }
 
-    fn users(&self, rows: &[PgRow]) -> Result<Vec<User>, StoreError> {
+    pub(super) fn users(&self, rows: &[PgRow]) -> Result<Vec<User>, StoreError> {
         rows.iter()
             .map(|r| Ok(stored_user(r, self.tenant_id)?.user))
             .collect()
@@ -404,6 +414,9 @@ async fn page(
     tenant_id: TenantId,
     q: &UserQuery,
 ) -> Result<Page<User>, StoreError> {
+    if let Some(scope) = &q.scope {
+        return super::scoped::page(c, tk, tenant_id, q, scope).await;
+    }
     let key = |u: &User| u.email.normalized().to_owned();
     let total = match &q.search {
         None => super::totals::count_plain(c, tk, q).await?,
@@ -413,12 +426,7 @@ async fn page(
     if total == 0 {
         return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
     }
-    let (dir, bound) = match &q.cursor {
-        Cursor::First => (Dir::Asc, None),
-        Cursor::After(k) => (Dir::Asc, Some(Bound::new(Dir::Asc, k))),
-        Cursor::Before(k) => (Dir::Desc, Some(Bound::new(Dir::Desc, k))),
-        Cursor::Last => (Dir::Desc, None),
-    };
+    let (dir, bound) = start(&q.cursor);
     let limit = q.limit as usize;
     let scan = Scan {
         tk,

@@ -8,6 +8,7 @@ pub(crate) mod index;
 mod list;
 pub(crate) mod ops;
 pub(crate) mod rows;
+mod scoped;
 pub(crate) mod search;
 mod totals;
 pub(crate) mod update_many;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
+use usher_core::scope::AdminScope;
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
 use usher_core::user::fields::Email;
@@ -109,6 +111,16 @@ impl UserStore for PostgresStore {
     ) -> Result<Page<User>, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         list::list_users(self.pool(), tk, tenant_id, query).await
+    }
+
+    async fn user_in_scope(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        scope: &AdminScope,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        scoped::in_scope(self.pool(), tk, user_id, scope).await
     }
 
     async fn search_users(

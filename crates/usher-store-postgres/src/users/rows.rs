@@ -8,7 +8,7 @@ use sqlx::{PgExecutor, Row};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
-use usher_core::user::{User, UserState};
+use usher_core::user::{BlockedBy, User, UserState};
 use usher_core::{StoreError, TenantId, UserId};
 use uuid::Uuid;
 
@@ -19,7 +19,8 @@ macro_rules! user_columns {
     () => {
         "key, id, email, first_name, last_name, phone, personal_email, username, language, state, \
          invitation_expires_at, archived, source, external_id, attributes, created_at, updated_at, \
-         signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, version, search_blob, display_name"
+         signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, version, search_blob, display_name, \
+         blocked_by"
     };
 }
 pub(crate) use user_columns;
@@ -34,19 +35,27 @@ pub(crate) struct StoredUser {
 
 /// Reads one user from a row selected with [`user_columns!`].
 pub(crate) fn stored_user(r: &PgRow, tenant_id: TenantId) -> Result<StoredUser, StoreError> {
-    read(r, tenant_id).map_err(unavailable)?.ok_or_else(|| {
+    read(r, tenant_id).map_err(unavailable)?.map_err(|what| {
         StoreError::Corrupt(format!(
-            "user {:?} has an unknown state",
+            "user {:?} has {what}",
             r.try_get::<Uuid, _>(1).ok()
         ))
     })
 }
 
-fn read(r: &PgRow, tenant_id: TenantId) -> Result<Option<StoredUser>, sqlx::Error> {
+/// The user, or which of its stored values is unreadable.
+fn read(r: &PgRow, tenant_id: TenantId) -> Result<Result<StoredUser, &'static str>, sqlx::Error> {
     let text = |i: usize| r.try_get::<Option<String>, _>(i);
     let time = |i: usize| r.try_get::<Option<OffsetDateTime>, _>(i);
     let Some(stored_state) = UserState::from_code(i64::from(r.try_get::<i16, _>(9)?)) else {
-        return Ok(None);
+        return Ok(Err("an unknown state"));
+    };
+    let blocked_by = match text(24)? {
+        Some(stored) => match BlockedBy::from_stored(&stored) {
+            Some(b) => Some(b),
+            None => return Ok(Err("an unreadable blocked_by")),
+        },
+        None => None,
     };
     let language: String = r.try_get(8)?;
     let Json(attributes): Json<BTreeMap<String, String>> = r.try_get(14)?;
@@ -74,12 +83,18 @@ fn read(r: &PgRow, tenant_id: TenantId) -> Result<Option<StoredUser>, sqlx::Erro
         last_failed_login_at: time(19)?,
         mfa_enrolled: r.try_get(20)?,
         version: r.try_get(21)?,
+        blocked_by,
     };
-    Ok(Some(StoredUser {
+    Ok(Ok(StoredUser {
         key: r.try_get(0)?,
         user,
         search_blob: r.try_get(22)?,
     }))
+}
+
+/// The stored text of who blocked the user (see `BlockedBy::to_stored`).
+pub(crate) fn stored_block(u: &User) -> Option<String> {
+    u.blocked_by.as_ref().map(BlockedBy::to_stored)
 }
 
 /// One user by id. `lock` takes the row lock (`FOR UPDATE`) for a write.

@@ -37,14 +37,19 @@ fn column(c: TextColumn) -> &'static str {
     }
 }
 
+/// A custom attribute's value in the users table; `None` for a name no
+/// definition can have. Defined names are `[A-Za-z0-9_]{1,30}`: safe as a
+/// literal key.
+pub(crate) fn attribute_sql(name: &str) -> Option<String> {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        .then(|| format!("(attributes ->> '{name}')"))
+}
+
 fn text_sql(text: &Text, fold: bool) -> String {
     let raw = match text {
         Text::Column(c) => column(*c).to_owned(),
-        // Defined names are `[A-Za-z0-9_]{1,30}`: safe as a literal key.
-        Text::Attribute(name) if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-            format!("(attributes ->> '{name}')")
-        }
-        Text::Attribute(_) => "NULL::text".to_owned(),
+        Text::Attribute(name) => attribute_sql(name).unwrap_or_else(|| "NULL::text".to_owned()),
     };
     let stored_folded = matches!(
         text,

@@ -13,7 +13,11 @@ use usher_core::listing::{Branch, Expiry, UserQuery};
 use usher_core::search::{SearchPrefix, head_level};
 use usher_core::user::UserState;
 
-async fn scalar(c: &mut PgConnection, mut qb: QueryBuilder<Postgres>) -> Result<i64, StoreError> {
+/// The one value `qb` selects (0 for NULL).
+pub(super) async fn scalar(
+    c: &mut PgConnection,
+    mut qb: QueryBuilder<Postgres>,
+) -> Result<i64, StoreError> {
     let v: Option<i64> = qb
         .build_query_scalar()
         .fetch_one(c)

@@ -9,7 +9,7 @@
 use crate::error::{DbExt, constraint};
 use crate::users::counts::Counts;
 use crate::users::index::{index_attributes, search_rows, unindex_attributes};
-use crate::users::rows::StoredUser;
+use crate::users::rows::{StoredUser, stored_block};
 use crate::users::write::{self, Rewrite};
 use sqlx::PgConnection;
 use std::collections::BTreeSet;
@@ -84,15 +84,15 @@ async fn update_rows(
          attributes = n.attributes, search_blob = n.search_blob, updated_at = n.updated_at, \
          signup_completed_at = n.signup_completed_at, last_login_at = n.last_login_at, \
          last_failed_login_at = n.last_failed_login_at, mfa_enrolled = n.mfa_enrolled, version = n.version, \
-         display_name = n.display_name \
+         display_name = n.display_name, blocked_by = n.blocked_by \
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
            $8::text[], $9::text[], $10::text[], $11::smallint[], $12::timestamptz[], $13::boolean[], \
            $14::text[], $15::jsonb[], $16::text[], $17::timestamptz[], $18::timestamptz[], \
-           $19::timestamptz[], $20::timestamptz[], $21::boolean[], $22::bigint[], $23::text[]) \
+           $19::timestamptz[], $20::timestamptz[], $21::boolean[], $22::bigint[], $23::text[], $24::text[]) \
            AS n (key, email, email_norm, first_name, last_name, phone, personal_email, username, \
            username_norm, language, state, invitation_expires_at, archived, external_id, attributes, \
            search_blob, updated_at, signup_completed_at, last_login_at, last_failed_login_at, \
-           mfa_enrolled, version, display_name) \
+           mfa_enrolled, version, display_name, blocked_by) \
          WHERE users.key = n.key",
     )
     .bind(updates.iter().map(|u| u.before.key).collect::<Vec<_>>())
@@ -128,6 +128,12 @@ async fn update_rows(
     .bind(column(updates, |u| u.mfa_enrolled))
     .bind(column(updates, |u| u.version))
     .bind(text(|u| u.display_name.as_ref().map(|v| v.as_str())))
+    .bind(
+        updates
+            .iter()
+            .map(|u| stored_block(&u.after))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *c)
     .await
     .map_err(constraint)?;

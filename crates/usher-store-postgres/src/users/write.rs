@@ -7,7 +7,7 @@ use crate::users::effects::revoke_access;
 use crate::users::index::{
     delete_search_rows, index_attributes, insert_search_rows, search_rows, unindex_attributes,
 };
-use crate::users::rows::StoredUser;
+use crate::users::rows::{StoredUser, stored_block};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use std::collections::HashSet;
@@ -32,9 +32,9 @@ pub(crate) async fn insert(
         "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
          username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
          attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
-         last_failed_login_at, mfa_enrolled, version, display_name) \
+         last_failed_login_at, mfa_enrolled, version, display_name, blocked_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         $22, $23, $24, $25, $26) RETURNING key",
+         $22, $23, $24, $25, $26, $27) RETURNING key",
     )
     .bind(u.id.uuid())
     .bind(tk)
@@ -62,6 +62,7 @@ pub(crate) async fn insert(
     .bind(u.mfa_enrolled)
     .bind(u.version)
     .bind(u.display_name.as_ref().map(|v| v.as_str()))
+    .bind(stored_block(u))
     .fetch_one(&mut *c)
     .await
     .map_err(constraint)?;
@@ -182,7 +183,7 @@ pub(crate) async fn update(
          personal_email = $7, username = $8, username_norm = $9, language = $10, state = $11, \
          invitation_expires_at = $12, archived = $13, external_id = $14, attributes = $15, search_blob = $16, \
          updated_at = $17, signup_completed_at = $18, last_login_at = $19, last_failed_login_at = $20, \
-         mfa_enrolled = $21, version = $22, display_name = $23 WHERE key = $1",
+         mfa_enrolled = $21, version = $22, display_name = $23, blocked_by = $24 WHERE key = $1",
     )
     .bind(before.key)
     .bind(u.email.as_str())
@@ -207,6 +208,7 @@ pub(crate) async fn update(
     .bind(u.mfa_enrolled)
     .bind(u.version)
     .bind(u.display_name.as_ref().map(|v| v.as_str()))
+    .bind(stored_block(u))
     .execute(&mut *c)
     .await
     .map_err(constraint)?;

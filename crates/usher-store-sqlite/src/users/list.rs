@@ -39,7 +39,7 @@ const COSTS: WalkCosts = WalkCosts {
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dir {
+pub(crate) enum Dir {
     Asc,
     Desc,
 }
@@ -108,7 +108,18 @@ pub(crate) fn branches_cond(q: &UserQuery, args: &mut Vec<Value>) -> String {
     format!("({})", parts.join(" OR "))
 }
 
-fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str {
+/// The direction a page at `cursor` is read in, and the key it starts
+/// past.
+pub(crate) fn start(cursor: &Cursor) -> (Dir, Option<&str>) {
+    match cursor {
+        Cursor::First => (Dir::Asc, None),
+        Cursor::After(k) => (Dir::Asc, Some(k.as_str())),
+        Cursor::Before(k) => (Dir::Desc, Some(k.as_str())),
+        Cursor::Last => (Dir::Desc, None),
+    }
+}
+
+pub(crate) fn keyset(dir: Dir, bound: Option<&str>, args: &mut Vec<Value>) -> &'static str {
     match bound {
         None => "",
         Some(k) => {
@@ -249,7 +260,11 @@ fn walk_blobs(
 }
 
 /// The users with these keys, in the order of `keys`.
-fn users_by_keys(c: &Connection, tenant_id: TenantId, keys: &[i64]) -> DbResult<Vec<User>> {
+pub(crate) fn users_by_keys(
+    c: &Connection,
+    tenant_id: TenantId,
+    keys: &[i64],
+) -> DbResult<Vec<User>> {
     let placeholders = vec!["?"; keys.len()].join(",");
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE key IN ({placeholders})");
     let mut by_key: HashMap<i64, User> = c
@@ -333,6 +348,9 @@ pub(crate) fn list_users(
 }
 
 fn page(c: &Connection, tk: i64, tenant_id: TenantId, q: &UserQuery) -> DbResult<Page<User>> {
+    if let Some(scope) = &q.scope {
+        return crate::users::scoped::scoped_page(c, tk, tenant_id, q, scope);
+    }
     let key = |u: &User| u.email.normalized().to_owned();
     let total = match &q.search {
         None => count_plain(c, tk, q)?,
@@ -342,12 +360,7 @@ fn page(c: &Connection, tk: i64, tenant_id: TenantId, q: &UserQuery) -> DbResult
     if total == 0 {
         return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
     }
-    let (dir, bound) = match &q.cursor {
-        Cursor::First => (Dir::Asc, None),
-        Cursor::After(k) => (Dir::Asc, Some(k.as_str())),
-        Cursor::Before(k) => (Dir::Desc, Some(k.as_str())),
-        Cursor::Last => (Dir::Desc, None),
-    };
+    let (dir, bound) = start(&q.cursor);
     let limit = q.limit as usize;
     let want = limit + 1;
     let now = to_micros(q.now);

@@ -8,6 +8,7 @@ pub(crate) mod index;
 mod list;
 pub(crate) mod ops;
 pub(crate) mod rows;
+mod scoped;
 pub(crate) mod search;
 mod totals;
 pub(crate) mod write;
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use usher_core::audit::AuditDraft;
 use usher_core::listing::{Page, UserQuery};
+use usher_core::scope::AdminScope;
 use usher_core::store::{DeleteGuard, Effects, UserStore, UserWrite};
 use usher_core::user::User;
 use usher_core::user::fields::Email;
@@ -121,6 +123,23 @@ impl UserStore for SqliteStore {
         let query = query.clone();
         self.read(move |c| list::list_users(c, tk, tenant_id, &query))
             .await
+    }
+
+    async fn user_in_scope(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        scope: &AdminScope,
+    ) -> Result<bool, StoreError> {
+        let tk = self.tenant_key(tenant_id).await?;
+        let scope = scope.clone();
+        self.read(
+            move |c| match rows::user_by_id(c, tk, tenant_id, user_id)? {
+                Some(s) => scoped::in_scope(c, s.key, &scope),
+                None => Ok(false),
+            },
+        )
+        .await
     }
 
     async fn search_users(

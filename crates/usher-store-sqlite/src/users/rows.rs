@@ -5,14 +5,14 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::BTreeMap;
 use usher_core::clock::from_micros;
 use usher_core::user::fields::{Email, ExternalId, Language, PersonName, Phone, Username};
-use usher_core::user::{User, UserState};
+use usher_core::user::{BlockedBy, User, UserState};
 use usher_core::{TenantId, UserId};
 
 /// The columns every user query selects, in the order [`stored_user`] reads.
 pub(crate) const USER_COLUMNS: &str = "key, id, email, first_name, last_name, phone, personal_email, \
      username, language, state, invitation_expires_at, archived, source, external_id, attributes, \
      created_at, updated_at, signup_completed_at, last_login_at, last_failed_login_at, mfa_enrolled, \
-     version, search_blob, display_name";
+     version, search_blob, display_name, blocked_by";
 
 /// A user with what the store needs to rewrite its rows.
 #[derive(Debug, Clone)]
@@ -53,6 +53,10 @@ pub(crate) fn stored_user(r: &Row<'_>, tenant_id: TenantId) -> DbResult<StoredUs
         last_failed_login_at: opt_time(19)?,
         mfa_enrolled: r.get(20)?,
         version: r.get(21)?,
+        blocked_by: match r.get::<_, Option<String>>(24)? {
+            Some(text) => Some(BlockedBy::from_stored(&text).ok_or_else(|| corrupt("blocked_by"))?),
+            None => None,
+        },
     };
     Ok(StoredUser {
         key: r.get(0)?,

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use usher_core::search::{UserIndex, head_rows, rows_for_terms, search_blob, terms_from_blob};
-use usher_core::user::{User, UserState};
+use usher_core::user::{BlockedBy, User, UserState};
 
 pub(crate) fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(to_micros)
@@ -40,8 +40,8 @@ impl<'c> UserInserts<'c> {
                 "INSERT INTO users (id, tenant_key, email, email_norm, first_name, last_name, phone, personal_email, \
                  username, username_norm, language, state, invitation_expires_at, archived, source, external_id, \
                  attributes, search_blob, created_at, updated_at, signup_completed_at, last_login_at, \
-                 last_failed_login_at, mfa_enrolled, version, display_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                 last_failed_login_at, mfa_enrolled, version, display_name, blocked_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             )?,
         })
     }
@@ -88,6 +88,7 @@ impl<'c> UserInserts<'c> {
                 u.mfa_enrolled,
                 u.version,
                 u.display_name.as_ref().map(|v| v.as_str()),
+                u.blocked_by.as_ref().map(BlockedBy::to_stored),
             ])
             .map_err(constraint)?;
         totals.add(&Indexed::of(key, &blob, u), rows, heads);
@@ -125,7 +126,7 @@ pub(crate) fn check_attribute_names(c: &Connection, tk: i64, u: &User) -> Result
 }
 
 /// The columns of a user's row an update may change, with their values.
-fn columns(u: &User, blob: &str) -> [(&'static str, SqlValue); 22] {
+fn columns(u: &User, blob: &str) -> [(&'static str, SqlValue); 23] {
     let text = |v: Option<&str>| v.map_or(SqlValue::Null, |v| SqlValue::Text(v.to_owned()));
     let time =
         |t: Option<OffsetDateTime>| t.map_or(SqlValue::Null, |t| SqlValue::Integer(to_micros(t)));
@@ -167,6 +168,10 @@ fn columns(u: &User, blob: &str) -> [(&'static str, SqlValue); 22] {
         (
             "display_name",
             text(u.display_name.as_ref().map(|v| v.as_str())),
+        ),
+        (
+            "blocked_by",
+            text(u.blocked_by.as_ref().map(BlockedBy::to_stored).as_deref()),
         ),
     ]
 }

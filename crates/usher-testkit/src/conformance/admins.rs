@@ -5,6 +5,7 @@ use std::sync::Arc;
 use time::Duration;
 use usher_core::admin_session::AdminSession;
 use usher_core::error::{Error, Missing};
+use usher_core::role::ScopeGrant;
 use usher_core::token::{ApiToken, Secret, TokenScope};
 use usher_core::{Id, Store, TenantId, UserId};
 
@@ -216,6 +217,7 @@ pub async fn the_admins_are_the_built_in_roles_held_in_the_tenant_by_email(store
                 u.tenant_id,
                 u.id,
                 &name,
+                ScopeGrant::Keep,
                 T0,
                 user_draft(u.tenant_id, u.id, "user.role_assign", T0),
             )

@@ -94,6 +94,21 @@ pub async fn tenant(store: &dyn Store, slug: &str) -> Tenant {
         .expect("creating a fresh tenant succeeds")
 }
 
+/// A group of `tenant` named `name` with these members, made at minute 1.
+pub fn group(tenant: TenantId, name: &str, members: Vec<UserId>) -> usher_core::group::Group {
+    usher_core::group::Group {
+        id: usher_core::Id::generate(),
+        tenant_id: tenant,
+        display_name: usher_core::group::GroupName::parse("displayName", name)
+            .expect("a valid name"),
+        external_id: None,
+        members,
+        created_at: at(1),
+        updated_at: at(1),
+        version: 1,
+    }
+}
+
 /// Defines a custom attribute (no pattern, 1000 characters) in `tenant`.
 pub async fn define_attribute(
     store: &dyn Store,
@@ -152,6 +167,7 @@ impl UserBuilder {
                 last_failed_login_at: None,
                 mfa_enrolled: false,
                 version: 1,
+                blocked_by: None,
             },
         }
     }
@@ -463,6 +479,7 @@ pub fn query(now: OffsetDateTime) -> UserQuery {
         limit: 20,
         cursor: Cursor::First,
         now,
+        scope: None,
     }
 }
 

@@ -35,6 +35,7 @@ pub mod paging;
 pub mod passwords;
 pub mod roles;
 pub mod scim;
+pub mod scopes;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
@@ -134,6 +135,9 @@ macro_rules! store_conformance_tests {
             roles::a_tenants_own_role_is_found_by_name_ignoring_case_and_a_built_in_one_is_not,
             roles::a_user_write_gives_and_takes_a_tenant_role_as_its_effect_and_never_a_built_in_one,
             mfa_reset::a_factor_reset_removes_every_factor_and_requires_enrolment_until_one_is_confirmed,
+            scopes::a_scoped_list_counts_and_pages_only_the_users_of_its_group_or_attribute_value,
+            scopes::a_user_who_leaves_the_group_or_the_value_drops_out_of_the_scope_at_once,
+            scopes::a_persons_admin_roles_share_one_scope_which_a_grant_sets_and_a_group_delete_takes_away,
             admins::an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event,
             admins::admin_sessions_end_with_the_users_sessions_and_with_the_user,
             admins::a_persons_token_names_its_owner_and_goes_with_them,

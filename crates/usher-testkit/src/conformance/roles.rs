@@ -7,7 +7,7 @@ use super::fixtures::*;
 use std::sync::Arc;
 use usher_core::Store;
 use usher_core::error::{ErrorCode, Missing};
-use usher_core::role::{Role, RoleName};
+use usher_core::role::{Role, RoleName, ScopeGrant};
 use usher_core::store::{Effects, RoleChange, UserWrite};
 use usher_core::user::User;
 
@@ -40,6 +40,7 @@ async fn give(store: &dyn Store, user: &User, role: &str) -> bool {
             user.tenant_id,
             user.id,
             &name(role),
+            ScopeGrant::Keep,
             T0,
             user_draft(user.tenant_id, user.id, "user.role_assign", T0),
         )
@@ -111,6 +112,7 @@ pub async fn a_role_is_assigned_once_and_removed_and_unknown_ones_are_refused(
             acme.id,
             ann.id,
             &name("theirs"),
+            ScopeGrant::Keep,
             T0,
             user_draft(acme.id, ann.id, "user.role_assign", T0),
         )
@@ -123,6 +125,7 @@ pub async fn a_role_is_assigned_once_and_removed_and_unknown_ones_are_refused(
             acme.id,
             stranger.id,
             &name("sales"),
+            ScopeGrant::Keep,
             T0,
             user_draft(acme.id, stranger.id, "user.role_assign", T0),
         )

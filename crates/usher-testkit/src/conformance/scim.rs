@@ -4,9 +4,9 @@
 use super::fixtures::*;
 use std::sync::Arc;
 use usher_core::error::Missing;
-use usher_core::group::{Group, GroupName, GroupWrite};
+use usher_core::group::{Group, GroupWrite};
 use usher_core::scim::query::{Cond, SortKey, Text, TextColumn, TextOp, TimeColumn, UserSearch};
-use usher_core::{Error, Id, Store, TenantId, UserId, user::User};
+use usher_core::{Error, Store, TenantId, UserId, user::User};
 
 fn search(cond: Cond) -> UserSearch {
     UserSearch {
@@ -166,19 +166,6 @@ pub async fn user_searches_test_columns_in_the_database(store: Arc<dyn Store>) {
     );
     q.limit = 0;
     assert_eq!(emails(&*store, t.id, &q).await, (4, vec![]));
-}
-
-fn group(tenant: TenantId, name: &str, members: Vec<UserId>) -> Group {
-    Group {
-        id: Id::generate(),
-        tenant_id: tenant,
-        display_name: GroupName::parse("displayName", name).expect("a valid name"),
-        external_id: None,
-        members,
-        created_at: at(1),
-        updated_at: at(1),
-        version: 1,
-    }
 }
 
 pub async fn groups_keep_members_of_their_tenant_and_lose_deleted_users(store: Arc<dyn Store>) {

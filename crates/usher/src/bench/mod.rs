@@ -2,7 +2,8 @@
 //! path (`seed`; some enrol in a second factor through the factor writes,
 //! `mfa`), then measures over real HTTP on loopback what an administrator
 //! feels: list and search pages with exact totals and single-user creates
-//! (`users`); then SCIM with `--scim`, and logins and refreshes, bulk
+//! (`users`); then SCIM with `--scim`, scoped admins' pages with
+//! `--scoped`, and logins and refreshes, bulk
 //! processes and an import unless their counts are 0. It is the binary's
 //! own module tree, so the library the server and the tests link holds no
 //! benchmark.
@@ -17,6 +18,7 @@ mod names;
 mod raw;
 mod report;
 mod scim;
+mod scoped;
 mod seed;
 mod users;
 
@@ -97,6 +99,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             &args,
         )
         .await?;
+    }
+    if args.scoped {
+        scoped::run(&services, &tenant, &client, &base, &auth, &args).await?;
     }
     if args.login_users > 0 {
         auth::run(&services, &client, port, &args).await?;

@@ -105,6 +105,7 @@ pub(super) fn seeded_user(
         last_failed_login_at: None,
         mfa_enrolled: false,
         version: 1,
+        blocked_by: None,
     }
 }
 
@@ -176,6 +177,7 @@ pub(super) async fn seed(
                 limit: 1,
                 cursor: Cursor::First,
                 now,
+                scope: None,
             },
         )
         .await?
@@ -265,6 +267,7 @@ pub(super) async fn seed(
         limit: 1,
         cursor: Cursor::First,
         now,
+        scope: None,
     };
     let enrolled = services
         .store

@@ -58,4 +58,8 @@ pub struct BenchArgs {
     /// creates.
     #[arg(long)]
     pub scim: bool,
+    /// Also measure the pages of admins scoped to a group of every tenth
+    /// user and to one department (the group is made once per file).
+    #[arg(long)]
+    pub scoped: bool,
 }

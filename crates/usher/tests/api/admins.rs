@@ -21,7 +21,12 @@ async fn post(app: &TestApp, path: &str, json: Value) -> (u16, Value) {
     (res.status().as_u16(), body(res).await)
 }
 
-async fn as_admin(app: &TestApp, method: Method, path: &str, token: &str) -> (u16, Value) {
+pub(crate) async fn as_admin(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> (u16, Value) {
     let res = app
         .client
         .request(method, app.url(path))
@@ -35,7 +40,7 @@ async fn as_admin(app: &TestApp, method: Method, path: &str, token: &str) -> (u1
 }
 
 /// A user with a password holding `role`; answers their id.
-async fn admin_user(app: &TestApp, email: &str, role: &str) -> String {
+pub(crate) async fn admin_user(app: &TestApp, email: &str, role: &str) -> String {
     let user = app.user_with_password("default", email, PASSWORD).await;
     let id = user["id"].as_str().unwrap().to_owned();
     let res = app
@@ -50,7 +55,11 @@ async fn admin_user(app: &TestApp, email: &str, role: &str) -> String {
 /// Logs `email` in to the admin side with a code of the authenticator
 /// `secret`, or enrolling one on the way when there is none; answers the
 /// admin token and the authenticator's secret.
-async fn admin_token(app: &TestApp, email: &str, secret: Option<&str>) -> (String, String) {
+pub(crate) async fn admin_token(
+    app: &TestApp,
+    email: &str,
+    secret: Option<&str>,
+) -> (String, String) {
     let (status, first) = post(
         app,
         "/admin/login",
@@ -342,7 +351,7 @@ async fn a_token_made_by_a_person_is_theirs_and_works_only_while_they_may_do_wha
 }
 
 #[tokio::test]
-async fn admin_roles_are_granted_listed_and_revoked_and_a_scope_is_refused_for_now() {
+async fn admin_roles_are_granted_listed_and_revoked_and_a_bad_scope_is_named() {
     let app = TestApp::spawn().await;
     let ann = app
         .create_user(
@@ -363,11 +372,28 @@ async fn admin_roles_are_granted_listed_and_revoked_and_a_scope_is_refused_for_n
         .await
         .unwrap();
     assert_eq!(with_null.status(), 204);
-    let scoped = grant("user_admin", Some(json!({"scope": {"group": "Sales"}})))
-        .await
-        .unwrap();
-    assert_eq!(scoped.status(), 422);
-    assert_eq!(body(scoped).await["errors"][0]["field"], "scope");
+    for (scope, field, code) in [
+        (json!({"group": "Sales"}), "scope.group", "unknown_group"),
+        (
+            json!({"attribute": "floor", "equals": "3"}),
+            "scope.attribute",
+            "unknown_attribute",
+        ),
+        (
+            json!({"group": "Sales", "equals": "3"}),
+            "scope",
+            "invalid_value",
+        ),
+        (json!("Sales"), "scope", "invalid_type"),
+    ] {
+        let scoped = grant("user_admin", Some(json!({"scope": scope})))
+            .await
+            .unwrap();
+        assert_eq!(scoped.status(), 422);
+        let problem = body(scoped).await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{problem}");
+    }
     let not_admin = grant("sales", None).await.unwrap();
     assert_eq!(not_admin.status(), 404);
     assert_eq!(body(not_admin).await["code"], "role_not_found");

@@ -28,6 +28,7 @@ mod openapi;
 mod processes;
 mod roles;
 mod scim;
+mod scopes;
 mod sessions;
 mod tenants;
 mod tokens;

@@ -326,6 +326,7 @@ impl Services {
                     last_failed_login_at: None,
                     mfa_enrolled: false,
                     version: 1,
+                    blocked_by: None,
                 };
                 match state {
                     ImportState::Active => {
