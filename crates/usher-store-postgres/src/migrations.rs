@@ -121,6 +121,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "blocked_by",
         include_str!("../migrations/0026_blocked_by.sql"),
     ),
+    (
+        27,
+        "attribute_values",
+        include_str!("../migrations/0027_attribute_values.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

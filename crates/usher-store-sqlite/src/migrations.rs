@@ -110,6 +110,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "blocked_by",
         include_str!("../migrations/0025_blocked_by.sql"),
     ),
+    (
+        26,
+        "attribute_values",
+        include_str!("../migrations/0026_attribute_values.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

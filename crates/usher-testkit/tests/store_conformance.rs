@@ -87,6 +87,65 @@ const POSTGRES_BEFORE_0006: &str = "
     CREATE INDEX users_state_order ON users (tenant_key, state, archived, email_norm);
     DELETE FROM schema_migrations WHERE version = 6;";
 
+/// Puts a database back to before migration 0026: the attribute index
+/// without the values attribute scopes read.
+const SQLITE_BEFORE_0026: &str = "
+    DROP INDEX user_attribute_values;
+    ALTER TABLE user_attribute_index DROP COLUMN value_fold;
+    DELETE FROM schema_migrations WHERE version = 26;";
+
+/// Migration 0026 on a database that already holds attribute values
+/// indexes them, so attribute scopes find their users at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migration_0026_indexes_the_values_of_attributes() {
+    use usher_testkit::conformance::scopes::{assert_sales_scope, directory};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("usher.db");
+    let store = SqliteStore::open(&path).expect("opening a fresh SQLite store");
+    let (tenant, users, _) = directory(&store).await;
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .and_then(|c| c.execute_batch(SQLITE_BEFORE_0026))
+        .expect("undoing migration 0026");
+    let store = SqliteStore::open(&path).expect("migrating again");
+    assert_sales_scope(&store, tenant, &users).await;
+}
+
+/// Runs `sql` on the database at `url`, to put it back to before a
+/// migration.
+async fn undo_postgres(url: &str, sql: &'static str) {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url).await.expect("connecting");
+    sqlx::raw_sql(sql)
+        .execute(&mut c)
+        .await
+        .expect("undoing a migration");
+    c.close().await.expect("closing");
+}
+
+const POSTGRES_BEFORE_0027: &str = "
+    DROP INDEX user_attribute_values;
+    ALTER TABLE user_attribute_index DROP COLUMN value_fold;
+    DELETE FROM schema_migrations WHERE version = 27;";
+
+/// The same on PostgreSQL, whose migration is 0027.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set USHER_TEST_POSTGRES_URL and pass --ignored"]
+async fn postgres_migration_0027_indexes_the_values_of_attributes() {
+    use usher_testkit::conformance::scopes::{assert_sales_scope, directory};
+    let db = postgres_database().await;
+    let store = PostgresStore::connect(db.url())
+        .await
+        .expect("connecting the PostgreSQL store");
+    let (tenant, users, _) = directory(&store).await;
+    drop(store);
+    undo_postgres(db.url(), POSTGRES_BEFORE_0027).await;
+    let store = PostgresStore::connect(db.url())
+        .await
+        .expect("migrating again");
+    assert_sales_scope(&store, tenant, &users).await;
+}
+
 /// Migration 0006 on a database that already holds enrolled users builds
 /// the aggregates the writes would have kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,7 +166,6 @@ async fn sqlite_migration_0006_backfills_the_mfa_aggregates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set USHER_TEST_POSTGRES_URL and pass --ignored"]
 async fn postgres_migration_0006_backfills_the_mfa_aggregates() {
-    use sqlx::Connection;
     use usher_testkit::conformance::mfa::{assert_mfa_answers, seed_enrolled_people};
     let db = postgres_database().await;
     let store = PostgresStore::connect(db.url())
@@ -115,14 +173,7 @@ async fn postgres_migration_0006_backfills_the_mfa_aggregates() {
         .expect("connecting the PostgreSQL store");
     let (tenant, users) = seed_enrolled_people(&store).await;
     drop(store);
-    let mut c = sqlx::PgConnection::connect(db.url())
-        .await
-        .expect("connecting");
-    sqlx::raw_sql(POSTGRES_BEFORE_0006)
-        .execute(&mut c)
-        .await
-        .expect("undoing migration 0006");
-    c.close().await.expect("closing");
+    undo_postgres(db.url(), POSTGRES_BEFORE_0006).await;
     let store = PostgresStore::connect(db.url())
         .await
         .expect("migrating again");

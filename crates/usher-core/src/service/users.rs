@@ -6,6 +6,7 @@ use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::UserId;
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
+use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
 use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
 use crate::tenant::Tenant;
@@ -86,7 +87,9 @@ impl ListParams {
         })
     }
 
-    fn audit_details(&self) -> Value {
+    /// The query as the audit event records it, with the admin scope it
+    /// was answered within, if any.
+    fn audit_details(&self, ctx: &AuditContext) -> Value {
         json!({
             "search": self.search,
             "state": self.state,
@@ -94,6 +97,7 @@ impl ListParams {
             "mfa": self.mfa,
             "limit": self.limit,
             "cursor": self.cursor,
+            "scope": ctx.scope.as_ref().map(AdminScope::to_json),
         })
     }
 }
@@ -248,7 +252,7 @@ impl Services {
         } else {
             AuditAction::UserList
         };
-        let mut details = params.audit_details();
+        let mut details = params.audit_details(ctx);
         let draft = self.draft(ctx, Some(tenant), action);
         let query = match params.parse(tenant, self.clock.now()) {
             Ok(q) => UserQuery {
@@ -287,7 +291,7 @@ impl Services {
         params: &ListParams,
         format: &str,
     ) -> Result<(UserQuery, Vec<String>), Error> {
-        let mut details = params.audit_details();
+        let mut details = params.audit_details(ctx);
         details["format"] = json!(format);
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::UserExport)

@@ -136,7 +136,7 @@ async fn insert_chunk(
         .map(|(id, key): (Uuid, i64)| (id.into(), key))
         .collect();
     let mut search = SearchRows::default();
-    let (mut attr_names, mut attr_users) = (Vec::new(), Vec::new());
+    let (mut attr_names, mut attr_values, mut attr_users) = (Vec::new(), Vec::new(), Vec::new());
     for (u, blob) in users.iter().zip(&blobs) {
         let key = *keys.get(&u.id).ok_or_else(|| {
             Error::Store(usher_core::StoreError::Corrupt(format!(
@@ -145,21 +145,25 @@ async fn insert_chunk(
             )))
         })?;
         search.add(counts, tk, key, u, blob);
-        for name in u.attributes.keys() {
+        for (name, value) in &u.attributes {
             attr_names.push(name.to_ascii_lowercase());
+            attr_values.push(value.as_str());
             attr_users.push(key);
         }
         counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
     }
     search.insert(c, tk).await.db()?;
+    // Values folded by lower(), as `index::index_attributes` folds them.
     if !attr_names.is_empty() {
         sqlx::query(
-            "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) \
-             SELECT $1, * FROM UNNEST($2::text[], $3::bigint[]) ON CONFLICT DO NOTHING",
+            "INSERT INTO user_attribute_index (tenant_key, name_key, user_key, value_fold) \
+             SELECT $1, t.n, t.u, lower(t.v) FROM UNNEST($2::text[], $3::bigint[], $4::text[]) AS t (n, u, v) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(tk)
         .bind(attr_names)
         .bind(attr_users)
+        .bind(attr_values)
         .execute(&mut *c)
         .await
         .db()?;

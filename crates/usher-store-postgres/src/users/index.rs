@@ -3,6 +3,7 @@
 use crate::users::counts::Counts;
 use crate::users::rows::StoredUser;
 use sqlx::PgConnection;
+use std::collections::HashSet;
 use usher_core::search::{SearchRow, rows_for_terms, terms_from_blob};
 use usher_core::user::User;
 
@@ -75,23 +76,35 @@ pub(crate) async fn delete_search_rows(
     Ok(())
 }
 
+/// Adds or refreshes a user's attribute index entries: for each
+/// `(name, value)`, the name's entry with the value folded by `lower()`,
+/// as attribute scopes fold the value they compare with (see `scoped`).
+/// An entry the user already has takes the new value.
 pub(crate) async fn index_attributes(
     c: &mut PgConnection,
     tk: i64,
     key: i64,
-    names: &[&String],
+    values: &[(&String, &String)],
 ) -> Result<(), sqlx::Error> {
-    if names.is_empty() {
+    // One entry per name key: a statement may not update a row twice.
+    let mut seen = HashSet::new();
+    let (keys, values): (Vec<String>, Vec<&str>) = values
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_str()))
+        .filter(|(n, _)| seen.insert(n.clone()))
+        .unzip();
+    if keys.is_empty() {
         return Ok(());
     }
-    let keys: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
     sqlx::query(
-        "INSERT INTO user_attribute_index (tenant_key, name_key, user_key) \
-         SELECT $1, n, $2 FROM UNNEST($3::text[]) AS n ON CONFLICT DO NOTHING",
+        "INSERT INTO user_attribute_index (tenant_key, name_key, user_key, value_fold) \
+         SELECT $1, t.n, $2, lower(t.v) FROM UNNEST($3::text[], $4::text[]) AS t (n, v) \
+         ON CONFLICT (tenant_key, name_key, user_key) DO UPDATE SET value_fold = EXCLUDED.value_fold",
     )
     .bind(tk)
     .bind(key)
     .bind(keys)
+    .bind(values)
     .execute(c)
     .await?;
     Ok(())

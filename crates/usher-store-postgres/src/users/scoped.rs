@@ -4,18 +4,21 @@
 //! the database at every read, so a user who leaves the group, or whose
 //! attribute changes, drops out of the view with that write.
 //!
-//! The counters and search heads total the whole tenant, not a scope, so
-//! the total is counted from the scope itself: a group's member rows (only
-//! those rows when neither a filter nor a search needs the users'), or for
-//! an attribute every user of the tenant, since no index holds attribute
-//! values. A page is one keyset query in email order. The SQLite store
-//! chooses between walking the email index testing each user and reading
-//! the whole scope and sorting it; here the planner weighs the same two
-//! ways. It can only when it sees the group's key as a value: given as a
-//! subquery, it walked the email index for a group of 200 out of 100,000
-//! users (10,500 rows, 7 ms, and every user for a group of one), where
-//! reading the members and sorting them takes a tenth of that. So a page
-//! looks the group's key up first.
+//! Either scope is one range of an index naming its users: a group's rows
+//! in `group_members`, an attribute value's in `user_attribute_index`
+//! (name and value folded with lower(), which every write of a value keeps
+//! current). Totals and pages are read from that range, joined to the
+//! users. The counters and search heads total the whole tenant, not a
+//! scope, so the total is counted from the range itself (only the range
+//! when neither a filter nor a search needs the users'). A page is one
+//! keyset query in email order. The SQLite store chooses between walking
+//! the email index testing each user and reading the whole scope and
+//! sorting it; here the planner weighs the same two ways. It can only when
+//! it sees the range's bounds as values: given a group as a subquery, it
+//! walked the email index for a group of 200 out of 100,000 users (10,500
+//! rows, 7 ms, and every user for a group of one), where reading the
+//! members and sorting them takes a tenth of that. So a page looks the
+//! group's key up first.
 
 use super::list::{Bound, Scan, push_branches, start};
 use super::rows::user_columns;
@@ -28,8 +31,81 @@ use usher_core::scope::AdminScope;
 use usher_core::user::User;
 use usher_core::{StoreError, TenantId, UserId};
 
+/// A scope as the queries read it: one range of an index whose rows name
+/// the scope's users by `user_key`, so that groups and attribute values
+/// are read alike.
+#[derive(Debug, Clone)]
+enum Within<'a> {
+    /// The member rows of the group with this key.
+    Group(i64),
+    /// The index entries of the attribute with this lower-case name that
+    /// hold this value, ignoring case.
+    Attribute { name_key: String, equals: &'a str },
+}
+
+impl<'a> Within<'a> {
+    /// `None` when the scope is of nobody: its group is no longer the
+    /// tenant's, or no user can hold its attribute value.
+    async fn of(
+        c: &mut PgConnection,
+        tk: i64,
+        scope: &'a AdminScope,
+    ) -> Result<Option<Self>, StoreError> {
+        match scope {
+            AdminScope::Group { id, .. } => {
+                let key: Option<i64> =
+                    sqlx::query_scalar("SELECT key FROM groups WHERE id = $1 AND tenant_key = $2")
+                        .bind(id.uuid())
+                        .bind(tk)
+                        .fetch_optional(&mut *c)
+                        .await
+                        .map_err(unavailable)?;
+                Ok(key.map(Within::Group))
+            }
+            AdminScope::Attribute { name, equals } => Ok(Self::attribute(name, equals)),
+        }
+    }
+
+    /// An attribute scope's entries; `None` for a name no definition can
+    /// have, or a value holding NUL (which no stored value holds, and
+    /// PostgreSQL text cannot bind).
+    fn attribute(name: &str, equals: &'a str) -> Option<Self> {
+        (attribute_sql(name).is_some() && !has_nul(equals)).then(|| Within::Attribute {
+            name_key: name.to_ascii_lowercase(),
+            equals,
+        })
+    }
+
+    /// Pushes `<the index> d WHERE <the scope's range of d>`. An
+    /// attribute's value is folded with lower(), as the writes fold the
+    /// stored ones (and as SCIM filters fold, see `search`).
+    fn push_range(&self, qb: &mut QueryBuilder<Postgres>, tk: i64, join_users: bool) {
+        qb.push(match self {
+            Within::Group(_) => "group_members d",
+            Within::Attribute { .. } => "user_attribute_index d",
+        });
+        if join_users {
+            qb.push(" JOIN users ON users.key = d.user_key");
+        }
+        match self {
+            Within::Group(key) => {
+                qb.push(" WHERE d.group_key = ").push_bind(*key);
+            }
+            Within::Attribute { name_key, equals } => {
+                qb.push(" WHERE d.tenant_key = ")
+                    .push_bind(tk)
+                    .push(" AND d.name_key = ")
+                    .push_bind(name_key.clone())
+                    .push(" AND d.value_fold = lower(")
+                    .push_bind((*equals).to_owned())
+                    .push(")");
+            }
+        }
+    }
+}
+
 /// Pushes the condition that the `users` row is in `scope`.
-fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &AdminScope) {
+fn push_scope(qb: &mut QueryBuilder<Postgres>, tk: i64, scope: &AdminScope) {
     match scope {
         AdminScope::Group { id, .. } => {
             qb.push(
@@ -39,15 +115,13 @@ fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &AdminScope) {
             .push_bind(id.uuid())
             .push("))");
         }
-        // Folded with lower(), as SCIM filters fold (see `search`). No
-        // stored value holds NUL, which PostgreSQL text cannot bind.
-        AdminScope::Attribute { name, equals } => match attribute_sql(name) {
-            Some(value) if !has_nul(equals) => {
-                qb.push(format_args!("lower({value}) = lower("))
-                    .push_bind(equals.clone())
-                    .push(")");
+        AdminScope::Attribute { name, equals } => match Within::attribute(name, equals) {
+            Some(within) => {
+                qb.push("users.key IN (SELECT d.user_key FROM ");
+                within.push_range(qb, tk, false);
+                qb.push(")");
             }
-            _ => {
+            None => {
                 qb.push("FALSE");
             }
         },
@@ -67,7 +141,7 @@ pub(super) async fn in_scope(
         .push(" AND tenant_key = ")
         .push_bind(tk)
         .push(" AND ");
-    push_scope(&mut qb, scope);
+    push_scope(&mut qb, tk, scope);
     qb.push(")");
     qb.build_query_scalar()
         .fetch_one(pool)
@@ -75,60 +149,14 @@ pub(super) async fn in_scope(
         .map_err(unavailable)
 }
 
-/// A scope as the queries of a page read it.
-#[derive(Debug, Clone, Copy)]
-enum Within<'a> {
-    /// The members of the group with this key.
-    Group(i64),
-    /// An attribute scope.
-    Attribute(&'a AdminScope),
-}
-
-impl<'a> Within<'a> {
-    /// `None` when the scope's group is no longer the tenant's: a scope
-    /// of nobody.
-    async fn of(
-        c: &mut PgConnection,
-        tk: i64,
-        scope: &'a AdminScope,
-    ) -> Result<Option<Self>, StoreError> {
-        match scope {
-            AdminScope::Group { id, .. } => {
-                let key: Option<i64> =
-                    sqlx::query_scalar("SELECT key FROM groups WHERE id = $1 AND tenant_key = $2")
-                        .bind(id.uuid())
-                        .bind(tk)
-                        .fetch_optional(&mut *c)
-                        .await
-                        .map_err(unavailable)?;
-                Ok(key.map(Within::Group))
-            }
-            AdminScope::Attribute { .. } => Ok(Some(Within::Attribute(scope))),
-        }
-    }
-}
-
 /// Pushes the `FROM … WHERE …` of the users of the scope that `q`
-/// selects, the cursor aside: for a group, read from its member rows.
-fn push_selection(qb: &mut QueryBuilder<Postgres>, tk: i64, q: &UserQuery, within: Within<'_>) {
-    match within {
-        Within::Group(key) => {
-            qb.push(
-                " FROM group_members m JOIN users ON users.key = m.user_key \
-                 WHERE m.group_key = ",
-            )
-            .push_bind(key)
-            .push(" AND users.tenant_key = ")
-            .push_bind(tk);
-        }
-        Within::Attribute(scope) => {
-            qb.push(" FROM users WHERE users.tenant_key = ")
-                .push_bind(tk)
-                .push(" AND ");
-            push_scope(qb, scope);
-        }
-    }
-    qb.push(" AND ");
+/// selects, the cursor aside, read from the scope's index range.
+fn push_selection(qb: &mut QueryBuilder<Postgres>, tk: i64, q: &UserQuery, within: &Within<'_>) {
+    qb.push(" FROM ");
+    within.push_range(qb, tk, true);
+    qb.push(" AND users.tenant_key = ")
+        .push_bind(tk)
+        .push(" AND ");
     push_branches(qb, q);
     if let Some(p) = &q.search {
         qb.push(" AND strpos(users.search_blob, ")
@@ -142,22 +170,17 @@ async fn total(
     c: &mut PgConnection,
     tk: i64,
     q: &UserQuery,
-    within: Within<'_>,
+    within: &Within<'_>,
 ) -> Result<u64, StoreError> {
     let plain = q.search.is_none() && q.branches().iter().all(Branch::is_unfiltered);
-    let qb = match within {
-        // Every member is a user of the tenant: the key range alone.
-        Within::Group(key) if plain => {
-            let mut qb = QueryBuilder::new("SELECT count(*) FROM group_members WHERE group_key = ");
-            qb.push_bind(key);
-            qb
-        }
-        _ => {
-            let mut qb = QueryBuilder::new("SELECT count(*)");
-            push_selection(&mut qb, tk, q, within);
-            qb
-        }
-    };
+    let mut qb = QueryBuilder::new("SELECT count(*)");
+    if plain {
+        // Every row of the range is a user of the tenant: the range alone.
+        qb.push(" FROM ");
+        within.push_range(&mut qb, tk, false);
+    } else {
+        push_selection(&mut qb, tk, q, within);
+    }
     Ok(scalar(c, qb).await?.max(0) as u64)
 }
 
@@ -171,7 +194,7 @@ pub(super) async fn page(
 ) -> Result<Page<User>, StoreError> {
     let key = |u: &User| u.email.normalized().to_owned();
     let within = Within::of(c, tk, scope).await?;
-    let total = match within {
+    let total = match &within {
         Some(within) => total(c, tk, q, within).await?,
         None => 0,
     };
@@ -191,7 +214,7 @@ pub(super) async fn page(
     // `email_norm` is COLLATE "C" (the column's own), so the bound and the
     // order compare code points, as everywhere else in the list.
     let mut qb = QueryBuilder::new(concat!("SELECT ", user_columns!()));
-    push_selection(&mut qb, tk, q, within);
+    push_selection(&mut qb, tk, q, &within);
     Bound::push(scan.bound, &mut qb);
     scan.push_order(&mut qb, scan.want);
     let rows = qb.build().fetch_all(&mut *c).await.map_err(unavailable)?;

@@ -8,7 +8,7 @@
 
 use crate::error::{DbExt, constraint};
 use crate::users::counts::Counts;
-use crate::users::index::{index_attributes, search_rows, unindex_attributes};
+use crate::users::index::search_rows;
 use crate::users::rows::{StoredUser, stored_block};
 use crate::users::write::{self, Rewrite};
 use sqlx::PgConnection;
@@ -47,14 +47,7 @@ pub(crate) async fn update_many(
     update_rows(c, updates, &rewrites).await?;
     reindex(c, counts, tk, updates, &rewrites).await.db()?;
     for (u, r) in updates.iter().zip(&rewrites) {
-        if !r.added.is_empty() || !r.removed.is_empty() {
-            let added: Vec<&String> = r.added.iter().collect();
-            let removed: Vec<&String> = r.removed.iter().collect();
-            unindex_attributes(c, tk, u.before.key, &removed)
-                .await
-                .db()?;
-            index_attributes(c, tk, u.before.key, &added).await.db()?;
-        }
+        r.index(c, tk, u.before.key, &u.after).await.db()?;
         Rewrite::count(counts, tk, &u.before.user, &u.after);
     }
     Ok(())

@@ -69,7 +69,8 @@ pub(crate) async fn insert(
     insert_search_rows(c, counts, tk, key, u, &blob)
         .await
         .db()?;
-    index_attributes(c, tk, key, &names).await.db()?;
+    let values: Vec<(&String, &String)> = u.attributes.iter().collect();
+    index_attributes(c, tk, key, &values).await.db()?;
     counts.add(tk, u.stored_state, u.archived, u.mfa_enrolled, 1);
     Ok(key)
 }
@@ -120,6 +121,9 @@ pub(crate) struct Rewrite {
     /// Custom attribute names the user gains and loses.
     pub added: Vec<String>,
     pub removed: Vec<String>,
+    /// Names the user keeps with another value: their index entries take
+    /// the new value (attribute scopes read it there).
+    pub revalued: Vec<String>,
 }
 
 impl Rewrite {
@@ -144,12 +148,40 @@ impl Rewrite {
             .filter(|k| !u.attributes.contains_key(*k))
             .cloned()
             .collect();
+        let revalued = u
+            .attributes
+            .iter()
+            .filter(|(k, v)| old.attributes.get(*k).is_some_and(|o| o != *v))
+            .map(|(k, _)| k.clone())
+            .collect();
         Self {
             blob,
             reindex,
             added,
             removed,
+            revalued,
         }
+    }
+
+    /// Brings the user's attribute index entries up to date: the removed
+    /// names' entries go (first, so that a name only recased is indexed
+    /// again), the added and revalued names' entries take the new values.
+    pub(crate) async fn index(
+        &self,
+        c: &mut PgConnection,
+        tk: i64,
+        key: i64,
+        u: &User,
+    ) -> Result<(), sqlx::Error> {
+        let removed: Vec<&String> = self.removed.iter().collect();
+        unindex_attributes(c, tk, key, &removed).await?;
+        let values: Vec<(&String, &String)> = self
+            .added
+            .iter()
+            .chain(&self.revalued)
+            .filter_map(|n| u.attributes.get_key_value(n))
+            .collect();
+        index_attributes(c, tk, key, &values).await
     }
 
     /// Moves the user between the counters when its place changed.
@@ -218,11 +250,7 @@ pub(crate) async fn update(
             .await
             .db()?;
     }
-    if !rewrite.added.is_empty() || !rewrite.removed.is_empty() {
-        let removed: Vec<&String> = rewrite.removed.iter().collect();
-        unindex_attributes(c, tk, before.key, &removed).await.db()?;
-        index_attributes(c, tk, before.key, &added).await.db()?;
-    }
+    rewrite.index(c, tk, before.key, u).await.db()?;
     Rewrite::count(counts, tk, old, u);
     Ok(())
 }

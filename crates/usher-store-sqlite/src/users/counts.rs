@@ -22,8 +22,9 @@ pub(crate) struct Totals {
     /// [`Totals::flush`] sorts the few distinct ones once.
     pub(crate) heads: foldhash::HashMap<(bool, u8, String, i16, bool), i64>,
     search: Vec<SearchInsert>,
-    /// New attribute index entries: (lower-case name, user key).
-    pub(crate) attributes: Vec<(String, i64)>,
+    /// New attribute index entries: (lower-case name, user key, value
+    /// case-folded).
+    pub(crate) attributes: Vec<(String, i64, String)>,
 }
 
 /// A search row waiting to be inserted; the user's rows share one email.
@@ -131,12 +132,12 @@ impl Totals {
         self.attributes.sort_unstable();
         insert_rows(
             c,
-            "user_attribute_index (tenant_key, name_key, user_key)",
+            "user_attribute_index (tenant_key, name_key, user_key, value_fold)",
             "",
-            3,
-            300,
+            4,
+            240,
             &self.attributes,
-            |(name, key), args| args.extend([&tk as &dyn ToSql, name, key]),
+            |(name, key, value), args| args.extend([&tk as &dyn ToSql, name, key, value]),
         )?;
         for ((enrolled, state, archived), n) in self.counts {
             if n != 0 {

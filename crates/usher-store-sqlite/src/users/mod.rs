@@ -135,7 +135,7 @@ impl UserStore for SqliteStore {
         let scope = scope.clone();
         self.read(
             move |c| match rows::user_by_id(c, tk, tenant_id, user_id)? {
-                Some(s) => scoped::in_scope(c, s.key, &scope),
+                Some(s) => scoped::in_scope(c, tk, s.key, &scope),
                 None => Ok(false),
             },
         )

@@ -1,10 +1,10 @@
 //! Lists of a scoped admin (see `usher_core::scope`): the users of one
 //! group, or of one custom attribute value, with the list's filters and
 //! search. The counters cannot total a scope, so the total is counted
-//! from the scope itself: a group's member rows (a range of their primary
-//! key, with a visit to each member's row only when a filter or a search
-//! needs it), or every user of the tenant for an attribute scope, which no
-//! index holds.
+//! from the scope's member rows: a group's (`group_members`), or an
+//! attribute value's (`user_attribute_index`, which keeps each value
+//! case-folded), each a range of an index by user key, with a visit to
+//! each member's row only when a filter or a search needs it.
 //!
 //! A page is read one of two ways, whichever reads fewer rows: walking the
 //! email index and testing each user (about `want × users / total` rows),
@@ -20,53 +20,53 @@ use usher_core::TenantId;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::scope::AdminScope;
 use usher_core::user::User;
+use usher_core::user::fields::fold_case;
 
-/// The condition that the `users` row is in `scope`.
-pub(crate) fn scope_cond(scope: &AdminScope, args: &mut Vec<Value>) -> String {
+/// Where the members of a scope are listed, as `FROM … m WHERE …` with
+/// the member's user key in `m.user_key`: a group's member rows, or the
+/// attribute index's rows of one name and folded value. Each is keyed so
+/// that both a range of members and one member are single index seeks.
+fn members(scope: &AdminScope, tk: i64, args: &mut Vec<Value>) -> String {
     match scope {
         AdminScope::Group { id, .. } => {
             args.push(Value::Blob(id.as_bytes().to_vec()));
-            "EXISTS (SELECT 1 FROM group_members m WHERE m.user_key = users.key \
-             AND m.group_key = (SELECT key FROM groups WHERE id = ?))"
+            args.push(Value::Integer(tk));
+            "FROM group_members m \
+             WHERE m.group_key = (SELECT key FROM groups WHERE id = ? AND tenant_key = ?)"
                 .to_owned()
         }
-        // Defined names are `[A-Za-z0-9_]{1,30}` and stand in the JSON path
-        // as they are; anything else is in no scope.
         AdminScope::Attribute { name, equals } => {
-            if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return "0".to_owned();
-            }
-            args.push(Value::Text(usher_core::user::fields::fold_case(equals)));
-            format!("usher_fold(json_extract(users.attributes, '$.\"{name}\"')) = ?")
+            args.push(Value::Integer(tk));
+            args.push(Value::Text(name.to_ascii_lowercase()));
+            args.push(Value::Text(fold_case(equals)));
+            "FROM user_attribute_index m \
+             WHERE m.tenant_key = ? AND m.name_key = ? AND m.value_fold = ?"
+                .to_owned()
         }
     }
 }
 
+/// The condition that the `users` row is in `scope`: one seek per user.
+pub(crate) fn scope_cond(scope: &AdminScope, tk: i64, args: &mut Vec<Value>) -> String {
+    let from = members(scope, tk, args);
+    format!("EXISTS (SELECT 1 {from} AND m.user_key = users.key)")
+}
+
 /// Whether user `key` is in `scope`.
-pub(crate) fn in_scope(c: &Connection, key: i64, scope: &AdminScope) -> DbResult<bool> {
+pub(crate) fn in_scope(c: &Connection, tk: i64, key: i64, scope: &AdminScope) -> DbResult<bool> {
     let mut args = vec![Value::Integer(key)];
-    let cond = scope_cond(scope, &mut args);
+    let cond = scope_cond(scope, tk, &mut args);
     c.prepare_cached(&format!("SELECT 1 FROM users WHERE key = ? AND {cond}"))?
         .exists(rusqlite::params_from_iter(args.iter()))
 }
 
 /// The `FROM … WHERE …` of the users of `scope` that `q` selects, the
-/// cursor aside: for a group, read from its member rows.
+/// cursor aside: read from the scope's member rows.
 fn selection(tk: i64, q: &UserQuery, scope: &AdminScope, args: &mut Vec<Value>) -> String {
-    let mut text = match scope {
-        AdminScope::Group { id, .. } => {
-            args.push(Value::Blob(id.as_bytes().to_vec()));
-            args.push(Value::Integer(tk));
-            "FROM group_members m JOIN users ON users.key = m.user_key \
-             WHERE m.group_key = (SELECT key FROM groups WHERE id = ?) AND users.tenant_key = ?"
-                .to_owned()
-        }
-        AdminScope::Attribute { .. } => {
-            args.push(Value::Integer(tk));
-            let cond = scope_cond(scope, args);
-            format!("FROM users WHERE users.tenant_key = ? AND {cond}")
-        }
-    };
+    let from = members(scope, tk, args);
+    args.push(Value::Integer(tk));
+    let mut text = from.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
+    text.push_str(" AND users.tenant_key = ?");
     let filters = branches_cond(q, args);
     text.push_str(&format!(" AND {filters}"));
     if let Some(p) = &q.search {
@@ -86,16 +86,12 @@ fn count(c: &Connection, sql: &str, args: &[Value]) -> DbResult<u64> {
 /// The exact total of `q` within `scope`.
 fn total(c: &Connection, tk: i64, q: &UserQuery, scope: &AdminScope) -> DbResult<u64> {
     let plain = q.search.is_none() && q.branches().iter().all(|b| b.is_unfiltered());
-    if let (true, AdminScope::Group { id, .. }) = (plain, scope) {
-        // Every member is a user of the tenant: the key range alone.
-        return count(
-            c,
-            "SELECT count(*) FROM group_members \
-             WHERE group_key = (SELECT key FROM groups WHERE id = ?1 AND tenant_key = ?2)",
-            &[Value::Blob(id.as_bytes().to_vec()), Value::Integer(tk)],
-        );
-    }
     let mut args = Vec::new();
+    if plain {
+        // Every member is a user of the tenant: the index range alone.
+        let from = members(scope, tk, &mut args);
+        return count(c, &format!("SELECT count(*) {from}"), &args);
+    }
     let from = selection(tk, q, scope, &mut args);
     count(c, &format!("SELECT count(*) {from}"), &args)
 }
@@ -127,16 +123,13 @@ pub(crate) fn scoped_page(
     };
     let users = count_plain(c, tk, &everyone)?.max(0) as u64;
     let walk_rows = want as u64 * users / total;
-    let scope_rows = match scope {
-        AdminScope::Group { .. } => total.max(want as u64),
-        AdminScope::Attribute { .. } => users,
-    };
+    let scope_rows = total.max(want as u64);
     let mut args = Vec::new();
     let sql = if walk_rows <= scope_rows {
         // The email index in order, each user tested.
         args.push(Value::Integer(tk));
         let filters = branches_cond(q, &mut args);
-        let cond = scope_cond(scope, &mut args);
+        let cond = scope_cond(scope, tk, &mut args);
         let search = match &q.search {
             Some(p) => {
                 args.push(Value::Text(p.needle()));

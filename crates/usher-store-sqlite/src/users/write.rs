@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use usher_core::clock::to_micros;
 use usher_core::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use usher_core::search::{UserIndex, head_rows, rows_for_terms, search_blob, terms_from_blob};
+use usher_core::user::fields::fold_case;
 use usher_core::user::{BlockedBy, User, UserState};
 
 pub(crate) fn opt_micros(t: Option<OffsetDateTime>) -> Option<i64> {
@@ -94,8 +95,8 @@ impl<'c> UserInserts<'c> {
         totals.add(&Indexed::of(key, &blob, u), rows, heads);
         totals.attributes.extend(
             u.attributes
-                .keys()
-                .map(|name| (name.to_ascii_lowercase(), key)),
+                .iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), key, fold_case(value))),
         );
         totals.count(Tally::of(u), 1);
         Ok(key)
@@ -240,27 +241,8 @@ pub(crate) fn update_row_deferred(
         )
         .db()?;
     }
-    if old.attributes.keys().ne(u.attributes.keys()) {
-        for name in old
-            .attributes
-            .keys()
-            .filter(|k| !u.attributes.contains_key(*k))
-        {
-            c.prepare_cached("DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3")
-                .db()?
-                .execute(params![tk, name.to_ascii_lowercase(), before.key])
-                .db()?;
-        }
-        for name in u
-            .attributes
-            .keys()
-            .filter(|k| !old.attributes.contains_key(*k))
-        {
-            c.prepare_cached("INSERT OR IGNORE INTO user_attribute_index (tenant_key, name_key, user_key) VALUES (?1, ?2, ?3)")
-                .db()?
-                .execute(params![tk, name.to_ascii_lowercase(), before.key])
-                .db()?;
-        }
+    if old.attributes != u.attributes {
+        reindex_attributes(c, tk, before.key, old, u)?;
     }
     totals.count(Tally::of(old), -1);
     totals.count(Tally::of(u), 1);
@@ -322,4 +304,41 @@ pub(crate) fn set_mfa_enrolled(c: &Connection, tk: i64, key: i64, enrolled: bool
         .entry((true, state.code(), archived))
         .or_default() += sign;
     totals.flush(c, tk)
+}
+
+/// Keeps the attribute index (who holds which attribute, with the value
+/// folded for attribute scopes) in step with a changed user.
+fn reindex_attributes(
+    c: &Connection,
+    tk: i64,
+    key: i64,
+    old: &User,
+    u: &User,
+) -> Result<(), Error> {
+    for name in old
+        .attributes
+        .keys()
+        .filter(|k| !u.attributes.contains_key(*k))
+    {
+        c.prepare_cached(
+            "DELETE FROM user_attribute_index WHERE tenant_key = ?1 AND name_key = ?2 AND user_key = ?3",
+        )
+        .db()?
+        .execute(params![tk, name.to_ascii_lowercase(), key])
+        .db()?;
+    }
+    for (name, value) in &u.attributes {
+        if old.attributes.get(name) == Some(value) {
+            continue;
+        }
+        c.prepare_cached(
+            "INSERT INTO user_attribute_index (tenant_key, name_key, user_key, value_fold) \
+             VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (tenant_key, name_key, user_key) DO UPDATE SET value_fold = excluded.value_fold",
+        )
+        .db()?
+        .execute(params![tk, name.to_ascii_lowercase(), key, fold_case(value)])
+        .db()?;
+    }
+    Ok(())
 }

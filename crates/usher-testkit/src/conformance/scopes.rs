@@ -18,7 +18,7 @@ use usher_core::user::{User, UserState};
 /// 24 users of acme: the first ten in group Support, every third with
 /// department Sales (in several cases), every fourth blocked; and one user
 /// of another tenant in nothing.
-async fn directory(store: &dyn Store) -> (usher_core::TenantId, Vec<User>, Group) {
+pub async fn directory(store: &dyn Store) -> (usher_core::TenantId, Vec<User>, Group) {
     let acme = tenant(store, "acme").await;
     let other = tenant(store, "other").await;
     define_attribute(store, acme.id, "department").await;
@@ -66,6 +66,23 @@ fn scoped(scope: &AdminScope, limit: u32) -> UserQuery {
 
 fn ids<'a>(users: impl IntoIterator<Item = &'a User>) -> Vec<usher_core::UserId> {
     users.into_iter().map(|u| u.id).collect()
+}
+
+/// That the attribute scope "department is Sales" of [`directory`] holds
+/// its eight users, by list and by test (after a migration, say).
+pub async fn assert_sales_scope(store: &dyn Store, acme: usher_core::TenantId, users: &[User]) {
+    let sales = AdminScope::Attribute {
+        name: "department".into(),
+        equals: "sales".into(),
+    };
+    let page = store
+        .list_users(acme, &scoped(&sales, 50))
+        .await
+        .expect("list");
+    assert_eq!(ids(&page.items), ids(users.iter().step_by(3)));
+    assert_eq!(page.total, 8);
+    let in_scope = store.user_in_scope(acme, users[3].id, &sales).await;
+    assert!(in_scope.expect("user_in_scope"));
 }
 
 pub async fn a_scoped_list_counts_and_pages_only_the_users_of_its_group_or_attribute_value(
