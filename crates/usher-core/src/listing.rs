@@ -6,6 +6,7 @@
 //! of its own: the final page read backwards from the end.
 
 use crate::error::{Error, ErrorCode};
+use crate::role::RoleName;
 use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
 use crate::user::UserState;
@@ -187,6 +188,9 @@ pub struct UserQuery {
     /// Only the users of this admin scope (see [`crate::scope`]): the
     /// stores test it at every read, and count totals with it.
     pub scope: Option<AdminScope>,
+    /// Only the users holding this role (the tenant's own or a built-in
+    /// admin role).
+    pub role: Option<RoleName>,
 }
 
 /// A query of the audit log, newest first; keys are sequence numbers.
@@ -429,6 +433,7 @@ mod branch_tests {
             cursor: Cursor::First,
             now: OffsetDateTime::UNIX_EPOCH,
             scope: None,
+            role: None,
         }
     }
 

@@ -6,6 +6,7 @@ use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::UserId;
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
+use crate::role::RoleName;
 use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
 use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
@@ -22,6 +23,8 @@ pub struct ListParams {
     pub state: Option<String>,
     pub archived: Option<String>,
     pub mfa: Option<String>,
+    /// Only holders of this role.
+    pub role: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -75,6 +78,15 @@ impl ListParams {
                 ));
             }
         };
+        let role = match self.role.as_deref() {
+            None | Some("") => None,
+            Some(r) => Some(RoleName::parse("role", r).map_err(|_| {
+                Error::bad_request(
+                    ErrorCode::InvalidParameter,
+                    "role must be a role name: 1 to 64 letters, digits, _, . and -",
+                )
+            })?),
+        };
         Ok(UserQuery {
             search,
             state,
@@ -84,6 +96,7 @@ impl ListParams {
             cursor: Cursor::decode(self.cursor.as_deref())?,
             now,
             scope: None,
+            role,
         })
     }
 
@@ -95,6 +108,7 @@ impl ListParams {
             "state": self.state,
             "archived": self.archived,
             "mfa": self.mfa,
+            "role": self.role,
             "limit": self.limit,
             "cursor": self.cursor,
             "scope": ctx.scope.as_ref().map(AdminScope::to_json),

@@ -34,6 +34,8 @@ pub struct ExportQuery {
     pub archived: Option<String>,
     /// As in the user list.
     pub mfa: Option<String>,
+    /// Only the users holding this role.
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,7 @@ pub async fn export_users(
         state: q.state,
         archived: q.archived,
         mfa: q.mfa,
+        role: q.role,
         ..ListParams::default()
     };
     let name = if format == Format::Csv {

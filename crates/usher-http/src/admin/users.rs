@@ -83,6 +83,8 @@ pub struct ListUsersQuery {
     pub archived: Option<String>,
     /// `true`: only users with a confirmed second factor (`mfa_enrolled`); `false`: only users without one.
     pub mfa: Option<String>,
+    /// Only the users holding this role (the tenant's own or a built-in admin role); a name no role has lists nobody.
+    pub role: Option<String>,
     /// Page size, 1 to 200 (default 20).
     pub limit: Option<String>,
     /// Opaque cursor from a previous page's links.
@@ -161,6 +163,7 @@ pub async fn list_users(
         state: q.state.clone(),
         archived: q.archived.clone(),
         mfa: q.mfa.clone(),
+        role: q.role.clone(),
         limit,
         cursor: q.cursor.clone(),
     };
@@ -177,6 +180,7 @@ pub async fn list_users(
             ("state", q.state.as_deref()),
             ("archived", q.archived.as_deref()),
             ("mfa", q.mfa.as_deref()),
+            ("role", q.role.as_deref()),
             ("limit", limit_s.as_deref()),
         ],
         &page,

@@ -414,8 +414,8 @@ async fn page(
     tenant_id: TenantId,
     q: &UserQuery,
 ) -> Result<Page<User>, StoreError> {
-    if let Some(scope) = &q.scope {
-        return super::scoped::page(c, tk, tenant_id, q, scope).await;
+    if super::scoped::is_narrowed(q) {
+        return super::scoped::page(c, tk, tenant_id, q).await;
     }
     let key = |u: &User| u.email.normalized().to_owned();
     let total = match &q.search {

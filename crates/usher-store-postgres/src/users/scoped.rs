@@ -1,24 +1,28 @@
-//! What a scoped admin (see `usher_core::scope`) sees of the users: the
-//! members of one group, or the users with one value of a custom
-//! attribute, under the list's filters and search. The scope is tested in
-//! the database at every read, so a user who leaves the group, or whose
-//! attribute changes, drops out of the view with that write.
+//! Lists narrowed to sets of users: what a scoped admin (see
+//! `usher_core::scope`) sees, the members of one group or the users with
+//! one value of a custom attribute, and the `role` filter, the holders of
+//! one role; either or both, under the list's other filters and search.
+//! The sets are tested in the database at every read, so a user who leaves
+//! the group, whose attribute changes or who loses the role drops out of
+//! the view with that write.
 //!
-//! Either scope is one range of an index naming its users: a group's rows
-//! in `group_members`, an attribute value's in `user_attribute_index`
-//! (name and value folded with lower(), which every write of a value keeps
-//! current). Totals and pages are read from that range, joined to the
-//! users. The counters and search heads total the whole tenant, not a
-//! scope, so the total is counted from the range itself (only the range
-//! when neither a filter nor a search needs the users'). A page is one
-//! keyset query in email order. The SQLite store chooses between walking
-//! the email index testing each user and reading the whole scope and
-//! sorting it; here the planner weighs the same two ways. It can only when
-//! it sees the range's bounds as values: given a group as a subquery, it
-//! walked the email index for a group of 200 out of 100,000 users (10,500
-//! rows, 7 ms, and every user for a group of one), where reading the
-//! members and sorting them takes a tenth of that. So a page looks the
-//! group's key up first.
+//! Every set is one range of an index naming its users: a group's rows in
+//! `group_members`, an attribute value's in `user_attribute_index` (name
+//! and value folded with lower(), which every write of a value keeps
+//! current), a role's in `user_roles`. The counters and search heads total
+//! the whole tenant, not a set, so the total is counted from the sets
+//! themselves: each range is counted first (an index-only count); with one
+//! set and neither a filter nor a search that count is the total, else the
+//! smallest set's range is joined to the users, testing the filters, the
+//! search and membership of the other sets (one index seek each). A page
+//! is one keyset query in email order, read from the smallest set. The
+//! SQLite store chooses between walking the email index testing each user
+//! and reading the whole set and sorting it; here the planner weighs the
+//! same two ways. It can only when it sees the range's bounds as values:
+//! given a group as a subquery, it walked the email index for a group of
+//! 200 out of 100,000 users (10,500 rows, 7 ms, and every user for a group
+//! of one), where reading the members and sorting them takes a tenth of
+//! that. So a page looks the group's key up first.
 
 use super::list::{Bound, Scan, push_branches, start};
 use super::rows::user_columns;
@@ -31,9 +35,9 @@ use usher_core::scope::AdminScope;
 use usher_core::user::User;
 use usher_core::{StoreError, TenantId, UserId};
 
-/// A scope as the queries read it: one range of an index whose rows name
-/// the scope's users by `user_key`, so that groups and attribute values
-/// are read alike.
+/// A set of users as the queries read it: one range of an index whose
+/// rows name the set's users by `user_key`, so that every kind of set is
+/// read alike.
 #[derive(Debug, Clone)]
 enum Within<'a> {
     /// The member rows of the group with this key.
@@ -41,12 +45,15 @@ enum Within<'a> {
     /// The index entries of the attribute with this lower-case name that
     /// hold this value, ignoring case.
     Attribute { name_key: String, equals: &'a str },
+    /// The assignments of the role with this key (see
+    /// `usher_core::role::RoleName::key`).
+    Role(String),
 }
 
 impl<'a> Within<'a> {
     /// `None` when the scope is of nobody: its group is no longer the
     /// tenant's, or no user can hold its attribute value.
-    async fn of(
+    async fn scope(
         c: &mut PgConnection,
         tk: i64,
         scope: &'a AdminScope,
@@ -76,32 +83,87 @@ impl<'a> Within<'a> {
         })
     }
 
-    /// Pushes `<the index> d WHERE <the scope's range of d>`. An
-    /// attribute's value is folded with lower(), as the writes fold the
-    /// stored ones (and as SCIM filters fold, see `search`).
-    fn push_range(&self, qb: &mut QueryBuilder<Postgres>, tk: i64, join_users: bool) {
+    /// Pushes `<the index> <alias>`, the table the set's rows are in.
+    fn push_table(&self, qb: &mut QueryBuilder<Postgres>, alias: &str) {
         qb.push(match self {
-            Within::Group(_) => "group_members d",
-            Within::Attribute { .. } => "user_attribute_index d",
-        });
-        if join_users {
-            qb.push(" JOIN users ON users.key = d.user_key");
-        }
+            Within::Group(_) => "group_members ",
+            Within::Attribute { .. } => "user_attribute_index ",
+            Within::Role(_) => "user_roles ",
+        })
+        .push(alias);
+    }
+
+    /// Pushes the condition that a row `<alias>` of the table is in the
+    /// set's range. An attribute's value is folded with lower(), as the
+    /// writes fold the stored ones (and as SCIM filters fold, see
+    /// `search`).
+    fn push_cond(&self, qb: &mut QueryBuilder<Postgres>, tk: i64, alias: &str) {
         match self {
             Within::Group(key) => {
-                qb.push(" WHERE d.group_key = ").push_bind(*key);
+                qb.push(format_args!("{alias}.group_key = "))
+                    .push_bind(*key);
             }
             Within::Attribute { name_key, equals } => {
-                qb.push(" WHERE d.tenant_key = ")
+                qb.push(format_args!("{alias}.tenant_key = "))
                     .push_bind(tk)
-                    .push(" AND d.name_key = ")
+                    .push(format_args!(" AND {alias}.name_key = "))
                     .push_bind(name_key.clone())
-                    .push(" AND d.value_fold = lower(")
+                    .push(format_args!(" AND {alias}.value_fold = lower("))
                     .push_bind((*equals).to_owned())
                     .push(")");
             }
+            Within::Role(key) => {
+                qb.push(format_args!("{alias}.tenant_key = "))
+                    .push_bind(tk)
+                    .push(format_args!(" AND {alias}.role_key = "))
+                    .push_bind(key.clone());
+            }
         }
     }
+
+    /// Pushes the condition that the `users` row is in the set: one index
+    /// seek.
+    fn push_member(&self, qb: &mut QueryBuilder<Postgres>, tk: i64) {
+        qb.push("EXISTS (SELECT 1 FROM ");
+        self.push_table(qb, "m");
+        qb.push(" WHERE m.user_key = users.key AND ");
+        self.push_cond(qb, tk, "m");
+        qb.push(")");
+    }
+
+    /// The number of the set's rows, each a user of the tenant.
+    async fn size(&self, c: &mut PgConnection, tk: i64) -> Result<u64, StoreError> {
+        let mut qb = QueryBuilder::new("SELECT count(*) FROM ");
+        self.push_table(&mut qb, "d");
+        qb.push(" WHERE ");
+        self.push_cond(&mut qb, tk, "d");
+        Ok(scalar(c, qb).await?.max(0) as u64)
+    }
+}
+
+/// Whether `q` is narrowed to a scope or a role, and so read here.
+pub(super) fn is_narrowed(q: &UserQuery) -> bool {
+    q.scope.is_some() || q.role.is_some()
+}
+
+/// The sets `q` is narrowed to; `None` when one of them is of nobody.
+async fn sets<'a>(
+    c: &mut PgConnection,
+    tk: i64,
+    q: &'a UserQuery,
+) -> Result<Option<Vec<Within<'a>>>, StoreError> {
+    let mut sets = Vec::new();
+    if let Some(scope) = &q.scope {
+        match Within::scope(c, tk, scope).await? {
+            Some(s) => sets.push(s),
+            None => return Ok(None),
+        }
+    }
+    if let Some(role) = &q.role {
+        // A role name is ASCII letters, digits, `_`, `.` and `-`.
+        sets.push(Within::Role(role.key()));
+    }
+    Ok(Some(sets))
 }
 
 /// Pushes the condition that the `users` row is in `scope`.
@@ -116,11 +178,7 @@ fn push_scope(qb: &mut QueryBuilder<Postgres>, tk: i64, scope: &AdminScope) {
             .push("))");
         }
         AdminScope::Attribute { name, equals } => match Within::attribute(name, equals) {
-            Some(within) => {
-                qb.push("users.key IN (SELECT d.user_key FROM ");
-                within.push_range(qb, tk, false);
-                qb.push(")");
-            }
+            Some(within) => within.push_member(qb, tk),
             None => {
                 qb.push("FALSE");
             }
@@ -149,15 +207,30 @@ pub(super) async fn in_scope(
         .map_err(unavailable)
 }
 
-/// Pushes the `FROM … WHERE …` of the users of the scope that `q`
-/// selects, the cursor aside, read from the scope's index range.
-fn push_selection(qb: &mut QueryBuilder<Postgres>, tk: i64, q: &UserQuery, within: &Within<'_>) {
+/// Pushes the `FROM … WHERE …` of the users that `q` selects, the cursor
+/// aside, read from the range of `sets[from]`: the filters, the search and
+/// membership of every other set tested on each.
+fn push_selection(
+    qb: &mut QueryBuilder<Postgres>,
+    tk: i64,
+    q: &UserQuery,
+    sets: &[Within<'_>],
+    from: usize,
+) {
     qb.push(" FROM ");
-    within.push_range(qb, tk, true);
+    sets[from].push_table(qb, "d");
+    qb.push(" JOIN users ON users.key = d.user_key WHERE ");
+    sets[from].push_cond(qb, tk, "d");
     qb.push(" AND users.tenant_key = ")
         .push_bind(tk)
         .push(" AND ");
     push_branches(qb, q);
+    for (i, set) in sets.iter().enumerate() {
+        if i != from {
+            qb.push(" AND ");
+            set.push_member(qb, tk);
+        }
+    }
     if let Some(p) = &q.search {
         qb.push(" AND strpos(users.search_blob, ")
             .push_bind(p.needle())
@@ -165,42 +238,51 @@ fn push_selection(qb: &mut QueryBuilder<Postgres>, tk: i64, q: &UserQuery, withi
     }
 }
 
-/// The exact total of `q` within the scope.
+/// The exact total of `q` within `sets`, and the set a page is read from:
+/// the smallest.
 async fn total(
     c: &mut PgConnection,
     tk: i64,
     q: &UserQuery,
-    within: &Within<'_>,
-) -> Result<u64, StoreError> {
-    let plain = q.search.is_none() && q.branches().iter().all(Branch::is_unfiltered);
-    let mut qb = QueryBuilder::new("SELECT count(*)");
-    if plain {
-        // Every row of the range is a user of the tenant: the range alone.
-        qb.push(" FROM ");
-        within.push_range(&mut qb, tk, false);
-    } else {
-        push_selection(&mut qb, tk, q, within);
+    sets: &[Within<'_>],
+) -> Result<(u64, usize), StoreError> {
+    let mut smallest = (0, u64::MAX);
+    for (i, set) in sets.iter().enumerate() {
+        let size = set.size(c, tk).await?;
+        if size < smallest.1 {
+            smallest = (i, size);
+        }
     }
-    Ok(scalar(c, qb).await?.max(0) as u64)
+    let (from, size) = smallest;
+    let plain = q.search.is_none() && q.branches().iter().all(Branch::is_unfiltered);
+    if size == 0 || (plain && sets.len() == 1) {
+        // Every row of the range is a user of the tenant: the range alone.
+        return Ok((size, from));
+    }
+    let mut qb = QueryBuilder::new("SELECT count(*)");
+    push_selection(&mut qb, tk, q, sets, from);
+    Ok((scalar(c, qb).await?.max(0) as u64, from))
 }
 
-/// One page of `q` within `scope` with its total, in the caller's snapshot.
+/// One page of `q` within its sets with its total, in the caller's
+/// snapshot.
 pub(super) async fn page(
     c: &mut PgConnection,
     tk: i64,
     tenant_id: TenantId,
     q: &UserQuery,
-    scope: &AdminScope,
 ) -> Result<Page<User>, StoreError> {
     let key = |u: &User| u.email.normalized().to_owned();
-    let within = Within::of(c, tk, scope).await?;
-    let total = match &within {
-        Some(within) => total(c, tk, q, within).await?,
-        None => 0,
+    // No sets: one of them is of nobody.
+    let sets = sets(c, tk, q).await?.unwrap_or_default();
+    let (total, from) = if sets.is_empty() {
+        (0, 0)
+    } else {
+        total(c, tk, q, &sets).await?
     };
-    let Some(within) = within.filter(|_| total > 0) else {
+    if total == 0 {
         return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
-    };
+    }
     let (dir, bound) = start(&q.cursor);
     let limit = q.limit as usize;
     let scan = Scan {
@@ -214,7 +296,7 @@ pub(super) async fn page(
     // `email_norm` is COLLATE "C" (the column's own), so the bound and the
     // order compare code points, as everywhere else in the list.
     let mut qb = QueryBuilder::new(concat!("SELECT ", user_columns!()));
-    push_selection(&mut qb, tk, q, &within);
+    push_selection(&mut qb, tk, q, &sets, from);
     Bound::push(scan.bound, &mut qb);
     scan.push_order(&mut qb, scan.want);
     let rows = qb.build().fetch_all(&mut *c).await.map_err(unavailable)?;

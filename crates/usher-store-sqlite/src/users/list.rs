@@ -348,8 +348,8 @@ pub(crate) fn list_users(
 }
 
 fn page(c: &Connection, tk: i64, tenant_id: TenantId, q: &UserQuery) -> DbResult<Page<User>> {
-    if let Some(scope) = &q.scope {
-        return crate::users::scoped::scoped_page(c, tk, tenant_id, q, scope);
+    if crate::users::scoped::is_narrowed(q) {
+        return crate::users::scoped::narrowed_page(c, tk, tenant_id, q);
     }
     let key = |u: &User| u.email.normalized().to_owned();
     let total = match &q.search {

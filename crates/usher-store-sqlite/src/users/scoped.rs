@@ -1,15 +1,17 @@
-//! Lists of a scoped admin (see `usher_core::scope`): the users of one
-//! group, or of one custom attribute value, with the list's filters and
-//! search. The counters cannot total a scope, so the total is counted
-//! from the scope's member rows: a group's (`group_members`), or an
-//! attribute value's (`user_attribute_index`, which keeps each value
-//! case-folded), each a range of an index by user key, with a visit to
-//! each member's row only when a filter or a search needs it.
+//! Lists narrowed to sets of users: an admin's scope (see
+//! `usher_core::scope`: the members of one group, or the users with one
+//! value of a custom attribute) and the `role` filter (the holders of one
+//! role), with the list's other filters and search. The counters cannot
+//! total a set, so the total is counted from the sets' own rows: a group's
+//! (`group_members`), an attribute value's (`user_attribute_index`, which
+//! keeps each value case-folded), a role's (`user_roles`), each a range of
+//! an index by user key, with a visit to each user's row only when a filter
+//! or a search needs it.
 //!
 //! A page is read one of two ways, whichever reads fewer rows: walking the
 //! email index and testing each user (about `want × users / total` rows),
-//! or reading every user of the scope that matches and sorting them (about
-//! the scope's size).
+//! or reading every member of the smallest set, testing and sorting them
+//! (about that set's size).
 
 use crate::conn::DbResult;
 use crate::users::list::{Dir, branches_cond, keyset, start, users_by_keys};
@@ -18,24 +20,43 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 use usher_core::TenantId;
 use usher_core::listing::{Page, UserQuery};
+use usher_core::role::RoleName;
 use usher_core::scope::AdminScope;
 use usher_core::user::User;
 use usher_core::user::fields::fold_case;
 
-/// Where the members of a scope are listed, as `FROM … m WHERE …` with
-/// the member's user key in `m.user_key`: a group's member rows, or the
-/// attribute index's rows of one name and folded value. Each is keyed so
-/// that both a range of members and one member are single index seeks.
-fn members(scope: &AdminScope, tk: i64, args: &mut Vec<Value>) -> String {
-    match scope {
-        AdminScope::Group { id, .. } => {
+/// A set of users a list is narrowed to.
+#[derive(Debug, Clone, Copy)]
+enum Set<'a> {
+    Scope(&'a AdminScope),
+    Role(&'a RoleName),
+}
+
+/// The sets `q` is narrowed to; empty for a list of the whole tenant.
+fn sets(q: &UserQuery) -> Vec<Set<'_>> {
+    let scope = q.scope.as_ref().map(Set::Scope);
+    let role = q.role.as_ref().map(Set::Role);
+    scope.into_iter().chain(role).collect()
+}
+
+/// Whether `q` is narrowed to a scope or a role, and so read here.
+pub(crate) fn is_narrowed(q: &UserQuery) -> bool {
+    q.scope.is_some() || q.role.is_some()
+}
+
+/// Where the members of a set are listed, as `FROM … m WHERE …` with the
+/// member's user key in `m.user_key`. Each table is keyed so that both a
+/// range of members and one member are single index seeks.
+fn members(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
+    match set {
+        Set::Scope(AdminScope::Group { id, .. }) => {
             args.push(Value::Blob(id.as_bytes().to_vec()));
             args.push(Value::Integer(tk));
             "FROM group_members m \
              WHERE m.group_key = (SELECT key FROM groups WHERE id = ? AND tenant_key = ?)"
                 .to_owned()
         }
-        AdminScope::Attribute { name, equals } => {
+        Set::Scope(AdminScope::Attribute { name, equals }) => {
             args.push(Value::Integer(tk));
             args.push(Value::Text(name.to_ascii_lowercase()));
             args.push(Value::Text(fold_case(equals)));
@@ -43,36 +64,52 @@ fn members(scope: &AdminScope, tk: i64, args: &mut Vec<Value>) -> String {
              WHERE m.tenant_key = ? AND m.name_key = ? AND m.value_fold = ?"
                 .to_owned()
         }
+        Set::Role(name) => {
+            args.push(Value::Integer(tk));
+            args.push(Value::Text(name.key()));
+            "FROM user_roles m WHERE m.tenant_key = ? AND m.role_key = ?".to_owned()
+        }
     }
 }
 
-/// The condition that the `users` row is in `scope`: one seek per user.
-pub(crate) fn scope_cond(scope: &AdminScope, tk: i64, args: &mut Vec<Value>) -> String {
-    let from = members(scope, tk, args);
+/// The condition that the `users` row is in `set`: one seek per user.
+fn member_cond(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
+    let from = members(set, tk, args);
     format!("EXISTS (SELECT 1 {from} AND m.user_key = users.key)")
 }
 
 /// Whether user `key` is in `scope`.
 pub(crate) fn in_scope(c: &Connection, tk: i64, key: i64, scope: &AdminScope) -> DbResult<bool> {
     let mut args = vec![Value::Integer(key)];
-    let cond = scope_cond(scope, tk, &mut args);
+    let cond = member_cond(Set::Scope(scope), tk, &mut args);
     c.prepare_cached(&format!("SELECT 1 FROM users WHERE key = ? AND {cond}"))?
         .exists(rusqlite::params_from_iter(args.iter()))
 }
 
-/// The `FROM … WHERE …` of the users of `scope` that `q` selects, the
-/// cursor aside: read from the scope's member rows.
-fn selection(tk: i64, q: &UserQuery, scope: &AdminScope, args: &mut Vec<Value>) -> String {
-    let from = members(scope, tk, args);
-    args.push(Value::Integer(tk));
-    let mut text = from.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
-    text.push_str(" AND users.tenant_key = ?");
-    let filters = branches_cond(q, args);
-    text.push_str(&format!(" AND {filters}"));
+/// The conditions of `q` on a `users` row besides the sets: the filters,
+/// the search, and membership of every set but `skip` (the one read from).
+fn tests(tk: i64, q: &UserQuery, skip: Option<usize>, args: &mut Vec<Value>) -> String {
+    let mut text = branches_cond(q, args);
+    for (i, set) in sets(q).into_iter().enumerate() {
+        if Some(i) != skip {
+            text.push_str(&format!(" AND {}", member_cond(set, tk, args)));
+        }
+    }
     if let Some(p) = &q.search {
         args.push(Value::Text(p.needle()));
         text.push_str(" AND instr(users.search_blob, ?) > 0");
     }
+    text
+}
+
+/// The `FROM … WHERE …` of the users `q` selects, the cursor aside, read
+/// from the member rows of its set `from`.
+fn selection(tk: i64, q: &UserQuery, from: usize, args: &mut Vec<Value>) -> String {
+    let members = members(sets(q)[from], tk, args);
+    let mut text = members.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
+    args.push(Value::Integer(tk));
+    text.push_str(" AND users.tenant_key = ? AND ");
+    text.push_str(&tests(tk, q, Some(from), args));
     text
 }
 
@@ -83,29 +120,45 @@ fn count(c: &Connection, sql: &str, args: &[Value]) -> DbResult<u64> {
     Ok(n.max(0) as u64)
 }
 
-/// The exact total of `q` within `scope`.
-fn total(c: &Connection, tk: i64, q: &UserQuery, scope: &AdminScope) -> DbResult<u64> {
-    let plain = q.search.is_none() && q.branches().iter().all(|b| b.is_unfiltered());
-    let mut args = Vec::new();
-    if plain {
-        // Every member is a user of the tenant: the index range alone.
-        let from = members(scope, tk, &mut args);
-        return count(c, &format!("SELECT count(*) {from}"), &args);
-    }
-    let from = selection(tk, q, scope, &mut args);
-    count(c, &format!("SELECT count(*) {from}"), &args)
+/// The number of members of each of `q`'s sets, from their index ranges.
+fn sizes(c: &Connection, tk: i64, q: &UserQuery) -> DbResult<Vec<u64>> {
+    sets(q)
+        .into_iter()
+        .map(|set| {
+            let mut args = Vec::new();
+            let from = members(set, tk, &mut args);
+            count(c, &format!("SELECT count(*) {from}"), &args)
+        })
+        .collect()
 }
 
-/// One page of `q` within `scope`, in one snapshot with its total.
-pub(crate) fn scoped_page(
+/// One page of `q`, narrowed to its sets, in one snapshot with its exact
+/// total.
+pub(crate) fn narrowed_page(
     c: &Connection,
     tk: i64,
     tenant_id: TenantId,
     q: &UserQuery,
-    scope: &AdminScope,
 ) -> DbResult<Page<User>> {
     let key = |u: &User| u.email.normalized().to_owned();
-    let total = total(c, tk, q, scope)?;
+    let sizes = sizes(c, tk, q)?;
+    let (smallest, size) = sizes
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by_key(|(_, n)| *n)
+        .unwrap_or((0, 0));
+    let plain = q.search.is_none() && q.branches().iter().all(|b| b.is_unfiltered());
+    let total = if plain && sizes.len() == 1 {
+        // Every member is a user of the tenant: the index range alone.
+        size
+    } else if size == 0 {
+        0
+    } else {
+        let mut args = Vec::new();
+        let from = selection(tk, q, smallest, &mut args);
+        count(c, &format!("SELECT count(*) {from}"), &args)?
+    };
     if total == 0 {
         return Ok(Page::from_window(Vec::new(), 0, 0, &q.cursor, key));
     }
@@ -119,31 +172,23 @@ pub(crate) fn scoped_page(
         archived: None,
         mfa: None,
         scope: None,
+        role: None,
         ..q.clone()
     };
     let users = count_plain(c, tk, &everyone)?.max(0) as u64;
     let walk_rows = want as u64 * users / total;
-    let scope_rows = total.max(want as u64);
     let mut args = Vec::new();
-    let sql = if walk_rows <= scope_rows {
+    let sql = if walk_rows <= size.max(want as u64) {
         // The email index in order, each user tested.
         args.push(Value::Integer(tk));
-        let filters = branches_cond(q, &mut args);
-        let cond = scope_cond(scope, tk, &mut args);
-        let search = match &q.search {
-            Some(p) => {
-                args.push(Value::Text(p.needle()));
-                " AND instr(search_blob, ?) > 0"
-            }
-            None => "",
-        };
+        let tests = tests(tk, q, None, &mut args);
         let ks = keyset(dir, bound, &mut args);
         format!(
-            "SELECT key FROM users INDEXED BY users_email WHERE tenant_key = ? AND {filters} \
-             AND {cond}{search}{ks} ORDER BY email_norm {order} LIMIT {want}"
+            "SELECT key FROM users INDEXED BY users_email WHERE tenant_key = ? AND {tests}{ks} \
+             ORDER BY email_norm {order} LIMIT {want}"
         )
     } else {
-        let from = selection(tk, q, scope, &mut args);
+        let from = selection(tk, q, smallest, &mut args);
         let ks = keyset(dir, bound, &mut args).replace("email_norm", "users.email_norm");
         format!("SELECT users.key {from}{ks} ORDER BY users.email_norm {order} LIMIT {want}")
     };

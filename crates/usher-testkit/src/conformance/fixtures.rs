@@ -480,6 +480,7 @@ pub fn query(now: OffsetDateTime) -> UserQuery {
         cursor: Cursor::First,
         now,
         scope: None,
+        role: None,
     }
 }
 

@@ -56,6 +56,20 @@ pub async fn directory(store: &dyn Store) -> (usher_core::TenantId, Vec<User>, G
     (acme.id, users, support)
 }
 
+/// The scopes of [`directory`]: group Support, and department Sales
+/// (written in another case: values compare ignoring it).
+fn scopes(support: &Group) -> (AdminScope, AdminScope) {
+    let by_group = AdminScope::Group {
+        id: support.id,
+        name: "Support".into(),
+    };
+    let by_value = AdminScope::Attribute {
+        name: "department".into(),
+        equals: "sAlEs".into(),
+    };
+    (by_group, by_value)
+}
+
 fn scoped(scope: &AdminScope, limit: u32) -> UserQuery {
     UserQuery {
         scope: Some(scope.clone()),
@@ -89,14 +103,7 @@ pub async fn a_scoped_list_counts_and_pages_only_the_users_of_its_group_or_attri
     store: Arc<dyn Store>,
 ) {
     let (acme, users, support) = directory(&*store).await;
-    let by_group = AdminScope::Group {
-        id: support.id,
-        name: "Support".into(),
-    };
-    let by_value = AdminScope::Attribute {
-        name: "department".into(),
-        equals: "sAlEs".into(),
-    };
+    let (by_group, by_value) = scopes(&support);
     let in_group: Vec<&User> = users[..10].iter().collect();
     let in_sales: Vec<&User> = users.iter().step_by(3).collect();
     for (scope, members) in [(&by_group, &in_group), (&by_value, &in_sales)] {
@@ -173,14 +180,7 @@ pub async fn a_user_who_leaves_the_group_or_the_value_drops_out_of_the_scope_at_
     store: Arc<dyn Store>,
 ) {
     let (acme, users, support) = directory(&*store).await;
-    let by_group = AdminScope::Group {
-        id: support.id,
-        name: "Support".into(),
-    };
-    let by_value = AdminScope::Attribute {
-        name: "department".into(),
-        equals: "Sales".into(),
-    };
+    let (by_group, by_value) = scopes(&support);
     let leaver = users[0].id;
     store
         .modify_group(GroupWrite {
@@ -249,14 +249,7 @@ pub async fn a_persons_admin_roles_share_one_scope_which_a_grant_sets_and_a_grou
     store: Arc<dyn Store>,
 ) {
     let (acme, users, support) = directory(&*store).await;
-    let by_group = AdminScope::Group {
-        id: support.id,
-        name: "Support".into(),
-    };
-    let by_value = AdminScope::Attribute {
-        name: "department".into(),
-        equals: "Sales".into(),
-    };
+    let (by_group, by_value) = scopes(&support);
     let ann = &users[1];
     let set = |s: &AdminScope| ScopeGrant::Set(Some(s.clone()));
     assert!(
@@ -326,4 +319,109 @@ pub async fn a_persons_admin_roles_share_one_scope_which_a_grant_sets_and_a_grou
         .await
         .expect_err("no group");
     assert_eq!(gone.code(), ErrorCode::ValidationFailed);
+}
+
+pub async fn a_role_filter_lists_and_counts_the_holders_of_the_role_alone_and_within_a_scope(
+    store: Arc<dyn Store>,
+) {
+    let (acme, users, support) = directory(&*store).await;
+    let role = usher_core::role::Role {
+        name: RoleName::parse("name", "oncall").expect("a role name"),
+        description: None,
+        created_at: T0,
+    };
+    let audit = draft(Some(acme), "role.create", T0);
+    store
+        .create_role(acme, role, audit)
+        .await
+        .expect("create_role");
+    for u in users.iter().step_by(2) {
+        assert!(
+            grant(&*store, u, "OnCall", ScopeGrant::Keep)
+                .await
+                .expect("assign")
+        );
+    }
+    grant(&*store, &users[1], "tenant_admin", ScopeGrant::Keep)
+        .await
+        .expect("admin");
+    let holders = |q: &UserQuery| -> Vec<usher_core::UserId> {
+        users
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| i % 2 == 0 && matches(u, q))
+            .map(|(_, u)| u.id)
+            .collect()
+    };
+    let by_role = |limit: u32| UserQuery {
+        role: Some(RoleName::parse("role", "ONCALL").expect("a role name")),
+        limit,
+        ..query(T0)
+    };
+    let q = by_role(5);
+    let forward = walk_forward(&*store, acme, &q).await;
+    assert!(forward.iter().all(|p| p.total == 12));
+    assert_eq!(walked_ids(&forward), holders(&q));
+    assert_eq!(
+        walked_ids(&walk_backward(&*store, acme, &q).await),
+        holders(&q)
+    );
+    let (by_group, by_value) = scopes(&support);
+    let narrowed = [
+        (
+            UserQuery {
+                state: Some(UserState::Blocked),
+                ..by_role(50)
+            },
+            6,
+        ),
+        (
+            UserQuery {
+                search: Some(prefix("u1")),
+                ..by_role(50)
+            },
+            5,
+        ),
+        (
+            UserQuery {
+                scope: Some(by_group),
+                ..by_role(50)
+            },
+            5,
+        ),
+        (
+            UserQuery {
+                scope: Some(by_value),
+                ..by_role(50)
+            },
+            4,
+        ),
+    ];
+    for (q, total) in narrowed {
+        let page = store.list_users(acme, &q).await.expect("list");
+        let in_scope = |u: &usher_core::UserId| {
+            let i = users.iter().position(|x| x.id == *u).expect("a user");
+            match &q.scope {
+                Some(AdminScope::Group { .. }) => i < 10,
+                Some(AdminScope::Attribute { .. }) => i % 3 == 0,
+                None => true,
+            }
+        };
+        let want: Vec<_> = holders(&q).into_iter().filter(in_scope).collect();
+        assert_eq!((page.total, ids(&page.items)), (total, want), "{q:?}");
+    }
+    let nobody = UserQuery {
+        role: Some(RoleName::parse("role", "nobody").expect("a role name")),
+        ..query(T0)
+    };
+    assert_eq!(
+        store.list_users(acme, &nobody).await.expect("list").total,
+        0
+    );
+    let admins = UserQuery {
+        role: Some(RoleName::parse("role", "tenant_admin").expect("a role name")),
+        ..query(T0)
+    };
+    let page = store.list_users(acme, &admins).await.expect("list");
+    assert_eq!((page.total, ids(&page.items)), (1, vec![users[1].id]));
 }

@@ -178,6 +178,7 @@ pub(super) async fn seed(
                 cursor: Cursor::First,
                 now,
                 scope: None,
+                role: None,
             },
         )
         .await?
@@ -268,6 +269,7 @@ pub(super) async fn seed(
         cursor: Cursor::First,
         now,
         scope: None,
+        role: None,
     };
     let enrolled = services
         .store

@@ -118,6 +118,9 @@ pub struct UserFilters {
     /// true (only users with a confirmed second factor) or false.
     #[arg(long)]
     mfa: Option<String>,
+    /// Only the users holding this role (the tenant's own or a built-in admin role).
+    #[arg(long)]
+    role: Option<String>,
 }
 
 impl UserFilters {
@@ -128,6 +131,7 @@ impl UserFilters {
             state: self.state.clone(),
             archived: self.archived.clone(),
             mfa: self.mfa.clone(),
+            role: self.role.clone(),
             ..ListParams::default()
         }
     }

@@ -306,3 +306,54 @@ async fn a_users_roles_are_in_their_json_the_list_and_both_exports() {
         .unwrap();
     assert_eq!(ann_line["roles"], want);
 }
+
+#[tokio::test]
+async fn the_list_and_the_export_filter_by_role_with_exact_totals_and_links_that_keep_it() {
+    let app = TestApp::spawn().await;
+    let (status, _) = send(&app, Method::POST, ROLES, Some(json!({"name": "oncall"}))).await;
+    assert_eq!(status, 201);
+    for i in 0..7 {
+        let user = app
+            .create_user("default", json!({"email": format!("u{i}@x.example")}))
+            .await;
+        if i % 2 == 0 {
+            let path = format!("{}/oncall", user_roles(user["id"].as_str().unwrap()));
+            assert_eq!(send(&app, Method::PUT, &path, None).await.0, 204);
+        }
+    }
+    let users = "/api/v1/tenants/default/users";
+    let (_, page) = send(
+        &app,
+        Method::GET,
+        &format!("{users}?role=OnCall&limit=3"),
+        None,
+    )
+    .await;
+    assert_eq!(page["total"], 4);
+    let emails: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["u0@x.example", "u2@x.example", "u4@x.example"]);
+    let next = page["links"]["next"].as_str().unwrap();
+    assert!(next.contains("role=OnCall"), "{next}");
+    let (_, rest) = send(&app, Method::GET, next, None).await;
+    assert_eq!(rest["items"][0]["email"], "u6@x.example");
+    let (_, none) = send(&app, Method::GET, &format!("{users}?role=nobody"), None).await;
+    assert_eq!(none["total"], 0);
+    let (status, problem) = send(&app, Method::GET, &format!("{users}?role=no%20such"), None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
+    let csv = app
+        .get(&format!("{users}/export?format=csv&role=oncall"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 5, "a header and four users: {csv}");
+    assert!(!csv.contains("u1@x.example"));
+}
