@@ -8,14 +8,18 @@
 //! an index by user key, with a visit to each user's row only when a filter
 //! or a search needs it.
 //!
+//! A search that matches fewer users in the whole tenant than the smallest
+//! set holds is read the other way round: from the search index, testing
+//! each match's membership.
+//!
 //! A page is read one of two ways, whichever reads fewer rows: walking the
 //! email index and testing each user (about `want × users / total` rows),
-//! or reading every member of the smallest set, testing and sorting them
-//! (about that set's size).
+//! or reading every candidate (of the smallest set, or of the search),
+//! testing and sorting them.
 
 use crate::conn::DbResult;
-use crate::users::list::{Dir, branches_cond, keyset, start, users_by_keys};
-use crate::users::totals::count_plain;
+use crate::users::list::{Dir, branches_cond, keyset, search_range, start, users_by_keys};
+use crate::users::totals::{count_plain, count_search};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use usher_core::TenantId;
@@ -102,14 +106,44 @@ fn tests(tk: i64, q: &UserQuery, skip: Option<usize>, args: &mut Vec<Value>) -> 
     text
 }
 
+/// Where a narrowed list reads its candidates from: the members of one of
+/// its sets, or the users matching its search (from the search index).
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Set(usize),
+    Search,
+}
+
 /// The `FROM … WHERE …` of the users `q` selects, the cursor aside, read
-/// from the member rows of its set `from`.
-fn selection(tk: i64, q: &UserQuery, from: usize, args: &mut Vec<Value>) -> String {
-    let members = members(sets(q)[from], tk, args);
-    let mut text = members.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
+/// from `source` and testing everything else.
+fn selection(tk: i64, q: &UserQuery, source: Source, args: &mut Vec<Value>) -> String {
+    let (mut text, skip) = match (source, &q.search) {
+        (Source::Search, Some(p)) => {
+            args.push(Value::Integer(tk));
+            let range = search_range(p, args);
+            let matches = format!(
+                "FROM users WHERE users.key IN (SELECT user_key FROM user_search \
+                 WHERE tenant_key = ? AND {range} AND weight > 0)"
+            );
+            (matches, None)
+        }
+        (source, _) => {
+            let i = match source {
+                Source::Set(i) => i,
+                // Never chosen without a search.
+                Source::Search => 0,
+            };
+            let members = members(sets(q)[i], tk, args);
+            let joined = members.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
+            (joined, Some(i))
+        }
+    };
+    // The unary `+` keeps SQLite from reading users by an index that
+    // starts with the tenant (every user of it) and testing membership:
+    // the candidates are few, each one a seek by key.
     args.push(Value::Integer(tk));
-    text.push_str(" AND users.tenant_key = ? AND ");
-    text.push_str(&tests(tk, q, Some(from), args));
+    text.push_str(" AND +users.tenant_key = ? AND ");
+    text.push_str(&tests(tk, q, skip, args));
     text
 }
 
@@ -148,6 +182,17 @@ pub(crate) fn narrowed_page(
         .enumerate()
         .min_by_key(|(_, n)| *n)
         .unwrap_or((0, 0));
+    // A search that matches fewer users in the whole tenant than the
+    // smallest set holds is read from the search index instead (an exact
+    // count from the search heads, as for any search).
+    let searched = match &q.search {
+        Some(p) => Some(count_search(c, tk, q, p)?.max(0) as u64),
+        None => None,
+    };
+    let (source, size) = match searched {
+        Some(n) if n < size => (Source::Search, n),
+        _ => (Source::Set(smallest), size),
+    };
     let plain = q.search.is_none() && q.branches().iter().all(|b| b.is_unfiltered());
     let total = if plain && sizes.len() == 1 {
         // Every member is a user of the tenant: the index range alone.
@@ -156,7 +201,7 @@ pub(crate) fn narrowed_page(
         0
     } else {
         let mut args = Vec::new();
-        let from = selection(tk, q, smallest, &mut args);
+        let from = selection(tk, q, source, &mut args);
         count(c, &format!("SELECT count(*) {from}"), &args)?
     };
     if total == 0 {
@@ -188,7 +233,7 @@ pub(crate) fn narrowed_page(
              ORDER BY email_norm {order} LIMIT {want}"
         )
     } else {
-        let from = selection(tk, q, smallest, &mut args);
+        let from = selection(tk, q, source, &mut args);
         let ks = keyset(dir, bound, &mut args).replace("email_norm", "users.email_norm");
         format!("SELECT users.key {from}{ks} ORDER BY users.email_norm {order} LIMIT {want}")
     };

@@ -153,7 +153,9 @@ fn the_user_list_documents_every_filter_it_reads() {
         .collect();
     assert_eq!(
         query,
-        ["search", "state", "archived", "mfa", "role", "limit", "cursor"]
+        [
+            "search", "state", "archived", "mfa", "role", "limit", "cursor"
+        ]
     );
     let mfa = params.iter().find(|p| p["name"] == "mfa").unwrap();
     assert_eq!(mfa["required"], false);
