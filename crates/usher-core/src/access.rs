@@ -335,20 +335,23 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
 /// `method path` (which their roles must allow as well). They work on
 /// users: the user routes (each user's answered only when in the scope,
 /// lists and exports counting the scope alone) and reads of the tenant's
-/// own description. Everything tenant-wide is closed to them: the audit
-/// log, bulk processes, imports, jobs, tokens, the admins and their
-/// grants, and every change of settings, attributes or roles, since each
-/// would show or touch users outside the scope.
+/// settings and attributes. Everything tenant-wide is closed to them: the
+/// audit log, bulk processes, imports, jobs, tokens, the admins and their
+/// grants, groups (they list members), the role list (it counts holders),
+/// and every change of settings, attributes or roles, since each would
+/// show or touch users outside the scope.
 pub fn open_to_scoped(method: &str, path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/api/v1/tenants/{tenant}") else {
         return false;
     };
+    // Groups list their members, and the role list counts every holder:
+    // both would show what lies outside the scope.
     if rest.starts_with("/users") {
-        return !rest.contains("/admin-roles/");
+        return !rest.contains("/admin-roles/") && !rest.ends_with("/groups");
     }
     match rest {
         "/admin/me" | "/admin/logout" => true,
-        "" | "/settings" | "/attributes" | "/roles" | "/groups" => method == "GET",
+        "" | "/settings" | "/attributes" => method == "GET",
         _ => false,
     }
 }

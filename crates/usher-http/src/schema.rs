@@ -97,7 +97,7 @@ impl UserResponse {
                 .filter(|_| u.state(now).can_be_invited()),
             mfa_enrolled: u.mfa_enrolled,
             roles: Vec::new(),
-            blocked_by: u.blocked_by.as_ref().map(|b| b.to_json()),
+            blocked_by: u.block_record().map(|b| b.to_json()),
             version: u.version,
         }
     }

@@ -426,6 +426,13 @@ impl Services {
                     user.archived,
                     user.signup_completed_at.is_some(),
                 )?;
+                // Whatever takes a user out of a block (an unblock, or a
+                // disable that an enable would follow) lifts it.
+                if next != UserState::Blocked
+                    && let Some(made) = user.block_record()
+                {
+                    made.check_lift(caller.scope.as_ref())?;
+                }
                 let mut effects = Effects::default();
                 match action {
                     Action::Archive => user.archived = true,
@@ -440,12 +447,7 @@ impl Services {
                         }
                     }
                     Action::Enable => user.invitation_expires_at = None,
-                    Action::Unblock => {
-                        if let Some(made) = &user.blocked_by {
-                            made.check_lift(caller.scope.as_ref())?;
-                        }
-                    }
-                    Action::Block => {}
+                    Action::Block | Action::Unblock => {}
                 }
                 user.blocked_by = match next {
                     UserState::Blocked if action == Action::Block => Some(caller),

@@ -61,6 +61,15 @@ impl User {
         state::effective_state(self.stored_state, self.invitation_expires_at, now)
     }
 
+    /// Who blocked the user, while the user is blocked: a record left from
+    /// an earlier block by a write that changed the state some other way
+    /// (SCIM, an import) is not one.
+    pub fn block_record(&self) -> Option<&BlockedBy> {
+        self.blocked_by
+            .as_ref()
+            .filter(|_| self.stored_state == UserState::Blocked)
+    }
+
     /// The fields that changed between two versions, for the audit log:
     /// `{"field": {"from": …, "to": …}}`.
     /// Whether the login timestamps differ: activity that is stored but,

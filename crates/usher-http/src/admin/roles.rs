@@ -196,7 +196,9 @@ pub async fn assign_user_role(
     admin: TenantAdmin,
     Path((_, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let grants = admin.may(Permission::Configure);
+    // Built-in admin roles are for tenant-wide admins to give: a scoped
+    // one could otherwise make an admin of the whole tenant.
+    let grants = admin.may(Permission::Configure) && admin.ctx.scope.is_none();
     state
         .services
         .assign_role(&admin.tenant, &admin.ctx, &id, &role, grants)
@@ -216,7 +218,7 @@ pub async fn remove_user_role(
     admin: TenantAdmin,
     Path((_, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let grants = admin.may(Permission::Configure);
+    let grants = admin.may(Permission::Configure) && admin.ctx.scope.is_none();
     state
         .services
         .remove_role(&admin.tenant, &admin.ctx, &id, &role, grants)

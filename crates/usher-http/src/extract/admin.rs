@@ -79,7 +79,7 @@ impl TenantAdmin {
 /// caller's roles do not allow: a route outside them (see
 /// [`access::ROUTES`]), a tenant-wide route called by an admin of a scope
 /// (see [`access::open_to_scoped`]), or a change to a person who holds an
-/// admin role by anyone who may not configure the tenant — otherwise a
+/// admin role by anyone but a tenant-wide `tenant_admin` — otherwise a
 /// `user_admin` could, say, change a `tenant_admin`'s email and have a
 /// reset link sent there. A user outside a scoped caller's scope is
 /// `user_not_found`, as if there were no such user (audited with reason
@@ -117,11 +117,12 @@ async fn authorize(
     {
         (Some("outside_scope"), Error::NotFound(Missing::User))
     } else if parts.method != Method::GET
-        && !roles.allow(Permission::Configure)
+        && (!roles.allow(Permission::Configure) || scope.is_some())
         && let Some(id) = target
         && state.services.is_admin(tenant, id).await?
     {
-        let message = "only a tenant_admin may change a person who holds an admin role";
+        let message =
+            "only a tenant_admin of the whole tenant may change a person who holds an admin role";
         (Some("target_is_admin"), Error::Forbidden(message.into()))
     } else {
         return Ok(());

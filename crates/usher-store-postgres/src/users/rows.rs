@@ -94,7 +94,7 @@ fn read(r: &PgRow, tenant_id: TenantId) -> Result<Result<StoredUser, &'static st
 
 /// The stored text of who blocked the user (see `BlockedBy::to_stored`).
 pub(crate) fn stored_block(u: &User) -> Option<String> {
-    u.blocked_by.as_ref().map(BlockedBy::to_stored)
+    u.block_record().map(BlockedBy::to_stored)
 }
 
 /// One user by id. `lock` takes the row lock (`FOR UPDATE`) for a write.

@@ -89,7 +89,7 @@ impl<'c> UserInserts<'c> {
                 u.mfa_enrolled,
                 u.version,
                 u.display_name.as_ref().map(|v| v.as_str()),
-                u.blocked_by.as_ref().map(BlockedBy::to_stored),
+                u.block_record().map(BlockedBy::to_stored),
             ])
             .map_err(constraint)?;
         totals.add(&Indexed::of(key, &blob, u), rows, heads);
@@ -172,7 +172,7 @@ fn columns(u: &User, blob: &str) -> [(&'static str, SqlValue); 23] {
         ),
         (
             "blocked_by",
-            text(u.blocked_by.as_ref().map(BlockedBy::to_stored).as_deref()),
+            text(u.block_record().map(BlockedBy::to_stored).as_deref()),
         ),
     ]
 }

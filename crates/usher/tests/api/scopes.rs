@@ -220,7 +220,7 @@ async fn a_scoped_admin_sees_counts_and_acts_on_the_users_of_the_scope_only() {
 #[tokio::test]
 async fn everything_tenant_wide_is_closed_to_a_scoped_tenant_admin() {
     let app = TestApp::spawn().await;
-    directory(&app).await;
+    let ids = directory(&app).await;
     let (_, token) = scoped_admin(
         &app,
         "boss@x.example",
@@ -240,6 +240,8 @@ async fn everything_tenant_wide_is_closed_to_a_scoped_tenant_admin() {
         "/bulk-processes",
         "/imports",
         "/jobs",
+        "/groups",
+        "/roles",
     ] {
         let (status, problem) = as_admin(&app, Method::GET, &format!("{T}{path}"), &token).await;
         assert_eq!(
@@ -258,7 +260,31 @@ async fn everything_tenant_wide_is_closed_to_a_scoped_tenant_admin() {
     .await;
     assert_eq!(status, 403);
     let (status, _) = as_admin(&app, Method::GET, &format!("{T}/settings"), &token).await;
-    assert_eq!(status, 200, "the tenant's own description stays readable");
+    assert_eq!(status, 200, "the tenant's own settings stay readable");
+    // A scoped tenant_admin makes no admins, and changes none.
+    let s1 = &ids["s1"];
+    let path = format!("/users/{s1}/roles/tenant_admin");
+    let (status, _) = send(&app, &token, Method::PUT, &path, json!({})).await;
+    assert_eq!(status, 403);
+    let (status, _) = send(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/users/{s1}/groups"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "a user's groups list other members");
+    app.grant_admin("default", s1, "helpdesk").await;
+    let (status, problem) = send(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/users/{s1}/block"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("forbidden")));
 }
 
 #[tokio::test]
@@ -285,6 +311,13 @@ async fn a_quarantine_is_lifted_only_from_its_own_scope_or_by_a_tenant_wide_admi
     );
     // The other scope sees the user but may not lift the quarantine.
     let (status, problem) = send(&app, &support, Method::POST, &unblock, json!({})).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("quarantine_other_scope"))
+    );
+    // Nor disable them, which an enable would follow.
+    let disable = format!("/users/{s1}/disable");
+    let (status, problem) = send(&app, &support, Method::POST, &disable, json!({})).await;
     assert_eq!(
         (status, problem["code"].as_str()),
         (403, Some("quarantine_other_scope"))
