@@ -548,7 +548,8 @@ impl Services {
             _ => BulkOp::Delete {
                 user_id: user.id,
                 if_match: version,
-                guard: self.delete_guard(tenant),
+                // Scoped admins run no bulk processes.
+                guard: self.delete_guard(tenant, None),
                 audit: draft,
             },
         }

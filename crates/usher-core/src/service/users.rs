@@ -461,12 +461,16 @@ impl Services {
         }
     }
 
-    /// The check a deletion makes on the user first (the tenant may require
-    /// a disabled user).
-    pub(crate) fn delete_guard(&self, tenant: &Tenant) -> DeleteGuard {
+    /// The check a deletion makes on the user first: the tenant may require
+    /// a disabled user, and a quarantined one is deleted only from the
+    /// scope that blocked them or tenant-wide (`scope`: the caller's).
+    pub(crate) fn delete_guard(&self, tenant: &Tenant, scope: Option<AdminScope>) -> DeleteGuard {
         let require_disabled = tenant.settings.require_disable_before_delete;
         let now = self.clock.now();
         Box::new(move |user: &User| {
+            if let Some(made) = user.block_record() {
+                made.check_lift(scope.as_ref())?;
+            }
             if require_disabled && user.state(now) != UserState::Disabled {
                 return Err(Error::conflict(
                     ErrorCode::NotDisabled,
@@ -490,7 +494,7 @@ impl Services {
             Ok(id) => id,
             Err(e) => return Err(self.refuse(draft.details(json!({"id": id})), e).await),
         };
-        let guard = self.delete_guard(tenant);
+        let guard = self.delete_guard(tenant, ctx.scope.clone());
         self.store
             .delete_user(tenant.id, uid, if_match, guard, draft.target("user", uid))
             .await

@@ -315,9 +315,21 @@ async fn a_quarantine_is_lifted_only_from_its_own_scope_or_by_a_tenant_wide_admi
         (status, problem["code"].as_str()),
         (403, Some("quarantine_other_scope"))
     );
-    // Nor disable them, which an enable would follow.
+    // Nor disable them, which an enable would follow, nor delete them.
     let disable = format!("/users/{s1}/disable");
     let (status, problem) = send(&app, &support, Method::POST, &disable, json!({})).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("quarantine_other_scope"))
+    );
+    let (status, problem) = send(
+        &app,
+        &support,
+        Method::DELETE,
+        &format!("/users/{s1}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(
         (status, problem["code"].as_str()),
         (403, Some("quarantine_other_scope"))
