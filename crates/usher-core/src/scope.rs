@@ -69,15 +69,6 @@ impl AdminScope {
             ),
         }
     }
-
-    /// The value an attribute scope compares with, case-folded as the
-    /// stores compare it.
-    pub fn folded_value(&self) -> Option<String> {
-        match self {
-            AdminScope::Attribute { equals, .. } => Some(fold_case(equals)),
-            AdminScope::Group { .. } => None,
-        }
-    }
 }
 
 /// The refusal of a grant whose scope's group was deleted after it was

@@ -167,7 +167,26 @@ pub(super) struct Scan<'a> {
     pub(super) want: usize,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
+    /// The read of one page of `q` (limit + 1 users), from the direction
+    /// and bound [`start`] gave for its cursor.
+    pub(super) fn of_page(
+        tk: i64,
+        tenant_id: TenantId,
+        q: &UserQuery,
+        dir: Dir,
+        bound: Option<&'a Bound>,
+    ) -> Self {
+        Scan {
+            tk,
+            tenant_id,
+            now: q.now,
+            dir,
+            bound,
+            want: q.limit as usize + 1,
+        }
+    }
+
     /// The order clause and limit of every page query.
     pub(super) fn push_order(&self, qb: &mut QueryBuilder<Postgres>, limit: usize) {
         qb.push(" ORDER BY email_norm ").push(self.dir.sql());
@@ -428,14 +447,7 @@ async fn page(
     }
     let (dir, bound) = start(&q.cursor);
     let limit = q.limit as usize;
-    let scan = Scan {
-        tk,
-        tenant_id,
-        now: q.now,
-        dir,
-        bound: bound.as_ref(),
-        want: limit + 1,
-    };
+    let scan = Scan::of_page(tk, tenant_id, q, dir, bound.as_ref());
     let found = match &q.search {
         None => {
             // Filtered by mfa alone, one read in email order beats one per

@@ -285,14 +285,7 @@ pub(super) async fn page(
     }
     let (dir, bound) = start(&q.cursor);
     let limit = q.limit as usize;
-    let scan = Scan {
-        tk,
-        tenant_id,
-        now: q.now,
-        dir,
-        bound: bound.as_ref(),
-        want: limit + 1,
-    };
+    let scan = Scan::of_page(tk, tenant_id, q, dir, bound.as_ref());
     // `email_norm` is COLLATE "C" (the column's own), so the bound and the
     // order compare code points, as everywhere else in the list.
     let mut qb = QueryBuilder::new(concat!("SELECT ", user_columns!()));

@@ -133,13 +133,8 @@ impl UserStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let tk = self.tenant_key(tenant_id).await?;
         let scope = scope.clone();
-        self.read(
-            move |c| match rows::user_by_id(c, tk, tenant_id, user_id)? {
-                Some(s) => scoped::in_scope(c, tk, s.key, &scope),
-                None => Ok(false),
-            },
-        )
-        .await
+        self.read(move |c| scoped::in_scope(c, tk, user_id, &scope))
+            .await
     }
 
     async fn search_users(

@@ -22,12 +22,12 @@ use crate::users::list::{Dir, branches_cond, keyset, search_range, start, users_
 use crate::users::totals::{count_plain, count_search};
 use rusqlite::Connection;
 use rusqlite::types::Value;
-use usher_core::TenantId;
 use usher_core::listing::{Page, UserQuery};
 use usher_core::role::RoleName;
 use usher_core::scope::AdminScope;
 use usher_core::user::User;
 use usher_core::user::fields::fold_case;
+use usher_core::{TenantId, UserId};
 
 /// A set of users a list is narrowed to.
 #[derive(Debug, Clone, Copy)]
@@ -82,12 +82,15 @@ fn member_cond(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
     format!("EXISTS (SELECT 1 {from} AND m.user_key = users.key)")
 }
 
-/// Whether user `key` is in `scope`.
-pub(crate) fn in_scope(c: &Connection, tk: i64, key: i64, scope: &AdminScope) -> DbResult<bool> {
-    let mut args = vec![Value::Integer(key)];
+/// Whether the tenant's user `id` is in `scope` (false for a user the
+/// tenant does not have): one statement.
+pub(crate) fn in_scope(c: &Connection, tk: i64, id: UserId, scope: &AdminScope) -> DbResult<bool> {
+    let mut args = vec![Value::Blob(id.as_bytes().to_vec()), Value::Integer(tk)];
     let cond = member_cond(Set::Scope(scope), tk, &mut args);
-    c.prepare_cached(&format!("SELECT 1 FROM users WHERE key = ? AND {cond}"))?
-        .exists(rusqlite::params_from_iter(args.iter()))
+    c.prepare_cached(&format!(
+        "SELECT 1 FROM users WHERE id = ? AND tenant_key = ? AND {cond}"
+    ))?
+    .exists(rusqlite::params_from_iter(args.iter()))
 }
 
 /// The conditions of `q` on a `users` row besides the sets: the filters,
