@@ -100,7 +100,15 @@ async fn authorize(
         .as_deref()
         .and_then(|r| access::permission_for(&method, r));
     let scope = ctx.scope.as_ref();
-    let target = target_user(parts, state, route.as_deref()).await;
+    // The user a route names matters only to a scoped caller, or to a
+    // change by someone who may not configure the tenant; most calls skip
+    // reading the path for it.
+    let guards_admins = parts.method != Method::GET && !roles.allow(Permission::Configure);
+    let target = if scope.is_some() || guards_admins {
+        target_user(parts, state, route.as_deref()).await
+    } else {
+        None
+    };
     let names = roles.names().join(", ");
     let (reason, refusal) = if !permission.is_some_and(|p| roles.allow(p)) {
         let message = format!("the role {names} may not make this call");
@@ -117,7 +125,7 @@ async fn authorize(
     {
         (Some("outside_scope"), Error::NotFound(Missing::User))
     } else if parts.method != Method::GET
-        && (!roles.allow(Permission::Configure) || scope.is_some())
+        && (guards_admins || scope.is_some())
         && let Some(id) = target
         && state.services.is_admin(tenant, id).await?
     {
