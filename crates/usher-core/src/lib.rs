@@ -23,6 +23,7 @@ pub mod ids;
 pub mod import;
 pub mod input;
 pub mod job;
+pub mod list_filters;
 pub mod listing;
 pub mod mail;
 pub mod mfa;

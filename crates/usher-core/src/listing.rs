@@ -6,6 +6,7 @@
 //! of its own: the final page read backwards from the end.
 
 use crate::error::{Error, ErrorCode};
+use crate::list_filters::{LoginFilter, SearchFields};
 use crate::role::RoleName;
 use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
@@ -191,6 +192,11 @@ pub struct UserQuery {
     /// Only the users holding this role (the tenant's own or a built-in
     /// admin role).
     pub role: Option<RoleName>,
+    /// The properties the search looks at; `None` for every term of the
+    /// search index (see [`crate::list_filters`]).
+    pub fields: Option<SearchFields>,
+    /// When the users last logged in.
+    pub last_login: LoginFilter,
 }
 
 /// A query of the audit log, newest first; keys are sequence numbers.
@@ -298,6 +304,12 @@ impl Branch {
 }
 
 impl UserQuery {
+    /// The search and the properties it is limited to, when a search is
+    /// limited by `fields=`.
+    pub fn field_search(&self) -> Option<(&SearchPrefix, &SearchFields)> {
+        self.search.as_ref().zip(self.fields.as_ref())
+    }
+
     /// The branches whose union is the query's state, archived and mfa
     /// filter, each one the stores can total from their counters.
     pub fn branches(&self) -> Vec<Branch> {
@@ -434,6 +446,8 @@ mod branch_tests {
             now: OffsetDateTime::UNIX_EPOCH,
             scope: None,
             role: None,
+            fields: None,
+            last_login: Default::default(),
         }
     }
 

@@ -208,6 +208,9 @@ fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchPrefix {
     folded: String,
+    /// As given, trimmed: what properties compared exactly (the external
+    /// id, the id) are compared with.
+    raw: String,
 }
 
 impl SearchPrefix {
@@ -233,7 +236,15 @@ impl SearchPrefix {
                 "search must not contain control characters",
             ));
         }
-        Ok(Self { folded })
+        Ok(Self {
+            folded,
+            raw: input.trim().to_owned(),
+        })
+    }
+
+    /// The search as given, trimmed.
+    pub fn raw(&self) -> &str {
+        &self.raw
     }
 
     /// The inclusive lower bound of the term range.

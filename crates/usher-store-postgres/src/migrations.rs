@@ -126,6 +126,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attribute_values",
         include_str!("../migrations/0027_attribute_values.sql"),
     ),
+    (
+        28,
+        "login_and_external_id_search",
+        include_str!("../migrations/0028_login_and_external_id_search.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

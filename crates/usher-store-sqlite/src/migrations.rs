@@ -115,6 +115,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attribute_values",
         include_str!("../migrations/0026_attribute_values.sql"),
     ),
+    (
+        27,
+        "login_and_external_id_search",
+        include_str!("../migrations/0027_login_and_external_id_search.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -5,6 +5,7 @@ use crate::attribute::AttributeSet;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::UserId;
+use crate::list_filters::{LoginFilter, SearchFields};
 use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::role::RoleName;
 use crate::scope::AdminScope;
@@ -25,6 +26,11 @@ pub struct ListParams {
     pub mfa: Option<String>,
     /// Only holders of this role.
     pub role: Option<String>,
+    /// The properties a search looks at (`email,name,…`).
+    pub fields: Option<String>,
+    pub last_login_before: Option<String>,
+    pub last_login_after: Option<String>,
+    pub never_logged_in: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -87,7 +93,18 @@ impl ListParams {
                 )
             })?),
         };
+        let fields = match self.fields.as_deref() {
+            None | Some("") => None,
+            Some(f) => Some(SearchFields::parse(f)?),
+        };
+        let last_login = LoginFilter::parse(
+            self.last_login_before.as_deref(),
+            self.last_login_after.as_deref(),
+            self.never_logged_in.as_deref(),
+        )?;
         Ok(UserQuery {
+            // Fields matter only to a search.
+            fields: fields.filter(|_| search.is_some()),
             search,
             state,
             archived,
@@ -97,6 +114,7 @@ impl ListParams {
             now,
             scope: None,
             role,
+            last_login,
         })
     }
 
@@ -109,6 +127,10 @@ impl ListParams {
             "archived": self.archived,
             "mfa": self.mfa,
             "role": self.role,
+            "fields": self.fields,
+            "last_login_before": self.last_login_before,
+            "last_login_after": self.last_login_after,
+            "never_logged_in": self.never_logged_in,
             "limit": self.limit,
             "cursor": self.cursor,
             "scope": ctx.scope.as_ref().map(AdminScope::to_json),

@@ -34,8 +34,9 @@ pub struct ExportQuery {
     pub archived: Option<String>,
     /// As in the user list.
     pub mfa: Option<String>,
-    /// Only the users holding this role.
-    pub role: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub narrowing: super::users::NarrowingQuery,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +106,7 @@ impl Walk {
 /// formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) is
 /// written with a leading `'`.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/export", tag = "users",
-    params(("tenant" = String, Path, description = "Tenant slug"), ExportQuery),
+    params(("tenant" = String, Path, description = "Tenant slug"), ExportQuery, super::users::NarrowingQuery),
     responses((status = 200, description = "The users", content(
         (String = "text/csv"), (String = "application/x-ndjson"))), CommonErrors),
     security(("bearer" = [])))]
@@ -130,14 +131,13 @@ pub async fn export_users(
     let (format, q) = admin
         .accept(&state, AuditAction::UserExport, parsed)
         .await?;
-    let params = ListParams {
+    let params = q.narrowing.apply(ListParams {
         search: q.search,
         state: q.state,
         archived: q.archived,
         mfa: q.mfa,
-        role: q.role,
         ..ListParams::default()
-    };
+    });
     let name = if format == Format::Csv {
         "csv"
     } else {

@@ -83,12 +83,54 @@ pub struct ListUsersQuery {
     pub archived: Option<String>,
     /// `true`: only users with a confirmed second factor (`mfa_enrolled`); `false`: only users without one.
     pub mfa: Option<String>,
-    /// Only the users holding this role (the tenant's own or a built-in admin role); a name no role has lists nobody.
-    pub role: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub narrowing: NarrowingQuery,
     /// Page size, 1 to 200 (default 20).
     pub limit: Option<String>,
     /// Opaque cursor from a previous page's links.
     pub cursor: Option<String>,
+}
+
+/// The filters of the user list and export beyond state and search.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NarrowingQuery {
+    /// Only the users holding this role (the tenant's own or a built-in admin role); a name no role has lists nobody.
+    pub role: Option<String>,
+    /// The properties a search looks at, comma-separated: `email`, `name` (first, last, or both), `username`, `external_id` (exact case), `id` (the whole id only). Default: every searchable property.
+    pub fields: Option<String>,
+    /// Only users whose last login was before this RFC 3339 time (never excludes users who never logged in).
+    pub last_login_before: Option<String>,
+    /// Only users whose last login was at or after this RFC 3339 time.
+    pub last_login_after: Option<String>,
+    /// `true`: only users who never logged in; `false`: only users who did.
+    pub never_logged_in: Option<String>,
+}
+
+impl NarrowingQuery {
+    /// These filters on top of `params`.
+    pub(super) fn apply(&self, params: ListParams) -> ListParams {
+        ListParams {
+            role: self.role.clone(),
+            fields: self.fields.clone(),
+            last_login_before: self.last_login_before.clone(),
+            last_login_after: self.last_login_after.clone(),
+            never_logged_in: self.never_logged_in.clone(),
+            ..params
+        }
+    }
+
+    /// The query parameters links carry.
+    pub(super) fn link_params(&self) -> [(&'static str, Option<&str>); 5] {
+        [
+            ("role", self.role.as_deref()),
+            ("fields", self.fields.as_deref()),
+            ("last_login_before", self.last_login_before.as_deref()),
+            ("last_login_after", self.last_login_after.as_deref()),
+            ("never_logged_in", self.never_logged_in.as_deref()),
+        ]
+    }
 }
 
 /// A user's JSON, with the roles they hold, and its ETag.
@@ -142,7 +184,7 @@ pub async fn create_user(
 /// Ordered by email ignoring case. `total` is exact; `links` lead to the
 /// first, previous, next and last pages.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users",
-    params(("tenant" = String, Path, description = "Tenant slug"), ListUsersQuery),
+    params(("tenant" = String, Path, description = "Tenant slug"), ListUsersQuery, NarrowingQuery),
     responses((status = 200, description = "A page of users", body = UserList), CommonErrors),
     security(("bearer" = [])))]
 pub async fn list_users(
@@ -158,33 +200,30 @@ pub async fn list_users(
             int_param("limit", q.limit.as_ref()),
         )
         .await?;
-    let params = ListParams {
+    let params = q.narrowing.apply(ListParams {
         search: q.search.clone(),
         state: q.state.clone(),
         archived: q.archived.clone(),
         mfa: q.mfa.clone(),
-        role: q.role.clone(),
         limit,
         cursor: q.cursor.clone(),
-    };
+        ..ListParams::default()
+    });
     let page = state
         .services
         .list_users(&admin.tenant, &admin.ctx, &params)
         .await?;
     let base = format!("/api/v1/tenants/{}/users", admin.tenant.slug);
     let limit_s = limit.map(|l| l.to_string());
-    let links = links(
-        &base,
-        &[
-            ("search", q.search.as_deref()),
-            ("state", q.state.as_deref()),
-            ("archived", q.archived.as_deref()),
-            ("mfa", q.mfa.as_deref()),
-            ("role", q.role.as_deref()),
-            ("limit", limit_s.as_deref()),
-        ],
-        &page,
-    );
+    let mut params = vec![
+        ("search", q.search.as_deref()),
+        ("state", q.state.as_deref()),
+        ("archived", q.archived.as_deref()),
+        ("mfa", q.mfa.as_deref()),
+    ];
+    params.extend(q.narrowing.link_params());
+    params.push(("limit", limit_s.as_deref()));
+    let links = links(&base, &params, &page);
     Ok(Json(UserList {
         items: UserResponse::page(&state.services, &admin.tenant, &page.items).await?,
         total: page.total,

@@ -23,15 +23,23 @@
 //! 200 out of 100,000 users (10,500 rows, 7 ms, and every user for a group
 //! of one), where reading the members and sorting them takes a tenth of
 //! that. So a page looks the group's key up first.
+//!
+//! The last-login filters are a set too (a range of `users_last_login`),
+//! and so is a search limited to some properties (`fields=`): its
+//! candidates from the indexes of `conds.rs`. The search heads count every
+//! term, so such a search is totalled here even with no other set.
 
+use super::conds::{push_field_candidates, push_field_search, push_login};
 use super::list::{Bound, Scan, push_branches, start};
 use super::rows::user_columns;
 use super::search::attribute_sql;
 use super::totals::scalar;
 use crate::error::{has_nul, unavailable};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use usher_core::list_filters::{LoginTest, SearchFields};
 use usher_core::listing::{Branch, Page, UserQuery};
 use usher_core::scope::AdminScope;
+use usher_core::search::SearchPrefix;
 use usher_core::user::User;
 use usher_core::{StoreError, TenantId, UserId};
 
@@ -48,6 +56,12 @@ enum Within<'a> {
     /// The assignments of the role with this key (see
     /// `usher_core::role::RoleName::key`).
     Role(String),
+    /// The users whose last login passes a test (the users table itself,
+    /// by `users_last_login`).
+    Login(LoginTest),
+    /// The candidates of a search limited to some properties; each is
+    /// tested with the search itself (see [`push_selection`]).
+    Candidates(&'a SearchPrefix, &'a SearchFields),
 }
 
 impl<'a> Within<'a> {
@@ -83,14 +97,27 @@ impl<'a> Within<'a> {
         })
     }
 
-    /// Pushes `<the index> <alias>`, the table the set's rows are in.
-    fn push_table(&self, qb: &mut QueryBuilder<Postgres>, alias: &str) {
-        qb.push(match self {
-            Within::Group(_) => "group_members ",
-            Within::Attribute { .. } => "user_attribute_index ",
-            Within::Role(_) => "user_roles ",
-        })
-        .push(alias);
+    /// Pushes `<the index> <alias>`, the table the set's rows are in, each
+    /// naming its user in `user_key`.
+    fn push_table(&self, qb: &mut QueryBuilder<Postgres>, tk: i64, alias: &str) {
+        match self {
+            Within::Group(_) => qb.push("group_members "),
+            Within::Attribute { .. } => qb.push("user_attribute_index "),
+            Within::Role(_) => qb.push("user_roles "),
+            // Named apart from the columns of `users`, which a page selects
+            // unqualified.
+            Within::Login(_) => qb.push(
+                "(SELECT key AS user_key, tenant_key AS login_tenant_key, \
+                 last_login_at AS login_at FROM users) ",
+            ),
+            // One row a user, as the other tables have.
+            Within::Candidates(p, fields) => {
+                qb.push("(SELECT DISTINCT user_key FROM (");
+                push_field_candidates(qb, tk, p, fields);
+                qb.push(") c) ")
+            }
+        };
+        qb.push(alias);
     }
 
     /// Pushes the condition that a row `<alias>` of the table is in the
@@ -118,14 +145,33 @@ impl<'a> Within<'a> {
                     .push(format_args!(" AND {alias}.role_key = "))
                     .push_bind(key.clone());
             }
+            Within::Login(test) => {
+                qb.push(format_args!("{alias}.login_tenant_key = "))
+                    .push_bind(tk)
+                    .push(" AND ");
+                push_login(qb, *test, &format!("{alias}.login_at"));
+            }
+            // The candidates are the tenant's already.
+            Within::Candidates(..) => {
+                qb.push("TRUE");
+            }
         }
     }
 
     /// Pushes the condition that the `users` row is in the set: one index
     /// seek.
     fn push_member(&self, qb: &mut QueryBuilder<Postgres>, tk: i64) {
+        match self {
+            Within::Login(test) => return push_login(qb, *test, "users.last_login_at"),
+            // The selection tests the search on every row.
+            Within::Candidates(..) => {
+                qb.push("TRUE");
+                return;
+            }
+            _ => {}
+        }
         qb.push("EXISTS (SELECT 1 FROM ");
-        self.push_table(qb, "m");
+        self.push_table(qb, tk, "m");
         qb.push(" WHERE m.user_key = users.key AND ");
         self.push_cond(qb, tk, "m");
         qb.push(")");
@@ -134,16 +180,17 @@ impl<'a> Within<'a> {
     /// The number of the set's rows, each a user of the tenant.
     async fn size(&self, c: &mut PgConnection, tk: i64) -> Result<u64, StoreError> {
         let mut qb = QueryBuilder::new("SELECT count(*) FROM ");
-        self.push_table(&mut qb, "d");
+        self.push_table(&mut qb, tk, "d");
         qb.push(" WHERE ");
         self.push_cond(&mut qb, tk, "d");
         Ok(scalar(c, qb).await?.max(0) as u64)
     }
 }
 
-/// Whether `q` is narrowed to a scope or a role, and so read here.
+/// Whether `q` is narrowed to a set or searches some properties only, and
+/// so is read here.
 pub(super) fn is_narrowed(q: &UserQuery) -> bool {
-    q.scope.is_some() || q.role.is_some()
+    q.scope.is_some() || q.role.is_some() || !q.last_login.is_empty() || q.field_search().is_some()
 }
 
 /// The sets `q` is narrowed to; `None` when one of them is of nobody.
@@ -162,6 +209,12 @@ async fn sets<'a>(
     if let Some(role) = &q.role {
         // A role name is ASCII letters, digits, `_`, `.` and `-`.
         sets.push(Within::Role(role.key()));
+    }
+    if let Some(test) = q.last_login.test() {
+        sets.push(Within::Login(test));
+    }
+    if let Some((p, fields)) = q.field_search() {
+        sets.push(Within::Candidates(p, fields));
     }
     Ok(Some(sets))
 }
@@ -218,7 +271,7 @@ fn push_selection(
     from: usize,
 ) {
     qb.push(" FROM ");
-    sets[from].push_table(qb, "d");
+    sets[from].push_table(qb, tk, "d");
     qb.push(" JOIN users ON users.key = d.user_key WHERE ");
     sets[from].push_cond(qb, tk, "d");
     qb.push(" AND users.tenant_key = ")
@@ -231,10 +284,17 @@ fn push_selection(
             set.push_member(qb, tk);
         }
     }
-    if let Some(p) = &q.search {
-        qb.push(" AND strpos(users.search_blob, ")
-            .push_bind(p.needle())
-            .push(") > 0");
+    match (&q.search, q.field_search()) {
+        (_, Some((p, fields))) => {
+            qb.push(" AND ");
+            push_field_search(qb, p, fields);
+        }
+        (Some(p), None) => {
+            qb.push(" AND strpos(users.search_blob, ")
+                .push_bind(p.needle())
+                .push(") > 0");
+        }
+        (None, None) => {}
     }
 }
 

@@ -2,6 +2,7 @@
 //! counters, the search index, lists and SCIM searches.
 
 mod batch;
+mod conds;
 pub(crate) mod counts;
 pub(crate) mod effects;
 pub(crate) mod index;

@@ -1,16 +1,20 @@
 //! Lists narrowed to sets of users: an admin's scope (see
 //! `usher_core::scope`: the members of one group, or the users with one
-//! value of a custom attribute) and the `role` filter (the holders of one
-//! role), with the list's other filters and search. The counters cannot
-//! total a set, so the total is counted from the sets' own rows: a group's
-//! (`group_members`), an attribute value's (`user_attribute_index`, which
-//! keeps each value case-folded), a role's (`user_roles`), each a range of
-//! an index by user key, with a visit to each user's row only when a filter
-//! or a search needs it.
+//! value of a custom attribute), the `role` filter (the holders of one
+//! role) and the last-login filters, with the list's other filters and
+//! search. The counters cannot total a set, so the total is counted from
+//! the sets' own rows: a group's (`group_members`), an attribute value's
+//! (`user_attribute_index`, which keeps each value case-folded), a role's
+//! (`user_roles`), a last-login range (`users_last_login`), each a range of
+//! an index, with a visit to each user's row only when a filter or a
+//! search needs it.
 //!
 //! A search that matches fewer users in the whole tenant than the smallest
 //! set holds is read the other way round: from the search index, testing
-//! each match's membership.
+//! each match's membership. A search limited to some properties
+//! (`fields=`, see `conds.rs`) is read here too, even with no set: the
+//! search index's counts take every term, so its total is counted from its
+//! candidates.
 //!
 //! A page is read one of two ways, whichever reads fewer rows: walking the
 //! email index and testing each user (about `want × users / total` rows),
@@ -18,13 +22,16 @@
 //! testing and sorting them.
 
 use crate::conn::DbResult;
+use crate::users::conds::{field_candidates, field_search_cond, login_cond};
 use crate::users::list::{Dir, branches_cond, keyset, search_range, start, users_by_keys};
 use crate::users::totals::{count_plain, count_search};
 use rusqlite::Connection;
 use rusqlite::types::Value;
+use usher_core::list_filters::{LoginTest, SearchField};
 use usher_core::listing::{Page, UserQuery};
 use usher_core::role::RoleName;
 use usher_core::scope::AdminScope;
+use usher_core::search::SearchPrefix;
 use usher_core::user::User;
 use usher_core::user::fields::fold_case;
 use usher_core::{TenantId, UserId};
@@ -34,22 +41,27 @@ use usher_core::{TenantId, UserId};
 enum Set<'a> {
     Scope(&'a AdminScope),
     Role(&'a RoleName),
+    /// The users whose last login passes a test.
+    Login(LoginTest),
 }
 
 /// The sets `q` is narrowed to; empty for a list of the whole tenant.
 fn sets(q: &UserQuery) -> Vec<Set<'_>> {
     let scope = q.scope.as_ref().map(Set::Scope);
     let role = q.role.as_ref().map(Set::Role);
-    scope.into_iter().chain(role).collect()
+    let login = q.last_login.test().map(Set::Login);
+    scope.into_iter().chain(role).chain(login).collect()
 }
 
-/// Whether `q` is narrowed to a scope or a role, and so read here.
+/// Whether `q` is narrowed to a set or searches some properties only, and
+/// so is read here.
 pub(crate) fn is_narrowed(q: &UserQuery) -> bool {
-    q.scope.is_some() || q.role.is_some()
+    !sets(q).is_empty() || q.field_search().is_some()
 }
 
 /// Where the members of a set are listed, as `FROM … m WHERE …` with the
-/// member's user key in `m.user_key`. Each table is keyed so that both a
+/// member's user key in `m.user_key` (`m.key` for a last-login range,
+/// which is read as users rows, see [`selection`]). Each table is keyed so that both a
 /// range of members and one member are single index seeks.
 fn members(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
     match set {
@@ -73,11 +85,20 @@ fn members(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
             args.push(Value::Text(name.key()));
             "FROM user_roles m WHERE m.tenant_key = ? AND m.role_key = ?".to_owned()
         }
+        Set::Login(test) => {
+            args.push(Value::Integer(tk));
+            let cond = login_cond(test, "m", args);
+            format!("FROM users m INDEXED BY users_last_login WHERE m.tenant_key = ? AND {cond}")
+        }
     }
 }
 
-/// The condition that the `users` row is in `set`: one seek per user.
+/// The condition that the `users` row is in `set`: one seek per user, or a
+/// test of the row itself.
 fn member_cond(set: Set<'_>, tk: i64, args: &mut Vec<Value>) -> String {
+    if let Set::Login(test) = set {
+        return login_cond(test, "users", args);
+    }
     let from = members(set, tk, args);
     format!("EXISTS (SELECT 1 {from} AND m.user_key = users.key)")
 }
@@ -102,9 +123,16 @@ fn tests(tk: i64, q: &UserQuery, skip: Option<usize>, args: &mut Vec<Value>) -> 
             text.push_str(&format!(" AND {}", member_cond(set, tk, args)));
         }
     }
-    if let Some(p) = &q.search {
-        args.push(Value::Text(p.needle()));
-        text.push_str(" AND instr(users.search_blob, ?) > 0");
+    match (&q.search, q.field_search()) {
+        (_, Some((p, fields))) => {
+            text.push_str(" AND ");
+            text.push_str(&field_search_cond(p, fields, args));
+        }
+        (Some(p), None) => {
+            args.push(Value::Text(p.needle()));
+            text.push_str(" AND instr(users.search_blob, ?) > 0");
+        }
+        (None, None) => {}
     }
     text
 }
@@ -122,13 +150,21 @@ enum Source {
 fn selection(tk: i64, q: &UserQuery, source: Source, args: &mut Vec<Value>) -> String {
     let (mut text, skip) = match (source, &q.search) {
         (Source::Search, Some(p)) => {
-            args.push(Value::Integer(tk));
-            let range = search_range(p, args);
-            let matches = format!(
-                "FROM users WHERE users.key IN (SELECT user_key FROM user_search \
-                 WHERE tenant_key = ? AND {range} AND weight > 0)"
-            );
-            (matches, None)
+            let candidates = match q.field_search() {
+                Some((p, fields)) => field_candidates(tk, p, fields, args),
+                None => {
+                    args.push(Value::Integer(tk));
+                    let range = search_range(p, args);
+                    format!(
+                        "SELECT user_key FROM user_search \
+                         WHERE tenant_key = ? AND {range} AND weight > 0"
+                    )
+                }
+            };
+            (
+                format!("FROM users WHERE users.key IN ({candidates})"),
+                None,
+            )
         }
         (source, _) => {
             let i = match source {
@@ -136,9 +172,23 @@ fn selection(tk: i64, q: &UserQuery, source: Source, args: &mut Vec<Value>) -> S
                 // Never chosen without a search.
                 Source::Search => 0,
             };
-            let members = members(sets(q)[i], tk, args);
-            let joined = members.replacen(" m ", " m JOIN users ON users.key = m.user_key ", 1);
-            (joined, Some(i))
+            let from = match sets(q)[i] {
+                // The members are users rows: read them as they are.
+                Set::Login(test) => {
+                    args.push(Value::Integer(tk));
+                    let cond = login_cond(test, "users", args);
+                    format!(
+                        "FROM users INDEXED BY users_last_login \
+                         WHERE users.tenant_key = ? AND {cond}"
+                    )
+                }
+                set => members(set, tk, args).replacen(
+                    " WHERE ",
+                    " JOIN users ON users.key = m.user_key WHERE ",
+                    1,
+                ),
+            };
+            (from, Some(i))
         }
     };
     // The unary `+` keeps SQLite from reading users by an index that
@@ -155,6 +205,26 @@ fn count(c: &Connection, sql: &str, args: &[Value]) -> DbResult<u64> {
         .prepare_cached(sql)?
         .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
     Ok(n.max(0) as u64)
+}
+
+/// How many users the search of `q` reads as candidates (an upper bound
+/// of its matches): an exact count from the search heads for a search of
+/// every term; for a limited one, that count for its index part plus its
+/// external ids and its id.
+fn search_size(c: &Connection, tk: i64, q: &UserQuery, p: &SearchPrefix) -> DbResult<u64> {
+    let Some((p, fields)) = q.field_search() else {
+        return Ok(count_search(c, tk, q, p)?.max(0) as u64);
+    };
+    let mut n = 0;
+    if fields.iter().any(SearchField::in_search_index) {
+        n += count_search(c, tk, q, p)?.max(0) as u64;
+    }
+    if let Some(others) = fields.outside_search_index() {
+        let mut args = Vec::new();
+        let from = field_candidates(tk, p, &others, &mut args);
+        n += count(c, &format!("SELECT count(*) FROM ({from})"), &args)?;
+    }
+    Ok(n)
 }
 
 /// The number of members of each of `q`'s sets, from their index ranges.
@@ -178,22 +248,34 @@ pub(crate) fn narrowed_page(
     q: &UserQuery,
 ) -> DbResult<Page<User>> {
     let key = |u: &User| u.email.normalized().to_owned();
+    let everyone = UserQuery {
+        search: None,
+        state: None,
+        archived: None,
+        mfa: None,
+        scope: None,
+        role: None,
+        fields: None,
+        last_login: Default::default(),
+        ..q.clone()
+    };
+    let users = count_plain(c, tk, &everyone)?.max(0) as u64;
     let sizes = sizes(c, tk, q)?;
+    // With no set (a limited search alone) the smallest "set" is everyone.
     let (smallest, size) = sizes
         .iter()
         .copied()
         .enumerate()
         .min_by_key(|(_, n)| *n)
-        .unwrap_or((0, 0));
+        .unwrap_or((0, users));
     // A search that matches fewer users in the whole tenant than the
-    // smallest set holds is read from the search index instead (an exact
-    // count from the search heads, as for any search).
+    // smallest set holds is read from its candidates instead.
     let searched = match &q.search {
-        Some(p) => Some(count_search(c, tk, q, p)?.max(0) as u64),
+        Some(p) => Some(search_size(c, tk, q, p)?),
         None => None,
     };
     let (source, size) = match searched {
-        Some(n) if n < size => (Source::Search, n),
+        Some(n) if n < size || sizes.is_empty() => (Source::Search, n),
         _ => (Source::Set(smallest), size),
     };
     let plain = q.search.is_none() && q.branches().iter().all(|b| b.is_unfiltered());
@@ -214,16 +296,6 @@ pub(crate) fn narrowed_page(
     let limit = q.limit as usize;
     let want = limit + 1;
     let order = if dir == Dir::Asc { "ASC" } else { "DESC" };
-    let everyone = UserQuery {
-        search: None,
-        state: None,
-        archived: None,
-        mfa: None,
-        scope: None,
-        role: None,
-        ..q.clone()
-    };
-    let users = count_plain(c, tk, &everyone)?.max(0) as u64;
     let walk_rows = want as u64 * users / total;
     let mut args = Vec::new();
     let sql = if walk_rows <= size.max(want as u64) {

@@ -13,6 +13,7 @@ use usher_core::attribute::{AttributeDefinition, AttributeName};
 use usher_core::audit::{Actor, AuditContext, AuditDraft, ChainVerifier};
 use usher_core::error::Error;
 use usher_core::listing::{Cursor, UserQuery};
+use usher_core::list_filters::field_matches;
 use usher_core::search::{SearchPrefix, user_terms};
 use usher_core::session::ThrottleKey;
 use usher_core::store::{Effects, LinkKind, NewLink};
@@ -481,6 +482,8 @@ pub fn query(now: OffsetDateTime) -> UserQuery {
         now,
         scope: None,
         role: None,
+        fields: None,
+        last_login: Default::default(),
     }
 }
 
@@ -494,9 +497,12 @@ pub fn matches(user: &User, q: &UserQuery) -> bool {
     q.state.is_none_or(|s| user.state(q.now) == s)
         && q.archived.is_none_or(|a| user.archived == a)
         && q.mfa.is_none_or(|m| user.mfa_enrolled == m)
-        && q.search
-            .as_ref()
-            .is_none_or(|p| user_terms(user).iter().any(|t| t.starts_with(p.lower())))
+        && q.last_login.matches(user.last_login_at)
+        && match (&q.search, &q.fields) {
+            (Some(p), Some(fields)) => field_matches(user, p, fields),
+            (Some(p), None) => user_terms(user).iter().any(|t| t.starts_with(p.lower())),
+            (None, _) => true,
+        }
 }
 
 /// The ids `q` should list, in list order (folded email, then id).

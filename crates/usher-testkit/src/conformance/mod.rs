@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod listing;
 pub mod mfa;
 pub mod mfa_reset;
+pub mod narrowing;
 pub mod paging;
 pub mod passwords;
 pub mod roles;
@@ -139,6 +140,8 @@ macro_rules! store_conformance_tests {
             scopes::a_user_who_leaves_the_group_or_the_value_drops_out_of_the_scope_at_once,
             scopes::a_persons_admin_roles_share_one_scope_which_a_grant_sets_and_a_group_delete_takes_away,
             scopes::a_role_filter_lists_and_counts_the_holders_of_the_role_alone_and_within_a_scope,
+            narrowing::a_search_limited_to_some_properties_counts_and_pages_only_their_matches,
+            narrowing::the_last_login_filters_count_and_page_exactly_and_never_match_users_who_never_logged_in,
             admins::an_admin_session_is_found_by_its_hash_touched_and_ended_with_its_audit_event,
             admins::admin_sessions_end_with_the_users_sessions_and_with_the_user,
             admins::a_persons_token_names_its_owner_and_goes_with_them,

@@ -5,7 +5,9 @@
 //! in to the admin side over HTTP with a second factor, and their pages
 //! are timed like the tenant-wide ones; so are pages filtered by a role
 //! the group's members hold (given once, one write a member). The totals
-//! that the group's size says are checked.
+//! that the group's size says are checked. Last come the list's other
+//! narrowings tenant-wide: searches limited by `fields=` and the
+//! last-login filters.
 
 use super::load::{Scenario, get, page};
 use super::report;
@@ -63,6 +65,8 @@ async fn group(services: &Services, tenant: &Tenant) -> anyhow::Result<Group> {
         now,
         scope: None,
         role: None,
+        fields: None,
+        last_login: Default::default(),
     };
     let mut members = Vec::new();
     let mut seen = 0usize;
@@ -317,6 +321,32 @@ pub(super) async fn run(
             want: want.or((name == "group scope too").then_some(size)),
         };
         let (total, h) = page(client, token, &scenario, "total", args.samples).await?;
+        rows.push((scenario.name, total, h));
+    }
+    // The other narrowings of the list, tenant-wide: a search limited to
+    // some properties, and the last-login filters.
+    for (name, query) in [
+        (
+            "fields=email: \"sakura.tanaka\"",
+            "search=sakura.tanaka&fields=email",
+        ),
+        (
+            "fields=name: \"sakura tan\"",
+            "search=sakura%20tan&fields=name",
+        ),
+        (
+            "fields=name,username: \"ma\"",
+            "search=ma&fields=name,username",
+        ),
+        ("never_logged_in=true", "never_logged_in=true"),
+        ("never_logged_in=false", "never_logged_in=false"),
+    ] {
+        let scenario = Scenario {
+            name: name.to_owned(),
+            url: format!("{base}/users?limit=20&{query}"),
+            want: None,
+        };
+        let (total, h) = page(client, auth, &scenario, "total", args.samples).await?;
         rows.push((scenario.name, total, h));
     }
     remove(client, base, auth, &group_admin).await?;

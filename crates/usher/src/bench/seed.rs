@@ -179,6 +179,8 @@ pub(super) async fn seed(
                 now,
                 scope: None,
                 role: None,
+                fields: None,
+                last_login: Default::default(),
             },
         )
         .await?
@@ -270,6 +272,8 @@ pub(super) async fn seed(
         now,
         scope: None,
         role: None,
+        fields: None,
+        last_login: Default::default(),
     };
     let enrolled = services
         .store

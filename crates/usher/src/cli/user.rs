@@ -121,6 +121,18 @@ pub struct UserFilters {
     /// Only the users holding this role (the tenant's own or a built-in admin role).
     #[arg(long)]
     role: Option<String>,
+    /// The properties --search looks at, comma-separated: email, name, username, external_id, id.
+    #[arg(long)]
+    fields: Option<String>,
+    /// Only users whose last login was before this RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
+    last_login_before: Option<String>,
+    /// Only users whose last login was at or after this RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
+    last_login_after: Option<String>,
+    /// Only users who never logged in.
+    #[arg(long, conflicts_with_all = ["last_login_before", "last_login_after"])]
+    never_logged_in: bool,
 }
 
 impl UserFilters {
@@ -132,6 +144,10 @@ impl UserFilters {
             archived: self.archived.clone(),
             mfa: self.mfa.clone(),
             role: self.role.clone(),
+            fields: self.fields.clone(),
+            last_login_before: self.last_login_before.clone(),
+            last_login_after: self.last_login_after.clone(),
+            never_logged_in: self.never_logged_in.then(|| "true".to_owned()),
             ..ListParams::default()
         }
     }

@@ -29,6 +29,7 @@ mod processes;
 mod roles;
 mod scim;
 mod scopes;
+mod search_fields;
 mod sessions;
 mod tenants;
 mod tokens;

@@ -154,7 +154,17 @@ fn the_user_list_documents_every_filter_it_reads() {
     assert_eq!(
         query,
         [
-            "search", "state", "archived", "mfa", "role", "limit", "cursor"
+            "search",
+            "state",
+            "archived",
+            "mfa",
+            "limit",
+            "cursor",
+            "role",
+            "fields",
+            "last_login_before",
+            "last_login_after",
+            "never_logged_in"
         ]
     );
     let mfa = params.iter().find(|p| p["name"] == "mfa").unwrap();
