@@ -1,16 +1,46 @@
-//! The admin web console, to come (DESIGN §7): server-rendered pages at
-//! `/console/{tenant}/…`, usable without JavaScript, with its own login at
-//! `/console/{tenant}/login`. Its pages will call the same services as the
-//! admin API, act as a [`crate::extract::TenantAdmin`]-like caller, and be
-//! drawn with the end-user pages' HTML kit.
-//!
-//! Nothing is served here yet: until it is, every `/console` path gets the
-//! router's fallback, the same 404 problem+json as any unknown path.
+//! The admin web console (DESIGN §7): server-rendered pages at
+//! `/console/{tenant}/…`, usable without JavaScript. An admin signs in at
+//! `/console/{tenant}/login` ([`sign_in`]) with their own password and
+//! second factor, and the admin session lives in a cookie of the tenant's
+//! console ([`session`]). The pages call the same services as the admin
+//! API and allow exactly what the API allows the admin's roles and scope;
+//! they are drawn with the end-user pages' HTML kit inside the console's
+//! frame ([`shell`]), in the admin's language ([`words`]).
+
+mod session;
+mod shell;
+mod sign_in;
+mod users;
+mod words;
 
 use crate::AppState;
+use crate::pages::kit::see_other;
 use axum::Router;
+use axum::extract::Path;
+use axum::response::Response;
+use axum::routing::{get, post};
 
-/// The console's routes (none yet).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/console/{tenant}", get(to_users))
+        .route("/console/{tenant}/", get(to_users))
+        .route(
+            "/console/{tenant}/login",
+            get(sign_in::show_sign_in).post(sign_in::submit_sign_in),
+        )
+        .route(
+            "/console/{tenant}/login/mfa",
+            get(to_users).post(sign_in::submit_code),
+        )
+        .route("/console/{tenant}/logout", post(sign_in::sign_out))
+        .route("/console/{tenant}/users", get(users::show_users))
+}
+
+/// The console's front door is the users list (which sends a browser
+/// without a session on to the sign-in page).
+async fn to_users(Path(slug): Path<String>) -> Response {
+    match usher_core::tenant::TenantSlug::parse(&slug) {
+        Ok(s) => see_other(&format!("/console/{s}/users")),
+        Err(_) => crate::pages::not_found(usher_core::user::fields::Language::En),
+    }
 }

@@ -22,6 +22,6 @@ pub(crate) use body::{
 pub(crate) use page::Page;
 pub(crate) use precondition::{IfMatch, etag, parse_if_match};
 pub(crate) use refusal::{Audited, AuditedCaller};
-pub(crate) use request::{Visitor, client_context, device_cookie};
+pub(crate) use request::{Visitor, client_context, device_cookie, request_context};
 pub(crate) use scim::ScimClient;
 pub(crate) use session::{SessionUser, TenantVisitor};

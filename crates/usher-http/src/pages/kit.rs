@@ -60,6 +60,24 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// The part of the site a form belongs to: the end-user pages under
+/// `/t/`, or the admin console under `/console/`. Each keeps its CSRF
+/// cookie to its own paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Area {
+    EndUser,
+    Console,
+}
+
+impl Area {
+    fn cookie_path(self) -> &'static str {
+        match self {
+            Area::EndUser => "/t/",
+            Area::Console => "/console/",
+        }
+    }
+}
+
 /// A page with a form: the browser gets the CSRF token the form repeats.
 pub(crate) fn form_page(
     state: &AppState,
@@ -69,8 +87,21 @@ pub(crate) fn form_page(
     body: &str,
     csrf: &str,
 ) -> Response {
+    form_page_in(Area::EndUser, state, status, lang, title, body, csrf)
+}
+
+/// [`form_page`] for a form of `area`.
+pub(crate) fn form_page_in(
+    area: Area,
+    state: &AppState,
+    status: StatusCode,
+    lang: Language,
+    title: &str,
+    body: &str,
+    csrf: &str,
+) -> Response {
     let mut res = html(status, layout(lang, title, body));
-    set_csrf_cookie(state, &mut res, csrf);
+    set_csrf_cookie(state, &mut res, csrf, area);
     res
 }
 
@@ -184,10 +215,11 @@ pub(crate) fn csrf_field(csrf: &str) -> String {
     hidden_field("csrf", csrf)
 }
 
-/// Hands the browser the CSRF token its forms must repeat.
-fn set_csrf_cookie(state: &AppState, res: &mut Response, csrf: &str) {
+/// Hands the browser the CSRF token the forms of `area` must repeat.
+pub(crate) fn set_csrf_cookie(state: &AppState, res: &mut Response, csrf: &str, area: Area) {
     let cookie = format!(
-        "{CSRF_COOKIE}={csrf}; Path=/t/; HttpOnly; SameSite=Strict{}",
+        "{CSRF_COOKIE}={csrf}; Path={}; HttpOnly; SameSite=Strict{}",
+        area.cookie_path(),
         secure_attr(state)
     );
     set_cookie(res, &cookie);

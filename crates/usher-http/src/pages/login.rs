@@ -213,7 +213,10 @@ async fn submit_login_form(
             } else {
                 None
             };
+            let action = format!("/t/{}/mfa", tenant.slug);
             let form = CodeForm {
+                area: super::kit::Area::EndUser,
+                action: &action,
                 status: StatusCode::OK,
                 csrf: &csrf,
                 mfa_token: mfa_token.expose(),

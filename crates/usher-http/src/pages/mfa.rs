@@ -5,7 +5,7 @@
 
 use super::i18n::login_words;
 use super::kit::{
-    csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page,
+    Area, csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page_in,
     hidden_field, see_other, with_strong,
 };
 use super::login::{refused_login, signed_in};
@@ -24,13 +24,16 @@ use usher_core::user::fields::Language;
 
 /// The enrolment shown during a login: the secret and its URI, carried
 /// through the form so a wrong code can show them again.
-pub(super) struct EnrolView {
+pub(crate) struct EnrolView {
     pub secret: String,
     pub uri: String,
 }
 
-/// What the second-step form shows.
-pub(super) struct CodeForm<'a> {
+/// What the second-step form shows, and where it is sent.
+pub(crate) struct CodeForm<'a> {
+    pub area: Area,
+    /// The path the form posts to.
+    pub action: &'a str,
     pub status: StatusCode,
     pub csrf: &'a str,
     pub mfa_token: &'a str,
@@ -39,7 +42,7 @@ pub(super) struct CodeForm<'a> {
     pub error: Option<&'a str>,
 }
 
-pub(super) fn code_page(
+pub(crate) fn code_page(
     state: &AppState,
     tenant: &Tenant,
     lang: Language,
@@ -80,7 +83,7 @@ pub(super) fn code_page(
         ""
     };
     let body = format!(
-        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/t/{slug}/mfa\">\n\
+        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"{action}\">\n\
          {csrf}\n\
          {token}\n\
          {recovery}\n\
@@ -88,14 +91,14 @@ pub(super) fn code_page(
          <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"{inputmode}\" autocomplete=\"one-time-code\" required maxlength=\"32\" autofocus{invalid}>\n\
          <button type=\"submit\">{submit}</button>\n</form>",
         error = error_box(f.error, "code-error"),
-        slug = esc(tenant.slug.as_str()),
+        action = esc(f.action),
         csrf = csrf_field(f.csrf),
         token = hidden_field("mfa_token", f.mfa_token),
         recovery = hidden_field("recovery", &u8::from(f.recovery).to_string()),
         l_code = esc(w.label_code),
         submit = esc(w.submit_code),
     );
-    form_page(state, f.status, lang, title, &body, f.csrf)
+    form_page_in(f.area, state, f.status, lang, title, &body, f.csrf)
 }
 
 pub(super) async fn redirect_to_login(Path(slug): Path<String>) -> Response {
@@ -122,8 +125,11 @@ pub(super) async fn submit_code_form(
         secret: get("secret").to_owned(),
         uri: get("uri").to_owned(),
     });
+    let action = format!("/t/{}/mfa", tenant.slug);
     let again = |status, error| {
         let form = CodeForm {
+            area: Area::EndUser,
+            action: &action,
             status,
             csrf: &csrf,
             mfa_token: get("mfa_token"),

@@ -9,11 +9,11 @@
 mod account;
 mod account_words;
 mod forgot;
-mod i18n;
+pub(crate) mod i18n;
 pub(crate) mod kit;
 mod links;
 mod login;
-mod mfa;
+pub(crate) mod mfa;
 mod sessions;
 
 pub(crate) use i18n::negotiate;

@@ -12,6 +12,7 @@ mod auth;
 mod backup;
 mod bulk;
 mod cli;
+mod console;
 mod crash;
 mod errors;
 mod export;

@@ -1,0 +1,290 @@
+//! Signing in to the console, `/console/{tenant}/login`: the admin's email
+//! and password, then always a second step (a code, or enrolling an
+//! authenticator app at the first admin sign-in, which becomes an ordinary
+//! factor of the user). The services are the admin API's (`/admin/login`),
+//! so the answers, throttle and audit are the same: a wrong password, an
+//! unknown email and a user without an admin role all read "the email or
+//! password is wrong". Signing out ends the admin session on the server.
+
+use super::session::{ConsoleAdmin, cleared_cookie, session_cookie, to_sign_in};
+use super::words::console_words;
+use crate::AppState;
+use crate::extract::{Page, Visitor, client_context};
+use crate::metrics::LoginCount;
+use crate::pages::busy;
+use crate::pages::i18n::login_words;
+use crate::pages::kit::{
+    Area, csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page_in,
+    message_page, retry_after, see_other, set_cookie, with_strong,
+};
+use crate::pages::mfa::{CodeForm, EnrolView, code_page};
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use usher_core::Error;
+use usher_core::error::ErrorCode;
+use usher_core::service::LoginOutcome;
+use usher_core::tenant::Tenant;
+use usher_core::user::fields::Language;
+
+/// What the sign-in form shows.
+struct SignInForm<'a> {
+    status: StatusCode,
+    csrf: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+fn sign_in_page(state: &AppState, tenant: &Tenant, lang: Language, f: SignInForm<'_>) -> Response {
+    let w = login_words(lang);
+    let c = console_words(lang);
+    let intro = with_strong(c.intro_sign_in, &[("{tenant}", &tenant.name)]);
+    let invalid = if f.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"sign-in-error\""
+    } else {
+        ""
+    };
+    let body = format!(
+        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/console/{slug}/login\">\n\
+         {csrf}\n\
+         <label for=\"email\">{l_email}</label>\n\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\n\
+         <label for=\"password\">{l_password}</label>\n\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{invalid}>\n\
+         <button type=\"submit\">{submit}</button>\n</form>",
+        error = error_box(f.error, "sign-in-error"),
+        slug = esc(tenant.slug.as_str()),
+        csrf = csrf_field(f.csrf),
+        l_email = esc(w.label_email),
+        email = esc(f.email),
+        l_password = esc(w.label_password),
+        submit = esc(w.submit_login),
+    );
+    form_page_in(
+        Area::Console,
+        state,
+        f.status,
+        lang,
+        c.title_sign_in,
+        &body,
+        f.csrf,
+    )
+}
+
+/// The page for a sign-in the services refused: the form again with
+/// what went wrong, the same words for every credential failure.
+fn refused(state: &AppState, tenant: &Tenant, lang: Language, csrf: &str, e: Error) -> Response {
+    let w = login_words(lang);
+    let form = |status, error| {
+        let f = SignInForm {
+            status,
+            csrf,
+            email: "",
+            error: Some(error),
+        };
+        sign_in_page(state, tenant, lang, f)
+    };
+    match e {
+        Error::TooManyAttempts { retry_after_secs } => {
+            let text = w.throttled.replace("{secs}", &retry_after_secs.to_string());
+            retry_after(form(StatusCode::TOO_MANY_REQUESTS, &text), retry_after_secs)
+        }
+        // A blocked admin reads the same as a wrong password here: the
+        // console tells nobody which accounts exist or hold a role.
+        Error::Denied { .. }
+        | Error::Unauthorized {
+            code: ErrorCode::InvalidCredentials,
+            ..
+        } => form(StatusCode::UNAUTHORIZED, w.wrong),
+        Error::Unauthorized { .. } => form(StatusCode::UNAUTHORIZED, w.expired),
+        other => busy(lang, &other),
+    }
+}
+
+pub(super) async fn show_sign_in(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let Page { tenant, lang } = match Page::from_request_parts(&mut parts, &state).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    match ConsoleAdmin::of(&state, &tenant, &parts).await {
+        Ok(Some(_)) => return see_other(&format!("/console/{}/users", tenant.slug)),
+        Ok(None) => {}
+        Err(e) => return busy(lang, &e),
+    }
+    let csrf = csrf_token(&parts.headers);
+    let form = SignInForm {
+        status: StatusCode::OK,
+        csrf: &csrf,
+        email: "",
+        error: None,
+    };
+    sign_in_page(&state, &tenant, lang, form)
+}
+
+pub(super) async fn submit_sign_in(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    headers: HeaderMap,
+    page: Page,
+    body: Bytes,
+) -> Response {
+    let Page { tenant, lang } = page;
+    let fields = form_fields(&body);
+    let email = field(&fields, "email");
+    let csrf = csrf_token(&headers);
+    if !csrf_matches(&headers, field(&fields, "csrf")) {
+        let form = SignInForm {
+            status: StatusCode::FORBIDDEN,
+            csrf: &csrf,
+            email,
+            error: Some(login_words(lang).csrf),
+        };
+        return sign_in_page(&state, &tenant, lang, form);
+    }
+    let password = field(&fields, "password");
+    let outcome = state
+        .services
+        .admin_login(&tenant, &ctx, email, password, client_context(&headers))
+        .await;
+    state.metrics.count_login(LoginCount::of_password(&outcome));
+    let (mfa_token, methods, enrolment) = match outcome {
+        Ok(LoginOutcome::SecondFactor {
+            mfa_token,
+            methods,
+            enrolment,
+        }) => (mfa_token, methods, enrolment),
+        // An admin sign-in never ends at the password.
+        Ok(LoginOutcome::SignedIn(_)) => {
+            return busy(lang, &"an admin sign-in skipped its second factor");
+        }
+        Err(e) => return refused(&state, &tenant, lang, &csrf, e),
+    };
+    let enrol = if enrolment {
+        let token = mfa_token.expose();
+        match state
+            .services
+            .enrol_totp_at_login(&tenant, &ctx, token)
+            .await
+        {
+            Ok(e) => Some(EnrolView {
+                secret: e.secret,
+                uri: e.otpauth_uri,
+            }),
+            Err(e) => return refused(&state, &tenant, lang, &csrf, e),
+        }
+    } else {
+        None
+    };
+    let action = format!("/console/{}/login/mfa", tenant.slug);
+    let form = CodeForm {
+        area: Area::Console,
+        action: &action,
+        status: StatusCode::OK,
+        csrf: &csrf,
+        mfa_token: mfa_token.expose(),
+        recovery: methods.contains(&"recovery_code"),
+        enrol: enrol.as_ref(),
+        error: None,
+    };
+    code_page(&state, &tenant, lang, form)
+}
+
+pub(super) async fn submit_code(
+    State(state): State<AppState>,
+    Visitor(ctx): Visitor,
+    headers: HeaderMap,
+    page: Page,
+    body: Bytes,
+) -> Response {
+    let Page { tenant, lang } = page;
+    let w = login_words(lang);
+    let fields = form_fields(&body);
+    let get = |k: &str| field(&fields, k);
+    let csrf = csrf_token(&headers);
+    let enrol = (!get("secret").is_empty()).then(|| EnrolView {
+        secret: get("secret").to_owned(),
+        uri: get("uri").to_owned(),
+    });
+    let action = format!("/console/{}/login/mfa", tenant.slug);
+    let again = |status, error| {
+        let form = CodeForm {
+            area: Area::Console,
+            action: &action,
+            status,
+            csrf: &csrf,
+            mfa_token: get("mfa_token"),
+            recovery: get("recovery") == "1",
+            enrol: enrol.as_ref(),
+            error: Some(error),
+        };
+        code_page(&state, &tenant, lang, form)
+    };
+    if !csrf_matches(&headers, get("csrf")) {
+        return again(StatusCode::FORBIDDEN, w.csrf);
+    }
+    let outcome = state
+        .services
+        .admin_login_second_factor(
+            &tenant,
+            &ctx,
+            get("mfa_token"),
+            get("code"),
+            client_context(&headers),
+        )
+        .await;
+    match outcome {
+        Ok(signed) => {
+            let slug = tenant.slug.as_str();
+            let mut res = see_other(&format!("/console/{slug}/users"));
+            let cookie = session_cookie(&state, slug, signed.token.expose());
+            set_cookie(&mut res, &cookie);
+            res
+        }
+        Err(Error::Unauthorized {
+            code: ErrorCode::InvalidCode,
+            ..
+        }) => again(StatusCode::UNAUTHORIZED, w.wrong_code),
+        Err(e) => refused(&state, &tenant, lang, &csrf, e),
+    }
+}
+
+/// Signing out: the admin session ends on the server, the cookie goes.
+/// A form without the CSRF token changes nothing.
+pub(super) async fn sign_out(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Page { tenant, lang } = match Page::from_request_parts(&mut parts, &state).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let slug = tenant.slug.as_str().to_owned();
+    let body = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let fields = form_fields(&body);
+    if !csrf_matches(&parts.headers, field(&fields, "csrf")) {
+        let c = console_words(lang);
+        return message_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            c.title_sign_in,
+            login_words(lang).csrf,
+        );
+    }
+    let admin = match ConsoleAdmin::of(&state, &tenant, &parts).await {
+        Ok(a) => a,
+        Err(e) => return busy(lang, &e),
+    };
+    if let Some(admin) = admin
+        && let Err(e) = state
+            .services
+            .admin_logout(&tenant, &admin.ctx, &admin.person)
+            .await
+    {
+        return busy(lang, &e);
+    }
+    let mut res = to_sign_in(&slug);
+    set_cookie(&mut res, &cleared_cookie(&state, &slug));
+    res
+}
