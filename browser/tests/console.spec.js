@@ -1,0 +1,95 @@
+// The admin console in a browser: signing in with a second factor
+// (enrolled at the first admin sign-in), the users list with its search
+// and filters, a scoped admin who sees only the scope, signing out; every
+// page checked by axe for accessibility violations.
+
+import AxeBuilder from '@axe-core/playwright';
+import { test, expect } from './support/fixtures.js';
+import { posting } from './support/pages.js';
+import { Authenticator } from './support/totp.js';
+import { createUser, newEmail, newPassword, newTenant, ok, userWithPassword } from './support/usher.js';
+
+/// That axe finds no violation on the page as it stands.
+async function expectAccessible(page, what) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const found = violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`);
+  expect(found, `accessibility of ${what}`).toEqual([]);
+}
+
+/// A person of `tenant` holding the admin role `role` (under `scope`).
+async function admin(tenant, role, scope = null) {
+  const email = newEmail('admin');
+  const password = newPassword();
+  const user = await userWithPassword(tenant, { email, password });
+  await ok(204, 'PUT', `/api/v1/tenants/${tenant}/users/${user.id}/admin-roles/${role}`, { body: { scope } });
+  return { email, password, user };
+}
+
+/// Signs in through the console's forms, enrolling an authenticator app on
+/// the way; answers the response to the code's POST.
+async function signIn(page, tenant, { email, password }) {
+  const shown = await page.goto(`/console/${tenant}/login`);
+  expect(shown.status()).toBe(200);
+  await expectAccessible(page, 'the sign-in page');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await posting(page, `/console/${tenant}/login`, () => page.getByRole('button', { name: 'Sign in' }).click());
+  await expect(page.locator('#qr svg')).toBeVisible();
+  await expectAccessible(page, 'the enrolment step');
+  const secret = (await page.locator('#totp-secret').textContent()).trim();
+  const app = new Authenticator(secret);
+  await page.locator('#code').fill(await app.nextCode());
+  return posting(page, `/console/${tenant}/login/mfa`, () =>
+    page.locator('form:has(#code)').getByRole('button').click(),
+  );
+}
+
+test('an admin signs in with a second factor, searches the users and signs out', async ({ page, context }) => {
+  const tenant = await newTenant();
+  const who = await admin(tenant, 'user_admin');
+  for (const first of ['Grace', 'Alan', 'Ada']) {
+    await createUser(tenant, { email: newEmail(first.toLowerCase()), first_name: first, send_invitation: false });
+  }
+  const res = await signIn(page, tenant, who);
+  expect(res.status()).toBe(303);
+  await expect(page).toHaveURL(new RegExp(`/console/${tenant}/users$`));
+  const cookie = (await context.cookies(page.url())).find((c) => c.name === 'usher_console');
+  expect(cookie, 'the console session cookie').toBeTruthy();
+  expect([cookie.httpOnly, cookie.sameSite, cookie.path]).toEqual([true, 'Strict', `/console/${tenant}/`]);
+
+  await expect(page.getByRole('status')).toHaveText('4 users');
+  await expect(page.getByRole('row')).toHaveCount(5);
+  await expectAccessible(page, 'the users list');
+
+  await page.getByLabel('Search', { exact: true }).fill('grace');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('status')).toHaveText('1 user');
+  await expect(page.getByRole('cell', { name: 'Grace', exact: true })).toBeVisible();
+
+  // The admin is the one active user (the others were never invited).
+  await page.getByLabel('Status').selectOption('active');
+  await page.getByLabel('Search', { exact: true }).fill('');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('status')).toHaveText('1 user');
+  await expect(page.getByRole('cell', { name: who.email, exact: true })).toBeVisible();
+
+  await posting(page, `/console/${tenant}/logout`, () => page.getByRole('button', { name: 'Sign out' }).click());
+  await expect(page).toHaveURL(new RegExp(`/console/${tenant}/login$`));
+  const after = await page.goto(`/console/${tenant}/users`);
+  expect(new URL(after.url()).pathname).toBe(`/console/${tenant}/login`);
+});
+
+test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {
+  const tenant = await newTenant();
+  await ok(201, 'POST', `/api/v1/tenants/${tenant}/attributes`, { body: { name: 'department', label: 'Department' } });
+  for (const department of ['Sales', 'Sales', 'Marketing']) {
+    await createUser(tenant, { email: newEmail('staff'), attributes: { department }, send_invitation: false });
+  }
+  const who = await admin(tenant, 'helpdesk', { attribute: 'department', equals: 'sales' });
+  await ok(200, 'PATCH', `/api/v1/tenants/${tenant}/users/${who.user.id}`, { body: { language: 'de' } });
+  const res = await signIn(page, tenant, who);
+  expect(res.status()).toBe(303);
+  await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+  await expect(page.getByRole('status')).toHaveText('2 Benutzer');
+  await expectAccessible(page, 'a scoped admin’s users list');
+});
