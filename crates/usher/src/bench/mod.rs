@@ -3,13 +3,14 @@
 //! `mfa`), then measures over real HTTP on loopback what an administrator
 //! feels: list and search pages with exact totals and single-user creates
 //! (`users`); then SCIM with `--scim`, scoped admins' pages with
-//! `--scoped`, and logins and refreshes, bulk
+//! `--scoped`, the console's users list with `--console`, and logins and refreshes, bulk
 //! processes and an import unless their counts are 0. It is the binary's
 //! own module tree, so the library the server and the tests link holds no
 //! benchmark.
 
 mod auth;
 mod bulk;
+mod console;
 mod import;
 mod jobs;
 mod load;
@@ -102,6 +103,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.scoped {
         scoped::run(&services, &tenant, &client, &base, &auth, &args).await?;
+    }
+    if args.console {
+        console::run(&client, port, &base, &auth, &args).await?;
     }
     if args.login_users > 0 {
         auth::run(&services, &client, port, &args).await?;

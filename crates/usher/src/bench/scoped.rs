@@ -163,7 +163,7 @@ async fn send(
 /// A person holding `user_admin` under `scope`, logged in to the admin
 /// side (enrolling an authenticator on the way); answers their id and
 /// the `Authorization` value of their admin session.
-async fn scoped_admin(
+pub(super) async fn scoped_admin(
     client: &reqwest::Client,
     base: &str,
     auth: &str,
@@ -234,7 +234,12 @@ async fn scoped_admin(
 
 /// Deletes the benchmark's admins again, so that a later run on the same
 /// file finds the seeded users alone.
-async fn remove(client: &reqwest::Client, base: &str, auth: &str, id: &str) -> anyhow::Result<()> {
+pub(super) async fn remove(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    id: &str,
+) -> anyhow::Result<()> {
     let res = client
         .delete(format!("{base}/users/{id}"))
         .header("authorization", auth)

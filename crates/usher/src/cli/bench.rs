@@ -62,4 +62,8 @@ pub struct BenchArgs {
     /// user and to one department (the group is made once per file).
     #[arg(long)]
     pub scoped: bool,
+    /// Also measure the admin console's users list, first and last page,
+    /// beside the API's `GET /users?limit=20` read by the same admin.
+    #[arg(long)]
+    pub console: bool,
 }
