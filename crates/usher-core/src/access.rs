@@ -334,12 +334,14 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
 /// Whether an admin whose roles are held for a scope may call route
 /// `method path` (which their roles must allow as well). They work on
 /// users: the user routes (each user's answered only when in the scope,
-/// lists and exports counting the scope alone) and reads of the tenant's
-/// settings and attributes. Everything tenant-wide is closed to them: the
-/// audit log, bulk processes, imports, jobs, tokens, the admins and their
-/// grants, groups (they list members), the role list (it counts holders),
-/// and every change of settings, attributes or roles, since each would
-/// show or touch users outside the scope.
+/// lists and exports counting the scope alone), reads of the tenant's
+/// settings and attributes, and the API tokens of their scope (a token
+/// they make acts on their scope, and they see and revoke only such
+/// tokens). Everything tenant-wide is closed to them: the audit log, bulk
+/// processes, imports, jobs, the admins and their grants, groups (they
+/// list members), the role list (it counts holders), and every change of
+/// settings, attributes or roles, since each would show or touch users
+/// outside the scope.
 pub fn open_to_scoped(method: &str, path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/api/v1/tenants/{tenant}") else {
         return false;
@@ -350,7 +352,7 @@ pub fn open_to_scoped(method: &str, path: &str) -> bool {
         return !rest.contains("/admin-roles/") && !rest.ends_with("/groups");
     }
     match rest {
-        "/admin/me" | "/admin/logout" => true,
+        "/admin/me" | "/admin/logout" | "/tokens" | "/tokens/{id}" => true,
         "" | "/settings" | "/attributes" => method == "GET",
         _ => false,
     }

@@ -156,6 +156,31 @@ pub fn read_scope(
     }
 }
 
+/// Reads the scope member `key` of a body that `r` reads: absent, `null`
+/// (the whole tenant) or a scope request (see [`read_scope`]). A bad one is
+/// named in `r`'s errors and read as absent, so the caller's `finish`
+/// refuses the body. Grants and tokens both read their scope here, so that
+/// a bad scope is the same error on the same field for either.
+pub fn scope_member(r: &mut ObjectReader, key: &str) -> Patch<ScopeRequest> {
+    let field = r.path(key);
+    match r.object(key) {
+        Patch::Absent => Patch::Absent,
+        Patch::Null => Patch::Null,
+        Patch::Value(m) => match read_scope(Some(Value::Object(m)), &field) {
+            Ok(Some(request)) => Patch::Value(request),
+            // `read_scope` reads no object as "no scope"; answer it the
+            // way the body wrote nothing, should that ever change.
+            Ok(None) => Patch::Absent,
+            Err(errors) => {
+                for e in errors.0 {
+                    r.push(e);
+                }
+                Patch::Absent
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::ids::{TenantId, TokenId, UserId};
 use crate::input::{ObjectReader, Patch};
+use crate::scope::{AdminScope, ScopeRequest, scope_member};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -127,6 +128,10 @@ pub struct ApiToken {
     /// [`crate::access::AdminRole::covers`]). `None`: a token of a service
     /// account, made by another token or the CLI.
     pub owner_id: Option<UserId>,
+    /// The part of the directory the token acts on (see [`crate::scope`]):
+    /// its calls meet every rule of a scoped admin. `None`: the whole
+    /// tenant, always so for super-admin and SCIM tokens.
+    pub admin_scope: Option<AdminScope>,
 }
 
 /// `last_used_at` is written at most this often per token and process, so
@@ -183,6 +188,10 @@ pub struct TokenRequest {
     /// The person making it, when an admin logged in as themselves asks
     /// (set by the caller, never read from the body).
     pub owner_id: Option<UserId>,
+    /// The admin scope asked for: absent for the scope of whoever makes
+    /// it, `null` for the whole tenant, or a scope still to be looked up
+    /// in the tenant.
+    pub scope: Patch<ScopeRequest>,
 }
 
 /// The longest name a token may have, in characters.
@@ -192,8 +201,9 @@ impl TokenRequest {
     /// Reads `{name, role?, scope?, expires_at?, scim?}`, naming every bad
     /// field at once. A tenant's admin token may hold any built-in admin
     /// role; a super-admin or SCIM token only the role its kind implies
-    /// (see [`ApiToken::role`]). `scope` may only be `null` until
-    /// administrator scopes exist.
+    /// (see [`ApiToken::role`]). `scope` reads as an admin role grant's
+    /// does; a super-admin or SCIM token, which acts beyond any scope, may
+    /// only leave it out or give `null`.
     pub fn from_json(body: serde_json::Value, super_admin: bool) -> Result<Self, Error> {
         let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
         let name = r.required_string("name");
@@ -225,11 +235,12 @@ impl TokenRequest {
         let admin_role = fixed
             .is_none()
             .then(|| admin_role.unwrap_or(AdminRole::TenantAdmin));
-        if let Patch::Value(_) = r.object("scope") {
+        let scope = scope_member(&mut r, "scope");
+        if let (Some(fixed), Patch::Value(_)) = (fixed, &scope) {
             r.push(FieldError::new(
                 "scope",
                 ErrorCode::InvalidValue,
-                "a token's scope can only be null: scoped tokens come with administrator scopes",
+                format!("a {fixed} token acts beyond any scope: its scope can only be null"),
             ));
         }
         let expires_at = match r.string("expires_at") {
@@ -255,6 +266,7 @@ impl TokenRequest {
                 admin_role,
                 expires_at,
                 owner_id: None,
+                scope,
             }),
             _ => Err(Error::Validation(errors)),
         }
@@ -304,6 +316,57 @@ mod tests {
     fn debug_output_never_shows_the_secret() {
         let s = Secret::from_string("hunter2-hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_requests_scope_is_left_out_null_or_a_scope_and_only_a_tenants_admin_token_has_one() {
+        let read = |body: serde_json::Value, super_admin: bool| {
+            TokenRequest::from_json(body, super_admin)
+                .map(|r| r.scope)
+                .map_err(|e| match e {
+                    Error::Validation(errors) => errors
+                        .0
+                        .into_iter()
+                        .map(|e| (e.field, e.code))
+                        .collect::<Vec<_>>(),
+                    other => panic!("{other:?}"),
+                })
+        };
+        assert_eq!(
+            read(serde_json::json!({"name": "a"}), false),
+            Ok(Patch::Absent)
+        );
+        assert_eq!(
+            read(serde_json::json!({"name": "a", "scope": null}), true),
+            Ok(Patch::Null)
+        );
+        assert_eq!(
+            read(
+                serde_json::json!({"name": "a", "scope": {"group": "Support"}}),
+                false
+            ),
+            Ok(Patch::Value(ScopeRequest::Group("Support".into())))
+        );
+        for (body, super_admin) in [
+            (
+                serde_json::json!({"name": "a", "scope": {"group": "S"}}),
+                true,
+            ),
+            (
+                serde_json::json!({"name": "a", "scim": true, "scope": {"group": "S"}}),
+                false,
+            ),
+            (
+                serde_json::json!({"name": "a", "scope": {"equals": "S"}}),
+                false,
+            ),
+        ] {
+            assert_eq!(
+                read(body.clone(), super_admin),
+                Err(vec![("scope".to_owned(), ErrorCode::InvalidValue)]),
+                "{body}"
+            );
+        }
     }
 
     #[test]

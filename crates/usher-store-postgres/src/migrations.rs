@@ -131,6 +131,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_and_external_id_search",
         include_str!("../migrations/0028_login_and_external_id_search.sql"),
     ),
+    (
+        29,
+        "token_scopes",
+        include_str!("../migrations/0029_token_scopes.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations: "usher" in ASCII, so that it is

@@ -2,7 +2,9 @@
 //! on its `user_roles` row: the group's key, or the attribute and value;
 //! all NULL for the whole tenant. Reading it back joins the group, whose
 //! current display name is the scope's name; a group's delete takes the
-//! assignments scoped to it along (ON DELETE CASCADE).
+//! assignments scoped to it along (ON DELETE CASCADE). API tokens keep
+//! their scope in the same three columns of `api_tokens` and write them
+//! with [`scope_columns`].
 
 use crate::error::DbExt;
 use crate::ids::opt_id;

@@ -15,6 +15,7 @@ mod groups;
 mod jobs;
 mod links;
 mod migrations;
+mod role_scopes;
 mod roles;
 mod sessions;
 mod tenants;

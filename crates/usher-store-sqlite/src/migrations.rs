@@ -120,6 +120,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_and_external_id_search",
         include_str!("../migrations/0027_login_and_external_id_search.sql"),
     ),
+    (
+        28,
+        "token_scopes",
+        include_str!("../migrations/0028_token_scopes.sql"),
+    ),
 ];
 
 pub(crate) fn run(c: &Connection) -> DbResult<()> {

@@ -4,6 +4,7 @@
 
 use crate::SqliteStore;
 use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
+use crate::role_scopes::{scope_at, scope_columns};
 use crate::users::rows::user_key;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -15,7 +16,7 @@ use usher_core::audit::AuditDraft;
 use usher_core::clock::{from_micros, to_micros};
 use usher_core::error::{Error, ErrorCode, Missing, StoreError};
 use usher_core::role::{AdminGrant, Role, RoleAssignment, RoleName, ScopeGrant};
-use usher_core::scope::{AdminScope, group_gone, same_scope};
+use usher_core::scope::{AdminScope, same_scope};
 use usher_core::store::RoleStore;
 use usher_core::{TenantId, UserId};
 
@@ -179,50 +180,6 @@ fn names_of(
             .push(RoleName::from_stored(r.get(1)?));
     }
     Ok(out)
-}
-
-/// The scope kept in columns `at..at + 4` of a row: the group's id and
-/// name, or the attribute and its value.
-fn scope_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<AdminScope>> {
-    if let Some(id) = r.get::<_, Option<Vec<u8>>>(at)? {
-        return Ok(Some(AdminScope::Group {
-            id: uuid(&id)?,
-            name: r.get(at + 1)?,
-        }));
-    }
-    let attribute: Option<String> = r.get(at + 2)?;
-    Ok(match (attribute, r.get::<_, Option<String>>(at + 3)?) {
-        (Some(name), Some(equals)) => Some(AdminScope::Attribute { name, equals }),
-        _ => None,
-    })
-}
-
-/// The columns a scope is kept in: the group's key, the attribute, the value.
-type ScopeColumns = (Option<i64>, Option<String>, Option<String>);
-
-fn scope_columns(
-    c: &Connection,
-    tk: i64,
-    scope: Option<&AdminScope>,
-) -> Result<ScopeColumns, Error> {
-    match scope {
-        None => Ok((None, None, None)),
-        Some(AdminScope::Group { id, .. }) => {
-            let key: Option<i64> = c
-                .prepare_cached("SELECT key FROM groups WHERE id = ?1 AND tenant_key = ?2")
-                .db()?
-                .query_row(params![id.as_bytes().to_vec(), tk], |r| r.get(0))
-                .optional()
-                .db()?;
-            match key {
-                Some(k) => Ok((Some(k), None, None)),
-                None => Err(group_gone()),
-            }
-        }
-        Some(AdminScope::Attribute { name, equals }) => {
-            Ok((None, Some(name.clone()), Some(equals.clone())))
-        }
-    }
 }
 
 /// The scope of the user's other built-in admin roles, if they hold any

@@ -275,6 +275,32 @@ impl TestApp {
         assert_eq!(res.status().as_u16(), 201, "tenant {slug} not created");
     }
 
+    /// Makes group `name` of `tenant` holding the users `members` (ids)
+    /// over SCIM, as Entra ID would; answers the group's SCIM resource.
+    pub async fn scim_group(&self, tenant: &str, name: &str, members: &[&str]) -> Value {
+        let members: Vec<Value> = members
+            .iter()
+            .map(|id| serde_json::json!({"value": id}))
+            .collect();
+        let group = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": name,
+            "members": members,
+        });
+        let scim = self.tenant_token(tenant, TokenScope::Scim).await;
+        let res = self
+            .client
+            .post(self.url(&format!("/scim/v2/{tenant}/Groups")))
+            .bearer_auth(scim)
+            .header("content-type", "application/scim+json")
+            .body(group.to_string())
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status().as_u16(), 201, "group {name}");
+        res.json().await.expect("group JSON")
+    }
+
     /// A new token bound to `tenant` (admin or SCIM scope).
     pub async fn tenant_token(&self, tenant: &str, scope: TokenScope) -> String {
         let t = self

@@ -13,10 +13,10 @@ use crate::admin_session::{ADMIN_SEEN_GRANULARITY, ADMIN_TOKEN_PREFIX, AdminRole
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode, Missing, ValidationErrors};
 use crate::ids::{Id, TenantId, UserId};
-use crate::input::{ObjectReader, Patch};
+use crate::input::ObjectReader;
 use crate::role::{AdminGrant, ScopeGrant};
 use crate::scim::query::{Cond, SortKey, Text, TextColumn, TextOp, UserSearch};
-use crate::scope::{AdminScope, ScopeRequest, read_scope, same_scope};
+use crate::scope::{AdminScope, ScopeRequest, same_scope, scope_member};
 use crate::tenant::Tenant;
 use crate::token::Secret;
 use crate::user::fields::fold_case;
@@ -182,18 +182,22 @@ impl Services {
     }
 
     /// Whether the active admin `owner` of the tenant may still do what a
-    /// token acting as `role` does: a token is never more powerful than
-    /// the person who made it. Tokens carry no scope, so the owner must
-    /// hold the role for the whole tenant.
+    /// token acting as `role` on `scope` (`None`: the whole tenant) does: a
+    /// token is never more powerful than the person who made it. The owner
+    /// must hold a role covering `role`, for the whole tenant or for the
+    /// token's very scope; an owner moved to another scope, or narrowed to
+    /// one while the token is the whole tenant's, no longer covers it.
     pub(crate) async fn owner_covers(
         &self,
         tenant_id: TenantId,
         owner: UserId,
         role: AdminRole,
+        scope: Option<&AdminScope>,
     ) -> Result<bool, Error> {
         let admin = self.active_admin(tenant_id, owner).await?;
         Ok(admin.is_some_and(|(_, a)| {
-            a.scope.is_none() && a.roles.iter().any(|held| held.covers(role))
+            (a.scope.is_none() || same_scope(a.scope.as_ref(), scope))
+                && a.roles.iter().any(|held| held.covers(role))
         }))
     }
 
@@ -297,7 +301,8 @@ impl Services {
 
     /// The scope a request names, looked up in the tenant: the group by its
     /// display name (ignoring case), the attribute among those defined.
-    async fn resolve_scope(
+    /// Grants and tokens both resolve their scope here.
+    pub(super) async fn resolve_scope(
         &self,
         tenant: &Tenant,
         request: ScopeRequest,
@@ -378,17 +383,11 @@ fn built_in(role: &str) -> Result<(), Error> {
 fn scope_in_body(body: Option<Value>) -> Result<Option<ScopeRequest>, Error> {
     let Some(body) = body else { return Ok(None) };
     let mut r = ObjectReader::new(body).map_err(Error::Validation)?;
-    let scope = match r.object("scope") {
-        Patch::Value(m) => Some(Value::Object(m)),
-        _ => None,
-    };
-    let mut errors = r.finish();
-    match read_scope(scope, "scope") {
-        Ok(request) if errors.is_empty() => Ok(request),
-        Ok(_) => Err(Error::Validation(errors)),
-        Err(more) => {
-            errors.0.extend(more.0);
-            Err(Error::Validation(errors))
-        }
+    let scope = scope_member(&mut r, "scope");
+    let errors = r.finish();
+    if errors.is_empty() {
+        Ok(scope.into_option())
+    } else {
+        Err(Error::Validation(errors))
     }
 }

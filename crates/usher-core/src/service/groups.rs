@@ -254,9 +254,16 @@ impl Services {
     ) -> Result<Group, Error> {
         let draft = self.draft(ctx, Some(tenant), AuditAction::GroupDelete);
         let (gid, draft) = self.scim_target(draft, "group", Missing::Group, id).await?;
-        self.store
+        let deleted = self
+            .store
             .delete_group(tenant.id, gid, if_match, draft)
-            .await
+            .await;
+        // The tokens scoped to the group went with it (ON DELETE CASCADE):
+        // whatever this process still holds of them goes now too.
+        if deleted.is_ok() {
+            self.caches.tokens.clear();
+        }
+        deleted
     }
 
     /// The Group resource of `group` under `base`.

@@ -1,5 +1,6 @@
 //! Admin API tokens: creating, listing and revoking them, and recognising
-//! a presented one.
+//! a presented one. What part of the directory a token acts on is decided
+//! in [`super::token_scopes`].
 //!
 //! A revoked or expired token is refused by this process at once and by
 //! every other process within the token cache's life ([`super::cache::TTL`],
@@ -7,10 +8,13 @@
 //! every hit.
 
 use super::Services;
+use super::token_scopes::token_in_reach;
 use crate::access::AdminRole;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::{Id, TokenId};
+use crate::input::Patch;
+use crate::scope::AdminScope;
 use crate::tenant::Tenant;
 use crate::token::{
     API_TOKEN_PREFIX, ApiToken, BOOTSTRAP_TOKEN_NAME, LAST_USED_PRECISION, SCIM_TOKEN_PREFIX,
@@ -40,12 +44,15 @@ impl Services {
                 .then_some(AdminRole::TenantAdmin),
             expires_at: None,
             owner_id: None,
+            scope: Patch::Absent,
         };
         self.issue_token(ctx, tenant, Ok(request)).await
     }
 
     /// Creates a token from a request the caller may have got wrong
-    /// (`POST /tokens`); a refusal is audited like any other.
+    /// (`POST /tokens`); a refusal is audited like any other. The token
+    /// acts on the scope [`Self::token_scope`] decides, and a token of a
+    /// person must be one they could act as themselves.
     pub async fn issue_token(
         &self,
         ctx: &AuditContext,
@@ -65,6 +72,7 @@ impl Services {
             Ok(r)
         });
         let request = self.accept(&draft, checked).await?;
+        let admin_scope = self.token_scope(&draft, ctx, tenant, &request).await?;
         let scope = if request.scim {
             TokenScope::Scim
         } else {
@@ -88,9 +96,12 @@ impl Services {
             created_by: Some(ctx.actor.to_stored()),
             last_used_at: None,
             owner_id: request.owner_id.filter(|_| tenant.is_some()),
+            admin_scope,
         };
         if let (Some(t), Some(owner)) = (tenant, token.owner_id)
-            && !self.owner_covers(t.id, owner, token.owner_needs()).await?
+            && !self
+                .owner_covers(t.id, owner, token.owner_needs(), token.admin_scope.as_ref())
+                .await?
         {
             let e = Error::Forbidden(format!(
                 "a token acting as {} would be more powerful than you",
@@ -100,7 +111,8 @@ impl Services {
         }
         let draft = draft.target("token", token.id).details(json!({
             "name": token.name,
-            "scope": scope.as_str(),
+            "scope": token.admin_scope.as_ref().map(AdminScope::to_json),
+            "scim": scope == TokenScope::Scim,
             "role": token.role(),
             "super_admin": tenant.is_none(),
             "expires_at": token.expires_at.and_then(|t| t.format(&Rfc3339).ok()),
@@ -110,13 +122,15 @@ impl Services {
         Ok((token, secret))
     }
 
-    /// The tokens of a tenant, or the super-admin tokens for `None`.
+    /// The tokens of a tenant, or the super-admin tokens for `None`; a
+    /// scoped caller gets those of its own scope only.
     pub async fn list_tokens(
         &self,
         ctx: &AuditContext,
         tenant: Option<&Tenant>,
     ) -> Result<Vec<ApiToken>, Error> {
-        let tokens = self.store.list_tokens(tenant.map(|t| t.id)).await?;
+        let mut tokens = self.store.list_tokens(tenant.map(|t| t.id)).await?;
+        tokens.retain(|t| token_in_reach(ctx, t));
         self.store
             .append_audit(
                 self.draft(ctx, tenant, AuditAction::TokenList)
@@ -127,7 +141,8 @@ impl Services {
     }
 
     /// Revokes a token of the tenant (`None`: a super-admin token). It is
-    /// refused from the next request on.
+    /// refused from the next request on. A scoped caller revokes the tokens
+    /// of its own scope only; another is `token_not_found` to it.
     pub async fn revoke_token(
         &self,
         ctx: &AuditContext,
@@ -141,9 +156,12 @@ impl Services {
         let token = self
             .accept(&draft.clone().details(json!({"id": id})), parsed)
             .await?;
+        let draft = draft.target("token", token);
+        self.check_token_in_reach(&draft, ctx, tenant, token)
+            .await?;
         let result = self
             .store
-            .delete_token(tenant.map(|t| t.id), token, draft.target("token", token))
+            .delete_token(tenant.map(|t| t.id), token, draft)
             .await;
         // Whatever this process still holds of it goes now.
         self.caches.tokens.clear();
@@ -174,6 +192,7 @@ impl Services {
             created_by: Some(ctx.actor.to_stored()),
             last_used_at: None,
             owner_id: None,
+            admin_scope: None,
         };
         let draft = self
             .draft(ctx, None, AuditAction::TokenBootstrap)
@@ -218,11 +237,16 @@ impl Services {
         let Some(token) = found.filter(|t| !t.is_expired(now)) else {
             return Ok(None);
         };
-        // A person's token stops with what they may do; this is read at
-        // every request, never cached.
+        // A person's token stops with what they may do, on the token's
+        // scope; this is read at every request, never cached.
         if let (Some(tenant_id), Some(owner)) = (token.tenant_id, token.owner_id)
             && !self
-                .owner_covers(tenant_id, owner, token.owner_needs())
+                .owner_covers(
+                    tenant_id,
+                    owner,
+                    token.owner_needs(),
+                    token.admin_scope.as_ref(),
+                )
                 .await?
         {
             return Ok(None);

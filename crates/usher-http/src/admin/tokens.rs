@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 use usher_core::audit::Actor;
+use usher_core::scope::AdminScope;
 use usher_core::token::{ApiToken, Secret, TokenRequest};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -29,7 +30,9 @@ pub struct TokenResponse {
     /// `helpdesk`, `auditor`, `bulk_operator`), `super_admin`, or `scim`
     /// for a token that only the SCIM endpoint accepts.
     pub role: String,
-    /// The part of the directory the token may act on; `null`: all of it.
+    /// The part of the directory the token acts on, as an admin role grant
+    /// shows it (`{"group": name}` or `{"attribute": name, "equals":
+    /// value}`); `null`: all of it.
     #[schema(value_type = Option<Object>)]
     pub scope: Option<Value>,
     /// Whether only the SCIM endpoint accepts the token.
@@ -47,7 +50,8 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
     /// The admin who made it while logged in as themselves: it works only
-    /// while they hold its role (or `tenant_admin`), and goes with them.
+    /// while they hold its role (or `tenant_admin`) for the whole tenant
+    /// or for the token's scope, and goes with them.
     /// `null`: a service account's token.
     pub owner_id: Option<Uuid>,
     /// The secret: only in the answer of `POST`.
@@ -61,7 +65,7 @@ impl TokenResponse {
             id: t.id.uuid(),
             name: t.name.clone(),
             role: t.role().to_owned(),
-            scope: None,
+            scope: t.admin_scope.as_ref().map(AdminScope::to_json),
             scim: t.scope == usher_core::token::TokenScope::Scim,
             expires_at: t.expires_at,
             created_by: t
@@ -87,7 +91,12 @@ pub struct CreateTokenRequest {
     /// (see docs/admin-roles.md). A token of `/api/v1/tokens` can only be
     /// `super_admin`, a SCIM token only `scim`.
     pub role: Option<String>,
-    /// Only `null` (the whole directory) for now.
+    /// The part of the directory the token acts on, as in an admin role
+    /// grant: `{"group": name}`, `{"attribute": name, "equals": value}`,
+    /// or `null` for the whole tenant. Left out: the scope of the admin
+    /// making it (the whole tenant for a tenant-wide admin). An admin of a
+    /// scope may make tokens of that scope only; super-admin and SCIM
+    /// tokens take `null` only.
     #[schema(value_type = Option<Object>)]
     pub scope: Option<Value>,
     /// RFC 3339, in the future; `null` or absent: never expires.
@@ -122,7 +131,8 @@ fn created(token: &ApiToken, secret: &Secret) -> Response {
 
 /// List a tenant's API tokens.
 ///
-/// Oldest first, SCIM tokens included; secrets are never shown.
+/// Oldest first, SCIM tokens included; secrets are never shown. An admin
+/// of a scope sees the tokens of that scope only.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/tokens", tag = "tokens",
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "Every token of the tenant", body = TokenList), CommonErrors),
@@ -170,7 +180,7 @@ pub async fn create_token(
 /// Revoke an API token.
 ///
 /// The token is refused from the next request on, in every process within
-/// 5 seconds.
+/// 5 seconds. An admin of a scope revokes the tokens of that scope only.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/tokens/{id}", tag = "tokens",
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = String, Path, description = "Token id")),
     responses((status = 204, description = "Revoked"), CommonErrors),

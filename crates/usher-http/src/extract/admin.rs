@@ -75,15 +75,9 @@ impl TenantAdmin {
     }
 }
 
-/// Refuses, with 403 `forbidden` audited as `admin.forbidden`, a call the
-/// caller's roles do not allow: a route outside them (see
-/// [`access::ROUTES`]), a tenant-wide route called by an admin of a scope
-/// (see [`access::open_to_scoped`]), or a change to a person who holds an
-/// admin role by anyone but a tenant-wide `tenant_admin` — otherwise a
-/// `user_admin` could, say, change a `tenant_admin`'s email and have a
-/// reset link sent there. A user outside a scoped caller's scope is
-/// `user_not_found`, as if there were no such user (audited with reason
-/// `outside_scope`).
+/// Refuses a request the caller's roles do not allow (see [`check_call`]),
+/// reading from the request what the decision needs: the matched route,
+/// and the user the path names when a scope or the admin guard needs it.
 async fn authorize(
     parts: &mut Parts,
     state: &AppState,
@@ -95,28 +89,67 @@ async fn authorize(
         .extensions
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let method = parts.method.as_str().to_owned();
-    let permission = route
-        .as_deref()
-        .and_then(|r| access::permission_for(&method, r));
-    let scope = ctx.scope.as_ref();
     // The user a route names matters only to a scoped caller, or to a
     // change by someone who may not configure the tenant; most calls skip
     // reading the path for it.
-    let guards_admins = parts.method != Method::GET && !roles.allow(Permission::Configure);
-    let target = if scope.is_some() || guards_admins {
+    let target = if ctx.scope.is_some() || guards_admins(&parts.method, roles) {
         target_user(parts, state, route.as_deref()).await
     } else {
         None
     };
+    let method = parts.method.clone();
+    let call = Call {
+        method: &method,
+        route: route.as_deref(),
+        target,
+    };
+    Ok(check_call(state, tenant, ctx, roles, call).await?)
+}
+
+/// Whether a call by these roles must not change a person who holds an
+/// admin role (see [`check_call`]).
+fn guards_admins(method: &Method, roles: AdminRoles) -> bool {
+    method != Method::GET && !roles.allow(Permission::Configure)
+}
+
+/// One call of the admin API to decide: its method, its route as
+/// [`access::ROUTES`] writes it, and the user it names, if any. The
+/// console decides each of its pages and actions as the API call it
+/// stands for.
+pub(crate) struct Call<'a> {
+    pub method: &'a Method,
+    pub route: Option<&'a str>,
+    pub target: Option<UserId>,
+}
+
+/// Refuses, with 403 `forbidden` audited as `admin.forbidden`, a call the
+/// caller's roles do not allow: a route outside them (see
+/// [`access::ROUTES`]), a tenant-wide route called by an admin of a scope
+/// (see [`access::open_to_scoped`]), or a change to a person who holds an
+/// admin role by anyone but a tenant-wide `tenant_admin` — otherwise a
+/// `user_admin` could, say, change a `tenant_admin`'s email and have a
+/// reset link sent there. A user outside a scoped caller's scope is
+/// `user_not_found`, as if there were no such user (audited with reason
+/// `outside_scope`).
+pub(crate) async fn check_call(
+    state: &AppState,
+    tenant: &Tenant,
+    ctx: &AuditContext,
+    roles: AdminRoles,
+    call: Call<'_>,
+) -> Result<(), Error> {
+    let Call {
+        method,
+        route,
+        target,
+    } = call;
+    let permission = route.and_then(|r| access::permission_for(method.as_str(), r));
+    let scope = ctx.scope.as_ref();
     let names = roles.names().join(", ");
     let (reason, refusal) = if !permission.is_some_and(|p| roles.allow(p)) {
         let message = format!("the role {names} may not make this call");
         (None, Error::Forbidden(message))
-    } else if scope.is_some()
-        && !route
-            .as_deref()
-            .is_some_and(|r| access::open_to_scoped(&method, r))
+    } else if scope.is_some() && !route.is_some_and(|r| access::open_to_scoped(method.as_str(), r))
     {
         let message = "an admin of a scope works on the users of the scope only";
         (Some("scoped_admin"), Error::Forbidden(message.into()))
@@ -124,8 +157,8 @@ async fn authorize(
         && !state.services.user_in_scope(tenant, id, scope).await?
     {
         (Some("outside_scope"), Error::NotFound(Missing::User))
-    } else if parts.method != Method::GET
-        && (guards_admins || scope.is_some())
+    } else if *method != Method::GET
+        && (guards_admins(method, roles) || scope.is_some())
         && let Some(id) = target
         && state.services.is_admin(tenant, id).await?
     {
@@ -136,7 +169,7 @@ async fn authorize(
         return Ok(());
     };
     let details = json!({
-        "method": method,
+        "method": method.as_str(),
         "route": route,
         "role": names,
         "reason": reason,
@@ -146,8 +179,7 @@ async fn authorize(
     Err(state
         .services
         .refuse_with(ctx, Some(tenant), action, details, refusal)
-        .await
-        .into())
+        .await)
 }
 
 /// The user a route on `/users/{id}…` names, when the id is one.
@@ -205,10 +237,15 @@ impl FromRequestParts<AppState> for TenantAdmin {
                     return Err(Error::NotFound(Missing::Tenant).into());
                 }
                 let token = &caller.token;
+                // A token acts with its role on its scope: every rule of a
+                // scoped admin (users outside are 404, tenant-wide routes
+                // closed, blocks are quarantines) reads the scope from here.
+                let mut ctx = caller.ctx;
+                ctx.scope = token.admin_scope.clone();
                 TenantAdmin {
                     roles: (!token.is_super_admin()).then(|| AdminRoles::of([token.tenant_role()])),
                     tenant,
-                    ctx: caller.ctx,
+                    ctx,
                     person: None,
                 }
             };

@@ -2,6 +2,7 @@
 
 use crate::error::{DbExt, constraint, unavailable};
 use crate::ids::{id, opt_id};
+use crate::role_scopes::{scope_at, scope_columns};
 use crate::write::Write;
 use serde_json::json;
 use sqlx::postgres::PgRow;
@@ -38,9 +39,21 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         ),
         _ => None,
     };
+    let (group, attribute, value) = match (tenant_key, token.admin_scope.as_ref()) {
+        (Some(tk), scope) => scope_columns(&mut *c, tk, scope).await?,
+        (None, None) => (None, None, None),
+        // A scope is part of one tenant's directory.
+        (None, Some(_)) => {
+            return Err(Error::bad_request(
+                ErrorCode::TenantRequired,
+                "a scoped token belongs to one tenant",
+            ));
+        }
+    };
     sqlx::query(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key, \
+           scope_group_key, scope_attribute, scope_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
         .bind(token.id.uuid())
         .bind(tenant_key)
@@ -52,6 +65,9 @@ async fn insert_token(c: &mut PgConnection, token: &ApiToken) -> Result<(), Erro
         .bind(&token.created_by)
         .bind(token.admin_role.map(AdminRole::as_str))
         .bind(owner_key)
+        .bind(group)
+        .bind(attribute)
+        .bind(value)
         .execute(c)
         .await
         .map_err(constraint)?;
@@ -125,14 +141,18 @@ pub(crate) async fn replace_named_super_token(
     w.finish(result).await
 }
 
-/// A query of tokens with the columns [`read_token`] reads, in its order.
+/// A query of tokens with the columns [`read_token`] reads, in its order:
+/// the token's, its tenant's and owner's ids, and its scope (see
+/// `role_scopes`) from column 11 on.
 macro_rules! select_tokens {
     ($tail:literal) => {
         concat!(
             "SELECT k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, \
-             k.created_by, k.last_used_at, k.role, o.id FROM api_tokens k \
+             k.created_by, k.last_used_at, k.role, o.id, \
+             g.id, g.display_name, k.scope_attribute, k.scope_value FROM api_tokens k \
              LEFT JOIN tenants t ON t.key = k.tenant_key \
-             LEFT JOIN users o ON o.key = k.owner_key ",
+             LEFT JOIN users o ON o.key = k.owner_key \
+             LEFT JOIN groups g ON g.key = k.scope_group_key ",
             $tail
         )
     };
@@ -163,6 +183,7 @@ fn read_token(r: &PgRow) -> Result<ApiToken, StoreError> {
         created_by: r.try_get(7).map_err(unavailable)?,
         last_used_at: r.try_get(8).map_err(unavailable)?,
         owner_id: opt_id(r, 10).map_err(unavailable)?,
+        admin_scope: scope_at(r, 11).map_err(unavailable)?,
     })
 }
 

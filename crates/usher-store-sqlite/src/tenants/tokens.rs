@@ -1,6 +1,7 @@
 //! API tokens: stored by the hash of their secret.
 
 use crate::conn::{DbExt, DbResult, audited, constraint, uuid};
+use crate::role_scopes::{scope_at, scope_columns};
 use crate::tenants::key_of;
 use crate::users::rows::user_key;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -27,9 +28,21 @@ fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
         (Some(tk), Some(owner)) => Some(user_key(c, tk, owner)?),
         _ => None,
     };
+    let (group, attribute, value) = match (tk, token.admin_scope.as_ref()) {
+        (Some(tk), scope) => scope_columns(c, tk, scope)?,
+        (None, None) => (None, None, None),
+        // A scope is part of one tenant's directory.
+        (None, Some(_)) => {
+            return Err(Error::bad_request(
+                ErrorCode::TenantRequired,
+                "a scoped token belongs to one tenant",
+            ));
+        }
+    };
     c.prepare_cached(
-        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO api_tokens (id, tenant_key, scope, name, hash, created_at, expires_at, created_by, role, owner_key, \
+           scope_group_key, scope_attribute, scope_value) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )
     .db()?
     .execute(params![
@@ -43,6 +56,9 @@ fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Error> {
         token.created_by,
         token.admin_role.map(AdminRole::as_str),
         owner,
+        group,
+        attribute,
+        value,
     ])
         .map_err(constraint)?;
     Ok(())
@@ -96,9 +112,14 @@ pub(crate) fn replace_named_super_token(
     })
 }
 
-/// The columns [`read_token`] reads, in its order.
+/// The columns [`read_token`] reads, in its order, of the token `k`, its
+/// tenant `t`, owner `o` and scope's group `g` ([`TOKEN_JOINS`]).
 const TOKEN_COLUMNS: &str = "k.id, t.id, k.scope, k.name, k.hash, k.created_at, k.expires_at, k.created_by, k.last_used_at, \
-     k.role, o.id";
+     k.role, o.id, g.id, g.display_name, k.scope_attribute, k.scope_value";
+
+/// The tables [`TOKEN_COLUMNS`] reads besides the token's own.
+const TOKEN_JOINS: &str = "LEFT JOIN tenants t ON t.key = k.tenant_key LEFT JOIN users o ON o.key = k.owner_key \
+     LEFT JOIN groups g ON g.key = k.scope_group_key";
 
 fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     let tenant: Option<Vec<u8>> = r.get(1)?;
@@ -123,13 +144,13 @@ fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
             .as_deref()
             .map(uuid)
             .transpose()?,
+        admin_scope: scope_at(r, 11)?,
     })
 }
 
 pub(crate) fn token_by_hash(c: &Connection, hash: &SecretHash) -> DbResult<Option<ApiToken>> {
     c.prepare_cached(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens k \
-         LEFT JOIN tenants t ON t.key = k.tenant_key LEFT JOIN users o ON o.key = k.owner_key WHERE k.hash = ?1"
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens k {TOKEN_JOINS} WHERE k.hash = ?1"
     ))?
     .query_row([hash.0.as_slice()], read_token)
     .optional()
@@ -144,8 +165,7 @@ pub(crate) fn list_tokens(c: &Connection, tenant: Option<TenantId>) -> DbResult<
         },
     };
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens k \
-         LEFT JOIN tenants t ON t.key = k.tenant_key LEFT JOIN users o ON o.key = k.owner_key \
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens k {TOKEN_JOINS} \
          WHERE k.tenant_key IS ?1 ORDER BY k.created_at, k.id"
     ))?;
     let rows = stmt.query_map([tk], read_token)?;

@@ -39,6 +39,7 @@ pub async fn every_write_records_exactly_one_event_of_its_outcome(store: Arc<dyn
         created_by: None,
         last_used_at: None,
         owner_id: None,
+        admin_scope: None,
     };
     store
         .create_token(

@@ -203,6 +203,7 @@ pub(super) fn token(
         created_by: Some(r#"{"kind":"cli","id":"root","name":"usher CLI (root)"}"#.into()),
         last_used_at: None,
         owner_id: None,
+        admin_scope: None,
     }
 }
 

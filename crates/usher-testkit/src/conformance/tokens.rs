@@ -1,12 +1,15 @@
 //! Cases for the lifecycle of API tokens: listing, revoking, the bootstrap
-//! token's removal and the record of last use.
+//! token's removal, the record of last use, and the admin scope a token
+//! acts on, which goes with its group.
 
 use super::fixtures::*;
 use super::tenants::{token, token_draft};
 use std::sync::Arc;
-use usher_core::error::{Error, Missing};
-use usher_core::token::{ApiToken, BOOTSTRAP_TOKEN_NAME, TokenScope};
-use usher_core::{Id, Store};
+use usher_core::error::{Error, ErrorCode, Missing};
+use usher_core::group::{Group, GroupName, GroupWrite};
+use usher_core::scope::AdminScope;
+use usher_core::token::{ApiToken, BOOTSTRAP_TOKEN_NAME, Secret, TokenScope};
+use usher_core::{Id, Store, TenantId};
 
 async fn create_all(store: &dyn Store, tokens: &[&ApiToken]) {
     for t in tokens {
@@ -161,4 +164,131 @@ pub async fn a_tokens_last_use_is_recorded(store: Arc<dyn Store>) {
     assert_eq!(found.last_used_at, Some(at));
     let listed = store.list_tokens(Some(acme.id)).await.expect("list");
     assert_eq!(listed[0].last_used_at, Some(at));
+}
+
+/// Tenant acme with the attribute department and an empty group Support;
+/// answers three admin tokens of acme made one second apart: scoped to
+/// Support, scoped to department Sales, and of the whole tenant.
+async fn scoped_tokens(store: &dyn Store) -> (TenantId, Group, [ApiToken; 3]) {
+    let acme = tenant(store, "acme").await;
+    define_attribute(store, acme.id, "department").await;
+    let support = store
+        .create_group(
+            group(acme.id, "Support", Vec::new()),
+            draft(Some(acme.id), "group.create", T0),
+        )
+        .await
+        .expect("create_group");
+    let scopes = [
+        Some(AdminScope::Group {
+            id: support.id,
+            name: "Support".into(),
+        }),
+        Some(AdminScope::Attribute {
+            name: "department".into(),
+            equals: "Sales".into(),
+        }),
+        None,
+    ];
+    let tokens: Vec<ApiToken> = scopes
+        .into_iter()
+        .enumerate()
+        .map(|(i, admin_scope)| ApiToken {
+            admin_scope,
+            created_at: T0 + time::Duration::seconds(i as i64),
+            ..token(
+                Some(acme.id),
+                TokenScope::Admin,
+                &format!("t{i}"),
+                &format!("s-scoped-{i}"),
+            )
+        })
+        .collect();
+    create_all(store, &tokens.iter().collect::<Vec<_>>()).await;
+    let tokens = tokens.try_into().expect("three tokens");
+    (acme.id, support, tokens)
+}
+
+pub async fn a_tokens_scope_is_kept_and_read_back_with_its_groups_current_name(
+    store: Arc<dyn Store>,
+) {
+    let (acme, support, [by_group, by_value, whole]) = scoped_tokens(&*store).await;
+    for t in [&by_group, &by_value, &whole] {
+        assert_eq!(
+            store.token_by_hash(&t.hash).await.expect("lookup").as_ref(),
+            Some(t),
+            "every field, the scope included"
+        );
+    }
+    assert_eq!(
+        store.list_tokens(Some(acme)).await.expect("list"),
+        vec![by_group.clone(), by_value, whole]
+    );
+    // The group is kept by id: a rename shows in the scope at once.
+    store
+        .modify_group(GroupWrite {
+            tenant_id: acme,
+            group_id: support.id,
+            if_match: None,
+            now: at(2),
+            mutation: Box::new(|g: &mut Group| {
+                g.display_name = GroupName::parse("displayName", "Helpdesk").expect("a name");
+                Ok(())
+            }),
+            audit: draft(Some(acme), "group.update", at(2)),
+        })
+        .await
+        .expect("modify_group");
+    let renamed = store.token_by_hash(&by_group.hash).await.expect("lookup");
+    assert_eq!(
+        renamed.and_then(|t| t.admin_scope),
+        Some(AdminScope::Group {
+            id: support.id,
+            name: "Helpdesk".into()
+        })
+    );
+}
+
+pub async fn deleting_a_group_deletes_the_tokens_scoped_to_it_and_no_other(store: Arc<dyn Store>) {
+    let (acme, support, [by_group, by_value, whole]) = scoped_tokens(&*store).await;
+    store
+        .delete_group(
+            acme,
+            support.id,
+            None,
+            draft(Some(acme), "group.delete", at(3)),
+        )
+        .await
+        .expect("delete_group");
+    assert_eq!(
+        store.token_by_hash(&by_group.hash).await.expect("lookup"),
+        None,
+        "a token never outlives its scope as one of the whole tenant"
+    );
+    assert_eq!(
+        store.list_tokens(Some(acme)).await.expect("list"),
+        vec![by_value, whole]
+    );
+    // A token scoped to the group, made after it went, is refused whole.
+    let before = chain_len(&*store, acme).await;
+    let late = ApiToken {
+        hash: Secret::from_string("s-late".into()).hash(),
+        ..by_group
+    };
+    let refused = store
+        .create_token(late.clone(), token_draft(&late, "token.create"))
+        .await
+        .expect_err("the group is gone");
+    assert_eq!(refused.code(), ErrorCode::ValidationFailed);
+    let Error::Validation(errors) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        (errors.0[0].field.as_str(), errors.0[0].code),
+        ("scope.group", ErrorCode::UnknownGroup)
+    );
+    assert_eq!(store.token_by_hash(&late.hash).await.expect("lookup"), None);
+    let events = events_since(&*store, acme, before).await;
+    assert_eq!(events.len(), 1);
+    assert_refused_event(&events[0], "token.create", "validation_failed");
 }

@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use usher_core::access::AdminRole;
 use usher_core::audit::Actor;
+use usher_core::input::Patch;
+use usher_core::scope::AdminScope;
 use usher_core::tenant::Tenant;
 use usher_core::token::{ApiToken, TokenRequest};
 
@@ -67,7 +69,8 @@ fn rfc3339(t: Option<OffsetDateTime>) -> Option<String> {
 
 fn to_json(t: &ApiToken) -> serde_json::Value {
     json!({
-        "id": t.id, "name": t.name, "role": t.role(), "scope": null,
+        "id": t.id, "name": t.name, "role": t.role(),
+        "scope": t.admin_scope.as_ref().map(AdminScope::to_json),
         "scim": t.scope == usher_core::token::TokenScope::Scim,
         "expires_at": rfc3339(t.expires_at),
         "created_by": t.created_by.as_deref().map(Actor::from_stored),
@@ -103,6 +106,8 @@ async fn create(admin: Admin, c: CreateToken) -> anyhow::Result<()> {
         admin_role: (tenant.is_some() && !c.scim).then_some(admin_role),
         expires_at,
         owner_id: None,
+        // The CLI acts for the whole installation: a whole tenant's token.
+        scope: Patch::Absent,
     };
     let (token, secret) = admin
         .services

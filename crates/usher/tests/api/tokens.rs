@@ -119,7 +119,7 @@ async fn a_bad_token_request_names_every_field_and_creates_nothing() {
         .post(
             TOKENS,
             &json!({"name": 7, "expires_at": "tomorrow", "role": "owner",
-                "scope": {"group": "Sales"}, "secret": "mine", "colour": "red"}),
+                "scope": {"group": "Sales", "equals": "x"}, "secret": "mine", "colour": "red"}),
         )
         .await;
     assert_eq!(res.status().as_u16(), 422);
