@@ -6,7 +6,7 @@
 #    failures and 0 errors.
 # The tenant gets custom attributes first, so that both the enterprise
 # extension (department, employeeNumber) and Usher's own extension (badge)
-# are advertised and exercised.
+# are advertised and exercised, and roles, so that `roles` is too.
 #
 # Usage: scripts/scim-check.sh [database-url]
 set -euo pipefail
@@ -38,6 +38,10 @@ api="http://127.0.0.1:$port/api/v1/tenants/default"
 for name in department employeeNumber badge; do
   curl -fs -X POST "$api/attributes" -H "authorization: Bearer $admin" \
     -H 'content-type: application/json' -d "{\"name\": \"$name\", \"label\": \"$name\"}" >/dev/null
+done
+for role in sales support; do
+  curl -fs -X POST "$api/roles" -H "authorization: Bearer $admin" \
+    -H 'content-type: application/json' -d "{\"name\": \"$role\"}" >/dev/null
 done
 token=$("$usher" token create --tenant default --scim --name scim-check | tail -n1)
 base="http://127.0.0.1:$port/scim/v2/default"

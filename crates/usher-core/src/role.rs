@@ -2,6 +2,10 @@
 //! assigns to its users, and the built-in admin roles, which the tenant
 //! cannot define or delete.
 
+mod held;
+
+pub use held::{BuiltInNames, KnownRoles, changes_to, names_in, own_roles};
+
 use crate::access::AdminRole;
 use crate::error::{Error, ErrorCode, FieldError, ValidationErrors};
 use crate::ids::UserId;

@@ -1,6 +1,6 @@
 //! Importing users from another system: CSV or JSON Lines, every user
-//! field, custom attributes, a state, and optionally a password hash and a
-//! TOTP secret.
+//! field, custom attributes, a state, the tenant roles they hold, and
+//! optionally a password hash and a TOTP secret.
 //!
 //! A row is a JSON object whatever the file's format: a CSV header names
 //! the keys (`attributes.<name>` for a custom attribute), an empty cell

@@ -4,7 +4,10 @@
 //! case rules. Only what Usher stores is advertised; the extensions carry
 //! the tenant's own custom attributes.
 
-use super::resource::{ENTERPRISE_URN, ExtensionNames, GROUP_URN, USER_URN, USHER_USER_URN};
+use super::resource::{
+    ENTERPRISE_URN, ExtensionNames, GROUP_URN, ROLE_SUB_ATTRIBUTES, ROLES, USER_URN,
+    USHER_USER_URN, roles_schema,
+};
 use serde_json::{Value, json};
 use usher_scim::PatchSchema;
 
@@ -31,7 +34,7 @@ pub struct Attr {
 }
 
 impl Attr {
-    fn string(name: &'static str, description: &'static str) -> Self {
+    pub(crate) fn string(name: &'static str, description: &'static str) -> Self {
         Self {
             name,
             kind: "string",
@@ -47,14 +50,19 @@ impl Attr {
         }
     }
 
-    fn boolean(name: &'static str, description: &'static str) -> Self {
+    pub(crate) fn boolean(name: &'static str, description: &'static str) -> Self {
         Self {
             kind: "boolean",
             ..Self::string(name, description)
         }
     }
 
-    fn complex(name: &'static str, multi: bool, sub: Vec<Attr>, description: &'static str) -> Self {
+    pub(crate) fn complex(
+        name: &'static str,
+        multi: bool,
+        sub: Vec<Attr>,
+        description: &'static str,
+    ) -> Self {
         Self {
             kind: "complex",
             multi,
@@ -63,7 +71,7 @@ impl Attr {
         }
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut v = json!({
             "name": self.name,
             "type": self.kind,
@@ -262,8 +270,10 @@ fn schema_doc(id: &str, name: &str, description: &str, attrs: Vec<Value>, base: 
     })
 }
 
-/// Every schema of the tenant, as `/Schemas` lists them.
-pub fn schemas(base: &str, ext: &ExtensionNames) -> Vec<Value> {
+/// Every schema of the tenant, as `/Schemas` lists them. `roles` (the
+/// tenant's own role names) are advertised only where the tenant has some:
+/// no other value could be written.
+pub fn schemas(base: &str, ext: &ExtensionNames, roles: &[String]) -> Vec<Value> {
     let core = |attrs: Vec<Attr>| -> Vec<Value> {
         common_attributes()
             .into_iter()
@@ -273,6 +283,9 @@ pub fn schemas(base: &str, ext: &ExtensionNames) -> Vec<Value> {
             .collect()
     };
     let mut user = core(user_attributes());
+    if !roles.is_empty() {
+        user.push(roles_schema(roles));
+    }
     user.insert(
         0,
         Attr {
@@ -378,7 +391,7 @@ pub fn service_provider_config(base: &str) -> Value {
 }
 
 /// RFC 7643's User attributes Usher does not keep (§4.1, §4.3).
-const UNSTORED_USER: [&str; 15] = [
+const UNSTORED_USER: [&str; 14] = [
     "nickName",
     "profileUrl",
     "title",
@@ -392,7 +405,6 @@ const UNSTORED_USER: [&str; 15] = [
     "addresses",
     "groups",
     "entitlements",
-    "roles",
     "x509Certificates",
 ];
 
@@ -431,8 +443,10 @@ fn find_attr<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a Attr> {
 impl PatchSchema for UserPatchSchema<'_> {
     fn canonical(&self, parent: Option<&str>, name: &str) -> Option<String> {
         match parent {
-            // phoneNumbers is kept though not advertised (docs/scim.md).
+            // phoneNumbers is kept though not advertised (docs/scim.md), and
+            // roles is written even where the tenant has none to advertise.
             None if name.eq_ignore_ascii_case("phoneNumbers") => Some("phoneNumbers".to_owned()),
+            None if name.eq_ignore_ascii_case(ROLES) => Some(ROLES.to_owned()),
             None => {
                 let all: Vec<Attr> = common_attributes()
                     .into_iter()
@@ -462,6 +476,10 @@ impl PatchSchema for UserPatchSchema<'_> {
                     .find(|s| s.eq_ignore_ascii_case(name))
                     .map(str::to_owned)
             }
+            Some(p) if p.eq_ignore_ascii_case(ROLES) => ROLE_SUB_ATTRIBUTES
+                .into_iter()
+                .find(|s| s.eq_ignore_ascii_case(name))
+                .map(str::to_owned),
             Some(p) => {
                 let all = user_attributes();
                 find_attr(&all, p)
@@ -472,7 +490,9 @@ impl PatchSchema for UserPatchSchema<'_> {
     }
 
     fn multi_valued(&self, name: &str) -> bool {
-        name.eq_ignore_ascii_case("emails") || name.eq_ignore_ascii_case("phoneNumbers")
+        ["emails", "phoneNumbers", ROLES]
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(name))
     }
 
     fn read_only(&self, name: &str) -> bool {

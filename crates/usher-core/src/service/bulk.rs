@@ -19,7 +19,7 @@ use crate::ids::{BulkProcessId, UserId};
 use crate::job::JobKind;
 use crate::job::NewJob;
 use crate::role::RoleName;
-use crate::store::{BulkChange, BulkOp, BulkStep, Effects, RoleChange, UserWrite};
+use crate::store::{BulkChange, BulkOp, BulkStep, Effects, RoleChange, RoleWrites, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::{BlockedBy, User};
 use serde_json::json;
@@ -514,7 +514,7 @@ impl Services {
                 now: self.clock.now(),
                 mutation: Box::new(move |_| {
                     Ok(Effects {
-                        role: Some(change),
+                        roles: RoleWrites::one(change),
                         ..Effects::default()
                     })
                 }),

@@ -22,9 +22,11 @@ mod mfa_reset;
 mod reauth;
 mod roles;
 mod scim;
+mod scim_roles;
 mod sessions;
 mod tenants;
 mod throttle;
+mod token_scopes;
 mod tokens;
 mod users;
 

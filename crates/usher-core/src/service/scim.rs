@@ -8,11 +8,12 @@ use super::Services;
 use crate::audit::{AuditAction, AuditContext, AuditDraft};
 use crate::error::{Error, ErrorCode, Missing};
 use crate::ids::{Id, UserId};
+use crate::role::RoleName;
 use crate::scim::query::{Attributes, Cond, SortKey, UserSearch, lower_user_filter, user_sort_key};
 use crate::scim::resource::{ExtensionNames, UserInput, read_user, user_resource};
 use crate::scim::schemas::{MAX_RESULTS, UserPatchSchema};
 use crate::scim::{AttrPath, Filter, apply_patch, parse_patch};
-use crate::store::{Effects, UserWrite};
+use crate::store::{Effects, RoleWrites, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::state::{Action, transition};
 use crate::user::{NewUser, User, UserPatch, UserState};
@@ -117,11 +118,15 @@ impl Services {
         base: &str,
         user: &User,
     ) -> Result<Value, Error> {
-        let ext = self.scim_extensions(tenant).await?;
-        Ok(user_resource(user, self.clock.now(), base, &ext))
+        Ok(self
+            .scim_resources(tenant, base, std::slice::from_ref(user))
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
-    /// The resources of `users`, the tenant's extensions read once.
+    /// The resources of `users`, the tenant's extensions and the users'
+    /// roles read once.
     pub async fn scim_resources(
         &self,
         tenant: &Tenant,
@@ -129,10 +134,15 @@ impl Services {
         users: &[User],
     ) -> Result<Vec<Value>, Error> {
         let ext = self.scim_extensions(tenant).await?;
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        let roles = self.scim_roles_of(tenant, &ids).await?;
         let now = self.clock.now();
         Ok(users
             .iter()
-            .map(|u| user_resource(u, now, base, &ext))
+            .map(|u| {
+                let held = roles.get(&u.id).map_or(&[][..], Vec::as_slice);
+                user_resource(u, held, now, base, &ext)
+            })
             .collect())
     }
 
@@ -241,15 +251,19 @@ impl Services {
                 a.retain(|_, v| !v.is_null());
             }
             fields.insert("activate".into(), json!(true));
-            NewUser::from_json(Value::Object(fields), &attrs).map(|n| (n, input.active))
+            NewUser::from_json(Value::Object(fields), &attrs)
+                .map(|n| (n, input.active, input.roles))
         });
-        let (new, active) = self.accept(&draft, parsed).await?;
+        let (new, active, roles) = self.accept(&draft, parsed).await?;
+        let roles = self
+            .accept(&draft, self.scim_wanted_roles(tenant, &roles).await)
+            .await?;
         let state = if active == Some(false) {
             UserState::Disabled
         } else {
             UserState::Active
         };
-        self.create_user_in_state(tenant, ctx, new, state, json!({"via": "scim"}))
+        self.create_user_in_state(tenant, ctx, new, state, json!({"via": "scim"}), roles)
             .await
     }
 
@@ -268,14 +282,24 @@ impl Services {
         let (uid, draft) = self.scim_target(draft, "user", Missing::User, id).await?;
         let ext = self.scim_extensions(tenant).await?;
         let input = self.accept(&draft, read_user(body, &ext)).await?;
+        let held = self.held_roles(tenant, uid).await?;
         let write = self
             .accept(
                 &draft,
-                self.replacement(tenant, uid, if_match, input, draft.clone())
+                self.replacement(tenant, uid, if_match, input, &held, draft.clone())
                     .await,
             )
             .await?;
         self.store.modify_user(write).await
+    }
+
+    /// The tenant's own roles user `uid` holds now.
+    async fn held_roles(&self, tenant: &Tenant, uid: UserId) -> Result<Vec<RoleName>, Error> {
+        Ok(self
+            .scim_roles_of(tenant, &[uid])
+            .await?
+            .remove(&uid)
+            .unwrap_or_default())
     }
 
     /// Applies a SCIM PATCH to a user: the operations are applied to the
@@ -305,14 +329,19 @@ impl Services {
             if let Err(e) = Error::check_version(if_match, current.version) {
                 return Err(self.refuse(draft, e).await);
             }
-            let mut resource = user_resource(&current, self.clock.now(), "", &ext);
+            // Roles are no field of the user (they make no new version):
+            // the operations apply to the roles held now, and the write
+            // gives and takes only what they changed.
+            let held = self.held_roles(tenant, uid).await?;
+            let mut resource = user_resource(&current, &held, self.clock.now(), "", &ext);
             let prepared =
                 apply_patch(&mut resource, &ops, &schema).and_then(|()| read_user(&resource, &ext));
             let input = self.accept(&draft, prepared).await?;
+            let version = Some(current.version);
             let write = self
                 .accept(
                     &draft,
-                    self.replacement(tenant, uid, Some(current.version), input, draft.clone())
+                    self.replacement(tenant, uid, version, input, &held, draft.clone())
                         .await,
                 )
                 .await?;
@@ -327,17 +356,32 @@ impl Services {
     }
 
     /// The write that makes user `uid` what `input` describes: its fields
-    /// replaced and, when `active` says so, disabled or enabled with it.
+    /// replaced, its roles (it holds `held`) made exactly those `input`
+    /// names, and, when `active` says so, disabled or enabled with it.
     async fn replacement(
         &self,
         tenant: &Tenant,
         uid: UserId,
         if_match: Option<i64>,
         input: UserInput,
+        held: &[RoleName],
         draft: AuditDraft,
     ) -> Result<UserWrite, Error> {
         let attrs = self.attribute_set(tenant).await?;
-        let patch = UserPatch::from_json(Value::Object(input.fields), &attrs)?;
+        let patch = UserPatch::from_json(Value::Object(input.fields), &attrs);
+        let wanted = self.scim_wanted_roles(tenant, &input.roles).await;
+        // Every bad attribute is named at once, the roles' with the rest.
+        let (patch, wanted) = match (patch, wanted) {
+            (Ok(p), Ok(w)) => (p, w),
+            (Err(Error::Validation(mut a)), Err(Error::Validation(b))) => {
+                a.0.extend(b.0);
+                return Err(Error::Validation(a));
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        // Each change is its own event, as the roles API records it.
+        let each = draft.clone().details(json!({"via": "scim"}));
+        let roles = RoleWrites::to_hold(held, &wanted, each);
         let now = self.clock.now();
         let active = input.active;
         Ok(UserWrite {
@@ -349,6 +393,7 @@ impl Services {
                 let email_before = user.email.clone();
                 patch.apply(user);
                 let mut effects = Effects::of_edit(&email_before, user);
+                effects.roles = roles;
                 let disabled = user.state(now) == UserState::Disabled;
                 let action = match active {
                     Some(false) if !disabled => Some(Action::Disable),

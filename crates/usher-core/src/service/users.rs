@@ -10,7 +10,7 @@ use crate::listing::{Cursor, Page, UserQuery, parse_limit};
 use crate::role::RoleName;
 use crate::scope::AdminScope;
 use crate::search::SearchPrefix;
-use crate::store::{DeleteGuard, Effects, LinkKind, UserWrite};
+use crate::store::{DeleteGuard, Effects, LinkKind, RoleWrites, UserWrite};
 use crate::tenant::Tenant;
 use crate::user::state::{Action, transition};
 use crate::user::{BlockedBy, LOCAL_SOURCE, NewUser, User, UserPatch, UserState};
@@ -138,10 +138,19 @@ impl ListParams {
     }
 }
 
+/// How a new user starts: its state, the invitation sent with it, whether
+/// its signup counts as completed, and the tenant roles it holds.
+struct Created {
+    state: UserState,
+    pending: Option<super::links::PendingLink>,
+    signed_up: bool,
+    roles: Vec<RoleName>,
+}
+
 impl Services {
     /// The tenant's attribute definitions, compiled for validating values.
     /// The store checks again that every name still exists when it writes.
-    pub(crate) async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
+    pub async fn attribute_set(&self, tenant: &Tenant) -> Result<AttributeSet, Error> {
         if let Some(defs) = self.caches.attributes.get(&tenant.id) {
             return Ok(AttributeSet::new(defs));
         }
@@ -182,14 +191,19 @@ impl Services {
         } else {
             (UserState::NotInvited, None)
         };
-        let signed_up = new.activate;
-        self.insert_user(tenant, ctx, new, state, pending, signed_up, json!({}))
-            .await
+        let created = Created {
+            state,
+            pending,
+            signed_up: new.activate,
+            roles: Vec::new(),
+        };
+        self.insert_user(tenant, ctx, new, created, json!({})).await
     }
 
     /// Creates a user directly in `state` (SCIM: `active`, or `disabled`
     /// for `active: false`), its signup counted as completed so that an
-    /// enable makes it active. `details` go to the audit event.
+    /// enable makes it active, holding the tenant roles `roles` from the
+    /// start. `details` go to the audit events.
     pub(crate) async fn create_user_in_state(
         &self,
         tenant: &Tenant,
@@ -197,22 +211,31 @@ impl Services {
         new: NewUser,
         state: UserState,
         details: Value,
+        roles: Vec<RoleName>,
     ) -> Result<User, Error> {
-        self.insert_user(tenant, ctx, new, state, None, true, details)
-            .await
+        let created = Created {
+            state,
+            pending: None,
+            signed_up: true,
+            roles,
+        };
+        self.insert_user(tenant, ctx, new, created, details).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn insert_user(
         &self,
         tenant: &Tenant,
         ctx: &AuditContext,
         new: NewUser,
-        state: UserState,
-        pending: Option<super::links::PendingLink>,
-        signed_up: bool,
+        created: Created,
         mut details: Value,
     ) -> Result<User, Error> {
+        let Created {
+            state,
+            pending,
+            signed_up,
+            roles,
+        } = created;
         let now = self.clock.now();
         let id = UserId::generate();
         let user = User {
@@ -241,6 +264,12 @@ impl Services {
             version: 1,
             blocked_by: None,
         };
+        // Each role given is recorded as the roles API records it.
+        let each = self
+            .draft(ctx, Some(tenant), AuditAction::UserRoleAssign)
+            .target("user", id)
+            .details(details.clone());
+        let roles = RoleWrites::to_hold(&[], &roles, each);
         let draft = self
             .draft(ctx, Some(tenant), AuditAction::UserCreate)
             .target("user", id)
@@ -250,7 +279,8 @@ impl Services {
                 details["invitation_sent"] = json!(pending.is_some());
                 details
             });
-        let effects = pending.map(|p| p.into_effects(&user)).unwrap_or_default();
+        let mut effects = pending.map(|p| p.into_effects(&user)).unwrap_or_default();
+        effects.roles = roles;
         self.store.create_user(user, effects, draft).await
     }
 

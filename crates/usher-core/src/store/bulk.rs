@@ -161,8 +161,12 @@ pub struct ImportEntry {
     pub password_hash: Option<String>,
     /// A confirmed TOTP factor with this secret, replacing any other.
     pub totp_secret: Option<Vec<u8>>,
-    /// An invitation to send (its link and mail).
+    /// An invitation to send (its link and mail), roles to give or take.
     pub effects: Effects,
+    /// When it is written: the time of its password, factor and role
+    /// assignments (a row that changes only roles leaves the user's
+    /// `updated_at` as it was).
+    pub at: OffsetDateTime,
     /// The search index of `user`, made with the entry (see
     /// [`ImportEntry::new`]).
     pub index: UserIndex,
@@ -177,6 +181,7 @@ impl ImportEntry {
         password_hash: Option<String>,
         totp_secret: Option<Vec<u8>>,
         effects: Effects,
+        at: OffsetDateTime,
     ) -> Self {
         let index = UserIndex::of(&user);
         Self {
@@ -186,6 +191,7 @@ impl ImportEntry {
             password_hash,
             totp_secret,
             effects,
+            at,
             index,
         }
     }

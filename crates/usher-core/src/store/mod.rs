@@ -21,6 +21,7 @@ mod bulk;
 mod groups;
 mod jobs;
 mod links;
+mod role_writes;
 mod roles;
 mod sessions;
 mod tenants;
@@ -34,12 +35,11 @@ pub use bulk::{
 pub use groups::GroupStore;
 pub use jobs::{JobStats, JobStore};
 pub use links::{LinkKind, LinkRecord, LinkStore, MailOutcome, NewLink, OutboxQuery, Redemption};
+pub use role_writes::{RoleChange, RoleWrites};
 pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use tenants::TenantStore;
-pub use users::{
-    DeleteGuard, Effects, PasswordWrite, RoleChange, UserMutation, UserStore, UserWrite,
-};
+pub use users::{DeleteGuard, Effects, PasswordWrite, UserMutation, UserStore, UserWrite};
 
 use crate::error::StoreError;
 use async_trait::async_trait;

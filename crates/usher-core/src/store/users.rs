@@ -5,7 +5,6 @@ use crate::audit::AuditDraft;
 use crate::error::{Error, StoreError};
 use crate::ids::{TenantId, UserId};
 use crate::listing::{Page, UserQuery};
-use crate::role::RoleName;
 use crate::scim::query::UserSearch;
 use crate::scope::AdminScope;
 use crate::session::NewSession;
@@ -15,6 +14,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::links::NewLink;
+use super::role_writes::RoleWrites;
 use crate::mail::OutgoingMail;
 
 /// A change to a user's stored password hash, made in the same write as
@@ -63,16 +63,10 @@ pub struct Effects {
     /// what happened in `password_hash`: `set`, `rehashed`, or
     /// `rehash_skipped` when the stored hash was no longer `old`.
     pub password: Option<PasswordWrite>,
-    /// Give or take one of the tenant's own roles (a bulk row). A role the
-    /// tenant no longer has is left alone.
-    pub role: Option<RoleChange>,
-}
-
-/// A role given or taken as part of a user write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RoleChange {
-    Assign(RoleName),
-    Remove(RoleName),
+    /// Give or take some of the tenant's own roles (a bulk row, a SCIM
+    /// write, an import row); see [`RoleWrites`]. Roles are no field of
+    /// the user: changing them alone makes no new version.
+    pub roles: RoleWrites,
 }
 
 impl Effects {
@@ -95,7 +89,7 @@ impl Effects {
             && !self.end_sessions
             && self.end_sessions_but.is_none()
             && self.password.is_none()
-            && self.role.is_none()
+            && self.roles.is_empty()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Discovery (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and
-//! `/Schemas`, with the tenant's custom attributes as an extension schema.
+//! `/Schemas`, with the tenant's custom attributes as an extension schema
+//! and its roles as the values `roles` takes.
 //! Read-only: every write method answers 405.
 
 use super::error::{ScimError, ScimResult};
@@ -60,11 +61,11 @@ pub(super) async fn list_schemas(
     State(state): State<AppState>,
     client: ScimClient,
 ) -> ScimResult<Response> {
-    let ext = state.services.scim_extensions(&client.tenant).await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &list_of(schemas::schemas(&client.base, &ext)),
-    ))
+    let all = state
+        .services
+        .scim_schemas(&client.tenant, &client.base)
+        .await?;
+    Ok(scim_json(StatusCode::OK, &list_of(all)))
 }
 
 pub(super) async fn get_schema(
@@ -72,8 +73,11 @@ pub(super) async fn get_schema(
     client: ScimClient,
     Path((_, id)): Path<(String, String)>,
 ) -> ScimResult<Response> {
-    let ext = state.services.scim_extensions(&client.tenant).await?;
-    find_by_id(schemas::schemas(&client.base, &ext), &id)
+    let all = state
+        .services
+        .scim_schemas(&client.tenant, &client.base)
+        .await?;
+    find_by_id(all, &id)
         .map(|s| scim_json(StatusCode::OK, &s))
         .ok_or_else(|| ScimError::not_found("no schema with this id; see /Schemas"))
 }

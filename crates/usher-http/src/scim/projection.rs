@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 use usher_core::scim::PatchPath;
+use usher_core::scim::resource::RETURNED_ON_REQUEST;
 
 /// `attributes` / `excludedAttributes`: comma-separated attribute paths.
 #[derive(Debug, Default, Clone)]
@@ -85,10 +86,29 @@ fn pick(
 }
 
 impl Projection {
+    /// Whether `attributes` names `attr.sub` itself (a `returned: "request"`
+    /// sub-attribute is not shown for its attribute alone).
+    fn asks_for(&self, attr: &str, sub: &str) -> bool {
+        self.attributes.iter().any(|p| {
+            matches!(path_parts(p), Some((None, n, Some(s)))
+                if n.eq_ignore_ascii_case(attr) && s.eq_ignore_ascii_case(sub))
+        })
+    }
+
     pub(super) fn apply(&self, resource: Value) -> Value {
         let Value::Object(mut r) = resource else {
             return resource;
         };
+        for (attr, sub) in RETURNED_ON_REQUEST {
+            if self.asks_for(attr, sub) {
+                continue;
+            }
+            if let Some(Value::Array(items)) = r.get_mut(attr) {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    item.remove(sub);
+                }
+            }
+        }
         if !self.attributes.is_empty() {
             let mut out = Map::new();
             for k in ["schemas", "id"] {
@@ -122,6 +142,15 @@ impl Projection {
                 };
                 match (dst.get_mut(&key), value) {
                     (Some(Value::Object(have)), Value::Object(more)) => have.extend(more),
+                    // Two sub-attributes of a multi-valued attribute
+                    // (`roles.value,roles.display`): element by element.
+                    (Some(Value::Array(have)), Value::Array(more)) if have.len() == more.len() => {
+                        for (h, m) in have.iter_mut().zip(more) {
+                            if let (Value::Object(h), Value::Object(m)) = (h, m) {
+                                h.extend(m);
+                            }
+                        }
+                    }
                     (_, value) => {
                         dst.insert(key, value);
                     }

@@ -33,6 +33,33 @@ fn equalities(f: &Filter, out: &mut Vec<(String, Value)>) -> bool {
     }
 }
 
+/// `filter` with the strings `"True"` and `"False"` compared with
+/// `primary` read as the booleans they stand for. Entra ID writes
+/// `roles[primary eq "True"].value`; `primary` is a boolean (RFC 7643
+/// §2.4), and the evaluator, strict about JSON types, would match nothing.
+fn primary_as_boolean(f: &Filter) -> Filter {
+    match f {
+        Filter::And(parts) => Filter::And(parts.iter().map(primary_as_boolean).collect()),
+        Filter::Or(parts) => Filter::Or(parts.iter().map(primary_as_boolean).collect()),
+        Filter::Not(inner) => Filter::Not(Box::new(primary_as_boolean(inner))),
+        Filter::Compare {
+            path,
+            op,
+            value: CompValue::String(s),
+        } if path.sub_attr.is_none() && path.name.eq_ignore_ascii_case("primary") => {
+            match crate::lenient::lenient_bool(&Value::String(s.clone())) {
+                Some(b) => Filter::Compare {
+                    path: path.clone(),
+                    op: *op,
+                    value: CompValue::Bool(b),
+                },
+                None => f.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
 pub(super) fn filtered(
     root: &mut Map<String, Value>,
     name: &str,
@@ -44,6 +71,7 @@ pub(super) fn filtered(
 ) -> Result<(), PatchError> {
     let key = key_of(root, name);
     let case_exact = |p: &AttrPath| schema.case_exact(name, &p.name);
+    let filter = &primary_as_boolean(filter);
     let entry = root.entry(key).or_insert_with(|| Value::Array(Vec::new()));
     if !entry.is_array() {
         *entry = Value::Array(Vec::new());
@@ -133,5 +161,20 @@ pub(super) fn filtered(
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entras_string_booleans_compared_with_primary_are_booleans() {
+        let f = Filter::parse(r#"primary eq "True" and type eq "True""#).unwrap();
+        let want = Filter::parse(r#"primary eq true and type eq "True""#).unwrap();
+        assert_eq!(primary_as_boolean(&f), want);
+        let f = Filter::parse(r#"not (PRIMARY ne "false")"#).unwrap();
+        let want = Filter::parse("not (PRIMARY ne false)").unwrap();
+        assert_eq!(primary_as_boolean(&f), want);
     }
 }

@@ -232,7 +232,7 @@ async fn write_batch(
             && e.new_link.is_none()
             && e.mail.is_none()
             && e.password.is_none()
-            && e.role.is_none();
+            && e.roles.is_empty();
         if !only_ends_access {
             apply_effects(c, tk, p.key, p.user_id, e, p.now, &mut entry.draft)
                 .await

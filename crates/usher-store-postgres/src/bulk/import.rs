@@ -52,7 +52,7 @@ async fn write_entry(
     e: ImportEntry,
     draft: &mut AuditDraft,
 ) -> Result<bool, Error> {
-    let now = e.user.updated_at;
+    let now = e.at;
     let (key, created) = match e.replaces {
         None => (write::insert(c, counts, tk, &e.user).await?, true),
         Some(version) => {
@@ -144,7 +144,7 @@ async fn write_new(
         .bind(tk)
         .bind(with_password.iter().map(|e| e.user.id.uuid()).collect::<Vec<_>>())
         .bind(with_password.iter().map(|e| e.password_hash.clone()).collect::<Vec<_>>())
-        .bind(with_password.iter().map(|e| e.user.updated_at).collect::<Vec<_>>())
+        .bind(with_password.iter().map(|e| e.at).collect::<Vec<_>>())
         .execute(&mut *c)
         .await
         .db()?;

@@ -118,9 +118,14 @@ pub(crate) async fn apply_effects(
         let outcome = crate::links::link::write_password(c, user_key, write, now).await?;
         draft.details["password_hash"] = serde_json::json!(outcome);
     }
-    if let Some(change) = &effects.role {
-        let changed = change_role(c, tk, user_key, change, now).await?;
-        draft.details["role_changed"] = serde_json::json!(changed > 0);
+    if !effects.roles.is_empty() {
+        let mut made = Vec::with_capacity(effects.roles.changes.len());
+        for change in &effects.roles.changes {
+            made.push(change_role(c, tk, user_key, change, now).await? > 0);
+        }
+        // Each change's own event commits with the write, before its event.
+        let events = effects.roles.record(&made, draft);
+        crate::audit::append_all(c, events).await?;
     }
     Ok(())
 }

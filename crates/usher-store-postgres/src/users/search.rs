@@ -192,6 +192,20 @@ fn render(sql: &mut Sql, cond: &Cond) {
             sql.push_bind(*id);
             sql.push(")");
         }
+        // Only user conditions name roles; `users.key` is the row. The
+        // assignments' key (user, role) makes each test one index probe.
+        Cond::Role(key) => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM user_roles ur JOIN roles r \
+                 ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+                 WHERE ur.user_key = users.key AND NOT r.built_in",
+            );
+            if let Some(k) = key {
+                sql.push(" AND ur.role_key = ");
+                sql.push_bind(k.clone());
+            }
+            sql.push(")");
+        }
     }
 }
 

@@ -236,7 +236,7 @@ fn write_entry(
     totals: &mut Totals,
     draft: &mut AuditDraft,
 ) -> Result<bool, Error> {
-    let now = e.user.updated_at;
+    let now = e.at;
     let (key, created) = match before {
         None => (w.users.insert(tk, &e.user, e.index, totals)?, true),
         Some(before) => {

@@ -52,7 +52,7 @@ pub(crate) fn revoke_access(c: &Connection, user_key: i64, user_id: UserId) -> D
 }
 
 /// Carries out what the domain asked for besides the user's own fields,
-/// noting a password write in the audit event.
+/// noting a password write and role changes in the audit event.
 pub(crate) fn apply_effects(
     c: &Connection,
     tk: i64,
@@ -99,8 +99,17 @@ pub(crate) fn apply_effects(
         let outcome = crate::links::link::write_password(c, user_key, write, now)?;
         draft.details["password_hash"] = json!(outcome);
     }
-    if let Some(change) = &effects.role {
-        draft.details["role_changed"] = json!(change_role(c, tk, user_key, change, now)? > 0);
+    if !effects.roles.is_empty() {
+        let made = effects
+            .roles
+            .changes
+            .iter()
+            .map(|change| Ok(change_role(c, tk, user_key, change, now)? > 0))
+            .collect::<DbResult<Vec<bool>>>()?;
+        // Each change's own event commits with the write, before its event.
+        for event in effects.roles.record(&made, draft) {
+            crate::audit::append(c, event)?;
+        }
     }
     Ok(())
 }

@@ -185,6 +185,19 @@ fn render(sql: &mut Sql, cond: &Cond) -> String {
                  WHERE m.group_key = groups.key AND u.id = {id})"
             )
         }
+        // Only user conditions name roles; `users.key` is the row. The
+        // assignments' key (user, role) makes each test one index probe.
+        Cond::Role(key) => {
+            let one = match key {
+                Some(k) => format!(" AND ur.role_key = {}", sql.param(Value::Text(k.clone()))),
+                None => String::new(),
+            };
+            format!(
+                "EXISTS (SELECT 1 FROM user_roles ur JOIN roles r \
+                 ON r.tenant_key = ur.tenant_key AND r.name_key = ur.role_key \
+                 WHERE ur.user_key = users.key AND r.built_in = 0{one})"
+            )
+        }
     }
 }
 

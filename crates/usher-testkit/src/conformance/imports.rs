@@ -45,7 +45,8 @@ async fn queued(store: &dyn Store, tenant: &Tenant) -> ImportRecord {
 /// The entry that creates the user `email` of `tenant`.
 fn entry(tenant: &Tenant, line: u32, email: &str) -> ImportEntry {
     let user = UserBuilder::new(tenant.id, email).created_at(at(1)).build();
-    ImportEntry::new(line, user, None, None, None, Effects::default())
+    let written = user.updated_at;
+    ImportEntry::new(line, user, None, None, None, Effects::default(), written)
 }
 
 async fn by_email(store: &dyn Store, tenant: TenantId, email: &str) -> Option<User> {

@@ -34,6 +34,7 @@ pub mod mfa_reset;
 pub mod narrowing;
 pub mod paging;
 pub mod passwords;
+pub mod role_writes;
 pub mod roles;
 pub mod scim;
 pub mod scopes;
@@ -127,6 +128,8 @@ macro_rules! store_conformance_tests {
             tokens::revoking_another_tenants_token_is_refused_as_not_found_and_changes_nothing,
             tokens::the_named_super_token_is_removed_alone_and_audited_only_when_it_existed,
             tokens::a_tokens_last_use_is_recorded,
+            tokens::a_tokens_scope_is_kept_and_read_back_with_its_groups_current_name,
+            tokens::deleting_a_group_deletes_the_tokens_scoped_to_it_and_no_other,
             roles::roles_are_listed_by_name_with_their_holders_and_names_are_unique_ignoring_case,
             roles::a_role_is_assigned_once_and_removed_and_unknown_ones_are_refused,
             roles::a_built_in_admin_role_is_made_on_first_assignment_and_never_listed_or_deleted,
@@ -135,6 +138,10 @@ macro_rules! store_conformance_tests {
             roles::the_roles_of_a_page_of_users_are_read_at_once_by_user_and_by_name,
             roles::a_tenants_own_role_is_found_by_name_ignoring_case_and_a_built_in_one_is_not,
             roles::a_user_write_gives_and_takes_a_tenant_role_as_its_effect_and_never_a_built_in_one,
+            role_writes::a_user_write_sets_several_roles_and_records_each_change_made_as_its_own_event,
+            role_writes::a_new_user_holds_the_roles_its_create_gives_from_the_start,
+            role_writes::import_entries_set_roles_and_their_batch_event_counts_the_changes,
+            role_writes::a_role_condition_selects_the_holders_of_a_tenant_role_and_never_of_an_admin_role,
             mfa_reset::a_factor_reset_removes_every_factor_and_requires_enrolment_until_one_is_confirmed,
             scopes::a_scoped_list_counts_and_pages_only_the_users_of_its_group_or_attribute_value,
             scopes::a_user_who_leaves_the_group_or_the_value_drops_out_of_the_scope_at_once,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use usher_core::Store;
 use usher_core::error::{ErrorCode, Missing};
 use usher_core::role::{Role, RoleName, ScopeGrant};
-use usher_core::store::{Effects, RoleChange, UserWrite};
+use usher_core::store::{Effects, RoleChange, RoleWrites, UserWrite};
 use usher_core::user::User;
 
 fn role(name: &str, description: Option<&str>) -> Role {
@@ -313,7 +313,7 @@ pub async fn a_user_write_gives_and_takes_a_tenant_role_as_its_effect_and_never_
         now: T0,
         mutation: Box::new(move |_| {
             Ok(Effects {
-                role: Some(c),
+                roles: RoleWrites::one(c),
                 ..Effects::default()
             })
         }),

@@ -117,6 +117,7 @@ pub enum ErrorCode {
     InvalidUsername,
     UnknownAttribute,
     UnknownGroup,
+    UnknownRole,
     PatternMismatch,
     OutOfRange,
     InvalidValue,

@@ -137,6 +137,7 @@ pub(super) const TABLE: &[Entry] = &[
     field(C::InvalidUsername, "invalid_username", "not a valid username"),
     field(C::UnknownAttribute, "unknown_attribute", "no custom attribute of this name is defined"),
     field(C::UnknownGroup, "unknown_group", "no group of this name"),
+    field(C::UnknownRole, "unknown_role", "no role of this name (of the tenant's own roles)"),
     field(C::PatternMismatch, "pattern_mismatch", "the value does not match the attribute's pattern"),
     field(C::OutOfRange, "out_of_range", "the number is outside the allowed range"),
     field(C::InvalidValue, "invalid_value", "the value is not one the field takes"),

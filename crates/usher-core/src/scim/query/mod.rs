@@ -16,12 +16,13 @@
 //! says `caseExact` (`id`, `externalId`, `meta.version`).
 //!
 //! Users are lowered in [`user`] (with the elements of `emails` and
-//! `phoneNumbers` in `elements`), groups in [`group`]; the comparisons both
-//! share are in `compare`.
+//! `phoneNumbers` in `elements`, and `roles` in `roles`), groups in
+//! [`group`]; the comparisons both share are in `compare`.
 
 mod compare;
 mod elements;
 mod group;
+mod roles;
 #[cfg(test)]
 mod tests;
 mod user;
@@ -123,6 +124,11 @@ pub enum Cond {
     /// The group has the user with this id as a member; with `None`, the
     /// group has any member.
     Member(Option<Uuid>),
+    /// The user holds the tenant's own role of this key (its name, case
+    /// folded: [`crate::role::RoleName::key`]); with `None`, any of the
+    /// tenant's own roles. Built-in admin roles never match (SCIM does not
+    /// show them).
+    Role(Option<String>),
     Not(Box<Cond>),
     And(Vec<Cond>),
     Or(Vec<Cond>),

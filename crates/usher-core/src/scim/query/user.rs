@@ -55,6 +55,8 @@ enum Target {
     Fixed(&'static str),
     /// A multi-valued complex attribute: `emails`, `phoneNumbers`.
     Multi(Multi),
+    /// The name of a role held (`roles`, `roles.value`, `roles.display`).
+    Roles,
 }
 
 /// One user filter or sort key being lowered against the tenant's attributes.
@@ -81,7 +83,11 @@ impl Lowering<'_> {
             Filter::Present(path) => self.present(path)?,
             Filter::Compare { path, op, value } => self.compare(path, *op, value)?,
             Filter::ValuePath(vp) => {
-                let Target::Multi(multi) = self.resolve(&vp.attr)? else {
+                let target = self.resolve(&vp.attr)?;
+                if let Target::Roles = target {
+                    return super::roles::value_filter(&vp.filter);
+                }
+                let Target::Multi(multi) = target else {
                     return Err(LowerError(format!(
                         "{} is not a multi-valued attribute; a [filter] applies to emails or phoneNumbers",
                         vp.attr
@@ -152,6 +158,8 @@ impl Lowering<'_> {
             ("meta", Some("created")) => Target::Time(TimeColumn::CreatedAt),
             ("meta", Some("lastmodified")) => Target::Time(TimeColumn::UpdatedAt),
             ("meta", Some("resourcetype")) => Target::Fixed("User"),
+            ("roles", s) if super::roles::names_the_role(s) => Target::Roles,
+            ("roles", _) => return Err(super::roles::unsupported(path)),
             _ => return Err(unknown()),
         })
     }
@@ -173,6 +181,7 @@ impl Lowering<'_> {
                     .map(|e| Cond::Present(Text::Column(e.value)))
                     .collect(),
             ),
+            Target::Roles => Cond::Role(None),
         })
     }
 
@@ -230,6 +239,7 @@ impl Lowering<'_> {
             }
             Target::Id => id_compare(op, value),
             Target::Time(column) => time_compare(path, column, op, value),
+            Target::Roles => super::roles::compare(path, op, value),
         }
     }
 }

@@ -7,10 +7,12 @@
 mod body;
 mod group;
 mod read_user;
+mod roles;
 mod user;
 
 pub use group::{group_resource, read_group};
 pub use read_user::{UserInput, read_user, scim_field};
+pub use roles::{RETURNED_ON_REQUEST, ROLE_SUB_ATTRIBUTES, ROLES, roles_schema, roles_value};
 pub use user::{ENTERPRISE_ATTRIBUTES, ExtensionNames, user_resource};
 pub use usher_scim::urn::{
     BULK_REQUEST_URN, BULK_RESPONSE_URN, ENTERPRISE_URN, ERROR_URN, GROUP_URN, LIST_URN, PATCH_URN,

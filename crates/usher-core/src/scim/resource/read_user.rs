@@ -19,6 +19,9 @@ pub struct UserInput {
     pub fields: Map<String, Value>,
     /// `active`, when the body says.
     pub active: Option<bool>,
+    /// The role names `roles` gives, as written (checked against the
+    /// tenant's roles by the service); none when the body has no `roles`.
+    pub roles: Vec<String>,
 }
 
 /// Reads a whole User resource (POST, PUT, or the result of a PATCH) into
@@ -197,7 +200,12 @@ pub fn read_user(body: &Value, ext: &ExtensionNames) -> Result<UserInput, Error>
         }
     }
     fields.insert("attributes".into(), Value::Object(attributes));
-    errors.into_result(UserInput { fields, active })
+    let roles = super::roles::read_roles(obj, &mut errors);
+    errors.into_result(UserInput {
+        fields,
+        active,
+        roles,
+    })
 }
 
 /// The admin API's field names in SCIM terms, for error messages.

@@ -13,6 +13,7 @@
 //! | `phoneNumbers[0].value` (the primary one) | `phone` (E.164) |
 //! | `externalId` | `external_id` |
 //! | `active` | `false` ⇔ `state` is `disabled` |
+//! | `roles` (`value`) | the tenant's own roles the user holds (see `roles`) |
 //! | enterprise `employeeNumber`, `costCenter`, `organization`, `division`, `department` | the custom attribute of that name, where the tenant defines one |
 //! | `urn:usher:params:scim:schemas:extension:2.0:User` | every other custom attribute |
 //! | `meta.created`, `meta.lastModified`, `meta.version` | `created_at`, `updated_at`, `W/"<version>"` |
@@ -22,7 +23,8 @@
 //! and are ignored when a client sends them, as RFC 7644 §3.3 allows:
 //! Entra ID and Okta send several of them whatever the schema says.
 
-use super::{ENTERPRISE_URN, USER_URN, USHER_USER_URN, rfc3339, version_tag};
+use super::{ENTERPRISE_URN, ROLES, USER_URN, USHER_USER_URN, rfc3339, roles_value, version_tag};
+use crate::role::RoleName;
 use crate::user::{User, UserState};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -77,9 +79,16 @@ impl ExtensionNames {
     }
 }
 
-/// The User resource of `user`, with `meta.location` under `base` (the
-/// absolute URL of the tenant's `/scim/v2/{tenant}`).
-pub fn user_resource(user: &User, now: OffsetDateTime, base: &str, ext: &ExtensionNames) -> Value {
+/// The User resource of `user`, who holds the tenant's own roles `roles`,
+/// with `meta.location` under `base` (the absolute URL of the tenant's
+/// `/scim/v2/{tenant}`).
+pub fn user_resource(
+    user: &User,
+    roles: &[RoleName],
+    now: OffsetDateTime,
+    base: &str,
+    ext: &ExtensionNames,
+) -> Value {
     let mut r = Map::new();
     let mut schemas = vec![json!(USER_URN)];
     r.insert("id".into(), json!(user.id.to_string()));
@@ -118,6 +127,9 @@ pub fn user_resource(user: &User, now: OffsetDateTime, base: &str, ext: &Extensi
         "active".into(),
         json!(user.state(now) != UserState::Disabled),
     );
+    if let Some(roles) = roles_value(roles) {
+        r.insert(ROLES.into(), roles);
+    }
     let mut enterprise = Map::new();
     for (scim, name) in &ext.enterprise {
         if let Some(v) = user.attributes.get(name) {

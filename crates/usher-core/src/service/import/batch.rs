@@ -2,7 +2,7 @@
 //! users they name (by external id, then email), then written whole or not
 //! at all, with the import's record saved past it in the same transaction.
 
-use super::rows::{Checked, Seen};
+use super::rows::{Checked, RowRules, Seen};
 use crate::attribute::AttributeSet;
 use crate::audit::{AuditAction, AuditContext};
 use crate::error::{Error, ErrorCode};
@@ -10,7 +10,7 @@ use crate::ids::{Id, UserId};
 use crate::import::{ImportRecord, ImportState, OnError, RawRow, RowError};
 use crate::role::RoleName;
 use crate::service::Services;
-use crate::store::{Effects, ImportEntry, ImportMode, ImportSave, LinkKind};
+use crate::store::{Effects, ImportEntry, ImportMode, ImportSave, LinkKind, RoleWrites};
 use crate::tenant::Tenant;
 use crate::user::{LOCAL_SOURCE, User, UserPatch, UserState};
 use serde_json::{Value, json};
@@ -48,14 +48,14 @@ impl Services {
     pub(super) async fn prepare_batch(
         &self,
         tenant: &Tenant,
-        attrs: &AttributeSet,
+        rules: &RowRules,
         seen: &mut Seen,
         rows: Vec<RawRow>,
         read_errors: Vec<RowError>,
     ) -> Result<Prepared, Error> {
         let count = (rows.len() + read_errors.len()) as u64;
         let mut errors = read_errors;
-        let checked = seen.screen(rows, attrs, &mut errors);
+        let checked = seen.screen(rows, rules, &mut errors);
         // The stored users the rows name, in one read.
         let emails = checked
             .iter()
@@ -77,17 +77,16 @@ impl Services {
             by_email.insert(u.email.normalized().to_owned(), u.id);
             by_id.insert(u.id, u);
         }
-        // People who hold an admin role are changed one at a time, by a
-        // tenant_admin: an import may name them only to leave them as
-        // they are.
+        // The roles the matched users hold: a row's `roles` is compared
+        // with them. People who hold an admin role are changed one at a
+        // time, by a tenant_admin: an import may name them only to leave
+        // them as they are.
         let matched: Vec<UserId> = by_id.keys().copied().collect();
-        let admins: HashSet<UserId> = self
-            .store
-            .role_names_of(tenant.id, &matched)
-            .await?
-            .into_iter()
+        let held = self.store.role_names_of(tenant.id, &matched).await?;
+        let admins: HashSet<UserId> = held
+            .iter()
             .filter(|(_, names)| names.iter().any(RoleName::is_built_in))
-            .map(|(id, _)| id)
+            .map(|(id, _)| *id)
             .collect();
         let now = self.clock.now();
         let mut entries: Vec<ImportEntry> = Vec::with_capacity(checked.len());
@@ -114,7 +113,11 @@ impl Services {
             };
             let line = c.line;
             let admin = existing.is_some_and(|u| admins.contains(&u.id));
-            match self.import_entry(tenant, c, existing, now, attrs) {
+            let roles = existing
+                .and_then(|u| held.get(&u.id))
+                .map_or(&[][..], Vec::as_slice);
+            let stored = existing.map(|u| (u, roles));
+            match self.import_entry(tenant, c, stored, now, &rules.attrs) {
                 Ok(Some(_)) if admin => errors.push(RowError::new(
                     line,
                     None,
@@ -238,18 +241,30 @@ impl Services {
     }
 
     /// The entry that writes one checked row: a new user, or the stored one
-    /// with the row's fields merged in; `None` when the row would leave the
-    /// stored user as it is (running an import again changes nothing).
+    /// (with the roles it holds) with the row's fields merged in; `None`
+    /// when the row would leave the stored user as it is (running an
+    /// import again changes nothing). A row with `roles` makes the user
+    /// hold exactly those of the tenant's roles; one without leaves them.
     fn import_entry(
         &self,
         tenant: &Tenant,
         c: Checked,
-        existing: Option<&User>,
+        existing: Option<(&User, &[RoleName])>,
         now: time::OffsetDateTime,
         attrs: &AttributeSet,
     ) -> Result<Option<ImportEntry>, Vec<RowError>> {
         let mut effects = Effects::default();
-        let (mut user, replaces) = match existing {
+        let held = existing.map_or(&[][..], |(_, held)| held);
+        // Recorded by the batch's event (counts), not one event a change.
+        let roles = RoleWrites {
+            changes: c
+                .roles
+                .as_ref()
+                .map(|wanted| crate::role::changes_to(held, wanted))
+                .unwrap_or_default(),
+            events: None,
+        };
+        let (mut user, replaces) = match existing.map(|(u, _)| u) {
             Some(stored) => {
                 let patch = UserPatch::from_json(Value::Object(c.object), attrs)
                     .map_err(|e| RowError::from_error(c.line, &e))?;
@@ -292,11 +307,16 @@ impl Services {
                     effects.revoke_links = true;
                 }
                 let secrets = c.password_hash.is_some() || c.totp_secret.is_some();
-                if stored.diff(&user).is_empty() && effects.is_empty() && !secrets {
+                let same = stored.diff(&user).is_empty() && effects.is_empty() && !secrets;
+                if same && roles.is_empty() {
                     return Ok(None);
                 }
-                user.version = stored.version + 1;
-                user.updated_at = now;
+                // Roles are no field of the user: changing them alone (as
+                // the roles API does) makes no new version.
+                if !same {
+                    user.version = stored.version + 1;
+                    user.updated_at = now;
+                }
                 (user, Some(stored.version))
             }
             None => {
@@ -368,6 +388,7 @@ impl Services {
         if c.totp_secret.is_some() {
             user.mfa_enrolled = true;
         }
+        effects.roles = roles;
         let totp_secret = c.totp_secret.map(|t| self.seal_secret(&t, user.id));
         Ok(Some(ImportEntry::new(
             c.line,
@@ -376,6 +397,7 @@ impl Services {
             c.password_hash,
             totp_secret,
             effects,
+            now,
         )))
     }
 }

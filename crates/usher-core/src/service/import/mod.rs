@@ -28,10 +28,11 @@ use crate::import::{
     BATCH_ROWS, ImportFormat, ImportRecord, ImportRunState, OnError, ReadFile, Reader,
 };
 use crate::job::{JobKind, JobState, NewJob};
+use crate::role::KnownRoles;
 use crate::store::ImportSave;
 use crate::tenant::Tenant;
 use batch::Prepared;
-use rows::Seen;
+use rows::{RowRules, Seen};
 use serde_json::json;
 
 /// What an import is asked to do.
@@ -67,6 +68,18 @@ fn lines_of(request: &ImportRequest) -> Result<u64, Error> {
 pub const MAX_UNFINISHED_IMPORTS: usize = 3;
 
 impl Services {
+    /// What the rows of an import are checked against, read once a run: a
+    /// role defined while the import runs is not known to it, and one
+    /// deleted meanwhile is not given (see [`crate::store::RoleWrites`]).
+    async fn row_rules(&self, tenant: &Tenant) -> Result<RowRules, Error> {
+        let attrs = self.attribute_set(tenant).await?;
+        let roles = self.store.list_roles(tenant.id).await?;
+        Ok(RowRules {
+            attrs,
+            roles: KnownRoles::new(roles.into_iter().map(|(r, _)| r.name)),
+        })
+    }
+
     /// How many of the tenant's imports are queued or running.
     async fn unfinished_imports(&self, tenant: &Tenant) -> Result<usize, Error> {
         let recent = self.store.list_imports(tenant.id, None, 200).await?;
@@ -220,14 +233,14 @@ impl Services {
         }
         let mut reader = Reader::new(record.format, file)?;
         let lines = reader.estimate();
-        let attrs = self.attribute_set(tenant).await?;
+        let rules = self.row_rules(tenant).await?;
         let mut seen = Seen::default();
         // The batches saved by an earlier attempt are read again only for
         // the emails and external ids they claimed.
         for _ in 0..record.batches {
             let mut done = ReadFile::default();
             reader.next_batch(BATCH_ROWS, &mut done);
-            seen.screen(done.rows, &attrs, &mut Vec::new());
+            seen.screen(done.rows, &rules, &mut Vec::new());
         }
         let mut number = record.batches;
         let mut in_flight: Option<(Prepared, u64)> = None;
@@ -241,7 +254,7 @@ impl Services {
                 number += 1;
                 let mut read_errors = batch.errors;
                 read_errors.sort_by_key(|e| e.line);
-                self.prepare_batch(tenant, &attrs, &mut seen, batch.rows, read_errors)
+                self.prepare_batch(tenant, &rules, &mut seen, batch.rows, read_errors)
                     .await
                     .map(|p| Some((p, number)))
             };

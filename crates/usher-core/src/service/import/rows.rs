@@ -6,20 +6,26 @@ use crate::attribute::AttributeSet;
 use crate::error::ErrorCode;
 use crate::import::{ImportState, RawRow, RowError};
 use crate::mfa::TotpSecret;
+use crate::role::{BuiltInNames, KnownRoles, RoleName, names_in};
 use crate::user::NewUser;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// The columns of an export that only Usher sets, and `roles`, which an
-/// import does not give yet (roles are given with the roles API and bulk).
-const READ_ONLY: [&str; 6] = [
+/// The columns of an export that only Usher sets.
+const READ_ONLY: [&str; 5] = [
     "id",
     "mfa_enrolled",
     "created_at",
     "updated_at",
     "last_login_at",
-    "roles",
 ];
+
+/// What the rows of an import are checked against: the tenant's attribute
+/// definitions and its own roles, read once for the run.
+pub(super) struct RowRules {
+    pub(super) attrs: AttributeSet,
+    pub(super) roles: KnownRoles,
+}
 
 /// A row checked and ready to be matched.
 pub(super) struct Checked {
@@ -31,6 +37,9 @@ pub(super) struct Checked {
     pub(super) archived: Option<bool>,
     pub(super) password_hash: Option<String>,
     pub(super) totp_secret: Option<Vec<u8>>,
+    /// The tenant roles the user is to hold exactly, when the row gives
+    /// `roles`; `None` leaves the user's roles as they are.
+    pub(super) roles: Option<Vec<RoleName>>,
 }
 
 fn text(
@@ -55,10 +64,46 @@ fn text(
     }
 }
 
+/// The roles a row gives: names separated by spaces (as an export writes
+/// them), commas or semicolons, or a JSON array of names; each one of the
+/// tenant's own. Built-in admin role names are left out: an import never
+/// gives or takes admin roles, and an export lists them.
+fn row_roles(
+    object: &mut serde_json::Map<String, Value>,
+    known: &KnownRoles,
+    errors: &mut Vec<RowError>,
+    line: u32,
+) -> Option<Vec<RoleName>> {
+    // A blank cell leaves the field out, as for every column.
+    let value = object
+        .remove("roles")
+        .filter(|v| !v.as_str().is_some_and(|s| s.trim().is_empty()))?;
+    let Some(names) = names_in(&value) else {
+        errors.push(RowError::new(
+            line,
+            Some("roles"),
+            ErrorCode::InvalidType,
+            "must be role names separated by spaces, or an array of role names",
+        ));
+        return None;
+    };
+    match known.resolve("roles", &names, BuiltInNames::Skip) {
+        Ok(held) => Some(held),
+        Err(bad) => {
+            errors.extend(
+                bad.into_iter()
+                    .map(|e| RowError::new(line, Some(&e.field), e.code, e.message)),
+            );
+            None
+        }
+    }
+}
+
 /// Checks one row: its extra keys, then its profile with the API's rules.
-fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
+fn check(row: RawRow, rules: &RowRules) -> Result<Checked, Vec<RowError>> {
     let RawRow { line, mut object } = row;
     let mut errors = Vec::new();
+    let roles = row_roles(&mut object, &rules.roles, &mut errors, line);
     let state = text(&mut object, "state", &mut errors, line).and_then(|s| {
         let parsed = ImportState::parse(&s);
         if parsed.is_none() {
@@ -125,7 +170,7 @@ fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
             ));
         }
     }
-    let new = match NewUser::from_json(Value::Object(object.clone()), attrs) {
+    let new = match NewUser::from_json(Value::Object(object.clone()), &rules.attrs) {
         Ok(n) => Some(n),
         Err(e) => {
             errors.extend(RowError::from_error(line, &e));
@@ -141,6 +186,7 @@ fn check(row: RawRow, attrs: &AttributeSet) -> Result<Checked, Vec<RowError>> {
             archived,
             password_hash,
             totp_secret,
+            roles,
         }),
         _ => Err(errors),
     }
@@ -160,12 +206,12 @@ impl Seen {
     pub(super) fn screen(
         &mut self,
         rows: Vec<RawRow>,
-        attrs: &AttributeSet,
+        rules: &RowRules,
         errors: &mut Vec<RowError>,
     ) -> Vec<Checked> {
         let mut checked = Vec::with_capacity(rows.len());
         for row in rows {
-            match check(row, attrs) {
+            match check(row, rules) {
                 Ok(c) => {
                     let email = c.new.email.normalized().to_owned();
                     if let Some(first) = self.emails.insert(email, c.line) {

@@ -23,7 +23,7 @@ impl Services {
         file: &[u8],
     ) -> Result<Option<ImportRecord>, Error> {
         let mut reader = Reader::new(record.format, file)?;
-        let attrs = self.attribute_set(tenant).await?;
+        let rules = self.row_rules(tenant).await?;
         let mut seen = super::rows::Seen::default();
         let mut checked = record.clone();
         loop {
@@ -33,7 +33,7 @@ impl Services {
                 break;
             }
             let prepared = self
-                .prepare_batch(tenant, &attrs, &mut seen, batch.rows, batch.errors)
+                .prepare_batch(tenant, &rules, &mut seen, batch.rows, batch.errors)
                 .await?;
             let (rows, good, mut errors) = prepared.into_outcome();
             errors.sort_by_key(|e| e.line);

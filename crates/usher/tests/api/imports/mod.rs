@@ -4,6 +4,7 @@
 
 mod again;
 mod on_error;
+mod roles;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -8,6 +8,7 @@ mod filters;
 mod groups;
 mod pages;
 mod patch;
+mod roles;
 mod tokens;
 mod users;
 
