@@ -79,6 +79,29 @@ test('an admin signs in with a second factor, searches the users and signs out',
   expect(new URL(after.url()).pathname).toBe(`/console/${tenant}/login`);
 });
 
+test('an admin opens a user, reads the tabs, and blocks them after a confirmation that names the consequence', async ({ page }) => {
+  const tenant = await newTenant();
+  const who = await admin(tenant, 'user_admin');
+  const email = newEmail('grace');
+  await createUser(tenant, { email, first_name: 'Grace', last_name: 'Hopper', activate: true });
+  expect((await signIn(page, tenant, who)).status()).toBe(303);
+
+  await page.getByRole('link', { name: email }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Grace Hopper');
+  await expectAccessible(page, 'a user’s profile');
+  await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+  await expect(page.getByText('The user is not signed in anywhere.')).toBeVisible();
+  await expectAccessible(page, 'a user’s sessions');
+
+  await page.getByRole('link', { name: 'Block', exact: true }).click();
+  await expect(page.locator('#consequence')).toContainText('stay alive');
+  await expectAccessible(page, 'the confirmation of a block');
+  await posting(page, new URL(page.url()).pathname, () => page.getByRole('button', { name: 'Block', exact: true }).click());
+  await expect(page.getByRole('status')).toHaveText('Done.');
+  await expect(page.locator('.badge')).toHaveText('Blocked');
+  await expect(page.getByRole('link', { name: 'Unblock', exact: true })).toBeVisible();
+});
+
 test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {
   const tenant = await newTenant();
   await ok(201, 'POST', `/api/v1/tenants/${tenant}/attributes`, { body: { name: 'department', label: 'Department' } });

@@ -19,6 +19,7 @@ pub enum AuditAction {
     AuditChainKeyed,
     AuditList,
     AuditSuppressed,
+    AuditVerify,
     BulkCancel,
     BulkComplete,
     BulkCreate,
@@ -111,6 +112,7 @@ impl AuditAction {
         AuditAction::AuditChainKeyed,
         AuditAction::AuditList,
         AuditAction::AuditSuppressed,
+        AuditAction::AuditVerify,
         AuditAction::BulkCancel,
         AuditAction::BulkComplete,
         AuditAction::BulkCreate,
@@ -203,6 +205,7 @@ impl AuditAction {
             AuditAction::AuditChainKeyed => "audit.chain_keyed",
             AuditAction::AuditList => "audit.list",
             AuditAction::AuditSuppressed => "audit.suppressed",
+            AuditAction::AuditVerify => "audit.verify",
             AuditAction::BulkCancel => "bulk.cancel",
             AuditAction::BulkComplete => "bulk.complete",
             AuditAction::BulkCreate => "bulk.create",
@@ -303,6 +306,9 @@ impl AuditAction {
             AuditAction::AuditList => "the audit log was read",
             AuditAction::AuditSuppressed => {
                 "unauthenticated refusals beyond 20 a minute from one address, counted instead of written one by one"
+            }
+            AuditAction::AuditVerify => {
+                "an admin checked the tenant's audit chain from the console"
             }
             AuditAction::BulkCancel => "a bulk process was cancelled",
             AuditAction::BulkComplete => "a bulk process finished its last row",

@@ -7,9 +7,17 @@
 //! they are drawn with the end-user pages' HTML kit inside the console's
 //! frame ([`shell`]), in the admin's language ([`words`]).
 
+mod actions;
+mod audit;
+mod changes;
+mod edit;
+mod forms;
+mod page;
 mod session;
 mod shell;
 mod sign_in;
+mod user;
+mod user_words;
 mod users;
 mod words;
 
@@ -34,6 +42,22 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/console/{tenant}/logout", post(sign_in::sign_out))
         .route("/console/{tenant}/users", get(users::show_users))
+        .route("/console/{tenant}/audit", get(audit::show_audit))
+        .route("/console/{tenant}/audit/verify", post(audit::verify))
+        .route(
+            "/console/{tenant}/users/new",
+            get(edit::new_user).post(edit::new_user),
+        )
+        .route("/console/{tenant}/users/{id}", get(user::show_user))
+        .route("/console/{tenant}/users/{id}/change", post(changes::change))
+        .route(
+            "/console/{tenant}/users/{id}/edit",
+            get(edit::edit_user).post(edit::edit_user),
+        )
+        .route(
+            "/console/{tenant}/users/{id}/actions/{act}",
+            get(actions::confirm).post(actions::perform),
+        )
 }
 
 /// The console's front door is the users list (which sends a browser

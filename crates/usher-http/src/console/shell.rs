@@ -30,7 +30,19 @@ th,td{text-align:left;padding:.45rem;border-bottom:1px solid #ddd}\
 .badge.active{background:#dcfce7;color:#14532d}.badge.blocked,.badge.disabled{background:#fee2e2;color:#7f1d1d}\
 .badge.pending_invitation{background:#fef9c3;color:#713f12}\
 .error{background:#fde8e8;border-left:4px solid #b91c1c;padding:.6rem;margin:1rem 0}\
-.pager{display:flex;gap:1rem;margin-top:1rem;list-style:none;padding:0}.muted{color:#444}";
+.pager{display:flex;gap:1rem;margin-top:1rem;list-style:none;padding:0}.muted{color:#444}\
+ul.actions,ul.tabs{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.6rem;margin:1rem 0}\
+a.button,.buttons button{display:inline-block;padding:.45rem .9rem;border-radius:4px;background:#1d4ed8;color:#fff;text-decoration:none;border:0;font-size:.95rem;cursor:pointer}\
+.buttons{display:flex;gap:1rem;align-items:center;margin-top:1rem}.buttons button.danger{background:#b91c1c}\
+ul.tabs{border-bottom:1px solid #ccc;padding-bottom:.4rem}ul.tabs a[aria-current]{font-weight:700;text-decoration:none}\
+dl.profile{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}dl.profile dt{font-weight:600}dl.profile dd{margin:0}\
+textarea{width:100%;box-sizing:border-box;padding:.45rem;font-size:.95rem;border:1px solid #767676;border-radius:4px}\
+.notice{background:#fef3c7;border-left:4px solid #92400e;padding:.6rem}\
+.field{margin:.7rem 0}.field input,.field select{width:100%;max-width:28rem;box-sizing:border-box}\
+.field-error{color:#b91c1c;margin:.2rem 0 0}fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0}\
+label.inline{display:inline;font-weight:400}form.inline{display:inline;margin:0}\
+button.small{padding:.25rem .6rem;font-size:.85rem;border:1px solid #1d4ed8;border-radius:4px;background:#fff;color:#1d4ed8;cursor:pointer}\
+.hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}";
 
 /// A console page for a signed-in admin: `title` as the title and
 /// heading, `body` (HTML) inside, `current` the navigation entry to mark.
@@ -41,13 +53,19 @@ pub(super) struct Shell<'a> {
     pub csrf: &'a str,
     pub title: &'a str,
     pub current: &'a str,
+    /// Whether the admin may read the audit log (its navigation entry).
+    pub audit: bool,
 }
 
 impl Shell<'_> {
     pub(super) fn render(&self, state: &AppState, status: StatusCode, body: &str) -> Response {
         let c = console_words(self.lang);
         let slug = esc(self.tenant.slug.as_str());
-        let nav = [("users", c.nav_users)]
+        let mut entries = vec![("users", c.nav_users)];
+        if self.audit {
+            entries.push(("audit", c.nav_audit));
+        }
+        let nav = entries
             .iter()
             .map(|(page, label)| {
                 let current = if *page == self.current {

@@ -14,10 +14,11 @@ use crate::metrics::LoginCount;
 use crate::pages::busy;
 use crate::pages::i18n::login_words;
 use crate::pages::kit::{
-    Area, csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page_in,
-    message_page, retry_after, see_other, set_cookie, with_strong,
+    Area, csrf_matches, csrf_token, field, form_fields, message_page, retry_after, see_other,
+    set_cookie, with_strong,
 };
-use crate::pages::mfa::{CodeForm, EnrolView, code_page};
+use crate::pages::login::{Door, LoginForm, credentials_page};
+use crate::pages::mfa::{StepAt, SubmittedCode, second_step};
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -28,48 +29,16 @@ use usher_core::service::LoginOutcome;
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::Language;
 
-/// What the sign-in form shows.
-struct SignInForm<'a> {
-    status: StatusCode,
-    csrf: &'a str,
-    email: &'a str,
-    error: Option<&'a str>,
-}
-
-fn sign_in_page(state: &AppState, tenant: &Tenant, lang: Language, f: SignInForm<'_>) -> Response {
-    let w = login_words(lang);
+fn sign_in_page(state: &AppState, tenant: &Tenant, lang: Language, f: LoginForm<'_>) -> Response {
     let c = console_words(lang);
-    let intro = with_strong(c.intro_sign_in, &[("{tenant}", &tenant.name)]);
-    let invalid = if f.error.is_some() {
-        " aria-invalid=\"true\" aria-describedby=\"sign-in-error\""
-    } else {
-        ""
+    let door = Door {
+        area: Area::Console,
+        action: format!("/console/{}/login", tenant.slug),
+        title: c.title_sign_in,
+        intro: with_strong(c.intro_sign_in, &[("{tenant}", &tenant.name)]),
+        after: String::new(),
     };
-    let body = format!(
-        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/console/{slug}/login\">\n\
-         {csrf}\n\
-         <label for=\"email\">{l_email}</label>\n\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\n\
-         <label for=\"password\">{l_password}</label>\n\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{invalid}>\n\
-         <button type=\"submit\">{submit}</button>\n</form>",
-        error = error_box(f.error, "sign-in-error"),
-        slug = esc(tenant.slug.as_str()),
-        csrf = csrf_field(f.csrf),
-        l_email = esc(w.label_email),
-        email = esc(f.email),
-        l_password = esc(w.label_password),
-        submit = esc(w.submit_login),
-    );
-    form_page_in(
-        Area::Console,
-        state,
-        f.status,
-        lang,
-        c.title_sign_in,
-        &body,
-        f.csrf,
-    )
+    credentials_page(state, lang, &door, f)
 }
 
 /// The page for a sign-in the services refused: the form again with
@@ -77,7 +46,7 @@ fn sign_in_page(state: &AppState, tenant: &Tenant, lang: Language, f: SignInForm
 fn refused(state: &AppState, tenant: &Tenant, lang: Language, csrf: &str, e: Error) -> Response {
     let w = login_words(lang);
     let form = |status, error| {
-        let f = SignInForm {
+        let f = LoginForm {
             status,
             csrf,
             email: "",
@@ -114,7 +83,7 @@ pub(super) async fn show_sign_in(State(state): State<AppState>, request: Request
         Err(e) => return busy(lang, &e),
     }
     let csrf = csrf_token(&parts.headers);
-    let form = SignInForm {
+    let form = LoginForm {
         status: StatusCode::OK,
         csrf: &csrf,
         email: "",
@@ -135,7 +104,7 @@ pub(super) async fn submit_sign_in(
     let email = field(&fields, "email");
     let csrf = csrf_token(&headers);
     if !csrf_matches(&headers, field(&fields, "csrf")) {
-        let form = SignInForm {
+        let form = LoginForm {
             status: StatusCode::FORBIDDEN,
             csrf: &csrf,
             email,
@@ -161,34 +130,17 @@ pub(super) async fn submit_sign_in(
         }
         Err(e) => return refused(&state, &tenant, lang, &csrf, e),
     };
-    let enrol = if enrolment {
-        let token = mfa_token.expose();
-        match state
-            .services
-            .enrol_totp_at_login(&tenant, &ctx, token)
-            .await
-        {
-            Ok(e) => Some(EnrolView {
-                secret: e.secret,
-                uri: e.otpauth_uri,
-            }),
-            Err(e) => return refused(&state, &tenant, lang, &csrf, e),
-        }
-    } else {
-        None
-    };
-    let action = format!("/console/{}/login/mfa", tenant.slug);
-    let form = CodeForm {
+    let at = StepAt {
         area: Area::Console,
-        action: &action,
-        status: StatusCode::OK,
-        csrf: &csrf,
-        mfa_token: mfa_token.expose(),
-        recovery: methods.contains(&"recovery_code"),
-        enrol: enrol.as_ref(),
-        error: None,
+        action: format!("/console/{}/login/mfa", tenant.slug),
     };
-    code_page(&state, &tenant, lang, form)
+    let shown = second_step(
+        &state, &tenant, &ctx, lang, &csrf, at, &mfa_token, &methods, enrolment,
+    );
+    match shown.await {
+        Ok(page) => page,
+        Err(e) => refused(&state, &tenant, lang, &csrf, e),
+    }
 }
 
 pub(super) async fn submit_code(
@@ -200,30 +152,13 @@ pub(super) async fn submit_code(
 ) -> Response {
     let Page { tenant, lang } = page;
     let w = login_words(lang);
-    let fields = form_fields(&body);
-    let get = |k: &str| field(&fields, k);
-    let csrf = csrf_token(&headers);
-    let enrol = (!get("secret").is_empty()).then(|| EnrolView {
-        secret: get("secret").to_owned(),
-        uri: get("uri").to_owned(),
-    });
     let action = format!("/console/{}/login/mfa", tenant.slug);
-    let again = |status, error| {
-        let form = CodeForm {
-            area: Area::Console,
-            action: &action,
-            status,
-            csrf: &csrf,
-            mfa_token: get("mfa_token"),
-            recovery: get("recovery") == "1",
-            enrol: enrol.as_ref(),
-            error: Some(error),
-        };
-        code_page(&state, &tenant, lang, form)
-    };
-    if !csrf_matches(&headers, get("csrf")) {
+    let sent = SubmittedCode::read(&headers, &body, Area::Console, action);
+    let again = |status, error| sent.again(&state, &tenant, lang, status, error);
+    if !sent.csrf_ok(&headers) {
         return again(StatusCode::FORBIDDEN, w.csrf);
     }
+    let get = |k: &str| sent.get(k);
     let outcome = state
         .services
         .admin_login_second_factor(
@@ -246,7 +181,7 @@ pub(super) async fn submit_code(
             code: ErrorCode::InvalidCode,
             ..
         }) => again(StatusCode::UNAUTHORIZED, w.wrong_code),
-        Err(e) => refused(&state, &tenant, lang, &csrf, e),
+        Err(e) => refused(&state, &tenant, lang, sent.csrf(), e),
     }
 }
 

@@ -8,17 +8,16 @@
 //! the person) are the same. A form of GET parameters: it needs no CSRF
 //! token, and every page is a link that can be kept.
 
-use super::session::{ConsoleAdmin, to_sign_in};
-use super::shell::Shell;
+use super::forms::select_input;
+use super::page::ConsolePage;
 use super::words::{ConsoleWords, console_words, state_label};
 use crate::AppState;
-use crate::extract::Page;
 use crate::pages::busy;
-use crate::pages::kit::{csrf_token, error_box, esc, message_page};
-use axum::extract::{FromRequestParts, Request, State};
+use crate::pages::kit::{error_box, esc, message_page};
+use crate::pages::sessions::when;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use time::format_description::well_known::Rfc3339;
 use usher_core::Error;
 use usher_core::listing::{Cursor, Page as UserPage};
 use usher_core::service::ListParams;
@@ -107,22 +106,6 @@ impl Filters {
     }
 }
 
-/// A `<select>` whose options are `(value, label)`, `current` selected.
-fn select(id: &str, label: &str, options: &[(&str, &str)], current: Option<&str>) -> String {
-    let current = current.unwrap_or("");
-    let opts: String = options
-        .iter()
-        .map(|(v, l)| {
-            let selected = if *v == current { " selected" } else { "" };
-            format!("<option value=\"{}\"{selected}>{}</option>", esc(v), esc(l))
-        })
-        .collect();
-    format!(
-        "<div><label for=\"{id}\">{}</label><select id=\"{id}\" name=\"{id}\">{opts}</select></div>",
-        esc(label)
-    )
-}
-
 fn filter_form(
     slug: &str,
     lang: usher_core::user::fields::Language,
@@ -156,18 +139,39 @@ fn filter_form(
          {login}<button type=\"submit\">{apply}</button></form>",
         l_search = esc(w.label_search),
         search = esc(f.search.as_deref().unwrap_or("")),
-        fields = select("fields", w.label_fields, &fields, f.fields.as_deref()),
-        state = select("state", w.label_state, &states, f.state.as_deref()),
-        mfa = select("mfa", w.label_mfa, &yes_no, f.mfa.as_deref()),
-        archived = select("archived", w.label_archived, &yes_no, f.archived.as_deref()),
+        fields = select_input(
+            "fields",
+            w.label_fields,
+            &fields,
+            f.fields.as_deref().unwrap_or("")
+        ),
+        state = select_input(
+            "state",
+            w.label_state,
+            &states,
+            f.state.as_deref().unwrap_or("")
+        ),
+        mfa = select_input("mfa", w.label_mfa, &yes_no, f.mfa.as_deref().unwrap_or("")),
+        archived = select_input(
+            "archived",
+            w.label_archived,
+            &yes_no,
+            f.archived.as_deref().unwrap_or("")
+        ),
         l_role = esc(w.label_role),
         role = esc(f.role.as_deref().unwrap_or("")),
-        login = select("login", w.label_last_login, &logins, f.login.as_deref()),
+        login = select_input(
+            "login",
+            w.label_last_login,
+            &logins,
+            f.login.as_deref().unwrap_or("")
+        ),
         apply = esc(w.apply),
     )
 }
 
 fn table(
+    slug: &str,
     lang: usher_core::user::fields::Language,
     w: &ConsoleWords,
     users: &[User],
@@ -183,19 +187,17 @@ fn table(
                 .collect::<Vec<_>>()
                 .join(" ");
             let state = u.state(now);
-            let last = u
-                .last_login_at
-                .and_then(|t| t.format(&Rfc3339).ok())
-                .unwrap_or_else(|| w.never.to_owned());
+            let last = u.last_login_at.map(when).unwrap_or_else(|| esc(w.never));
+            let link = format!("/console/{}/users/{}", esc(slug), u.id);
             format!(
-                "<tr><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td><a href=\"{link}\">{}</a></td><td><span class=\"badge {}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&name),
                 esc(u.email.as_str()),
                 state.as_str(),
                 esc(state_label(lang, state)),
                 esc(if u.mfa_enrolled { w.yes } else { w.no }),
                 esc(if u.archived { w.yes } else { w.no }),
-                esc(&last),
+                last,
             )
         })
         .collect();
@@ -233,35 +235,30 @@ fn pager(slug: &str, w: &ConsoleWords, f: &Filters, page: &UserPage<User>) -> St
 
 pub(super) async fn show_users(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    let Page { tenant, lang } = match Page::from_request_parts(&mut parts, &state).await {
+    let page = match ConsolePage::open(&state, &mut parts).await {
         Ok(p) => p,
         Err(res) => return res,
     };
-    let admin = match ConsoleAdmin::of(&state, &tenant, &parts).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return to_sign_in(tenant.slug.as_str()),
-        Err(e) => return busy(lang, &e),
-    };
-    let lang = admin.person.user.language;
+    let (tenant, lang) = (&page.tenant, page.lang);
     let w = console_words(lang);
-    if !admin.may("GET", ROUTE) {
+    if !page.admin.may("GET", ROUTE) {
         return message_page(lang, StatusCode::FORBIDDEN, w.title_users, w.forbidden);
     }
-    let filters = Filters::parse(parts.uri.query().unwrap_or(""));
+    let filters = Filters::parse(&page.query);
     let slug = tenant.slug.as_str();
     let listed = state
         .services
-        .list_users(&tenant, &admin.ctx, &filters.params())
+        .list_users(tenant, &page.admin.ctx, &filters.params())
         .await;
     let (status, body) = match listed {
-        Ok(page) => {
+        Ok(listed) => {
             let searched = filters
                 .search
                 .as_deref()
                 .is_some_and(|s| !s.trim().is_empty());
             let result = if !searched && tenant.settings.list_requires_search {
                 format!("<p>{}</p>", esc(w.search_required))
-            } else if page.total == 0 {
+            } else if listed.total == 0 {
                 let filtered = filters.url(slug, None).contains('=');
                 let text = if filtered {
                     w.empty_filtered
@@ -270,17 +267,17 @@ pub(super) async fn show_users(State(state): State<AppState>, request: Request) 
                 };
                 format!("<p>{}</p>", esc(text))
             } else {
-                let total = if page.total == 1 {
+                let total = if listed.total == 1 {
                     w.total_one.to_owned()
                 } else {
-                    w.total.replace("{n}", &page.total.to_string())
+                    w.total.replace("{n}", &listed.total.to_string())
                 };
                 let now = state.services.clock.now();
                 format!(
                     "<p role=\"status\">{}</p>{}{}",
                     esc(&total),
-                    table(lang, w, &page.items, now),
-                    pager(slug, w, &filters, &page)
+                    table(slug, lang, w, &listed.items, now),
+                    pager(slug, w, &filters, &listed)
                 )
             };
             (StatusCode::OK, result)
@@ -291,15 +288,16 @@ pub(super) async fn show_users(State(state): State<AppState>, request: Request) 
             error_box(Some(&e.to_string()), "list-error"),
         ),
     };
-    let body = format!("{}{body}", filter_form(slug, lang, w, &filters));
-    let csrf = csrf_token(&parts.headers);
-    let shell = Shell {
-        tenant: &tenant,
-        lang,
-        email: admin.person.user.email.as_str(),
-        csrf: &csrf,
-        title: w.title_users,
-        current: "users",
+    let create = if page.admin.may("POST", ROUTE) {
+        let label = super::user_words::user_words(lang).new_user;
+        format!(
+            "<p><a class=\"button\" href=\"/console/{}/users/new\">{}</a></p>",
+            esc(slug),
+            esc(label)
+        )
+    } else {
+        String::new()
     };
-    shell.render(&state, status, &body)
+    let body = format!("{create}{}{body}", filter_form(slug, lang, w, &filters));
+    page.render(&state, status, w.title_users, "users", &body)
 }

@@ -45,6 +45,20 @@ pub(crate) struct ConsoleWords {
     pub empty_filtered: &'static str,
     pub search_required: &'static str,
     pub forbidden: &'static str,
+    pub nav_audit: &'static str,
+    pub title_audit: &'static str,
+    pub label_actor: &'static str,
+    pub label_target: &'static str,
+    pub label_action: &'static str,
+    pub label_from: &'static str,
+    pub label_to: &'static str,
+    pub time_hint: &'static str,
+    pub verify: &'static str,
+    pub verify_ok: &'static str,
+    pub verify_broken: &'static str,
+    pub col_target: &'static str,
+    pub col_reason: &'static str,
+    pub no_events: &'static str,
 }
 
 const EN: ConsoleWords = ConsoleWords {
@@ -85,6 +99,20 @@ const EN: ConsoleWords = ConsoleWords {
     empty_filtered: "No user matches. Change the search or the filters.",
     search_required: "Enter a search to see users: this tenant lists nobody until one is given.",
     forbidden: "Your admin role does not allow this page.",
+    nav_audit: "Audit log",
+    title_audit: "Audit log",
+    label_actor: "Actor (user or token id)",
+    label_target: "Target (id)",
+    label_action: "Action",
+    label_from: "From",
+    label_to: "To",
+    time_hint: "RFC 3339, e.g. 2026-01-31T12:00:00Z",
+    verify: "Check the chain",
+    verify_ok: "The chain of {n} events is intact: nothing was altered or removed.",
+    verify_broken: "The chain is broken at event {seq}: {problem}",
+    col_target: "Target",
+    col_reason: "Reason",
+    no_events: "No event matches.",
 };
 
 const DE: ConsoleWords = ConsoleWords {
@@ -125,6 +153,20 @@ const DE: ConsoleWords = ConsoleWords {
     empty_filtered: "Kein Benutzer passt. Ändern Sie die Suche oder die Filter.",
     search_required: "Geben Sie eine Suche ein: Dieser Mandant zeigt niemanden ohne Suche.",
     forbidden: "Ihre Administratorrolle erlaubt diese Seite nicht.",
+    nav_audit: "Protokoll",
+    title_audit: "Protokoll",
+    label_actor: "Akteur (Benutzer- oder Token-ID)",
+    label_target: "Ziel (ID)",
+    label_action: "Aktion",
+    label_from: "Von",
+    label_to: "Bis",
+    time_hint: "RFC 3339, z. B. 2026-01-31T12:00:00Z",
+    verify: "Kette prüfen",
+    verify_ok: "Die Kette aus {n} Ereignissen ist intakt: Nichts wurde geändert oder entfernt.",
+    verify_broken: "Die Kette ist bei Ereignis {seq} unterbrochen: {problem}",
+    col_target: "Ziel",
+    col_reason: "Grund",
+    no_events: "Kein Ereignis passt.",
 };
 
 const FR: ConsoleWords = ConsoleWords {
@@ -165,6 +207,20 @@ const FR: ConsoleWords = ConsoleWords {
     empty_filtered: "Aucun utilisateur ne correspond. Modifiez la recherche ou les filtres.",
     search_required: "Saisissez une recherche : ce locataire n’affiche personne sans recherche.",
     forbidden: "Votre rôle d’administrateur ne permet pas cette page.",
+    nav_audit: "Journal d’audit",
+    title_audit: "Journal d’audit",
+    label_actor: "Acteur (ID d’utilisateur ou de jeton)",
+    label_target: "Cible (ID)",
+    label_action: "Action",
+    label_from: "Du",
+    label_to: "Au",
+    time_hint: "RFC 3339, p. ex. 2026-01-31T12:00:00Z",
+    verify: "Vérifier la chaîne",
+    verify_ok: "La chaîne de {n} événements est intacte : rien n’a été modifié ni supprimé.",
+    verify_broken: "La chaîne est rompue à l’événement {seq} : {problem}",
+    col_target: "Cible",
+    col_reason: "Motif",
+    no_events: "Aucun événement ne correspond.",
 };
 
 pub(crate) fn console_words(lang: Language) -> &'static ConsoleWords {

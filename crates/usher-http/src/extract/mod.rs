@@ -14,7 +14,7 @@ mod request;
 mod scim;
 mod session;
 
-pub(crate) use admin::{SuperAdmin, TenantAdmin};
+pub(crate) use admin::{Call, SuperAdmin, TenantAdmin, check_call};
 pub(crate) use body::{
     JsonBody, OptionalJsonBody, QueryParams, bounded_param, flag, int_param, media_type,
     parse_json, parse_query,

@@ -6,10 +6,10 @@
 use super::busy;
 use super::i18n::login_words;
 use super::kit::{
-    csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page,
+    Area, csrf_field, csrf_matches, csrf_token, error_box, esc, field, form_fields, form_page_in,
     message_page, retry_after, see_other, set_cookie, with_strong,
 };
-use super::mfa::{self, CodeForm, EnrolView, code_page};
+use super::mfa::{self, StepAt, second_step};
 use super::sessions::{cookie_session, session_cookie};
 use crate::AppState;
 use crate::extract::{Page, Visitor, client_context};
@@ -22,7 +22,7 @@ use axum::response::Response;
 use axum::routing::get;
 use usher_core::Error;
 use usher_core::error::ErrorCode;
-use usher_core::service::{Enrolment, LoginOutcome, SignedIn};
+use usher_core::service::{LoginOutcome, SignedIn};
 use usher_core::tenant::Tenant;
 use usher_core::user::fields::Language;
 
@@ -39,40 +39,73 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// What the login form shows.
-struct LoginForm<'a> {
-    status: StatusCode,
-    csrf: &'a str,
-    email: &'a str,
-    error: Option<&'a str>,
+pub(crate) struct LoginForm<'a> {
+    pub status: StatusCode,
+    pub csrf: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
 }
 
-fn login_page(state: &AppState, tenant: &Tenant, lang: Language, f: LoginForm<'_>) -> Response {
+/// Where a form of email and password posts and what it says around its
+/// fields: the end-user login, or the console's sign-in.
+pub(crate) struct Door<'a> {
+    pub area: Area,
+    pub action: String,
+    pub title: &'a str,
+    /// The paragraph above the form (HTML).
+    pub intro: String,
+    /// What follows the form (HTML), such as the forgot-password link.
+    pub after: String,
+}
+
+/// The page of a form of email and password.
+pub(crate) fn credentials_page(
+    state: &AppState,
+    lang: Language,
+    door: &Door<'_>,
+    f: LoginForm<'_>,
+) -> Response {
     let w = login_words(lang);
-    let intro = with_strong(w.intro_login, &[("{tenant}", &tenant.name)]);
     let invalid = if f.error.is_some() {
         " aria-invalid=\"true\" aria-describedby=\"login-error\""
     } else {
         ""
     };
     let body = format!(
-        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"/t/{slug}/login\">\n\
+        "<p>{intro}</p>\n{error}<form method=\"post\" action=\"{action}\">\n\
          {csrf}\n\
          <label for=\"email\">{l_email}</label>\n\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\n\
          <label for=\"password\">{l_password}</label>\n\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{invalid}>\n\
-         <button type=\"submit\">{submit}</button>\n</form>\n\
-         <p><a href=\"/t/{slug}/forgot\">{forgot}</a></p>",
+         <button type=\"submit\">{submit}</button>\n</form>\n{after}",
+        intro = door.intro,
         error = error_box(f.error, "login-error"),
-        forgot = esc(super::forgot::forgot_words(lang).link),
-        slug = esc(tenant.slug.as_str()),
+        action = esc(&door.action),
         csrf = csrf_field(f.csrf),
         l_email = esc(w.label_email),
         email = esc(f.email),
         l_password = esc(w.label_password),
         submit = esc(w.submit_login),
+        after = door.after,
     );
-    form_page(state, f.status, lang, w.title_login, &body, f.csrf)
+    form_page_in(door.area, state, f.status, lang, door.title, &body, f.csrf)
+}
+
+fn login_page(state: &AppState, tenant: &Tenant, lang: Language, f: LoginForm<'_>) -> Response {
+    let w = login_words(lang);
+    let slug = esc(tenant.slug.as_str());
+    let door = Door {
+        area: Area::EndUser,
+        action: format!("/t/{slug}/login"),
+        title: w.title_login,
+        intro: with_strong(w.intro_login, &[("{tenant}", &tenant.name)]),
+        after: format!(
+            "<p><a href=\"/t/{slug}/forgot\">{}</a></p>",
+            esc(super::forgot::forgot_words(lang).link)
+        ),
+    };
+    credentials_page(state, lang, &door, f)
 }
 
 /// A new session: its cookie, and on to the sessions page.
@@ -194,37 +227,17 @@ async fn submit_login_form(
             methods,
             enrolment,
         }) => {
-            let enrol = if enrolment {
-                match state
-                    .services
-                    .enrol_totp_at_login(&tenant, &ctx, mfa_token.expose())
-                    .await
-                {
-                    Ok(Enrolment {
-                        secret,
-                        otpauth_uri,
-                        ..
-                    }) => Some(EnrolView {
-                        secret,
-                        uri: otpauth_uri,
-                    }),
-                    Err(e) => return refused_login(&state, &tenant, lang, &csrf, email, e),
-                }
-            } else {
-                None
+            let at = StepAt {
+                area: Area::EndUser,
+                action: format!("/t/{}/mfa", tenant.slug),
             };
-            let action = format!("/t/{}/mfa", tenant.slug);
-            let form = CodeForm {
-                area: super::kit::Area::EndUser,
-                action: &action,
-                status: StatusCode::OK,
-                csrf: &csrf,
-                mfa_token: mfa_token.expose(),
-                recovery: methods.contains(&"recovery_code"),
-                enrol: enrol.as_ref(),
-                error: None,
-            };
-            code_page(&state, &tenant, lang, form)
+            let shown = second_step(
+                &state, &tenant, &ctx, lang, &csrf, at, &mfa_token, &methods, enrolment,
+            );
+            match shown.await {
+                Ok(page) => page,
+                Err(e) => refused_login(&state, &tenant, lang, &csrf, email, e),
+            }
         }
         Err(e) => refused_login(&state, &tenant, lang, &csrf, email, e),
     }

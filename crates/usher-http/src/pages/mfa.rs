@@ -109,6 +109,117 @@ pub(super) async fn redirect_to_login(Path(slug): Path<String>) -> Response {
     }
 }
 
+/// Where a login's second step is shown: the part of the site and the
+/// path its form posts to.
+pub(crate) struct StepAt {
+    pub area: Area,
+    pub action: String,
+}
+
+/// The second step after a good password: the code form, with an
+/// authenticator app to enrol first when the login says so (the
+/// enrolment is made now, so that a wrong code can show it again).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn second_step(
+    state: &AppState,
+    tenant: &Tenant,
+    ctx: &usher_core::audit::AuditContext,
+    lang: Language,
+    csrf: &str,
+    at: StepAt,
+    mfa_token: &usher_core::token::Secret,
+    methods: &[&str],
+    enrolment: bool,
+) -> Result<Response, Error> {
+    let enrol = if enrolment {
+        let e = state
+            .services
+            .enrol_totp_at_login(tenant, ctx, mfa_token.expose())
+            .await?;
+        Some(EnrolView {
+            secret: e.secret,
+            uri: e.otpauth_uri,
+        })
+    } else {
+        None
+    };
+    let form = CodeForm {
+        area: at.area,
+        action: &at.action,
+        status: StatusCode::OK,
+        csrf,
+        mfa_token: mfa_token.expose(),
+        recovery: methods.contains(&"recovery_code"),
+        enrol: enrol.as_ref(),
+        error: None,
+    };
+    Ok(code_page(state, tenant, lang, form))
+}
+
+/// A second-step form as the browser sent it: its fields, and what is
+/// needed to show it again with an error (the enrolment it carried, the
+/// CSRF token, where it posts).
+pub(crate) struct SubmittedCode {
+    fields: Vec<(String, String)>,
+    csrf: String,
+    enrol: Option<EnrolView>,
+    area: Area,
+    action: String,
+}
+
+impl SubmittedCode {
+    pub(crate) fn read(headers: &HeaderMap, body: &[u8], area: Area, action: String) -> Self {
+        let fields = form_fields(body);
+        let enrol = (!field(&fields, "secret").is_empty()).then(|| EnrolView {
+            secret: field(&fields, "secret").to_owned(),
+            uri: field(&fields, "uri").to_owned(),
+        });
+        Self {
+            csrf: csrf_token(headers),
+            fields,
+            enrol,
+            area,
+            action,
+        }
+    }
+
+    /// One field, empty when absent.
+    pub(crate) fn get(&self, name: &str) -> &str {
+        field(&self.fields, name)
+    }
+
+    /// Whether the form repeats the browser's CSRF token.
+    pub(crate) fn csrf_ok(&self, headers: &HeaderMap) -> bool {
+        csrf_matches(headers, self.get("csrf"))
+    }
+
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// The form again, with `error` and `status`.
+    pub(crate) fn again(
+        &self,
+        state: &AppState,
+        tenant: &Tenant,
+        lang: Language,
+        status: StatusCode,
+        error: &str,
+    ) -> Response {
+        let form = CodeForm {
+            area: self.area,
+            action: &self.action,
+            status,
+            csrf: &self.csrf,
+            mfa_token: self.get("mfa_token"),
+            recovery: self.get("recovery") == "1",
+            enrol: self.enrol.as_ref(),
+            error: Some(error),
+        };
+        code_page(state, tenant, lang, form)
+    }
+}
+
 pub(super) async fn submit_code_form(
     State(state): State<AppState>,
     Visitor(ctx): Visitor,
@@ -118,30 +229,13 @@ pub(super) async fn submit_code_form(
 ) -> Response {
     let Page { tenant, lang } = page;
     let w = login_words(lang);
-    let fields = form_fields(&body);
-    let get = |k: &str| field(&fields, k);
-    let csrf = csrf_token(&headers);
-    let enrol = (!get("secret").is_empty()).then(|| EnrolView {
-        secret: get("secret").to_owned(),
-        uri: get("uri").to_owned(),
-    });
     let action = format!("/t/{}/mfa", tenant.slug);
-    let again = |status, error| {
-        let form = CodeForm {
-            area: Area::EndUser,
-            action: &action,
-            status,
-            csrf: &csrf,
-            mfa_token: get("mfa_token"),
-            recovery: get("recovery") == "1",
-            enrol: enrol.as_ref(),
-            error: Some(error),
-        };
-        code_page(&state, &tenant, lang, form)
-    };
-    if !csrf_matches(&headers, get("csrf")) {
+    let sent = SubmittedCode::read(&headers, &body, Area::EndUser, action);
+    let again = |status, error| sent.again(&state, &tenant, lang, status, error);
+    if !sent.csrf_ok(&headers) {
         return again(StatusCode::FORBIDDEN, w.csrf);
     }
+    let get = |k: &str| sent.get(k);
     let outcome = state
         .services
         .login_second_factor(
@@ -161,6 +255,6 @@ pub(super) async fn submit_code_form(
             code: ErrorCode::InvalidCode,
             ..
         }) => again(StatusCode::UNAUTHORIZED, w.wrong_code),
-        Err(e) => refused_login(&state, &tenant, lang, &csrf, "", e),
+        Err(e) => refused_login(&state, &tenant, lang, sent.csrf(), "", e),
     }
 }

@@ -12,9 +12,9 @@ mod forgot;
 pub(crate) mod i18n;
 pub(crate) mod kit;
 mod links;
-mod login;
+pub(crate) mod login;
 pub(crate) mod mfa;
-mod sessions;
+pub(crate) mod sessions;
 
 pub(crate) use i18n::negotiate;
 

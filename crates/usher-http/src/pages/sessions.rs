@@ -69,7 +69,7 @@ pub(super) async fn cookie_session(
     }
 }
 
-fn when(t: OffsetDateTime) -> String {
+pub(crate) fn when(t: OffsetDateTime) -> String {
     format!(
         "<time datetime=\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\">{:04}-{:02}-{:02} {:02}:{:02} UTC</time>",
         t.year(),
@@ -86,7 +86,7 @@ fn when(t: OffsetDateTime) -> String {
     )
 }
 
-fn device(s: &Session, w: &LoginWords) -> String {
+pub(crate) fn device(s: &Session, w: &LoginWords) -> String {
     let c = &s.client;
     let named = |name: &Option<String>, version: &Option<String>| {
         name.as_ref().map(|n| match version {

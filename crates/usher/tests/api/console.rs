@@ -6,13 +6,12 @@
 
 use crate::login_pages::{Browser, Page, totp_now};
 use serde_json::json;
-use usher_core::token::TokenScope;
 use usher_testkit::app::{TestApp, json as body};
 
 const PASSWORD: &str = "correct horse battery";
 
 /// A user of default holding `role`, with a password.
-async fn admin(app: &TestApp, email: &str, role: &str) -> String {
+pub(crate) async fn admin(app: &TestApp, email: &str, role: &str) -> String {
     let user = app.user_with_password("default", email, PASSWORD).await;
     let id = user["id"].as_str().expect("id").to_owned();
     app.grant_admin("default", &id, role).await;
@@ -31,9 +30,18 @@ fn set_cookie(page: &Page, name: &str) -> Option<String> {
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
+/// A browser signed in to the console as a new admin holding `role`.
+pub(crate) async fn signed_in<'a>(app: &'a TestApp, email: &str, role: &str) -> Browser<'a> {
+    admin(app, email, role).await;
+    let mut b = Browser::new(app);
+    let (done, _) = sign_in(app, &mut b, email).await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    b
+}
+
 /// Signs in through the forms, enrolling an authenticator on the way:
 /// answers the last page (the redirect to the users list) and the secret.
-async fn sign_in(app: &TestApp, b: &mut Browser<'_>, email: &str) -> (Page, String) {
+pub(crate) async fn sign_in(app: &TestApp, b: &mut Browser<'_>, email: &str) -> (Page, String) {
     let page = b.get("/console/default/login").await;
     assert_eq!(page.status, 200, "{}", page.html);
     let csrf = page.input("csrf");
@@ -211,23 +219,8 @@ async fn a_scoped_admin_lists_only_the_scope_and_searches_at_the_tenants_minimum
     }
     app.create_user("default", json!({"email": "other@x.example"}))
         .await;
-    let members: Vec<_> = members.iter().map(|id| json!({"value": id})).collect();
-    let group = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": "Sales",
-        "members": members,
-    });
-    let scim = app.tenant_token("default", TokenScope::Scim).await;
-    let res = app
-        .client
-        .post(app.url("/scim/v2/default/Groups"))
-        .bearer_auth(scim)
-        .header("content-type", "application/scim+json")
-        .body(group.to_string())
-        .send()
-        .await
-        .expect("a group");
-    assert_eq!(res.status(), 201);
+    let members: Vec<&str> = members.iter().filter_map(|m| m.as_str()).collect();
+    app.scim_group("default", "Sales", &members).await;
     let res = app
         .request(
             reqwest::Method::PUT,

@@ -1,0 +1,189 @@
+//! What every console page after sign-in starts from: the tenant of the
+//! path, the signed-in admin (or the redirect to the sign-in page), the
+//! admin's language and the CSRF token its forms repeat; for a page about
+//! one user, that user, read as `GET /users/{id}` would read them (the
+//! admin's scope decides whether they exist); and the one place that turns
+//! a refusal into a page.
+
+use super::actions::{Act, act_of};
+use super::session::{ConsoleAdmin, to_sign_in};
+use super::shell::Shell;
+use super::user_words::user_words;
+use super::words::console_words;
+use crate::AppState;
+use crate::extract::{Call, Page, check_call};
+use crate::pages::busy;
+use crate::pages::kit::{csrf_token, esc};
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use usher_core::Error;
+use usher_core::UserId;
+use usher_core::tenant::Tenant;
+use usher_core::user::User;
+use usher_core::user::fields::Language;
+
+/// The API route of reading one user: what a page about a user stands for.
+const USER_ROUTE: &str = "/api/v1/tenants/{tenant}/users/{id}";
+
+pub(super) struct ConsolePage {
+    pub tenant: Tenant,
+    pub admin: ConsoleAdmin,
+    /// The admin's own language.
+    pub lang: Language,
+    pub csrf: String,
+    pub headers: HeaderMap,
+    pub query: String,
+}
+
+impl ConsolePage {
+    /// The page of the request's tenant for its signed-in admin; the
+    /// response to send instead when there is none.
+    pub(super) async fn open(state: &AppState, parts: &mut Parts) -> Result<Self, Response> {
+        let Page { tenant, lang } = Page::from_request_parts(parts, state).await?;
+        let admin = match ConsoleAdmin::of(state, &tenant, parts).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Err(to_sign_in(tenant.slug.as_str())),
+            Err(e) => return Err(busy(lang, &e)),
+        };
+        Ok(Self {
+            lang: admin.person.user.language,
+            csrf: csrf_token(&parts.headers),
+            headers: parts.headers.clone(),
+            query: parts.uri.query().unwrap_or("").to_owned(),
+            tenant,
+            admin,
+        })
+    }
+
+    /// [`Self::open`] for a page about the user the path names, and that
+    /// user.
+    pub(super) async fn open_user(
+        state: &AppState,
+        request: Request,
+    ) -> Result<(Self, User), Response> {
+        let (mut parts, _) = request.into_parts();
+        let page = Self::open(state, &mut parts).await?;
+        let id = path_param(state, &mut parts, "id").await;
+        let user = page.user(state, id.as_deref()).await;
+        match user {
+            Ok(user) => Ok((page, user)),
+            Err(e) => Err(error_page(state, &page, e)),
+        }
+    }
+
+    /// [`Self::open_user`] for an action's page, and the action.
+    pub(super) async fn open_user_act(
+        state: &AppState,
+        request: Request,
+    ) -> Result<(Self, User, Act), Response> {
+        let (mut parts, body) = request.into_parts();
+        let act = path_param(state, &mut parts, "act").await;
+        let act = act.as_deref().and_then(act_of);
+        let (page, user) = Self::open_user(state, Request::from_parts(parts, body)).await?;
+        match act {
+            Some(act) => Ok((page, user, act)),
+            None => Err(error_page(
+                state,
+                &page,
+                Error::NotFound(usher_core::error::Missing::User),
+            )),
+        }
+    }
+
+    /// The user `id` names, as the API's `GET /users/{id}` reads them for
+    /// this admin: outside the admin's scope, or not an id, they do not
+    /// exist. The read is audited (`user.view`).
+    async fn user(&self, state: &AppState, id: Option<&str>) -> Result<User, Error> {
+        let missing = || Error::NotFound(usher_core::error::Missing::User);
+        let target = id
+            .and_then(|i| i.parse::<UserId>().ok())
+            .ok_or_else(missing)?;
+        self.check(state, &Method::GET, USER_ROUTE, Some(target))
+            .await?;
+        let id = target.to_string();
+        state
+            .services
+            .get_user(&self.tenant, &self.admin.ctx, &id)
+            .await
+    }
+
+    /// Decides the API call (`method`, `route`) a page shows or does, on
+    /// `target`, as the API would for this admin (refusals audited).
+    pub(super) async fn check(
+        &self,
+        state: &AppState,
+        method: &Method,
+        route: &str,
+        target: Option<UserId>,
+    ) -> Result<(), Error> {
+        let call = Call {
+            method,
+            route: Some(route),
+            target,
+        };
+        let roles = self.admin.person.roles;
+        check_call(state, &self.tenant, &self.admin.ctx, roles, call).await
+    }
+
+    /// The page in the console's frame.
+    pub(super) fn render(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        title: &str,
+        current: &str,
+        body: &str,
+    ) -> Response {
+        let shell = Shell {
+            tenant: &self.tenant,
+            lang: self.lang,
+            email: self.admin.person.user.email.as_str(),
+            csrf: &self.csrf,
+            title,
+            current,
+            audit: self.admin.may("GET", "/api/v1/tenants/{tenant}/audit"),
+        };
+        shell.render(state, status, body)
+    }
+
+    /// One parameter of the page's query string, if given.
+    pub(super) fn param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+async fn path_param(state: &AppState, parts: &mut Parts, name: &str) -> Option<String> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The page for a refusal: 403 for a call the admin's roles do not allow,
+/// 404 for a user that does not exist (or is outside the scope), the
+/// service's own words for anything else the admin can act on.
+pub(super) fn error_page(state: &AppState, page: &ConsolePage, e: Error) -> Response {
+    let c = console_words(page.lang);
+    let w = user_words(page.lang);
+    let (status, text) = match e {
+        Error::Forbidden(message) => (StatusCode::FORBIDDEN, format!("{} {message}", c.forbidden)),
+        // Allowed to the role, refused for this user (a quarantine made
+        // under another scope): the reason is the service's.
+        Error::Denied { message, .. } => (StatusCode::FORBIDDEN, message),
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, w.not_found.to_owned()),
+        Error::Store(e) => return busy(page.lang, &e),
+        other => (StatusCode::BAD_REQUEST, other.to_string()),
+    };
+    let body = format!(
+        "<p role=\"alert\">{}</p><p><a href=\"/console/{}/users\">{}</a></p>",
+        esc(&text),
+        esc(page.tenant.slug.as_str()),
+        esc(w.back),
+    );
+    page.render(state, status, c.title_users, "users", &body)
+}
