@@ -102,6 +102,34 @@ test('an admin opens a user, reads the tabs, and blocks them after a confirmatio
   await expect(page.getByRole('link', { name: 'Unblock', exact: true })).toBeVisible();
 });
 
+test('a tenant admin changes a setting, reads the audit log, and makes an API token shown once', async ({ page }) => {
+  const tenant = await newTenant();
+  const who = await admin(tenant, 'tenant_admin');
+  expect((await signIn(page, tenant, who)).status()).toBe(303);
+
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expectAccessible(page, 'the tenant settings');
+  await page.getByLabel('Shortest search (characters)').fill('3');
+  await posting(page, `/console/${tenant}/settings`, () => page.getByRole('button', { name: 'Save' }).click());
+  await expect(page.getByRole('status')).toHaveText('Saved.');
+  const settings = await ok(200, 'GET', `/api/v1/tenants/${tenant}/settings`);
+  expect(settings.min_search_length).toBe(3);
+
+  await page.getByRole('link', { name: 'API tokens' }).click();
+  await page.getByLabel('Name').fill('ci');
+  await page.getByLabel('Admin role').selectOption('auditor');
+  await posting(page, `/console/${tenant}/settings/tokens`, () => page.getByRole('button', { name: 'Create token' }).click());
+  await expect(page.locator('#token-secret')).toHaveText(/^usher_/);
+  await expect(page.getByRole('cell', { name: 'ci', exact: true })).toBeVisible();
+  await expectAccessible(page, 'the API tokens');
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('cell', { name: 'token.create' }).first()).toBeVisible();
+  await expectAccessible(page, 'the audit log');
+  await posting(page, `/console/${tenant}/audit/verify`, () => page.getByRole('button', { name: 'Check the chain' }).click());
+  await expect(page.getByRole('status')).toContainText('is intact');
+});
+
 test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {
   const tenant = await newTenant();
   await ok(201, 'POST', `/api/v1/tenants/${tenant}/attributes`, { body: { name: 'department', label: 'Department' } });

@@ -8,8 +8,7 @@ use super::page::{ConsolePage, error_page};
 use super::user_words::user_words;
 use super::words::console_words;
 use crate::AppState;
-use crate::pages::kit::{csrf_field, csrf_matches, error_box, esc, field, form_fields};
-use axum::body::to_bytes;
+use crate::pages::kit::{csrf_field, csrf_matches, error_box, esc, field};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -184,17 +183,14 @@ pub(super) async fn show_audit(State(state): State<AppState>, request: Request) 
 }
 
 pub(super) async fn verify(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let bytes = to_bytes(body, 16 * 1024).await.unwrap_or_default();
-    let page = match ConsolePage::open(&state, &mut parts).await {
-        Ok(p) => p,
+    let (page, fields, _) = match ConsolePage::open_form(&state, request).await {
+        Ok(opened) => opened,
         Err(res) => return res,
     };
     let c = console_words(page.lang);
     if let Err(e) = page.check(&state, &Method::GET, ROUTE, None).await {
         return error_page(&state, &page, e);
     }
-    let fields = form_fields(&bytes);
     if !csrf_matches(&page.headers, field(&fields, "csrf")) {
         let text = crate::pages::i18n::login_words(page.lang).csrf;
         let body = error_box(Some(text), "verify-error");

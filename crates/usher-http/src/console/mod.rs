@@ -14,8 +14,11 @@ mod edit;
 mod forms;
 mod page;
 mod session;
+mod settings;
+mod settings_words;
 mod shell;
 mod sign_in;
+mod tokens;
 mod user;
 mod user_words;
 mod users;
@@ -43,6 +46,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/{tenant}/logout", post(sign_in::sign_out))
         .route("/console/{tenant}/users", get(users::show_users))
         .route("/console/{tenant}/audit", get(audit::show_audit))
+        .route(
+            "/console/{tenant}/settings",
+            get(settings::settings).post(settings::settings),
+        )
+        .route(
+            "/console/{tenant}/settings/tokens",
+            get(tokens::tokens).post(tokens::tokens),
+        )
         .route("/console/{tenant}/audit/verify", post(audit::verify))
         .route(
             "/console/{tenant}/users/new",

@@ -24,6 +24,9 @@ use usher_core::tenant::Tenant;
 use usher_core::user::User;
 use usher_core::user::fields::Language;
 
+/// The largest form a console page reads.
+const MAX_FORM: usize = 16 * 1024;
+
 /// The API route of reading one user: what a page about a user stands for.
 const USER_ROUTE: &str = "/api/v1/tenants/{tenant}/users/{id}";
 
@@ -55,6 +58,21 @@ impl ConsolePage {
             tenant,
             admin,
         })
+    }
+
+    /// [`Self::open`] for a page that takes a form: the page, the form's
+    /// fields (none for a GET), and whether it was posted.
+    pub(super) async fn open_form(
+        state: &AppState,
+        request: Request,
+    ) -> Result<(Self, Vec<(String, String)>, bool), Response> {
+        let posted = request.method() == Method::POST;
+        let (mut parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_FORM)
+            .await
+            .unwrap_or_default();
+        let page = Self::open(state, &mut parts).await?;
+        Ok((page, crate::pages::kit::form_fields(&bytes), posted))
     }
 
     /// [`Self::open`] for a page about the user the path names, and that
@@ -144,6 +162,7 @@ impl ConsolePage {
             title,
             current,
             audit: self.admin.may("GET", "/api/v1/tenants/{tenant}/audit"),
+            settings: self.admin.may("GET", "/api/v1/tenants/{tenant}/settings"),
         };
         shell.render(state, status, body)
     }

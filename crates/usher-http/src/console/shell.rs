@@ -55,6 +55,8 @@ pub(super) struct Shell<'a> {
     pub current: &'a str,
     /// Whether the admin may read the audit log (its navigation entry).
     pub audit: bool,
+    /// Whether the admin may read the tenant's settings.
+    pub settings: bool,
 }
 
 impl Shell<'_> {
@@ -64,6 +66,12 @@ impl Shell<'_> {
         let mut entries = vec![("users", c.nav_users)];
         if self.audit {
             entries.push(("audit", c.nav_audit));
+        }
+        if self.settings {
+            entries.push((
+                "settings",
+                super::settings_words::settings_words(self.lang).nav,
+            ));
         }
         let nav = entries
             .iter()

@@ -30,6 +30,13 @@ fn set_cookie(page: &Page, name: &str) -> Option<String> {
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
+/// The actor of the newest audit event of `action` in the default tenant.
+pub(crate) async fn last_actor(app: &TestApp, action: &str) -> serde_json::Value {
+    let path = format!("/api/v1/tenants/default/audit?action={action}&limit=1");
+    let audit = body(app.get(&path).await).await;
+    audit["items"][0]["actor"].clone()
+}
+
 /// A browser signed in to the console as a new admin holding `role`.
 pub(crate) async fn signed_in<'a>(app: &'a TestApp, email: &str, role: &str) -> Browser<'a> {
     admin(app, email, role).await;

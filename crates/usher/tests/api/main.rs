@@ -16,6 +16,7 @@ mod console;
 mod console_audit;
 mod console_changes;
 mod console_edit;
+mod console_settings;
 mod console_users;
 mod crash;
 mod errors;
