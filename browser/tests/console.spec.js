@@ -115,6 +115,19 @@ test('a tenant admin changes a setting, reads the audit log, and makes an API to
   const settings = await ok(200, 'GET', `/api/v1/tenants/${tenant}/settings`);
   expect(settings.min_search_length).toBe(3);
 
+  for (const tab of ['Roles', 'Administrators', 'Custom attributes']) {
+    await page.getByRole('link', { name: tab, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(tab);
+    await expectAccessible(page, `the ${tab} settings`);
+  }
+  await page.getByLabel('Name (letters, digits, _)').fill('cost_center');
+  await page.getByLabel('Label').fill('Cost centre');
+  await page.getByLabel('Pattern a whole value must match (optional)').fill('[0-9]{4}');
+  await page.getByLabel('A value to try').fill('12a4');
+  await posting(page, `/console/${tenant}/settings/attributes`, () => page.getByRole('button', { name: 'Try the pattern' }).click());
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expectAccessible(page, 'a pattern tried');
+
   await page.getByRole('link', { name: 'API tokens' }).click();
   await page.getByLabel('Name').fill('ci');
   await page.getByLabel('Admin role').selectOption('auditor');

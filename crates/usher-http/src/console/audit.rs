@@ -8,7 +8,7 @@ use super::page::{ConsolePage, error_page};
 use super::user_words::user_words;
 use super::words::console_words;
 use crate::AppState;
-use crate::pages::kit::{csrf_field, csrf_matches, error_box, esc, field};
+use crate::pages::kit::{csrf_field, error_box, esc};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -188,13 +188,11 @@ pub(super) async fn verify(State(state): State<AppState>, request: Request) -> R
         Err(res) => return res,
     };
     let c = console_words(page.lang);
-    if let Err(e) = page.check(&state, &Method::GET, ROUTE, None).await {
-        return error_page(&state, &page, e);
-    }
-    if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-        let text = crate::pages::i18n::login_words(page.lang).csrf;
-        let body = error_box(Some(text), "verify-error");
-        return page.render(&state, StatusCode::FORBIDDEN, c.title_audit, "audit", &body);
+    if let Some(res) = page
+        .post_refusal(&state, &fields, &Method::GET, ROUTE, None)
+        .await
+    {
+        return res;
     }
     let report = match state
         .services

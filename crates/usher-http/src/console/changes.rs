@@ -10,9 +10,7 @@
 
 use super::page::{ConsolePage, error_page};
 use crate::AppState;
-use crate::pages::kit::{
-    csrf_field, csrf_matches, esc, field, form_fields, hidden_field, see_other,
-};
+use crate::pages::kit::{csrf_field, esc, field, form_fields, hidden_field, see_other};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -135,13 +133,10 @@ pub(super) async fn change(State(state): State<AppState>, request: Request) -> R
             Error::NotFound(usher_core::error::Missing::User),
         );
     };
-    if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-        let text = crate::pages::i18n::login_words(page.lang).csrf;
-        return error_page(&state, &page, Error::Forbidden(text.to_owned()));
-    }
     let (method, route) = op.call();
-    if let Err(e) = page.check(&state, &method, route, Some(user.id)).await {
-        return error_page(&state, &page, e);
+    let refused = page.post_refusal(&state, &fields, &method, route, Some(user.id));
+    if let Some(res) = refused.await {
+        return res;
     }
     let item = field(&fields, "item").trim();
     let (services, tenant, ctx, id) = (

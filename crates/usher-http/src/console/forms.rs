@@ -98,3 +98,49 @@ pub(super) fn select_input(
         esc(field)
     )
 }
+
+/// A table with a header row of `heads` and `rows` (each a `<tr>` already),
+/// or the sentence `empty` when there are none.
+pub(super) fn data_table(heads: &[&str], rows: Vec<String>, empty: &str) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>", esc(empty));
+    }
+    let head: String = heads
+        .iter()
+        .map(|h| format!("<th scope=\"col\">{}</th>", esc(h)))
+        .collect();
+    format!(
+        "<table><thead><tr>{head}</tr></thead><tbody>{}</tbody></table>",
+        rows.concat()
+    )
+}
+
+/// A table row of cells (HTML already).
+pub(super) fn table_row(cells: Vec<String>) -> String {
+    let cells: String = cells.into_iter().map(|c| format!("<td>{c}</td>")).collect();
+    format!("<tr>{cells}</tr>")
+}
+
+/// The box above a refused form that says each field below says why.
+pub(super) fn fix_summary(
+    lang: usher_core::user::fields::Language,
+    errors: &FieldErrors,
+) -> String {
+    if errors.is_empty() {
+        String::new()
+    } else {
+        let fix = super::user_words::user_words(lang).fix_below;
+        crate::pages::kit::error_box(Some(fix), "form-error")
+    }
+}
+
+/// A scope as the console names it: `group “Sales”`, `department =
+/// “Sales”`, or `whole` for none.
+pub(super) fn scope_text(scope: Option<&usher_core::scope::AdminScope>, whole: &str) -> String {
+    use usher_core::scope::AdminScope;
+    match scope {
+        Some(AdminScope::Group { name, .. }) => format!("group “{name}”"),
+        Some(AdminScope::Attribute { name, equals }) => format!("{name} = “{equals}”"),
+        None => whole.to_owned(),
+    }
+}

@@ -8,8 +8,10 @@
 //! frame ([`shell`]), in the admin's language ([`words`]).
 
 mod actions;
+mod admins;
 mod audit;
 mod changes;
+mod definitions;
 mod edit;
 mod forms;
 mod page;
@@ -49,6 +51,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/console/{tenant}/settings",
             get(settings::settings).post(settings::settings),
+        )
+        .route(
+            "/console/{tenant}/settings/attributes",
+            get(definitions::attributes).post(definitions::attributes),
+        )
+        .route(
+            "/console/{tenant}/settings/roles",
+            get(definitions::roles).post(definitions::roles),
+        )
+        .route(
+            "/console/{tenant}/settings/admins",
+            get(admins::admins).post(admins::admins),
         )
         .route(
             "/console/{tenant}/settings/tokens",

@@ -167,6 +167,47 @@ impl ConsolePage {
         shell.render(state, status, body)
     }
 
+    /// Decides a posted form: the API call it stands for (a refusal is
+    /// audited, as the API audits it), then its CSRF token. Answers the
+    /// page to send instead when either fails, having changed nothing.
+    pub(super) async fn post_refusal(
+        &self,
+        state: &AppState,
+        fields: &[(String, String)],
+        method: &Method,
+        route: &str,
+        target: Option<UserId>,
+    ) -> Option<Response> {
+        if let Err(e) = self.check(state, method, route, target).await {
+            return Some(error_page(state, self, e));
+        }
+        self.csrf_refusal(state, fields)
+    }
+
+    /// The 403 page for a form that does not repeat the browser's CSRF
+    /// token (nothing was done); `None` for one that does.
+    pub(super) fn csrf_refusal(
+        &self,
+        state: &AppState,
+        fields: &[(String, String)],
+    ) -> Option<Response> {
+        let sent = crate::pages::kit::field(fields, "csrf");
+        if crate::pages::kit::csrf_matches(&self.headers, sent) {
+            return None;
+        }
+        let text = crate::pages::i18n::login_words(self.lang).csrf;
+        Some(error_page(state, self, Error::Forbidden(text.to_owned())))
+    }
+
+    /// "Done" above a page that a change led back to (`?done=` given).
+    pub(super) fn done_notice(&self, text: &str) -> String {
+        if self.param("done").is_some() {
+            format!("<p role=\"status\">{}</p>", esc(text))
+        } else {
+            String::new()
+        }
+    }
+
     /// One parameter of the page's query string, if given.
     pub(super) fn param(&self, name: &str) -> Option<String> {
         form_urlencoded::parse(self.query.as_bytes())
@@ -195,6 +236,7 @@ pub(super) fn error_page(state: &AppState, page: &ConsolePage, e: Error) -> Resp
         // under another scope): the reason is the service's.
         Error::Denied { message, .. } => (StatusCode::FORBIDDEN, message),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, w.not_found.to_owned()),
+        Error::Conflict { message, .. } => (StatusCode::CONFLICT, message),
         Error::Store(e) => return busy(page.lang, &e),
         other => (StatusCode::BAD_REQUEST, other.to_string()),
     };

@@ -5,11 +5,11 @@
 //! one is wrong. An admin who may read the settings but not change them
 //! sees them without a form.
 
-use super::forms::{FieldErrors, select_input, text_input};
+use super::forms::{FieldErrors, fix_summary, select_input, text_input};
 use super::page::{ConsolePage, error_page};
 use super::settings_words::{SettingsWords, settings_words};
 use crate::AppState;
-use crate::pages::kit::{csrf_field, csrf_matches, error_box, esc, field, see_other};
+use crate::pages::kit::{csrf_field, esc, field, see_other};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -63,8 +63,27 @@ pub(super) fn settings_nav(page: &ConsolePage, current: &str) -> String {
     let w = settings_words(page.lang);
     let slug = esc(page.tenant.slug.as_str());
     let mut entries = vec![("settings", w.tab_tenant)];
-    if page.admin.may("GET", TOKENS_ROUTE) {
-        entries.push(("settings/tokens", w.tab_tokens));
+    for (path, label, route) in [
+        (
+            "settings/attributes",
+            w.tab_attributes,
+            "/api/v1/tenants/{tenant}/attributes",
+        ),
+        (
+            "settings/roles",
+            w.tab_roles,
+            "/api/v1/tenants/{tenant}/roles",
+        ),
+        (
+            "settings/admins",
+            w.tab_admins,
+            "/api/v1/tenants/{tenant}/admins",
+        ),
+        ("settings/tokens", w.tab_tokens, TOKENS_ROUTE),
+    ] {
+        if page.admin.may("GET", route) {
+            entries.push((path, label));
+        }
     }
     let items: String = entries
         .iter()
@@ -130,12 +149,7 @@ fn settings_body(
             esc(label(w, n))
         ));
     }
-    let summary = if errors.is_empty() {
-        String::new()
-    } else {
-        let fix = super::user_words::user_words(page.lang).fix_below;
-        error_box(Some(fix), "form-error")
-    };
+    let summary = fix_summary(page.lang, errors);
     format!(
         "{summary}<form method=\"post\" action=\"/console/{}/settings\" novalidate>{}{controls}\
          <div class=\"buttons\"><button type=\"submit\">{}</button></div></form>",
@@ -169,17 +183,13 @@ pub(super) async fn settings(State(state): State<AppState>, request: Request) ->
         Err(res) => return res,
     };
     let w = settings_words(page.lang);
-    let method = if posted { Method::PATCH } else { Method::GET };
-    if let Err(e) = page.check(&state, &method, ROUTE, None).await {
-        return error_page(&state, &page, e);
-    }
     let mut shown = values(&page.tenant.settings);
     let mut errors = FieldErrors::default();
     let mut status = StatusCode::OK;
     if posted {
-        if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-            let text = crate::pages::i18n::login_words(page.lang).csrf;
-            return error_page(&state, &page, Error::Forbidden(text.to_owned()));
+        let refused = page.post_refusal(&state, &fields, &Method::PATCH, ROUTE, None);
+        if let Some(res) = refused.await {
+            return res;
         }
         let patch = patch_of(&fields);
         match state
@@ -198,6 +208,9 @@ pub(super) async fn settings(State(state): State<AppState>, request: Request) ->
             Err(e) => return error_page(&state, &page, e),
         }
     } else {
+        if let Err(e) = page.check(&state, &Method::GET, ROUTE, None).await {
+            return error_page(&state, &page, e);
+        }
         let viewed = state.services.view_tenant(
             &page.tenant,
             &page.admin.ctx,
@@ -207,11 +220,7 @@ pub(super) async fn settings(State(state): State<AppState>, request: Request) ->
             return error_page(&state, &page, e);
         }
     }
-    let done = if page.param("done").is_some() {
-        format!("<p role=\"status\">{}</p>", esc(w.saved))
-    } else {
-        String::new()
-    };
+    let done = page.done_notice(w.saved);
     let editable = page.admin.may("PATCH", ROUTE);
     let body = format!(
         "{}{done}{}",

@@ -7,12 +7,12 @@
 //! through the API's services; a scoped admin sees and revokes the tokens
 //! of their scope only.
 
-use super::forms::{FieldErrors, select_input, text_input};
+use super::forms::{FieldErrors, fix_summary, scope_text, select_input, text_input};
 use super::page::{ConsolePage, error_page};
 use super::settings::settings_nav;
 use super::settings_words::settings_words;
 use crate::AppState;
-use crate::pages::kit::{csrf_field, csrf_matches, error_box, esc, field, hidden_field, see_other};
+use crate::pages::kit::{csrf_field, esc, field, hidden_field, see_other};
 use crate::pages::sessions::when;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -20,19 +20,10 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use usher_core::Error;
 use usher_core::access::AdminRole;
-use usher_core::scope::AdminScope;
 use usher_core::token::{ApiToken, TokenRequest};
 
 const LIST: &str = "/api/v1/tenants/{tenant}/tokens";
 const ONE: &str = "/api/v1/tenants/{tenant}/tokens/{id}";
-
-fn scope_text(scope: Option<&AdminScope>, whole: &str) -> String {
-    match scope {
-        Some(AdminScope::Group { name, .. }) => format!("group “{name}”"),
-        Some(AdminScope::Attribute { name, equals }) => format!("{name} = “{equals}”"),
-        None => whole.to_owned(),
-    }
-}
 
 fn table(page: &ConsolePage, tokens: &[ApiToken]) -> String {
     let w = settings_words(page.lang);
@@ -98,14 +89,7 @@ fn create_form(page: &ConsolePage, typed: &[(String, String)], errors: &FieldErr
         "" => "helpdesk",
         r => r,
     };
-    let summary = if errors.is_empty() {
-        String::new()
-    } else {
-        error_box(
-            Some(super::user_words::user_words(page.lang).fix_below),
-            "form-error",
-        )
-    };
+    let summary = fix_summary(page.lang, errors);
     let expires_hint = format!(" placeholder=\"{}\"", esc(w.token_expires_hint));
     format!(
         "{summary}<form method=\"post\" action=\"/console/{}/settings/tokens\" novalidate>{}{}{}{}{}\
@@ -162,12 +146,11 @@ pub(super) async fn tokens(State(state): State<AppState>, request: Request) -> R
         } else {
             (Method::POST, LIST)
         };
-        if let Err(e) = page.check(&state, &method, route, None).await {
-            return error_page(&state, &page, e);
-        }
-        if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-            let text = crate::pages::i18n::login_words(page.lang).csrf;
-            return error_page(&state, &page, Error::Forbidden(text.to_owned()));
+        if let Some(res) = page
+            .post_refusal(&state, &fields, &method, route, None)
+            .await
+        {
+            return res;
         }
         let (services, tenant, ctx) = (&state.services, &page.tenant, &page.admin.ctx);
         if op == "revoke" {

@@ -8,6 +8,7 @@
 
 use super::actions::Act;
 use super::changes::{Op, assign_form, button};
+use super::forms::{data_table, scope_text, table_row};
 use super::page::{ConsolePage, error_page};
 use super::user_words::{UserWords, act_words, user_words};
 use super::words::state_label;
@@ -18,7 +19,6 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use usher_core::Error;
-use usher_core::scope::AdminScope;
 use usher_core::service::AuditParams;
 use usher_core::user::User;
 
@@ -69,15 +69,6 @@ impl Tab {
             Tab::Sessions => w.tab_sessions,
             Tab::Audit => w.tab_audit,
         }
-    }
-}
-
-/// A scope as the quarantine notice names it.
-fn scope_text(scope: Option<&AdminScope>) -> String {
-    match scope {
-        Some(AdminScope::Group { name, .. }) => format!("“{name}”"),
-        Some(AdminScope::Attribute { name, equals }) => format!("{name} = “{equals}”"),
-        None => "the whole tenant".to_owned(),
     }
 }
 
@@ -144,29 +135,6 @@ async fn profile(state: &AppState, page: &ConsolePage, u: &User) -> Result<Strin
     Ok(html)
 }
 
-/// A table with a caption-less header row, or `empty` when there are no rows.
-fn table(heads: &[&str], rows: Vec<Vec<String>>, empty: &str) -> String {
-    if rows.is_empty() {
-        return format!("<p>{}</p>", esc(empty));
-    }
-    let head: String = heads
-        .iter()
-        .map(|h| format!("<th scope=\"col\">{}</th>", esc(h)))
-        .collect();
-    let body: String = rows
-        .into_iter()
-        .map(|r| {
-            format!(
-                "<tr>{}</tr>",
-                r.into_iter()
-                    .map(|c| format!("<td>{c}</td>"))
-                    .collect::<String>()
-            )
-        })
-        .collect();
-    format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-}
-
 async fn tab_body(
     state: &AppState,
     page: &ConsolePage,
@@ -200,7 +168,7 @@ async fn tab_body(
     Ok(match tab {
         Tab::Profile => profile(state, page, u).await?,
         Tab::Factors => {
-            let rows = services
+            let rows: Vec<Vec<String>> = services
                 .list_factors(tenant, ctx, &id)
                 .await?
                 .into_iter()
@@ -222,10 +190,14 @@ async fn tab_body(
                 .collect();
             let mut heads = vec![w.col_type, w.col_label, w.col_added, w.col_used];
             actions_head(&mut heads, Op::RemoveFactor);
-            table(&heads, rows, w.no_factors)
+            data_table(
+                &heads,
+                rows.into_iter().map(table_row).collect(),
+                w.no_factors,
+            )
         }
         Tab::Roles => {
-            let rows = services
+            let rows: Vec<Vec<String>> = services
                 .user_roles(tenant, ctx, &id)
                 .await?
                 .into_iter()
@@ -248,11 +220,18 @@ async fn tab_body(
             } else {
                 String::new()
             };
-            format!("{}{assign}", table(&heads, rows, w.no_roles))
+            format!(
+                "{}{assign}",
+                data_table(
+                    &heads,
+                    rows.into_iter().map(table_row).collect(),
+                    w.no_roles
+                )
+            )
         }
         Tab::Sessions => {
             let words = crate::pages::i18n::login_words(page.lang);
-            let rows = services
+            let rows: Vec<Vec<String>> = services
                 .list_sessions(tenant, ctx, &id)
                 .await?
                 .iter()
@@ -276,7 +255,11 @@ async fn tab_body(
                 w.col_seen,
             ];
             actions_head(&mut heads, Op::EndSession);
-            table(&heads, rows, w.no_sessions)
+            data_table(
+                &heads,
+                rows.into_iter().map(table_row).collect(),
+                w.no_sessions,
+            )
         }
         Tab::Audit => {
             let params = AuditParams {
@@ -284,7 +267,7 @@ async fn tab_body(
                 limit: Some(20),
                 ..AuditParams::default()
             };
-            let rows = services
+            let rows: Vec<Vec<String>> = services
                 .list_audit(tenant, ctx, &params)
                 .await?
                 .items
@@ -305,9 +288,10 @@ async fn tab_body(
                     ]
                 })
                 .collect();
-            table(
-                &[w.col_time, w.col_action, w.col_actor, w.col_outcome],
-                rows,
+            let heads = [w.col_time, w.col_action, w.col_actor, w.col_outcome];
+            data_table(
+                &heads,
+                rows.into_iter().map(table_row).collect(),
                 w.no_events,
             )
         }
@@ -347,7 +331,7 @@ pub(super) async fn show_user(State(state): State<AppState>, request: Request) -
     if let Some(record) = user.block_record().filter(|r| r.scope.is_some()) {
         let text = w
             .quarantine
-            .replace("{scope}", &scope_text(record.scope.as_ref()));
+            .replace("{scope}", &scope_text(record.scope.as_ref(), ""));
         status.push_str(&format!("<p class=\"notice\">{}</p>", esc(&text)));
     }
     if page.param("done").is_some() {

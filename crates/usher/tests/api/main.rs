@@ -15,6 +15,7 @@ mod cli;
 mod console;
 mod console_audit;
 mod console_changes;
+mod console_definitions;
 mod console_edit;
 mod console_settings;
 mod console_users;
