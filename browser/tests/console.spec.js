@@ -143,6 +143,34 @@ test('a tenant admin changes a setting, reads the audit log, and makes an API to
   await expect(page.getByRole('status')).toContainText('is intact');
 });
 
+test('a bulk operator uploads a file, starts the run and follows its rows; an import is checked first', async ({ page }) => {
+  const tenant = await newTenant();
+  const who = await admin(tenant, 'bulk_operator');
+  const email = newEmail('bulk');
+  await createUser(tenant, { email, activate: true });
+  expect((await signIn(page, tenant, who)).status()).toBe(303);
+
+  await page.getByRole('link', { name: 'Bulk and imports' }).click();
+  await expectAccessible(page, 'the bulk processes');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(`email\n${email}\n`) });
+  await page.getByLabel('Action').selectOption('block');
+  await posting(page, `/console/${tenant}/bulk`, () => page.getByRole('button', { name: 'Upload' }).click());
+  await expect(page.locator('progress')).toBeVisible();
+  await expectAccessible(page, 'an uploaded process');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.locator('.badge')).toHaveText('completed', { timeout: 15_000 });
+  await expect(page.getByRole('cell', { name: email })).toBeVisible();
+  const user = (await ok(200, 'GET', `/api/v1/tenants/${tenant}/users?search=${encodeURIComponent(email)}`)).items[0];
+  expect(user.state).toBe('blocked');
+
+  await page.getByRole('link', { name: 'Imports', exact: true }).click();
+  await expect(page.getByLabel('Check only (dry run): nothing is written')).toBeChecked();
+  await page.getByLabel('CSV file').setInputFiles({ name: 'new.csv', mimeType: 'text/csv', buffer: Buffer.from('email\nfresh@browser.example\n') });
+  await posting(page, `/console/${tenant}/imports`, () => page.getByRole('button', { name: 'Import' }).click());
+  await expect(page.getByRole('status')).toContainText('dry run');
+  await expectAccessible(page, 'a dry run import');
+});
+
 test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {
   const tenant = await newTenant();
   await ok(201, 'POST', `/api/v1/tenants/${tenant}/attributes`, { body: { name: 'department', label: 'Department' } });

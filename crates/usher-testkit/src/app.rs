@@ -416,6 +416,28 @@ impl TestApp {
     }
 }
 
+/// A `multipart/form-data` body of `fields` and, if given, a file
+/// `(field, filename, content)`: its content type and text.
+pub fn multipart_body(
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &str)>,
+) -> (String, String) {
+    let boundary = "usher-test-boundary-7f3a";
+    let mut text = String::new();
+    for (k, v) in fields {
+        text.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    if let Some((name, filename, content)) = file {
+        text.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+        ));
+    }
+    text.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), text)
+}
+
 /// Reads a JSON body, panicking with the status on failure.
 pub async fn json(res: Response) -> Value {
     let status = res.status();

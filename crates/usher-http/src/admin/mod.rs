@@ -5,7 +5,7 @@
 mod admins;
 mod attributes;
 mod audit;
-mod bulk;
+pub(crate) mod bulk;
 mod export;
 mod factors;
 mod groups;

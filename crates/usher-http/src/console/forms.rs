@@ -144,3 +144,27 @@ pub(super) fn scope_text(scope: Option<&usher_core::scope::AdminScope>, whole: &
         None => whole.to_owned(),
     }
 }
+
+/// A row of tabs between the pages of one part of the console, each
+/// `(path under /console/{tenant}/, label)`, `current` marked.
+pub(super) fn sub_nav(slug: &str, label: &str, entries: &[(&str, &str)], current: &str) -> String {
+    let items: String = entries
+        .iter()
+        .map(|(path, l)| {
+            let mark = if *path == current {
+                " aria-current=\"page\""
+            } else {
+                ""
+            };
+            format!(
+                "<li><a href=\"/console/{}/{path}\"{mark}>{}</a></li>",
+                esc(slug),
+                esc(l)
+            )
+        })
+        .collect();
+    format!(
+        "<nav aria-label=\"{}\"><ul class=\"tabs\">{items}</ul></nav>",
+        esc(label)
+    )
+}

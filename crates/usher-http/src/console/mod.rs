@@ -10,10 +10,13 @@
 mod actions;
 mod admins;
 mod audit;
+mod bulk;
+mod bulk_words;
 mod changes;
 mod definitions;
 mod edit;
 mod forms;
+mod imports;
 mod page;
 mod session;
 mod settings;
@@ -48,6 +51,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/{tenant}/logout", post(sign_in::sign_out))
         .route("/console/{tenant}/users", get(users::show_users))
         .route("/console/{tenant}/audit", get(audit::show_audit))
+        .route("/console/{tenant}/bulk", get(bulk::bulk).post(bulk::bulk))
+        .route(
+            "/console/{tenant}/bulk/{id}",
+            get(bulk::process).post(bulk::process),
+        )
+        .route(
+            "/console/{tenant}/imports",
+            get(imports::imports).post(imports::imports),
+        )
+        .route("/console/{tenant}/imports/{id}", get(imports::import))
         .route(
             "/console/{tenant}/settings",
             get(settings::settings).post(settings::settings),

@@ -38,6 +38,8 @@ pub(super) struct ConsolePage {
     pub csrf: String,
     pub headers: HeaderMap,
     pub query: String,
+    /// The `{id}` of the path, for pages about one thing.
+    pub path_id: Option<String>,
 }
 
 impl ConsolePage {
@@ -50,7 +52,9 @@ impl ConsolePage {
             Ok(None) => return Err(to_sign_in(tenant.slug.as_str())),
             Err(e) => return Err(busy(lang, &e)),
         };
+        let path_id = path_param(state, parts, "id").await;
         Ok(Self {
+            path_id,
             lang: admin.person.user.language,
             csrf: csrf_token(&parts.headers),
             headers: parts.headers.clone(),
@@ -73,6 +77,41 @@ impl ConsolePage {
             .unwrap_or_default();
         let page = Self::open(state, &mut parts).await?;
         Ok((page, crate::pages::kit::form_fields(&bytes), posted))
+    }
+
+    /// [`Self::open`] for a page with an upload form posting to the API
+    /// call `route` (`(route, largest body)`): on a GET, the page once the
+    /// admin may read that list; on a POST, the page and the multipart
+    /// form once the call is allowed and the form repeats the CSRF token.
+    pub(super) async fn open_upload(
+        state: &AppState,
+        request: Request,
+        (route, limit): (&str, u64),
+        too_large: fn() -> Error,
+    ) -> Result<(Self, Option<Vec<(String, Vec<u8>)>>), Response> {
+        let posted = request.method() == Method::POST;
+        let (mut parts, body) = request.into_parts();
+        let page = Self::open(state, &mut parts).await?;
+        if !posted {
+            if let Err(e) = page.check(state, &Method::GET, route, None).await {
+                return Err(error_page(state, &page, e));
+            }
+            return Ok((page, None));
+        }
+        let form =
+            match crate::extract::multipart_fields(&page.headers, body, limit, too_large).await {
+                Ok(f) => f,
+                Err(e) => return Err(error_page(state, &page, e)),
+            };
+        let csrf = crate::extract::text_field(&form, "csrf").unwrap_or_default();
+        let sent = [("csrf".to_owned(), csrf)];
+        if let Some(res) = page
+            .post_refusal(state, &sent, &Method::POST, route, None)
+            .await
+        {
+            return Err(res);
+        }
+        Ok((page, Some(form)))
     }
 
     /// [`Self::open`] for a page about the user the path names, and that
@@ -163,6 +202,9 @@ impl ConsolePage {
             current,
             audit: self.admin.may("GET", "/api/v1/tenants/{tenant}/audit"),
             settings: self.admin.may("GET", "/api/v1/tenants/{tenant}/settings"),
+            bulk: self
+                .admin
+                .may("GET", "/api/v1/tenants/{tenant}/bulk-processes"),
         };
         shell.render(state, status, body)
     }

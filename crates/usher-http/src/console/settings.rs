@@ -5,7 +5,7 @@
 //! one is wrong. An admin who may read the settings but not change them
 //! sees them without a form.
 
-use super::forms::{FieldErrors, fix_summary, select_input, text_input};
+use super::forms::{FieldErrors, fix_summary, select_input, sub_nav, text_input};
 use super::page::{ConsolePage, error_page};
 use super::settings_words::{SettingsWords, settings_words};
 use crate::AppState;
@@ -61,7 +61,6 @@ fn values(s: &TenantSettings) -> Map<String, Value> {
 /// The navigation between the settings pages the admin may open.
 pub(super) fn settings_nav(page: &ConsolePage, current: &str) -> String {
     let w = settings_words(page.lang);
-    let slug = esc(page.tenant.slug.as_str());
     let mut entries = vec![("settings", w.tab_tenant)];
     for (path, label, route) in [
         (
@@ -85,24 +84,7 @@ pub(super) fn settings_nav(page: &ConsolePage, current: &str) -> String {
             entries.push((path, label));
         }
     }
-    let items: String = entries
-        .iter()
-        .map(|(path, l)| {
-            let mark = if *path == current {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            format!(
-                "<li><a href=\"/console/{slug}/{path}\"{mark}>{}</a></li>",
-                esc(l)
-            )
-        })
-        .collect();
-    format!(
-        "<nav aria-label=\"{}\"><ul class=\"tabs\">{items}</ul></nav>",
-        esc(w.sections)
-    )
+    sub_nav(page.tenant.slug.as_str(), w.sections, &entries, current)
 }
 
 /// The form (or, read-only, the list) of `shown` settings.

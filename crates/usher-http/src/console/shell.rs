@@ -57,6 +57,8 @@ pub(super) struct Shell<'a> {
     pub audit: bool,
     /// Whether the admin may read the tenant's settings.
     pub settings: bool,
+    /// Whether the admin may see bulk processes and imports.
+    pub bulk: bool,
 }
 
 impl Shell<'_> {
@@ -66,6 +68,9 @@ impl Shell<'_> {
         let mut entries = vec![("users", c.nav_users)];
         if self.audit {
             entries.push(("audit", c.nav_audit));
+        }
+        if self.bulk {
+            entries.push(("bulk", super::bulk_words::bulk_words(self.lang).nav));
         }
         if self.settings {
             entries.push((

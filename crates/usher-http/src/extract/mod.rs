@@ -7,6 +7,7 @@
 
 mod admin;
 mod body;
+mod multipart;
 mod page;
 mod precondition;
 mod refusal;
@@ -19,6 +20,7 @@ pub(crate) use body::{
     JsonBody, OptionalJsonBody, QueryParams, bounded_param, flag, int_param, media_type,
     parse_json, parse_query,
 };
+pub(crate) use multipart::{multipart_fields, text_field};
 pub(crate) use page::Page;
 pub(crate) use precondition::{IfMatch, etag, parse_if_match};
 pub(crate) use refusal::{Audited, AuditedCaller};

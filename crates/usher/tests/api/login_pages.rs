@@ -72,6 +72,28 @@ impl<'a> Browser<'a> {
     }
 
     async fn send(&mut self, method: Method, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send_body(method, path, form, None).await
+    }
+
+    /// Posts a multipart form of `fields` and a CSV file `(field,
+    /// filename, content)`, as a browser's upload form does.
+    pub(crate) async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str),
+    ) -> Page {
+        let raw = usher_testkit::app::multipart_body(fields, Some(file));
+        self.send_body(Method::POST, path, &[], Some(raw)).await
+    }
+
+    async fn send_body(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: &[(&str, &str)],
+        raw: Option<(String, String)>,
+    ) -> Page {
         let cookie: Vec<String> = self
             .cookies
             .iter()
@@ -85,7 +107,9 @@ impl<'a> Browser<'a> {
         if !cookie.is_empty() {
             req = req.header("cookie", cookie.join("; "));
         }
-        if method == Method::POST {
+        if let Some((content_type, text)) = raw {
+            req = req.header("content-type", content_type).body(text);
+        } else if method == Method::POST {
             req = req.form(form);
         }
         let res = req.send().await.unwrap();

@@ -14,6 +14,7 @@ mod bulk;
 mod cli;
 mod console;
 mod console_audit;
+mod console_bulk;
 mod console_changes;
 mod console_definitions;
 mod console_edit;

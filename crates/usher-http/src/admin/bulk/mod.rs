@@ -4,7 +4,7 @@
 
 pub(crate) mod responses;
 use usher_core::audit::AuditAction;
-pub(super) mod upload;
+pub(crate) mod upload;
 
 use crate::AppState;
 use crate::error::ApiResult;

@@ -5,8 +5,8 @@
 use super::responses::BulkProcessResponse;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::flag;
 use crate::extract::{AuditedCaller, TenantAdmin, media_type, parse_query};
+use crate::extract::{flag, multipart_fields, text_field};
 use crate::schema::{BodyErrors, CommonErrors};
 use axum::Json;
 use axum::body::Bytes;
@@ -72,11 +72,31 @@ pub struct UploadResponse {
     pub malformed_rows: Vec<MalformedRow>,
 }
 
-fn too_large() -> Error {
+pub(crate) fn too_large() -> Error {
     Error::TooLarge(format!(
         "the file may be at most {} MiB",
         MAX_FILE_BYTES / (1024 * 1024)
     ))
+}
+
+/// The upload a multipart form describes.
+pub(crate) fn upload_of(fields: &[(String, Vec<u8>)]) -> Result<BulkUpload, Error> {
+    let file = fields
+        .iter()
+        .find(|(n, _)| n == "file")
+        .map(|(_, b)| b.clone());
+    Ok(BulkUpload {
+        action: text_field(fields, "action"),
+        role: text_field(fields, "role"),
+        validate: flag("validate", text_field(fields, "validate").as_deref())?,
+        note: text_field(fields, "note"),
+        file: file.ok_or_else(|| {
+            Error::bad_request(
+                ErrorCode::MissingFile,
+                "the form needs a file field with the CSV",
+            )
+        })?,
+    })
 }
 
 /// Reads the upload from a `text/csv` body or a multipart form.
@@ -96,51 +116,9 @@ async fn read_upload(headers: &HeaderMap, req: Request) -> Result<BulkUpload, Er
             })
         }
         "multipart/form-data" => {
-            let boundary = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| multer::parse_boundary(v).ok())
-                .ok_or_else(|| {
-                    Error::bad_request(
-                        ErrorCode::InvalidMultipart,
-                        "the multipart body has no boundary",
-                    )
-                })?;
-            let limits = multer::Constraints::new().size_limit(
-                multer::SizeLimit::new().whole_stream(MAX_FILE_BYTES as u64 + 64 * 1024),
-            );
-            let stream = req.into_body().into_data_stream();
-            let mut form = multer::Multipart::with_constraints(stream, boundary, limits);
-            let mut upload = BulkUpload::default();
-            let mut file = None;
-            let bad = |e: multer::Error| match e {
-                multer::Error::StreamSizeExceeded { .. }
-                | multer::Error::FieldSizeExceeded { .. } => too_large(),
-                e => Error::bad_request(
-                    ErrorCode::InvalidMultipart,
-                    format!("the form cannot be read: {e}"),
-                ),
-            };
-            while let Some(field) = form.next_field().await.map_err(bad)? {
-                let name = field.name().unwrap_or("").to_owned();
-                let bytes = field.bytes().await.map_err(bad)?;
-                let text = || String::from_utf8_lossy(&bytes).into_owned();
-                match name.as_str() {
-                    "file" => file = Some(bytes.to_vec()),
-                    "action" => upload.action = Some(text()),
-                    "role" => upload.role = Some(text()),
-                    "validate" => upload.validate = flag("validate", Some(&text()))?,
-                    "note" => upload.note = Some(text()),
-                    _ => {}
-                }
-            }
-            upload.file = file.ok_or_else(|| {
-                Error::bad_request(
-                    ErrorCode::MissingFile,
-                    "the form needs a file field with the CSV",
-                )
-            })?;
-            Ok(upload)
+            let limit = MAX_FILE_BYTES as u64 + 64 * 1024;
+            let fields = multipart_fields(headers, req.into_body(), limit, too_large).await?;
+            upload_of(&fields)
         }
         _ => Err(Error::UnsupportedMediaType(
             "send the CSV as text/csv (action in the query string) or as multipart/form-data"

@@ -9,7 +9,7 @@ mod uploads;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
-use usher_testkit::app::{TestApp, json as body};
+use usher_testkit::app::{TestApp, json as body, multipart_body};
 
 const BASE: &str = "/api/v1/tenants/default/bulk-processes";
 
@@ -25,25 +25,10 @@ async fn upload_csv(app: &TestApp, query: &str, csv: &str) -> (u16, Value) {
 }
 
 async fn upload_form(app: &TestApp, fields: &[(&str, &str)], csv: Option<&str>) -> (u16, Value) {
-    let boundary = "usher-test-boundary-7f3a";
-    let mut text = String::new();
-    for (k, v) in fields {
-        text.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    if let Some(csv) = csv {
-        text.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n"
-        ));
-    }
-    text.push_str(&format!("--{boundary}--\r\n"));
+    let (content_type, text) = multipart_body(fields, csv.map(|c| ("file", "users.csv", c)));
     let res = app
         .request(Method::POST, BASE)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", content_type)
         .body(text)
         .send()
         .await
