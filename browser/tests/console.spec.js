@@ -16,6 +16,13 @@ async function expectAccessible(page, what) {
   expect(found, `accessibility of ${what}`).toEqual([]);
 }
 
+/// With USHER_SCREENSHOTS set to a folder, keeps a picture of the page
+/// there (how docs/console/*.png are made); otherwise does nothing.
+async function shot(page, name) {
+  const dir = process.env.USHER_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}
+
 /// A person of `tenant` holding the admin role `role` (under `scope`).
 async function admin(tenant, role, scope = null) {
   const email = newEmail('admin');
@@ -31,6 +38,7 @@ async function signIn(page, tenant, { email, password }) {
   const shown = await page.goto(`/console/${tenant}/login`);
   expect(shown.status()).toBe(200);
   await expectAccessible(page, 'the sign-in page');
+  await shot(page, 'sign-in');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await posting(page, `/console/${tenant}/login`, () => page.getByRole('button', { name: 'Sign in' }).click());
@@ -60,6 +68,7 @@ test('an admin signs in with a second factor, searches the users and signs out',
   await expect(page.getByRole('status')).toHaveText('4 users');
   await expect(page.getByRole('row')).toHaveCount(5);
   await expectAccessible(page, 'the users list');
+  await shot(page, 'users');
 
   await page.getByLabel('Search', { exact: true }).fill('grace');
   await page.getByRole('button', { name: 'Apply' }).click();
@@ -89,6 +98,7 @@ test('an admin opens a user, reads the tabs, and blocks them after a confirmatio
   await page.getByRole('link', { name: email }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Grace Hopper');
   await expectAccessible(page, 'a user’s profile');
+  await shot(page, 'user-profile');
   await page.getByRole('link', { name: 'Sessions', exact: true }).click();
   await expect(page.getByText('The user is not signed in anywhere.')).toBeVisible();
   await expectAccessible(page, 'a user’s sessions');
@@ -96,6 +106,7 @@ test('an admin opens a user, reads the tabs, and blocks them after a confirmatio
   await page.getByRole('link', { name: 'Block', exact: true }).click();
   await expect(page.locator('#consequence')).toContainText('stay alive');
   await expectAccessible(page, 'the confirmation of a block');
+  await shot(page, 'confirm-block');
   await posting(page, new URL(page.url()).pathname, () => page.getByRole('button', { name: 'Block', exact: true }).click());
   await expect(page.getByRole('status')).toHaveText('Done.');
   await expect(page.locator('.badge')).toHaveText('Blocked');
@@ -109,6 +120,7 @@ test('a tenant admin changes a setting, reads the audit log, and makes an API to
 
   await page.getByRole('link', { name: 'Settings' }).click();
   await expectAccessible(page, 'the tenant settings');
+  await shot(page, 'settings');
   await page.getByLabel('Shortest search (characters)').fill('3');
   await posting(page, `/console/${tenant}/settings`, () => page.getByRole('button', { name: 'Save' }).click());
   await expect(page.getByRole('status')).toHaveText('Saved.');
@@ -135,10 +147,12 @@ test('a tenant admin changes a setting, reads the audit log, and makes an API to
   await expect(page.locator('#token-secret')).toHaveText(/^usher_/);
   await expect(page.getByRole('cell', { name: 'ci', exact: true })).toBeVisible();
   await expectAccessible(page, 'the API tokens');
+  await shot(page, 'tokens');
 
   await page.getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('cell', { name: 'token.create' }).first()).toBeVisible();
   await expectAccessible(page, 'the audit log');
+  await shot(page, 'audit');
   await posting(page, `/console/${tenant}/audit/verify`, () => page.getByRole('button', { name: 'Check the chain' }).click());
   await expect(page.getByRole('status')).toContainText('is intact');
 });
@@ -157,6 +171,7 @@ test('a bulk operator uploads a file, starts the run and follows its rows; an im
   await posting(page, `/console/${tenant}/bulk`, () => page.getByRole('button', { name: 'Upload' }).click());
   await expect(page.locator('progress')).toBeVisible();
   await expectAccessible(page, 'an uploaded process');
+  await shot(page, 'bulk-process');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.locator('.badge')).toHaveText('completed', { timeout: 15_000 });
   await expect(page.getByRole('cell', { name: email })).toBeVisible();
@@ -169,6 +184,7 @@ test('a bulk operator uploads a file, starts the run and follows its rows; an im
   await posting(page, `/console/${tenant}/imports`, () => page.getByRole('button', { name: 'Import' }).click());
   await expect(page.getByRole('status')).toContainText('dry run');
   await expectAccessible(page, 'a dry run import');
+  await shot(page, 'import');
 });
 
 test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {

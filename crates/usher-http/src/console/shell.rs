@@ -39,7 +39,7 @@ dl.profile{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}d
 textarea{width:100%;box-sizing:border-box;padding:.45rem;font-size:.95rem;border:1px solid #767676;border-radius:4px}\
 .notice{background:#fef3c7;border-left:4px solid #92400e;padding:.6rem}\
 .field{margin:.7rem 0}.field input,.field select{width:100%;max-width:28rem;box-sizing:border-box}\
-.field-error{color:#b91c1c;margin:.2rem 0 0}fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0}\
+.field-error{color:#b91c1c;margin:.2rem 0 0}.filters .field{margin:0}fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0}\
 label.inline{display:inline;font-weight:400}form.inline{display:inline;margin:0}\
 button.small{padding:.25rem .6rem;font-size:.85rem;border:1px solid #1d4ed8;border-radius:4px;background:#fff;color:#1d4ed8;cursor:pointer}\
 .hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}";

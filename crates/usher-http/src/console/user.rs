@@ -21,6 +21,7 @@ use axum::response::Response;
 use usher_core::Error;
 use usher_core::service::AuditParams;
 use usher_core::user::User;
+use usher_core::useragent::Platform;
 
 /// A tab: its name in the URL, and the API call it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,23 +231,9 @@ async fn tab_body(
             )
         }
         Tab::Sessions => {
+            // Grouped by platform, as the end-user sessions page is.
             let words = crate::pages::i18n::login_words(page.lang);
-            let rows: Vec<Vec<String>> = services
-                .list_sessions(tenant, ctx, &id)
-                .await?
-                .iter()
-                .map(|s| {
-                    let about = device(s, words);
-                    let cells = vec![
-                        esc(&about),
-                        esc(s.ip.as_deref().unwrap_or(w.none)),
-                        esc(s.location.as_deref().unwrap_or(w.none)),
-                        when(s.created_at),
-                        when(s.last_seen_at),
-                    ];
-                    with_button(cells, Op::EndSession, &s.id.to_string(), &about, w.end)
-                })
-                .collect();
+            let sessions = services.list_sessions(tenant, ctx, &id).await?;
             let mut heads = vec![
                 w.col_device,
                 w.col_address,
@@ -255,11 +242,42 @@ async fn tab_body(
                 w.col_seen,
             ];
             actions_head(&mut heads, Op::EndSession);
-            data_table(
-                &heads,
-                rows.into_iter().map(table_row).collect(),
-                w.no_sessions,
-            )
+            let mut html = String::new();
+            for platform in Platform::ALL {
+                let rows: Vec<String> = sessions
+                    .iter()
+                    .filter(|s| s.client.platform == platform)
+                    .map(|s| {
+                        let about = device(s, words);
+                        let cells = vec![
+                            esc(&about),
+                            esc(s.ip.as_deref().unwrap_or(w.none)),
+                            esc(s.location.as_deref().unwrap_or(w.none)),
+                            when(s.created_at),
+                            when(s.last_seen_at),
+                        ];
+                        table_row(with_button(
+                            cells,
+                            Op::EndSession,
+                            &s.id.to_string(),
+                            &about,
+                            w.end,
+                        ))
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    let title = super::user_words::platform_label(page.lang, platform);
+                    html.push_str(&format!(
+                        "<h2>{}</h2>{}",
+                        esc(title),
+                        data_table(&heads, rows, "")
+                    ));
+                }
+            }
+            if html.is_empty() {
+                html = format!("<p>{}</p>", esc(w.no_sessions));
+            }
+            html
         }
         Tab::Audit => {
             let params = AuditParams {

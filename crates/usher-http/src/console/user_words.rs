@@ -379,3 +379,25 @@ pub(crate) fn act_words(lang: Language, act: Act) -> (&'static str, &'static str
         ),
     }
 }
+
+/// A platform as the sessions tab heads its group.
+pub(crate) fn platform_label(
+    lang: Language,
+    platform: usher_core::useragent::Platform,
+) -> &'static str {
+    use usher_core::useragent::Platform::*;
+    match (lang, platform) {
+        (Language::En, Desktop) => "Desktop",
+        (Language::En, Mobile) => "Mobile",
+        (Language::En, Tablet) => "Tablet",
+        (Language::En, Other) => "Other",
+        (Language::De, Desktop) => "Desktop",
+        (Language::De, Mobile) => "Mobilgerät",
+        (Language::De, Tablet) => "Tablet",
+        (Language::De, Other) => "Sonstige",
+        (Language::Fr, Desktop) => "Ordinateur",
+        (Language::Fr, Mobile) => "Mobile",
+        (Language::Fr, Tablet) => "Tablette",
+        (Language::Fr, Other) => "Autre",
+    }
+}

@@ -103,6 +103,11 @@ async fn one_session_is_ended_and_the_last_authenticator_is_not_removed_alone() 
         .get(&format!("/console/default/users/{id}?tab=sessions"))
         .await;
     assert!(tab.html.contains(&session), "{}", tab.html);
+    assert!(
+        tab.html.contains("<h2>Other</h2>"),
+        "grouped by platform: {}",
+        tab.html
+    );
     let csrf = tab.input("csrf");
     let path = format!("/console/default/users/{id}/change");
     let ended = b
