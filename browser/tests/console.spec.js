@@ -187,11 +187,12 @@ test('a bulk operator uploads a file, starts the run and follows its rows; an im
   await shot(page, 'import');
 });
 
-test('a scoped admin sees only the users of the scope, in their own language', async ({ page }) => {
+test('a scoped admin sees only the users of the scope, in their own language', async ({ page, issues }) => {
   const tenant = await newTenant();
   await ok(201, 'POST', `/api/v1/tenants/${tenant}/attributes`, { body: { name: 'department', label: 'Department' } });
+  const staff = [];
   for (const department of ['Sales', 'Sales', 'Marketing']) {
-    await createUser(tenant, { email: newEmail('staff'), attributes: { department }, send_invitation: false });
+    staff.push(await createUser(tenant, { email: newEmail('staff'), attributes: { department }, send_invitation: false }));
   }
   const who = await admin(tenant, 'helpdesk', { attribute: 'department', equals: 'sales' });
   await ok(200, 'PATCH', `/api/v1/tenants/${tenant}/users/${who.user.id}`, { body: { language: 'de' } });
@@ -200,4 +201,8 @@ test('a scoped admin sees only the users of the scope, in their own language', a
   await expect(page.locator('html')).toHaveAttribute('lang', 'de');
   await expect(page.getByRole('status')).toHaveText('2 Benutzer');
   await expectAccessible(page, 'a scoped admin’s users list');
+  // A user outside the scope does not exist for this admin.
+  issues.allowStatus(404);
+  const outside = await page.goto(`/console/${tenant}/users/${staff[2].id}`);
+  expect(outside.status()).toBe(404);
 });

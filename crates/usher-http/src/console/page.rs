@@ -233,7 +233,15 @@ impl ConsolePage {
         state: &AppState,
         fields: &[(String, String)],
     ) -> Option<Response> {
-        let sent = crate::pages::kit::field(fields, "csrf");
+        // A form repeats it in `csrf`; a script may send it as a header.
+        let header = self
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        let sent = match crate::pages::kit::field(fields, "csrf") {
+            "" => header.unwrap_or(""),
+            field => field,
+        };
         if crate::pages::kit::csrf_matches(&self.headers, sent) {
             return None;
         }

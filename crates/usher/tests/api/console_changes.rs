@@ -35,6 +35,33 @@ async fn a_role_is_given_and_taken_from_the_roles_tab() {
             &[("csrf", "x"), ("op", "assign_role"), ("item", "OnCall")],
         )
         .await;
+    // A script may send the token as a header instead.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let scripted = no_redirects
+        .post(app.url(&path))
+        .header("cookie", b.cookie_header())
+        .header("x-csrf-token", &csrf)
+        .form(&[("op", "assign_role"), ("item", "OnCall")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        scripted.status(),
+        303,
+        "the header counts as the form field"
+    );
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tenants/default/users/{id}/roles/OnCall"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 204);
     assert_eq!(forged.status, 403);
     let given = b
         .post(

@@ -133,6 +133,16 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// The `Cookie` header this browser sends.
+    pub(crate) fn cookie_header(&self) -> String {
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        pairs.join("; ")
+    }
+
     pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, &[]).await
     }
