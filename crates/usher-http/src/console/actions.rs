@@ -11,15 +11,14 @@
 use super::page::{ConsolePage, error_page};
 use super::user_words::{act_words, user_words};
 use crate::AppState;
-use crate::pages::kit::{
-    csrf_field, csrf_matches, error_box, esc, field, form_fields, hidden_field,
-};
+use crate::pages::kit::{csrf_field, error_box, esc, field, form_fields, hidden_field};
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 use time::OffsetDateTime;
 use usher_core::Error;
+use usher_core::scope::AdminScope;
 use usher_core::user::state::{Action, transition};
 use usher_core::user::{User, UserState};
 
@@ -114,10 +113,31 @@ impl Act {
         }
     }
 
-    /// Whether the action applies to `user` now (the page offers only
-    /// these; the service decides again when it is done).
-    pub(crate) fn applies(self, user: &User, now: OffsetDateTime) -> bool {
+    /// Whether the action applies to `user` now, for an admin acting under
+    /// `scope` in a tenant that may `require_disable_before_delete`: the
+    /// page offers only these, and the service decides again when it is
+    /// done.
+    pub(crate) fn applies(
+        self,
+        user: &User,
+        now: OffsetDateTime,
+        require_disable_before_delete: bool,
+        scope: Option<&AdminScope>,
+    ) -> bool {
         let state = user.state(now);
+        // Lifting a quarantine made under another scope is refused
+        // (`quarantine_other_scope`), and so is deleting the user.
+        let lifts = matches!(self, Act::Unblock | Act::Disable | Act::Delete);
+        if lifts
+            && user
+                .block_record()
+                .is_some_and(|b| b.check_lift(scope).is_err())
+        {
+            return false;
+        }
+        if self == Act::Delete && require_disable_before_delete && state != UserState::Disabled {
+            return false;
+        }
         match self.lifecycle() {
             Some(action) => transition(
                 action,
@@ -183,6 +203,21 @@ pub(super) async fn confirm(state: axum::extract::State<AppState>, request: Requ
         Ok(found) => found,
         Err(res) => return res,
     };
+    // The confirmation of an action is shown only to an admin the API
+    // would let do it, and only while it applies.
+    let (method, route) = act.call();
+    if let Err(e) = page.check(&state, &method, route, Some(user.id)).await {
+        return error_page(&state, &page, e);
+    }
+    if !page.applies(act, &user, state.services.clock.now()) {
+        let message = "this action does not apply to the user now".to_owned();
+        let e = Error::Conflict {
+            code: usher_core::error::ErrorCode::InvalidState,
+            field: None,
+            message,
+        };
+        return error_page(&state, &page, e);
+    }
     let (label, _) = act_words(page.lang, act);
     let body = confirmation(&page, &user, act, None);
     page.render(&state, StatusCode::OK, label, "users", &body)
@@ -206,7 +241,7 @@ pub(super) async fn perform(state: axum::extract::State<AppState>, request: Requ
         let body = confirmation(&page, &user, act, Some(error));
         page.render(&state, status, label, "users", &body)
     };
-    if !csrf_matches(&page.headers, field(&fields, "csrf")) {
+    if page.csrf_refusal(&state, &fields).is_some() {
         return again(
             StatusCode::FORBIDDEN,
             crate::pages::i18n::login_words(page.lang).csrf,
@@ -216,7 +251,12 @@ pub(super) async fn perform(state: axum::extract::State<AppState>, request: Requ
     if let Err(e) = page.check(&state, &method, route, Some(user.id)).await {
         return error_page(&state, &page, e);
     }
-    let version = field(&fields, "version").parse::<i64>().ok();
+    // The version the confirmation was shown at: without it the action
+    // would not be conditional, so a form that lacks it does nothing.
+    let Ok(version) = field(&fields, "version").parse::<i64>() else {
+        return again(StatusCode::PRECONDITION_FAILED, w.changed_meanwhile);
+    };
+    let version = Some(version);
     let (services, tenant, ctx, id) = (
         &state.services,
         &page.tenant,

@@ -123,6 +123,11 @@ pub(super) async fn admins(State(state): State<AppState>, request: Request) -> R
         }
         let role = field(&fields, "role");
         let revoke = field(&fields, "op") == "revoke";
+        // The role and scope first: a refused admin looks nobody up.
+        let method = if revoke { Method::DELETE } else { Method::PUT };
+        if let Err(e) = page.check(&state, &method, GRANT, None).await {
+            return error_page(&state, &page, e);
+        }
         let user = if revoke {
             Some(field(&fields, "user_id").to_owned())
         } else {
@@ -132,7 +137,6 @@ pub(super) async fn admins(State(state): State<AppState>, request: Request) -> R
             }
         };
         let target = user.as_deref().and_then(|u| u.parse().ok());
-        let method = if revoke { Method::DELETE } else { Method::PUT };
         if let Err(e) = page.check(&state, &method, GRANT, target).await {
             return error_page(&state, &page, e);
         }

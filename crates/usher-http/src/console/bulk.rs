@@ -305,7 +305,15 @@ pub(super) async fn process(State(state): State<AppState>, request: Request) -> 
     let (services, tenant, ctx) = (&state.services, &page.tenant, &page.admin.ctx);
     if posted {
         let op = field(&fields, "op");
-        let route = if op == "cancel" { CANCEL } else { START };
+        let route = match op {
+            "cancel" => CANCEL,
+            "start" => START,
+            other => {
+                let message = format!("{other:?} is not start or cancel");
+                let e = Error::bad_request(usher_core::error::ErrorCode::InvalidParameter, message);
+                return error_page(&state, &page, e);
+            }
+        };
         if let Some(res) = page
             .post_refusal(&state, &fields, &Method::POST, route, None)
             .await

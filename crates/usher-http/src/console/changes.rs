@@ -127,11 +127,9 @@ pub(super) async fn change(State(state): State<AppState>, request: Request) -> R
             Err(res) => return res,
         };
     let Some(op) = Op::parse(field(&fields, "op")) else {
-        return error_page(
-            &state,
-            &page,
-            Error::NotFound(usher_core::error::Missing::User),
-        );
+        let message = "the form names no change the console makes";
+        let e = Error::bad_request(usher_core::error::ErrorCode::InvalidParameter, message);
+        return error_page(&state, &page, e);
     };
     let (method, route) = op.call();
     let refused = page.post_refusal(&state, &fields, &method, route, Some(user.id));

@@ -33,12 +33,13 @@ fn delete_form(page: &ConsolePage, path: &str, name: &str, flag: &str, flag_labe
     format!(
         "<form method=\"post\" action=\"{path}\" class=\"inline\">{}{}{}\
          <input type=\"checkbox\" id=\"{id}\" name=\"{flag}\" value=\"true\"> \
-         <label class=\"inline\" for=\"{id}\">{}</label> \
+         <label class=\"inline\" for=\"{id}\">{} ({})</label> \
          <button type=\"submit\" class=\"small\" aria-label=\"{} {}\">{}</button></form>",
         csrf_field(&page.csrf),
         hidden_field("op", "delete"),
         hidden_field("name", name),
         esc(flag_label),
+        esc(name),
         esc(w.delete),
         esc(name),
         esc(w.delete),

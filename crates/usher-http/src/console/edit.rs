@@ -11,9 +11,7 @@ use super::forms::{FieldErrors, select_input, text_input};
 use super::page::{ConsolePage, error_page};
 use super::user_words::{UserWords, user_words};
 use crate::AppState;
-use crate::pages::kit::{
-    csrf_field, csrf_matches, error_box, esc, field, form_fields, hidden_field, see_other,
-};
+use crate::pages::kit::{csrf_field, error_box, esc, field, form_fields, hidden_field, see_other};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -117,7 +115,6 @@ fn form_html(
         l => l,
     };
     controls.push_str(&select_input("language", w.language, &languages, language));
-    shown.push("language".to_owned());
     for d in definitions {
         let name = format!("attributes.{}", d.name.as_str());
         controls.push_str(&text_input(
@@ -229,13 +226,6 @@ fn refused_fields(e: Error) -> Result<(StatusCode, FieldErrors), Error> {
     }
 }
 
-/// A form sent without its CSRF token: nothing was done.
-fn csrf_refused(state: &AppState, page: &ConsolePage, title: &str) -> Response {
-    let text = crate::pages::i18n::login_words(page.lang).csrf;
-    let body = error_box(Some(text), "form-error");
-    page.render(state, StatusCode::FORBIDDEN, title, "users", &body)
-}
-
 async fn read_form(request: Request) -> (Request, Vec<(String, String)>) {
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_FORM).await.unwrap_or_default();
@@ -272,8 +262,8 @@ pub(super) async fn new_user(State(state): State<AppState>, request: Request) ->
         s => s,
     };
     if posted {
-        if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-            return csrf_refused(&state, &page, w.new_user);
+        if let Some(res) = page.csrf_refusal(&state, &fields) {
+            return res;
         }
         let mut body = body_of(&fields, &defs, false);
         body["send_invitation"] = json!(start == "invite");
@@ -344,10 +334,12 @@ pub(super) async fn edit_user(State(state): State<AppState>, request: Request) -
         {
             return error_page(&state, &page, e);
         }
-        if !csrf_matches(&page.headers, field(&fields, "csrf")) {
-            return csrf_refused(&state, &page, w.edit_profile);
+        if let Some(res) = page.csrf_refusal(&state, &fields) {
+            return res;
         }
-        let seen = field(&fields, "version").parse::<i64>().ok();
+        // Without the version it was shown at, an edit would overwrite
+        // whatever changed meanwhile: such a form is answered as if it had.
+        let seen = field(&fields, "version").parse::<i64>().ok().or(Some(-1));
         let body = body_of(&fields, &defs, true);
         let id = user.id.to_string();
         let edited = state

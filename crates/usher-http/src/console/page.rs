@@ -40,6 +40,9 @@ pub(super) struct ConsolePage {
     pub query: String,
     /// The `{id}` of the path, for pages about one thing.
     pub path_id: Option<String>,
+    /// The part of the console the page is in (`users`, `audit`, `bulk`,
+    /// `settings`): its navigation entry.
+    pub section: &'static str,
 }
 
 impl ConsolePage {
@@ -53,8 +56,16 @@ impl ConsolePage {
             Err(e) => return Err(busy(lang, &e)),
         };
         let path_id = path_param(state, parts, "id").await;
+        // `/console/{tenant}/{part}/…`
+        let section = match parts.uri.path().split('/').nth(3) {
+            Some("audit") => "audit",
+            Some("bulk" | "imports") => "bulk",
+            Some("settings") => "settings",
+            _ => "users",
+        };
         Ok(Self {
             path_id,
+            section,
             lang: admin.person.user.language,
             csrf: csrf_token(&parts.headers),
             headers: parts.headers.clone(),
@@ -92,11 +103,22 @@ impl ConsolePage {
         let posted = request.method() == Method::POST;
         let (mut parts, body) = request.into_parts();
         let page = Self::open(state, &mut parts).await?;
+        // The caller's role and scope first: nobody the API would refuse
+        // gets a large body read on their behalf.
+        let method = if posted { Method::POST } else { Method::GET };
+        if let Err(e) = page.check(state, &method, route, None).await {
+            return Err(error_page(state, &page, e));
+        }
         if !posted {
-            if let Err(e) = page.check(state, &Method::GET, route, None).await {
-                return Err(error_page(state, &page, e));
-            }
             return Ok((page, None));
+        }
+        let declared = parts
+            .headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(error_page(state, &page, too_large()));
         }
         let form =
             match crate::extract::multipart_fields(&page.headers, body, limit, too_large).await {
@@ -105,10 +127,7 @@ impl ConsolePage {
             };
         let csrf = crate::extract::text_field(&form, "csrf").unwrap_or_default();
         let sent = [("csrf".to_owned(), csrf)];
-        if let Some(res) = page
-            .post_refusal(state, &sent, &Method::POST, route, None)
-            .await
-        {
+        if let Some(res) = page.csrf_refusal(state, &sent) {
             return Err(res);
         }
         Ok((page, Some(form)))
@@ -258,6 +277,28 @@ impl ConsolePage {
         }
     }
 
+    /// Whether `act` applies to `user` now, for this admin in this tenant.
+    pub(super) fn applies(&self, act: Act, user: &User, now: time::OffsetDateTime) -> bool {
+        let require = self.tenant.settings.require_disable_before_delete;
+        act.applies(user, now, require, self.admin.person.scope.as_ref())
+    }
+
+    /// Whether a change to `user` is refused to this admin because the
+    /// user holds an admin role (only a tenant-wide `tenant_admin` changes
+    /// admins; see [`check_call`]).
+    pub(super) async fn guarded(&self, state: &AppState, user: &User) -> bool {
+        let roles = self.admin.person.roles;
+        let needs = !roles.allow(usher_core::access::Permission::Configure)
+            || self.admin.person.scope.is_some();
+        // A failed read offers nothing rather than something refused.
+        needs
+            && state
+                .services
+                .is_admin(&self.tenant, user.id)
+                .await
+                .unwrap_or(true)
+    }
+
     /// One parameter of the page's query string, if given.
     pub(super) fn param(&self, name: &str) -> Option<String> {
         form_urlencoded::parse(self.query.as_bytes())
@@ -280,13 +321,29 @@ async fn path_param(state: &AppState, parts: &mut Parts, name: &str) -> Option<S
 pub(super) fn error_page(state: &AppState, page: &ConsolePage, e: Error) -> Response {
     let c = console_words(page.lang);
     let w = user_words(page.lang);
+    // The statuses are the API's for the same refusal.
     let (status, text) = match e {
         Error::Forbidden(message) => (StatusCode::FORBIDDEN, format!("{} {message}", c.forbidden)),
         // Allowed to the role, refused for this user (a quarantine made
         // under another scope): the reason is the service's.
         Error::Denied { message, .. } => (StatusCode::FORBIDDEN, message),
-        Error::NotFound(_) => (StatusCode::NOT_FOUND, w.not_found.to_owned()),
+        Error::NotFound(usher_core::error::Missing::User) => {
+            (StatusCode::NOT_FOUND, w.not_found.to_owned())
+        }
+        Error::NotFound(missing) => (StatusCode::NOT_FOUND, Error::NotFound(missing).to_string()),
         Error::Conflict { message, .. } => (StatusCode::CONFLICT, message),
+        Error::Validation(errors) => {
+            let messages: Vec<&str> = errors.0.iter().map(|f| f.message.as_str()).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, messages.join(" "))
+        }
+        Error::VersionMismatch { .. } => (
+            StatusCode::PRECONDITION_FAILED,
+            w.changed_meanwhile.to_owned(),
+        ),
+        e @ Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        e @ Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string()),
+        e @ Error::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        e @ Error::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, e.to_string()),
         Error::Store(e) => return busy(page.lang, &e),
         other => (StatusCode::BAD_REQUEST, other.to_string()),
     };
@@ -296,5 +353,12 @@ pub(super) fn error_page(state: &AppState, page: &ConsolePage, e: Error) -> Resp
         esc(page.tenant.slug.as_str()),
         esc(w.back),
     );
-    page.render(state, status, c.title_users, "users", &body)
+    // Titled and marked as the part of the console it happened in.
+    let title = match page.section {
+        "audit" => c.title_audit,
+        "bulk" => super::bulk_words::bulk_words(page.lang).nav,
+        "settings" => super::settings_words::settings_words(page.lang).title,
+        _ => c.title_users,
+    };
+    page.render(state, status, title, page.section, &body)
 }

@@ -155,8 +155,10 @@ pub(super) async fn submit_code(
     let action = format!("/console/{}/login/mfa", tenant.slug);
     let sent = SubmittedCode::read(&headers, &body, Area::Console, action);
     let again = |status, error| sent.again(&state, &tenant, lang, status, error);
+    // A forged second step shows nothing it was sent (an enrolment seed
+    // chosen elsewhere, say): the sign-in starts over.
     if !sent.csrf_ok(&headers) {
-        return again(StatusCode::FORBIDDEN, w.csrf);
+        return see_other(&format!("/console/{}/login", tenant.slug));
     }
     let get = |k: &str| sent.get(k);
     let outcome = state

@@ -355,7 +355,10 @@ pub(super) async fn show_user(State(state): State<AppState>, request: Request) -
     if page.param("done").is_some() {
         status.push_str(&format!("<p role=\"status\">{}</p>", esc(w.done)));
     }
-    let edit = if may("PATCH", "/api/v1/tenants/{tenant}/users/{id}") {
+    // A change to a person who holds an admin role is for a tenant-wide
+    // tenant_admin only: nothing is offered that would be refused.
+    let guarded = page.guarded(&state, &user).await;
+    let edit = if !guarded && may("PATCH", "/api/v1/tenants/{tenant}/users/{id}") {
         format!(
             "<li><a class=\"button\" href=\"/console/{slug}/users/{}/edit\">{}</a></li>",
             user.id,
@@ -366,7 +369,9 @@ pub(super) async fn show_user(State(state): State<AppState>, request: Request) -
     };
     let actions: String = Act::ALL
         .into_iter()
-        .filter(|a| a.applies(&user, now) && may(a.call().0.as_str(), a.call().1))
+        .filter(|a| {
+            !guarded && page.applies(*a, &user, now) && may(a.call().0.as_str(), a.call().1)
+        })
         .map(|a| {
             format!(
                 "<li><a class=\"button\" href=\"/console/{slug}/users/{}/actions/{}\">{}</a></li>",

@@ -190,6 +190,18 @@ async fn an_import_is_checked_first_then_written_and_a_helpdesk_admin_may_do_nei
         list.html
     );
 
+    // An auditor sees the imports but sends no file: refused before it is read.
+    let mut auditor = signed_in(&app, "aud@x.example", "auditor").await;
+    let csrf = auditor.get("/console/default/imports").await.input("csrf");
+    let refused = auditor
+        .post_multipart(
+            "/console/default/imports",
+            &[("csrf", &csrf)],
+            ("file", "u.csv", csv),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+
     let mut h = signed_in(&app, "hal@x.example", "helpdesk").await;
     assert_eq!(h.get("/console/default/imports").await.status, 403);
     assert_eq!(h.get("/console/default/bulk").await.status, 403);

@@ -197,3 +197,30 @@ async fn a_helpdesk_admin_can_neither_create_nor_edit() {
         "no edit button for helpdesk"
     );
 }
+
+#[tokio::test]
+async fn delete_is_not_offered_while_the_tenant_requires_a_disable_first() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .patch(
+            "/api/v1/tenants/default/settings",
+            &json!({"require_disable_before_delete": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let grace = app
+        .create_user(
+            "default",
+            json!({"email": "grace@x.example", "activate": true}),
+        )
+        .await;
+    let id = grace["id"].as_str().expect("id");
+    let mut b = signed_in(&app, "ada@x.example", "user_admin").await;
+    let page = b.get(&format!("/console/default/users/{id}")).await;
+    assert!(!page.html.contains("/actions/delete\""), "{}", page.html);
+    assert!(page.html.contains("/actions/disable\""), "{}", page.html);
+    let confirm = b
+        .get(&format!("/console/default/users/{id}/actions/delete"))
+        .await;
+    assert_eq!(confirm.status, 409, "{}", confirm.html);
+}

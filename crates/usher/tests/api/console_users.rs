@@ -105,6 +105,23 @@ async fn a_users_page_shows_the_profile_tabs_and_only_the_actions_the_role_allow
         sessions.html
     );
 
+    // A user_admin changes no other admin: nothing of the kind is offered.
+    let hal = body(app.get("/api/v1/tenants/default/users?search=ada@x").await).await;
+    let ada_id = hal["items"][0]["id"].as_str().expect("ada").to_owned();
+    let mut other = console(&app, "uma@x.example", "user_admin", Value::Null).await;
+    let admin_page = other.get(&format!("/console/default/users/{ada_id}")).await;
+    assert_eq!(admin_page.status, 200, "{}", admin_page.html);
+    assert!(
+        !admin_page.html.contains("/actions/block\""),
+        "{}",
+        admin_page.html
+    );
+    assert!(!admin_page.html.contains("/edit\""), "{}", admin_page.html);
+    let confirm_block = other
+        .get(&format!("/console/default/users/{ada_id}/actions/block"))
+        .await;
+    assert_eq!(confirm_block.status, 403, "{}", confirm_block.html);
+
     let mut helpdesk = console(&app, "hal@x.example", "helpdesk", Value::Null).await;
     let page = helpdesk.get(&format!("/console/default/users/{id}")).await;
     assert!(page.html.contains("/actions/reset-password\""));
@@ -262,7 +279,27 @@ async fn a_scoped_admin_sees_no_one_outside_and_cannot_lift_another_scopes_quara
     let mut team = console(&app, "bea@x.example", "helpdesk", json!({"group": "Team"})).await;
     let page = team.get(&format!("/console/default/users/{sales}")).await;
     assert_eq!(page.status, 200, "the user is in Bea's scope too");
-    let refused = confirm(&mut team, &sales, "unblock", &[]).await;
+    assert!(
+        !page.html.contains("/actions/unblock\""),
+        "not offered: {}",
+        page.html
+    );
+    let path = format!("/console/default/users/{sales}/actions/unblock");
+    assert_eq!(
+        team.get(&path).await.status,
+        409,
+        "no confirmation of what does not apply"
+    );
+    let user = body(
+        app.get(&format!("/api/v1/tenants/default/users/{sales}"))
+            .await,
+    )
+    .await;
+    let version = user["version"].to_string();
+    let csrf = page.input("csrf");
+    let refused = team
+        .post(&path, &[("csrf", &csrf), ("version", &version)])
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.html);
     assert!(
         refused.alert().is_some_and(|a| a.contains("another scope")),
