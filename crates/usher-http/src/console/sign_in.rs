@@ -177,6 +177,10 @@ pub(super) async fn submit_code(
             let mut res = see_other(&format!("/console/{slug}/users"));
             let cookie = session_cookie(&state, slug, signed.token.expose());
             set_cookie(&mut res, &cookie);
+            // A new CSRF token for the signed-in console: one learnt before
+            // the sign-in (on a shared machine, say) is worth nothing after.
+            let csrf = crate::pages::kit::new_csrf();
+            crate::pages::kit::set_csrf_cookie(&state, &mut res, &csrf, Area::Console);
             res
         }
         Err(Error::Unauthorized {

@@ -102,6 +102,8 @@ async fn an_admin_signs_in_with_a_second_factor_and_lands_on_the_users_list() {
         assert!(cookie.contains(attr), "{cookie}");
     }
     assert!(cookie.starts_with("usher_console=usher_adm_"), "{cookie}");
+    let rotated = set_cookie(&done, "usher_csrf").expect("a new CSRF token at sign-in");
+    assert!(rotated.contains("Path=/console/"), "{rotated}");
 
     let list = b.get("/console/default/users").await;
     assert_eq!(list.status, 200, "{}", list.html);
