@@ -141,8 +141,7 @@ impl ConsolePage {
     ) -> Result<(Self, User), Response> {
         let (mut parts, _) = request.into_parts();
         let page = Self::open(state, &mut parts).await?;
-        let id = path_param(state, &mut parts, "id").await;
-        let user = page.user(state, id.as_deref()).await;
+        let user = page.user(state, page.path_id.as_deref()).await;
         match user {
             Ok(user) => Ok((page, user)),
             Err(e) => Err(error_page(state, &page, e)),

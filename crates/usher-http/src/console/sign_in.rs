@@ -6,6 +6,7 @@
 //! unknown email and a user without an admin role all read "the email or
 //! password is wrong". Signing out ends the admin session on the server.
 
+use super::page::ConsolePage;
 use super::session::{ConsoleAdmin, cleared_cookie, session_cookie, to_sign_in};
 use super::words::console_words;
 use crate::AppState;
@@ -14,8 +15,8 @@ use crate::metrics::LoginCount;
 use crate::pages::busy;
 use crate::pages::i18n::login_words;
 use crate::pages::kit::{
-    Area, csrf_matches, csrf_token, field, form_fields, message_page, retry_after, see_other,
-    set_cookie, with_strong,
+    Area, csrf_matches, csrf_token, field, form_fields, retry_after, see_other, set_cookie,
+    with_strong,
 };
 use crate::pages::login::{Door, LoginForm, credentials_page};
 use crate::pages::mfa::{StepAt, SubmittedCode, second_step};
@@ -194,38 +195,22 @@ pub(super) async fn submit_code(
 /// Signing out: the admin session ends on the server, the cookie goes.
 /// A form without the CSRF token changes nothing.
 pub(super) async fn sign_out(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let Page { tenant, lang } = match Page::from_request_parts(&mut parts, &state).await {
-        Ok(p) => p,
+    let (page, fields, _) = match ConsolePage::open_form(&state, request).await {
+        Ok(opened) => opened,
         Err(res) => return res,
     };
-    let slug = tenant.slug.as_str().to_owned();
-    let body = axum::body::to_bytes(body, 16 * 1024)
-        .await
-        .unwrap_or_default();
-    let fields = form_fields(&body);
-    if !csrf_matches(&parts.headers, field(&fields, "csrf")) {
-        let c = console_words(lang);
-        return message_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            c.title_sign_in,
-            login_words(lang).csrf,
-        );
+    if let Some(res) = page.csrf_refusal(&state, &fields) {
+        return res;
     }
-    let admin = match ConsoleAdmin::of(&state, &tenant, &parts).await {
-        Ok(a) => a,
-        Err(e) => return busy(lang, &e),
-    };
-    if let Some(admin) = admin
-        && let Err(e) = state
-            .services
-            .admin_logout(&tenant, &admin.ctx, &admin.person)
-            .await
-    {
-        return busy(lang, &e);
+    let ended = state
+        .services
+        .admin_logout(&page.tenant, &page.admin.ctx, &page.admin.person)
+        .await;
+    if let Err(e) = ended {
+        return busy(page.lang, &e);
     }
-    let mut res = to_sign_in(&slug);
-    set_cookie(&mut res, &cleared_cookie(&state, &slug));
+    let slug = page.tenant.slug.as_str();
+    let mut res = to_sign_in(slug);
+    set_cookie(&mut res, &cleared_cookie(&state, slug));
     res
 }
